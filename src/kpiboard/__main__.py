@@ -1,0 +1,3 @@
+from kpiboard.cli import main
+
+main()

@@ -1,0 +1,215 @@
+"""Load a project folder (kpiboard.yaml + measures/*.yaml) into a Catalogue, collecting every
+finding with its file and line rather than stopping at the first."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from kpiboard.catalogue.schema import Measure, MeasureFile, Project
+from kpiboard.catalogue.yamlfile import LocatedYaml, Loc, load_yaml
+from kpiboard.errors import Finding, KpiboardError, ValidationFailed
+
+PROJECT_FILE = "kpiboard.yaml"
+
+
+@dataclass(frozen=True)
+class Source:
+    file: str
+    line: int | None
+
+
+@dataclass
+class Catalogue:
+    """A loaded project: its settings, measures in file order, and where each was defined."""
+
+    root: Path
+    project: Project
+    measures: dict[str, Measure]
+    sources: dict[str, Source] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+    def org_index(self) -> dict[str, str]:
+        """Every id, name and alias (case-folded) -> the organisation's id."""
+        index: dict[str, str] = {}
+        for org in self.project.organisations:
+            for name in (org.id, org.name, *org.aliases):
+                index[name.casefold().strip()] = org.id
+        return index
+
+    def resolve_org(self, text: str) -> str:
+        """An organisation id from its id, name or alias; KpiboardError naming the nearest."""
+        index = self.org_index()
+        key = text.casefold().strip()
+        if key in index:
+            return index[key]
+        near = difflib.get_close_matches(key, list(index), n=3, cutoff=0.5)
+        hint = "known: " + ", ".join(sorted({o.id for o in self.project.organisations})[:10])
+        if near:
+            hint = "did you mean " + " or ".join(repr(index[n]) for n in near) + "?"
+        raise KpiboardError(f"unknown organisation {text!r}", hint=hint)
+
+    def org_name(self, org_id: str) -> str:
+        for org in self.project.organisations:
+            if org.id == org_id:
+                return org.name
+        return org_id
+
+    def children_of(self, measure_id: str) -> list[Measure]:
+        return [m for m in self.measures.values() if m.parent == measure_id]
+
+    @property
+    def fy_start_month(self) -> int:
+        return self.project.financial_year_start
+
+
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The pydantic model class that owns the last key of ``loc``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return current
+        current = _unwrap(info.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Find the BaseModel inside list[...] / X | None annotations."""
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return annotation
+    for arg in typing.get_args(annotation):
+        inner = _unwrap(arg)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner
+    if origin in (typing.Union, types.UnionType):
+        return None
+    return None
+
+
+def _subject(doc: LocatedYaml, loc: Loc) -> str | None:
+    """The measure id for a location under ``measures: [...]``."""
+    if len(loc) >= 2 and loc[0] == "measures" and isinstance(loc[1], int):
+        items = doc.data.get("measures") if isinstance(doc.data, dict) else None
+        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
+            mid = items[loc[1]].get("id")
+            return str(mid) if mid is not None else f"measures[{loc[1]}]"
+    return None
+
+
+def validation_findings(
+    exc: ValidationError, doc: LocatedYaml, model: type[BaseModel], display: str
+) -> list[Finding]:
+    """Pydantic errors -> findings with file:line and a hint (nearest key for typos)."""
+    out: list[Finding] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        # union members and "after" validators add non-key parts; keep only real path parts
+        path: Loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "tagged-")))
+        line = doc.line_of(path)
+        hint = None
+        key = path[-1] if path else None
+        if err["type"] == "extra_forbidden" and key is not None:
+            owner = _model_at(model, path[:-1])
+            valid = sorted(owner.model_fields) if owner else []
+            near = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
+            hint = f"did you mean {near[0]!r}?" if near else (
+                "valid keys: " + ", ".join(valid) if valid else None
+            )
+            message = f"unknown key {key!r}"
+        elif err["type"] == "missing":
+            message = f"missing required key {key!r}"
+        else:
+            field_name = ".".join(str(p) for p in path if not isinstance(p, int)) or "value"
+            msg = err["msg"].removeprefix("Value error, ")
+            message = f"{field_name}: {msg}"
+            if err["type"] == "enum":
+                expected = err.get("ctx", {}).get("expected")
+                hint = f"expected {expected}" if expected else None
+        out.append(Finding("error", message, display, line, _subject(doc, path), hint))
+    return out
+
+
+def load_catalogue(root: Path) -> Catalogue:
+    """Load the project at ``root``. Raises ValidationFailed with all findings on errors,
+    KpiboardError when there is no project there at all."""
+    root = Path(root)
+    project_path = root / PROJECT_FILE
+    if not project_path.is_file():
+        raise KpiboardError(
+            f"no {PROJECT_FILE} in {root}",
+            hint="point kpiboard at a project folder, e.g. examples/met-cpa-2009-10",
+        )
+    findings: list[Finding] = []
+
+    project: Project | None = None
+    try:
+        doc = load_yaml(project_path, PROJECT_FILE)
+        try:
+            project = Project.model_validate(doc.data if doc.data is not None else {})
+        except ValidationError as exc:
+            findings += validation_findings(exc, doc, Project, PROJECT_FILE)
+    except KpiboardError as exc:
+        findings.append(Finding("error", exc.message, exc.where, None, None, exc.hint))
+
+    measures: dict[str, Measure] = {}
+    sources: dict[str, Source] = {}
+    measure_files = sorted((root / "measures").glob("*.yaml")) + sorted((root / "measures").glob("*.yml"))
+    if not measure_files:
+        findings.append(Finding("error", "no measure definitions", "measures/", None, None,
+                                "add measures/*.yaml files with a `measures:` list"))
+    for path in measure_files:
+        display = f"measures/{path.name}"
+        try:
+            doc = load_yaml(path, display)
+        except KpiboardError as exc:
+            findings.append(Finding("error", exc.message, display, _line_from(exc.where), None, exc.hint))
+            continue
+        try:
+            parsed = MeasureFile.model_validate(doc.data if doc.data is not None else {})
+        except ValidationError as exc:
+            findings += validation_findings(exc, doc, MeasureFile, display)
+            continue
+        for i, measure in enumerate(parsed.measures):
+            line = doc.line_of(("measures", i))
+            if measure.id in measures:
+                first = sources[measure.id]
+                findings.append(Finding("error", f"duplicate measure id {measure.id!r}", display, line,
+                                        measure.id, f"first defined at {first.file}:{first.line}"))
+                continue
+            measures[measure.id] = measure
+            sources[measure.id] = Source(display, line)
+
+    if project is None or any(f.level == "error" for f in findings):
+        raise ValidationFailed(findings)
+    catalogue = Catalogue(root=root, project=project, measures=measures, sources=sources)
+    from kpiboard.catalogue.rules import check_catalogue
+
+    catalogue.findings = findings + check_catalogue(catalogue)
+    if any(f.level == "error" for f in catalogue.findings):
+        raise ValidationFailed(catalogue.findings)
+    return catalogue
+
+
+def _line_from(where: str | None) -> int | None:
+    if where and ":" in where:
+        tail = where.rsplit(":", 1)[1]
+        return int(tail) if tail.isdigit() else None
+    return None

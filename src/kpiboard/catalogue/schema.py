@@ -1,0 +1,255 @@
+"""The catalogue: what a project's YAML may say. Pydantic models that forbid unknown keys.
+
+Cross-checks that need more than one object (a parent that does not exist, a target kind that
+does not fit the measure kind, ...) live in ``rules.py`` and return findings with file:line.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kpiboard.periods import WindowKind, parse_fy, parse_month
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Polarity(StrEnum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class MeasureKind(StrEnum):
+    COUNT = "count"  # sums over the window
+    PROPORTION = "proportion"  # sum(numerator) / sum(denominator), shown as a percentage
+    PER_POPULATION = "per_population"  # count / population * per
+    MEAN = "mean"  # sum(numerator) / sum(denominator), or the average of monthly values
+    SNAPSHOT = "snapshot"  # the latest value in the window
+    DIFFERENCE = "difference"  # proportion(of[0]) - proportion(of[1]), in percentage points
+    RATIO = "ratio"  # proportion(of[0]) / proportion(of[1]), shown as "0.6 : 1"
+    COMPOSITE = "composite"  # sum of the child measures (parent: this id)
+
+
+class ComparatorKind(StrEnum):
+    SAME_WINDOW_LAST_YEAR = "same_window_last_year"
+    PREVIOUS_FINANCIAL_YEAR = "previous_financial_year"
+    NONE = "none"
+
+
+class FactKind(StrEnum):
+    """Optional commentary facts a measure asks for (the structured figures are always in the
+    JSON where they apply; these choose which become sentences)."""
+
+    MONTHLY_AVERAGE = "monthly_average"  # average a month so far this year vs the target's
+    FORECAST = "forecast"  # run-rate forecast of the year's outturn
+    DROP_OFF = "drop_off"  # the month that left and the month that joined the rolling window
+    RANGE = "range"  # lowest and highest month in the last 12
+    FYTD = "fytd"  # the financial-year-to-date figure beside a rolling one
+
+
+class Op(StrEnum):
+    GE = ">="
+    GT = ">"
+    LE = "<="
+    LT = "<"
+
+
+class Tolerance(Strict):
+    """How far short of target is still amber. Exactly one of the three."""
+
+    percent: float | None = Field(None, gt=0, description="relative to the target level, in %")
+    points: float | None = Field(None, gt=0, description="absolute, in the measure's unit")
+    margin_of_error: bool | None = Field(
+        None, description="amber while the shortfall is within the 95% margin of error"
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Tolerance:
+        given = [k for k in ("percent", "points", "margin_of_error") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of percent, points or margin_of_error: true")
+        return self
+
+
+class StatusRule(Strict):
+    amber_within: Tolerance
+
+
+class BaselineReduction(Strict):
+    """A target set as a reduction on the annual average of a baseline span (e.g. 1994-98)."""
+
+    start: str = Field(description="first month of the baseline, YYYY-MM")
+    end: str = Field(description="last month of the baseline, YYYY-MM")
+    percent: float = Field(gt=0, lt=100, description="the reduction on the baseline average, in %")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        parse_month(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> BaselineReduction:
+        if parse_month(self.end) < parse_month(self.start):
+            raise ValueError("the baseline ends before it starts")
+        return self
+
+
+class Target(Strict):
+    """A target for one or more financial years. Exactly one of level / change /
+    baseline_reduction. ``op`` defaults to >= (higher is better) or <= (lower is better);
+    ``>``/``<`` make it strict ("> 2,516")."""
+
+    year: str | None = None
+    years: list[str] | None = None
+    level: float | None = None
+    change: float | None = Field(None, description="% change against the comparator, e.g. -4.3")
+    baseline_reduction: BaselineReduction | None = None
+    op: Op | None = None
+    text: str | None = Field(None, description="how the target is written in the report")
+
+    @field_validator("year")
+    @classmethod
+    def _fy(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_fy(v)
+        return v
+
+    @field_validator("years")
+    @classmethod
+    def _fys(cls, v: list[str] | None) -> list[str] | None:
+        for y in v or []:
+            parse_fy(y)
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> Target:
+        kinds = [k for k in ("level", "change", "baseline_reduction") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of level, change or baseline_reduction")
+        if (self.year is None) == (self.years is None):
+            raise ValueError("give the financial year as year: 2009/10 (or years: [...])")
+        return self
+
+    @property
+    def kind(self) -> str:
+        if self.level is not None:
+            return "level"
+        if self.change is not None:
+            return "change"
+        return "baseline_reduction"
+
+    def financial_years(self) -> list[str]:
+        return [self.year] if self.year else list(self.years or [])
+
+
+class Milestone(Strict):
+    """A later milestone, shown but not assessed (e.g. 55.4% by Mar 2011)."""
+
+    by: str
+    level: float
+
+    @field_validator("by")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        parse_month(v)
+        return v
+
+
+class Ranks(Strict):
+    """How the measure ranks against peers. By default the measure's own window and value."""
+
+    groups: list[str] | None = Field(None, description="peer group ids; default all groups")
+    window: WindowKind | None = None
+    measure: str | None = Field(None, description="rank on another measure (e.g. a national survey)")
+    per_population: float | None = Field(
+        None, gt=0, description="rank counts as rates per this many residents (e.g. 1000)"
+    )
+
+
+class Measure(Strict):
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    row: str | None = Field(None, description="the row label in the report, e.g. 2a")
+    section: str | None = None
+    title: str
+    reference: str | None = Field(None, description='official reference, e.g. "APACS PI 1.1"')
+    description: str | None = None
+    unit: str = Field("", description='"%", "pts", "£m", "" for plain numbers, or any suffix')
+    decimals: int = Field(0, ge=0, le=6)
+    polarity: Polarity = Polarity.HIGHER_IS_BETTER
+    kind: MeasureKind
+    window: WindowKind = WindowKind.ROLLING_12
+    comparator: ComparatorKind = ComparatorKind.SAME_WINDOW_LAST_YEAR
+    parent: str | None = Field(None, description="the measure this one is a part or breakdown of")
+    of: list[str] | None = Field(None, description="the two proportions of a difference or ratio")
+    per: float | None = Field(None, gt=0, description="per_population scale, e.g. 1000")
+    population: str | None = Field(None, description="population measure; default the project's")
+    survey: bool = Field(
+        False, description="a sample survey: margins of error apply (n = sample_size, else denominator)"
+    )
+    deft: float | None = Field(None, gt=0, description="survey design factor for margins of error")
+    targets: list[Target] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+    status_rule: StatusRule | None = None
+    tracking: bool = Field(False, description="a tracking measure: shown, never given a status")
+    in_development: bool = Field(False, description="defined but not yet measured")
+    hidden: bool = Field(False, description="an input to other measures, not a row of its own")
+    figure_label: str | None = Field(None, description='words after the figure, e.g. "forecast for yr"')
+    ranks: Ranks | None = None
+    facts: list[FactKind] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Measure:
+        if self.kind in (MeasureKind.DIFFERENCE, MeasureKind.RATIO):
+            if not self.of or len(self.of) != 2:
+                raise ValueError(f"a {self.kind} measure needs of: [first, second]")
+        elif self.of:
+            raise ValueError(f"of: is only for difference and ratio measures, not {self.kind}")
+        if self.per is not None and self.kind is not MeasureKind.PER_POPULATION:
+            raise ValueError("per: is only for per_population measures")
+        if self.deft is not None and not self.survey:
+            raise ValueError("deft: is a survey design factor; set survey: true as well")
+        if self.tracking and self.targets:
+            raise ValueError("a tracking measure has no targets")
+        return self
+
+
+class Organisation(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+class PeerGroup(Strict):
+    id: str
+    name: str
+    members: list[str] | Literal["all"] = "all"
+
+
+class StatusKey(Strict):
+    green: str = "on or better than target"
+    amber: str = "short of target, within tolerance"
+    red: str = "short of target, beyond tolerance"
+
+
+class Project(Strict):
+    title: str
+    organisation: str = Field(description="the home organisation's id")
+    financial_year_start: int = Field(4, ge=1, le=12)
+    warehouse: str | None = Field(None, description="an Ibis URL; default duckdb in .kpiboard/")
+    subtitle: str | None = None
+    sections: list[str] = Field(default_factory=list)
+    population: str | None = Field(None, description="the measure holding resident population")
+    organisations: list[Organisation]
+    peer_groups: list[PeerGroup] = Field(default_factory=list)
+    status_rule: StatusRule = StatusRule(amber_within=Tolerance(percent=10))
+    status_key: StatusKey = StatusKey()
+    data: list[str] = Field(default_factory=lambda: ["data/*.csv"], description="observation files (globs)")
+
+
+class MeasureFile(Strict):
+    measures: list[Measure]

@@ -1,0 +1,426 @@
+"""Assemble the Scorecard: every row's figures, target, status and reason, ranks and facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis.expr.types as ir
+
+from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue.schema import ComparatorKind, FactKind, Measure, MeasureKind, Op, Target
+from kpiboard.engine import movement
+from kpiboard.engine.data import EngineData, fetch
+from kpiboard.engine.evaluate import Evaluator, Value
+from kpiboard.engine.facts import (
+    comparator_sentence, contribution_sentence, milestone_sentence, rank_sentences,
+)
+from kpiboard.engine.peers import RankResult, rank_in_group
+from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
+from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
+from kpiboard.engine.targets import Resolved, baseline_span, resolve, target_for
+from kpiboard.errors import KpiboardError
+from kpiboard.formatting import number, percent_change, ratio_to_one, round_half_up, signed, with_unit
+from kpiboard.periods import (
+    MONTH_ABBR, WindowKind, format_month, fy_label, fy_start, month_of, short_month, span_label,
+    window_ending, year_of,
+)
+from kpiboard.scorecard import (
+    Change, Figure, MarginOfError, Milestone, Organisation, Rank, Row, Scorecard, Status,
+)
+
+SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
+
+
+def dependencies(cat: Catalogue) -> set[str]:
+    """Every measure whose observations a scorecard reads."""
+    need = set(cat.measures)
+    if cat.project.population:
+        need.add(cat.project.population)
+    return need
+
+
+def build_scorecard(cat: Catalogue, observations: ir.Table, as_of: int, org: str | None = None) -> Scorecard:
+    """The scorecard of ``org`` (default: the project's organisation) as of month ``as_of``."""
+    home = cat.resolve_org(org or cat.project.organisation)
+    data = fetch(observations, dependencies(cat), cat.fy_start_month)
+    return scorecard_from_data(cat, data, as_of, home)
+
+
+def scorecard_from_data(cat: Catalogue, data: EngineData, as_of: int, home: str) -> Scorecard:
+    first = data.first_month()
+    if first is None:
+        raise KpiboardError("there are no observations to report on",
+                            hint="add data files and run `kpiboard ingest`")
+    if as_of < first:
+        raise KpiboardError(f"--as-of {format_month(as_of)} is before any data",
+                            hint=f"the earliest data are for {format_month(first)}")
+    ev = Evaluator(cat, data)
+    builder = _RowBuilder(cat, ev, as_of, home)
+    top = [m for m in cat.measures.values() if not m.hidden and m.parent is None]
+    order = {s: i for i, s in enumerate(cat.project.sections)}
+    top.sort(key=lambda m: order.get(m.section or "", len(order)))  # stable: file order within
+    rows = tuple(builder.row(m) for m in top)
+    sections = list(cat.project.sections)
+    for m in top:
+        if m.section and m.section not in sections:
+            sections.append(m.section)
+    key = cat.project.status_key
+    return Scorecard(
+        title=cat.project.title,
+        subtitle=cat.project.subtitle,
+        organisation=Organisation(home, cat.org_name(home)),
+        as_of=format_month(as_of),
+        as_of_text=short_month(as_of),
+        financial_year=fy_label(as_of, cat.fy_start_month),
+        rows=rows,
+        sections=tuple(sections),
+        status_key={"green": key.green, "amber": key.amber, "red": key.red},
+    )
+
+
+@dataclass
+class _RowBuilder:
+    cat: Catalogue
+    ev: Evaluator
+    as_of: int
+    home: str
+
+    @property
+    def fy(self) -> int:
+        return self.cat.fy_start_month
+
+    # -- the row ------------------------------------------------------------------------------
+    def row(self, m: Measure) -> Row:
+        children = tuple(self.row(c) for c in self.cat.children_of(m.id) if not c.hidden)
+        base = dict(
+            id=m.row or m.id, measure=m.id, section=m.section, title=m.title,
+            reference=m.reference, description=m.description, kind=m.kind.value, unit=m.unit,
+            polarity=m.polarity.value, children=children, tracking=m.tracking,
+            in_development=m.in_development, milestones=self._milestones(m),
+        )
+        report_target = target_for(m, self.as_of, self.fy)
+        if m.in_development:
+            return Row(status=None, status_reason="In development: not yet measured, no status",
+                       target=None, latest=None, comparator=None, **base)
+        latest = self.ev.latest(m.id, self.home, self.as_of)
+        if latest is None:
+            target_fig = self._target_figure(m, report_target, None, None)
+            return Row(status=None,
+                       status_reason=f"No data at or before {short_month(self.as_of)}: no status",
+                       target=target_fig, latest=None, comparator=None, **base)
+
+        comp = self._comparator(m, latest)
+        shows_change = self._shows_change(m)
+        change = self._change(m, latest, comp) if comp else None
+        baseline = self._baseline_average(m)
+        assessed_target = target_for(m, latest.window.last, self.fy)
+        resolved = (resolve(m, assessed_target, latest.window.last, self.fy,
+                            comparator_level=comp.value if comp else None, baseline_average=baseline)
+                    if assessed_target else None)
+        report_resolved = (resolve(m, report_target, self.as_of, self.fy,
+                                   comparator_level=comp.value if comp else None,
+                                   baseline_average=baseline)
+                           if report_target else None)
+        moe = self._moe(m, latest)
+        assessment = self._assess(m, latest, resolved, report_target, moe)
+        ranks = self._ranks(m)
+        annual = (report_resolved.level if report_resolved and report_resolved.change is None
+                  else None)
+        wanted = {f.value for f in m.facts}
+        avg = fc = drop = rng = None
+        if m.kind in SUMMABLE:
+            avg = movement.monthly_average(self.ev, m, self.home, latest, annual)
+            fc = movement.forecast(self.ev, m, self.home, latest, annual)
+            drop = movement.drop_off(self.ev, m, self.home, latest)
+            rng = movement.month_range(self.ev, m, self.home, latest)
+        fytd = self._fytd(m, latest)
+
+        facts: list[str] = []
+        if comp and change:
+            facts.append(comparator_sentence(m, latest, comp, change, shows_change, self.fy))
+        if resolved and resolved.baseline_average is not None:
+            br = resolved.target.baseline_reduction
+            assert br is not None and resolved.level is not None
+            facts.append(f"Target is a {number(br.percent)}% reduction on the "
+                         f"{year_of(_m(br.start))}-{str(year_of(_m(br.end)))[-2:]} baseline average of "
+                         f"{with_unit(resolved.baseline_average, m.unit, m.decimals)}, i.e. "
+                         f"{with_unit(resolved.level, m.unit, m.decimals)}")
+        if m.kind is MeasureKind.RATIO and latest.ratio is not None and len(latest.parts) == 2:
+            ref = latest.parts[1].value
+            text = f"Ratio {ratio_to_one(latest.ratio)} to the {with_unit(ref, '%', 1)} minority share of the reference population"
+            if report_resolved and report_resolved.level is not None and ref:
+                text += f"; the target is {ratio_to_one(report_resolved.level / ref)}"
+            facts.append(text)
+        moe_fig = None
+        if moe is not None:
+            shortfall = assessment.shortfall if assessment.status in (Status.AMBER, Status.RED) else None
+            moe_fig = MarginOfError(
+                value=moe, text=f"+/-{number(moe, max(m.decimals, 1))} pts",
+                shortfall=shortfall,
+                shortfall_text=with_unit(shortfall, "pts", m.decimals) if shortfall is not None else None,
+                method=self._moe_method(m),
+            )
+            if shortfall is not None:
+                beyond = shortfall > moe
+                facts.append(
+                    f"Difference between target and performance ({moe_fig.shortfall_text}) is "
+                    f"{'greater than' if beyond else 'within'} the margin of error for this "
+                    f"measure ({moe_fig.text})"
+                    + (", confirming that the target is being missed" if beyond else
+                       ": it may be sampling noise")
+                )
+        if m.kind is MeasureKind.COMPOSITE and children:
+            sentence = contribution_sentence(children, latest)
+            if sentence:
+                facts.append(sentence)
+        if fytd is not None and FactKind.FYTD.value in wanted:
+            facts.append(f"Financial year to date ({fytd.period}): {fytd.text}")
+        facts += movement.sentences(m, avg, fc, drop, rng, wanted)
+        if latest.provisional:
+            facts.append(self._provisional_sentence(m, latest))
+        milestones = milestone_sentence([(x.text, x.by_text) for x in base["milestones"]])
+        if milestones:
+            facts.append(milestones)
+        facts += rank_sentences(self.cat, ranks, self.home, m)
+
+        return Row(
+            status=assessment.status, status_reason=assessment.reason,
+            target=self._target_figure(m, report_target, report_resolved, latest),
+            latest=self._latest_figure(m, latest, change if shows_change else None),
+            comparator=self._comparator_figure(m, comp),
+            change=change, ranks=tuple(self._rank(r, m) for r in ranks), facts=tuple(facts),
+            provisional=latest.provisional, fytd=fytd,
+            monthly_average=avg, forecast=fc, drop_off=drop, range_12=rng,
+            margin_of_error=moe_fig,
+            level=(Figure(with_unit(latest.value, m.unit, m.decimals), latest.value,
+                          self._period_label(m, latest), format_month(latest.window.last))
+                   if shows_change else None),
+            **base,
+        )
+
+    # -- pieces -------------------------------------------------------------------------------
+    def _shows_change(self, m: Measure) -> bool:
+        """A measure whose target is a % change reports its % change as its figure (as do its
+        breakdowns)."""
+        if any(t.change is not None for t in m.targets):
+            return True
+        return m.parent is not None and self._shows_change(self.cat.measures[m.parent])
+
+    def _comparator(self, m: Measure, latest: Value) -> Value | None:
+        match m.comparator:
+            case ComparatorKind.NONE:
+                return None
+            case ComparatorKind.PREVIOUS_FINANCIAL_YEAR:
+                end = fy_start(latest.window.last, self.fy) - 1
+                win = window_ending(WindowKind.FINANCIAL_YEAR, end, self.fy)
+            case ComparatorKind.SAME_WINDOW_LAST_YEAR:
+                win = latest.window.shifted(-12)
+        if win is None:
+            return None
+        if m.kind is MeasureKind.SNAPSHOT:
+            snap = self.ev.snapshot(m.id, self.home, win.last, win)
+            return snap if snap is not None and snap.window.last == win.last else None
+        return self.ev.evaluate(m.id, self.home, win)
+
+    def _change(self, m: Measure, latest: Value, comp: Value) -> Change:
+        absolute = latest.value - comp.value
+        points = m.unit in ("%", "pts")
+        unit = "pts" if points else m.unit
+        percent = None if points or comp.value == 0 else (latest.value / comp.value - 1) * 100
+        # direction as published: a change that rounds to nothing is "level"
+        shown = round_half_up(absolute, m.decimals)
+        direction = "up" if shown > 0 else "down" if shown < 0 else "level"
+        better = None
+        if shown != 0:
+            better = (absolute > 0) == (m.polarity.value == "higher_is_better")
+        return Change(
+            absolute=absolute, absolute_text=signed(absolute, unit, m.decimals),
+            percent=percent,
+            percent_text=percent_change(percent, CHANGE_DECIMALS) if percent is not None else None,
+            direction=direction, better=better,
+        )
+
+    def _baseline_average(self, m: Measure) -> float | None:
+        """Annual average over a target's baseline span, from data that cover every month of it
+        exactly once (monthly rows or recorded windows inside the span)."""
+        spans = {s for t in m.targets if (s := baseline_span(t))}
+        if not spans:
+            return None
+        first, last = spans.pop()
+        covered: dict[int, int] = {}
+        total = 0.0
+        for mm in range(first, last + 1):
+            amount = self.ev.monthly_amount(m.id, self.home, mm)
+            if amount is not None:
+                covered[mm] = covered.get(mm, 0) + 1
+                total += amount
+        for rec in self.ev.data.recorded_for(self.home, m.id):
+            start = rec.end - rec.months + 1
+            if start >= first and rec.end <= last and rec.amt is not None:
+                for mm in range(start, rec.end + 1):
+                    covered[mm] = covered.get(mm, 0) + 1
+                total += rec.amt
+        span = last - first + 1
+        if len(covered) != span or any(c != 1 for c in covered.values()):
+            return None
+        return total / (span / 12)
+
+    def _moe(self, m: Measure, latest: Value) -> float | None:
+        """95% margin of error, for sample surveys only (recorded crime is not a sample)."""
+        if m.kind is MeasureKind.PROPORTION and m.survey and latest.sample_size:
+            return margin_of_error(latest.value, latest.sample_size, m.deft or 1.0)
+        if m.kind is MeasureKind.DIFFERENCE and len(latest.parts) == 2 and m.of:
+            first, second = (self.cat.measures[i] for i in m.of)
+            a, b = latest.parts
+            if first.survey and second.survey and a.sample_size and b.sample_size:
+                deft = max(first.deft or 1.0, second.deft or 1.0)
+                return margin_of_error_difference(a.value, a.sample_size, b.value, b.sample_size, deft)
+        return None
+
+    def _moe_method(self, m: Measure) -> str:
+        deft = f" x design factor {m.deft}" if m.deft else ""
+        if m.kind is MeasureKind.DIFFERENCE:
+            return f"1.96 x sqrt(p1(1-p1)/n1 + p2(1-p2)/n2){deft}"
+        return f"1.96 x sqrt(p(1-p)/n){deft}"
+
+    def _assess(self, m: Measure, latest: Value, resolved: Resolved | None,
+                report_target: Target | None, moe: float | None) -> Assessment:
+        if m.tracking:
+            return Assessment(None, "Tracking measure: no target, no status")
+        if not m.targets:
+            return Assessment(None, "No target set: no status")
+        if resolved is None:
+            period = self._period_label(m, latest)
+            if report_target is not None:
+                return Assessment(None, f"Latest data ({period}) predate the "
+                                        f"{fy_label(self.as_of, self.fy)} target: no status")
+            return Assessment(None, f"No target for {fy_label(latest.window.last, self.fy)}: no status")
+        if resolved.level is None:
+            return Assessment(None, f"Target cannot be worked out ({resolved.why_missing}): no status")
+        rule = m.status_rule or self.cat.project.status_rule
+        if resolved.change is not None:
+            assert resolved.comparator_level
+            figure = (latest.value / resolved.comparator_level - 1) * 100
+        else:
+            figure = latest.value
+        return assess(m, rule, resolved, figure=figure, level=latest.value, moe=moe)
+
+    def _fytd(self, m: Measure, latest: Value) -> Figure | None:
+        if m.window is WindowKind.FYTD or m.kind is MeasureKind.SNAPSHOT:
+            return None
+        win = window_ending(WindowKind.FYTD, latest.window.last, self.fy)
+        value = self.ev.evaluate(m.id, self.home, win) if win else None
+        if value is None:
+            return None
+        return Figure(self._value_text(m, value), value.value, value.window.label(self.fy),
+                      format_month(value.window.last))
+
+    def _ranks(self, m: Measure) -> list[RankResult]:
+        if m.ranks is None:
+            return []
+        groups = self.cat.project.peer_groups
+        wanted = m.ranks.groups or [g.id for g in groups]
+        orgs = [o.id for o in self.cat.project.organisations]
+        out = []
+        for g in groups:
+            if g.id in wanted:
+                r = rank_in_group(self.ev, m, g, self.home, self.as_of, orgs)
+                if r is not None:
+                    out.append(r)
+        return out
+
+    def _rank(self, r: RankResult, m: Measure) -> Rank:
+        win = window_ending(r.window_kind, r.end, self.fy)
+        period = win.label(self.fy) if win else short_month(r.end)
+        basis = period
+        if r.per_population:
+            basis += f", rate per {number(r.per_population)} population"
+        if r.measure.id != m.id:
+            basis += f", {r.measure.title}"
+        pooled_text = None
+        if r.pooled is not None:
+            unit = r.measure.unit if not r.per_population else ""
+            pooled_text = with_unit(r.pooled, unit, max(r.measure.decimals, 1 if not r.per_population else 2))
+        from kpiboard.formatting import ordinal
+
+        return Rank(group_id=r.group.id, group=r.group.name, rank=r.rank, of=r.of,
+                    text=f"{ordinal(r.rank)}/{r.of}", period=period, basis=basis,
+                    group_value=r.pooled, group_value_text=pooled_text)
+
+    # -- texts --------------------------------------------------------------------------------
+    def _value_text(self, m: Measure, v: Value) -> str:
+        if m.kind is MeasureKind.SNAPSHOT and v.numerator is not None and v.denominator:
+            return f"{number(v.numerator, m.decimals)}/{number(v.denominator, m.decimals)}"
+        text = with_unit(v.value, m.unit, m.decimals)
+        if m.kind is MeasureKind.RATIO and v.ratio is not None:
+            text += f" ({ratio_to_one(v.ratio)})"
+        return text
+
+    def _period_label(self, m: Measure, v: Value) -> str:
+        label = v.window.label(self.fy)
+        return f"{m.figure_label} ({label})" if m.figure_label else label
+
+    def _latest_figure(self, m: Measure, v: Value, change: Change | None) -> Figure:
+        if change is not None and change.percent is not None:
+            return Figure(change.percent_text or "", change.percent, self._period_label(m, v),
+                          format_month(v.window.last))
+        return Figure(self._value_text(m, v), v.value, self._period_label(m, v),
+                      format_month(v.window.last))
+
+    def _comparator_figure(self, m: Measure, comp: Value | None) -> Figure | None:
+        if comp is None:
+            return None
+        return Figure(self._value_text(m, comp), comp.value, comp.window.label(self.fy),
+                      format_month(comp.window.last))
+
+    def _target_figure(self, m: Measure, t: Target | None, r: Resolved | None,
+                       latest: Value | None) -> Figure | None:
+        if m.tracking:
+            return Figure("Tracking measure", None)
+        if t is None:
+            return None
+        strict = f"{t.op.value} " if t.op in (Op.GT, Op.LT) else ""
+        fy = fy_label(self.as_of, self.fy)
+        if t.change is not None:
+            auto = percent_change(t.change, _decimals(t.change))
+            return Figure(t.text or auto, t.change, fy)
+        level = r.level if r is not None else t.level
+        if level is None:
+            return Figure(t.text or "", None, fy)
+        auto = strict + with_unit(level, m.unit, m.decimals if t.level is None else _decimals(t.level))
+        if t.baseline_reduction is not None:
+            br = t.baseline_reduction
+            auto += (f" ie {number(br.percent)}% reduction on {year_of(_m(br.start))}-"
+                     f"{str(year_of(_m(br.end)))[-2:]} baseline average")
+        if m.kind is MeasureKind.RATIO and latest is not None and len(latest.parts) == 2 and latest.parts[1].value:
+            auto += f" ({ratio_to_one(level / latest.parts[1].value)})"
+        text = t.text or auto
+        if t.text and m.kind is MeasureKind.RATIO and latest is not None and len(latest.parts) == 2 and latest.parts[1].value:
+            text += f" (or {ratio_to_one(level / latest.parts[1].value)})"
+        return Figure(text, level, fy)
+
+    def _milestones(self, m: Measure) -> tuple[Milestone, ...]:
+        out = []
+        for ms in m.milestones:
+            mm = _m(ms.by)
+            out.append(Milestone(text=with_unit(ms.level, m.unit, m.decimals), value=ms.level,
+                                 by=ms.by, by_text=f"{MONTH_ABBR[month_of(mm) - 1]} {year_of(mm)}"))
+        return tuple(out)
+
+    def _provisional_sentence(self, m: Measure, latest: Value) -> str:
+        months = [mm for mm in range(latest.window.first, latest.window.last + 1)
+                  if (row := self.ev.data.window_row(self.home, m.id, mm)) and row["m1_prov"]]
+        if months:
+            return f"Figures for {span_label(min(months), max(months))} are provisional"
+        return "Includes provisional figures"
+
+
+def _m(text: str) -> int:
+    from kpiboard.periods import parse_month
+
+    return parse_month(text)
+
+
+def _decimals(x: float) -> int:
+    text = repr(float(x)).rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0

@@ -1,0 +1,209 @@
+"""The value of a measure for one organisation over one window, by measure kind.
+
+A window ending at month *m* is taken from monthly data when every month of it is present,
+otherwise from a recorded observation covering exactly that window (``months`` = its length,
+``period_end`` = *m*). Proportions are always sum(numerator) / sum(denominator), never an
+average of monthly rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue.schema import Measure, MeasureKind
+from kpiboard.engine.data import EngineData, Row
+from kpiboard.periods import Window, WindowKind, window_ending
+
+# which SQL window (kpiboard.engine.windows) answers which kind of window
+SQL_WINDOW = {
+    WindowKind.MONTH: "m1",
+    WindowKind.ROLLING_3: "r3",
+    WindowKind.QUARTER: "r3",
+    WindowKind.ROLLING_12: "r12",
+    WindowKind.FINANCIAL_YEAR: "r12",
+    WindowKind.FYTD: "fytd",
+}
+LOOKBACK_MONTHS = 120  # how far back "the latest period with data" is sought
+
+
+@dataclass(frozen=True)
+class Value:
+    """A measure's figure over a window. ``value`` is in the measure's unit (percentages for
+    proportions); ``numerator``/``denominator`` are the pooled sums behind it."""
+
+    value: float
+    window: Window
+    numerator: float | None = None
+    denominator: float | None = None
+    sample_size: float | None = None  # survey respondents, for margins of error
+    provisional: bool = False
+    parts: tuple[Value, ...] = ()  # operands of a difference or ratio
+    ratio: float | None = None  # for ratio measures: share / reference share
+    months: int | None = None  # months the source observation covers (snapshots)
+
+
+class Evaluator:
+    """Evaluates measures over windows from EngineData. Pure: no I/O."""
+
+    def __init__(self, catalogue: Catalogue, data: EngineData) -> None:
+        self.cat = catalogue
+        self.data = data
+        self.fy = catalogue.fy_start_month
+
+    # -- public -----------------------------------------------------------------------------
+    def measure(self, mid: str) -> Measure:
+        return self.cat.measures[mid]
+
+    def window(self, kind: WindowKind, end: int) -> Window | None:
+        return window_ending(kind, end, self.fy)
+
+    def evaluate(self, mid: str, org: str, window: Window) -> Value | None:
+        """The measure's value for ``org`` over ``window``; None if the data do not cover it."""
+        m = self.measure(mid)
+        match m.kind:
+            case MeasureKind.COUNT | MeasureKind.MEAN | MeasureKind.PROPORTION:
+                return self._summed(m, org, window)
+            case MeasureKind.PER_POPULATION:
+                base = self._summed(m, org, window)
+                pop = self.population(m, org, window.last)
+                if base is None or pop is None or pop <= 0:
+                    return None
+                return Value(base.value / pop * (m.per or 1000.0), window, base.value, pop,
+                             provisional=base.provisional)
+            case MeasureKind.SNAPSHOT:
+                return self.snapshot(mid, org, window.last, window)
+            case MeasureKind.COMPOSITE:
+                parts = [self.evaluate(c.id, org, window) for c in self.cat.children_of(mid)]
+                if not parts or any(p is None for p in parts):
+                    return None
+                got = [p for p in parts if p is not None]
+                return Value(sum(p.value for p in got), window, sum(p.value for p in got),
+                             provisional=any(p.provisional for p in got), parts=tuple(got))
+            case MeasureKind.DIFFERENCE | MeasureKind.RATIO:
+                return self._combined(m, org, window)
+        raise AssertionError(m.kind)  # pragma: no cover
+
+    def latest(self, mid: str, org: str, as_of: int, kind: WindowKind | None = None) -> Value | None:
+        """The latest window of the measure's kind ending at or before ``as_of`` with data."""
+        kind = kind or self.measure(mid).window
+        candidates = self._candidate_months(mid, org)
+        for end in sorted((c for c in candidates if c <= as_of), reverse=True)[:LOOKBACK_MONTHS]:
+            win = self.window(kind, end)
+            if win is None:
+                continue
+            value = self.evaluate(mid, org, win)
+            if value is not None:
+                return value
+        return None
+
+    def population(self, m: Measure, org: str, at: int) -> float | None:
+        """Resident population: the latest estimate at or before month ``at``."""
+        pop_id = m.population or self.cat.project.population
+        if pop_id is None:
+            return None
+        snap = self.snapshot(pop_id, org, at, None)
+        return snap.value if snap is not None else None
+
+    def snapshot(self, mid: str, org: str, at: int, window: Window | None) -> Value | None:
+        """The latest observation at or before ``at`` (within ``window`` when given)."""
+        best: tuple[int, Value] | None = None
+        for m, row in self.data.windows.get((org, mid), {}).items():
+            if m <= at and (window is None or m >= window.first) and (best is None or m > best[0]):
+                amt = row["m1_amt"]
+                if amt is not None:
+                    w = Window(WindowKind.MONTH, m, m)
+                    best = (m, Value(amt, w, row["m1_pnum"], row["m1_pden"],
+                                     provisional=bool(row["m1_prov"]), months=1))
+        for rec in self.data.recorded_for(org, mid):
+            if rec.end <= at and (window is None or rec.end >= window.first) \
+                    and (best is None or rec.end > best[0]) and rec.amt is not None:
+                kind = WindowKind.QUARTER if rec.months == 3 else (
+                    WindowKind.MONTH if rec.months == 1 else WindowKind.ROLLING_12)
+                w = Window(kind, rec.end - rec.months + 1, rec.end)
+                value = rec.value if rec.value is not None else rec.amt
+                best = (rec.end, Value(value, w, rec.numerator, rec.denominator,
+                                       rec.sample_size, rec.provisional, months=rec.months))
+        return best[1] if best else None
+
+    def monthly_amount(self, mid: str, org: str, m: int) -> float | None:
+        row = self.data.window_row(org, mid, m)
+        return None if row is None else row["m1_amt"]
+
+    # -- internals --------------------------------------------------------------------------
+    def _candidate_months(self, mid: str, org: str) -> set[int]:
+        m = self.measure(mid)
+        if m.kind is MeasureKind.COMPOSITE:
+            kids = self.cat.children_of(mid)
+            return set.union(*(self._candidate_months(k.id, org) for k in kids)) if kids else set()
+        if m.kind in (MeasureKind.DIFFERENCE, MeasureKind.RATIO):
+            return self._candidate_months((m.of or [""])[0], org)
+        months = self.data.months_with_data(org, mid)
+        if m.kind is MeasureKind.SNAPSHOT:
+            return months
+        if m.window is WindowKind.FYTD or m.window is WindowKind.QUARTER:
+            return months
+        return months
+
+    def _summed(self, m: Measure, org: str, window: Window) -> Value | None:
+        row = self.data.window_row(org, m.id, window.last)
+        if row is not None:
+            col = SQL_WINDOW[window.kind]
+            if row[f"{col}_n"] == window.length:
+                return self._from_sums(m, window, row, col)
+        for rec in self.data.recorded_for(org, m.id):
+            if rec.end == window.last and rec.months == window.length:
+                return self._from_recorded(m, window, rec)
+        return None
+
+    def _from_sums(self, m: Measure, window: Window, row: Row, col: str) -> Value | None:
+        prov = bool(row[f"{col}_prov"])
+        amt, pnum, pden = row[f"{col}_amt"], row[f"{col}_pnum"], row[f"{col}_pden"]
+        if m.kind is MeasureKind.PROPORTION:
+            if pnum is None or not pden:
+                return None
+            return Value(100.0 * pnum / pden, window, pnum, pden, row[f"{col}_ss"] or pden, prov)
+        if m.kind is MeasureKind.MEAN:
+            if pden and row[f"{col}_val"] is None and amt is not None:
+                return Value(amt / pden, window, amt, pden, provisional=prov)
+            val = row[f"{col}_val"]
+            return None if val is None else Value(val / window.length, window, provisional=prov)
+        return None if amt is None else Value(amt, window, amt, provisional=prov)
+
+    def _from_recorded(self, m: Measure, window: Window, rec: object) -> Value | None:
+        from kpiboard.engine.data import Recorded
+
+        assert isinstance(rec, Recorded)
+        if m.kind is MeasureKind.PROPORTION:
+            if rec.numerator is not None and rec.denominator:
+                p = 100.0 * rec.numerator / rec.denominator
+                return Value(p, window, rec.numerator, rec.denominator,
+                             rec.sample_size or rec.denominator, rec.provisional)
+            if rec.value is None:
+                return None
+            n = rec.sample_size
+            num = rec.value / 100.0 * n if n else None
+            return Value(rec.value, window, num, n, n, rec.provisional)
+        if m.kind is MeasureKind.MEAN:
+            if rec.numerator is not None and rec.denominator:
+                return Value(rec.numerator / rec.denominator, window, rec.numerator,
+                             rec.denominator, provisional=rec.provisional)
+            return None if rec.value is None else Value(rec.value, window, provisional=rec.provisional)
+        return None if rec.amt is None else Value(rec.amt, window, rec.amt, provisional=rec.provisional)
+
+    def _combined(self, m: Measure, org: str, window: Window) -> Value | None:
+        first_id, second_id = m.of or ["", ""]
+        a = self.evaluate(first_id, org, window)
+        second = self.measure(second_id)
+        b = (self.snapshot(second_id, org, window.last, None)
+             if second.kind is MeasureKind.SNAPSHOT else self.evaluate(second_id, org, window))
+        if a is None or b is None:
+            return None
+        prov = a.provisional or b.provisional
+        if m.kind is MeasureKind.DIFFERENCE:
+            return Value(a.value - b.value, window, provisional=prov, parts=(a, b))
+        if b.value == 0:
+            return None
+        # a ratio reports the first share as its figure, and share / reference as the ratio
+        return Value(a.value, window, a.numerator, a.denominator, a.sample_size, prov,
+                     parts=(a, b), ratio=a.value / b.value)

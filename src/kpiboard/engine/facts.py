@@ -1,0 +1,83 @@
+"""Commentary sentences built from computed figures (the numbers are the engine's own)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue.schema import Measure
+from kpiboard.engine.evaluate import Value
+from kpiboard.engine.peers import RankResult
+from kpiboard.formatting import number, ordinal, with_unit
+from kpiboard.periods import WindowKind, window_ending
+from kpiboard.scorecard import Change, Row
+
+MARGINAL_CHANGE_POINTS = 0.5  # a change this small (pts) or smaller is "marginal"
+
+
+def comparator_sentence(
+    m: Measure, latest: Value, comp: Value, change: Change, shows_change: bool, fy_start: int
+) -> str:
+    """``Down marginally from 77.7% for 2008/09 (-0.4 pts)`` or, for a measure reported as a
+    change, ``6,843 in Apr - Aug 2009 against 6,809 in Apr - Aug 2008``."""
+    period = comp.window.label(fy_start)
+    then = with_unit(comp.value, m.unit, m.decimals)
+    if shows_change:
+        now = with_unit(latest.value, m.unit, m.decimals)
+        return f"{now} in {latest.window.label(fy_start)} against {then} in {period}"
+    if change.direction == "level":
+        return f"Level with {then} for {period}"
+    word = "Up" if change.direction == "up" else "Down"
+    points = m.unit in ("%", "pts")
+    if points and abs(change.absolute) <= MARGINAL_CHANGE_POINTS:
+        word += " marginally"
+    detail = change.absolute_text if points or change.percent_text is None else \
+        f"{change.absolute_text}, {change.percent_text}"
+    return f"{word} from {then} for {period} ({detail})"
+
+
+def contribution_sentence(children: Sequence[Row], latest: Value) -> str | None:
+    """``Residential burglary up 2.6% (+1,573), robbery down 4.4% (-1,527) ...``"""
+    parts = []
+    for child in children:
+        ch = child.change
+        if ch is None or ch.percent is None:
+            continue
+        word = {"up": "up", "down": "down", "level": "level"}[ch.direction]
+        pct = number(abs(ch.percent), 1)
+        parts.append(f"{child.title} {word} {pct}% ({ch.absolute_text})")
+    if not parts:
+        return None
+    return "; ".join(parts) + f" over the {latest.window.label()}"
+
+
+def rank_sentences(cat: Catalogue, ranks: Sequence[RankResult], home: str, m: Measure) -> list[str]:
+    """``Metropolitan Police Service is 14th/42 in England & Wales and 2nd/4 in MSF group
+    (12 months to Mar-09)``, one sentence per distinct period; then group averages."""
+    out: list[str] = []
+    if not ranks:
+        return out
+    name = cat.org_name(home)
+    by_period: dict[str, list[str]] = {}
+    for r in ranks:
+        win = window_ending(r.window_kind, r.end, cat.fy_start_month)
+        period = win.label(cat.fy_start_month) if win else ""
+        if r.window_kind is WindowKind.FYTD:
+            period = f"financial year to date {period}"
+        basis = period + (f", rate per {number(r.per_population)} population" if r.per_population else "")
+        if r.measure.id != m.id:
+            basis += f", using {r.measure.title}"
+        by_period.setdefault(basis, []).append(f"{ordinal(r.rank)}/{r.of} in {r.group.name}")
+    for basis, items in by_period.items():
+        out.append(f"{name} is {' and '.join(items)} ({basis})")
+    for r in ranks:
+        if r.pooled is not None and r.group.members == "all":
+            unit = "" if r.per_population else r.measure.unit
+            out.append(f"{r.group.name} as a whole: {with_unit(r.pooled, unit, max(r.measure.decimals, 1))}")
+    return out
+
+
+def milestone_sentence(row_milestones: Sequence[tuple[str, str]]) -> str | None:
+    if not row_milestones:
+        return None
+    return "Milestones: " + "; ".join(f"{text} by {by}" for text, by in row_milestones)

@@ -1,0 +1,131 @@
+"""Movement explained: the monthly average against the target's, a run-rate forecast, the
+month that dropped out of a rolling total, and the range over the last twelve months.
+
+Each function returns the structured figure (with its words) or None where it does not apply.
+"""
+
+from __future__ import annotations
+
+from kpiboard.catalogue.schema import Measure
+from kpiboard.engine.evaluate import Evaluator, Value
+from kpiboard.formatting import with_unit
+from kpiboard.periods import WindowKind, fy_label, short_month, span_label
+from kpiboard.scorecard import DropOff, Forecast, MonthlyAverage, MonthRange
+
+MONTHS_IN_YEAR = 12
+AVERAGE_EXTRA_DECIMALS = 1  # a monthly average carries one more decimal than the measure
+
+
+def _fmt(m: Measure, x: float, extra: int = 0) -> str:
+    return with_unit(x, m.unit, m.decimals + extra)
+
+
+def monthly_average(
+    ev: Evaluator, m: Measure, org: str, latest: Value, annual_target: float | None
+) -> MonthlyAverage | None:
+    """Average a month so far this financial year, against the target's flat monthly profile
+    (annual target / 12)."""
+    fytd = ev.evaluate(m.id, org, ev.window(WindowKind.FYTD, latest.window.last)
+                       or latest.window)
+    if fytd is None or fytd.window.kind is not WindowKind.FYTD:
+        return None
+    months = fytd.window.length
+    avg = fytd.value / months
+    extra = AVERAGE_EXTRA_DECIMALS
+    target = annual_target / MONTHS_IN_YEAR if annual_target is not None else None
+    return MonthlyAverage(
+        value=avg, text=_fmt(m, avg, extra), months=months,
+        period=span_label(fytd.window.first, fytd.window.last),
+        target=target, target_text=_fmt(m, target, extra) if target is not None else None,
+    )
+
+
+def forecast(
+    ev: Evaluator, m: Measure, org: str, latest: Value, annual_target: float | None
+) -> Forecast | None:
+    """Run-rate outturn: the year to date plus the remaining months at the year-to-date
+    monthly average (a flat profile)."""
+    avg = monthly_average(ev, m, org, latest, annual_target)
+    if avg is None:
+        return None
+    remaining = MONTHS_IN_YEAR - avg.months
+    value = avg.value * avg.months + avg.value * remaining
+    fy = fy_label(latest.window.last, ev.fy)
+    return Forecast(
+        value=value, text=_fmt(m, value), financial_year=fy,
+        method=f"year to date ({avg.period}) plus {remaining} months at its monthly average",
+        target=annual_target,
+        target_text=with_unit(annual_target, m.unit, _decimals_of(annual_target))
+        if annual_target is not None else None,
+    )
+
+
+def drop_off(ev: Evaluator, m: Measure, org: str, latest: Value) -> DropOff | None:
+    """For a rolling 12-month total: last month's total, the month that left it and the month
+    that joined it (new total = previous - dropped + added)."""
+    if latest.window.kind is not WindowKind.ROLLING_12:
+        return None
+    end = latest.window.last
+    prev_window = ev.window(WindowKind.ROLLING_12, end - 1)
+    prev = ev.evaluate(m.id, org, prev_window) if prev_window else None
+    dropped = ev.monthly_amount(m.id, org, end - 12)
+    added = ev.monthly_amount(m.id, org, end)
+    if prev is None or dropped is None or added is None:
+        return None
+    return DropOff(
+        previous_total=prev.value, previous_total_text=_fmt(m, prev.value),
+        dropped_period=short_month(end - 12), dropped_value=dropped, dropped_text=_fmt(m, dropped),
+        added_period=short_month(end), added_value=added, added_text=_fmt(m, added),
+    )
+
+
+def month_range(ev: Evaluator, m: Measure, org: str, latest: Value) -> MonthRange | None:
+    """Lowest and highest single month in the twelve months to the latest figure."""
+    end = latest.window.last
+    months = [(mm, ev.monthly_amount(m.id, org, mm)) for mm in range(end - 11, end + 1)]
+    got = [(mm, v) for mm, v in months if v is not None]
+    if len(got) < MONTHS_IN_YEAR:
+        return None
+    low = min(got, key=lambda x: (x[1], x[0]))
+    high = max(got, key=lambda x: (x[1], -x[0]))
+    return MonthRange(low=low[1], low_text=_fmt(m, low[1]), low_period=short_month(low[0]),
+                      high=high[1], high_text=_fmt(m, high[1]), high_period=short_month(high[0]),
+                      months=MONTHS_IN_YEAR)
+
+
+def sentences(
+    m: Measure,
+    avg: MonthlyAverage | None,
+    fc: Forecast | None,
+    drop: DropOff | None,
+    rng: MonthRange | None,
+    wanted: set[str],
+) -> list[str]:
+    out: list[str] = []
+    if drop and "drop_off" in wanted:
+        change = drop.added_value - drop.dropped_value
+        direction = "down" if change < 0 else "up"
+        out.append(
+            f"{drop.dropped_period} ({drop.dropped_text}) dropped out of the rolling 12-month total "
+            f"and {drop.added_period} ({drop.added_text}) came in: {direction} "
+            f"{_fmt(m, abs(change))} on last month's {drop.previous_total_text}"
+        )
+    if avg and "monthly_average" in wanted:
+        text = f"An average of {avg.text} a month in {avg.period}"
+        if avg.target_text:
+            text += f" against a target monthly average of {avg.target_text}"
+        out.append(text)
+    if rng and "range" in wanted:
+        out.append(f"In the last 12 months the monthly range is {rng.low_text} ({rng.low_period}) "
+                   f"to {rng.high_text} ({rng.high_period})")
+    if fc and "forecast" in wanted:
+        text = f"Run-rate forecast for {fc.financial_year}: {fc.text}"
+        if fc.target_text:
+            text += f" against the {fc.target_text} target"
+        out.append(text)
+    return out
+
+
+def _decimals_of(x: float) -> int:
+    text = repr(float(x)).rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0

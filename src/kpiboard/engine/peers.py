@@ -1,0 +1,107 @@
+"""Ranks among peer organisations: 1 = best by polarity, ties share the better rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup, Polarity
+from kpiboard.engine.evaluate import Evaluator, Value
+from kpiboard.periods import WindowKind
+
+TIE_TOLERANCE = 1e-9
+RANK_LOOKBACK = 24  # months searched back for the period with the most peers' data
+
+
+@dataclass(frozen=True)
+class RankResult:
+    group: PeerGroup
+    rank: int
+    of: int
+    end: int
+    window_kind: WindowKind
+    measure: Measure
+    per_population: float | None
+    values: dict[str, float]
+    pooled: float | None  # the group as a whole: sum of numerators / sum of denominators
+
+
+def rank_of(home: float, others: list[float], polarity: Polarity) -> int:
+    """1 + the number of strictly better values.
+
+    >>> rank_of(5.0, [1.0, 5.0, 9.0], Polarity.LOWER_IS_BETTER)
+    2
+    """
+    if polarity is Polarity.HIGHER_IS_BETTER:
+        better = sum(1 for v in others if v > home + TIE_TOLERANCE)
+    else:
+        better = sum(1 for v in others if v < home - TIE_TOLERANCE)
+    return 1 + better
+
+
+def members(group: PeerGroup, all_orgs: list[str]) -> list[str]:
+    return list(all_orgs) if group.members == "all" else list(group.members)
+
+
+def _rank_value(ev: Evaluator, m: Measure, v: Value, org: str, per: float | None) -> float | None:
+    if m.kind is MeasureKind.RATIO:
+        return v.ratio
+    if per is not None:
+        pop = ev.population(m, org, v.window.last)
+        return None if not pop else v.value / pop * per
+    return v.value
+
+
+def _pooled(ev: Evaluator, m: Measure, got: dict[str, Value], per: float | None) -> float | None:
+    vals = list(got.values())
+    if m.kind is MeasureKind.PROPORTION and all(v.numerator is not None and v.denominator for v in vals):
+        return 100.0 * sum(v.numerator or 0 for v in vals) / sum(v.denominator or 0 for v in vals)
+    if m.kind is MeasureKind.DIFFERENCE and all(len(v.parts) == 2 for v in vals):
+        parts = [[v.parts[i] for v in vals] for i in (0, 1)]
+        if all(p.numerator is not None and p.denominator for side in parts for p in side):
+            a, b = (100.0 * sum(p.numerator or 0 for p in side) / sum(p.denominator or 0 for p in side)
+                    for side in parts)
+            return a - b
+    if per is not None or m.kind is MeasureKind.PER_POPULATION:
+        pops = {o: ev.population(m, o, v.window.last) for o, v in got.items()}
+        if all(pops.values()):
+            counts = [v.numerator if m.kind is MeasureKind.PER_POPULATION else v.value
+                      for v in got.values()]
+            if all(c is not None for c in counts):
+                scale = per or m.per or 1000.0
+                return sum(c or 0 for c in counts) / sum(p or 0 for p in pops.values()) * scale
+    return None
+
+
+def rank_in_group(
+    ev: Evaluator, measure: Measure, group: PeerGroup, home: str, as_of: int, all_orgs: list[str]
+) -> RankResult | None:
+    """Rank ``home`` in ``group`` at the latest month (at or before the home organisation's
+    latest figure) at which the most members have data. None when fewer than two can be ranked."""
+    spec = measure.ranks
+    rank_measure = ev.measure(spec.measure) if spec and spec.measure else measure
+    kind = (spec.window if spec and spec.window else None) or rank_measure.window
+    per = spec.per_population if spec else None
+    latest = ev.latest(rank_measure.id, home, as_of, kind)
+    if latest is None:
+        return None
+    orgs = members(group, all_orgs)
+    best: tuple[int, int, dict[str, Value]] | None = None
+    for end in range(latest.window.last, latest.window.last - RANK_LOOKBACK, -1):
+        win = ev.window(kind, end)
+        if win is None:
+            continue
+        got = {o: v for o in orgs if (v := ev.evaluate(rank_measure.id, o, win)) is not None}
+        if home not in got:
+            continue
+        if best is None or len(got) > best[0]:
+            best = (len(got), end, got)
+    if best is None or best[0] < 2:
+        return None
+    _, end, got = best
+    values = {o: r for o, v in got.items() if (r := _rank_value(ev, rank_measure, v, o, per)) is not None}
+    if home not in values or len(values) < 2:
+        return None
+    others = [v for o, v in values.items() if o != home]
+    rank = rank_of(values[home], others, rank_measure.polarity)
+    pooled = _pooled(ev, rank_measure, {o: got[o] for o in values}, per)
+    return RankResult(group, rank, len(values), end, kind, rank_measure, per, values, pooled)

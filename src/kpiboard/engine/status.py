@@ -1,0 +1,101 @@
+"""Red / amber / green with a reason a board member understands.
+
+Green: on or better than target. Amber: short of it, within the tolerance. Red: beyond it.
+The comparison with the target uses the figure as published (rounded to the measure's
+decimals), so a row never reads "32% against 32%: amber". Tolerances:
+
+* ``percent``: the shortfall relative to the target level (a % change target is turned into a
+  level first: comparator x (1 + change)), so one rule serves levels and changes alike;
+* ``points``: the shortfall in the measure's own unit (or in points of % change);
+* ``margin_of_error``: amber while the shortfall is within the 95% margin of error, red when
+  it exceeds it (the target is then missed beyond sampling noise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kpiboard.catalogue.schema import Measure, Op, Polarity, StatusRule
+from kpiboard.engine.targets import Resolved, meets
+from kpiboard.formatting import number, round_half_up, with_unit
+from kpiboard.scorecard import Status
+
+CHANGE_DECIMALS = 1  # % changes are published to one decimal place
+
+
+@dataclass(frozen=True)
+class Assessment:
+    status: Status | None
+    reason: str
+    shortfall: float | None = None  # in the assessed figure's unit
+    relative_shortfall: float | None = None  # % of the target level
+
+
+def _unit(measure: Measure) -> str:
+    return "pts" if measure.unit == "%" else measure.unit
+
+
+def assess(
+    measure: Measure,
+    rule: StatusRule,
+    target: Resolved,
+    *,
+    figure: float,
+    level: float,
+    moe: float | None = None,
+) -> Assessment:
+    """Assess ``figure`` (the level, or the % change for a change target) against ``target``.
+
+    ``level`` is the measure's level (equal to ``figure`` except for change targets).
+    """
+    assert target.level is not None
+    is_change = target.change is not None
+    decimals = CHANGE_DECIMALS if is_change else measure.decimals
+    goal = target.change if is_change else target.level
+    assert goal is not None
+    shown = round_half_up(figure, decimals)
+    fig_text = (f"{'+' if shown > 0 else ''}{number(figure, decimals)}%" if is_change
+                else with_unit(figure, measure.unit, decimals))
+    goal_text = (f"{'+' if goal > 0 else ''}{number(goal, CHANGE_DECIMALS)}%" if is_change
+                 else with_unit(goal, measure.unit, _decimals_of(goal)))
+    strict = target.op in (Op.GT, Op.LT)
+    op_text = f"{target.op.value} " if strict else ""
+    if meets(shown, target.op, goal):
+        better = "better than" if shown != goal else "on"
+        if strict:
+            better = "meets"
+        return Assessment(Status.GREEN, f"{fig_text} {better} the {op_text}{goal_text} target", 0.0, 0.0)
+
+    gap = abs(figure - goal)
+    gap_unit = "pts" if is_change or measure.unit in ("%", "pts") else measure.unit
+    gap_text = with_unit(gap, gap_unit, decimals) if gap_unit else number(gap, decimals)
+    worse = "below" if measure.polarity is Polarity.HIGHER_IS_BETTER else "above"
+    head = f"{fig_text} is {gap_text} {worse} the {op_text}{goal_text} target"
+    relative = abs(level - target.level) / abs(target.level) * 100.0 if target.level else None
+    tol = rule.amber_within
+    if tol.margin_of_error:
+        if moe is None:
+            return Assessment(None, head + "; no sample sizes to judge it against its margin of error", gap)
+        moe_text = f"+/-{number(moe, decimals)} pts"
+        if gap > moe:
+            return Assessment(Status.RED, f"{head}, more than the {moe_text} margin of error: "
+                                          "the target is being missed", gap, relative)
+        return Assessment(Status.AMBER, f"{head}, within the {moe_text} margin of error", gap, relative)
+    if tol.percent is not None:
+        assert relative is not None
+        within = relative <= tol.percent
+        words = f"{number(relative, 1)}% short of the target level"
+        limit = f"the {number(tol.percent, _decimals_of(tol.percent))}% tolerance"
+    else:
+        assert tol.points is not None
+        within = gap <= tol.points
+        words = f"{gap_text} short"
+        limit = f"the {with_unit(tol.points, gap_unit, _decimals_of(tol.points))} tolerance"
+    if within:
+        return Assessment(Status.AMBER, f"{head} ({words}, within {limit})", gap, relative)
+    return Assessment(Status.RED, f"{head} ({words}, beyond {limit})", gap, relative)
+
+
+def _decimals_of(x: float) -> int:
+    text = repr(float(x)).rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0

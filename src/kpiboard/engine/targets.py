@@ -1,0 +1,83 @@
+"""Targets: which applies to a period, and the level it amounts to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kpiboard.catalogue.schema import Measure, Op, Polarity, Target
+from kpiboard.periods import fy_label, parse_fy, parse_month
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A target made concrete: ``level`` in the measure's unit, ``op`` how to meet it, and for
+    % change targets the ``change`` and the comparator level it applies to."""
+
+    target: Target
+    financial_year: str
+    op: Op
+    level: float | None  # None when it cannot be worked out (no comparator, no baseline)
+    change: float | None = None
+    comparator_level: float | None = None
+    baseline_average: float | None = None
+    why_missing: str | None = None
+
+
+def default_op(polarity: Polarity) -> Op:
+    return Op.GE if polarity is Polarity.HIGHER_IS_BETTER else Op.LE
+
+
+def target_for(measure: Measure, month: int, fy_start_month: int) -> Target | None:
+    """The target set for the financial year containing ``month``."""
+    label = fy_label(month, fy_start_month)
+    start = parse_fy(label, fy_start_month)
+    for t in measure.targets:
+        if any(parse_fy(y, fy_start_month) == start for y in t.financial_years()):
+            return t
+    return None
+
+
+def resolve(
+    measure: Measure,
+    target: Target,
+    month: int,
+    fy_start_month: int,
+    *,
+    comparator_level: float | None,
+    baseline_average: float | None,
+) -> Resolved:
+    op = target.op or default_op(measure.polarity)
+    fy = fy_label(month, fy_start_month)
+    if target.level is not None:
+        return Resolved(target, fy, op, target.level)
+    if target.change is not None:
+        if comparator_level is None:
+            return Resolved(target, fy, op, None, target.change,
+                            why_missing="no comparator figure to apply the % change to")
+        level = comparator_level * (1 + target.change / 100.0)
+        return Resolved(target, fy, op, level, target.change, comparator_level)
+    br = target.baseline_reduction
+    assert br is not None
+    if baseline_average is None:
+        return Resolved(target, fy, op, None, why_missing=f"no complete data for the {br.start} to {br.end} baseline")
+    level = baseline_average * (1 - br.percent / 100.0)
+    return Resolved(target, fy, op, level, baseline_average=baseline_average)
+
+
+def baseline_span(target: Target) -> tuple[int, int] | None:
+    if target.baseline_reduction is None:
+        return None
+    return parse_month(target.baseline_reduction.start), parse_month(target.baseline_reduction.end)
+
+
+def meets(value: float, op: Op, level: float) -> bool:
+    match op:
+        case Op.GE:
+            return value >= level
+        case Op.GT:
+            return value > level
+        case Op.LE:
+            return value <= level
+        case Op.LT:
+            return value < level
+    raise AssertionError(op)  # pragma: no cover

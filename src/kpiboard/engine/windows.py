@@ -1,0 +1,111 @@
+"""Window sums as one Ibis expression, pushed down to the warehouse.
+
+For every organisation x measure x month that has monthly data, the sums each measure kind
+needs over the month itself, the last 3 and 12 months and the financial year to date, with the
+count of months present (so a window with a missing month is never passed off as complete),
+and the same figures for the window a year earlier. Only this compact table (one row per org x
+measure x month) comes back into Python; everything after it is plain arithmetic.
+
+Per row the *effective* figures are:
+
+* ``amt``  = numerator, else value                  -> counts, snapshots of counts
+* ``pnum`` = numerator, else value% x sample_size   -> proportions pooled as sum/sum
+* ``pden`` = denominator, else sample_size
+* ``val``  = value (for means of monthly values)
+* ``ss``   = sample_size, else denominator           -> sample sizes for margins of error
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+STATS = ("amt", "pnum", "pden", "val", "ss", "n", "prov")
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """A window computed in SQL: ``name`` prefixes its columns; ``length`` months, or the
+    financial year to date when ``fytd``."""
+
+    name: str
+    length: int = 0
+    fytd: bool = False
+
+
+MONTH = WindowSpec("m1", 1)
+ROLLING_3 = WindowSpec("r3", 3)
+ROLLING_12 = WindowSpec("r12", 12)
+FYTD = WindowSpec("fytd", fytd=True)
+WINDOWS = (MONTH, ROLLING_3, ROLLING_12, FYTD)
+
+
+def month_expr(period_end: ir.DateValue) -> ir.IntegerValue:
+    """The month index year * 12 + month - 1 (see kpiboard.periods)."""
+    return period_end.year() * 12 + period_end.month() - 1
+
+
+def monthly_rows(obs: ir.Table) -> ir.Table:
+    """Monthly observations with their month index and effective figures."""
+    t = obs.filter(obs.months == 1)
+    pct = t.value / 100.0
+    return t.select(
+        org=t.org,
+        measure=t.measure,
+        m=month_expr(t.period_end),
+        amt=t.numerator.coalesce(t.value),
+        pnum=t.numerator.coalesce(pct * t.sample_size),
+        pden=t.denominator.coalesce(t.sample_size),
+        val=t.value,
+        ss=t.sample_size.coalesce(t.denominator),
+        prov=t.provisional.fill_null(False).cast("int8"),
+    )
+
+
+def window_table(obs: ir.Table, fy_start_month: int = 4, *, comparator: bool = True) -> ir.Table:
+    """Sums over each window in WINDOWS ending at every month with data.
+
+    ``n`` counts the months present in the window; the caller compares it with the window's
+    length (or the months elapsed in the financial year) before trusting a sum. With
+    ``comparator`` the same columns for the window ending 12 months earlier are joined as
+    ``prev_<column>`` (null where that year has no data).
+    """
+    t = monthly_rows(obs)
+    # financial-year number: months since the year's first month, divided into years
+    t = t.mutate(fy=((t.m - (fy_start_month - 1)) / 12).floor().cast("int64"))
+    cols: dict[str, ir.Value] = {}
+    for spec in WINDOWS:
+        if spec.fytd:
+            win = ibis.cumulative_window(group_by=[t.org, t.measure, t.fy], order_by=t.m)
+        elif spec.length == 1:
+            win = None
+        else:
+            win = ibis.range_window(
+                preceding=spec.length - 1, following=0, group_by=[t.org, t.measure], order_by=t.m
+            )
+        for stat in STATS:
+            name = f"{spec.name}_{stat}"
+            if stat == "n":  # months present: every monthly row carries a figure (ingest checks)
+                cols[name] = ibis.literal(1, "int64") if win is None else t.m.count().over(win)
+            elif win is None:
+                cols[name] = t[stat]
+            elif stat == "prov":
+                cols[name] = t.prov.max().over(win)
+            else:
+                cols[name] = t[stat].sum().over(win)
+    wide = t.select(t.org, t.measure, t.m, t.fy, **cols)
+    if not comparator:
+        return wide
+    prev = wide.select(
+        org=wide.org,
+        measure=wide.measure,
+        m_next=wide.m + 12,
+        **{f"prev_{c}": wide[c] for c in cols},
+    )
+    joined = wide.left_join(
+        prev,
+        [wide.org == prev.org, wide.measure == prev.measure, wide.m == prev.m_next],
+    )
+    return joined.select(wide, *[joined[f"prev_{c}"] for c in cols])

@@ -1,0 +1,200 @@
+"""The Scorecard: the frozen hand-off object between the engine and every output.
+
+The engine fills it completely (statuses, reasons, ranks, facts, their numbers); renderers
+only format it. ``to_dict()`` is the JSON contract in docs/DESIGN.md: field names listed
+there are kept; more may be added.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+    @property
+    def letter(self) -> str:
+        return self.value[0].upper()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as the board reads it (``text``) and as a program reads it (``value``)."""
+
+    text: str
+    value: float | None
+    period: str | None = None  # words: "12 months to Jun-09", "2008/09"
+    period_end: str | None = None  # YYYY-MM
+
+
+@dataclass(frozen=True)
+class Change:
+    """Latest against comparator. ``percent`` is None for proportions (use points)."""
+
+    absolute: float
+    absolute_text: str
+    percent: float | None
+    percent_text: str | None
+    direction: str  # "up" | "down" | "level"
+    better: bool | None  # None when the measure has no polarity that applies
+
+
+@dataclass(frozen=True)
+class Rank:
+    group_id: str
+    group: str
+    rank: int
+    of: int
+    text: str  # "14th/42"
+    period: str
+    basis: str  # what was ranked: "12 months to Mar-09 rate per 1,000"
+    group_value: float | None = None  # pooled (sum of numerators / sum of denominators)
+    group_value_text: str | None = None
+
+
+@dataclass(frozen=True)
+class MonthlyAverage:
+    value: float
+    text: str
+    months: int
+    period: str
+    target: float | None
+    target_text: str | None
+
+
+@dataclass(frozen=True)
+class Forecast:
+    value: float
+    text: str
+    financial_year: str
+    method: str
+    target: float | None
+    target_text: str | None
+
+
+@dataclass(frozen=True)
+class DropOff:
+    previous_total: float
+    previous_total_text: str
+    dropped_period: str
+    dropped_value: float
+    dropped_text: str
+    added_period: str
+    added_value: float
+    added_text: str
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    low: float
+    low_text: str
+    low_period: str
+    high: float
+    high_text: str
+    high_period: str
+    months: int
+
+
+@dataclass(frozen=True)
+class MarginOfError:
+    value: float  # +/- in the measure's unit (points for percentages)
+    text: str
+    shortfall: float | None
+    shortfall_text: str | None
+    method: str
+
+
+@dataclass(frozen=True)
+class Milestone:
+    text: str
+    value: float
+    by: str  # YYYY-MM
+    by_text: str  # "Mar 2011"
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str  # the row label ("2a"), or the measure id when the measure has none
+    measure: str
+    section: str | None
+    title: str
+    reference: str | None
+    description: str | None
+    kind: str
+    unit: str
+    polarity: str
+    status: Status | None
+    status_reason: str
+    target: Figure | None
+    latest: Figure | None
+    comparator: Figure | None
+    change: Change | None = None
+    ranks: tuple[Rank, ...] = ()
+    facts: tuple[str, ...] = ()
+    children: tuple[Row, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    tracking: bool = False
+    in_development: bool = False
+    provisional: bool = False
+    fytd: Figure | None = None
+    monthly_average: MonthlyAverage | None = None
+    forecast: Forecast | None = None
+    drop_off: DropOff | None = None
+    range_12: MonthRange | None = None
+    margin_of_error: MarginOfError | None = None
+    level: Figure | None = None  # the level behind a figure reported as a % change
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    title: str
+    organisation: Organisation
+    as_of: str  # YYYY-MM
+    as_of_text: str  # "Aug-09"
+    financial_year: str
+    rows: tuple[Row, ...]
+    sections: tuple[str, ...] = ()
+    subtitle: str | None = None
+    status_key: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract (plain dicts, lists, strings, numbers, None)."""
+        return _plain(self)  # type: ignore[no-any-return]
+
+    def all_rows(self) -> list[Row]:
+        """Rows and their children, depth first."""
+        out: list[Row] = []
+
+        def visit(row: Row) -> None:
+            out.append(row)
+            for child in row.children:
+                visit(child)
+
+        for row in self.rows:
+            visit(row)
+        return out
+
+
+def _plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, StrEnum):
+        return obj.value
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    return obj
