@@ -1,0 +1,170 @@
+"""Reading a project's observation CSV files into one validated Arrow table.
+
+Every row of every file is checked and every problem collected (up to MAX_ERRORS_PER_FILE per
+file) before anything is raised, so one run of ``kpiboard validate`` shows them all.
+
+Choices worth knowing:
+
+* an empty (0-byte) file is an **error**: it is usually a failed export, and loading "nothing"
+  from it would silently drop that file's figures;
+* a header-only file is a **warning**: it is a legitimate "no data yet" file;
+* column names are matched ignoring case, with spaces or hyphens read as underscores;
+* a blank ``provisional`` cell means *not provisional* (False), other blank cells are null;
+* line numbers are physical lines of the file, the header being line 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kpiboard.errors import Finding, KpiboardError, ValidationFailed
+from kpiboard.ingest.files import data_files, decode
+from kpiboard.ingest.header import check_header
+from kpiboard.ingest.rows import RowChecker
+from kpiboard.ingest.schema import CSV_COLUMNS, FileStamp, Progress, ReadResult
+
+if TYPE_CHECKING:
+    from kpiboard.catalogue import Catalogue
+
+MAX_ERRORS_PER_FILE = 50
+PROGRESS_EVERY = 5000  # rows between progress calls: often enough for a bar, cheap enough
+
+
+@dataclass
+class _File:
+    path: Path
+    display: str
+    text: str
+    sha256: str
+    size: int
+
+
+def _resolve(catalogue: Catalogue, files: Sequence[Path | str] | None) -> tuple[list[Path], list[Finding]]:
+    if files is None:
+        return data_files(catalogue)
+    paths: list[Path] = []
+    findings: list[Finding] = []
+    for given in files:
+        path = Path(given) if Path(given).is_absolute() else catalogue.root / given
+        if path.is_file():
+            paths.append(path)
+        else:
+            findings.append(Finding("error", "file not found", catalogue.rel(path), None, None,
+                                    "check the path (relative paths are relative to the project folder)"))
+    return paths, findings
+
+
+def _load(catalogue: Catalogue, path: Path, findings: list[Finding]) -> _File | None:
+    display = catalogue.rel(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        findings.append(Finding("error", f"cannot read the file: {exc.strerror or exc}", display, None,
+                                None, "check the file exists and is readable"))
+        return None
+    text, warning = decode(data, display)
+    if warning:
+        findings.append(warning)
+    return _File(path, display, text, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _read_file(f: _File, checker: RowChecker, findings: list[Finding],
+               tick: Progress | None, done: int, total: int) -> int:
+    """Check one file's rows, adding good rows to ``checker.columns``; return its row count."""
+    def error(message: str, line: int | None, hint: str) -> None:
+        findings.append(Finding("error", message, f.display, line, None, hint))
+
+    if f.size == 0:
+        error("the file is empty", None, "write a header line (" + ",".join(CSV_COLUMNS) +
+              ") and data rows, or remove the file")
+        return 0
+    reader = csv.reader(io.StringIO(f.text, newline=""), strict=True)
+    try:
+        header = next(reader, [])
+        if not any(c.strip() for c in header):
+            error("the first line is not a header", 1, "start the file with the column names: "
+                  + ",".join(CSV_COLUMNS))
+            return 0
+        positions, header_findings = check_header(header, f.display)
+        findings.extend(header_findings)
+        if any(h.level == "error" for h in header_findings):
+            return 0  # without a trustworthy header the rows cannot be read meaningfully
+        pos = [positions.get(name) for name in CSV_COLUMNS]
+        width, rows, errors, previous = len(header), 0, 0, reader.line_num
+        for cells in reader:
+            line, previous = previous + 1, reader.line_num
+            if not "".join(cells).strip():
+                continue  # blank lines and spreadsheet rows of empty cells
+            if len(cells) != width:
+                problems = [Finding("error", f"the line has {len(cells)} fields but the header has {width}",
+                                    f.display, line, None,
+                                    "put text containing commas (e.g. a note) in double quotes")]
+            else:
+                problems = checker.check(cells, pos, f.display, line)
+            if problems:
+                findings.extend(problems)
+                errors += len(problems)
+                if errors >= MAX_ERRORS_PER_FILE:
+                    error(f"stopped checking this file after {errors} errors", line,
+                          "fix these and run again to see the rest")
+                    return rows
+            else:
+                rows += 1
+            if tick and rows % PROGRESS_EVERY == 0:
+                tick(done + line, total, f.display)
+    except csv.Error as exc:
+        error(f"the CSV cannot be parsed: {exc}", reader.line_num or None,
+              "check the quoting near this line (a quote must be closed before the line ends)")
+        return rows
+    if rows == 0 and errors == 0:
+        findings.append(Finding("warning", "no data rows under the header", f.display, None, None,
+                                "add data rows, or remove the file if it is not needed"))
+    return rows
+
+
+def read_observations(
+    catalogue: Catalogue,
+    files: Sequence[Path | str] | None = None,
+    progress: Progress | None = None,
+) -> ReadResult:
+    """Read and validate observation CSV files into one Arrow table.
+
+    ``files`` defaults to the project's ``data:`` globs; relative paths are relative to the
+    project root. ``progress(done, total, label)`` counts lines across all files. Raises
+    :class:`ValidationFailed` with every finding (errors and warnings) if any row is bad.
+
+    >>> result = read_observations(load_catalogue(Path("examples/met-cpa-2009-10")))  # doctest: +SKIP
+    >>> result.table.num_rows, [f.path for f in result.files]  # doctest: +SKIP
+    """
+    paths, findings = _resolve(catalogue, files)
+    loaded = [f for f in (_load(catalogue, p, findings) for p in paths) if f is not None]
+    total = sum(f.text.count("\n") + 1 for f in loaded)
+    checker = RowChecker(catalogue)
+    stamps: list[FileStamp] = []
+    done = 0
+    for f in loaded:
+        rows = _read_file(f, checker, findings, progress, done, total)
+        stamps.append(FileStamp(f.display, f.sha256, f.size, rows))
+        done += f.text.count("\n") + 1
+        if progress:
+            progress(done, total, f.display)
+    if any(x.level == "error" for x in findings):
+        raise ValidationFailed(findings)
+    return ReadResult(checker.columns.to_table(), stamps, findings)
+
+
+def check_data(catalogue: Catalogue) -> list[Finding]:
+    """Every finding about the project's data files (errors and warnings), writing nothing.
+    Used by ``kpiboard validate``."""
+    try:
+        return read_observations(catalogue).warnings
+    except ValidationFailed as exc:
+        return list(exc.findings)
+    except KpiboardError as exc:
+        return [Finding("error", exc.message, exc.where, None, None, exc.hint)]

@@ -1,0 +1,74 @@
+"""Turning a project's warehouse setting into an Ibis connection.
+
+``warehouse:`` in kpiboard.yaml is any Ibis URL (``postgres://user@host:5432/db``,
+``duckdb:///abs/path.duckdb``). A DuckDB path that is not absolute is relative to the
+project folder, and without a setting the warehouse is ``.kpiboard/warehouse.duckdb`` there.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import ibis
+from ibis.backends import BaseBackend
+
+from kpiboard.errors import KpiboardError
+
+DEFAULT_DUCKDB = Path(".kpiboard") / "warehouse.duckdb"
+_DUCKDB_PREFIX = "duckdb://"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def duckdb_path(url: str | None, root: Path | None) -> Path | str | None:
+    """The DuckDB database file for ``url`` (``":memory:"`` for an in-memory one), or None when
+    the URL is for another backend."""
+    if url is None:
+        if root is None:
+            raise KpiboardError("no warehouse URL and no project folder to put one in")
+        return root / DEFAULT_DUCKDB
+    text = url.strip()
+    if text.startswith(_DUCKDB_PREFIX):
+        rest = text[len(_DUCKDB_PREFIX):].split("?", 1)[0]
+    elif "://" not in text and text.endswith((".duckdb", ".ddb", ".db")):
+        rest = text  # a bare file path is clearly meant as a DuckDB file
+    else:
+        return None
+    if rest in ("", ":memory:", "memory"):
+        return ":memory:"
+    path = Path(rest).expanduser()
+    if not path.is_absolute():
+        path = (root or Path.cwd()) / path
+    return path
+
+
+def connect(url: str | None, root: Path | None) -> tuple[BaseBackend, str]:
+    """Connect, returning the backend and the URL as shown to users."""
+    path = duckdb_path(url, root)
+    if path is not None:
+        shown = f"duckdb://{path}"
+        try:
+            if isinstance(path, Path):
+                path.parent.mkdir(parents=True, exist_ok=True)
+            return ibis.duckdb.connect(database=str(path)), shown
+        except Exception as exc:  # noqa: BLE001 - any driver failure is the user's setting/file
+            hint = ("another kpiboard (or DuckDB) process may have the file open; close it"
+                    if "lock" in str(exc).lower() else "check the path and that the file is a DuckDB database")
+            raise KpiboardError(f"cannot open the warehouse {shown}: {exc}", hint=hint) from exc
+    assert url is not None
+    text = url.strip()
+    if text.startswith("postgresql://"):
+        text = "postgres://" + text[len("postgresql://"):]
+    shown = redact(text)
+    try:
+        return ibis.connect(text), shown
+    except Exception as exc:  # noqa: BLE001 - unreachable server, bad URL, missing driver
+        raise KpiboardError(
+            f"cannot connect to the warehouse {shown}: {redact(str(exc)).strip()}",
+            hint="check `warehouse:` in kpiboard.yaml, that the server is running, and that its "
+                 "driver is installed (PostgreSQL: pip install 'kpiboard[postgres]')",
+        ) from exc

@@ -1,0 +1,182 @@
+"""The one write path: an atomic, idempotent load of observations.
+
+Inside a single transaction it records the files, counts the keys it will replace, deletes
+rows with the incoming keys and rows that came from the files being (re)loaded, then inserts
+the new rows. Any failure rolls everything back, so the warehouse is either fully updated or
+untouched. This is the only place that speaks SQL to a particular backend; every read goes
+through Ibis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from ibis.backends import BaseBackend
+
+from kpiboard.errors import KpiboardError
+from kpiboard.ingest import KEY_COLUMNS, OBSERVATION_COLUMNS, FileStamp
+from kpiboard.warehouse.tables import LOADS, OBSERVATION_SQL_TYPES, OBSERVATIONS, observations_ddl
+
+STAGE = "_kpiboard_staging"
+SUPPORTED = ("duckdb", "postgres")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load changed. ``replaced_keys`` existed before and were overwritten;
+    ``removed_rows`` were dropped because their file no longer has them."""
+
+    load_id: int
+    rows: int
+    new_keys: int
+    replaced_keys: int
+    removed_rows: int
+    files: tuple[FileStamp, ...]
+
+
+class _Session(Protocol):
+    param: str
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
+
+
+class _DuckSession:
+    param = "?"
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(self.raw.execute(sql, list(params)).fetchone()[0])
+
+    run = scalar  # DuckDB answers DELETE/INSERT with the row count
+
+    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self.raw.executemany(sql, rows)
+
+
+class _PgSession:
+    param = "%s"
+
+    def __init__(self, cursor: Any) -> None:
+        self.cur = cursor
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.cur.execute(sql, params)
+        return int(self.cur.fetchone()[0])
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.cur.execute(sql, params)
+        return int(self.cur.rowcount)
+
+    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self.cur.executemany(sql, rows)
+
+
+def _apply(s: _Session, files: Sequence[FileStamp], rows: int, complete: bool) -> LoadResult:
+    p = s.param
+    load_id = s.scalar(f"SELECT COALESCE(MAX(load_id), 0) + 1 FROM {LOADS}")
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if files:
+        s.many(f"INSERT INTO {LOADS} (load_id, path, sha256, size, rows, loaded_at) "
+               f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+               [(load_id, f.path, f.sha256, f.size, f.rows, now) for f in files])
+    on = " AND ".join(f"{OBSERVATIONS}.{c} = s.{c}" for c in KEY_COLUMNS)
+    replaced = s.scalar(f"SELECT COUNT(*) FROM {OBSERVATIONS} JOIN {STAGE} s ON {on}")
+    s.run(f"DELETE FROM {OBSERVATIONS} USING {STAGE} s WHERE {on}")
+    # A file's new content supersedes its old content: rows it no longer has must go. A
+    # complete load (the project's whole data set) also drops rows of files since removed.
+    removed = s.run(
+        f"DELETE FROM {OBSERVATIONS} WHERE regexp_replace(source, ':[0-9]+$', '') IN "
+        f"(SELECT path FROM {LOADS} WHERE load_id = {p} OR {p})", (load_id, complete))
+    cols = ", ".join(OBSERVATION_COLUMNS)
+    casts = ", ".join(f"CAST({c} AS {OBSERVATION_SQL_TYPES[c]})" for c in OBSERVATION_COLUMNS)
+    inserted = s.run(f"INSERT INTO {OBSERVATIONS} ({cols}) SELECT {casts} FROM {STAGE}")
+    if inserted != rows:  # pragma: no cover - a driver miscounting would be a bug
+        raise RuntimeError(f"inserted {inserted} rows, expected {rows}")
+    return LoadResult(load_id, rows, rows - replaced, replaced, removed, tuple(files))
+
+
+def _load_duckdb(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool) -> LoadResult:
+    raw = backend.con
+    raw.register(STAGE, table)  # a zero-copy view of the Arrow table: no row-by-row inserts
+    try:
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            result = _apply(_DuckSession(raw), files, table.num_rows, complete)
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+    finally:
+        raw.unregister(STAGE)
+    return result
+
+
+def _load_postgres(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool) -> LoadResult:
+    # COPY is an order of magnitude faster than INSERTs (or ibis create_table) on PostgreSQL
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
+    conn = backend.con
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(observations_ddl(STAGE, temporary=True))
+        with cur.copy(f"COPY {STAGE} ({', '.join(OBSERVATION_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buf.getvalue())
+        return _apply(_PgSession(cur), files, table.num_rows, complete)
+
+
+def run_ddl(backend: BaseBackend, sql: str) -> None:
+    """Run one statement that returns nothing (DDL), closing whatever cursor it opens."""
+    raw: Any = getattr(backend, "con", None)
+    if backend.name == "duckdb":
+        raw.execute(sql)  # DuckDB's execute returns the connection itself: nothing to close
+    elif backend.name == "postgres":
+        with raw.cursor() as cur:
+            cur.execute(sql)
+    else:
+        cursor = backend.raw_sql(sql)
+        getattr(cursor, "close", lambda: None)()
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    import duckdb
+
+    errors: list[type[BaseException]] = [duckdb.Error, pa.ArrowException]
+    try:
+        import psycopg
+
+        errors.append(psycopg.Error)
+    except ImportError:  # pragma: no cover - postgres support is optional
+        pass
+    return tuple(errors)
+
+
+def load_table(backend: BaseBackend, table: pa.Table, files: Sequence[FileStamp], *,
+               complete: bool = False) -> LoadResult:
+    """Load ``table`` (observation columns, any order) atomically; see the module docstring."""
+    missing = [c for c in OBSERVATION_COLUMNS if c not in table.column_names]
+    if missing:
+        raise KpiboardError(f"the table to load lacks column(s) {', '.join(missing)}",
+                            hint="build it with kpiboard.ingest.read_observations")
+    table = table.select(list(OBSERVATION_COLUMNS))
+    loaders = {"duckdb": _load_duckdb, "postgres": _load_postgres}
+    loader = loaders.get(backend.name)
+    if loader is None:
+        raise KpiboardError(f"loading into a {backend.name} warehouse is not supported yet",
+                            hint="use a DuckDB or PostgreSQL warehouse for ingest: "
+                                 + ", ".join(SUPPORTED))
+    try:
+        return loader(backend, table, files, complete)
+    except _driver_errors() as exc:
+        raise KpiboardError(f"the load failed and was rolled back; the warehouse is unchanged: "
+                            f"{str(exc).strip().splitlines()[0]}",
+                            hint="nothing was written; check the data with `kpiboard validate` and that "
+                                 "the warehouse is writable and not in use") from exc
