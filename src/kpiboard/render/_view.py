@@ -1,0 +1,226 @@
+"""What every human-readable format shows, decided once: labels, order, nesting.
+
+This module only arranges text the engine already wrote into the Scorecard (it picks, labels
+and joins; it never calculates), so the terminal table, Markdown and HTML say the same
+thing in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import assert_never
+
+from kpiboard.scorecard import Row, Scorecard, Status
+
+NO_VALUE = "–"  # en dash: an empty cell the reader can see is deliberately empty
+CHILD_MARKER = "↳"
+TRACKING_LABEL = "Tracking measure"
+IN_DEVELOPMENT_LABEL = "In development"
+NO_DATA_LABEL = "No data yet"
+PROVISIONAL_LABEL = "provisional"
+OTHER_SECTION = "Other measures"
+
+
+@dataclass(frozen=True)
+class StatusLabel:
+    """A status as letter + word (+ icon), never colour alone.
+
+    ``key`` is the Status value or ``"none"``; it doubles as the CSS class suffix.
+    ``shape`` is a distinct glyph per status so a greyscale print still tells them apart.
+    """
+
+    key: str
+    letter: str
+    word: str
+    shape: str
+
+    @property
+    def text(self) -> str:
+        """``"G Green"``; ``"–"`` when there is no status."""
+        return f"{self.letter} {self.word}" if self.key != "none" else NO_VALUE
+
+
+def status_label(status: Status | None) -> StatusLabel:
+    if status is None:
+        return StatusLabel("none", NO_VALUE, "No status", "○")
+    match status:
+        case Status.GREEN:
+            return StatusLabel(status.value, status.letter, "Green", "●")
+        case Status.AMBER:
+            return StatusLabel(status.value, status.letter, "Amber", "▲")
+        case Status.RED:
+            return StatusLabel(status.value, status.letter, "Red", "■")
+        case _:
+            assert_never(status)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One displayed row (a KPI or one of its children), ready to lay out."""
+
+    row: Row
+    depth: int
+    parent: Row | None
+    ref: str  # the Ref cell: the row label, "" for a child that has none of its own
+    label: str | None  # "Tracking measure" / "In development"
+    target: str
+    status: StatusLabel
+    latest: str
+    latest_period: str | None
+    provisional: bool
+    milestones: tuple[str, ...]
+    figures: tuple[tuple[str, str], ...]
+
+    @property
+    def title(self) -> str:
+        return self.row.title
+
+    @property
+    def is_child(self) -> bool:
+        return self.depth > 0
+
+
+@dataclass(frozen=True)
+class SectionView:
+    name: str
+    lines: tuple[Line, ...]
+
+
+def sections(scorecard: Scorecard) -> list[SectionView]:
+    """Rows grouped by section: declared sections first, then any others as they appear."""
+    order = list(scorecard.sections)
+    grouped: dict[str, list[Line]] = {name: [] for name in order}
+    for row in scorecard.rows:
+        name = row.section or OTHER_SECTION
+        grouped.setdefault(name, []).extend(_lines(row, 0, None))
+    return [SectionView(name, tuple(lines)) for name, lines in grouped.items() if lines]
+
+
+def key_entries(scorecard: Scorecard) -> list[tuple[StatusLabel, str]]:
+    """The performance assessment key, G/A/R order, from ``scorecard.status_key``.
+
+    Keys are Status values ("green"); a key that is not a status is kept, labelled as is.
+    """
+    entries: list[tuple[StatusLabel, str]] = []
+    known = {s.value for s in Status}
+    for status in Status:
+        if status.value in scorecard.status_key:
+            entries.append((status_label(status), scorecard.status_key[status.value]))
+    for key, meaning in scorecard.status_key.items():
+        if key not in known:
+            entries.append((StatusLabel(key, key, key, ""), meaning))
+    return entries
+
+
+def key_text(label: StatusLabel, meaning: str) -> str:
+    """``"G (green) = on/above target"``, the reference document's wording."""
+    if label.key == label.word:  # not a Status: shown as given
+        return f"{label.key} = {meaning}"
+    return f"{label.letter} ({label.key}) = {meaning}"
+
+
+def _lines(row: Row, depth: int, parent: Row | None) -> list[Line]:
+    out = [_line(row, depth, parent)]
+    for child in row.children:
+        out.extend(_lines(child, depth + 1, row))
+    return out
+
+
+def _line(row: Row, depth: int, parent: Row | None) -> Line:
+    label = (
+        IN_DEVELOPMENT_LABEL if row.in_development else TRACKING_LABEL if row.tracking else None
+    )
+    # A child's id is often just its measure id ("robbery"): not a label the board uses.
+    ref = "" if depth > 0 and row.id == row.measure else row.id
+    if row.target is not None:
+        target = row.target.text
+    else:
+        target = label or NO_VALUE
+    if row.latest is not None:
+        latest, period = row.latest.text, row.latest.period
+    else:
+        latest, period = (NO_DATA_LABEL if row.in_development else NO_VALUE), None
+    return Line(
+        row=row,
+        depth=depth,
+        parent=parent,
+        ref=ref,
+        label=label,
+        target=target,
+        status=status_label(row.status),
+        latest=latest,
+        latest_period=period,
+        provisional=row.provisional and row.latest is not None,
+        milestones=tuple(f"{m.text} by {m.by_text}" for m in row.milestones),
+        figures=_figures(row),
+    )
+
+
+def ranks_inline(row: Row) -> str:
+    """``"England & Wales 14th/42; MSF 2nd/4"`` (no periods: the CSV cell)."""
+    return "; ".join(f"{r.group} {r.text}" for r in row.ranks)
+
+
+def change_text(row: Row) -> str | None:
+    """``"-0.4 pts"`` or ``"+1,573 (+2.6%)"``: the engine's two texts side by side."""
+    c = row.change
+    if c is None:
+        return None
+    return f"{c.absolute_text} ({c.percent_text})" if c.percent_text else c.absolute_text
+
+
+def _against(text: str, target_text: str | None) -> str:
+    return f"{text} against target {target_text}" if target_text else text
+
+
+def _figures(row: Row) -> tuple[tuple[str, str], ...]:
+    """The statistics behind the status, as (label, text) pairs, in reading order."""
+    out: list[tuple[str, str]] = []
+    if row.level is not None:
+        # The count or rate behind a latest figure that is reported as a % change.
+        when = f" ({row.level.period})" if row.level.period else ""
+        out.append((f"Level{when}", row.level.text))
+    if row.ratio is not None:
+        ratio = row.ratio
+        text = f"{ratio.text} (reference share {ratio.reference_text})"
+        out.append(("Ratio", _against(text, ratio.target_text)))
+    if row.comparator is not None:
+        when = f" ({row.comparator.period})" if row.comparator.period else ""
+        out.append((f"Comparator{when}", row.comparator.text))
+    change = change_text(row)
+    if change is not None:
+        out.append(("Change", change))
+    if row.fytd is not None:
+        when = f" ({row.fytd.period})" if row.fytd.period else ""
+        out.append((f"Year to date{when}", row.fytd.text))
+    if row.margin_of_error is not None:
+        moe = row.margin_of_error
+        text = moe.text
+        if moe.shortfall_text:
+            text += f"; shortfall {moe.shortfall_text}"
+        out.append(("Margin of error", text))
+    if row.monthly_average is not None:
+        avg = row.monthly_average
+        out.append((f"Monthly average ({avg.period})", _against(avg.text, avg.target_text)))
+    if row.forecast is not None:
+        fc = row.forecast
+        out.append((f"Forecast {fc.financial_year}", _against(fc.text, fc.target_text)))
+    if row.range_12 is not None:
+        r = row.range_12
+        out.append(
+            (
+                f"Range, last {r.months} months",
+                f"{r.low_text} ({r.low_period}) to {r.high_text} ({r.high_period})",
+            )
+        )
+    if row.drop_off is not None:
+        d = row.drop_off
+        out.append(
+            (
+                "Rolling total",
+                f"{d.dropped_period} ({d.dropped_text}) dropped out, "
+                f"{d.added_period} ({d.added_text}) came in; "
+                f"previously {d.previous_total_text}",
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,97 @@
+"""``--format csv``: one line per row, children included (with their ``parent``).
+
+The columns are the contract spreadsheet users build on; add new ones at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from kpiboard.render._view import change_text, ranks_inline
+from kpiboard.render.registry import RenderOptions
+from kpiboard.scorecard import Figure, Row, Scorecard
+
+COLUMNS: tuple[str, ...] = (
+    "section",
+    "id",
+    "parent",
+    "measure",
+    "title",
+    "reference",
+    "target",
+    "target_value",
+    "status",
+    "status_reason",
+    "latest",
+    "latest_value",
+    "latest_period",
+    "latest_period_end",
+    "comparator",
+    "comparator_value",
+    "comparator_period",
+    "change",
+    "ranks",
+    "facts",
+)
+
+FACT_SEPARATOR = " | "
+
+Cell = str | float | None
+
+
+def render_csv(scorecard: Scorecard, options: RenderOptions) -> bytes:
+    """The rows as RFC 4180 CSV (``\\n`` line ends), UTF-8, an empty cell for every None."""
+    del options  # CSV has no layout options
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    records: list[dict[str, Cell]] = []
+    for row in scorecard.rows:
+        _collect(records, row, row.section, None)
+    for record in records:
+        writer.writerow(["" if record[c] is None else record[c] for c in COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
+def _collect(
+    records: list[dict[str, Cell]], row: Row, section: str | None, parent: Row | None
+) -> None:
+    records.append(_record(row, section, parent))
+    for child in row.children:
+        # Children inherit the parent's section so a filter on section keeps them together.
+        _collect(records, child, child.section or section, row)
+
+
+def _record(row: Row, section: str | None, parent: Row | None) -> dict[str, Cell]:
+    return {
+        "section": section,
+        "id": row.id,
+        "parent": parent.id if parent is not None else None,
+        "measure": row.measure,
+        "title": row.title,
+        "reference": row.reference,
+        "target": _text(row.target),
+        "target_value": _value(row.target),
+        "status": row.status.value if row.status is not None else None,
+        "status_reason": row.status_reason or None,
+        "latest": _text(row.latest),
+        "latest_value": _value(row.latest),
+        "latest_period": row.latest.period if row.latest else None,
+        "latest_period_end": row.latest.period_end if row.latest else None,
+        "comparator": _text(row.comparator),
+        "comparator_value": _value(row.comparator),
+        "comparator_period": row.comparator.period if row.comparator else None,
+        "change": change_text(row),
+        "ranks": ranks_inline(row) or None,
+        "facts": FACT_SEPARATOR.join(row.facts) or None,
+    }
+
+
+def _text(figure: Figure | None) -> str | None:
+    return figure.text if figure is not None else None
+
+
+def _value(figure: Figure | None) -> float | None:
+    # repr-exact floats ("77.3"), so a spreadsheet reads back the engine's number.
+    return figure.value if figure is not None else None

@@ -1,0 +1,79 @@
+"""``--format html``: one self-contained, accessible page that reads like the board paper.
+
+Self-contained: inline ``<style>``, Unicode icons, no fonts, scripts, images or links to
+fetch, so the file can be emailed, archived with the board pack and opened offline.
+Accessible: ``lang``, one ``<table>`` per section with a ``<caption>``, header cells with
+``scope``, every status as shape + letter + word + reason (never colour alone), and text
+colours chosen for at least :data:`MIN_CONTRAST` against their fill (tested).
+
+The template is ``templates/report.html.j2``; autoescape is on, so titles and facts are
+always text, never markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+
+from kpiboard.render._view import key_entries, sections
+from kpiboard.render.registry import RenderOptions
+from kpiboard.scorecard import Scorecard
+
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA for normal-size text
+TEMPLATE = "report.html.j2"
+
+
+@dataclass(frozen=True)
+class Swatch:
+    """A text colour on a fill colour; the pair is what the contrast test checks."""
+
+    text: str
+    fill: str
+
+
+# Dark text on light fills: readable on screen and when printed without backgrounds.
+STATUS_SWATCHES: dict[str, Swatch] = {
+    "green": Swatch("#1b5e20", "#e8f5e9"),
+    "amber": Swatch("#7a3e00", "#fff3e0"),
+    "red": Swatch("#b71c1c", "#ffebee"),
+    "none": Swatch("#424242", "#f5f5f5"),
+}
+
+# Every other text/fill pair the stylesheet uses.
+PAGE_SWATCHES: dict[str, Swatch] = {
+    "body": Swatch("#1a1a1a", "#ffffff"),
+    "muted": Swatch("#555555", "#ffffff"),
+    "muted_child": Swatch("#555555", "#f7f7f7"),
+    "body_child": Swatch("#1a1a1a", "#f7f7f7"),
+    "caption": Swatch("#ffffff", "#263238"),
+    "column_header": Swatch("#1a1a1a", "#eceff1"),
+    "tag": Swatch("#37474f", "#eceff1"),
+}
+
+
+@cache
+def _template() -> Template:
+    env = Environment(
+        loader=PackageLoader("kpiboard.render", "templates"),
+        autoescape=True,  # not select_autoescape: the file ends in .j2, not .html
+        undefined=StrictUndefined,  # a misspelt field fails the tests, not the board
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env.get_template(TEMPLATE)
+
+
+def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
+    """The scorecard as one UTF-8 HTML document."""
+    del options  # the page reflows itself; print layout is in the stylesheet
+    text = _template().render(
+        scorecard=scorecard,
+        sections=sections(scorecard),
+        key=key_entries(scorecard),
+        status_swatches=STATUS_SWATCHES,
+        page=PAGE_SWATCHES,
+    )
+    return text.encode("utf-8")
