@@ -111,6 +111,18 @@ class MarginOfError:
 
 
 @dataclass(frozen=True)
+class RatioFigures:
+    """A share against a reference share (recruits' minority share / population's = 0.6 : 1)."""
+
+    value: float
+    text: str  # "0.6 : 1"
+    reference: float  # the reference share, in %
+    reference_text: str
+    target: float | None
+    target_text: str | None
+
+
+@dataclass(frozen=True)
 class Milestone:
     text: str
     value: float
@@ -149,6 +161,7 @@ class Row:
     range_12: MonthRange | None = None
     margin_of_error: MarginOfError | None = None
     level: Figure | None = None  # the level behind a figure reported as a % change
+    ratio: RatioFigures | None = None
 
 
 @dataclass(frozen=True)

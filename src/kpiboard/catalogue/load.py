@@ -57,8 +57,9 @@ class Catalogue:
             return index[key]
         near = difflib.get_close_matches(key, list(index), n=3, cutoff=0.5)
         hint = "known: " + ", ".join(sorted({o.id for o in self.project.organisations})[:10])
-        if near:
-            hint = "did you mean " + " or ".join(repr(index[n]) for n in near) + "?"
+        ids = list(dict.fromkeys(index[n] for n in near))  # a name and an alias may both match
+        if ids:
+            hint = "did you mean " + " or ".join(repr(i) for i in ids) + "?"
         raise KpiboardError(f"unknown organisation {text!r}", hint=hint)
 
     def org_name(self, org_id: str) -> str:

@@ -12,7 +12,7 @@ from kpiboard.engine import movement
 from kpiboard.engine.data import EngineData, fetch
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.facts import (
-    comparator_sentence, contribution_sentence, milestone_sentence, rank_sentences,
+    comparator_sentence, contribution_sentence, rank_sentences,
 )
 from kpiboard.engine.peers import RankResult, rank_in_group
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
@@ -25,24 +25,51 @@ from kpiboard.periods import (
     window_ending, year_of,
 )
 from kpiboard.scorecard import (
-    Change, Figure, MarginOfError, Milestone, Organisation, Rank, Row, Scorecard, Status,
+    Change, Figure, MarginOfError, Milestone, Organisation, Rank, RatioFigures, Row, Scorecard,
+    Status,
 )
 
 SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
 
 
-def dependencies(cat: Catalogue) -> set[str]:
-    """Every measure whose observations a scorecard reads."""
-    need = set(cat.measures)
-    if cat.project.population:
-        need.add(cat.project.population)
-    return need
+def peer_measures(cat: Catalogue) -> set[str]:
+    """Measures read for other organisations too: those ranked, and what they are made of."""
+    out: set[str] = set()
+
+    def add(mid: str) -> None:
+        if mid in out or mid not in cat.measures:
+            return
+        out.add(mid)
+        m = cat.measures[mid]
+        for part in (*(m.of or []), *(c.id for c in cat.children_of(mid))):
+            add(part)
+        if m.kind is MeasureKind.PER_POPULATION or (m.ranks and m.ranks.per_population):
+            add(m.population or cat.project.population or "")
+
+    for m in cat.measures.values():
+        if m.ranks is not None:
+            add(m.ranks.measure or m.id)
+            if m.ranks.per_population:
+                add(m.population or cat.project.population or "")
+    return out
+
+
+def baseline_spans(cat: Catalogue) -> dict[str, tuple[int, int]]:
+    return {m.id: span for m in cat.measures.values() for t in m.targets if (span := baseline_span(t))}
 
 
 def build_scorecard(cat: Catalogue, observations: ir.Table, as_of: int, org: str | None = None) -> Scorecard:
     """The scorecard of ``org`` (default: the project's organisation) as of month ``as_of``."""
     home = cat.resolve_org(org or cat.project.organisation)
-    data = fetch(observations, dependencies(cat), cat.fy_start_month)
+    data = fetch(observations, cat.measures, cat.fy_start_month, as_of=as_of, home=home,
+                 peer_measures=peer_measures(cat), spans=baseline_spans(cat))
+    if data.first_month() is None:
+        # nothing at or before as_of: say when the data start
+        everything = fetch(observations, cat.measures, cat.fy_start_month, home=home)
+        first = everything.first_month()
+        if first is not None:
+            raise KpiboardError(f"--as-of {format_month(as_of)} is before any data",
+                                hint=f"the earliest data are for {format_month(first)}")
     return scorecard_from_data(cat, data, as_of, home)
 
 
@@ -145,11 +172,12 @@ class _RowBuilder:
                          f"{year_of(_m(br.start))}-{str(year_of(_m(br.end)))[-2:]} baseline average of "
                          f"{with_unit(resolved.baseline_average, m.unit, m.decimals)}, i.e. "
                          f"{with_unit(resolved.level, m.unit, m.decimals)}")
-        if m.kind is MeasureKind.RATIO and latest.ratio is not None and len(latest.parts) == 2:
-            ref = latest.parts[1].value
-            text = f"Ratio {ratio_to_one(latest.ratio)} to the {with_unit(ref, '%', 1)} minority share of the reference population"
-            if report_resolved and report_resolved.level is not None and ref:
-                text += f"; the target is {ratio_to_one(report_resolved.level / ref)}"
+        ratio = self._ratio(m, latest, report_resolved)
+        if ratio is not None:
+            reference = self.cat.measures[(m.of or ["", ""])[1]].title
+            text = f"Ratio {ratio.text} to {reference.lower()} ({ratio.reference_text})"
+            if ratio.target_text:
+                text += f"; the target is {ratio.target_text}"
             facts.append(text)
         moe_fig = None
         if moe is not None:
@@ -178,9 +206,6 @@ class _RowBuilder:
         facts += movement.sentences(m, avg, fc, drop, rng, wanted)
         if latest.provisional:
             facts.append(self._provisional_sentence(m, latest))
-        milestones = milestone_sentence([(x.text, x.by_text) for x in base["milestones"]])
-        if milestones:
-            facts.append(milestones)
         facts += rank_sentences(self.cat, ranks, self.home, m)
 
         return Row(
@@ -191,7 +216,7 @@ class _RowBuilder:
             change=change, ranks=tuple(self._rank(r, m) for r in ranks), facts=tuple(facts),
             provisional=latest.provisional, fytd=fytd,
             monthly_average=avg, forecast=fc, drop_off=drop, range_12=rng,
-            margin_of_error=moe_fig,
+            margin_of_error=moe_fig, ratio=ratio,
             level=(Figure(with_unit(latest.value, m.unit, m.decimals), latest.value,
                           self._period_label(m, latest), format_month(latest.window.last))
                    if shows_change else None),
@@ -346,6 +371,15 @@ class _RowBuilder:
         return Rank(group_id=r.group.id, group=r.group.name, rank=r.rank, of=r.of,
                     text=f"{ordinal(r.rank)}/{r.of}", period=period, basis=basis,
                     group_value=r.pooled, group_value_text=pooled_text)
+
+    def _ratio(self, m: Measure, latest: Value, target: Resolved | None) -> RatioFigures | None:
+        if m.kind is not MeasureKind.RATIO or latest.ratio is None or len(latest.parts) != 2:
+            return None
+        ref = latest.parts[1].value
+        goal = target.level / ref if target and target.level is not None and ref else None
+        return RatioFigures(value=latest.ratio, text=ratio_to_one(latest.ratio), reference=ref,
+                            reference_text=with_unit(ref, "%", 1), target=goal,
+                            target_text=ratio_to_one(goal) if goal is not None else None)
 
     # -- texts --------------------------------------------------------------------------------
     def _value_text(self, m: Measure, v: Value) -> str:

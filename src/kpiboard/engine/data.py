@@ -61,23 +61,62 @@ class EngineData:
         return min(ms) if ms else None
 
 
-def fetch(obs: ir.Table, measures: Iterable[str], fy_start_month: int) -> EngineData:
-    """Run the two queries for ``measures`` and index the results."""
+HISTORY_MONTHS = 48  # months kept before each series' latest figure: comparator + rank search
+
+
+def fetch(
+    obs: ir.Table,
+    measures: Iterable[str],
+    fy_start_month: int,
+    *,
+    as_of: int | None = None,
+    home: str | None = None,
+    peer_measures: Iterable[str] = (),
+    spans: dict[str, tuple[int, int]] | None = None,
+) -> EngineData:
+    """Run the two queries for ``measures`` and index the results.
+
+    With ``as_of`` only months up to it are returned, and of each series only the
+    HISTORY_MONTHS before its own latest month (plus any baseline ``spans``); with ``home``
+    only that organisation's rows, except for ``peer_measures`` (those ranked against peers).
+    The windows are computed over the full series first, so no sum is cut short.
+    """
     wanted = sorted(set(measures))
     data = EngineData()
     if not wanted:
         return data
     subset = obs.filter(obs.measure.isin(wanted))
-    table = window_table(subset, fy_start_month).to_pyarrow()
+    if home is not None:
+        peers = sorted(set(peer_measures))
+        cond = subset.org == home
+        if peers:
+            cond = cond | subset.measure.isin(peers)
+        subset = subset.filter(cond)
+    if as_of is not None:  # a window ending at or before as_of never needs a later month
+        subset = subset.filter(month_expr(subset.period_end) <= as_of)
+    # the comparator is read from this same table a year earlier, so no self-join is needed
+    table = window_table(subset, fy_start_month, comparator=False)
+    if as_of is not None:
+        last = table.m.max().over(ibis.window(group_by=[table.org, table.measure]))
+        keep = table.m >= last - HISTORY_MONTHS
+        for mid, (first, end) in (spans or {}).items():
+            keep = keep | ((table.measure == mid) & table.m.between(first, end))
+        table = table.mutate(_last=last).filter(keep).drop("_last")
+    arrow = table.to_pyarrow()
     windows: dict[tuple[str, str], dict[int, Row]] = defaultdict(dict)
-    for row in table.to_pylist():
-        windows[(row["org"], row["measure"])][row["m"]] = row
+    names = arrow.column_names
+    columns = [arrow.column(i).to_pylist() for i in range(len(names))]
+    i_org, i_measure, i_m = names.index("org"), names.index("measure"), names.index("m")
+    for values in zip(*columns):
+        windows[(values[i_org], values[i_measure])][values[i_m]] = dict(zip(names, values))
     data.windows = dict(windows)
 
     others = subset.filter(subset.months != 1).select(
         "org", "measure", "months", "numerator", "denominator", "value", "sample_size",
         "provisional", "note", m=month_expr(subset.period_end),
     )
+    if as_of is not None:
+        others = others.filter(others.m <= as_of)
     recorded: dict[tuple[str, str], list[Recorded]] = defaultdict(list)
     for r in others.to_pyarrow().to_pylist():
         amt = r["numerator"] if r["numerator"] is not None else r["value"]
@@ -85,7 +124,6 @@ def fetch(obs: ir.Table, measures: Iterable[str], fy_start_month: int) -> Engine
             r["org"], r["measure"], r["m"], r["months"], amt, r["numerator"], r["denominator"],
             r["value"], r["sample_size"], bool(r["provisional"]), r["note"],
         ))
-    # monthly rows of snapshot measures are also wanted as recorded values (latest-at lookups)
     data.recorded = {k: sorted(v, key=lambda x: x.end) for k, v in recorded.items()}
     return data
 

@@ -75,9 +75,3 @@ def rank_sentences(cat: Catalogue, ranks: Sequence[RankResult], home: str, m: Me
             unit = "" if r.per_population else r.measure.unit
             out.append(f"{r.group.name} as a whole: {with_unit(r.pooled, unit, max(r.measure.decimals, 1))}")
     return out
-
-
-def milestone_sentence(row_milestones: Sequence[tuple[str, str]]) -> str | None:
-    if not row_milestones:
-        return None
-    return "Milestones: " + "; ".join(f"{text} by {by}" for text, by in row_milestones)

@@ -95,6 +95,8 @@ def rank_in_group(
             continue
         if best is None or len(got) > best[0]:
             best = (len(got), end, got)
+        if len(got) == len(orgs):
+            break  # every member has data: no earlier month can have more
     if best is None or best[0] < 2:
         return None
     _, end, got = best

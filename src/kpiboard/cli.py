@@ -1,0 +1,210 @@
+"""The command line. Parses options, calls the layers below, turns errors into exit codes:
+0 ok, 1 user error (bad input, validation), 2 usage error; anything else is a bug."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kpiboard import __version__
+from kpiboard.catalogue import Catalogue, load_catalogue
+from kpiboard.engine import build_scorecard
+from kpiboard.errors import KpiboardError, UsageError, ValidationFailed
+from kpiboard.ingest import check_data
+from kpiboard.periods import parse_month
+from kpiboard.render import FORMATS, print_table, render
+from kpiboard.scorecard import Scorecard
+from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="kpiboard: KPI definitions and performance data in, the board scorecard out.",
+)
+err = Console(stderr=True, highlight=False)
+PROGRESS_AFTER_SECONDS = 0.5  # show a bar only when a load takes more than a moment
+DEMO_AS_OF = "2009-08"
+DEMO_PROJECT = "met-cpa-2009-10"
+
+ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
+
+
+def _fail(exc: KpiboardError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for f in exc.findings:
+            err.print(f.render(), markup=False)
+    err.print(f"error: {exc}", markup=False, style="bold red")
+    raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
+
+
+class _Bar:
+    """A rich progress bar that appears only if the load is still going after a moment."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.progress: Progress | None = None
+        self.task: int | None = None
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if self.progress is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER_SECONDS:
+                return
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                     MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                                     transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(label, total=total)
+        assert self.task is not None
+        self.progress.update(self.task, completed=done, total=total, description=label)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _describe(summary: IngestSummary) -> str:
+    files = ", ".join(f"{path} ({rows:,})" for path, rows in summary.rows_by_file.items())
+    return (f"ingested {summary.rows:,} rows from {len(summary.files)} file(s) into "
+            f"{summary.warehouse}: {summary.new_keys:,} new, {summary.replaced_keys:,} replaced, "
+            f"{summary.removed_rows:,} removed [{files}]")
+
+
+def _ingest(cat: Catalogue, warehouse: Warehouse | None = None, *, only_if_stale: bool = False,
+            quiet: bool = False) -> None:
+    bar = _Bar()
+    try:
+        if only_if_stale:
+            assert warehouse is not None
+            summary = ingest_if_stale(cat, warehouse, progress=bar)
+        else:
+            summary = ingest_project(cat, progress=bar, warehouse=warehouse)
+    finally:
+        bar.close()
+    if summary is None:
+        return
+    for w in summary.warnings:
+        err.print(w.render(), markup=False)
+    if not quiet:
+        err.print(_describe(summary), markup=False)
+
+
+def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
+    try:
+        month = parse_month(as_of)
+    except KpiboardError as exc:
+        raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
+    cat = load_catalogue(project)
+    wh = Warehouse.open(cat)
+    try:
+        _ingest(cat, wh, only_if_stale=True, quiet=True)
+        return build_scorecard(cat, wh.observations(), month, org)
+    finally:
+        wh.close()
+
+
+@app.command()
+def validate(project: ProjectArg = Path(".")) -> None:
+    """Check the project's YAML and data; print every finding as LEVEL file:line measure: message."""
+    try:
+        cat = load_catalogue(project)
+        findings = cat.findings + check_data(cat)
+    except ValidationFailed as exc:
+        findings = exc.findings
+    except KpiboardError as exc:
+        _fail(exc)
+        return
+    for f in findings:
+        err.print(f.render(), markup=False)
+    errors = sum(f.level == "error" for f in findings)
+    warnings = sum(f.level == "warning" for f in findings)
+    typer.echo(f"{errors} error(s), {warnings} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(project: ProjectArg = Path(".")) -> None:
+    """Load the project's data into its warehouse, atomically (all files or none)."""
+    try:
+        _ingest(load_catalogue(project))
+    except KpiboardError as exc:
+        _fail(exc)
+
+
+@app.command()
+def report(
+    project: ProjectArg = Path("."),
+    as_of: Annotated[str, typer.Option("--as-of", help="the report month, YYYY-MM")] = ...,  # type: ignore[assignment]
+    org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")] = "table",
+    output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
+) -> None:
+    """Build the scorecard as of a month (ingesting first if the data changed)."""
+    try:
+        if fmt not in FORMATS:
+            raise UsageError(f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+        card = _scorecard(project, as_of, org)
+        if fmt == "table" and output is None:
+            print_table(card, Console(highlight=False))
+            return
+        data = render(card, fmt)
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_bytes(data)
+            err.print(f"wrote {output}", markup=False)
+    except KpiboardError as exc:
+        _fail(exc)
+
+
+def _demo_project() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "examples" / DEMO_PROJECT
+        if (candidate / "kpiboard.yaml").is_file():
+            return candidate
+    raise KpiboardError(f"the bundled example {DEMO_PROJECT} was not found",
+                        hint="run the demo from a clone of the kpiboard repository")
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option(help="where to write the HTML report")] = Path("out") / f"{DEMO_PROJECT}-{DEMO_AS_OF}.html",
+) -> None:
+    """Run the bundled 2009/10 example end to end and say where the HTML report is."""
+    try:
+        project = _demo_project()
+        _ingest(load_catalogue(project))
+        card = _scorecard(project, DEMO_AS_OF, None)
+        print_table(card, Console(highlight=False))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(render(card, "html"))
+        typer.echo(f"HTML report: {output.resolve()}")
+    except KpiboardError as exc:
+        _fail(exc)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kpiboard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    """kpiboard: KPI definitions and performance data in, the board scorecard out."""
+
+
+def main() -> None:
+    app()
