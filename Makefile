@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_windows.py
+	$(BIN)/python benchmarks/ingest_csv.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache examples/*/.kpiboard
