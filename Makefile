@@ -17,6 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -10,7 +10,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
+)
 
 from kpiboard import __version__
 from kpiboard.catalogue import Catalogue, load_catalogue
@@ -27,7 +29,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="kpiboard: KPI definitions and performance data in, the board scorecard out.",
 )
-err = Console(stderr=True, highlight=False)
+# soft_wrap: a finding is one line (`LEVEL file:line measure: message (hint)`) however narrow
+# the terminal, so it can be grepped and clicked; rich would otherwise wrap it at 80 columns
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 PROGRESS_AFTER_SECONDS = 0.5  # show a bar only when a load takes more than a moment
 DEMO_AS_OF = "2009-08"
 DEMO_PROJECT = "met-cpa-2009-10"
@@ -49,7 +53,7 @@ class _Bar:
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.progress: Progress | None = None
-        self.task: int | None = None
+        self.task: TaskID | None = None
 
     def __call__(self, done: int, total: int, label: str) -> None:
         if self.progress is None:
@@ -94,6 +98,17 @@ def _ingest(cat: Catalogue, warehouse: Warehouse | None = None, *, only_if_stale
         err.print(_describe(summary), markup=False)
 
 
+def _write(output: Path, data: bytes) -> None:
+    """Write an output file; a path that cannot be written is the user's to fix, not a crash."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(data)
+    except OSError as exc:
+        culprit = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(output) else ""
+        raise KpiboardError(f"cannot write {output}: {culprit}{exc.strerror or exc}",
+                            hint="give --output a file path in a folder you can write to") from None
+
+
 def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
     try:
         month = parse_month(as_of)
@@ -111,16 +126,20 @@ def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
 @app.command()
 def validate(project: ProjectArg = Path(".")) -> None:
     """Check the project's YAML and data; print every finding as LEVEL file:line measure: message."""
+    data_checked = True
     try:
-        cat = load_catalogue(project)
+        # a catalogue that loads but fails a cross-check still says enough to check the data
+        cat = load_catalogue(project, raise_on_error=False)
         findings = cat.findings + check_data(cat)
     except ValidationFailed as exc:
-        findings = exc.findings
+        findings, data_checked = exc.findings, False
     except KpiboardError as exc:
         _fail(exc)
         return
     for f in findings:
         err.print(f.render(), markup=False)
+    if not data_checked:
+        err.print("the data files were not checked: fix the definitions above first", markup=False)
     errors = sum(f.level == "error" for f in findings)
     warnings = sum(f.level == "warning" for f in findings)
     typer.echo(f"{errors} error(s), {warnings} warning(s)")
@@ -158,8 +177,7 @@ def report(
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         else:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_bytes(data)
+            _write(output, data)
             err.print(f"wrote {output}", markup=False)
     except KpiboardError as exc:
         _fail(exc)
@@ -185,8 +203,7 @@ def demo(
         _ingest(load_catalogue(project))
         card = _scorecard(project, DEMO_AS_OF, None)
         print_table(card, Console(highlight=False))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(render(card, "html"))
+        _write(output, render(card, "html"))
         typer.echo(f"HTML report: {output.resolve()}")
     except KpiboardError as exc:
         _fail(exc)

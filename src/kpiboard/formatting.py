@@ -20,7 +20,7 @@ def round_half_up(value: float, decimals: int) -> float:
     scaled = value * factor
     # nudge by a relative epsilon so that 0.285 (stored as 0.28499999...) rounds up
     nudged = scaled + math.copysign(1e-9 * max(1.0, abs(scaled)), scaled)
-    return math.floor(abs(nudged) + 0.5) * math.copysign(1, nudged) / factor
+    return float(math.floor(abs(nudged) + 0.5) * math.copysign(1, nudged) / factor)
 
 
 def number(value: float, decimals: int = 0) -> str:

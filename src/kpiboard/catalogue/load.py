@@ -21,8 +21,20 @@ PROJECT_FILE = "kpiboard.yaml"
 
 @dataclass(frozen=True)
 class Source:
+    """Where a measure is defined: its file, the line of its list item, and the line of each
+    key inside it (``("targets", 1, "year")`` -> 17) so findings can point at the key."""
+
     file: str
     line: int | None
+    keys: dict[Loc, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def line_at(self, loc: Loc = ()) -> int | None:
+        """The line of ``loc`` inside the measure, or of its nearest located ancestor."""
+        for n in range(len(loc), 0, -1):
+            line = self.keys.get(tuple(loc[:n]))
+            if line is not None:
+                return line
+        return self.line
 
 
 @dataclass
@@ -34,6 +46,15 @@ class Catalogue:
     measures: dict[str, Measure]
     sources: dict[str, Source] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    project_lines: dict[Loc, int] = field(default_factory=dict)  # kpiboard.yaml path -> line
+
+    def project_line(self, loc: Loc = ()) -> int | None:
+        """The line of ``loc`` in kpiboard.yaml, or of its nearest located ancestor."""
+        for n in range(len(loc), 0, -1):
+            line = self.project_lines.get(tuple(loc[:n]))
+            if line is not None:
+                return line
+        return None
 
     def rel(self, path: Path) -> str:
         try:
@@ -125,7 +146,8 @@ def validation_findings(
         # union members and "after" validators add non-key parts; keep only real path parts
         path: Loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "tagged-")))
         line = doc.line_of(path)
-        hint = None
+        # the hint a period parser gave (see schema.InvalidValue), if any
+        hint: str | None = getattr(err.get("ctx", {}).get("error"), "hint", None)
         key = path[-1] if path else None
         if err["type"] == "extra_forbidden" and key is not None:
             owner = _model_at(model, path[:-1])
@@ -138,19 +160,27 @@ def validation_findings(
         elif err["type"] == "missing":
             message = f"missing required key {key!r}"
         else:
-            field_name = ".".join(str(p) for p in path if not isinstance(p, int)) or "value"
+            # under measures[i] the finding's subject already names the measure
+            inner = path[2:] if _subject(doc, path) is not None else path
+            field_name = ".".join(str(p) for p in inner if not isinstance(p, int))
             msg = err["msg"].removeprefix("Value error, ")
-            message = f"{field_name}: {msg}"
+            message = f"{field_name}: {msg}" if field_name else msg
             if err["type"] == "enum":
                 expected = err.get("ctx", {}).get("expected")
                 hint = f"expected {expected}" if expected else None
         out.append(Finding("error", message, display, line, _subject(doc, path), hint))
-    return out
+    # pydantic reports in the order fields are declared; people read files top to bottom
+    return sorted(out, key=lambda f: f.line or 0)
 
 
-def load_catalogue(root: Path) -> Catalogue:
+def load_catalogue(root: Path, *, raise_on_error: bool = True) -> Catalogue:
     """Load the project at ``root``. Raises ValidationFailed with all findings on errors,
-    KpiboardError when there is no project there at all."""
+    KpiboardError when there is no project there at all.
+
+    With ``raise_on_error=False`` a catalogue whose files all parse but whose cross-checks
+    fail (a missing parent, ...) is returned with its error findings, so that ``kpiboard
+    validate`` can go on to check the data; ValidationFailed is still raised when the files
+    themselves do not load."""
     root = Path(root)
     project_path = root / PROJECT_FILE
     if not project_path.is_file():
@@ -161,14 +191,16 @@ def load_catalogue(root: Path) -> Catalogue:
     findings: list[Finding] = []
 
     project: Project | None = None
+    project_lines: dict[Loc, int] = {}
     try:
         doc = load_yaml(project_path, PROJECT_FILE)
+        project_lines = doc.lines
         try:
             project = Project.model_validate(doc.data if doc.data is not None else {})
         except ValidationError as exc:
             findings += validation_findings(exc, doc, Project, PROJECT_FILE)
     except KpiboardError as exc:
-        findings.append(Finding("error", exc.message, exc.where, None, None, exc.hint))
+        findings.append(Finding("error", exc.message, PROJECT_FILE, _line_from(exc.where), None, exc.hint))
 
     measures: dict[str, Measure] = {}
     sources: dict[str, Source] = {}
@@ -196,15 +228,18 @@ def load_catalogue(root: Path) -> Catalogue:
                                         measure.id, f"first defined at {first.file}:{first.line}"))
                 continue
             measures[measure.id] = measure
-            sources[measure.id] = Source(display, line)
+            prefix = ("measures", i)
+            keys = {loc[2:]: n for loc, n in doc.lines.items() if loc[:2] == prefix and len(loc) > 2}
+            sources[measure.id] = Source(display, line, keys)
 
     if project is None or any(f.level == "error" for f in findings):
         raise ValidationFailed(findings)
-    catalogue = Catalogue(root=root, project=project, measures=measures, sources=sources)
+    catalogue = Catalogue(root=root, project=project, measures=measures, sources=sources,
+                          project_lines=project_lines)
     from kpiboard.catalogue.rules import check_catalogue
 
     catalogue.findings = findings + check_catalogue(catalogue)
-    if any(f.level == "error" for f in catalogue.findings):
+    if raise_on_error and any(f.level == "error" for f in catalogue.findings):
         raise ValidationFailed(catalogue.findings)
     return catalogue
 

@@ -3,10 +3,12 @@ rule that crashes becomes a finding of its own instead of hiding the others."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from kpiboard.catalogue.schema import ComparatorKind, Measure, MeasureKind, Op, Polarity
+from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
 from kpiboard.periods import parse_fy
 
@@ -21,35 +23,55 @@ SUMMABLE_KINDS = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
 Rule = Callable[["Catalogue"], Iterator[Finding]]
 
 
-def _at(cat: Catalogue, mid: str, level: str, message: str, hint: str | None = None) -> Finding:
+def _at(cat: Catalogue, mid: str, level: str, message: str, hint: str | None = None,
+        at: Loc = ()) -> Finding:
+    """A finding on measure ``mid``, at the line of key ``at`` inside it (or of the measure)."""
     src = cat.sources.get(mid)
-    return Finding(level, message, src.file if src else None, src.line if src else None, mid, hint)
+    return Finding(level, message, src.file if src else None, src.line_at(at) if src else None, mid, hint)
 
 
-def _project(level: str, message: str, hint: str | None = None) -> Finding:
-    return Finding(level, message, "kpiboard.yaml", None, None, hint)
+def _project(cat: Catalogue, level: str, message: str, hint: str | None = None, at: Loc = ()) -> Finding:
+    """A finding on kpiboard.yaml, at the line of ``at``."""
+    return Finding(level, message, "kpiboard.yaml", cat.project_line(at), None, hint)
+
+
+def _did_you_mean(name: str, known: list[str], otherwise: str | None = None) -> str | None:
+    near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"did you mean {near[0]!r}?" if near else otherwise
 
 
 def organisations(cat: Catalogue) -> Iterator[Finding]:
     seen: dict[str, str] = {}
-    for org in cat.project.organisations:
-        for name in (org.id, org.name, *org.aliases):
+    ids: set[str] = set()
+    for i, org in enumerate(cat.project.organisations):
+        if org.id in ids:
+            yield _project(cat, "error", f"duplicate organisation id {org.id!r}",
+                           "give each organisation its own id", at=("organisations", i, "id"))
+            continue
+        ids.add(org.id)
+        names: list[tuple[str, Loc]] = [(org.id, ("organisations", i, "id")),
+                                         (org.name, ("organisations", i, "name"))]
+        names += [(a, ("organisations", i, "aliases", j)) for j, a in enumerate(org.aliases)]
+        for name, loc in names:
             key = name.casefold().strip()
             if key in seen and seen[key] != org.id:
-                yield _project("error", f"{name!r} names both {seen[key]!r} and {org.id!r}",
-                               "an alias must belong to one organisation")
+                yield _project(cat, "error", f"{name!r} names both {seen[key]!r} and {org.id!r}",
+                               "an alias must belong to one organisation", at=loc)
+                continue
             seen[key] = org.id
-    ids = [o.id for o in cat.project.organisations]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        yield _project("error", f"duplicate organisation id {dup!r}")
-    if cat.project.organisation.casefold() not in seen:
-        yield _project("error", f"home organisation {cat.project.organisation!r} is not in organisations")
-    for group in cat.project.peer_groups:
+    known = sorted(ids)
+    home = cat.project.organisation
+    if home.casefold().strip() not in seen:
+        yield _project(cat, "error", f"home organisation {home!r} is not in organisations",
+                       _did_you_mean(home, known, "add it to organisations"), at=("organisation",))
+    for g, group in enumerate(cat.project.peer_groups):
         if group.members == "all":
             continue
-        for member in group.members:
-            if member.casefold() not in seen:
-                yield _project("error", f"peer group {group.id!r}: unknown organisation {member!r}")
+        for j, member in enumerate(group.members):
+            if member.casefold().strip() not in seen:
+                yield _project(cat, "error", f"peer group {group.id!r}: unknown organisation {member!r}",
+                               _did_you_mean(member, known, "add it to organisations"),
+                               at=("peer_groups", g, "members", j))
 
 
 def parents(cat: Catalogue) -> Iterator[Finding]:
@@ -58,15 +80,18 @@ def parents(cat: Catalogue) -> Iterator[Finding]:
             continue
         if m.parent not in cat.measures:
             yield _at(cat, m.id, "error", f"parent {m.parent!r} does not exist",
-                      "name an existing measure id, or remove parent:")
+                      _did_you_mean(m.parent, list(cat.measures),
+                                    "name an existing measure id, or remove parent:"), at=("parent",))
             continue
-        seen = {m.id}
+        chain = [m.id]
         cur = cat.measures.get(m.parent)
         while cur is not None and cur.parent is not None:
-            if cur.id in seen:
-                yield _at(cat, m.id, "error", "parent chain loops back on itself")
+            if cur.id in chain:
+                yield _at(cat, m.id, "error",
+                          "parent chain loops back on itself: " + " -> ".join([*chain, cur.id]),
+                          "remove one of the parent: keys in the loop", at=("parent",))
                 break
-            seen.add(cur.id)
+            chain.append(cur.id)
             cur = cat.measures.get(cur.parent)
     for m in cat.measures.values():
         if m.kind is MeasureKind.COMPOSITE:
@@ -77,20 +102,22 @@ def parents(cat: Catalogue) -> Iterator[Finding]:
             for kid in kids:
                 if kid.kind not in SUMMABLE_KINDS:
                     yield _at(cat, kid.id, "error",
-                              f"a composite sums its children, but this is a {kid.kind} measure",
-                              "composite children must be counts")
+                              f"composite {m.id!r} sums its children, but this is a {kid.kind} measure",
+                              "composite children must be counts", at=("parent",))
 
 
 def operands(cat: Catalogue) -> Iterator[Finding]:
     for m in cat.measures.values():
-        for op_id in m.of or []:
+        for i, op_id in enumerate(m.of or []):
             other = cat.measures.get(op_id)
             if other is None:
-                yield _at(cat, m.id, "error", f"of: names unknown measure {op_id!r}")
+                yield _at(cat, m.id, "error", f"of: names unknown measure {op_id!r}",
+                          _did_you_mean(op_id, list(cat.measures), "name two proportion measures"),
+                          at=("of", i))
             elif other.kind not in OPERAND_KINDS:
                 yield _at(cat, m.id, "error",
                           f"of: {op_id!r} is a {other.kind} measure; a {m.kind} needs proportions",
-                          "use proportion measures (or a snapshot of a percentage)")
+                          "use proportion measures (or a snapshot of a percentage)", at=("of", i))
 
 
 def populations(cat: Catalogue) -> Iterator[Finding]:
@@ -99,49 +126,61 @@ def populations(cat: Catalogue) -> Iterator[Finding]:
         if not wants:
             continue
         pop = m.population or cat.project.population
+        why: Loc = ("kind",) if m.kind is MeasureKind.PER_POPULATION else ("ranks", "per_population")
         if pop is None:
             yield _at(cat, m.id, "error", "rates per population need a population measure",
-                      "set population: in kpiboard.yaml or on the measure")
+                      "set population: in kpiboard.yaml or on the measure", at=why)
         elif pop not in cat.measures:
-            yield _at(cat, m.id, "error", f"population measure {pop!r} does not exist")
+            yield _at(cat, m.id, "error", f"population measure {pop!r} does not exist",
+                      _did_you_mean(pop, list(cat.measures), "define it in measures/, or fix population:"),
+                      at=("population",) if m.population else why)
 
 
 def targets(cat: Catalogue) -> Iterator[Finding]:
     fy = cat.fy_start_month
     for m in cat.measures.values():
-        seen: set[int] = set()
-        for t in m.targets:
-            for label in t.financial_years():
+        src = cat.sources.get(m.id)
+        seen: dict[int, int | None] = {}  # first month of a target's year -> its line
+        for i, t in enumerate(m.targets):
+            for j, label in enumerate(t.financial_years()):
                 start = parse_fy(label, fy)
+                year_at: Loc = ("targets", i, "year") if t.year else ("targets", i, "years", j)
                 if start in seen:
-                    yield _at(cat, m.id, "error", f"two targets for {label}")
-                seen.add(start)
+                    yield _at(cat, m.id, "error", f"two targets for {label}",
+                              f"the first is at line {seen[start]}; keep one target per financial year",
+                              at=year_at)
+                else:
+                    seen[start] = src.line_at(year_at) if src else None
             if t.op is not None:
                 up = t.op in (Op.GE, Op.GT)
                 if up != (m.polarity is Polarity.HIGHER_IS_BETTER):
                     yield _at(cat, m.id, "error",
                               f"a {m.polarity.value.replace('_', '-')} measure with a '{t.op.value}' target",
-                              "flip the operator or the polarity")
+                              "flip the operator or the polarity", at=("targets", i, "op"))
             if t.kind == "change" and m.comparator is ComparatorKind.NONE:
                 yield _at(cat, m.id, "error", "a % change target needs a comparator",
-                          "remove comparator: none")
+                          "remove comparator: none", at=("targets", i, "change"))
             if t.kind == "change" and m.kind in (MeasureKind.DIFFERENCE, MeasureKind.RATIO, MeasureKind.SNAPSHOT):
                 yield _at(cat, m.id, "error", f"a % change target does not fit a {m.kind} measure",
-                          "use level: instead")
+                          "use level: instead", at=("targets", i, "change"))
             if t.kind == "baseline_reduction" and m.kind not in (MeasureKind.COUNT, MeasureKind.COMPOSITE,
                                                                    MeasureKind.PER_POPULATION):
                 yield _at(cat, m.id, "error",
-                          f"a reduction on a baseline fits counts and rates, not a {m.kind} measure")
+                          f"a reduction on a baseline fits counts and rates, not a {m.kind} measure",
+                          "use level: or change: instead", at=("targets", i, "baseline_reduction"))
             if t.kind == "level" and m.kind is MeasureKind.PROPORTION and t.level is not None \
                     and not 0 <= t.level <= 100:
-                yield _at(cat, m.id, "error", f"a percentage target of {t.level} is outside 0-100")
+                yield _at(cat, m.id, "error", f"a percentage target of {t.level:g} is outside 0-100",
+                          "write a percentage, e.g. 80 for 80%", at=("targets", i, "level"))
         if m.in_development and m.targets:
-            yield _at(cat, m.id, "warning", "a measure in development has targets; they are not assessed")
+            yield _at(cat, m.id, "warning", "a measure in development has targets; they are not assessed",
+                      at=("in_development",))
         rule = m.status_rule
         if rule and rule.amber_within.margin_of_error and not _is_survey(cat, m):
             yield _at(cat, m.id, "error",
                       "a margin-of-error tolerance needs a survey proportion or a difference of two",
-                      "set survey: true on the proportion(s) measured by a sample survey")
+                      "set survey: true on the proportion(s) measured by a sample survey",
+                      at=("status_rule", "amber_within", "margin_of_error"))
 
 
 def _is_survey(cat: Catalogue, m: Measure) -> bool:
@@ -158,12 +197,14 @@ def ranks(cat: Catalogue) -> Iterator[Finding]:
     for m in cat.measures.values():
         if m.ranks is None:
             continue
-        for g in m.ranks.groups or []:
+        for j, g in enumerate(m.ranks.groups or []):
             if g not in groups:
                 yield _at(cat, m.id, "error", f"ranks: unknown peer group {g!r}",
-                          "known: " + ", ".join(sorted(groups)) if groups else "define peer_groups")
+                          "known: " + ", ".join(sorted(groups)) if groups else "define peer_groups",
+                          at=("ranks", "groups", j))
         if m.ranks.measure and m.ranks.measure not in cat.measures:
-            yield _at(cat, m.id, "error", f"ranks: unknown measure {m.ranks.measure!r}")
+            yield _at(cat, m.id, "error", f"ranks: unknown measure {m.ranks.measure!r}",
+                      _did_you_mean(m.ranks.measure, list(cat.measures)), at=("ranks", "measure"))
 
 
 def rows(cat: Catalogue) -> Iterator[Finding]:
@@ -172,17 +213,19 @@ def rows(cat: Catalogue) -> Iterator[Finding]:
     for m in cat.measures.values():
         if m.row:
             if m.row in seen:
-                yield _at(cat, m.id, "warning", f"row label {m.row!r} is also used by {seen[m.row]!r}")
+                yield _at(cat, m.id, "warning", f"row label {m.row!r} is also used by {seen[m.row]!r}",
+                          at=("row",))
             seen.setdefault(m.row, m.id)
         if sections and m.section and m.section not in sections:
             yield _at(cat, m.id, "warning", f"section {m.section!r} is not listed in kpiboard.yaml",
-                      "add it to sections: to fix its place in the report")
+                      "add it to sections: to fix its place in the report", at=("section",))
 
 
 RULES: tuple[Rule, ...] = (organisations, parents, operands, populations, targets, ranks, rows)
 
 
 def check_catalogue(cat: Catalogue) -> list[Finding]:
+    """Every rule's findings, in file order (kpiboard.yaml, then the measure files)."""
     out: list[Finding] = []
     for rule in RULES:
         try:
@@ -190,4 +233,7 @@ def check_catalogue(cat: Catalogue) -> list[Finding]:
         except Exception as exc:  # noqa: BLE001 - a crashing rule must not hide the others
             out.append(Finding("error", f"check {rule.__name__} failed: {exc!r}", None, None, None,
                                "this is a kpiboard bug; please report it"))
-    return out
+    files = {"kpiboard.yaml": 0}
+    for src in cat.sources.values():
+        files.setdefault(src.file, len(files))
+    return sorted(out, key=lambda f: (files.get(f.file or "", len(files)), f.line or 0))

@@ -11,11 +11,36 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kpiboard.errors import KpiboardError
 from kpiboard.periods import WindowKind, parse_fy, parse_month
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InvalidValue(ValueError):
+    """A period parser's KpiboardError as the ValueError pydantic expects. Pydantic turns only
+    ValueError/AssertionError into validation errors: anything else escapes validation and
+    loses the file and line. ``hint`` survives for the finding."""
+
+    def __init__(self, exc: KpiboardError) -> None:
+        super().__init__(exc.message)
+        self.hint = exc.hint
+
+
+def _checked_month(text: str) -> int:
+    try:
+        return parse_month(text)
+    except KpiboardError as exc:
+        raise InvalidValue(exc) from None
+
+
+def _checked_fy(label: str) -> int:
+    try:
+        return parse_fy(label)
+    except KpiboardError as exc:
+        raise InvalidValue(exc) from None
 
 
 class Polarity(StrEnum):
@@ -89,12 +114,12 @@ class BaselineReduction(Strict):
     @field_validator("start", "end")
     @classmethod
     def _month(cls, v: str) -> str:
-        parse_month(v)
+        _checked_month(v)
         return v
 
     @model_validator(mode="after")
     def _order(self) -> BaselineReduction:
-        if parse_month(self.end) < parse_month(self.start):
+        if _checked_month(self.end) < _checked_month(self.start):
             raise ValueError("the baseline ends before it starts")
         return self
 
@@ -116,14 +141,14 @@ class Target(Strict):
     @classmethod
     def _fy(cls, v: str | None) -> str | None:
         if v is not None:
-            parse_fy(v)
+            _checked_fy(v)
         return v
 
     @field_validator("years")
     @classmethod
     def _fys(cls, v: list[str] | None) -> list[str] | None:
         for y in v or []:
-            parse_fy(y)
+            _checked_fy(y)
         return v
 
     @model_validator(mode="after")
@@ -156,7 +181,7 @@ class Milestone(Strict):
     @field_validator("by")
     @classmethod
     def _month(cls, v: str) -> str:
-        parse_month(v)
+        _checked_month(v)
         return v
 
 

@@ -46,12 +46,22 @@ class _NoDuplicateLoader(yaml.SafeLoader):
     pass
 
 
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    """The same key twice in one mapping: valid syntax, but one of the values would be lost."""
+
+
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-        if key in seen:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:  # e.g. `? [a, b]`: SafeLoader reports this, but only after our check
             raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+            ) from None
+        if key in seen:
+            raise _DuplicateKey(
                 None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
             )
         seen[key] = key_node.start_mark.line + 1
@@ -59,7 +69,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 
 
 _NoDuplicateLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
 
 
@@ -77,13 +87,22 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedYaml:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=_NoDuplicateLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{name}:{mark.line + 1}" if mark else name
-        problem = exc.problem or "invalid YAML"
+    except _DuplicateKey as exc:
+        where = f"{name}:{exc.problem_mark.line + 1}" if exc.problem_mark else name
         raise KpiboardError(
-            f"malformed YAML: {problem}", where=where, hint="check indentation, colons and quotes"
+            str(exc.problem), where=where, hint="keep one of them, or check the indentation"
         ) from None
+    except yaml.MarkedYAMLError as exc:
+        problem = exc.problem or "invalid YAML"
+        hint = "check indentation, colons and quotes"
+        mark = exc.problem_mark or exc.context_mark
+        if "end of stream" in problem and exc.context_mark is not None:
+            # an unclosed quote or bracket: the end of the file says nothing; where it opened does
+            mark = exc.context_mark
+            problem = f"{problem} {exc.context}"
+            hint = "a quote or bracket opened on this line is never closed"
+        where = f"{name}:{mark.line + 1}" if mark else name
+        raise KpiboardError(f"malformed YAML: {problem}", where=where, hint=hint) from None
     lines: dict[Loc, int] = {}
     if node is not None:
         _walk(node, (), lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis.expr.types as ir
 
@@ -119,22 +119,21 @@ class _RowBuilder:
     # -- the row ------------------------------------------------------------------------------
     def row(self, m: Measure) -> Row:
         children = tuple(self.row(c) for c in self.cat.children_of(m.id) if not c.hidden)
-        base = dict(
+        base = Row(
             id=m.row or m.id, measure=m.id, section=m.section, title=m.title,
             reference=m.reference, description=m.description, kind=m.kind.value, unit=m.unit,
             polarity=m.polarity.value, children=children, tracking=m.tracking,
             in_development=m.in_development, milestones=self._milestones(m),
+            status=None, status_reason="", target=None, latest=None, comparator=None,
         )
         report_target = target_for(m, self.as_of, self.fy)
         if m.in_development:
-            return Row(status=None, status_reason="In development: not yet measured, no status",
-                       target=None, latest=None, comparator=None, **base)
+            return replace(base, status_reason="In development: not yet measured, no status")
         latest = self.ev.latest(m.id, self.home, self.as_of)
         if latest is None:
             target_fig = self._target_figure(m, report_target, None, None)
-            return Row(status=None,
-                       status_reason=f"No data at or before {short_month(self.as_of)}: no status",
-                       target=target_fig, latest=None, comparator=None, **base)
+            return replace(base, target=target_fig,
+                           status_reason=f"No data at or before {short_month(self.as_of)}: no status")
 
         comp = self._comparator(m, latest)
         shows_change = self._shows_change(m)
@@ -208,8 +207,8 @@ class _RowBuilder:
             facts.append(self._provisional_sentence(m, latest))
         facts += rank_sentences(self.cat, ranks, self.home, m)
 
-        return Row(
-            status=assessment.status, status_reason=assessment.reason,
+        return replace(
+            base, status=assessment.status, status_reason=assessment.reason,
             target=self._target_figure(m, report_target, report_resolved, latest),
             latest=self._latest_figure(m, latest, change if shows_change else None),
             comparator=self._comparator_figure(m, comp),
@@ -220,7 +219,6 @@ class _RowBuilder:
             level=(Figure(with_unit(latest.value, m.unit, m.decimals), latest.value,
                           self._period_label(m, latest), format_month(latest.window.last))
                    if shows_change else None),
-            **base,
         )
 
     # -- pieces -------------------------------------------------------------------------------
@@ -334,7 +332,9 @@ class _RowBuilder:
         if m.window is WindowKind.FYTD or m.kind is MeasureKind.SNAPSHOT:
             return None
         win = window_ending(WindowKind.FYTD, latest.window.last, self.fy)
-        value = self.ev.evaluate(m.id, self.home, win) if win else None
+        if win is None or (win.first, win.last) == (latest.window.first, latest.window.last):
+            return None  # at the year's end the year to date is the latest figure itself
+        value = self.ev.evaluate(m.id, self.home, win)
         if value is None:
             return None
         return Figure(self._value_text(m, value), value.value, value.window.label(self.fy),
