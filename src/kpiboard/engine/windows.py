@@ -60,7 +60,8 @@ def monthly_rows(obs: ir.Table) -> ir.Table:
         pden=t.denominator.coalesce(t.sample_size),
         val=t.value,
         ss=t.sample_size.coalesce(t.denominator),
-        prov=t.provisional.fill_null(False).cast("int8"),
+        # a CASE rather than a cast: PostgreSQL cannot cast boolean to smallint
+        prov=t.provisional.fill_null(False).ifelse(1, 0),
     )
 
 
