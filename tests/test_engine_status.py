@@ -184,3 +184,11 @@ def test_as_of_before_any_data_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(KpiboardError) as exc:
         build_scorecard(cat, obs(monthly("A", "c", "2008-04", [1] * 3)), parse_month("2007-01"))
     assert "before any data" in exc.value.message and "2008-04" in (exc.value.hint or "")
+
+
+def test_a_zero_target_missed_is_red_not_a_crash(tmp_path: Path) -> None:
+    m = {"id": "deaths", "title": "Deaths in custody", "kind": "count", "polarity": "lower_is_better",
+         "targets": [{"year": "2009/10", "level": 0}]}
+    assert row(tmp_path, m, monthly("A", "deaths", "2008-09", [0] * 12)).status is Status.GREEN
+    missed = row(tmp_path / "b", m, monthly("A", "deaths", "2008-09", [0] * 11 + [1]))
+    assert missed.status is Status.RED and "target of zero" in missed.status_reason

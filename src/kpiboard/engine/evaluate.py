@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure, MeasureKind
-from kpiboard.engine.data import EngineData, Row
+from kpiboard.engine.data import EngineData, Recorded, Row
 from kpiboard.periods import Window, WindowKind, window_ending
 
 # which SQL window (kpiboard.engine.windows) answers which kind of window
@@ -132,18 +132,14 @@ class Evaluator:
 
     # -- internals --------------------------------------------------------------------------
     def _candidate_months(self, mid: str, org: str) -> set[int]:
+        """Months at which a window of the measure may end: those with its (or its parts') data."""
         m = self.measure(mid)
         if m.kind is MeasureKind.COMPOSITE:
             kids = self.cat.children_of(mid)
             return set.union(*(self._candidate_months(k.id, org) for k in kids)) if kids else set()
         if m.kind in (MeasureKind.DIFFERENCE, MeasureKind.RATIO):
             return self._candidate_months((m.of or [""])[0], org)
-        months = self.data.months_with_data(org, mid)
-        if m.kind is MeasureKind.SNAPSHOT:
-            return months
-        if m.window is WindowKind.FYTD or m.window is WindowKind.QUARTER:
-            return months
-        return months
+        return self.data.months_with_data(org, mid)
 
     def _summed(self, m: Measure, org: str, window: Window) -> Value | None:
         row = self.data.window_row(org, m.id, window.last)
@@ -170,10 +166,7 @@ class Evaluator:
             return None if val is None else Value(val / window.length, window, provisional=prov)
         return None if amt is None else Value(amt, window, amt, provisional=prov)
 
-    def _from_recorded(self, m: Measure, window: Window, rec: object) -> Value | None:
-        from kpiboard.engine.data import Recorded
-
-        assert isinstance(rec, Recorded)
+    def _from_recorded(self, m: Measure, window: Window, rec: Recorded) -> Value | None:
         if m.kind is MeasureKind.PROPORTION:
             if rec.numerator is not None and rec.denominator:
                 p = 100.0 * rec.numerator / rec.denominator

@@ -25,9 +25,9 @@ def monthly_average(
 ) -> MonthlyAverage | None:
     """Average a month so far this financial year, against the target's flat monthly profile
     (annual target / 12)."""
-    fytd = ev.evaluate(m.id, org, ev.window(WindowKind.FYTD, latest.window.last)
-                       or latest.window)
-    if fytd is None or fytd.window.kind is not WindowKind.FYTD:
+    window = ev.window(WindowKind.FYTD, latest.window.last)
+    fytd = ev.evaluate(m.id, org, window) if window else None
+    if fytd is None:
         return None
     months = fytd.window.length
     avg = fytd.value / months

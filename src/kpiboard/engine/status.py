@@ -82,7 +82,8 @@ def assess(
                                           "the target is being missed", gap, relative)
         return Assessment(Status.AMBER, f"{head}, within the {moe_text} margin of error", gap, relative)
     if tol.percent is not None:
-        assert relative is not None
+        if relative is None:  # a zero target: no shortfall is a small part of it
+            return Assessment(Status.RED, f"{head} (a target of zero leaves no relative tolerance)", gap)
         within = relative <= tol.percent
         words = f"{number(relative, 1)}% short of the target level"
         limit = f"the {number(tol.percent, _decimals_of(tol.percent))}% tolerance"
