@@ -34,7 +34,7 @@ HEADER = ["org", "measure", "period_end", "months", "numerator", "denominator", 
 rng = random.Random(2009)
 
 # The 43 territorial forces of England and Wales, in kpiboard.yaml's order
-# (ids as in /work/shared/data/forces.csv, column data_police_uk_id).
+# (ids as in the team's forces.csv, column data_police_uk_id).
 FORCES = [
     "metropolitan", "cumbria", "lancashire", "merseyside", "greater-manchester", "cheshire",
     "northumbria", "durham", "north-yorkshire", "west-yorkshire", "south-yorkshire",
@@ -52,7 +52,7 @@ SURVEY_FORCES = [f for f in FORCES if f != "city-of-london"]
 SURVEY_PEERS = [f for f in SURVEY_FORCES if f != HOME]
 
 # 2011 Census usual residents: (all, White), per police force area. Real figures (ONS, Open
-# Government Licence v3.0) copied from /work/shared/data/census-2011-ethnic-group-by-police-
+# Government Licence v3.0) copied from the redistributed census-2011-ethnic-group-by-police-
 # force-area.csv (first count column = total, second = White). Used only to derive the
 # illustrative 2001 economically-active minority shares and survey sample mixes below.
 CENSUS_2011 = {
