@@ -192,3 +192,27 @@ def test_a_zero_target_missed_is_red_not_a_crash(tmp_path: Path) -> None:
     assert row(tmp_path, m, monthly("A", "deaths", "2008-09", [0] * 12)).status is Status.GREEN
     missed = row(tmp_path / "b", m, monthly("A", "deaths", "2008-09", [0] * 11 + [1]))
     assert missed.status is Status.RED and "target of zero" in missed.status_reason
+
+
+def test_seasonal_profile_spreads_the_target_like_earlier_years(tmp_path: Path) -> None:
+    m = {"id": "c", "title": "C", "kind": "count", "window": "fytd", "profile": "seasonal",
+         "targets": [{"year": "2009/10", "level": 1200}], "facts": ["monthly_average", "forecast"]}
+    year = [60] * 5 + [100] * 7  # Apr-Aug are 30% of every earlier year
+    rows = monthly("A", "c", "2006-04", year * 3 + [72] * 5)  # then Apr-Aug 2009 at 72 a month
+    r = row(tmp_path, m, rows)
+    avg, fc = r.monthly_average, r.forecast
+    assert avg is not None and fc is not None
+    assert avg.value == pytest.approx(72.0)
+    assert avg.target == pytest.approx(1200 * 0.30 / 5)  # 72.0, where a flat profile says 100
+    assert avg.profile == "seasonal profile (average monthly shares, 2006/07 to 2008/09)"
+    assert fc.value == pytest.approx(360 / 0.30)  # on course for the 1,200, not 864
+    flat = row(tmp_path / "flat", {**m, "profile": "flat"}, rows)
+    assert flat.monthly_average.target == pytest.approx(100.0) and flat.forecast.value == pytest.approx(864.0)
+
+
+def test_seasonal_profile_without_an_earlier_complete_year_falls_back_to_flat(tmp_path: Path) -> None:
+    m = {"id": "c", "title": "C", "kind": "count", "window": "fytd", "profile": "seasonal",
+         "targets": [{"year": "2009/10", "level": 1200}]}
+    r = row(tmp_path, m, monthly("A", "c", "2008-06", [100] * 15))  # 2008/09 lacks Apr-May
+    assert r.monthly_average is not None and r.monthly_average.target == pytest.approx(100.0)
+    assert r.monthly_average.profile.startswith("flat profile: no complete earlier year")

@@ -66,6 +66,7 @@ class MonthlyAverage:
     period: str
     target: float | None
     target_text: str | None
+    profile: str = "flat profile (annual target / 12)"  # how the target's months are spread
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,10 @@ class Measure(Strict):
     figure_label: str | None = Field(None, description='words after the figure, e.g. "forecast for yr"')
     ranks: Ranks | None = None
     facts: list[FactKind] = Field(default_factory=list)
+    profile: Literal["flat", "seasonal"] = Field(
+        "flat", description="how an annual target spreads over its months"
+    )
+    profile_years: int = Field(3, ge=1, le=10, description="earlier years a seasonal profile averages")
 
     @model_validator(mode="after")
     def _shape(self) -> Measure:

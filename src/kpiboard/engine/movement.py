@@ -6,10 +6,12 @@ Each function returns the structured figure (with its words) or None where it do
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.formatting import with_unit
-from kpiboard.periods import WindowKind, fy_label, short_month, span_label
+from kpiboard.periods import WindowKind, fy_label, fy_start, short_month, span_label
 from kpiboard.scorecard import DropOff, Forecast, MonthlyAverage, MonthRange
 
 MONTHS_IN_YEAR = 12
@@ -20,11 +22,51 @@ def _fmt(m: Measure, x: float, extra: int = 0) -> str:
     return with_unit(x, m.unit, m.decimals + extra)
 
 
+@dataclass(frozen=True)
+class Profile:
+    """How a year's target spreads over its months: ``shares[k]`` of it falls in the year's
+    k-th month (flat: 1/12 each)."""
+
+    shares: tuple[float, ...]
+    words: str
+
+    def elapsed(self, months: int) -> float:
+        return sum(self.shares[:months])
+
+
+FLAT = Profile(tuple([1 / MONTHS_IN_YEAR] * MONTHS_IN_YEAR), "flat profile (annual target / 12)")
+
+
+def profile(ev: Evaluator, m: Measure, org: str, latest: Value) -> Profile:
+    """The measure's profile. Seasonal: each month's average share of the year's total over the
+    last ``profile_years`` complete financial years with every month present; flat when
+    there are none (the words say so)."""
+    if m.profile == "flat":
+        return FLAT
+    first = fy_start(latest.window.last, ev.fy)
+    years: list[list[float]] = []
+    labels: list[str] = []
+    for back in range(1, m.profile_years + 1):
+        start = first - MONTHS_IN_YEAR * back
+        amounts = [ev.monthly_amount(m.id, org, start + k) for k in range(MONTHS_IN_YEAR)]
+        got = [a for a in amounts if a is not None]
+        if len(got) < MONTHS_IN_YEAR or sum(got) <= 0:
+            continue
+        total = sum(got)
+        years.append([a / total for a in got])
+        labels.append(fy_label(start, ev.fy))
+    if not years:
+        return Profile(FLAT.shares, "flat profile: no complete earlier year to take a seasonal one from")
+    shares = tuple(sum(col) / len(years) for col in zip(*years))
+    span = labels[-1] if len(labels) == 1 else f"{labels[-1]} to {labels[0]}"
+    return Profile(shares, f"seasonal profile (average monthly shares, {span})")
+
+
 def monthly_average(
     ev: Evaluator, m: Measure, org: str, latest: Value, annual_target: float | None
 ) -> MonthlyAverage | None:
-    """Average a month so far this financial year, against the target's flat monthly profile
-    (annual target / 12)."""
+    """Average a month so far this financial year, against the target's monthly average over
+    the same months: annual target x (the profile's share of the months elapsed) / months."""
     window = ev.window(WindowKind.FYTD, latest.window.last)
     fytd = ev.evaluate(m.id, org, window) if window else None
     if fytd is None:
@@ -32,28 +74,37 @@ def monthly_average(
     months = fytd.window.length
     avg = fytd.value / months
     extra = AVERAGE_EXTRA_DECIMALS
-    target = annual_target / MONTHS_IN_YEAR if annual_target is not None else None
+    prof = profile(ev, m, org, latest)
+    target = annual_target * prof.elapsed(months) / months if annual_target is not None else None
     return MonthlyAverage(
         value=avg, text=_fmt(m, avg, extra), months=months,
         period=span_label(fytd.window.first, fytd.window.last),
         target=target, target_text=_fmt(m, target, extra) if target is not None else None,
+        profile=prof.words,
     )
 
 
 def forecast(
     ev: Evaluator, m: Measure, org: str, latest: Value, annual_target: float | None
 ) -> Forecast | None:
-    """Run-rate outturn: the year to date plus the remaining months at the year-to-date
-    monthly average (a flat profile)."""
+    """Run-rate outturn: the year to date, plus the rest of the year at the pace the year to
+    date has kept against the profile (flat: the remaining months at the monthly average)."""
     avg = monthly_average(ev, m, org, latest, annual_target)
     if avg is None:
         return None
+    prof = profile(ev, m, org, latest)
+    so_far = avg.value * avg.months
+    elapsed = prof.elapsed(avg.months)
+    if elapsed <= 0:
+        return None
+    value = so_far / elapsed
     remaining = MONTHS_IN_YEAR - avg.months
-    value = avg.value * avg.months + avg.value * remaining
     fy = fy_label(latest.window.last, ev.fy)
+    method = (f"year to date ({avg.period}) plus {remaining} months at its monthly average"
+              if prof is FLAT else
+              f"year to date ({avg.period}) / its share of the year under the {prof.words}")
     return Forecast(
-        value=value, text=_fmt(m, value), financial_year=fy,
-        method=f"year to date ({avg.period}) plus {remaining} months at its monthly average",
+        value=value, text=_fmt(m, value), financial_year=fy, method=method,
         target=annual_target,
         target_text=with_unit(annual_target, m.unit, _decimals_of(annual_target))
         if annual_target is not None else None,
@@ -114,6 +165,8 @@ def sentences(
         text = f"An average of {avg.text} a month in {avg.period}"
         if avg.target_text:
             text += f" against a target monthly average of {avg.target_text}"
+            if avg.profile != FLAT.words:
+                text += f" ({avg.profile})"
         out.append(text)
     if rng and "range" in wanted:
         out.append(f"In the last 12 months the monthly range is {rng.low_text} ({rng.low_period}) "
