@@ -23,6 +23,13 @@ def round_half_up(value: float, decimals: int) -> float:
     return float(math.floor(abs(nudged) + 0.5) * math.copysign(1, nudged) / factor)
 
 
+def decimals_of(value: float) -> int:
+    """The decimals a figure was written with: 45 -> 0, 3.75 -> 2, 51.4 -> 1 (so a target is
+    shown as its author wrote it)."""
+    text = repr(float(value)).rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
 def number(value: float, decimals: int = 0) -> str:
     """``2,516``; ``49.3``; thousands separators; ``-`` for negatives."""
     rounded = round_half_up(value, decimals)

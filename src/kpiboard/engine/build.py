@@ -12,17 +12,20 @@ from kpiboard.engine import movement
 from kpiboard.engine.data import EngineData, fetch
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.facts import (
-    comparator_sentence, contribution_sentence, rank_sentences,
+    baseline_sentence, comparator_sentence, contribution_sentence, moe_sentence, rank_sentences,
+    ratio_sentence,
 )
 from kpiboard.engine.peers import RankResult, rank_in_group
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
 from kpiboard.engine.targets import Resolved, baseline_span, resolve, target_for
 from kpiboard.errors import KpiboardError
-from kpiboard.formatting import number, percent_change, ratio_to_one, round_half_up, signed, with_unit
+from kpiboard.formatting import (
+    decimals_of, number, percent_change, ratio_to_one, round_half_up, signed, with_unit,
+)
 from kpiboard.periods import (
-    MONTH_ABBR, WindowKind, format_month, fy_label, fy_start, month_of, short_month, span_label,
-    window_ending, year_of,
+    MONTH_ABBR, WindowKind, format_month, fy_label, fy_start, month_of, parse_month, short_month,
+    span_label, window_ending, year_of,
 )
 from kpiboard.scorecard import (
     Change, Figure, MarginOfError, Milestone, Organisation, Rank, RatioFigures, Row, Scorecard,
@@ -161,41 +164,17 @@ class _RowBuilder:
             rng = movement.month_range(self.ev, m, self.home, latest)
         fytd = self._fytd(m, latest)
 
+        ratio = self._ratio(m, latest, report_resolved)
+        moe_fig = self._moe_figure(m, moe, assessment)
         facts: list[str] = []
         if comp and change:
             facts.append(comparator_sentence(m, latest, comp, change, shows_change, self.fy))
         if resolved and resolved.baseline_average is not None:
-            br = resolved.target.baseline_reduction
-            assert br is not None and resolved.level is not None
-            facts.append(f"Target is a {number(br.percent)}% reduction on the "
-                         f"{year_of(_m(br.start))}-{str(year_of(_m(br.end)))[-2:]} baseline average of "
-                         f"{with_unit(resolved.baseline_average, m.unit, m.decimals)}, i.e. "
-                         f"{with_unit(resolved.level, m.unit, m.decimals)}")
-        ratio = self._ratio(m, latest, report_resolved)
+            facts.append(baseline_sentence(m, resolved))
         if ratio is not None:
-            reference = self.cat.measures[(m.of or ["", ""])[1]].title
-            text = f"Ratio {ratio.text} to {reference.lower()} ({ratio.reference_text})"
-            if ratio.target_text:
-                text += f"; the target is {ratio.target_text}"
-            facts.append(text)
-        moe_fig = None
-        if moe is not None:
-            shortfall = assessment.shortfall if assessment.status in (Status.AMBER, Status.RED) else None
-            moe_fig = MarginOfError(
-                value=moe, text=f"+/-{number(moe, max(m.decimals, 1))} pts",
-                shortfall=shortfall,
-                shortfall_text=with_unit(shortfall, "pts", m.decimals) if shortfall is not None else None,
-                method=self._moe_method(m),
-            )
-            if shortfall is not None:
-                beyond = shortfall > moe
-                facts.append(
-                    f"Difference between target and performance ({moe_fig.shortfall_text}) is "
-                    f"{'greater than' if beyond else 'within'} the margin of error for this "
-                    f"measure ({moe_fig.text})"
-                    + (", confirming that the target is being missed" if beyond else
-                       ": it may be sampling noise")
-                )
+            facts.append(ratio_sentence(ratio, self.cat.measures[(m.of or ["", ""])[1]].title))
+        if moe_fig is not None and moe_fig.shortfall is not None:
+            facts.append(moe_sentence(moe_fig))
         if m.kind is MeasureKind.COMPOSITE and children:
             sentence = contribution_sentence(children, latest)
             if sentence:
@@ -299,6 +278,18 @@ class _RowBuilder:
                 deft = max(first.deft or 1.0, second.deft or 1.0)
                 return margin_of_error_difference(a.value, a.sample_size, b.value, b.sample_size, deft)
         return None
+
+    def _moe_figure(self, m: Measure, moe: float | None, assessment: Assessment) -> MarginOfError | None:
+        if moe is None:
+            return None
+        short = assessment.status in (Status.AMBER, Status.RED)
+        shortfall = assessment.shortfall if short else None
+        return MarginOfError(
+            value=moe, text=f"+/-{number(moe, max(m.decimals, 1))} pts",
+            shortfall=shortfall,
+            shortfall_text=with_unit(shortfall, "pts", m.decimals) if shortfall is not None else None,
+            method=self._moe_method(m),
+        )
 
     def _moe_method(self, m: Measure) -> str:
         deft = f" x design factor {m.deft}" if m.deft else ""
@@ -416,16 +407,16 @@ class _RowBuilder:
         strict = f"{t.op.value} " if t.op in (Op.GT, Op.LT) else ""
         fy = fy_label(self.as_of, self.fy)
         if t.change is not None:
-            auto = percent_change(t.change, _decimals(t.change))
+            auto = percent_change(t.change, decimals_of(t.change))
             return Figure(t.text or auto, t.change, fy)
         level = r.level if r is not None else t.level
         if level is None:
             return Figure(t.text or "", None, fy)
-        auto = strict + with_unit(level, m.unit, m.decimals if t.level is None else _decimals(t.level))
+        auto = strict + with_unit(level, m.unit, m.decimals if t.level is None else decimals_of(t.level))
         if t.baseline_reduction is not None:
             br = t.baseline_reduction
-            auto += (f" ie {number(br.percent)}% reduction on {year_of(_m(br.start))}-"
-                     f"{str(year_of(_m(br.end)))[-2:]} baseline average")
+            auto += (f" ie {number(br.percent)}% reduction on {year_of(parse_month(br.start))}-"
+                     f"{str(year_of(parse_month(br.end)))[-2:]} baseline average")
         if m.kind is MeasureKind.RATIO and latest is not None and len(latest.parts) == 2 and latest.parts[1].value:
             auto += f" ({ratio_to_one(level / latest.parts[1].value)})"
         text = t.text or auto
@@ -436,7 +427,7 @@ class _RowBuilder:
     def _milestones(self, m: Measure) -> tuple[Milestone, ...]:
         out = []
         for ms in m.milestones:
-            mm = _m(ms.by)
+            mm = parse_month(ms.by)
             out.append(Milestone(text=with_unit(ms.level, m.unit, m.decimals), value=ms.level,
                                  by=ms.by, by_text=f"{MONTH_ABBR[month_of(mm) - 1]} {year_of(mm)}"))
         return tuple(out)
@@ -449,12 +440,3 @@ class _RowBuilder:
         return "Includes provisional figures"
 
 
-def _m(text: str) -> int:
-    from kpiboard.periods import parse_month
-
-    return parse_month(text)
-
-
-def _decimals(x: float) -> int:
-    text = repr(float(x)).rstrip("0").rstrip(".")
-    return len(text.split(".")[1]) if "." in text else 0

@@ -8,9 +8,10 @@ from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Value
 from kpiboard.engine.peers import RankResult
+from kpiboard.engine.targets import Resolved
 from kpiboard.formatting import number, ordinal, with_unit
-from kpiboard.periods import WindowKind, window_ending
-from kpiboard.scorecard import Change, Row
+from kpiboard.periods import WindowKind, parse_month, window_ending, year_of
+from kpiboard.scorecard import Change, MarginOfError, RatioFigures, Row
 
 MARGINAL_CHANGE_POINTS = 0.5  # a change this small (pts) or smaller is "marginal"
 
@@ -75,3 +76,31 @@ def rank_sentences(cat: Catalogue, ranks: Sequence[RankResult], home: str, m: Me
             unit = "" if r.per_population else r.measure.unit
             out.append(f"{r.group.name} as a whole: {with_unit(r.pooled, unit, max(r.measure.decimals, 1))}")
     return out
+
+
+def baseline_sentence(m: Measure, target: Resolved) -> str:
+    """``Target is a 50% reduction on the 1994-98 baseline average of 6,640, i.e. 3,320``."""
+    br = target.target.baseline_reduction
+    assert br is not None and target.baseline_average is not None and target.level is not None
+    first, last = year_of(parse_month(br.start)), year_of(parse_month(br.end))
+    return (f"Target is a {number(br.percent)}% reduction on the {first}-{str(last)[-2:]} baseline "
+            f"average of {with_unit(target.baseline_average, m.unit, m.decimals)}, i.e. "
+            f"{with_unit(target.level, m.unit, m.decimals)}")
+
+
+def ratio_sentence(ratio: RatioFigures, reference_title: str) -> str:
+    """``Ratio 0.6 : 1 to people from minority ethnic groups in ... (25.0%); the target is 0.8 : 1``."""
+    text = f"Ratio {ratio.text} to {reference_title.lower()} ({ratio.reference_text})"
+    if ratio.target_text:
+        text += f"; the target is {ratio.target_text}"
+    return text
+
+
+def moe_sentence(moe: MarginOfError) -> str:
+    """Whether the shortfall against target is more than sampling noise."""
+    assert moe.shortfall is not None
+    beyond = moe.shortfall > moe.value
+    return (f"Difference between target and performance ({moe.shortfall_text}) is "
+            f"{'greater than' if beyond else 'within'} the margin of error for this measure "
+            f"({moe.text})" + (", confirming that the target is being missed" if beyond
+                               else ": it may be sampling noise"))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Evaluator, Value
-from kpiboard.formatting import with_unit
+from kpiboard.formatting import decimals_of, with_unit
 from kpiboard.periods import WindowKind, fy_label, fy_start, short_month, span_label
 from kpiboard.scorecard import DropOff, Forecast, MonthlyAverage, MonthRange
 
@@ -106,7 +106,7 @@ def forecast(
     return Forecast(
         value=value, text=_fmt(m, value), financial_year=fy, method=method,
         target=annual_target,
-        target_text=with_unit(annual_target, m.unit, _decimals_of(annual_target))
+        target_text=with_unit(annual_target, m.unit, decimals_of(annual_target))
         if annual_target is not None else None,
     )
 
@@ -177,8 +177,3 @@ def sentences(
             text += f" against the {fc.target_text} target"
         out.append(text)
     return out
-
-
-def _decimals_of(x: float) -> int:
-    text = repr(float(x)).rstrip("0").rstrip(".")
-    return len(text.split(".")[1]) if "." in text else 0

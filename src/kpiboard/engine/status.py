@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from kpiboard.catalogue.schema import Measure, Op, Polarity, StatusRule
 from kpiboard.engine.targets import Resolved, meets
-from kpiboard.formatting import number, round_half_up, with_unit
+from kpiboard.formatting import decimals_of, number, round_half_up, with_unit
 from kpiboard.scorecard import Status
 
 CHANGE_DECIMALS = 1  # % changes are published to one decimal place
@@ -57,7 +57,7 @@ def assess(
     fig_text = (f"{'+' if shown > 0 else ''}{number(figure, decimals)}%" if is_change
                 else with_unit(figure, measure.unit, decimals))
     goal_text = (f"{'+' if goal > 0 else ''}{number(goal, CHANGE_DECIMALS)}%" if is_change
-                 else with_unit(goal, measure.unit, _decimals_of(goal)))
+                 else with_unit(goal, measure.unit, decimals_of(goal)))
     strict = target.op in (Op.GT, Op.LT)
     op_text = f"{target.op.value} " if strict else ""
     if meets(shown, target.op, goal):
@@ -86,17 +86,12 @@ def assess(
             return Assessment(Status.RED, f"{head} (a target of zero leaves no relative tolerance)", gap)
         within = relative <= tol.percent
         words = f"{number(relative, 1)}% short of the target level"
-        limit = f"the {number(tol.percent, _decimals_of(tol.percent))}% tolerance"
+        limit = f"the {number(tol.percent, decimals_of(tol.percent))}% tolerance"
     else:
         assert tol.points is not None
         within = gap <= tol.points
         words = f"{gap_text} short"
-        limit = f"the {with_unit(tol.points, gap_unit, _decimals_of(tol.points))} tolerance"
+        limit = f"the {with_unit(tol.points, gap_unit, decimals_of(tol.points))} tolerance"
     if within:
         return Assessment(Status.AMBER, f"{head} ({words}, within {limit})", gap, relative)
     return Assessment(Status.RED, f"{head} ({words}, beyond {limit})", gap, relative)
-
-
-def _decimals_of(x: float) -> int:
-    text = repr(float(x)).rstrip("0").rstrip(".")
-    return len(text.split(".")[1]) if "." in text else 0
