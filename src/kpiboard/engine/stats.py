@@ -1,10 +1,124 @@
-"""Sampling statistics for survey measures."""
+"""Sampling statistics: survey margins of error and intervals, and tests of significance.
+
+Pure functions on the standard library alone: the normal distribution through ``math.erfc``,
+the binomial through log-gamma and a term-ratio recurrence (no scipy). Percentages are on a
+0-100 scale and differences between them are in points. What each test is used for, and its
+caveats, is in ``docs/ENGINE.md`` ("Significance").
+
+>>> two_proportion_test(79.0, 9102, 73.5, 4108).verdict
+'statistically significant'
+>>> poisson_rate_test(10, 1, 20, 1).sentence("the fall from 20 to 10")
+'The fall from 20 to 10 is within normal variation (exact Poisson rate comparison, p = 0.099)'
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 Z_95 = 1.96  # two-sided 95% normal quantile, as in the published margins of error
+ALPHA = 0.05  # significance level of every test: significant when p < ALPHA
+CONFIDENCE = 1.0 - ALPHA  # level of the exact (Clopper-Pearson) intervals
+SIGNIFICANT = "statistically significant"
+NOT_SIGNIFICANT = "within normal variation"
+P_VALUE_FLOOR = 0.001  # smaller p-values are written "p < 0.001"
+P_VALUE_DIGITS = 2  # significant figures of a written p-value
+POISSON_EXACT_LIMIT = 1_000_000  # above this total count the normal approximation is used
+
+# pmf values within this relative distance count as equally likely in the two-sided exact p-value
+# (the tolerance R's binom.test and poisson.test use, so that ties are not lost to rounding)
+_TIE_TOLERANCE = 1e-7
+# a binomial tail sum stops once a term adds less than this fraction of the sum so far
+_TAIL_EPSILON = 1e-17
+# Clopper-Pearson bounds are found by bisection to this relative precision
+_BOUND_PRECISION = 1e-12
+_MAX_BISECTIONS = 200
+
+Z_TEST_NAME = "two-sample z-test for independent proportions"
+VALUE_TEST_NAME = "z-test of a proportion against a fixed value"
+POISSON_EXACT_NAME = "exact Poisson rate comparison"
+POISSON_NORMAL_NAME = "Poisson rate comparison (normal approximation)"
+
+
+@dataclass(frozen=True)
+class Test:
+    """The outcome of a significance test.
+
+    ``estimate`` is a difference in points (proportions) or a rate ratio (counts), with its 95%
+    interval ``ci_low``-``ci_high``; ``statistic`` is z, or None for an exact test;
+    ``standard_error`` (points) is None for counts. ``p_value`` underflows to 0.0 beyond
+    |z| ≈ 38 (it is written "p < 0.001" all the same). ``name`` is the short name used in
+    sentences, ``method`` the full description.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    statistic: float | None
+    p_value: float
+    significant: bool
+    method: str
+    name: str
+    standard_error: float | None = None
+
+    @property
+    def verdict(self) -> str:
+        """``"statistically significant"`` or ``"within normal variation"``."""
+        return SIGNIFICANT if self.significant else NOT_SIGNIFICANT
+
+    def sentence(self, what: str) -> str:
+        r"""``what`` (its first letter capitalised) with the verdict, test and p-value, in the
+        facts' style (no full stop):
+
+        >>> t = two_proportion_test(77.3, 3000, 77.7, 3000)
+        >>> print(t.sentence("the fall from 77.7% to 77.3%").replace(" (", "\n("))
+        The fall from 77.7% to 77.3% is within normal variation
+        (two-sample z-test for independent proportions, p = 0.71)
+        """
+        subject = what[:1].upper() + what[1:]
+        return f"{subject} is {self.verdict} ({self.name}, {format_p_value(self.p_value)})"
+
+
+def format_p_value(p: float) -> str:
+    """``p < 0.001``, else ``p = `` with two significant figures, and more where two would
+    round a significant p-value up to the threshold (0.0496 is not written "0.050").
+
+    >>> format_p_value(0.0987), format_p_value(0.5), format_p_value(0.0496), format_p_value(2e-9)
+    ('p = 0.099', 'p = 0.50', 'p = 0.0496', 'p < 0.001')
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"a p-value lies between 0 and 1, got {p!r}")
+    if p < P_VALUE_FLOOR:
+        return f"p < {P_VALUE_FLOOR:g}"
+    digits = P_VALUE_DIGITS
+    text = f"{p:#.{digits}g}"
+    while p < ALPHA <= float(text):
+        digits += 1
+        text = f"{p:#.{digits}g}"
+    return f"p = {text}"
+
+
+# --- the normal distribution ------------------------------------------------------------------
+
+
+def normal_cdf(x: float) -> float:
+    """Standard normal distribution function, Φ(x) = erfc(-x/√2)/2 (accurate in both tails).
+
+    >>> round(normal_cdf(1.96), 4)
+    0.975
+    """
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def _two_sided_normal_p(z: float) -> float:
+    """P(|Z| ≥ |z|) = erfc(|z|/√2), without the cancellation of 2·(1 − Φ(|z|))."""
+    return min(1.0, math.erfc(abs(z) / math.sqrt(2.0)))
+
+
+# --- survey proportions -----------------------------------------------------------------------
 
 
 def margin_of_error(p_percent: float, n: float, deft: float = 1.0, z: float = Z_95) -> float:
@@ -29,3 +143,318 @@ def margin_of_error_difference(
         raise ValueError("sample sizes must be positive")
     p1, p2 = p1_percent / 100.0, p2_percent / 100.0
     return 100.0 * z * deft * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+
+
+def wilson_interval(
+    p_percent: float, n: float, *, z: float = Z_95, deft: float = 1.0
+) -> tuple[float, float]:
+    """Wilson score interval of a survey percentage, in percent. With a design factor the
+    effective sample size n/deft² is used. Stays within 0-100 and is not degenerate at 0% or
+    100% or for small n (where p ± MoE is).
+
+    >>> tuple(round(b, 1) for b in wilson_interval(0.0, 10))
+    (0.0, 27.8)
+    """
+    _check_percent("p_percent", p_percent)
+    _check_positive("n", n)
+    _check_positive("z", z)
+    _check_positive("deft", deft)
+    p = p_percent / 100.0
+    m = n / deft**2
+    z2 = z * z
+    denominator = 1.0 + z2 / m
+    centre = (p + z2 / (2.0 * m)) / denominator
+    half = z * math.sqrt(p * (1.0 - p) / m + z2 / (4.0 * m * m)) / denominator
+    # at p = 0 (or 1) the near bound is exactly 0 (or 1); computed, it would be off by rounding
+    low = 0.0 if p == 0.0 else max(0.0, centre - half)
+    high = 1.0 if p == 1.0 else min(1.0, centre + half)
+    return 100.0 * low, 100.0 * high
+
+
+def two_proportion_test(
+    p1_percent: float, n1: float, p2_percent: float, n2: float, *, deft: float = 1.0
+) -> Test:
+    """Is the gap between two independent survey percentages (two groups, or one group in two
+    periods) real? ``estimate`` = p1 − p2 in points; SE = deft·√(p1(1−p1)/n1 + p2(1−p2)/n2)
+    (unpooled, so the interval is the estimate ± the margin of error of the difference);
+    z = estimate/SE; the interval is cut to ±100 points. When the samples sit at 0% and 100%
+    the unpooled SE is 0, and the pooled SE (the SE under no difference) is used, saying so.
+
+    >>> t = two_proportion_test(79.0, 9102, 73.5, 4108)
+    >>> round(t.statistic or 0, 2), t.verdict
+    (6.79, 'statistically significant')
+    """
+    _check_percent("p1_percent", p1_percent)
+    _check_percent("p2_percent", p2_percent)
+    _check_positive("n1", n1)
+    _check_positive("n2", n2)
+    _check_positive("deft", deft)
+    p1, p2 = p1_percent / 100.0, p2_percent / 100.0
+    se = deft * math.sqrt(p1 * (1.0 - p1) / n1 + p2 * (1.0 - p2) / n2)
+    detail = "unpooled SE"
+    if se == 0.0 and p1 != p2:
+        pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+        se = deft * math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
+        detail = "pooled SE, as both samples are at 0% or 100%"
+    method = f"{Z_TEST_NAME} ({detail}){_design_factor_text(deft)}"
+    return _z_test(100.0 * (p1 - p2), 100.0 * se, Z_TEST_NAME, method, (-100.0, 100.0))
+
+
+def proportion_vs_value_test(
+    p_percent: float, n: float, value_percent: float, *, deft: float = 1.0
+) -> Test:
+    """Is a survey percentage really above or below a fixed figure (a target)?
+    ``estimate`` = p − T in points; z = (p − T)/SE with SE = deft·√(p(1−p)/n), so |z| > 1.96
+    exactly when the gap exceeds the margin of error (DOMAIN.md's "confirmed missed").
+    At p = 0% or 100% that SE is 0 and the SE at T is used instead, saying so.
+
+    >>> proportion_vs_value_test(49.0, 1000, 51.0).verdict
+    'within normal variation'
+    """
+    _check_percent("p_percent", p_percent)
+    _check_percent("value_percent", value_percent)
+    _check_positive("n", n)
+    _check_positive("deft", deft)
+    p, target = p_percent / 100.0, value_percent / 100.0
+    se = deft * math.sqrt(p * (1.0 - p) / n)
+    detail = "SE of the estimate"
+    if se == 0.0 and p != target:
+        se = deft * math.sqrt(target * (1.0 - target) / n)
+        detail = "SE at the fixed value, as the estimate is at 0% or 100%"
+    method = f"{VALUE_TEST_NAME} ({detail}){_design_factor_text(deft)}"
+    bounds = (-value_percent, 100.0 - value_percent)
+    return _z_test(100.0 * (p - target), 100.0 * se, VALUE_TEST_NAME, method, bounds)
+
+
+def _z_test(
+    estimate: float, se: float, name: str, method: str, bounds: tuple[float, float]
+) -> Test:
+    """A Wald z-test of ``estimate`` against 0 with standard error ``se`` (same units); the
+    interval estimate ± Z_95·se is cut to the values the estimate can take (``bounds``)."""
+    if se == 0.0:
+        # only reachable when the estimate is certain: no difference, or one beyond any doubt
+        z = 0.0 if estimate == 0.0 else math.copysign(math.inf, estimate)
+    else:
+        z = estimate / se
+    p_value = _two_sided_normal_p(z)
+    half = Z_95 * se
+    return Test(
+        estimate=estimate,
+        ci_low=max(bounds[0], estimate - half),
+        ci_high=min(bounds[1], estimate + half),
+        statistic=z,
+        p_value=p_value,
+        significant=p_value < ALPHA,
+        method=method,
+        name=name,
+        standard_error=se,
+    )
+
+
+def _design_factor_text(deft: float) -> str:
+    return "" if deft == 1.0 else f", design factor {deft:g}"
+
+
+# --- counts -----------------------------------------------------------------------------------
+
+
+def poisson_rate_test(
+    count1: float,
+    exposure1: float,
+    count2: float,
+    exposure2: float,
+    *,
+    exact_limit: int = POISSON_EXACT_LIMIT,
+) -> Test:
+    """Is the rate count1/exposure1 really different from count2/exposure2? Exposures are the
+    windows' lengths (equal windows: 1 each) or population × months for rates per population.
+
+    The exact conditional test: given the total n = count1 + count2, count1 is
+    Binomial(n, π0) with π0 = exposure1/(exposure1 + exposure2) when the rates are equal. The
+    two-sided p-value sums every outcome no more likely than the observed one (the method of
+    small p-values, as R's ``poisson.test``). ``estimate`` is the rate ratio
+    (count1/exposure1)/(count2/exposure2), with the exact interval from the Clopper-Pearson
+    interval of π: ratio = π/(1 − π) · exposure2/exposure1. Above ``exact_limit`` events the
+    normal approximation to the same binomial (a score z-test, with a Wilson interval) is used
+    and named. The ratio is inf when count2 = 0 and NaN when both counts are 0 (p = 1).
+
+    >>> t = poisson_rate_test(10, 1, 20, 1)
+    >>> round(t.estimate, 2), round(t.p_value, 4), t.verdict
+    (0.5, 0.0987, 'within normal variation')
+    """
+    x = _check_count("count1", count1)
+    y = _check_count("count2", count2)
+    _check_positive("exposure1", exposure1)
+    _check_positive("exposure2", exposure2)
+    n = x + y
+    pi0 = exposure1 / (exposure1 + exposure2)
+    odds_to_ratio = exposure2 / exposure1
+
+    def ratio(pi: float) -> float:
+        return math.inf if pi >= 1.0 else pi / (1.0 - pi) * odds_to_ratio
+
+    if n == 0:
+        method = f"{POISSON_EXACT_NAME} (no events in either period: nothing to compare)"
+        return Test(math.nan, 0.0, math.inf, None, 1.0, False, method, POISSON_EXACT_NAME)
+    # the ratio from the counts themselves (via the odds it would carry rounding error)
+    estimate = math.inf if y == 0 else (x / exposure1) / (y / exposure2)
+    if n > exact_limit:
+        z = (x - n * pi0) / math.sqrt(n * pi0 * (1.0 - pi0))
+        p_value = _two_sided_normal_p(z)
+        low, high = wilson_interval(100.0 * x / n, n)
+        method = (
+            f"{POISSON_NORMAL_NAME}: score z-test of the conditional binomial, used because the "
+            f"total count exceeds {exact_limit:,}; Wilson interval for the rate ratio"
+        )
+        return Test(
+            estimate, ratio(low / 100.0), ratio(high / 100.0), z, p_value, p_value < ALPHA,
+            method, POISSON_NORMAL_NAME,
+        )
+    p_value = _binomial_two_sided_p(x, n, pi0)
+    low_pi, high_pi = _clopper_pearson(x, n)
+    method = (
+        f"{POISSON_EXACT_NAME}: conditional binomial test, two-sided p-value by the method of "
+        "small p-values; Clopper-Pearson interval for the rate ratio"
+    )
+    return Test(
+        estimate, ratio(low_pi), ratio(high_pi), None, p_value, p_value < ALPHA, method,
+        POISSON_EXACT_NAME,
+    )
+
+
+# --- the binomial distribution ----------------------------------------------------------------
+
+
+def _binomial_log_pmf(k: int, n: int, p: float) -> float:
+    if p <= 0.0:
+        return 0.0 if k == 0 else -math.inf
+    if p >= 1.0:
+        return 0.0 if k == n else -math.inf
+    return (
+        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+        + k * math.log(p) + (n - k) * math.log1p(-p)
+    )
+
+
+def _binomial_mode(n: int, p: float) -> int:
+    """The pmf rises up to this k and falls after it."""
+    return min(n, math.floor((n + 1) * p))
+
+
+def _tail_from(k: int, n: int, p: float, step: int) -> float:
+    """Σ pmf(k), pmf(k + step), ... going away from the mode (step -1 from k ≤ mode, +1 from
+    k ≥ mode), so terms only shrink; stops when they no longer change the sum."""
+    term = math.exp(_binomial_log_pmf(k, n, p))
+    odds = p / (1.0 - p)
+    total = 0.0
+    while term > 0.0:
+        total += term
+        if term <= total * _TAIL_EPSILON:
+            break
+        if step > 0:
+            if k == n:
+                break
+            term *= (n - k) / (k + 1) * odds
+        else:
+            if k == 0:
+                break
+            term *= k / (n - k + 1) / odds
+        k += step
+    return total
+
+
+def _binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X ≤ k), summing the smaller tail directly (no 1 − (almost 1))."""
+    if k < 0:
+        return 0.0
+    if k >= n:
+        return 1.0
+    if p <= 0.0 or p >= 1.0:
+        return 1.0 if p <= 0.0 else 0.0
+    if k <= _binomial_mode(n, p):
+        return min(1.0, _tail_from(k, n, p, -1))
+    return max(0.0, 1.0 - _tail_from(k + 1, n, p, +1))
+
+
+def _binomial_sf(k: int, n: int, p: float) -> float:
+    """P(X ≥ k)."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    if p <= 0.0 or p >= 1.0:
+        return 0.0 if p <= 0.0 else 1.0
+    if k >= _binomial_mode(n, p):
+        return min(1.0, _tail_from(k, n, p, +1))
+    return max(0.0, 1.0 - _tail_from(k - 1, n, p, -1))
+
+
+def _binomial_two_sided_p(x: int, n: int, p: float) -> float:
+    """Two-sided exact p-value: the probability of every outcome no more likely than x (within
+    ``_TIE_TOLERANCE``), as R's binom.test. The pmf falls monotonically on each side of the
+    mean, so the opposite tail's boundary is found by bisection."""
+    expected = n * p
+    if x == expected:
+        return 1.0
+    threshold = _binomial_log_pmf(x, n, p) + math.log1p(_TIE_TOLERANCE)
+    if x < expected:
+        # first j in [ceil(expected), n] with pmf(j) ≤ pmf(x); n + 1 if none
+        lo, hi = math.ceil(expected), n + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _binomial_log_pmf(mid, n, p) <= threshold:
+                hi = mid
+            else:
+                lo = mid + 1
+        return min(1.0, _binomial_cdf(x, n, p) + _binomial_sf(lo, n, p))
+    # last j in [0, floor(expected)] with pmf(j) ≤ pmf(x); -1 if none
+    lo, hi = -1, math.floor(expected)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _binomial_log_pmf(mid, n, p) <= threshold:
+            lo = mid
+        else:
+            hi = mid - 1
+    return min(1.0, _binomial_cdf(lo, n, p) + _binomial_sf(x, n, p))
+
+
+def _clopper_pearson(x: int, n: int) -> tuple[float, float]:
+    """Exact interval for a binomial π at ``CONFIDENCE``: the π at which P(X ≥ x) and
+    P(X ≤ x) are each (1 − CONFIDENCE)/2 (0 and 1 at x = 0 and x = n)."""
+    tail = (1.0 - CONFIDENCE) / 2.0
+    low = 0.0 if x == 0 else _bisect(lambda pi: _binomial_sf(x, n, pi) < tail, 0.0, x / n)
+    high = 1.0 if x == n else _bisect(lambda pi: _binomial_cdf(x, n, pi) > tail, x / n, 1.0)
+    return low, high
+
+
+def _bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
+    """The point in [lo, hi] where ``below`` turns from true to false."""
+    for _ in range(_MAX_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        if below(mid):
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= _BOUND_PRECISION * hi:
+            break
+    return 0.5 * (lo + hi)
+
+
+# --- input checks (programmer errors: the catalogue and ingest layers stop user mistakes) -----
+
+
+def _check_percent(name: str, value: float) -> None:
+    if not (math.isfinite(value) and 0.0 <= value <= 100.0):
+        raise ValueError(f"{name} must be a percentage from 0 to 100, got {value!r}")
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0.0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def _check_count(name: str, value: float) -> int:
+    if not (math.isfinite(value) and value >= 0.0 and float(value).is_integer()):
+        raise ValueError(f"{name} must be a whole number of events, 0 or more, got {value!r}")
+    return int(value)
+
