@@ -225,3 +225,85 @@ def _root(
 
 def main() -> None:
     app()
+
+
+# --- kpiboard spc: SPC for one date,value series ---------------------------------------------
+# (imports here keep this command's block self-contained)
+import csv  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+
+import math  # noqa: E402
+
+from kpiboard.engine.spc import Direction, SpcResult, check_options  # noqa: E402
+from kpiboard.engine.spc import spc as run_spc  # noqa: E402
+from kpiboard.ingest.series import parse_period, read_series  # noqa: E402
+from kpiboard.render.spc_svg import ChartPoint, SpcChart, render_spc_svg  # noqa: E402
+
+SPC_FORMATS = ("json", "csv", "svg")
+
+
+def _spc_chart(r: SpcResult, dates: tuple[str, ...], title: str) -> SpcChart:
+    def num(x: float) -> float | None:
+        return float(x) if math.isfinite(x) else None
+
+    points = tuple(ChartPoint(dates[i], float(r.values[i]), num(r.mean[i]), num(r.lpl[i]),
+                              num(r.upl[i]), r.point_type[i].value, r.rule[i].label,
+                              int(r.rebase_group[i])) for i in range(r.n))
+    return SpcChart(title, points, r.direction.value, r.variation.value,
+                    r.assurance.value if r.assurance else None, r.target, bool(r.trial_limits[-1]))
+
+
+@app.command("spc")
+def spc_command(
+    file: Annotated[Path, typer.Argument(help="a CSV with the header date,value (YYYY-MM or YYYY-MM-DD)")],
+    direction: Annotated[Direction, typer.Option(help="which way is better")] = Direction.INCREASE,
+    target: Annotated[float | None, typer.Option(help="judge assurance against this target")] = None,
+    rebase: Annotated[list[str] | None, typer.Option(
+        help="start new limits at this date (repeatable)")] = None,
+    fix_after: Annotated[int | None, typer.Option(
+        "--fix-after", help="fix each group's limits after N points (N >= 12)")] = None,
+    no_screen: Annotated[bool, typer.Option(
+        "--no-screen", help="do not screen large moving ranges (as the MDC Excel tool)")] = False,
+    fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(SPC_FORMATS)}")] = "json",
+    output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
+) -> None:
+    """SPC (XmR chart, Making Data Count rules) for one series: points, icons, limits."""
+    try:
+        if fmt not in SPC_FORMATS:
+            raise UsageError(f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(SPC_FORMATS)}")
+        try:
+            check_options(direction, target, fix_after)
+            rebase_dates = [parse_period(text)[0] for text in rebase or []]
+        except KpiboardError as exc:
+            option = "--rebase" if exc.field is None else "--" + exc.field.replace("_", "-")
+            raise UsageError(f"{option}: {exc.message}", hint=exc.hint) from None
+        series = read_series(file)
+        starts = series.rebase_indices(rebase_dates)
+        series.check_gaps(starts)
+        result = run_spc(series.values, direction=direction, target=target, rebase_indices=starts,
+                         fix_after=fix_after, screen_outliers=not no_screen)
+        points = result.records(series.labels)
+        if fmt == "json":
+            doc = {"points": points, "variation": result.variation.value,
+                   "assurance": result.assurance.value if result.assurance else None,
+                   "direction": result.direction.value, "target": result.target}
+            data = (json.dumps(doc, indent=2) + "\n").encode()
+        elif fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=list(points[0]), lineterminator="\n")
+            writer.writeheader()
+            cell = {None: "", True: "true", False: "false"}
+            writer.writerows({k: cell[v] if v is None or isinstance(v, bool) else v for k, v in p.items()}
+                             for p in points)
+            data = buffer.getvalue().encode()
+        else:
+            data = render_spc_svg(_spc_chart(result, series.labels, f"{file.stem}: SPC chart"))
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            _write(output, data)
+            err.print(f"wrote {output}", markup=False)
+    except KpiboardError as exc:
+        _fail(exc)
