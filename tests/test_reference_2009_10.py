@@ -220,3 +220,30 @@ def test_6c_ict_systems(report: dict[str, Any]) -> None:
 def test_every_status_has_a_reason(report: dict[str, Any]) -> None:
     for rid, r in rows(report).items():
         assert r["status_reason"], rid
+
+
+MONTHLY = {"2a", "2b", "2c", "3a", "3b", "3c", "3d", "4a", "4b", "4c", "4d", "4e", "6b"}
+
+
+def test_spc_for_every_row_with_a_monthly_series(report: dict[str, Any]) -> None:
+    for rid, r in rows(report).items():
+        if rid in MONTHLY:
+            spc = r["spc"]
+            assert spc is not None, rid
+            assert {"variation", "assurance", "rule", "mean", "lpl", "upl"} <= spc.keys()
+            assert spc["points"][-1]["period"] == r["latest"]["period_end"], rid
+        elif rid in {"1a", "1b", "5a", "5b", "6c"}:  # rolling-year surveys, no data, quarterly
+            assert r["spc"] is None, rid
+    # 2a's 80% target sits above what the monthly survey results ever reach
+    assert rows(report)["2a"]["spc"]["assurance"] == "consistent_fail"
+
+
+def test_changes_carry_their_significance(report: dict[str, Any]) -> None:
+    r = rows(report)
+    assert r["2a"]["significance"]["verdict"] == "within normal variation"
+    assert "two-sample z-test" in r["2a"]["significance"]["method"]
+    assert r["2b"]["significance"]["tested"] == "gap between the two groups"
+    assert r["4c"]["significance"] is None  # money is not a count of events
+    assert "exact Poisson" in r["3a"]["significance"]["method"]
+    lo, hi = r["1a"]["interval"]["low"], r["1a"]["interval"]["high"]
+    assert lo < 49.3 < hi

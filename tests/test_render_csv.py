@@ -6,7 +6,7 @@ import csv
 import dataclasses
 import io
 
-from fixtures.scorecard_fixture import sample_scorecard
+from fixtures.scorecard_fixture import BURGLARY_SPC, sample_scorecard
 
 from kpiboard.render import render
 from kpiboard.render.csvout import COLUMNS
@@ -15,7 +15,8 @@ from kpiboard.scorecard import Scorecard
 EXPECTED_COLUMNS = (
     "section,id,parent,measure,title,reference,target,target_value,status,status_reason,"
     "latest,latest_value,latest_period,latest_period_end,comparator,comparator_value,"
-    "comparator_period,change,ranks,facts"
+    "comparator_period,change,ranks,facts,spc_variation,spc_assurance,spc_rule,spc_mean,"
+    "spc_lpl,spc_upl"
 ).split(",")
 
 
@@ -68,8 +69,36 @@ def test_cells() -> None:
 def test_none_is_an_empty_cell() -> None:
     row = _by_id()["5a"]
     for column in ("status", "target", "target_value", "latest", "latest_value", "parent",
-                   "comparator", "change", "ranks", "facts", "reference"):
+                   "comparator", "change", "ranks", "facts", "reference", *SPC_COLUMNS):
         assert row[column] == "", column
+
+
+SPC_COLUMNS = ("spc_variation", "spc_assurance", "spc_rule", "spc_mean", "spc_lpl",
+               "spc_upl")
+
+
+def test_spc_columns() -> None:
+    rows = _by_id()
+    assert [rows["4c"][c] for c in SPC_COLUMNS] == [
+        "common_cause", "inconsistent", "common_cause", "3470833.3", "-1063833.3", "8005500.0",
+    ]
+    burglary = rows["residential_burglary"]
+    assert (burglary["spc_variation"], burglary["spc_assurance"], burglary["spc_rule"]) == (
+        "concern_high", "", "outside_limits_above")
+    assert float(burglary["spc_upl"]) == 5496.8
+    assert rows["vehicle_crime"]["spc_rule"] == "trend_decreasing"
+    for ref in ("1a", "2a", "robbery", "6c"):  # no monthly series: every SPC cell empty
+        assert [rows[ref][c] for c in SPC_COLUMNS] == [""] * len(SPC_COLUMNS), ref
+
+
+def test_undefined_limits_are_empty_cells() -> None:
+    base = sample_scorecard()
+    row = base.rows[-1]
+    spc = dataclasses.replace(BURGLARY_SPC, lpl=None, upl=None)
+    scorecard = dataclasses.replace(
+        base, rows=(*base.rows[:-1], dataclasses.replace(row, spc=spc)))
+    record = {r["id"]: r for r in _records(scorecard)}["6c"]
+    assert (record["spc_mean"], record["spc_lpl"], record["spc_upl"]) == ("5107.0", "", "")
 
 
 def test_awkward_text_is_quoted_and_survives() -> None:

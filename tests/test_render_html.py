@@ -95,8 +95,15 @@ def doc(page: str) -> Node:
     return parse(page)[1]
 
 
+def _section_tables(doc: Node) -> list[Node]:
+    """The per-section tables (not the "At a glance" summary)."""
+    return [t for t in doc.iter("table") if "glance" not in t.classes]
+
+
 def _rows(doc: Node) -> list[Node]:
-    return [tr for tbody in doc.iter("tbody") for tr in tbody.iter("tr")]
+    """The KPI rows of the section tables (not the full-width chart rows under some)."""
+    return [tr for table in _section_tables(doc) for tbody in table.iter("tbody")
+            for tr in tbody.iter("tr") if "charts-row" not in tr.classes]
 
 
 def _row(doc: Node, ref: str) -> Node:
@@ -123,26 +130,42 @@ def test_heading_names_organisation_as_of_and_year(doc: Node) -> None:
     assert "financial year 2009/10" in header.text
 
 
+# Inline SVG may name its XML namespaces (never fetched); nothing else may mention a URL.
+XMLNS = re.compile(r'\sxmlns(:\w+)?="http://www\.w3\.org/[^"]*"')
+
+
 def test_no_external_assets(page: str, doc: Node) -> None:
     for node in doc.iter():
-        for name in ("src", "href", "action", "data", "poster"):
+        for name in ("src", "href", "xlink:href", "action", "data", "poster", "srcset"):
             value = node.attrs.get(name, "")
-            assert not re.match(r"\s*(https?:)?//", value), (node.tag, value)
+            assert not re.match(r"\s*(https?:|data:)?//", value), (node.tag, value)
+            assert not value or value.startswith("#"), (node.tag, name, value)
+        for name, value in node.attrs.items():
+            if name.startswith("xmlns"):
+                assert value.startswith("http://www.w3.org/"), (name, value)
     assert not list(doc.iter("script")) and not list(doc.iter("link"))
     assert not list(doc.iter("img")) and not list(doc.iter("iframe"))
-    style = doc.find("style").text
-    assert "url(" not in style and "@import" not in style and "@font-face" not in style
-    assert "http://" not in page and "https://" not in page
+    assert not list(doc.iter("image")) and not list(doc.iter("foreignobject"))
+    for style in doc.iter("style"):
+        assert "url(" not in style.text and "@import" not in style.text
+        assert "@font-face" not in style.text
+    assert "url(" not in page  # not in style attributes either
+    unnamespaced = XMLNS.sub("", page)
+    assert "http://" not in unnamespaced and "https://" not in unnamespaced
 
 
 def test_one_captioned_table_per_section(doc: Node) -> None:
-    tables = list(doc.iter("table"))
+    tables = _section_tables(doc)
     assert [t.find("caption").text for t in tables] == ["Confidence", "Safety", "Improvement"]
     for table in tables:
         headers = list(table.find("thead").iter("th"))
         assert [th.text for th in headers] == COLUMNS
         assert all(th.attrs.get("scope") == "col" for th in headers)
         for tr in table.find("tbody").iter("tr"):
+            if "charts-row" in tr.classes:  # one full-width cell under its KPI
+                assert [c.attrs.get("colspan") for c in tr.children
+                        if isinstance(c, Node)] == [str(len(COLUMNS))]
+                continue
             first = tr.children[0] if isinstance(tr.children[0], Node) else tr.find("th")
             assert first.tag == "th" and first.attrs.get("scope") == "row"
             assert len([c for c in tr.children if isinstance(c, Node)]) == len(COLUMNS)
@@ -286,3 +309,174 @@ def test_ratio_and_level_figures_are_shown() -> None:
     figures = _row(doc, "6c").find("dl").text
     assert "Ratio: 0.6 : 1 (reference share 24.8%) against target 0.8 : 1" in figures
     assert "Level (12 months to Aug-09): 181,608" in _row(doc, "4a").find("dl").text
+
+
+# --- SPC: the summary, the status cell, the charts ----------------------------------------
+
+GLANCE_COLUMNS = ["Ref", "KPI", "Status", "Variation (SPC)", "Assurance (SPC)", "Latest"]
+
+
+def _glance(doc: Node) -> Node:
+    return next(t for t in doc.iter("table") if "glance" in t.classes)
+
+
+def _glance_rows(doc: Node) -> list[Node]:
+    return [tr for tr in _glance(doc).iter("tr") if "glance-row" in tr.classes]
+
+
+def _cell(tr: Node, cls: str) -> Node:
+    return next(td for td in tr.iter("td") if cls in td.classes)
+
+
+def _labelled_svgs(node: Node) -> list[Node]:
+    return list(node.iter("svg"))
+
+
+def test_at_a_glance_comes_first_and_lists_every_row(doc: Node) -> None:
+    tables = list(doc.iter("table"))
+    assert tables[0] is _glance(doc)
+    glance = _glance(doc)
+    assert glance.find("caption").text == "At a glance"
+    headers = [th for th in glance.find("thead").iter("th")]
+    assert [th.text for th in headers] == GLANCE_COLUMNS
+    assert all(th.attrs.get("scope") == "col" for th in headers)
+    groups = [th.text for th in glance.iter("th") if th.attrs.get("scope") == "rowgroup"]
+    assert groups == ["Confidence", "Safety", "Improvement"]
+    scorecard = sample_scorecard()
+    rows = _glance_rows(doc)
+    assert [tr.find("a").text for tr in rows] == [r.title for r in scorecard.all_rows()]
+    ids = {tr.attrs.get("id") for tr in _rows(doc)}
+    for row, tr in zip(scorecard.all_rows(), rows, strict=True):
+        assert tr.find("th").attrs.get("scope") == "row"
+        href = tr.find("a").attrs["href"]
+        assert href.startswith("#") and href[1:] in ids  # drill-through to the row
+        status = _cell(tr, "status")
+        key = row.status.value if row.status else "none"
+        assert f"status-{key}" in status.classes
+        if row.status is not None:
+            letter, word = WORDS[key]
+            assert f"{letter} {word}" in status.text
+        variation, assurance = _cell(tr, "variation"), _cell(tr, "assurance")
+        if row.spc is None:
+            assert variation.text.startswith("–") and assurance.text.startswith("–")
+            assert not _labelled_svgs(tr)
+            continue
+        icon = variation.find("svg")
+        assert icon.attrs["role"] == "img" and icon.attrs["aria-label"] == row.spc.variation_text
+        words = [span.text for span in variation.iter("span") if not span.classes]
+        assert words == [row.spc.variation_text]  # visible words beside the icon
+        if row.spc.assurance is None:
+            assert assurance.text.startswith("–") and not _labelled_svgs(assurance)
+        else:
+            icon = assurance.find("svg")
+            assert icon.attrs["aria-label"] == "Inconsistently meets the target (hit and miss)"
+            assert "Inconsistently meets the target (hit and miss)" in assurance.text
+
+
+def test_at_a_glance_words(doc: Node) -> None:
+    by_title = {tr.find("a").text: tr for tr in _glance_rows(doc)}
+    burglary = by_title["Residential burglary"]
+    assert "Special cause concern (higher)" in _cell(burglary, "variation").text
+    assert "no monthly target" in _cell(burglary, "assurance").text  # for screen readers
+    sac = by_title["Serious acquisitive crime rate"]
+    assert "A Amber" in _cell(sac, "status").text
+    assert "Status from SPC" in _cell(sac, "status").text
+    assert _cell(by_title["Robbery"], "variation").text == "– no SPC verdict"
+    assert "£43.8m" in _cell(by_title[_title(_row(doc, "4c"))], "latest").text
+
+
+def test_status_cell_shows_spc_beside_the_rag_status(doc: Node) -> None:
+    cell = next(td for td in _row(doc, "4c").iter("td") if "status" in td.classes)
+    assert "A Amber" in cell.text and "Status from" not in cell.text
+    spc = next(p for p in cell.iter("p") if "spc" in p.classes)
+    assert "SPC: Common cause variation; hit and miss" in spc.text
+    labels = [svg.attrs["aria-label"] for svg in spc.iter("svg")]
+    assert labels == ["Common cause variation",
+                      "Inconsistently meets the target (hit and miss)"]
+
+
+def test_status_from_spc_shows_the_targets_verdict_second(doc: Node) -> None:
+    cell = next(td for td in _row(doc, "4a").iter("td") if "status" in td.classes)
+    assert "status-amber" in cell.classes
+    assert "Status from SPC" in cell.text
+    rag = next(s for s in cell.iter("span") if "rag" in s.classes)
+    assert rag.text == "Against the target alone: ● G Green"
+    assert any("status-green" in s.classes for s in rag.iter("span"))
+    assert cell.text.index("A Amber") < cell.text.index("Status from SPC")
+
+
+def _chart_row(doc: Node, ref_row: Node) -> Node | None:
+    table = next(t for t in _section_tables(doc) if ref_row in list(t.iter("tr")))
+    trs = list(table.iter("tr"))
+    following = trs[trs.index(ref_row) + 1] if trs.index(ref_row) + 1 < len(trs) else None
+    return following if following is not None and "charts-row" in following.classes else None
+
+
+def test_charts_sit_in_a_closed_details_under_their_row(doc: Node) -> None:
+    expected = {"4a": 2, "Residential burglary": 1, "Robbery": 0, "Motor vehicle crime": 1,
+                "4c": 2, "2a": 0, "6c": 0}
+    for name, count in expected.items():
+        tr = _row(doc, name) if len(name) == 2 else next(
+            r for r in _rows(doc) if _title(r) == name)
+        charts = _chart_row(doc, tr)
+        if count == 0:
+            assert charts is None, name
+            continue
+        assert charts is not None, name
+        details = charts.find("details")
+        assert "open" not in details.attrs  # the page stays scannable
+        summary = details.find("summary").text
+        assert summary == f"Charts for {name}"
+        figures = list(details.iter("figure"))
+        assert len(figures) == count, name
+        for figure in figures:
+            svg = figure.find("svg")
+            assert svg.attrs["role"] == "img" and svg.attrs["aria-label"]
+            assert svg.find("title").text == svg.attrs["aria-label"]
+            assert figure.find("figcaption").text
+    figure = next(_chart_row(doc, _row(doc, "4a")).iter("figure"))  # type: ignore[union-attr]
+    assert figure.find("svg").attrs["aria-label"].startswith(
+        "SPC chart of Serious acquisitive crime rate, Sep-07 to Aug-09: common cause variation;")
+    assert "Common cause variation at Aug-09" in figure.find("figcaption").text
+
+
+def test_charts_print_opened(doc: Node) -> None:
+    style = doc.find("style").text
+    print_css = style[style.index("@media print"):]
+    assert "details::details-content { content-visibility: visible; }" in print_css
+    assert "figure.chart" in print_css
+
+
+def test_spc_icon_key_in_the_footer(doc: Node) -> None:
+    footer = doc.find("footer")
+    assert "SPC icons (Making Data Count)" in [h.text for h in footer.iter("h2")]
+    labels = [svg.attrs["aria-label"] for svg in footer.iter("svg")]
+    assert "Special cause concern (higher)" in labels
+    assert "Consistently misses the target" in labels
+    assert len(labels) == 10
+
+
+def test_no_spc_no_spc_furniture() -> None:
+    base = sample_scorecard()
+    plain = dataclasses.replace(base, rows=tuple(
+        dataclasses.replace(r, spc=None, status_from="rag",
+                            children=tuple(dataclasses.replace(c, spc=None)
+                                           for c in r.children))
+        for r in base.rows))
+    page = _html(plain)
+    _, doc = parse(page)
+    assert not list(doc.iter("svg")) and not list(doc.iter("details"))
+    assert "SPC icons" not in page
+    assert len(_glance_rows(doc)) == len(base.all_rows())
+
+
+def test_spc_row_text_is_escaped_in_charts_too() -> None:
+    base = sample_scorecard()
+    evil = '<script>alert("x")</script> & <b>co</b>'
+    rows = tuple(dataclasses.replace(r, title=evil) if r.id == "4c" else r for r in base.rows)
+    page = _html(dataclasses.replace(base, rows=rows))
+    _, doc = parse(page)
+    assert not list(doc.iter("script")) and not list(doc.iter("b"))
+    figure = next(_chart_row(doc, _row(doc, "4c")).iter("figure"))  # type: ignore[union-attr]
+    assert evil in figure.find("svg").attrs["aria-label"]
+    assert "SPC chart: 4c " + evil in figure.find("svg").text

@@ -65,10 +65,28 @@ def test_statuses_are_strings_or_null() -> None:
     by_id = {row["id"]: row for row in _rows(_load()["rows"])}
     assert by_id["2a"]["status"] == "amber"
     assert by_id["2b"]["status"] == "red"
-    assert by_id["4a"]["status"] == "green"
+    assert by_id["6c"]["status"] == "green"
+    # 4a's headline status is SPC's (hit and miss: amber); the target alone says green
+    assert (by_id["4a"]["status"], by_id["4a"]["rag_status"]) == ("amber", "green")
+    assert by_id["4a"]["status_from"] == "spc"
     assert by_id["1a"]["status"] is None
     assert by_id["5a"]["latest"] is None and by_id["5a"]["target"] is None
     assert (by_id["1a"]["ranks"][0]["rank"], by_id["1a"]["ranks"][0]["of"]) == (14, 42)
     assert [c["id"] for c in by_id["4a"]["children"]] == [
         "residential_burglary", "robbery", "vehicle_crime",
     ]
+
+
+def test_spc_block_is_carried_with_its_points() -> None:
+    by_id = {row["id"]: row for row in _rows(_load()["rows"])}
+    spc = by_id["residential_burglary"]["spc"]
+    assert {"variation", "assurance", "rule", "mean", "lpl", "upl", "points"} <= set(spc)
+    assert (spc["variation"], spc["assurance"], spc["rule"]) == (
+        "concern_high", None, "outside_limits_above")
+    assert len(spc["points"]) == 24
+    assert spc["points"][-1] == {
+        "period": "2009-08", "label": "Aug-09", "value": 6000.0, "mean": 5107.0,
+        "lpl": 4717.1, "upl": 5496.8, "point_type": "special_cause_concern",
+        "rule": "outside_limits_above",
+    }
+    assert by_id["robbery"]["spc"] is None and by_id["1a"]["spc"] is None

@@ -45,7 +45,8 @@ def test_statuses_are_icon_letter_and_word() -> None:
     lines = {line.split(" | ")[0].strip("|* "): line for line in _table_lines(_md())}
     assert "| 🟠 A Amber |" in lines["2a"]
     assert "| 🔴 R Red |" in lines["2b"]
-    assert "| 🟢 G Green |" in lines["4a"]
+    assert "| 🟢 G Green |" in lines["6c"]
+    assert "| 🟠 A Amber |" in lines["4a"]  # from SPC; the comments say so
     assert "| – |" in lines["1a"]  # no status: a visible dash, not an empty cell
 
 
@@ -58,6 +59,21 @@ def test_reason_children_ranks_milestones() -> None:
     assert "Milestone: 55.4% by Mar 2011" in text
     assert "| Tracking measure |" in text
     assert "| In development |" in text
+
+
+def test_spc_line_and_status_source_are_in_the_comments() -> None:
+    lines = {line.split(" | ")[0].strip("|* "): line for line in _table_lines(_md())}
+    comments = lines["4c"].split(" | ")[-1]
+    reason = "*£43.8m is 2.7% below the £45m target, within the 5% tolerance*"
+    assert comments.startswith(f"{reason}<br>SPC: Common cause variation; hit and miss<br>")
+    # status from SPC: the reason is the engine's SPC sentence, then the target's verdict
+    assert ("*SPC: Common cause variation at Aug-09; against a target of 15,623.7 offences a "
+            "month, the process will meet the target only some of the time (hit and miss)*<br>"
+            "Status from SPC; against the target alone: G Green<br>• Residential") in lines["4a"]
+    assert ("SPC: Special cause concern (higher) (above the upper process limit)"
+            in _md())
+    assert "SPC: Special cause improvement (lower) (7-point decreasing trend)" in _md()
+    assert "SPC:" not in lines["2a"] and "Status from" not in lines["4c"]
 
 
 def test_key_is_at_the_end() -> None:

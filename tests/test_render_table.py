@@ -100,3 +100,19 @@ def test_print_table_writes_to_a_given_console() -> None:
     print_table(sample_scorecard(), console)
     assert ANSI.search(file.getvalue())
     assert "A Amber" in ANSI.sub("", file.getvalue())
+
+
+@pytest.mark.parametrize("width", [80, 25])  # stacked and plain: each field contiguous
+def test_spc_verdict_follows_the_reason(width: int) -> None:
+    flat = " ".join(render_table(sample_scorecard(), width=width).split())
+    assert "SPC: Common cause variation; hit and miss" in flat  # 4c
+    assert "SPC: Special cause concern (higher) (above the upper process limit)" in flat
+    assert "Status from SPC; against the target alone: G Green" in flat  # 4a
+    reason = "within the 5% tolerance"
+    assert flat.index(reason) < flat.index("SPC: Common cause variation; hit and miss")
+
+
+def test_spc_verdict_in_the_wide_comments_column() -> None:
+    text = render_table(sample_scorecard(), width=200)
+    assert "│ SPC: Common cause variation; hit and miss" in text
+    assert "Status from SPC; against the target alone: G Green" in text

@@ -124,6 +124,71 @@ class RatioFigures:
 
 
 @dataclass(frozen=True)
+class Significance:
+    """Whether a difference is more than chance: the latest figure against its comparator, or
+    the gap between two groups, with the test named."""
+
+    tested: str  # "change against 2008/09", "gap between the two groups"
+    verdict: str  # "statistically significant" | "within normal variation"
+    significant: bool
+    method: str
+    p_value: float
+    p_text: str  # "p = 0.71", "p < 0.001"
+    estimate: float  # difference in points, or a rate ratio
+    ci_low: float | None
+    ci_high: float | None
+    text: str  # the sentence for the commentary
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A 95% confidence interval for a survey estimate."""
+
+    low: float
+    high: float
+    text: str  # "76.5% to 78.1%"
+    method: str
+
+
+@dataclass(frozen=True)
+class SpcPoint:
+    """One month of a KPI's SPC chart. Limits are None where they are undefined."""
+
+    period: str  # YYYY-MM
+    label: str  # Aug-09
+    value: float
+    mean: float | None
+    lpl: float | None
+    upl: float | None
+    point_type: str  # common_cause, special_cause_improvement, ...
+    rule: str  # common_cause, outside_limits_above, trend_increasing, ...
+
+
+@dataclass(frozen=True)
+class Spc:
+    """The statistical process control verdict on a KPI's monthly series (XmR chart, Making
+    Data Count rules): variation and assurance icons, the rule at the latest point, and the
+    limits there."""
+
+    variation: str  # common_cause, improvement_high, improvement_low, concern_high, ...
+    variation_text: str
+    assurance: str | None  # consistent_pass, consistent_fail, inconsistent; None without a target
+    assurance_text: str | None
+    rule: str  # the rule that fired at the latest point
+    rule_text: str
+    mean: float | None
+    lpl: float | None
+    upl: float | None
+    direction: str  # increase | decrease | neutral
+    target: float | None  # the monthly target the assurance is judged against
+    target_text: str | None
+    period: str  # "Sep-06 - Aug-09"
+    trial_limits: bool  # fewer points than settled limits need
+    points: tuple[SpcPoint, ...] = ()
+    summary: str = ""
+
+
+@dataclass(frozen=True)
 class Milestone:
     text: str
     value: float
@@ -163,6 +228,11 @@ class Row:
     margin_of_error: MarginOfError | None = None
     level: Figure | None = None  # the level behind a figure reported as a % change
     ratio: RatioFigures | None = None
+    spc: Spc | None = None
+    significance: Significance | None = None
+    interval: Interval | None = None
+    rag_status: Status | None = None  # the target's verdict, when status comes from SPC
+    status_from: str = "rag"  # rag | spc | both
 
 
 @dataclass(frozen=True)

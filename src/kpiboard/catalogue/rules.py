@@ -221,7 +221,21 @@ def rows(cat: Catalogue) -> Iterator[Finding]:
                       "add it to sections: to fix its place in the report", at=("section",))
 
 
-RULES: tuple[Rule, ...] = (organisations, parents, operands, populations, targets, ranks, rows)
+def spc(cat: Catalogue) -> Iterator[Finding]:
+    for m in cat.measures.values():
+        if m.spc.direction != "neutral":
+            continue
+        if m.status_from == "spc":
+            yield _at(cat, m.id, "error", "status_from: spc needs a direction, but spc.direction is neutral",
+                      "a neutral measure has no improvement or concern; use status_from: rag",
+                      ("status_from",))
+        elif m.targets:
+            yield _at(cat, m.id, "warning",
+                      "a target on a neutral measure: SPC gives it no assurance (the target is still assessed)",
+                      "set spc.direction to increase or decrease", ("spc", "direction"))
+
+
+RULES: tuple[Rule, ...] = (organisations, parents, operands, populations, targets, ranks, rows, spc)
 
 
 def check_catalogue(cat: Catalogue) -> list[Finding]:

@@ -196,6 +196,25 @@ class Ranks(Strict):
     )
 
 
+class SpcOptions(Strict):
+    """Statistical process control (XmR) options for a measure's monthly series."""
+
+    direction: Literal["increase", "decrease", "neutral"] | None = Field(
+        None, description="which way is improvement; default from the polarity"
+    )
+    rebase: list[str] = Field(default_factory=list, description="months (YYYY-MM) that start new limits")
+    baseline: int | None = Field(None, ge=12, description="fix the limits after this many points")
+    screen_outliers: bool = Field(True, description="drop moving ranges over 3.267 x their mean")
+    months: int = Field(36, ge=2, le=48, description="how many months of the series to chart and judge")
+
+    @field_validator("rebase")
+    @classmethod
+    def _months(cls, v: list[str]) -> list[str]:
+        for month in v:
+            _checked_month(month)
+        return v
+
+
 class Measure(Strict):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     row: str | None = Field(None, description="the row label in the report, e.g. 2a")
@@ -230,6 +249,10 @@ class Measure(Strict):
         "flat", description="how an annual target spreads over its months"
     )
     profile_years: int = Field(3, ge=1, le=10, description="earlier years a seasonal profile averages")
+    spc: SpcOptions = Field(default_factory=lambda: SpcOptions())
+    status_from: Literal["rag", "spc", "both"] = Field(
+        "rag", description="what drives the headline status: the target (rag), SPC, or rag with SPC beside"
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Measure:

@@ -16,6 +16,8 @@ from kpiboard.engine.facts import (
     ratio_sentence,
 )
 from kpiboard.engine.peers import RankResult, rank_in_group
+from kpiboard.engine.spc_row import spc_block, status_from_spc
+from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
 from kpiboard.engine.targets import Resolved, baseline_span, resolve, target_for
@@ -29,7 +31,7 @@ from kpiboard.periods import (
 )
 from kpiboard.scorecard import (
     Change, Figure, MarginOfError, Milestone, Organisation, Rank, RatioFigures, Row, Scorecard,
-    Status,
+    Spc, Status,
 )
 
 SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
@@ -151,7 +153,9 @@ class _RowBuilder:
                                    baseline_average=baseline)
                            if report_target else None)
         moe = self._moe(m, latest)
-        assessment = self._assess(m, latest, resolved, report_target, moe)
+        rag = self._assess(m, latest, resolved, report_target, moe)
+        spc = spc_block(self.ev, m, self.home, latest, report_resolved)
+        assessment = self._headline(m, rag, spc)
         ranks = self._ranks(m)
         annual = (report_resolved.level if report_resolved and report_resolved.change is None
                   else None)
@@ -175,6 +179,9 @@ class _RowBuilder:
             facts.append(ratio_sentence(ratio, self.cat.measures[(m.of or ["", ""])[1]].title))
         if moe_fig is not None and moe_fig.shortfall is not None:
             facts.append(moe_sentence(moe_fig))
+        sig = significance(self.cat, m, latest, comp, comp.window.label(self.fy) if comp else "")
+        if sig is not None:
+            facts.append(sig.text)
         if m.kind is MeasureKind.COMPOSITE and children:
             sentence = contribution_sentence(children, latest)
             if sentence:
@@ -194,7 +201,9 @@ class _RowBuilder:
             change=change, ranks=tuple(self._rank(r, m) for r in ranks), facts=tuple(facts),
             provisional=latest.provisional, fytd=fytd,
             monthly_average=avg, forecast=fc, drop_off=drop, range_12=rng,
-            margin_of_error=moe_fig, ratio=ratio,
+            margin_of_error=moe_fig, ratio=ratio, spc=spc, rag_status=rag.status,
+            significance=sig, interval=interval(m, latest),
+            status_from=m.status_from,
             level=(Figure(with_unit(latest.value, m.unit, m.decimals), latest.value,
                           self._period_label(m, latest), format_month(latest.window.last))
                    if shows_change else None),
@@ -318,6 +327,16 @@ class _RowBuilder:
         else:
             figure = latest.value
         return assess(m, rule, resolved, figure=figure, level=latest.value, moe=moe)
+
+    def _headline(self, m: Measure, rag: Assessment, spc: Spc | None) -> Assessment:
+        """The status the row leads with: the target's (rag), SPC's, or the target's with the
+        SPC verdict beside it in the reason (both)."""
+        if m.status_from == "spc":
+            status, reason = status_from_spc(spc)
+            return replace(rag, status=status, reason=reason)
+        if m.status_from == "both" and spc is not None:
+            return replace(rag, reason=f"{rag.reason}; SPC: {spc.summary}")
+        return rag
 
     def _fytd(self, m: Measure, latest: Value) -> Figure | None:
         if m.window is WindowKind.FYTD or m.kind is MeasureKind.SNAPSHOT:

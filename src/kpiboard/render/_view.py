@@ -7,10 +7,11 @@ thing in the same order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import assert_never
 
-from kpiboard.scorecard import Row, Scorecard, Status
+from kpiboard.scorecard import Row, Scorecard, Spc, Status
 
 NO_VALUE = "–"  # en dash: an empty cell the reader can see is deliberately empty
 CHILD_MARKER = "↳"
@@ -19,6 +20,34 @@ IN_DEVELOPMENT_LABEL = "In development"
 NO_DATA_LABEL = "No data yet"
 PROVISIONAL_LABEL = "provisional"
 OTHER_SECTION = "Other measures"
+ANCHOR_PREFIX = "kpi-"
+
+# Making Data Count's words for its icons. The engine writes ``variation_text`` too; these
+# are the labels for an icon's key, so a renderer can name an icon without a Scorecard.
+VARIATION_WORDS: dict[str, str] = {
+    "common_cause": "Common cause variation",
+    "improvement_high": "Special cause improvement (higher)",
+    "improvement_low": "Special cause improvement (lower)",
+    "concern_high": "Special cause concern (higher)",
+    "concern_low": "Special cause concern (lower)",
+    "neutral_high": "Special cause variation (higher), neither improvement nor concern",
+    "neutral_low": "Special cause variation (lower), neither improvement nor concern",
+}
+ASSURANCE_WORDS: dict[str, str] = {
+    "consistent_pass": "Consistently meets the target",
+    "consistent_fail": "Consistently misses the target",
+    "inconsistent": "Inconsistently meets the target (hit and miss)",
+}
+# The assurance as the clause after the variation: "SPC: Common cause variation; hit and miss".
+ASSURANCE_SHORT: dict[str, str] = {
+    "consistent_pass": "consistently meets the target",
+    "consistent_fail": "consistently misses the target",
+    "inconsistent": "hit and miss",
+}
+COMMON_CAUSE_RULE = "common_cause"
+MILLION = 1_000_000
+CURRENCY = ("£", "$", "€")  # units written before the number: "£3.5m"
+STATUS_FROM_SPC = "spc"  # Row.status_from when the headline status is SPC's, not the target's
 
 
 @dataclass(frozen=True)
@@ -70,10 +99,32 @@ class Line:
     provisional: bool
     milestones: tuple[str, ...]
     figures: tuple[tuple[str, str], ...]
+    anchor: str = ""  # the HTML id of the row ("kpi-4a"), for links from the summary
+    spc: str | None = None  # "SPC: Common cause variation; hit and miss"
+    status_source: str | None = None  # "Status from SPC", when the status is not the target's
+    rag: StatusLabel | None = None  # the target's own verdict, when the status is SPC's
 
     @property
     def title(self) -> str:
         return self.row.title
+
+    @property
+    def status_note(self) -> str | None:
+        """``"Status from SPC; against the target alone: G Green"`` (text formats)."""
+        if self.status_source is None:
+            return None
+        if self.rag is None:
+            return self.status_source
+        return f"{self.status_source}; {rag_text(self.rag)}"
+
+    @property
+    def spc_notes(self) -> tuple[str, ...]:
+        """What the text formats add after the status reason: the SPC line, or, when the
+        status is SPC's (and the reason already the engine's SPC sentence), where the status
+        came from and the target's own verdict."""
+        if self.status_note is not None:
+            return (self.status_note,)
+        return (self.spc,) if self.spc else ()
 
     @property
     def is_child(self) -> bool:
@@ -119,14 +170,87 @@ def key_text(label: StatusLabel, meaning: str) -> str:
     return f"{label.letter} ({label.key}) = {meaning}"
 
 
-def _lines(row: Row, depth: int, parent: Row | None) -> list[Line]:
-    out = [_line(row, depth, parent)]
+def _lines(row: Row, depth: int, parent: Row | None, parent_anchor: str = "") -> list[Line]:
+    line = _line(row, depth, parent, parent_anchor)
+    out = [line]
     for child in row.children:
-        out.extend(_lines(child, depth + 1, row))
+        out.extend(_lines(child, depth + 1, row, line.anchor))
     return out
 
 
-def _line(row: Row, depth: int, parent: Row | None) -> Line:
+_NOT_ID = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def anchor_for(row_id: str, parent_anchor: str = "") -> str:
+    """``"kpi-4a"``; a child's is under its parent's (``"kpi-4a--robbery"``) so ids stay unique."""
+    slug = _NOT_ID.sub("-", row_id).strip("-") or "row"
+    return f"{parent_anchor}--{slug}" if parent_anchor else f"{ANCHOR_PREFIX}{slug}"
+
+
+def variation_words(spc: Spc) -> str:
+    return spc.variation_text or VARIATION_WORDS.get(spc.variation, spc.variation)
+
+
+def assurance_words(spc: Spc) -> str | None:
+    """``"Inconsistently meets the target (hit and miss)"``; None without an assurance."""
+    if spc.assurance is None:
+        return None
+    return ASSURANCE_WORDS.get(spc.assurance) or spc.assurance_text or spc.assurance
+
+
+def spc_number(value: float, unit: str, spread: float | None) -> str:
+    """A chart's number for its text alternative: ``"15,538"``, ``"31.8"``, ``"£3.47m"``,
+    ``"77.3%"``. Decimals follow the size of ``spread`` (the width of the process limits, so
+    mean and limits are told apart) or of the value itself.
+
+    The Scorecard carries mean and limits as numbers only; this is the one place a renderer
+    writes a number of its own, and only for the charts' descriptions.
+    """
+    scale = abs(spread) if spread is not None and spread > 0 else abs(value)
+    if unit.startswith(CURRENCY) and abs(value) >= MILLION:
+        millions = value / MILLION
+        decimals = 1 if scale >= 10 * MILLION else 2
+        sign = "-" if millions < 0 else ""
+        return f"{sign}{unit[0]}{abs(millions):,.{decimals}f}m"
+    decimals = 0 if scale >= 100 else 1 if scale >= 1 else 2
+    text = f"{value:,.{decimals}f}"
+    if unit.startswith(CURRENCY):
+        return ("-" if value < 0 else "") + unit[0] + text.lstrip("-")
+    return f"{text}%" if unit == "%" else text
+
+
+def spc_line(spc: Spc | None) -> str | None:
+    """``"SPC: Common cause variation; hit and miss"``: variation (with the rule that fired at
+    the latest point, when special cause), assurance, and a trial-limits warning."""
+    if spc is None:
+        return None
+    text = f"SPC: {variation_words(spc)}"
+    if spc.rule != COMMON_CAUSE_RULE and spc.rule_text:
+        text += f" ({spc.rule_text})"
+    if spc.assurance is not None:
+        text += f"; {ASSURANCE_SHORT.get(spc.assurance) or spc.assurance_text or spc.assurance}"
+    if spc.trial_limits:
+        text += "; trial limits (short series)"
+    return text
+
+
+def status_source(row: Row) -> tuple[str | None, StatusLabel | None]:
+    """(``"Status from SPC"``, the target's own verdict) when the status is SPC's; (None, None)
+    otherwise ("both" keeps the target's status, and the engine puts SPC in the reason)."""
+    if row.status_from != STATUS_FROM_SPC:
+        return None, None
+    return "Status from SPC", status_label(row.rag_status)
+
+
+RAG_PREFIX = "against the target alone"
+
+
+def rag_text(rag: StatusLabel) -> str:
+    """``"against the target alone: G Green"`` (``"...: No status"`` when it gives none)."""
+    return f"{RAG_PREFIX}: {rag.text if rag.key != 'none' else rag.word}"
+
+
+def _line(row: Row, depth: int, parent: Row | None, parent_anchor: str = "") -> Line:
     label = (
         IN_DEVELOPMENT_LABEL if row.in_development else TRACKING_LABEL if row.tracking else None
     )
@@ -136,6 +260,7 @@ def _line(row: Row, depth: int, parent: Row | None) -> Line:
         target = row.target.text
     else:
         target = label or NO_VALUE
+    source, rag = status_source(row)
     if row.latest is not None:
         latest, period = row.latest.text, row.latest.period
     else:
@@ -153,6 +278,10 @@ def _line(row: Row, depth: int, parent: Row | None) -> Line:
         provisional=row.provisional and row.latest is not None,
         milestones=tuple(f"{m.text} by {m.by_text}" for m in row.milestones),
         figures=_figures(row),
+        anchor=anchor_for(row.id, parent_anchor),
+        spc=spc_line(row.spc),
+        status_source=source,
+        rag=rag,
     )
 
 

@@ -33,6 +33,12 @@ COLUMNS: tuple[str, ...] = (
     "change",
     "ranks",
     "facts",
+    "spc_variation",
+    "spc_assurance",
+    "spc_rule",
+    "spc_mean",
+    "spc_lpl",
+    "spc_upl",
 )
 
 FACT_SEPARATOR = " | "
@@ -85,6 +91,13 @@ def _record(row: Row, section: str | None, parent: Row | None) -> dict[str, Cell
         "change": change_text(row),
         "ranks": ranks_inline(row) or None,
         "facts": FACT_SEPARATOR.join(row.facts) or None,
+        # SPC at the latest point (keys, not words: a spreadsheet filters on them).
+        "spc_variation": row.spc.variation if row.spc else None,
+        "spc_assurance": row.spc.assurance if row.spc else None,
+        "spc_rule": row.spc.rule if row.spc else None,
+        "spc_mean": row.spc.mean if row.spc else None,
+        "spc_lpl": row.spc.lpl if row.spc else None,
+        "spc_upl": row.spc.upl if row.spc else None,
     }
 
 

@@ -1,10 +1,18 @@
 """``--format html``: one self-contained, accessible page that reads like the board paper.
 
-Self-contained: inline ``<style>``, Unicode icons, no fonts, scripts, images or links to
-fetch, so the file can be emailed, archived with the board pack and opened offline.
+Self-contained: inline ``<style>``, Unicode status icons, inline SVG for the SPC icons and
+charts, no fonts, scripts, images or links to fetch, so the file can be emailed, archived
+with the board pack and opened offline.
 Accessible: ``lang``, one ``<table>`` per section with a ``<caption>``, header cells with
-``scope``, every status as shape + letter + word + reason (never colour alone), and text
-colours chosen for at least :data:`MIN_CONTRAST` against their fill (tested).
+``scope``, every status as shape + letter + word + reason (never colour alone), every SPC
+icon and chart an image with a text alternative, and text colours chosen for at least
+:data:`MIN_CONTRAST` against their fill (tested).
+
+Layout: "At a glance" first (every KPI with its status, SPC variation and assurance icons,
+linking to its row: the NHS board cover page), then one table per section. A row with an
+SPC series gets a full-width row under it holding its charts in a closed ``<details>``, so
+the page stays scannable. Printed, the charts are opened (``::details-content``), each
+chart row kept whole on its page.
 
 The template is ``templates/report.html.j2``; autoescape is on, so titles and facts are
 always text, never markup.
@@ -16,8 +24,18 @@ from dataclasses import dataclass
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from markupsafe import Markup
 
-from kpiboard.render._view import key_entries, sections
+from kpiboard.render._view import (
+    ASSURANCE_WORDS,
+    VARIATION_WORDS,
+    assurance_words,
+    key_entries,
+    sections,
+    variation_words,
+)
+from kpiboard.render.charts import Chart, charts_for
+from kpiboard.render.icons import assurance_icon, variation_icon
 from kpiboard.render.registry import RenderOptions
 from kpiboard.scorecard import Scorecard
 
@@ -50,7 +68,19 @@ PAGE_SWATCHES: dict[str, Swatch] = {
     "caption": Swatch("#ffffff", "#263238"),
     "column_header": Swatch("#1a1a1a", "#eceff1"),
     "tag": Swatch("#37474f", "#eceff1"),
+    "link": Swatch("#0b4f8a", "#ffffff"),
+    "link_child": Swatch("#0b4f8a", "#f7f7f7"),
 }
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """A chart as the template places it: the SVG is markup (drawn by vl-convert from
+    escaped JSON, labelled by :func:`kpiboard.render.charts.labelled_svg`)."""
+
+    kind: str
+    svg: Markup
+    caption: str
 
 
 @cache
@@ -63,17 +93,37 @@ def _template() -> Template:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals.update(
+        variation_icon=lambda key, label=None: Markup(variation_icon(key, label)),
+        assurance_icon=lambda key, label=None: Markup(assurance_icon(key, label)),
+        variation_words=variation_words,
+        assurance_words=assurance_words,
+    )
     return env.get_template(TEMPLATE)
 
 
 def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
     """The scorecard as one UTF-8 HTML document."""
     del options  # the page reflows itself; print layout is in the stylesheet
+    views = sections(scorecard)
+    charts = {
+        line.anchor: [_chart_view(c) for c in charts_for(line.row)]
+        for section in views
+        for line in section.lines
+    }
     text = _template().render(
         scorecard=scorecard,
-        sections=sections(scorecard),
+        sections=views,
         key=key_entries(scorecard),
+        charts=charts,
+        has_spc=any(line.row.spc is not None for s in views for line in s.lines),
+        variation_key=VARIATION_WORDS,
+        assurance_key=ASSURANCE_WORDS,
         status_swatches=STATUS_SWATCHES,
         page=PAGE_SWATCHES,
     )
     return text.encode("utf-8")
+
+
+def _chart_view(chart: Chart) -> ChartView:
+    return ChartView(chart.kind, Markup(chart.svg), chart.caption)

@@ -117,10 +117,12 @@ def _cells(line: Line) -> tuple[str, ...]:
 
 
 def _comments(line: Line) -> list[str]:
-    """Reason first (why this status), then facts (ranks among them) and milestones."""
+    """Reason first (why this status), the SPC verdict, then facts (ranks among them) and
+    milestones."""
     items: list[str] = []
     if line.row.status_reason:
         items.append(f"*{escape_cell(line.row.status_reason)}*")
+    items.extend(escape_cell(note) for note in line.spc_notes)
     items.extend(f"• {escape_cell(fact)}" for fact in line.row.facts)
     items.extend(f"Milestone: {escape_cell(m)}" for m in line.milestones)
     return items

@@ -149,10 +149,13 @@ def _latest(line: Line) -> Text:
 
 
 def _comments(line: Line, with_reason: bool) -> Text:
-    """Reason first (why this status), then the facts (ranks among them) and milestones."""
+    """Reason first (why this status) with the SPC verdict, then the facts (ranks among
+    them) and milestones."""
     parts: list[Text] = []
     if with_reason and line.row.status_reason:
         parts.append(Text(line.row.status_reason, style="italic"))
+    if with_reason:
+        parts.extend(Text(note) for note in line.spc_notes)
     parts.extend(Text(f"• {fact}") for fact in line.row.facts)
     parts.extend(Text(f"Milestone: {m}") for m in line.milestones)
     return Text("\n").join(parts)
@@ -203,6 +206,8 @@ def _stacked(scorecard: Scorecard) -> RenderableType:
             status = _status(line.status)
             if line.row.status_reason:
                 status.append(f"\n{line.row.status_reason}", style="italic")
+            for note in line.spc_notes:
+                status.append(f"\n{note}")
             fields.add_row("Status", status)
             fields.add_row("Latest data", _latest(line))
             comments = _comments(line, with_reason=False)
@@ -226,6 +231,7 @@ def _plain(scorecard: Scorecard) -> RenderableType:
             parts += [head, Text(f"{target_label}: {line.target}"), status]
             if line.row.status_reason:
                 parts.append(Text(line.row.status_reason, style="italic"))
+            parts.extend(Text(note) for note in line.spc_notes)
             parts.append(Text("Latest data: ").append_text(_latest(line)))
             comments = _comments(line, with_reason=False)
             parts += [comments, Text("")] if comments.plain else [Text("")]

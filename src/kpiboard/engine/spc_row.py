@@ -1,0 +1,141 @@
+"""A KPI's monthly series through statistical process control: which months, which target the
+assurance is judged against, the row's Spc block, and a status from it when a measure asks.
+
+The series is the run of consecutive months with a monthly value ending at the month of the
+latest figure, at most ``spc.months`` long. A missing month ends it: nothing is interpolated.
+Rolling-year survey estimates have no monthly series and get no SPC.
+"""
+
+from __future__ import annotations
+
+import math
+
+from kpiboard.catalogue.schema import Measure, MeasureKind, Polarity
+from kpiboard.engine.evaluate import Evaluator, Value
+from kpiboard.engine.spc import Direction, SpcResult, spc
+from kpiboard.engine.targets import Resolved
+from kpiboard.formatting import decimals_of, with_unit
+from kpiboard.periods import Window, WindowKind, format_month, parse_month, short_month, span_label
+from kpiboard.scorecard import Spc, SpcPoint, Status
+
+SPC_MIN_POINTS = 12  # fewer monthly points than this: no SPC verdict (limits would mean little)
+MONTHS_IN_YEAR = 12
+SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
+
+VARIATION_TEXT = {
+    "common_cause": "Common cause variation",
+    "improvement_high": "Special cause improvement (higher)",
+    "improvement_low": "Special cause improvement (lower)",
+    "concern_high": "Special cause concern (higher)",
+    "concern_low": "Special cause concern (lower)",
+    "neutral_high": "Special cause variation (higher), neither improvement nor concern",
+    "neutral_low": "Special cause variation (lower), neither improvement nor concern",
+}
+ASSURANCE_TEXT = {
+    "consistent_pass": "the process will consistently meet the target",
+    "consistent_fail": "the process will consistently miss the target unless it changes",
+    "inconsistent": "the process will meet the target only some of the time (hit and miss)",
+}
+
+
+def monthly_series(ev: Evaluator, m: Measure, org: str, end: int, months: int) -> list[tuple[int, float]]:
+    """(month, value) for the consecutive months ending at ``end`` that have a monthly value."""
+    out: list[tuple[int, float]] = []
+    for month in range(end, end - months, -1):
+        value = ev.evaluate(m.id, org, Window(WindowKind.MONTH, month, month))
+        if value is None or not math.isfinite(value.value):
+            break
+        out.append((month, value.value))
+    out.reverse()
+    return out
+
+
+def direction_of(m: Measure) -> Direction:
+    if m.spc.direction is not None:
+        return Direction(m.spc.direction)
+    return Direction.INCREASE if m.polarity is Polarity.HIGHER_IS_BETTER else Direction.DECREASE
+
+
+def monthly_target(m: Measure, target: Resolved | None, latest: Value) -> float | None:
+    """The target as a monthly figure: a count's annual target (or a change target's level for
+    the window) spread evenly over its months; a rate's or proportion's target as it is."""
+    if target is None or target.level is None:
+        return None
+    if m.kind in SUMMABLE or (m.kind is MeasureKind.PER_POPULATION):
+        length = latest.window.length if target.change is not None else MONTHS_IN_YEAR
+        return target.level / length
+    return target.level
+
+
+def spc_block(
+    ev: Evaluator, m: Measure, org: str, latest: Value, target: Resolved | None
+) -> Spc | None:
+    """The row's SPC verdict, or None when the measure has too short a monthly series."""
+    series = monthly_series(ev, m, org, latest.window.last, m.spc.months)
+    if len(series) < SPC_MIN_POINTS:
+        return None
+    months = [mm for mm, _ in series]
+    direction = direction_of(m)
+    goal = monthly_target(m, target, latest) if direction is not Direction.NEUTRAL else None
+    rebase = [months.index(r) for r in (parse_month(x) for x in m.spc.rebase) if r in months]
+    result = spc([v for _, v in series], direction=direction, target=goal, rebase_indices=rebase,
+                 fix_after=m.spc.baseline, screen_outliers=m.spc.screen_outliers)
+    return _block(m, result, months, goal)
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _block(m: Measure, r: SpcResult, months: list[int], goal: float | None) -> Spc:
+    # a count's monthly target is a fraction of its total: one more decimal than the measure;
+    # a rate's or proportion's is the target as written
+    derived = m.kind in (*SUMMABLE, MeasureKind.PER_POPULATION)
+    points = tuple(
+        SpcPoint(period=format_month(mm), label=short_month(mm), value=float(r.values[i]),
+                 mean=_num(r.mean[i]), lpl=_num(r.lpl[i]), upl=_num(r.upl[i]),
+                 point_type=r.point_type[i].value, rule=r.rule[i].value)
+        for i, mm in enumerate(months)
+    )
+    last = points[-1]
+    variation = r.variation.value
+    assurance = r.assurance.value if r.assurance is not None else None
+    target_text = None
+    if goal is not None:
+        target_text = with_unit(goal, m.unit, m.decimals + 1 if derived else decimals_of(goal))
+    rule_text = r.rule[-1].label
+    summary = f"{VARIATION_TEXT[variation]} at {last.label}"
+    if r.rule[-1].value != "common_cause":
+        summary += f" ({rule_text})"
+    if assurance is not None and target_text is not None:
+        summary += f"; against a target of {target_text} a month, {ASSURANCE_TEXT[assurance]}"
+    if bool(r.trial_limits[-1]):
+        summary += f" (trial limits: only {len(points)} points)"
+    return Spc(
+        variation=variation, variation_text=VARIATION_TEXT[variation],
+        assurance=assurance, assurance_text=ASSURANCE_TEXT[assurance] if assurance else None,
+        rule=r.rule[-1].value, rule_text=rule_text,
+        mean=last.mean, lpl=last.lpl, upl=last.upl, direction=r.direction.value,
+        target=goal, target_text=target_text, period=span_label(months[0], months[-1]),
+        trial_limits=bool(r.trial_limits[-1]), points=points, summary=summary,
+    )
+
+
+def status_from_spc(block: Spc | None) -> tuple[Status | None, str]:
+    """kpiboard's reading of SPC as a headline status (Making Data Count has none): special
+    cause concern -> red, improvement -> green; common cause -> by assurance: consistently
+    meeting the target green, consistently missing it red, hit and miss amber; no target or a
+    neutral measure -> no status."""
+    if block is None:
+        return None, f"No SPC verdict: fewer than {SPC_MIN_POINTS} consecutive monthly points"
+    if block.variation.startswith("concern"):
+        return Status.RED, f"SPC: {block.summary}"
+    if block.variation.startswith("improvement"):
+        return Status.GREEN, f"SPC: {block.summary}"
+    if block.assurance == "consistent_pass":
+        return Status.GREEN, f"SPC: {block.summary}"
+    if block.assurance == "consistent_fail":
+        return Status.RED, f"SPC: {block.summary}"
+    if block.assurance == "inconsistent":
+        return Status.AMBER, f"SPC: {block.summary}"
+    return None, f"SPC: {block.summary}; no target to judge it against: no status"
