@@ -87,6 +87,6 @@ def test_spc_block_is_carried_with_its_points() -> None:
     assert spc["points"][-1] == {
         "period": "2009-08", "label": "Aug-09", "value": 6000.0, "mean": 5107.0,
         "lpl": 4717.1, "upl": 5496.8, "point_type": "special_cause_concern",
-        "rule": "outside_limits_above",
+        "rule": "outside_limits_above", "rebase_group": 0,
     }
     assert by_id["robbery"]["spc"] is None and by_id["1a"]["spc"] is None

@@ -162,6 +162,7 @@ class SpcPoint:
     upl: float | None
     point_type: str  # common_cause, special_cause_improvement, ...
     rule: str  # common_cause, outside_limits_above, trend_increasing, ...
+    rebase_group: int = 0  # 0 for the first limits, 1 after the first rebase, ...
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,9 @@ class Spc:
     trial_limits: bool  # fewer points than settled limits need
     points: tuple[SpcPoint, ...] = ()
     summary: str = ""
+    mean_text: str | None = None
+    lpl_text: str | None = None
+    upl_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,7 @@ class Row:
     significance: Significance | None = None
     interval: Interval | None = None
     rag_status: Status | None = None  # the target's verdict, when status comes from SPC
+    rag_reason: str | None = None  # and its reason
     status_from: str = "rag"  # rag | spc | both
 
 

@@ -201,7 +201,7 @@ class _RowBuilder:
             change=change, ranks=tuple(self._rank(r, m) for r in ranks), facts=tuple(facts),
             provisional=latest.provisional, fytd=fytd,
             monthly_average=avg, forecast=fc, drop_off=drop, range_12=rng,
-            margin_of_error=moe_fig, ratio=ratio, spc=spc, rag_status=rag.status,
+            margin_of_error=moe_fig, ratio=ratio, spc=spc, rag_status=rag.status, rag_reason=rag.reason,
             significance=sig, interval=interval(m, latest),
             status_from=m.status_from,
             level=(Figure(with_unit(latest.value, m.unit, m.decimals), latest.value,

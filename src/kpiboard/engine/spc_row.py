@@ -31,6 +31,18 @@ VARIATION_TEXT = {
     "neutral_high": "Special cause variation (higher), neither improvement nor concern",
     "neutral_low": "Special cause variation (lower), neither improvement nor concern",
 }
+# the rule at a point, in a board paper's words (the reference package's labels are terse)
+RULE_TEXT = {
+    "common_cause": "no special cause",
+    "outside_limits_above": "above the upper process limit",
+    "outside_limits_below": "below the lower process limit",
+    "trend_increasing": "a run of 7 rising points",
+    "trend_decreasing": "a run of 7 falling points",
+    "two_of_three_above": "2 of 3 points close to the upper limit",
+    "two_of_three_below": "2 of 3 points close to the lower limit",
+    "run_above": "7 points in a row above the mean",
+    "run_below": "7 points in a row below the mean",
+}
 ASSURANCE_TEXT = {
     "consistent_pass": "the process will consistently meet the target",
     "consistent_fail": "the process will consistently miss the target unless it changes",
@@ -94,16 +106,20 @@ def _block(m: Measure, r: SpcResult, months: list[int], goal: float | None) -> S
     points = tuple(
         SpcPoint(period=format_month(mm), label=short_month(mm), value=float(r.values[i]),
                  mean=_num(r.mean[i]), lpl=_num(r.lpl[i]), upl=_num(r.upl[i]),
-                 point_type=r.point_type[i].value, rule=r.rule[i].value)
+                 point_type=r.point_type[i].value, rule=r.rule[i].value,
+                 rebase_group=int(r.rebase_group[i]))
         for i, mm in enumerate(months)
     )
     last = points[-1]
     variation = r.variation.value
     assurance = r.assurance.value if r.assurance is not None else None
+    # limits need enough decimals to tell them from the mean
+    spread = (last.upl - last.lpl) if last.upl is not None and last.lpl is not None else None
+    limit_decimals = max(m.decimals, 0 if spread is None or spread >= 100 else 1 if spread >= 1 else 2)
     target_text = None
     if goal is not None:
         target_text = with_unit(goal, m.unit, m.decimals + 1 if derived else decimals_of(goal))
-    rule_text = r.rule[-1].label
+    rule_text = RULE_TEXT.get(r.rule[-1].value, r.rule[-1].label)
     summary = f"{VARIATION_TEXT[variation]} at {last.label}"
     if r.rule[-1].value != "common_cause":
         summary += f" ({rule_text})"
@@ -115,10 +131,16 @@ def _block(m: Measure, r: SpcResult, months: list[int], goal: float | None) -> S
         variation=variation, variation_text=VARIATION_TEXT[variation],
         assurance=assurance, assurance_text=ASSURANCE_TEXT[assurance] if assurance else None,
         rule=r.rule[-1].value, rule_text=rule_text,
-        mean=last.mean, lpl=last.lpl, upl=last.upl, direction=r.direction.value,
+        mean=last.mean, lpl=last.lpl, upl=last.upl,
+        mean_text=_text(last.mean, m, limit_decimals), lpl_text=_text(last.lpl, m, limit_decimals),
+        upl_text=_text(last.upl, m, limit_decimals), direction=r.direction.value,
         target=goal, target_text=target_text, period=span_label(months[0], months[-1]),
         trial_limits=bool(r.trial_limits[-1]), points=points, summary=summary,
     )
+
+
+def _text(value: float | None, m: Measure, decimals: int) -> str | None:
+    return None if value is None else with_unit(value, m.unit, decimals)
 
 
 def status_from_spc(block: Spc | None) -> tuple[Status | None, str]:
