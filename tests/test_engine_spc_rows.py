@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from kpiboard.engine import build_scorecard
-from kpiboard.engine.spc_row import SPC_MIN_POINTS, status_from_spc
+from kpiboard.engine.spc import spc
+from kpiboard.engine.spc_row import SPC_MIN_POINTS, spc_from_result, status_from_spc
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
 from kpiboard.periods import parse_month
 from kpiboard.scorecard import Row, Status
@@ -59,6 +60,39 @@ def test_status_from_spc_reads_concern_as_red(tmp_path: Path) -> None:
     assert r.spc.rule == "outside_limits_above"
     assert r.status is Status.RED and r.status_reason.startswith("SPC: Special cause concern")
     assert r.rag_status is not None  # the target's own verdict is kept beside it
+
+
+def test_a_rows_block_is_spc_from_result_of_its_series(tmp_path: Path) -> None:
+    r = row(tmp_path, COUNT, monthly("A", "c", "2006-09", STEADY))
+    assert r.spc is not None
+    result = spc(STEADY, direction="decrease", target=1260 / 12)
+    periods = [p.period for p in r.spc.points]
+    again = spc_from_result(result, periods, [p.label for p in r.spc.points], decimals=0,
+                            target_decimals=1)
+    assert again == r.spc  # the measure's unit ("") and decimals, a count's target + 1 decimal
+    assert (r.spc.mean_text, r.spc.target_text, r.spc.latest_text) == ("100.0", "105.0", "95")
+    assert r.rag_reason and r.rag_status is Status.GREEN
+
+
+def test_spc_from_result_without_a_measure() -> None:
+    values = [1.25, 2.5, 1.75, 2.0, 1.5, 2.25, 1.0, 2.75, 1.5, 2.0, 1.75, 2.5, 9.0]
+    days = [f"2020-01-{d:02d}" for d in range(2, 15)]
+    result = spc(values, direction="increase", target=3.0, rebase_indices=[12])
+    block = spc_from_result(result, days, days, unit="%", decimals=2)
+    assert [p.period for p in block.points] == days and block.period == "2020-01-02 - 2020-01-14"
+    assert [p.rebase_group for p in block.points] == [0] * 12 + [1]
+    assert block.latest_text == "9.00%" and block.mean_text == "9.00%"
+    assert block.lpl_text is None and block.upl_text is None  # a one-point group: no limits
+    assert block.target_text == "3%"  # written as it was given
+    assert block.trial_limits and "at 2020-01-14" in block.summary
+    assert "a month" not in spc_from_result(spc(values[:12], target=3.0), days[:12], days[:12],
+                                            decimals=2).summary  # daily: no "a month"
+    months = spc_from_result(spc(values[:12]), [f"2020-{m:02d}" for m in range(1, 13)],
+                             ["x"] * 12, decimals=1)
+    assert months.period == "Jan - Dec 2020" and months.target_text is None
+    assert months.mean_text == "1.9" and months.lpl_text is not None
+    with pytest.raises(ValueError, match="12 periods and 11 labels for 12 points"):
+        spc_from_result(spc(values[:12]), days[:12], days[:11], decimals=0)
 
 
 def test_status_from_spc_mapping() -> None:

@@ -19,22 +19,26 @@ import pytest
 from fixtures.scorecard_fixture import SAC_SPC, VEHICLE_SPC, sample_scorecard
 from test_render_html import _contrast
 
-from kpiboard.render._view import ASSURANCE_WORDS, VARIATION_WORDS, spc_line, spc_number
+from kpiboard.render._view import ASSURANCE_WORDS, VARIATION_WORDS, spc_line
 from kpiboard.render.charts import (
     LIMITS,
     MEAN,
+    POINT_TYPES,
     TARGET,
+    Charted,
     chart_svg,
     charts_for,
     labelled_svg,
     rebase_breaks,
+    series_chart_svg,
     spc_label,
     spc_spec,
+    trend_label,
     trend_spec,
 )
 from kpiboard.render.html import MIN_CONTRAST, Swatch
 from kpiboard.render.icons import assurance_icon, text_colours, variation_icon
-from kpiboard.scorecard import Row
+from kpiboard.scorecard import Row, Spc, SpcPoint
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("KPIBOARD_UPDATE_GOLDEN") == "1"
@@ -42,6 +46,10 @@ UPDATE = os.environ.get("KPIBOARD_UPDATE_GOLDEN") == "1"
 
 def _row(row_id: str) -> Row:
     return next(r for r in sample_scorecard().all_rows() if r.id == row_id)
+
+
+def _charted(row_id: str) -> Charted:
+    return Charted.of(_row(row_id))
 
 
 class SvgParts(HTMLParser):
@@ -142,17 +150,30 @@ def test_spc_line_words() -> None:
     assert spc_line(None) is None
 
 
-@pytest.mark.parametrize(("value", "unit", "spread", "text"), [
-    (31.84, "", 23.4, "31.8"),
-    (15538.2, "offences", 3241.1, "15,538"),
-    (77.31, "%", 3.3, "77.3%"),
-    (0.512, "", 0.4, "0.51"),
-    (3_470_833.3, "£", 9_069_333.3, "£3.47m"),
-    (-1_063_833.3, "£", 9_069_333.3, "-£1.06m"),
-    (1250.0, "£", None, "£1,250"),
-])
-def test_chart_numbers(value: float, unit: str, spread: float | None, text: str) -> None:
-    assert spc_number(value, unit, spread) == text
+def test_chart_descriptions_use_the_engines_texts_not_their_own_numbers() -> None:
+    row = _row("4c")
+    assert row.spc is not None
+    assert spc_label(Charted.of(row)) == (
+        "SPC chart of The value of the assets recovered (cash forfeiture orders and "
+        "confiscation orders), Sep-07 to Aug-09: common cause variation; mean £3.47m, limits "
+        "-£1.06m to £8.01m; monthly target £3.75m; inconsistently meets the target (hit and "
+        "miss)")
+    assert trend_label(Charted.of(row)).endswith("; latest (Aug-09) £1.2m")
+    # whatever the engine wrote is what the description says, word for word
+    texts = dataclasses.replace(row.spc, mean_text="MEAN", lpl_text="LOW", upl_text="HIGH",
+                                latest_text="LAST")
+    charted = Charted.of(dataclasses.replace(row, spc=texts))
+    assert "mean MEAN, limits LOW to HIGH" in spc_label(charted)
+    assert trend_label(charted).endswith("; latest (Aug-09) LAST")
+    # no limits (a one-point group): said so; no texts at all: no numbers made up
+    no_limits = dataclasses.replace(texts, lpl_text=None, upl_text=None)
+    assert "mean MEAN, no process limits yet" in spc_label(
+        Charted.of(dataclasses.replace(row, spc=no_limits)))
+    bare = dataclasses.replace(texts, mean_text=None, lpl_text=None, upl_text=None,
+                               latest_text=None)
+    label = spc_label(Charted.of(dataclasses.replace(row, spc=bare)))
+    assert "mean" not in label and "limits" not in label.replace("limits rebased", "")
+    assert "latest" not in trend_label(Charted.of(dataclasses.replace(row, spc=bare)))
 
 
 # --- specs -------------------------------------------------------------------------------
@@ -174,7 +195,7 @@ def _reference(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_spc_spec_layers_and_data() -> None:
-    spec = spc_spec(_row("4a"))
+    spec = spc_spec(_charted("4a"))
     assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
     assert _marks(spec) == ["line", "line", "point"]  # values, mean/limits/target, points
     assert len(spec["data"]["values"]) == 24
@@ -196,7 +217,7 @@ def test_spc_spec_layers_and_data() -> None:
 def test_rebase_breaks_the_mean_and_limits_and_draws_a_rule() -> None:
     row = _row("vehicle_crime")
     assert [p.label for p in rebase_breaks(row.spc.points)] == ["Sep-08"]  # type: ignore[union-attr]
-    spec = spc_spec(row)
+    spec = spc_spec(Charted.of(row))
     assert _marks(spec) == ["line", "line", "point", "rule", "text"]
     assert spec["layer"][3]["data"]["values"] == [
         {"month": "2008-08-17", "text": "limits rebased"}]
@@ -207,6 +228,29 @@ def test_rebase_breaks_the_mean_and_limits_and_draws_a_rule() -> None:
     assert legend == [MEAN, LIMITS]
 
 
+def test_rebases_are_read_from_the_rebase_group_not_from_the_mean() -> None:
+    row = _row("vehicle_crime")
+    assert row.spc is not None
+    points = row.spc.points
+    # limits fixed across a rebase can leave the mean unchanged: still a rebase
+    same_mean = tuple(dataclasses.replace(p, mean=points[0].mean, lpl=points[0].lpl,
+                                          upl=points[0].upl) for p in points)
+    assert [p.label for p in rebase_breaks(same_mean)] == ["Sep-08"]
+    charted = Charted.of(dataclasses.replace(row, spc=dataclasses.replace(row.spc,
+                                                                          points=same_mean)))
+    spec = spc_spec(charted)
+    assert _marks(spec) == ["line", "line", "point", "rule", "text"]
+    assert len({r["segment"] for r in _reference(spec) if r["line"] == MEAN}) == 2
+    assert "limits rebased from Sep-08" in spc_label(charted)
+    # a mean that changes within one group is not a rebase
+    one_group = tuple(dataclasses.replace(p, rebase_group=0) for p in points)
+    assert rebase_breaks(one_group) == []
+    charted = Charted.of(dataclasses.replace(row, spc=dataclasses.replace(row.spc,
+                                                                          points=one_group)))
+    assert _marks(spc_spec(charted)) == ["line", "line", "point"]
+    assert "rebased" not in spc_label(charted)
+
+
 def test_undefined_limits_are_left_out_not_drawn_at_zero() -> None:
     row = _row("residential_burglary")
     assert row.spc is not None
@@ -214,7 +258,8 @@ def test_undefined_limits_are_left_out_not_drawn_at_zero() -> None:
         dataclasses.replace(p, lpl=None, upl=math.nan) if i < 3 else p
         for i, p in enumerate(row.spc.points)
     )
-    spec = spc_spec(dataclasses.replace(row, spc=dataclasses.replace(row.spc, points=points)))
+    spec = spc_spec(Charted.of(
+        dataclasses.replace(row, spc=dataclasses.replace(row.spc, points=points))))
     limits = [r for r in _reference(spec) if r["line"] == LIMITS]
     assert len(limits) == 2 * 21
     assert all(r["y"] not in (0, None) and not math.isnan(r["y"]) for r in _reference(spec))
@@ -223,20 +268,95 @@ def test_undefined_limits_are_left_out_not_drawn_at_zero() -> None:
 
 
 def test_trend_spec_bars_and_target() -> None:
-    spec = trend_spec(_row("4c"))
+    spec = trend_spec(_charted("4c"))
     assert _marks(spec) == ["bar", "rule"]
     assert len(spec["data"]["values"]) == 24
     assert spec["layer"][1]["data"]["values"] == [
         {"y": 3_750_000.0, "line": "Monthly target £3.75m"}]
     assert spec["layer"][0]["encoding"]["y"]["title"] == "Monthly value (£ millions)"
-    no_target = trend_spec(_row("residential_burglary"))
+    no_target = trend_spec(_charted("residential_burglary"))
     assert _marks(no_target) == ["bar"] and "no monthly target" in no_target["title"]["subtitle"]
 
 
 def test_rows_without_spc_have_no_charts() -> None:
     assert charts_for(_row("robbery")) == []
     with pytest.raises(ValueError, match="no SPC"):
-        spc_spec(_row("2a"))
+        spc_spec(Charted.of(_row("2a")))
+    spc = _row("4a").spc
+    assert spc is not None
+    with pytest.raises(ValueError, match="no SPC"):
+        Charted(dataclasses.replace(spc, points=()), "x", "x")
+
+
+def _daily(n: int = 20, rebase_at: int | None = None) -> Charted:
+    """A daily series as ``kpiboard spc`` would chart it (no unit, dates as labels)."""
+    days = [f"2020-01-{d:02d}" for d in range(2, 2 + n)]
+    points = tuple(
+        SpcPoint(day, day, float(i % 5), 2.0, -1.0, 5.0, "common_cause", "common_cause",
+                 rebase_group=int(rebase_at is not None and i >= rebase_at))
+        for i, day in enumerate(days)
+    )
+    spc = Spc(variation="common_cause", variation_text="Common cause variation",
+              assurance="inconsistent", assurance_text="hit and miss", rule="common_cause",
+              rule_text="no special cause", mean=2.0, lpl=-1.0, upl=5.0, direction="increase",
+              target=3.0, target_text="3", period=f"{days[0]} - {days[-1]}",
+              trial_limits=False, points=points, mean_text="2.0", lpl_text="-1.0",
+              upl_text="5.0", latest_text="4")
+    return Charted(spc, "daily", "daily")
+
+
+def test_daily_periods_are_drawn_on_the_day_given() -> None:
+    charted = _daily(rebase_at=11)
+    assert not charted.monthly
+    spec = spc_spec(charted)
+    assert [v["month"] for v in spec["data"]["values"][:2]] == ["2020-01-02", "2020-01-03"]
+    x = spec["layer"][0]["encoding"]["x"]
+    assert x["title"] == "Date" and x["axis"]["format"] == "%-d %b %Y"
+    assert "interval" not in json.dumps(x["axis"])  # not month ticks
+    assert spec["layer"][0]["encoding"]["y"]["title"] == "Value"
+    assert {r["month"] for r in _reference(spec)} >= {"2020-01-02", "2020-01-21"}
+    # the rebase rule sits halfway between the two groups' points (12 and 13 January)
+    assert spec["layer"][3]["data"]["values"] == [
+        {"month": "2020-01-12T12:00:00Z", "text": "limits rebased"}]
+    assert spc_label(charted).startswith("SPC chart of daily, 2020-01-02 to 2020-01-21:")
+    assert "; target 3;" in spc_label(charted)
+    trend = trend_spec(charted)
+    assert trend["layer"][0]["encoding"]["x"]["timeUnit"] == "utcyearmonthdate"
+
+
+def test_months_and_first_of_month_dates_keep_the_month_axis() -> None:
+    x = spc_spec(_charted("4a"))["layer"][0]["encoding"]["x"]
+    assert x["axis"]["format"] == "%b-%y" and x["title"] == "Month"
+    spc = _row("4a").spc
+    assert spc is not None
+    dated = tuple(dataclasses.replace(p, period=f"{p.period}-01") for p in spc.points)
+    charted = Charted(dataclasses.replace(spc, points=dated), "n", "t", "offences")
+    assert charted.monthly
+    assert spc_spec(charted)["data"] == spc_spec(_charted("4a"))["data"]
+    ends = tuple(dataclasses.replace(p, period=f"{p.period}-28") for p in spc.points)
+    assert not Charted(dataclasses.replace(spc, points=ends), "n", "t").monthly
+
+
+def test_series_chart_svg_is_one_labelled_self_contained_image() -> None:
+    charted = _daily(rebase_at=11)
+    svg = series_chart_svg(charted)
+    parts = SvgParts(svg)
+    assert svg.startswith("<svg") and parts.tags[0] == "svg"
+    assert parts.root["role"] == "img" and parts.root["aria-label"] == spc_label(charted)
+    assert parts.title == spc_label(charted)
+    assert parts.root["xmlns"] == "http://www.w3.org/2000/svg"  # a file of its own
+    for tag in ("script", "image", "foreignobject", "a", "style"):
+        assert tag not in parts.tags, tag
+    assert "href" not in svg and "url(" not in svg
+    assert "http" not in re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", svg)
+    texts = " ".join(parts.texts)
+    for words in ("SPC chart: daily", "Date", "Value", "Mean", "Process limits", "Target",
+                  "limits rebased", "Common cause"):
+        assert words in texts, words
+    assert POINT_TYPES["common_cause"][1] in svg
+    escaped = series_chart_svg(Charted(charted.spc, "t & <x>", "t & <x>"))
+    assert "<x>" not in escaped and SvgParts(escaped).root["aria-label"].startswith(
+        "SPC chart of t & <x>,")
 
 
 _FLAT_OBJECT = re.compile(r"\{\n\s+([^{}\[\]]*?)\n\s*\}")
@@ -252,7 +372,7 @@ def _readable(spec: dict[str, Any]) -> str:
 
 def test_spc_spec_matches_golden_file() -> None:
     """The vehicle-crime chart (rebased, a trend) as JSON: a readable diff of any change."""
-    actual = _readable(spc_spec(_row("vehicle_crime")))
+    actual = _readable(spc_spec(_charted("vehicle_crime")))
     path = GOLDEN / "spc-chart.vl.json"
     if UPDATE:
         path.write_text(actual, encoding="utf-8")
@@ -281,8 +401,8 @@ def test_charts_are_inline_labelled_svg(charts: list[Any]) -> None:
         assert len(chart.svg) < 20_000  # small enough to inline dozens
     assert charts[0].label == (
         "SPC chart of Serious acquisitive crime rate, Sep-07 to Aug-09: common cause "
-        "variation; mean 15,538, limits 13,918 to 17,159; monthly target 15,623.7 offences; "
-        "inconsistently meets the target (hit and miss)")
+        "variation; mean 15,538 offences, limits 13,918 offences to 17,159 offences; monthly "
+        "target 15,623.7 offences; inconsistently meets the target (hit and miss)")
     texts = " ".join(SvgParts(charts[0].svg).texts)
     for words in ("SPC chart: 4a Serious acquisitive crime rate", "Month", "Mean",
                   "Process limits", "Target", "Common cause"):
@@ -290,14 +410,14 @@ def test_charts_are_inline_labelled_svg(charts: list[Any]) -> None:
 
 
 def test_labels_for_rebased_and_special_cause_rows() -> None:
-    assert spc_label(_row("vehicle_crime")) == (
+    assert spc_label(_charted("vehicle_crime")) == (
         "SPC chart of Motor vehicle crime, Sep-07 to Aug-09: special cause improvement "
-        "(lower) (7-point decreasing trend at Aug-09); mean 8,734, limits 8,062 to 9,406; "
-        "limits rebased from Sep-08")
+        "(lower) (7-point decreasing trend at Aug-09); mean 8,734 offences, limits 8,062 "
+        "offences to 9,406 offences; limits rebased from Sep-08")
 
 
 def test_drawing_is_deterministic_and_cached() -> None:
-    spec = trend_spec(_row("4a"))
+    spec = trend_spec(_charted("4a"))
     assert chart_svg(spec) == chart_svg(json.loads(json.dumps(spec)))
 
 

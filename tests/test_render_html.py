@@ -403,6 +403,15 @@ def test_status_from_spc_shows_the_targets_verdict_second(doc: Node) -> None:
     assert rag.text == "Against the target alone: ● G Green"
     assert any("status-green" in s.classes for s in rag.iter("span"))
     assert cell.text.index("A Amber") < cell.text.index("Status from SPC")
+    # the target's own reason, beside its verdict
+    reason = next(s for s in cell.iter("span") if "rag-reason" in s.classes)
+    assert reason.text == "-5.1% better than the -2% target"
+    assert cell.text.index("Against the target alone") < cell.text.index(reason.text)
+
+
+def test_the_targets_reason_is_shown_only_when_its_verdict_is_secondary(doc: Node) -> None:
+    cell = next(td for td in _row(doc, "4c").iter("td") if "status" in td.classes)
+    assert not any("rag-reason" in s.classes for s in cell.iter("span"))
 
 
 def _chart_row(doc: Node, ref_row: Node) -> Node | None:

@@ -69,7 +69,8 @@ def test_spc_line_and_status_source_are_in_the_comments() -> None:
     # status from SPC: the reason is the engine's SPC sentence, then the target's verdict
     assert ("*SPC: Common cause variation at Aug-09; against a target of 15,623.7 offences a "
             "month, the process will meet the target only some of the time (hit and miss)*<br>"
-            "Status from SPC; against the target alone: G Green<br>• Residential") in lines["4a"]
+            "Status from SPC; against the target alone: G Green (-5.1% better than the -2% "
+            "target)<br>• Residential") in lines["4a"]
     assert ("SPC: Special cause concern (higher) (above the upper process limit)"
             in _md())
     assert "SPC: Special cause improvement (lower) (7-point decreasing trend)" in _md()

@@ -107,7 +107,8 @@ def test_spc_verdict_follows_the_reason(width: int) -> None:
     flat = " ".join(render_table(sample_scorecard(), width=width).split())
     assert "SPC: Common cause variation; hit and miss" in flat  # 4c
     assert "SPC: Special cause concern (higher) (above the upper process limit)" in flat
-    assert "Status from SPC; against the target alone: G Green" in flat  # 4a
+    assert ("Status from SPC; against the target alone: G Green (-5.1% better than the -2% "
+            "target)") in flat  # 4a, with the target's own reason
     reason = "within the 5% tolerance"
     assert flat.index(reason) < flat.index("SPC: Common cause variation; hit and miss")
 
@@ -116,3 +117,4 @@ def test_spc_verdict_in_the_wide_comments_column() -> None:
     text = render_table(sample_scorecard(), width=200)
     assert "│ SPC: Common cause variation; hit and miss" in text
     assert "Status from SPC; against the target alone: G Green" in text
+    assert "target alone: G Green (-5.1% better" in " ".join(text.split())

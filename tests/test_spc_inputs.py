@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from kpiboard.cli import app
 from kpiboard.engine.spc import MIN_FIX_AFTER, SHORT_GROUP, PointType, Rule, spc, spc_batch
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest.series import parse_period, read_series
-from kpiboard.render.spc_svg import COLOURS, ChartPoint, SpcChart, render_spc_svg
+from kpiboard.render.charts import POINT_TYPES
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -266,30 +267,63 @@ def test_csv_output_has_one_row_per_point(tmp_path: Path) -> None:
     assert rows[3]["point_type"] == "special_cause_concern" and rows[3]["trial_limits"] == "true"
 
 
-def test_svg_output_is_a_self_contained_accessible_chart(tmp_path: Path) -> None:
+def _svg_root(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg" and root.get("role") == "img"
+    assert root.get("aria-label") and root.findtext(f"{SVG}title") == root.get("aria-label")
+    assert "href" not in svg and "<script" not in svg and "url(" not in svg  # nothing to fetch or run
+    assert "http" not in re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", svg)
+    return root
+
+
+def _texts(root: ET.Element) -> str:
+    return " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
+
+
+def test_svg_output_is_the_reports_chart_self_contained_and_accessible(tmp_path: Path) -> None:
     values = [5, 6, 5, 7, 6, 5, 6, 7, 5, 6, 14, 6, 5]
     path = write(tmp_path, months(values))
     svg = run(path, "--format", "svg", "--target", "8", "--rebase", "2020-12").stdout
-    root = ET.fromstring(svg)
-    assert root.tag == f"{SVG}svg" and root.get("role") == "img"
-    assert "href" not in svg and "<script" not in svg  # nothing external, nothing to run
-    assert root.findtext(f"{SVG}title") == "series: SPC chart"
-    desc = root.findtext(f"{SVG}desc") or ""
-    assert "XmR chart of 13 points from 2020-01 to 2021-01" in desc
-    assert "Limits recalculated 1 time(s)" in desc and "Target 8" in desc
-    circles = root.findall(f"{SVG}circle")
-    assert len(circles) == len(values)
-    assert circles[10].get("fill") == COLOURS[PointType.SPECIAL_CAUSE_IMPROVEMENT.value]
-    assert circles[0].get("fill") == COLOURS[PointType.COMMON_CAUSE.value]
-    assert "2020-11: 14, special cause improvement (Above UCL)" in (circles[10].findtext(f"{SVG}title") or "")
+    assert svg.lstrip().startswith("<svg")
+    root = _svg_root(svg)
+    label = root.get("aria-label") or ""
+    assert label.startswith("SPC chart of series, Jan-20 to Jan-21: ")
+    assert "limits rebased from Dec-20" in label and "monthly target 8" in label
+    assert "trial limits" in label  # each group has fewer than 13 points
+    texts = _texts(root)
+    for words in ("SPC chart: series", "Jan-20 to Jan-21 · XmR chart", "Month", "Mean",
+                  "Process limits", "Target", "limits rebased", "Common cause",
+                  "Special cause improvement"):
+        assert words in texts, words
+    # the special cause point is drawn in its Making Data Count colour
+    assert POINT_TYPES[PointType.SPECIAL_CAUSE_IMPROVEMENT.value][1] in svg
 
 
-def test_svg_of_a_single_point_and_of_a_constant_series() -> None:
-    one = ChartPoint("p0", 3.0, 3.0, None, None, "common_cause", "Common Cause", 0)
-    flat = ChartPoint("p", 4.0, 4.0, 4.0, 4.0, "common_cause", "Common Cause", 0)
-    for points in ((one,), (flat,) * 5):
-        chart = SpcChart("t & <x>", points, "increase", "common_cause", target=None, trial_limits=True)
-        root = ET.fromstring(render_spc_svg(chart))
-        assert root.findtext(f"{SVG}title") == "t & <x>"
-        assert len(root.findall(f"{SVG}circle")) == len(points)
-        assert "Trial limits" in (root.findtext(f"{SVG}desc") or "")
+def test_svg_output_of_daily_dates_reads_by_day(tmp_path: Path) -> None:
+    days = "".join(f"2020-01-{d:02d},{v}\n" for d, v in zip(range(2, 22), [1.25, 2.5] * 10))
+    out = tmp_path / "daily.svg"
+    run(write(tmp_path, "date,value\n" + days, "daily.csv"), "--format", "svg", "--output", out)
+    root = _svg_root(out.read_text())
+    assert (root.get("aria-label") or "").startswith(
+        "SPC chart of daily, 2020-01-02 to 2020-01-21: ")
+    assert "mean 1.88, limits " in (root.get("aria-label") or "")  # the input's 2 decimals
+    texts = _texts(root)
+    assert "Date" in texts and "Jan 2020" in texts and "Jan-20" not in texts
+
+
+def test_svg_output_of_first_of_month_dates_reads_by_month(tmp_path: Path) -> None:
+    rows = "".join(f"2016-{m:02d}-01,{v}\n" for m, v in zip(range(1, 13), [3, 5] * 6))
+    svg = run(write(tmp_path, "date,value\n" + rows), "--format", "svg").stdout
+    root = _svg_root(svg)
+    assert (root.get("aria-label") or "").startswith("SPC chart of series, Jan-16 to Dec-16: ")
+    texts = _texts(root)
+    assert "Month" in texts and "Apr-16" in texts and "2016" not in texts
+
+
+def test_svg_of_a_single_point_and_of_a_constant_series(tmp_path: Path) -> None:
+    one = run(write(tmp_path, months([3]), "one.csv"), "--format", "svg").stdout
+    label = _svg_root(one).get("aria-label") or ""
+    assert "mean 3, no process limits yet" in label and "trial limits" in label
+    flat = run(write(tmp_path, months([4, 4, 4, 4, 4]), "flat.csv"), "--format", "svg").stdout
+    label = _svg_root(flat).get("aria-label") or ""
+    assert "mean 4.00, limits 4.00 to 4.00" in label and "trial limits" in label

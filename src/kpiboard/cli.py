@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -17,10 +21,16 @@ from rich.progress import (
 from kpiboard import __version__
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.engine import build_scorecard
+from kpiboard.engine.spc import Direction, check_options
+from kpiboard.engine.spc import spc as run_spc
+from kpiboard.engine.spc_row import spc_from_result
 from kpiboard.errors import KpiboardError, UsageError, ValidationFailed
+from kpiboard.formatting import decimals_of
 from kpiboard.ingest import check_data
-from kpiboard.periods import parse_month
+from kpiboard.ingest.series import parse_period, read_series
+from kpiboard.periods import parse_month, short_month
 from kpiboard.render import FORMATS, print_table, render
+from kpiboard.render.charts import Charted, series_chart_svg
 from kpiboard.scorecard import Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
 
@@ -228,30 +238,17 @@ def main() -> None:
 
 
 # --- kpiboard spc: SPC for one date,value series ---------------------------------------------
-# (imports here keep this command's block self-contained)
-import csv  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-
-import math  # noqa: E402
-
-from kpiboard.engine.spc import Direction, SpcResult, check_options  # noqa: E402
-from kpiboard.engine.spc import spc as run_spc  # noqa: E402
-from kpiboard.ingest.series import parse_period, read_series  # noqa: E402
-from kpiboard.render.spc_svg import ChartPoint, SpcChart, render_spc_svg  # noqa: E402
 
 SPC_FORMATS = ("json", "csv", "svg")
+SPC_MAX_DECIMALS = 4  # the chart writes values with the input's decimals, at most this many
 
 
-def _spc_chart(r: SpcResult, dates: tuple[str, ...], title: str) -> SpcChart:
-    def num(x: float) -> float | None:
-        return float(x) if math.isfinite(x) else None
-
-    points = tuple(ChartPoint(dates[i], float(r.values[i]), num(r.mean[i]), num(r.lpl[i]),
-                              num(r.upl[i]), r.point_type[i].value, r.rule[i].label,
-                              int(r.rebase_group[i])) for i in range(r.n))
-    return SpcChart(title, points, r.direction.value, r.variation.value,
-                    r.assurance.value if r.assurance else None, r.target, bool(r.trial_limits[-1]))
+def _board_labels(periods: Sequence[str]) -> list[str]:
+    """The periods as the board reads them: months (``2020-01``, or dates that are all the
+    first of their month, as the chart's axis reads them) as ``Jan-20``; other dates as given."""
+    if all(len(p) == len("YYYY-MM") or p.endswith("-01") for p in periods):
+        return [short_month(parse_month(p[:7])) for p in periods]
+    return list(periods)
 
 
 @app.command("spc")
@@ -298,7 +295,10 @@ def spc_command(
                              for p in points)
             data = buffer.getvalue().encode()
         else:
-            data = render_spc_svg(_spc_chart(result, series.labels, f"{file.stem}: SPC chart"))
+            decimals = min(SPC_MAX_DECIMALS, max(decimals_of(float(v)) for v in series.values))
+            block = spc_from_result(result, series.labels,
+                                    _board_labels(series.labels), decimals=decimals)
+            data = series_chart_svg(Charted(block, file.stem, file.stem)).encode()
         if output is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()

@@ -152,10 +152,11 @@ class Interval:
 
 @dataclass(frozen=True)
 class SpcPoint:
-    """One month of a KPI's SPC chart. Limits are None where they are undefined."""
+    """One point (a month, for a KPI) of an SPC chart. Limits are None where they are
+    undefined."""
 
-    period: str  # YYYY-MM
-    label: str  # Aug-09
+    period: str  # YYYY-MM, or YYYY-MM-DD for a series of dates (kpiboard spc)
+    label: str  # Aug-09: the period as the board reads it
     value: float
     mean: float | None
     lpl: float | None
@@ -187,9 +188,10 @@ class Spc:
     trial_limits: bool  # fewer points than settled limits need
     points: tuple[SpcPoint, ...] = ()
     summary: str = ""
-    mean_text: str | None = None
+    mean_text: str | None = None  # mean and limits at the latest point, as the board reads them
     lpl_text: str | None = None
     upl_text: str | None = None
+    latest_text: str | None = None  # the latest point's value, as the board reads it
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ Rolling-year survey estimates have no monthly series and get no SPC.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 
 from kpiboard.catalogue.schema import Measure, MeasureKind, Polarity
 from kpiboard.engine.evaluate import Evaluator, Value
@@ -21,6 +23,7 @@ from kpiboard.scorecard import Spc, SpcPoint, Status
 SPC_MIN_POINTS = 12  # fewer monthly points than this: no SPC verdict (limits would mean little)
 MONTHS_IN_YEAR = 12
 SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 VARIATION_TEXT = {
     "common_cause": "Common cause variation",
@@ -103,28 +106,58 @@ def _block(m: Measure, r: SpcResult, months: list[int], goal: float | None) -> S
     # a count's monthly target is a fraction of its total: one more decimal than the measure;
     # a rate's or proportion's is the target as written
     derived = m.kind in (*SUMMABLE, MeasureKind.PER_POPULATION)
+    return spc_from_result(
+        r, [format_month(mm) for mm in months], [short_month(mm) for mm in months],
+        unit=m.unit, decimals=m.decimals,
+        target_decimals=m.decimals + 1 if derived and goal is not None else None,
+    )
+
+
+def spc_from_result(
+    result: SpcResult,
+    periods: Sequence[str],
+    labels: Sequence[str],
+    *,
+    unit: str = "",
+    decimals: int,
+    target_decimals: int | None = None,
+) -> Spc:
+    """The Spc block (points, icons, and their texts) of one series through SPC, without a
+    Measure: ``kpiboard spc`` builds its chart from it, and :func:`spc_block` a row's.
+
+    ``periods`` are ``YYYY-MM`` or ``YYYY-MM-DD``, one per point; ``labels`` are the same
+    periods as the board reads them (``Aug-09``). Values are written with ``unit`` and
+    ``decimals``; mean and limits with at least enough decimals to tell them apart; the target
+    (``result.target``) with ``target_decimals``, or as many as it was given with.
+    """
+    r = result
+    if not len(periods) == len(labels) == r.n:
+        raise ValueError(f"{len(periods)} periods and {len(labels)} labels for {r.n} points")
     points = tuple(
-        SpcPoint(period=format_month(mm), label=short_month(mm), value=float(r.values[i]),
+        SpcPoint(period=period, label=label, value=float(r.values[i]),
                  mean=_num(r.mean[i]), lpl=_num(r.lpl[i]), upl=_num(r.upl[i]),
                  point_type=r.point_type[i].value, rule=r.rule[i].value,
                  rebase_group=int(r.rebase_group[i]))
-        for i, mm in enumerate(months)
+        for i, (period, label) in enumerate(zip(periods, labels, strict=True))
     )
     last = points[-1]
     variation = r.variation.value
     assurance = r.assurance.value if r.assurance is not None else None
     # limits need enough decimals to tell them from the mean
     spread = (last.upl - last.lpl) if last.upl is not None and last.lpl is not None else None
-    limit_decimals = max(m.decimals, 0 if spread is None or spread >= 100 else 1 if spread >= 1 else 2)
+    limit_decimals = max(decimals, 0 if spread is None or spread >= 100 else 1 if spread >= 1 else 2)
+    goal = r.target
     target_text = None
     if goal is not None:
-        target_text = with_unit(goal, m.unit, m.decimals + 1 if derived else decimals_of(goal))
+        target_text = with_unit(goal, unit, decimals_of(goal) if target_decimals is None
+                                else target_decimals)
     rule_text = RULE_TEXT.get(r.rule[-1].value, r.rule[-1].label)
     summary = f"{VARIATION_TEXT[variation]} at {last.label}"
     if r.rule[-1].value != "common_cause":
         summary += f" ({rule_text})"
     if assurance is not None and target_text is not None:
-        summary += f"; against a target of {target_text} a month, {ASSURANCE_TEXT[assurance]}"
+        per = " a month" if all(_MONTH.match(p) for p in periods) else ""
+        summary += f"; against a target of {target_text}{per}, {ASSURANCE_TEXT[assurance]}"
     if bool(r.trial_limits[-1]):
         summary += f" (trial limits: only {len(points)} points)"
     return Spc(
@@ -132,15 +165,25 @@ def _block(m: Measure, r: SpcResult, months: list[int], goal: float | None) -> S
         assurance=assurance, assurance_text=ASSURANCE_TEXT[assurance] if assurance else None,
         rule=r.rule[-1].value, rule_text=rule_text,
         mean=last.mean, lpl=last.lpl, upl=last.upl,
-        mean_text=_text(last.mean, m, limit_decimals), lpl_text=_text(last.lpl, m, limit_decimals),
-        upl_text=_text(last.upl, m, limit_decimals), direction=r.direction.value,
-        target=goal, target_text=target_text, period=span_label(months[0], months[-1]),
+        mean_text=_text(last.mean, unit, limit_decimals),
+        lpl_text=_text(last.lpl, unit, limit_decimals),
+        upl_text=_text(last.upl, unit, limit_decimals),
+        latest_text=with_unit(last.value, unit, decimals), direction=r.direction.value,
+        target=goal, target_text=target_text, period=_span(periods, labels),
         trial_limits=bool(r.trial_limits[-1]), points=points, summary=summary,
     )
 
 
-def _text(value: float | None, m: Measure, decimals: int) -> str | None:
-    return None if value is None else with_unit(value, m.unit, decimals)
+def _span(periods: Sequence[str], labels: Sequence[str]) -> str:
+    """``Sep-06 - Aug-09`` for months (as every row's period reads); ``first - last`` labels
+    otherwise."""
+    if all(_MONTH.match(p) for p in periods):
+        return span_label(parse_month(periods[0]), parse_month(periods[-1]))
+    return labels[0] if len(labels) == 1 else f"{labels[0]} - {labels[-1]}"
+
+
+def _text(value: float | None, unit: str, decimals: int) -> str | None:
+    return None if value is None else with_unit(value, unit, decimals)
 
 
 def status_from_spc(block: Spc | None) -> tuple[Status | None, str]:

@@ -103,6 +103,7 @@ class Line:
     spc: str | None = None  # "SPC: Common cause variation; hit and miss"
     status_source: str | None = None  # "Status from SPC", when the status is not the target's
     rag: StatusLabel | None = None  # the target's own verdict, when the status is SPC's
+    rag_reason: str | None = None  # and the target's own reason for it
 
     @property
     def title(self) -> str:
@@ -110,12 +111,14 @@ class Line:
 
     @property
     def status_note(self) -> str | None:
-        """``"Status from SPC; against the target alone: G Green"`` (text formats)."""
+        """``"Status from SPC; against the target alone: G Green (-5.1% better than the -2%
+        target)"`` (text formats)."""
         if self.status_source is None:
             return None
         if self.rag is None:
             return self.status_source
-        return f"{self.status_source}; {rag_text(self.rag)}"
+        note = f"{self.status_source}; {rag_text(self.rag)}"
+        return f"{note} ({self.rag_reason})" if self.rag_reason else note
 
     @property
     def spc_notes(self) -> tuple[str, ...]:
@@ -198,27 +201,6 @@ def assurance_words(spc: Spc) -> str | None:
     return ASSURANCE_WORDS.get(spc.assurance) or spc.assurance_text or spc.assurance
 
 
-def spc_number(value: float, unit: str, spread: float | None) -> str:
-    """A chart's number for its text alternative: ``"15,538"``, ``"31.8"``, ``"£3.47m"``,
-    ``"77.3%"``. Decimals follow the size of ``spread`` (the width of the process limits, so
-    mean and limits are told apart) or of the value itself.
-
-    The Scorecard carries mean and limits as numbers only; this is the one place a renderer
-    writes a number of its own, and only for the charts' descriptions.
-    """
-    scale = abs(spread) if spread is not None and spread > 0 else abs(value)
-    if unit.startswith(CURRENCY) and abs(value) >= MILLION:
-        millions = value / MILLION
-        decimals = 1 if scale >= 10 * MILLION else 2
-        sign = "-" if millions < 0 else ""
-        return f"{sign}{unit[0]}{abs(millions):,.{decimals}f}m"
-    decimals = 0 if scale >= 100 else 1 if scale >= 1 else 2
-    text = f"{value:,.{decimals}f}"
-    if unit.startswith(CURRENCY):
-        return ("-" if value < 0 else "") + unit[0] + text.lstrip("-")
-    return f"{text}%" if unit == "%" else text
-
-
 def spc_line(spc: Spc | None) -> str | None:
     """``"SPC: Common cause variation; hit and miss"``: variation (with the rule that fired at
     the latest point, when special cause), assurance, and a trial-limits warning."""
@@ -282,6 +264,7 @@ def _line(row: Row, depth: int, parent: Row | None, parent_anchor: str = "") -> 
         spc=spc_line(row.spc),
         status_source=source,
         rag=rag,
+        rag_reason=row.rag_reason if rag is not None else None,
     )
 
 

@@ -1,23 +1,31 @@
-"""Per-KPI charts for the HTML report: Vega-Lite specs built from the Scorecard, drawn to
-static SVG by vl-convert (no JavaScript, no CDN: the SVG is inlined in the page).
+"""SPC charts: Vega-Lite specs built from an :class:`~kpiboard.scorecard.Spc` block, drawn
+to static SVG by vl-convert (no JavaScript, no CDN: the SVG is inlined in the page, or written
+as a file by ``kpiboard spc --format svg``). The one chart implementation of kpiboard.
 
-For each row with an SPC block (:func:`charts_for`):
+A chart is drawn from a :class:`Charted`: the Spc block and the names to call it by
+(``Charted.of(row)`` for a scorecard row). For each row with an SPC block the HTML report
+takes :func:`charts_for`; ``kpiboard spc`` takes :func:`series_chart_svg`.
 
-- :func:`spc_spec`: the XmR chart: monthly values as a line, each point coloured *and*
-  shaped by its point type (so a greyscale print still tells them apart), the mean, the
-  process limits dashed, the monthly target dotted, and a vertical rule where the limits were
-  rebased (the mean changes between two points).
-- :func:`trend_spec`: the monthly values as bars against the monthly target line (drawn only
-  when there is a monthly target; without one it would only repeat the SPC chart).
+- :func:`spc_spec`: the XmR chart: the values as a line, each point coloured *and* shaped by
+  its point type (so a greyscale print still tells them apart), the mean, the process limits
+  dashed, the target dotted, and a vertical rule where the limits were rebased (the points'
+  ``rebase_group`` changes).
+- :func:`trend_spec`: the values as bars against the target line (drawn only when there is a
+  target; without one it would only repeat the SPC chart).
+
+Periods are months (``YYYY-MM``, axis labels ``Aug-09``) or dates (``YYYY-MM-DD``, drawn on
+the day given; labelled by day unless every date is the first of its month).
 
 Each SVG is one ``role="img"`` with an ``aria-label`` and ``<title>`` summarising it
-(variation, mean and limits, rebases, target, assurance), inside a ``<figure>`` with a
-visible caption. Colours are Making Data Count's; fonts are named, never fetched.
+(variation, mean and limits, rebases, target, assurance); the report puts it inside a
+``<figure>`` with a visible caption. Colours are Making Data Count's; fonts are named, never
+fetched.
 
-Nothing here computes a statistic: every number is a field of ``row.spc`` as the engine
-wrote it. Limits the engine left undefined (None) are left out of the data, never drawn at 0.
+Nothing here computes a statistic or writes a number: every figure is a field of the Spc
+block as the engine wrote it (``mean_text``, ``target_text``, ...). Limits the engine left
+undefined (None) are left out of the data, never drawn at 0.
 
->>> svg = chart_svg(spc_spec(row))  # doctest: +SKIP
+>>> svg = chart_svg(spc_spec(Charted.of(row)))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ import math
 import re
 import textwrap
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -38,7 +47,6 @@ from kpiboard.render._view import (
     CURRENCY,
     MILLION,
     assurance_words,
-    spc_number,
     variation_words,
 )
 from kpiboard.scorecard import Row, Spc, SpcPoint
@@ -47,6 +55,7 @@ VL_VERSION = "6.4"  # pinned so a vl-convert upgrade does not silently restyle t
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # names the spec; never fetched
 WIDTH, HEIGHT = 460, 190
 TITLE_CHARS = 70  # wrap chart titles longer than this onto more lines
+DAY_TICKS = 8  # about this many date labels on a daily axis (Vega picks round days/weeks/months)
 # vl-convert lays text out with the first of these it finds. DejaVu Sans and Verdana are
 # among the widest common sans fonts, so text measured in one and shown in another (or in
 # Arial) never overlaps its neighbours; bare "sans-serif" is measured narrower than browsers
@@ -87,12 +96,50 @@ class Chart:
     caption: str
 
 
+@dataclass(frozen=True)
+class Charted:
+    """What a chart is drawn from: an Spc block with its points, and the names to call it by.
+
+    ``name`` heads the chart (``"4a Serious acquisitive crime rate"``); ``title`` names the
+    series in the text alternative (``"Serious acquisitive crime rate"``); ``unit`` is the
+    values' unit (``"%"``, ``"£m"``, ``"offences"``, ``""``), for the value axis.
+    """
+
+    spc: Spc
+    name: str
+    title: str
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.spc.points:
+            raise ValueError(f"{self.name!r} has no SPC series to chart")
+
+    @classmethod
+    def of(cls, row: Row) -> Charted:
+        """A scorecard row's chart; ValueError when the row has no SPC series."""
+        if row.spc is None or not row.spc.points:
+            raise ValueError(f"row {row.id!r} has no SPC series to chart")
+        return cls(row.spc, _name(row), row.title, row.unit)
+
+    @property
+    def monthly(self) -> bool:
+        """Months (``YYYY-MM``), or dates that are all the first of their month: the axis
+        reads by month. Otherwise by day."""
+        return all(_MONTH.match(p.period) or _FIRST_OF_MONTH.match(p.period)
+                   for p in self.spc.points)
+
+
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_FIRST_OF_MONTH = re.compile(r"^\d{4}-\d{2}-01$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 # --- specs -------------------------------------------------------------------------------
 
 
-def spc_spec(row: Row) -> dict[str, Any]:
-    """The XmR chart of ``row.spc`` as a Vega-Lite spec (a plain, JSON-able dict)."""
-    spc = _spc(row)
+def spc_spec(charted: Charted) -> dict[str, Any]:
+    """The XmR chart of ``charted.spc`` as a Vega-Lite spec (a plain, JSON-able dict)."""
+    spc, monthly = charted.spc, charted.monthly
     points = spc.points
     present = [k for k in POINT_TYPES if any(p.point_type == k for p in points)]
     present += sorted({p.point_type for p in points} - set(POINT_TYPES))
@@ -103,12 +150,12 @@ def spc_spec(row: Row) -> dict[str, Any]:
     ]
     reference = _reference_lines(spc)
     lines = [name for name in LINES if any(r["line"] == name for r in reference)]
-    y = _y(row, [p.value for p in points] + [r["y"] for r in reference])
+    y = _y(charted, [p.value for p in points] + [r["y"] for r in reference])
     y["scale"] = {"zero": False, "padding": 6}
     layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "line", "color": VALUE_LINE, "strokeWidth": 1.25},
-            "encoding": {"x": _x(), "y": y},
+            "encoding": {"x": _x(monthly), "y": y},
         },
     ]
     if reference:
@@ -116,7 +163,7 @@ def spc_spec(row: Row) -> dict[str, Any]:
             "data": {"values": reference},
             "mark": {"type": "line", "strokeWidth": 1.5},
             "encoding": {
-                "x": _x(),
+                "x": _x(monthly),
                 "y": {**y, "field": "y"},
                 "color": {
                     "field": "line", "type": "nominal",
@@ -136,7 +183,7 @@ def spc_spec(row: Row) -> dict[str, Any]:
             "mark": {"type": "point", "filled": True, "size": 42, "opacity": 1,
                      "stroke": "#ffffff", "strokeWidth": 0.5},
             "encoding": {
-                "x": _x(),
+                "x": _x(monthly),
                 "y": y,
                 "color": {
                     "field": "type", "type": "nominal",
@@ -153,20 +200,20 @@ def spc_spec(row: Row) -> dict[str, Any]:
             },
         },
     ]
-    breaks = rebase_breaks(points)
+    breaks = [(prev, p) for prev, p in pairwise(points) if p.rebase_group != prev.rebase_group]
     if breaks:
         layers.append({
-            "data": {"values": [{"month": _mid_before(p), "text": "limits rebased"}
-                                for p in breaks]},
+            "data": {"values": [{"month": _between(prev, p, monthly), "text": "limits rebased"}
+                                for prev, p in breaks]},
             "layer": [
                 {"mark": {"type": "rule", "color": REBASE_RULE, "strokeDash": [3, 2]},
-                 "encoding": {"x": _x()}},
+                 "encoding": {"x": _x(monthly)}},
                 {"mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3,
                           "dy": 2, "fontSize": 10, "color": "#444444"},
-                 "encoding": {"x": _x(), "y": {"value": 0}, "text": {"field": "text"}}},
+                 "encoding": {"x": _x(monthly), "y": {"value": 0}, "text": {"field": "text"}}},
             ],
         })
-    title = f"SPC chart: {_name(row)}"
+    title = f"SPC chart: {charted.name}"
     subtitle = f"{points[0].label} to {points[-1].label} · XmR chart"
     if spc.trial_limits:
         subtitle += " · trial limits (short series)"
@@ -175,13 +222,14 @@ def spc_spec(row: Row) -> dict[str, Any]:
                                      "strokeDash": "independent"}})
 
 
-def trend_spec(row: Row) -> dict[str, Any]:
-    """The monthly values as bars with the monthly target (when there is one) as a line."""
-    spc = _spc(row)
+def trend_spec(charted: Charted) -> dict[str, Any]:
+    """The values as bars with the target (when there is one) as a line."""
+    spc, monthly = charted.spc, charted.monthly
     points = spc.points
     values = [{"month": _day(p), "label": p.label, "value": p.value} for p in points]
-    x = {**_x(), "timeUnit": "utcyearmonth", "bandPosition": 0, "scale": {"type": "utc"}}
-    y = _y(row, [p.value for p in points] + ([spc.target] if spc.target is not None else []))
+    x = {**_x(monthly), "timeUnit": "utcyearmonth" if monthly else "utcyearmonthdate",
+         "bandPosition": 0, "scale": {"type": "utc"}}
+    y = _y(charted, [p.value for p in points] + ([spc.target] if spc.target is not None else []))
     layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "bar", "color": BAR_FILL, "width": {"band": 0.75}},
@@ -189,10 +237,11 @@ def trend_spec(row: Row) -> dict[str, Any]:
         },
     ]
     if spc.target is not None:
+        target = "Monthly target" if monthly else "Target"
         colour, dash = LINES[TARGET]
         layers.append({
-            "data": {"values": [{"y": spc.target, "line": f"Monthly target {spc.target_text}"
-                                 if spc.target_text else "Monthly target"}]},
+            "data": {"values": [{"y": spc.target, "line": f"{target} {spc.target_text}"
+                                 if spc.target_text else target}]},
             "mark": {"type": "rule", "color": colour, "strokeDash": dash, "strokeWidth": 2},
             "encoding": {
                 "y": {**y, "field": "y"},
@@ -203,20 +252,18 @@ def trend_spec(row: Row) -> dict[str, Any]:
                                           "symbolStrokeColor": colour}},
             },
         })
-    title = f"Monthly values against target: {_name(row)}"
+    title = f"{'Monthly values' if monthly else 'Values'} against target: {charted.name}"
     subtitle = f"{points[0].label} to {points[-1].label}"
     if spc.target is None:
-        subtitle += " · no monthly target"
+        subtitle += " · no monthly target" if monthly else " · no target"
     return _chart(title, subtitle, values, layers)
 
 
 def rebase_breaks(points: tuple[SpcPoint, ...]) -> list[SpcPoint]:
-    """The first point of each new rebase group: where the mean differs from the point
-    before (both defined). Reading the engine's means, not recomputing them."""
-    return [
-        p for prev, p in zip(points, points[1:], strict=False)
-        if prev.mean is not None and p.mean is not None and p.mean != prev.mean
-    ]
+    """The first point of each new rebase group: where the engine's ``rebase_group`` changes
+    from the point before (never inferred from the mean, which fixed limits or a repeated
+    value could leave unchanged)."""
+    return [p for prev, p in pairwise(points) if p.rebase_group != prev.rebase_group]
 
 
 def _chart(title: str, subtitle: str, values: list[dict[str, Any]],
@@ -251,32 +298,31 @@ def _chart(title: str, subtitle: str, values: list[dict[str, Any]],
     return spec
 
 
-def _spc(row: Row) -> Spc:
-    if row.spc is None or not row.spc.points:
-        raise ValueError(f"row {row.id!r} has no SPC series to chart")
-    return row.spc
-
-
 def _name(row: Row) -> str:
     return f"{row.id} {row.title}" if row.id != row.measure else row.title
 
 
-def _x() -> dict[str, Any]:
-    # UTC throughout, so the month on the axis never depends on the machine's time zone.
-    return {"field": "month", "type": "temporal", "title": "Month",
+def _x(monthly: bool = True) -> dict[str, Any]:
+    # UTC throughout, so the date on the axis never depends on the machine's time zone.
+    axis: dict[str, Any] = (
+        {"format": "%b-%y", "labelAngle": 0, "tickCount": {"interval": "month", "step": 3}}
+        if monthly else
+        {"format": "%-d %b %Y", "labelAngle": 0, "tickCount": DAY_TICKS, "labelOverlap": True}
+    )
+    return {"field": "month", "type": "temporal", "title": "Month" if monthly else "Date",
             "scale": {"type": "utc", "padding": 6},  # pixels, so edge points are whole
-            "axis": {"format": "%b-%y", "labelAngle": 0,
-                     "tickCount": {"interval": "month", "step": 3}}}
+            "axis": axis}
 
 
-def _y(row: Row, values: list[float]) -> dict[str, Any]:
+def _y(charted: Charted, values: list[float]) -> dict[str, Any]:
     """The value axis: titled with the unit; money in millions is labelled "£12m", not
     "12,000,000" (``values`` are everything drawn, to see how large the axis runs)."""
-    unit = row.unit.strip()
-    title = f"Monthly value ({unit})" if unit else "Monthly value"
+    unit = charted.unit.strip()
+    what = "Monthly value" if charted.monthly else "Value"
+    title = f"{what} ({unit})" if unit else what
     axis: dict[str, Any] = {}
     if unit[:1] in CURRENCY and max((abs(v) for v in values), default=0) >= MILLION:
-        title = f"Monthly value ({unit[0]} millions)"
+        title = f"{what} ({unit[0]} millions)"
         axis["labelExpr"] = f"format(datum.value / {MILLION}, ',~r') + 'm'"
     y: dict[str, Any] = {"field": "value", "type": "quantitative", "title": title,
                          "scale": {"zero": False}}
@@ -286,13 +332,19 @@ def _y(row: Row, values: list[float]) -> dict[str, Any]:
 
 
 def _day(p: SpcPoint) -> str:
-    return f"{p.period}-01"
+    """The point's date: a month's first day, or the date as given."""
+    return p.period if _DAY.match(p.period) else f"{p.period}-01"
 
 
-def _mid_before(p: SpcPoint) -> str:
-    """Half a month before ``p``: a rebase rule sits between the two groups' points."""
+def _between(prev: SpcPoint, p: SpcPoint, monthly: bool) -> str:
+    """Where a rebase rule sits, between the two groups' points: half a month before ``p``
+    for months; halfway between the two dates otherwise."""
     first = date.fromisoformat(_day(p))
-    return (first - timedelta(days=15)).isoformat()
+    if monthly:
+        return (first - timedelta(days=15)).isoformat()
+    before = datetime.fromisoformat(_day(prev))
+    middle = before + (datetime.fromisoformat(_day(p)) - before) / 2
+    return middle.date().isoformat() if middle.time() == time() else f"{middle.isoformat()}Z"
 
 
 def _point_style(key: str) -> tuple[str, str, str]:
@@ -306,7 +358,8 @@ def _point_words(key: str) -> str:
 
 def _reference_lines(spc: Spc) -> list[dict[str, Any]]:
     """Mean, limits and target as (month, y, line, segment) rows. A segment is one unbroken
-    stretch: a new one starts at a rebase and after an undefined value, which is left out
+    stretch: a new one starts at a rebase (a new ``rebase_group``) and after an undefined
+    value, which is left out
     (so a line stops there instead of dropping to 0 or joining across the gap)."""
     rows: list[dict[str, Any]] = []
     for field, line in (("mean", MEAN), ("upl", LIMITS), ("lpl", LIMITS)):
@@ -316,7 +369,7 @@ def _reference_lines(spc: Spc) -> list[dict[str, Any]]:
             if y is None or math.isnan(y):
                 previous = None
                 continue
-            if previous is None or p.mean != previous.mean:
+            if previous is None or p.rebase_group != previous.rebase_group:
                 segment += 1
             rows.append({"month": _day(p), "y": y, "line": line,
                          "segment": f"{field}/{segment}"})
@@ -372,28 +425,25 @@ def labelled_svg(svg: str, label: str) -> str:
     return svg[: match.start()] + opening + f"<title>{text}</title>" + svg[match.end():]
 
 
-def spc_label(row: Row) -> str:
+def spc_label(charted: Charted) -> str:
     """"SPC chart of Robbery, Sep-07 to Aug-09: common cause variation; mean 2,765, limits
-    2,310–3,220; monthly target 2,700; hit and miss"."""
-    spc = _spc(row)
+    2,310 to 3,220; monthly target 2,700; hit and miss" (the engine's texts for every number)."""
+    spc, monthly = charted.spc, charted.monthly
     first, last = spc.points[0].label, spc.points[-1].label
     words = variation_words(spc)
-    parts = [f"SPC chart of {row.title}, {first} to {last}: {words[:1].lower()}{words[1:]}"]
-    spread = (spc.upl - spc.lpl) if spc.upl is not None and spc.lpl is not None else None
+    parts = [f"SPC chart of {charted.title}, {first} to {last}: {words[:1].lower()}{words[1:]}"]
     if spc.rule != "common_cause" and spc.rule_text:
         parts[0] += f" ({spc.rule_text} at {last})"
-    if spc.mean is not None:
-        mean = spc_number(spc.mean, row.unit, spread)
-        if spc.lpl is not None and spc.upl is not None:
-            lpl, upl = (spc_number(v, row.unit, spread) for v in (spc.lpl, spc.upl))
-            parts.append(f"mean {mean}, limits {lpl} to {upl}")
+    if spc.mean_text:
+        if spc.lpl_text and spc.upl_text:
+            parts.append(f"mean {spc.mean_text}, limits {spc.lpl_text} to {spc.upl_text}")
         else:
-            parts.append(f"mean {mean}, no process limits yet")
+            parts.append(f"mean {spc.mean_text}, no process limits yet")
     breaks = rebase_breaks(spc.points)
     if breaks:
         parts.append("limits rebased from " + ", ".join(p.label for p in breaks))
     if spc.target_text:
-        parts.append(f"monthly target {spc.target_text}")
+        parts.append(f"{'monthly target' if monthly else 'target'} {spc.target_text}")
     assurance = assurance_words(spc)
     if assurance is not None:
         parts.append(assurance[:1].lower() + assurance[1:])
@@ -402,13 +452,15 @@ def spc_label(row: Row) -> str:
     return "; ".join(parts)
 
 
-def trend_label(row: Row) -> str:
-    spc = _spc(row)
+def trend_label(charted: Charted) -> str:
+    spc, monthly = charted.spc, charted.monthly
     first, last = spc.points[0], spc.points[-1]
-    text = f"Bar chart of monthly {row.title}, {first.label} to {last.label}"
+    monthly_ = "monthly " if monthly else ""
+    text = f"Bar chart of {monthly_}{charted.title}, {first.label} to {last.label}"
     if spc.target_text:
-        text += f", against a monthly target of {spc.target_text}"
-    text += f"; latest ({last.label}) {spc_number(last.value, row.unit, None)}"
+        text += f", against a {monthly_}target of {spc.target_text}"
+    if spc.latest_text:
+        text += f"; latest ({last.label}) {spc.latest_text}"
     return text
 
 
@@ -418,12 +470,20 @@ def charts_for(row: Row) -> list[Chart]:
     would repeat the SPC chart's line as bars)."""
     if row.spc is None or not row.spc.points:
         return []
-    spc_text = spc_label(row)
-    out = [Chart("spc", labelled_svg(chart_svg(spc_spec(row)), spc_text), spc_text,
+    charted = Charted.of(row)
+    spc_text = spc_label(charted)
+    out = [Chart("spc", labelled_svg(chart_svg(spc_spec(charted)), spc_text), spc_text,
                  f"SPC chart (XmR, Making Data Count rules). {row.spc.summary}".strip())]
     if row.spc.target is not None:
-        trend_text = trend_label(row)
-        out.append(Chart("trend", labelled_svg(chart_svg(trend_spec(row)), trend_text),
+        trend_text = trend_label(charted)
+        out.append(Chart("trend", labelled_svg(chart_svg(trend_spec(charted)), trend_text),
                          trend_text, f"Monthly values against the monthly target "
                          f"({row.spc.target_text or 'as given'})."))
     return out
+
+
+def series_chart_svg(charted: Charted) -> str:
+    """The SPC chart alone as a self-contained SVG document (``kpiboard spc --format svg``):
+    the report's chart, labelled the same way."""
+    label = spc_label(charted)
+    return labelled_svg(chart_svg(spc_spec(charted)), label)
