@@ -137,3 +137,11 @@ def test_a_survey_change_is_a_two_proportion_test_with_a_wilson_interval(tmp_pat
     assert r.significance.text.startswith("The fall from 77.7% (12 months to Mar-08) to 77.3% is within normal variation")
     assert r.interval is not None and r.interval.low < 77.3 < r.interval.high
     assert r.spc is None  # a rolling-year estimate has no monthly series
+
+
+def test_the_scorecard_carries_the_words_of_every_icon(tmp_path: Path) -> None:
+    from fixtures.scorecard_fixture import SPC_KEY
+
+    cat = project(tmp_path, [COUNT])
+    card = build_scorecard(cat, obs(monthly("A", "c", "2006-09", STEADY)), parse_month("2009-08"))
+    assert card.spc_key == SPC_KEY  # the renderers' fixture speaks the engine's words

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.scorecard_fixture import SAC_SPC, VEHICLE_SPC, sample_scorecard
+from fixtures.scorecard_fixture import SAC_SPC, SPC_KEY, VEHICLE_SPC, sample_scorecard
 from test_render_html import _contrast
 
-from kpiboard.render._view import ASSURANCE_WORDS, VARIATION_WORDS, spc_line
+from kpiboard.render._view import spc_line
 from kpiboard.render.charts import (
     LIMITS,
     MEAN,
@@ -82,13 +82,12 @@ class SvgParts(HTMLParser):
 
 # --- icons -------------------------------------------------------------------------------
 
-ICONS = [("variation", k, w) for k, w in VARIATION_WORDS.items()] + [
-    ("assurance", k, w) for k, w in ASSURANCE_WORDS.items()
-]
+ICONS = [(kind, k, w) for kind in ("variation", "assurance") for k, w in SPC_KEY[kind].items()]
 
 
 def _icon(kind: str, key: str) -> str:
-    return variation_icon(key) if kind == "variation" else assurance_icon(key)
+    words = SPC_KEY[kind][key]
+    return variation_icon(key, words) if kind == "variation" else assurance_icon(key, words)
 
 
 @pytest.mark.parametrize(("kind", "key", "words"), ICONS, ids=[k for _, k, _ in ICONS])
@@ -101,10 +100,10 @@ def test_every_icon_is_an_image_with_its_words(kind: str, key: str, words: str) 
     assert "xmlns" not in parts.root and "href" not in _icon(kind, key)
 
 
-def test_the_words_name_what_the_brief_asks() -> None:
-    assert SvgParts(variation_icon("concern_high")).title == "Special cause concern (higher)"
-    assert SvgParts(assurance_icon("inconsistent")).title == (
-        "Inconsistently meets the target (hit and miss)")
+def test_icons_carry_the_scorecards_words_or_at_least_their_key() -> None:
+    words = SPC_KEY["variation"]["concern_high"]
+    assert SvgParts(variation_icon("concern_high", words)).title == "Special cause concern (higher)"
+    assert SvgParts(assurance_icon("inconsistent")).title == "inconsistent"  # never unlabelled
 
 
 def _signature(svg: str) -> tuple[str, ...]:
@@ -114,8 +113,8 @@ def _signature(svg: str) -> tuple[str, ...]:
 
 
 def test_no_icon_relies_on_colour_alone() -> None:
-    variation = {k: _signature(variation_icon(k)) for k in VARIATION_WORDS}
-    assurance = {k: _signature(assurance_icon(k)) for k in ASSURANCE_WORDS}
+    variation = {k: _signature(variation_icon(k)) for k in SPC_KEY["variation"]}
+    assurance = {k: _signature(assurance_icon(k)) for k in SPC_KEY["assurance"]}
     assert len(set(variation.values())) == len(variation), variation
     assert len(set(assurance.values())) == len(assurance), assurance
     assert variation["improvement_high"] == ("H", "+", "")

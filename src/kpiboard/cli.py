@@ -183,14 +183,19 @@ def report(
             print_table(card, Console(highlight=False))
             return
         data = render(card, fmt)
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            _write(output, data)
-            err.print(f"wrote {output}", markup=False)
+        _emit(data, output)
     except KpiboardError as exc:
         _fail(exc)
+
+
+def _emit(data: bytes, output: Path | None) -> None:
+    """Write to ``output``, or to stdout when there is none."""
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        _write(output, data)
+        err.print(f"wrote {output}", markup=False)
 
 
 def _demo_project() -> Path:
@@ -299,11 +304,6 @@ def spc_command(
             block = spc_from_result(result, series.labels,
                                     _board_labels(series.labels), decimals=decimals)
             data = series_chart_svg(Charted(block, file.stem, file.stem)).encode()
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            _write(output, data)
-            err.print(f"wrote {output}", markup=False)
+        _emit(data, output)
     except KpiboardError as exc:
         _fail(exc)

@@ -259,6 +259,7 @@ class Scorecard:
     sections: tuple[str, ...] = ()
     subtitle: str | None = None
     status_key: dict[str, str] = field(default_factory=dict)
+    spc_key: dict[str, dict[str, str]] = field(default_factory=dict)  # icon -> words
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from kpiboard.engine.facts import (
     ratio_sentence,
 )
 from kpiboard.engine.peers import RankResult, rank_in_group
-from kpiboard.engine.spc_row import spc_block, status_from_spc
+from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
 from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
@@ -107,6 +107,7 @@ def scorecard_from_data(cat: Catalogue, data: EngineData, as_of: int, home: str)
         rows=rows,
         sections=tuple(sections),
         status_key={"green": key.green, "amber": key.amber, "red": key.red},
+        spc_key=spc_key(),
     )
 
 

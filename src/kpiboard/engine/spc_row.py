@@ -46,6 +46,12 @@ RULE_TEXT = {
     "run_above": "7 points in a row above the mean",
     "run_below": "7 points in a row below the mean",
 }
+# the assurance icon's words, and the same as the clause of a sentence
+ASSURANCE_LABEL = {
+    "consistent_pass": "Consistently meets the target",
+    "consistent_fail": "Consistently misses the target",
+    "inconsistent": "Inconsistently meets the target (hit and miss)",
+}
 ASSURANCE_TEXT = {
     "consistent_pass": "the process will consistently meet the target",
     "consistent_fail": "the process will consistently miss the target unless it changes",
@@ -162,7 +168,7 @@ def spc_from_result(
         summary += f" (trial limits: only {len(points)} points)"
     return Spc(
         variation=variation, variation_text=VARIATION_TEXT[variation],
-        assurance=assurance, assurance_text=ASSURANCE_TEXT[assurance] if assurance else None,
+        assurance=assurance, assurance_text=ASSURANCE_LABEL[assurance] if assurance else None,
         rule=r.rule[-1].value, rule_text=rule_text,
         mean=last.mean, lpl=last.lpl, upl=last.upl,
         mean_text=_text(last.mean, unit, limit_decimals),
@@ -204,3 +210,8 @@ def status_from_spc(block: Spc | None) -> tuple[Status | None, str]:
     if block.assurance == "inconsistent":
         return Status.AMBER, f"SPC: {block.summary}"
     return None, f"SPC: {block.summary}; no target to judge it against: no status"
+
+
+def spc_key() -> dict[str, dict[str, str]]:
+    """The words of every variation and assurance icon, for a report's key."""
+    return {"variation": dict(VARIATION_TEXT), "assurance": dict(ASSURANCE_LABEL)}

@@ -22,22 +22,6 @@ PROVISIONAL_LABEL = "provisional"
 OTHER_SECTION = "Other measures"
 ANCHOR_PREFIX = "kpi-"
 
-# Making Data Count's words for its icons. The engine writes ``variation_text`` too; these
-# are the labels for an icon's key, so a renderer can name an icon without a Scorecard.
-VARIATION_WORDS: dict[str, str] = {
-    "common_cause": "Common cause variation",
-    "improvement_high": "Special cause improvement (higher)",
-    "improvement_low": "Special cause improvement (lower)",
-    "concern_high": "Special cause concern (higher)",
-    "concern_low": "Special cause concern (lower)",
-    "neutral_high": "Special cause variation (higher), neither improvement nor concern",
-    "neutral_low": "Special cause variation (lower), neither improvement nor concern",
-}
-ASSURANCE_WORDS: dict[str, str] = {
-    "consistent_pass": "Consistently meets the target",
-    "consistent_fail": "Consistently misses the target",
-    "inconsistent": "Inconsistently meets the target (hit and miss)",
-}
 # The assurance as the clause after the variation: "SPC: Common cause variation; hit and miss".
 ASSURANCE_SHORT: dict[str, str] = {
     "consistent_pass": "consistently meets the target",
@@ -191,14 +175,14 @@ def anchor_for(row_id: str, parent_anchor: str = "") -> str:
 
 
 def variation_words(spc: Spc) -> str:
-    return spc.variation_text or VARIATION_WORDS.get(spc.variation, spc.variation)
+    return spc.variation_text or spc.variation.replace("_", " ")
 
 
 def assurance_words(spc: Spc) -> str | None:
     """``"Inconsistently meets the target (hit and miss)"``; None without an assurance."""
     if spc.assurance is None:
         return None
-    return ASSURANCE_WORDS.get(spc.assurance) or spc.assurance_text or spc.assurance
+    return spc.assurance_text or spc.assurance.replace("_", " ")
 
 
 def spc_line(spc: Spc | None) -> str | None:

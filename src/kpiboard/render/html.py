@@ -27,8 +27,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from kpiboard.render._view import (
-    ASSURANCE_WORDS,
-    VARIATION_WORDS,
     assurance_words,
     key_entries,
     sections,
@@ -117,8 +115,8 @@ def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
         key=key_entries(scorecard),
         charts=charts,
         has_spc=any(line.row.spc is not None for s in views for line in s.lines),
-        variation_key=VARIATION_WORDS,
-        assurance_key=ASSURANCE_WORDS,
+        variation_key=scorecard.spc_key.get("variation", {}),
+        assurance_key=scorecard.spc_key.get("assurance", {}),
         status_swatches=STATUS_SWATCHES,
         page=PAGE_SWATCHES,
     )

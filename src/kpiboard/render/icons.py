@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from kpiboard.render._view import ASSURANCE_WORDS, VARIATION_WORDS
 
 SIZE = 28  # CSS pixels; the viewBox is 32 x 32
 FONT = "Arial, 'DejaVu Sans', Helvetica, sans-serif"
@@ -60,15 +59,15 @@ UNKNOWN = IconStyle("#8a8a8a", "#424242", "?", "")
 
 def variation_icon(key: str, label: str | None = None) -> str:
     """The variation icon for ``key`` (``common_cause``, ``concern_high``...), labelled with
-    ``label`` or MDC's words for it."""
-    words = label or VARIATION_WORDS.get(key) or key.replace("_", " ")
+    ``label`` (the Scorecard's words for it)."""
+    words = label or key.replace("_", " ")
     return _icon("variation", key, VARIATION_STYLES.get(key, UNKNOWN), words)
 
 
 def assurance_icon(key: str, label: str | None = None) -> str:
     """The assurance icon for ``key`` (``consistent_pass``, ``consistent_fail``,
     ``inconsistent``)."""
-    words = label or ASSURANCE_WORDS.get(key) or key.replace("_", " ")
+    words = label or key.replace("_", " ")
     return _icon("assurance", key, ASSURANCE_STYLES.get(key, UNKNOWN), words)
 
 
