@@ -56,7 +56,8 @@ def assess(
     shown = round_half_up(figure, decimals)
     fig_text = (f"{'+' if shown > 0 else ''}{number(figure, decimals)}%" if is_change
                 else with_unit(figure, measure.unit, decimals))
-    goal_text = (f"{'+' if goal > 0 else ''}{number(goal, CHANGE_DECIMALS)}%" if is_change
+    # the target as its author wrote it ("-2%", "51.4%"), the figure as published
+    goal_text = (f"{'+' if goal > 0 else ''}{number(goal, decimals_of(goal))}%" if is_change
                  else with_unit(goal, measure.unit, decimals_of(goal)))
     strict = target.op in (Op.GT, Op.LT)
     op_text = f"{target.op.value} " if strict else ""
