@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from kpiboard.catalogue.schema import Measure, MeasureFile, Project
+from kpiboard.catalogue.orgs import OrgIndex, builtin_organisations, merge_organisations
+from kpiboard.catalogue.schema import Measure, MeasureFile, Organisation, Project
 from kpiboard.catalogue.yamlfile import LocatedYaml, Loc, load_yaml
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
 
@@ -39,7 +40,11 @@ class Source:
 
 @dataclass
 class Catalogue:
-    """A loaded project: its settings, measures in file order, and where each was defined."""
+    """A loaded project: its settings, measures in file order, and where each was defined.
+
+    ``project`` is the project as resolved: its ``organisations`` are the built-in table (if
+    any) extended by the project's own, and peer groups name their members by id.
+    ``declared_organisations`` is the list as written in kpiboard.yaml (for findings' lines)."""
 
     root: Path
     project: Project
@@ -47,6 +52,12 @@ class Catalogue:
     sources: dict[str, Source] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     project_lines: dict[Loc, int] = field(default_factory=dict)  # kpiboard.yaml path -> line
+    declared_organisations: list[Organisation] | None = None  # None: project.organisations
+    _org_index: OrgIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.declared_organisations is None:
+            self.declared_organisations = list(self.project.organisations)
 
     def project_line(self, loc: Loc = ()) -> int | None:
         """The line of ``loc`` in kpiboard.yaml, or of its nearest located ancestor."""
@@ -62,32 +73,24 @@ class Catalogue:
         except ValueError:
             return str(path)
 
-    def org_index(self) -> dict[str, str]:
-        """Every id, name and alias (case-folded) -> the organisation's id."""
-        index: dict[str, str] = {}
-        for org in self.project.organisations:
-            for name in (org.id, org.name, *org.aliases):
-                index[name.casefold().strip()] = org.id
-        return index
+    def org_index(self) -> OrgIndex:
+        """Every id, name and alias -> the organisation's id. Keys are normalised
+        (``orgs.normalise_org_name``) and so are lookups: ``index.get("Avon & Somerset")``."""
+        if self._org_index is None:
+            self._org_index = OrgIndex(self.project.organisations)
+        return self._org_index
 
     def resolve_org(self, text: str) -> str:
-        """An organisation id from its id, name or alias; KpiboardError naming the nearest."""
+        """An organisation id from its id, name or alias, ignoring case, spacing and
+        punctuation; KpiboardError naming the nearest organisations otherwise."""
         index = self.org_index()
-        key = text.casefold().strip()
-        if key in index:
-            return index[key]
-        near = difflib.get_close_matches(key, list(index), n=3, cutoff=0.5)
-        hint = "known: " + ", ".join(sorted({o.id for o in self.project.organisations})[:10])
-        ids = list(dict.fromkeys(index[n] for n in near))  # a name and an alias may both match
-        if ids:
-            hint = "did you mean " + " or ".join(repr(i) for i in ids) + "?"
-        raise KpiboardError(f"unknown organisation {text!r}", hint=hint)
+        found = index.get(text)
+        if found is not None:
+            return found
+        raise KpiboardError(f"unknown organisation {text!r}", hint=index.did_you_mean(text) or index.known())
 
     def org_name(self, org_id: str) -> str:
-        for org in self.project.organisations:
-            if org.id == org_id:
-                return org.name
-        return org_id
+        return self.org_index().names.get(org_id, org_id)
 
     def children_of(self, measure_id: str) -> list[Measure]:
         return [m for m in self.measures.values() if m.parent == measure_id]
@@ -234,14 +237,27 @@ def load_catalogue(root: Path, *, raise_on_error: bool = True) -> Catalogue:
 
     if project is None or any(f.level == "error" for f in findings):
         raise ValidationFailed(findings)
-    catalogue = Catalogue(root=root, project=project, measures=measures, sources=sources,
-                          project_lines=project_lines)
+    catalogue = Catalogue(root=root, project=resolve_project(project), measures=measures, sources=sources,
+                          project_lines=project_lines, declared_organisations=list(project.organisations))
     from kpiboard.catalogue.rules import check_catalogue
 
     catalogue.findings = findings + check_catalogue(catalogue)
     if raise_on_error and any(f.level == "error" for f in catalogue.findings):
         raise ValidationFailed(catalogue.findings)
     return catalogue
+
+
+def resolve_project(project: Project) -> Project:
+    """The project with its built-in organisations merged in (see ``orgs.merge_organisations``)
+    and its peer groups' members named by id. A member no organisation answers to is kept as
+    written, for the rules to report."""
+    builtin = builtin_organisations(project.builtin_organisations) if project.builtin_organisations else []
+    organisations = merge_organisations(builtin, project.organisations)
+    index = OrgIndex(organisations)
+    groups = [g if g.members == "all" else
+              g.model_copy(update={"members": [index.get(m) or m for m in g.members]})
+              for g in project.peer_groups]
+    return project.model_copy(update={"organisations": organisations, "peer_groups": groups})
 
 
 def _line_from(where: str | None) -> int | None:

@@ -7,6 +7,7 @@ import difflib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from kpiboard.catalogue.orgs import builtin_organisations, normalise_org_name
 from kpiboard.catalogue.schema import ComparatorKind, Measure, MeasureKind, Op, Polarity
 from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
@@ -41,37 +42,64 @@ def _did_you_mean(name: str, known: list[str], otherwise: str | None = None) -> 
 
 
 def organisations(cat: Catalogue) -> Iterator[Finding]:
-    seen: dict[str, str] = {}
+    """Ids unique, every spelling naming one organisation (built-in ones included), the home
+    organisation and peer group members known."""
+    table = cat.project.builtin_organisations
+    builtin = {o.id: o for o in builtin_organisations(table)} if table else {}
+    seen: dict[str, str] = {}  # normalised spelling -> organisation id
+    for org in builtin.values():
+        for name in (org.id, org.name or "", *org.aliases):
+            seen.setdefault(normalise_org_name(name), org.id)
     ids: set[str] = set()
-    for i, org in enumerate(cat.project.organisations):
+    for i, org in enumerate(cat.declared_organisations or []):
         if org.id in ids:
             yield _project(cat, "error", f"duplicate organisation id {org.id!r}",
                            "give each organisation its own id", at=("organisations", i, "id"))
             continue
         ids.add(org.id)
-        names: list[tuple[str, Loc]] = [(org.id, ("organisations", i, "id")),
-                                         (org.name, ("organisations", i, "name"))]
+        extends = org.id in builtin
+        if org.name is None and not extends and normalise_org_name(org.id) not in seen:
+            # (an id that is a built-in spelling gets the clash below, which says how to extend)
+            hint = "give it a name, or use a built-in organisation's id to extend that one" if table \
+                else "give it a name"
+            yield _project(cat, "error", f"organisation {org.id!r} has no name", hint, at=("organisations", i))
+        names: list[tuple[str, Loc]] = [(org.id, ("organisations", i, "id"))]
+        if org.name is not None:
+            names.append((org.name, ("organisations", i, "name")))
         names += [(a, ("organisations", i, "aliases", j)) for j, a in enumerate(org.aliases)]
         for name, loc in names:
-            key = name.casefold().strip()
+            key = normalise_org_name(name)
             if key in seen and seen[key] != org.id:
-                yield _project(cat, "error", f"{name!r} names both {seen[key]!r} and {org.id!r}",
-                               "an alias must belong to one organisation", at=loc)
+                other = seen[key]
+                hint = (f"{other!r} is a built-in organisation; to extend it, use id: {other}"
+                        if other in builtin and not extends else "an alias must belong to one organisation")
+                yield _project(cat, "error", f"{name!r} names both {other!r} and {org.id!r}", hint, at=loc)
                 continue
             seen[key] = org.id
-    known = sorted(ids)
+    index = cat.org_index()
+    add = "add it to organisations"
     home = cat.project.organisation
-    if home.casefold().strip() not in seen:
+    if normalise_org_name(home) not in seen:
+        near = index.did_you_mean(home)
         yield _project(cat, "error", f"home organisation {home!r} is not in organisations",
-                       _did_you_mean(home, known, "add it to organisations"), at=("organisation",))
+                       f"{near} Otherwise {add}" if near else add, at=("organisation",))
     for g, group in enumerate(cat.project.peer_groups):
         if group.members == "all":
             continue
+        named: dict[str, int] = {}
         for j, member in enumerate(group.members):
-            if member.casefold().strip() not in seen:
+            found = index.get(member)
+            if found is None:
+                near = index.did_you_mean(member)
                 yield _project(cat, "error", f"peer group {group.id!r}: unknown organisation {member!r}",
-                               _did_you_mean(member, known, "add it to organisations"),
+                               f"{near} Otherwise {add}" if near else add,
                                at=("peer_groups", g, "members", j))
+            elif found in named:
+                yield _project(cat, "warning", f"peer group {group.id!r} names {found!r} twice",
+                               f"members {named[found] + 1} and {j + 1} are the same organisation",
+                               at=("peer_groups", g, "members", j))
+            else:
+                named[found] = j
 
 
 def parents(cat: Catalogue) -> Iterator[Finding]:

@@ -270,16 +270,25 @@ class Measure(Strict):
         return self
 
 
+BuiltinTable = Literal["england-wales"]  # built-in organisation tables (catalogue/orgs.py)
+
+
 class Organisation(Strict):
+    """An organisation and every spelling a data file may use for it. With
+    ``builtin_organisations``, an entry whose id is a built-in one extends it (``name`` then
+    optional); any other entry adds an organisation and needs a name."""
+
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    name: str
+    name: str | None = Field(None, description="display name; required unless extending a built-in")
     aliases: list[str] = Field(default_factory=list)
 
 
 class PeerGroup(Strict):
     id: str
     name: str
-    members: list[str] | Literal["all"] = "all"
+    members: list[str] | Literal["all"] = Field(
+        "all", description="organisation ids, names or aliases (resolved to ids on load), or all"
+    )
 
 
 class StatusKey(Strict):
@@ -296,11 +305,22 @@ class Project(Strict):
     subtitle: str | None = None
     sections: list[str] = Field(default_factory=list)
     population: str | None = Field(None, description="the measure holding resident population")
-    organisations: list[Organisation]
+    builtin_organisations: BuiltinTable | None = Field(
+        None, description="start from a built-in table: england-wales = the 43 territorial police forces"
+    )
+    organisations: list[Organisation] = Field(
+        default_factory=list, description="the project's organisations, or extensions of built-in ones"
+    )
     peer_groups: list[PeerGroup] = Field(default_factory=list)
     status_rule: StatusRule = StatusRule(amber_within=Tolerance(percent=10))
     status_key: StatusKey = StatusKey()
     data: list[str] = Field(default_factory=lambda: ["data/*.csv"], description="observation files (globs)")
+
+    @model_validator(mode="after")
+    def _some_organisations(self) -> Project:
+        if not self.organisations and self.builtin_organisations is None:
+            raise ValueError("give organisations (a list), or builtin_organisations: england-wales")
+        return self
 
 
 class MeasureFile(Strict):
