@@ -84,9 +84,14 @@ class _Bar:
 
 def _describe(summary: IngestSummary) -> str:
     files = ", ".join(f"{path} ({rows:,})" for path, rows in summary.rows_by_file.items())
-    return (f"ingested {summary.rows:,} rows from {len(summary.files)} file(s) into "
+    text = (f"ingested {summary.rows:,} rows from {len(summary.files)} file(s) into "
             f"{summary.warehouse}: {summary.new_keys:,} new, {summary.replaced_keys:,} replaced, "
             f"{summary.removed_rows:,} removed [{files}]")
+    if summary.records:
+        text += f"; {summary.records:,} records from record sources"
+    if summary.set_aside:
+        text += "; set aside: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in summary.set_aside)
+    return text
 
 
 def _ingest(cat: Catalogue, warehouse: Warehouse | None = None, *, only_if_stale: bool = False,
@@ -128,7 +133,7 @@ def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
     wh = Warehouse.open(cat)
     try:
         _ingest(cat, wh, only_if_stale=True, quiet=True)
-        return build_scorecard(cat, wh.observations(), month, org)
+        return build_scorecard(cat, wh.scorecard_observations(cat), month, org)
     finally:
         wh.close()
 

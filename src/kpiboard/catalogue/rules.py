@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from kpiboard.catalogue.orgs import builtin_organisations, normalise_org_name
-from kpiboard.catalogue.schema import ComparatorKind, Measure, MeasureKind, Op, Polarity
+from kpiboard.catalogue.schema import (
+    FILTER_COLUMNS, ComparatorKind, Measure, MeasureKind, Op, Polarity,
+)
 from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
 from kpiboard.periods import parse_fy
@@ -263,7 +265,32 @@ def spc(cat: Catalogue) -> Iterator[Finding]:
                       "set spc.direction to increase or decrease", ("spc", "direction"))
 
 
-RULES: tuple[Rule, ...] = (organisations, parents, operands, populations, targets, ranks, rows, spc)
+def records(cat: Catalogue) -> Iterator[Finding]:
+    sources = {s.id for s in cat.project.sources}
+    ids = [s.id for s in cat.project.sources]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        yield _project(cat, "error", f"two record sources are called {dup!r}", at=("sources",))
+    for m in cat.measures.values():
+        if m.records is None:
+            continue
+        if m.records.source not in sources:
+            yield _at(cat, m.id, "error", f"records: unknown source {m.records.source!r}",
+                      _did_you_mean(m.records.source, sorted(sources),
+                                    "declare it under sources: in kpiboard.yaml"),
+                      ("records", "source"))
+        for column in m.records.where:
+            if column not in FILTER_COLUMNS:
+                yield _at(cat, m.id, "error", f"records: cannot filter on {column!r}",
+                          _did_you_mean(column, list(FILTER_COLUMNS),
+                                        "filter on " + ", ".join(FILTER_COLUMNS)),
+                          ("records", "where", column))
+        if m.kind not in (MeasureKind.COUNT, MeasureKind.PER_POPULATION):
+            yield _at(cat, m.id, "error", f"a {m.kind} measure cannot be counted from records",
+                      "records give counts: use kind count (or per_population)", ("records",))
+
+
+RULES: tuple[Rule, ...] = (organisations, parents, operands, populations, targets, ranks, rows, spc,
+                           records)
 
 
 def check_catalogue(cat: Catalogue) -> list[Finding]:

@@ -215,6 +215,31 @@ class SpcOptions(Strict):
         return v
 
 
+SourceType = Literal["police_uk_street"]
+#: record columns a measure may filter on (see docs/RECORDS.md)
+FILTER_COLUMNS = ("crime_type", "outcome", "lsoa_code", "offence_code", "offence_group",
+                  "offence_subgroup")
+
+
+class Source(Strict):
+    """A record source: published files read as records (one row per crime or count)."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    type: SourceType
+    files: list[str] = Field(min_length=1, description="globs relative to the project; .zip archives too")
+    set_aside: list[str] = Field(
+        default_factory=list, description="organisation names whose rows are skipped and counted"
+    )
+
+
+class Records(Strict):
+    """A measure counted from a record source: records whose columns take any of the values
+    given, summed by organisation and period in the warehouse."""
+
+    source: str
+    where: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class Measure(Strict):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     row: str | None = Field(None, description="the row label in the report, e.g. 2a")
@@ -244,6 +269,7 @@ class Measure(Strict):
     hidden: bool = Field(False, description="an input to other measures, not a row of its own")
     figure_label: str | None = Field(None, description='words after the figure, e.g. "forecast for yr"')
     ranks: Ranks | None = None
+    records: Records | None = Field(None, description="count this measure from a record source")
     facts: list[FactKind] = Field(default_factory=list)
     profile: Literal["flat", "seasonal"] = Field(
         "flat", description="how an annual target spreads over its months"
@@ -315,6 +341,7 @@ class Project(Strict):
     status_rule: StatusRule = StatusRule(amber_within=Tolerance(percent=10))
     status_key: StatusKey = StatusKey()
     data: list[str] = Field(default_factory=lambda: ["data/*.csv"], description="observation files (globs)")
+    sources: list[Source] = Field(default_factory=list, description="record sources (open data)")
 
     @model_validator(mode="after")
     def _some_organisations(self) -> Project:

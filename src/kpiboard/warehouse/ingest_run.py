@@ -6,11 +6,16 @@ layers contract lets the warehouse use ingest, not the other way round.
 
 from __future__ import annotations
 
+import glob
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpiboard.errors import Finding, ValidationFailed
 from kpiboard.ingest import FileStamp, Progress, data_files, read_observations
+from kpiboard.ingest.police_uk import read_police_uk
+from kpiboard.ingest.records import RecordRead, SourceSpec
 from kpiboard.warehouse.store import Warehouse
 
 if TYPE_CHECKING:
@@ -29,10 +34,38 @@ class IngestSummary:
     replaced_keys: int
     removed_rows: int
     warnings: tuple[Finding, ...]
+    records: int = 0  # rows read from record sources
+    set_aside: tuple[tuple[str, int], ...] = ()  # (organisation name, rows skipped)
 
     @property
     def rows_by_file(self) -> dict[str, int]:
         return {f.path: f.rows for f in self.files}
+
+
+READERS: dict[str, Callable[[Catalogue, SourceSpec, Progress | None], RecordRead]] = {
+    "police_uk_street": read_police_uk,
+}
+
+
+def source_specs(catalogue: Catalogue) -> list[SourceSpec]:
+    return [SourceSpec(s.id, s.type, list(s.files), list(s.set_aside)) for s in catalogue.project.sources]
+
+
+def read_source(catalogue: Catalogue, spec: SourceSpec, progress: Progress | None) -> RecordRead:
+    return READERS[spec.type](catalogue, spec, progress)
+
+
+def source_files(catalogue: Catalogue) -> list[Path]:
+    """Every file the record sources' globs match (a zip counts as one file)."""
+    found: dict[Path, None] = {}
+    for spec in catalogue.project.sources:
+        for pattern in spec.files:
+            base = Path(pattern)
+            full = base if base.is_absolute() else catalogue.root / base
+            for match in sorted(glob.glob(str(full), recursive=True)):
+                if Path(match).is_file():
+                    found[Path(match)] = None
+    return list(found)
 
 
 def ingest_project(catalogue: Catalogue, progress: Progress | None = None,
@@ -44,18 +77,22 @@ def ingest_project(catalogue: Catalogue, progress: Progress | None = None,
     >>> summary.rows, summary.rows_by_file  # doctest: +SKIP
     """
     result = read_observations(catalogue, progress=progress)
+    reads = [read_source(catalogue, spec, progress) for spec in source_specs(catalogue)]
     wh = warehouse or Warehouse.open(catalogue)
     try:
         if progress:
             progress(0, 1, f"writing {result.rows:,} rows to the warehouse")
-        loaded = wh.load(result.table, result.files, complete=True)
+        # record sources are read while they are written, inside the same transaction
+        loaded = wh.load(result.table, result.files, complete=True, records=reads)
         if progress:
-            progress(1, 1, f"wrote {result.rows:,} rows to the warehouse")
+            progress(1, 1, f"wrote {result.rows + loaded.records:,} rows to the warehouse")
     finally:
         if warehouse is None:
             wh.close()
+    warnings = [*result.warnings, *(w for read in reads for w in read.warnings)]
     return IngestSummary(wh.url, loaded.load_id, loaded.files, loaded.rows, loaded.new_keys,
-                         loaded.replaced_keys, loaded.removed_rows, tuple(result.warnings))
+                         loaded.replaced_keys, loaded.removed_rows, tuple(warnings),
+                         loaded.records, loaded.set_aside)
 
 
 def ingest_if_stale(catalogue: Catalogue, warehouse: Warehouse, progress: Progress | None = None,
@@ -65,6 +102,6 @@ def ingest_if_stale(catalogue: Catalogue, warehouse: Warehouse, progress: Progre
     files, findings = data_files(catalogue)
     if any(f.level == "error" for f in findings):
         raise ValidationFailed(findings)
-    if not warehouse.is_stale(files):
+    if not warehouse.is_stale([*files, *source_files(catalogue)]):
         return None
     return ingest_project(catalogue, progress, warehouse)

@@ -21,9 +21,13 @@ from ibis.backends import BaseBackend
 
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest import KEY_COLUMNS, OBSERVATION_COLUMNS, FileStamp
-from kpiboard.warehouse.tables import LOADS, OBSERVATION_SQL_TYPES, OBSERVATIONS, observations_ddl
+from kpiboard.ingest.records import RECORD_COLUMNS, RecordRead
+from kpiboard.warehouse.tables import (
+    LOADS, OBSERVATION_SQL_TYPES, OBSERVATIONS, RECORD_SQL_TYPES, RECORDS, observations_ddl,
+)
 
 STAGE = "_kpiboard_staging"
+RECORD_STAGE = "_kpiboard_record_batch"
 SUPPORTED = ("duckdb", "postgres")
 
 
@@ -38,6 +42,8 @@ class LoadResult:
     replaced_keys: int
     removed_rows: int
     files: tuple[FileStamp, ...]
+    records: int = 0  # record rows loaded from record sources
+    set_aside: tuple[tuple[str, int], ...] = ()  # (organisation name, rows skipped)
 
 
 class _Session(Protocol):
@@ -105,13 +111,56 @@ def _apply(s: _Session, files: Sequence[FileStamp], rows: int, complete: bool) -
     return LoadResult(load_id, rows, rows - replaced, replaced, removed, tuple(files))
 
 
-def _load_duckdb(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool) -> LoadResult:
+def _with_records(s: _Session, result: LoadResult, reads: Sequence[RecordRead],
+                  insert_batch: Any) -> LoadResult:
+    """Replace each record source's rows with what its reader yields, batch by batch (so a
+    national volume never sits in memory whole), and log its files under the same load.
+    A reader that finds bad data raises while being iterated: the transaction rolls back."""
+    p = s.param
+    rows = 0
+    set_aside: dict[str, int] = {}
+    files = list(result.files)
+    for read in reads:
+        s.run(f"DELETE FROM {RECORDS} WHERE source = {p}", (read.source,))
+        for batch in read:
+            if batch.num_rows:
+                insert_batch(batch)
+                rows += batch.num_rows
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        if read.files:
+            s.many(f"INSERT INTO {LOADS} (load_id, path, sha256, size, rows, loaded_at) "
+                   f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+                   [(result.load_id, f.path, f.sha256, f.size, f.rows, now) for f in read.files])
+        files += read.files
+        for name, count in read.set_aside.items():
+            set_aside[name] = set_aside.get(name, 0) + count
+    return LoadResult(result.load_id, result.rows, result.new_keys, result.replaced_keys,
+                      result.removed_rows, tuple(files), rows, tuple(sorted(set_aside.items())))
+
+
+_RECORD_INSERT = (f"INSERT INTO {RECORDS} ({', '.join(RECORD_COLUMNS)}) SELECT "
+                  + ", ".join(f"CAST({c} AS {RECORD_SQL_TYPES[c]})" for c in RECORD_COLUMNS)
+                  + f" FROM {RECORD_STAGE}")
+
+
+def _load_duckdb(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool,
+                 reads: Sequence[RecordRead] = ()) -> LoadResult:
     raw = backend.con
     raw.register(STAGE, table)  # a zero-copy view of the Arrow table: no row-by-row inserts
+
+    def insert_batch(batch: pa.RecordBatch) -> None:
+        raw.register(RECORD_STAGE, batch)
+        try:
+            raw.execute(_RECORD_INSERT)
+        finally:
+            raw.unregister(RECORD_STAGE)
+
     try:
         raw.execute("BEGIN TRANSACTION")
         try:
-            result = _apply(_DuckSession(raw), files, table.num_rows, complete)
+            session = _DuckSession(raw)
+            result = _apply(session, files, table.num_rows, complete)
+            result = _with_records(session, result, reads, insert_batch)
             raw.execute("COMMIT")
         except BaseException:
             raw.execute("ROLLBACK")
@@ -121,7 +170,8 @@ def _load_duckdb(backend: Any, table: pa.Table, files: Sequence[FileStamp], comp
     return result
 
 
-def _load_postgres(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool) -> LoadResult:
+def _load_postgres(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool,
+                   reads: Sequence[RecordRead] = ()) -> LoadResult:
     # COPY is an order of magnitude faster than INSERTs (or ibis create_table) on PostgreSQL
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
@@ -130,7 +180,16 @@ def _load_postgres(backend: Any, table: pa.Table, files: Sequence[FileStamp], co
         cur.execute(observations_ddl(STAGE, temporary=True))
         with cur.copy(f"COPY {STAGE} ({', '.join(OBSERVATION_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
             copy.write(buf.getvalue())
-        return _apply(_PgSession(cur), files, table.num_rows, complete)
+        session = _PgSession(cur)
+        result = _apply(session, files, table.num_rows, complete)
+
+        def insert_batch(batch: pa.RecordBatch) -> None:
+            data = io.BytesIO()
+            pacsv.write_csv(batch, data, pacsv.WriteOptions(include_header=False))
+            with cur.copy(f"COPY {RECORDS} ({', '.join(RECORD_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(data.getvalue())
+
+        return _with_records(session, result, reads, insert_batch)
 
 
 def run_ddl(backend: BaseBackend, sql: str) -> None:
@@ -160,7 +219,7 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 
 def load_table(backend: BaseBackend, table: pa.Table, files: Sequence[FileStamp], *,
-               complete: bool = False) -> LoadResult:
+               complete: bool = False, records: Sequence[RecordRead] = ()) -> LoadResult:
     """Load ``table`` (observation columns, any order) atomically; see the module docstring."""
     missing = [c for c in OBSERVATION_COLUMNS if c not in table.column_names]
     if missing:
@@ -174,7 +233,7 @@ def load_table(backend: BaseBackend, table: pa.Table, files: Sequence[FileStamp]
                             hint="use a DuckDB or PostgreSQL warehouse for ingest: "
                                  + ", ".join(SUPPORTED))
     try:
-        return loader(backend, table, files, complete)
+        return loader(backend, table, files, complete, records)
     except _driver_errors() as exc:
         raise KpiboardError(f"the load failed and was rolled back; the warehouse is unchanged: "
                             f"{str(exc).strip().splitlines()[0]}",

@@ -19,13 +19,17 @@ from ibis.common.exceptions import TableNotFound
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest import FileStamp, file_sha256
 from kpiboard.warehouse.connect import connect
+from kpiboard.warehouse.derived import with_records
 from kpiboard.warehouse.load import LoadResult, load_table, run_ddl
+from kpiboard.ingest.records import RecordRead
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATIONS,
     OBSERVATIONS_IBIS_SCHEMA,
+    RECORDS,
     loads_ddl,
     observations_ddl,
+    records_ddl,
 )
 
 if TYPE_CHECKING:
@@ -63,7 +67,8 @@ class Warehouse:
         return str(self.backend.name)
 
     def _ensure_tables(self) -> None:
-        for name, ddl in ((OBSERVATIONS, observations_ddl()), (LOADS, loads_ddl())):
+        for name, ddl in ((OBSERVATIONS, observations_ddl()), (LOADS, loads_ddl()),
+                          (RECORDS, records_ddl())):
             # not list_tables(): ibis 12 calls a method DuckDB 2.0 no longer has
             try:
                 self.backend.table(name)
@@ -83,16 +88,25 @@ class Warehouse:
         nothing has been ingested."""
         return self.backend.table(OBSERVATIONS)
 
+    def scorecard_observations(self, catalogue: Catalogue) -> ibis.Table:
+        """What the engine reads: stored observations plus the measures counted from records."""
+        return with_records(self.observations(), self.records(), catalogue)
+
+    def records(self) -> ibis.Table:
+        """Records read from record sources (docs/RECORDS.md), one row per crime or count."""
+        return self.backend.table(RECORDS)
+
     def loads(self) -> ibis.Table:
         """The load log: load_id, path, sha256, size, rows, loaded_at (one row per file)."""
         return self.backend.table(LOADS)
 
-    def load(self, table: pa.Table, files: Sequence[FileStamp], *, complete: bool = False) -> LoadResult:
+    def load(self, table: pa.Table, files: Sequence[FileStamp], *, complete: bool = False,
+             records: Sequence[RecordRead] = ()) -> LoadResult:
         """Load observations atomically. Rows whose key (org, measure, period_end, months) is
         already stored are replaced, as are the earlier rows of the files in ``files``;
         ``complete=True`` says these files are the project's whole data set, so rows of files
         loaded before but absent now are removed too. On any failure nothing changes."""
-        return load_table(self.backend, table, files, complete=complete)
+        return load_table(self.backend, table, files, complete=complete, records=records)
 
     def recorded_files(self) -> dict[str, str]:
         """path -> sha256 of the files in the most recent load (empty before the first)."""

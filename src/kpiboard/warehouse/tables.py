@@ -7,9 +7,11 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from kpiboard.ingest import KEY_COLUMNS, OBSERVATION_SCHEMA
+from kpiboard.ingest.records import RECORD_SCHEMA
 
 OBSERVATIONS = "kpiboard_observations"
 LOADS = "kpiboard_loads"
+RECORDS = "kpiboard_records"
 
 # Arrow type -> SQL type understood by both DuckDB and PostgreSQL
 _SQL_TYPES = {
@@ -51,3 +53,14 @@ def observations_ddl(name: str = OBSERVATIONS, *, temporary: bool = False) -> st
 def loads_ddl() -> str:
     cols = ", ".join(f"{k} {v}" for k, v in LOAD_COLUMNS.items())
     return f"CREATE TABLE IF NOT EXISTS {LOADS} ({cols}, PRIMARY KEY (load_id, path))"
+
+
+RECORD_SQL_TYPES: dict[str, str] = {f.name: _SQL_TYPES[str(f.type)] for f in RECORD_SCHEMA}
+
+
+def records_ddl() -> str:
+    """CREATE TABLE for records (one row per crime, or a published count with its weight)."""
+    cols = ", ".join(
+        f"{f.name} {RECORD_SQL_TYPES[f.name]}{'' if f.nullable else ' NOT NULL'}" for f in RECORD_SCHEMA
+    )
+    return f"CREATE TABLE IF NOT EXISTS {RECORDS} ({cols})"
