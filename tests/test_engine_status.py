@@ -216,3 +216,15 @@ def test_seasonal_profile_without_an_earlier_complete_year_falls_back_to_flat(tm
     r = row(tmp_path, m, monthly("A", "c", "2008-06", [100] * 15))  # 2008/09 lacks Apr-May
     assert r.monthly_average is not None and r.monthly_average.target == pytest.approx(100.0)
     assert r.monthly_average.profile.startswith("flat profile: no complete earlier year")
+
+
+def test_year_start_comparator_sets_the_fourth_quarter_against_the_first(tmp_path: Path) -> None:
+    m = {"id": "q", "title": "Q", "kind": "count", "window": "quarter", "comparator": "year_start"}
+    rows = [{"org": "A", "measure": "q", "period_end": p, "months": 3, "numerator": v}
+            for p, v in (("2017-06", 100.0), ("2017-09", 110.0), ("2017-12", 120.0), ("2018-03", 90.0))]
+    r = row(tmp_path, m, rows, as_of="2018-03")
+    assert r.latest is not None and r.latest.period == "Q4 2017/18" and r.latest.value == 90
+    assert r.comparator is not None and r.comparator.period == "Q1 2017/18" and r.comparator.value == 100
+    assert r.change is not None and r.change.percent == pytest.approx(-10.0)
+    first = row(tmp_path / "b", m, rows[:1], as_of="2017-06")
+    assert first.comparator is None  # the first quarter has nothing earlier in its year

@@ -62,6 +62,7 @@ class MeasureKind(StrEnum):
 class ComparatorKind(StrEnum):
     SAME_WINDOW_LAST_YEAR = "same_window_last_year"
     PREVIOUS_FINANCIAL_YEAR = "previous_financial_year"
+    YEAR_START = "year_start"  # the same-length window at the start of the financial year (Q4 vs Q1)
     NONE = "none"
 
 

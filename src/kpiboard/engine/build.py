@@ -227,6 +227,11 @@ class _RowBuilder:
                 win = window_ending(WindowKind.FINANCIAL_YEAR, end, self.fy)
             case ComparatorKind.SAME_WINDOW_LAST_YEAR:
                 win = latest.window.shifted(-12)
+            case ComparatorKind.YEAR_START:
+                start = fy_start(latest.window.last, self.fy)
+                win = window_ending(latest.window.kind, start + latest.window.length - 1, self.fy)
+                if win is not None and win.last == latest.window.last:
+                    return None  # the latest window is the year's first: nothing to compare
         if win is None:
             return None
         if m.kind is MeasureKind.SNAPSHOT:
