@@ -56,6 +56,20 @@ class Rank:
     basis: str  # what was ranked: "12 months to Mar-09 rate per 1,000"
     group_value: float | None = None  # pooled (sum of numerators / sum of denominators)
     group_value_text: str | None = None
+    mean_of_rates: float | None = None  # unweighted mean of the members' values (HMIC comparator)
+    mean_of_rates_text: str | None = None
+    # the home organisation against the pooled figure of the other members
+    verdict: str | None = None  # "significantly higher" / "significantly lower" / "not significantly different"
+    verdict_text: str | None = None  # by polarity: "significantly worse", ...
+    verdict_method: str | None = None
+    p_value: float | None = None
+    peer_value: float | None = None  # the other members' pooled rate or percentage
+    peer_value_text: str | None = None
+    limits_95: tuple[float, float] | None = None  # funnel limits around peer_value (rates)
+    limits_998: tuple[float, float] | None = None
+    beyond_998: bool | None = None
+    rising: int | None = None  # members whose value rose against the same window a year earlier
+    rising_of: int | None = None
 
 
 @dataclass(frozen=True)

@@ -378,15 +378,28 @@ class _RowBuilder:
             basis += f", rate per {number(r.per_population)} population"
         if r.measure.id != m.id:
             basis += f", {r.measure.title}"
-        pooled_text = None
-        if r.pooled is not None:
-            unit = r.measure.unit if not r.per_population else ""
-            pooled_text = with_unit(r.pooled, unit, max(r.measure.decimals, 1 if not r.per_population else 2))
+        unit = r.measure.unit if not r.per_population else ""
+        decimals = max(r.measure.decimals, 1 if not r.per_population else 2)
+
+        def text(x: float | None) -> str | None:
+            return None if x is None else with_unit(x, unit, decimals)
+
+        v = r.verdict
         from kpiboard.formatting import ordinal
 
         return Rank(group_id=r.group.id, group=r.group.name, rank=r.rank, of=r.of,
                     text=f"{ordinal(r.rank)}/{r.of}", period=period, basis=basis,
-                    group_value=r.pooled, group_value_text=pooled_text)
+                    group_value=r.pooled, group_value_text=text(r.pooled),
+                    mean_of_rates=r.mean, mean_of_rates_text=text(r.mean),
+                    verdict=v.verdict if v else None,
+                    verdict_text=v.phrase(r.measure.polarity) if v else None,
+                    verdict_method=v.method if v else None,
+                    p_value=v.p_value if v else None,
+                    peer_value=v.peer_value if v else None,
+                    peer_value_text=text(v.peer_value) if v else None,
+                    limits_95=v.limits_95 if v else None, limits_998=v.limits_998 if v else None,
+                    beyond_998=v.beyond_998 if v else None,
+                    rising=r.rising, rising_of=r.rising_of)
 
     def _ratio(self, m: Measure, latest: Value, target: Resolved | None) -> RatioFigures | None:
         if m.kind is not MeasureKind.RATIO or latest.ratio is None or len(latest.parts) != 2:

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Value
+from kpiboard.engine.peer_stats import NOT_DIFFERENT
 from kpiboard.engine.peers import RankResult
+from kpiboard.engine.stats import format_p_value
 from kpiboard.engine.targets import Resolved
 from kpiboard.formatting import number, ordinal, with_unit
 from kpiboard.periods import WindowKind, parse_month, window_ending, year_of
@@ -75,7 +77,33 @@ def rank_sentences(cat: Catalogue, ranks: Sequence[RankResult], home: str, m: Me
         if r.pooled is not None and r.group.members == "all":
             unit = "" if r.per_population else r.measure.unit
             out.append(f"{r.group.name} as a whole: {with_unit(r.pooled, unit, max(r.measure.decimals, 1))}")
+    for r in ranks:
+        if r.verdict is not None:
+            out.append(verdict_sentence(r))
+        if r.rising is not None and r.rising_of is not None and r.comparator_end is not None:
+            then = window_ending(r.window_kind, r.comparator_end, cat.fy_start_month)
+            when = f" ({then.label(cat.fy_start_month)})" if then else ""
+            out.append(f"{r.rising} of {r.rising_of} members of {r.group.name} saw a rise against "
+                       f"the same period a year earlier{when}")
     return out
+
+
+def verdict_sentence(r: RankResult) -> str:
+    """``Significantly worse than the rest of MSF group, whose pooled rate is 1.63 per 1,000
+    (exact Poisson rate comparison, p < 0.001; beyond the 99.8% limit)``."""
+    v = r.verdict
+    assert v is not None
+    phrase = v.phrase(r.measure.polarity)
+    head = phrase[:1].upper() + phrase[1:]
+    head += " from" if v.verdict == NOT_DIFFERENT else " than"
+    if v.limits_95 is not None:
+        per = r.per_population or r.measure.per or 1000.0
+        figure = f"rate is {number(v.peer_value, max(r.measure.decimals, 2))} per {number(per)}"
+    else:
+        figure = f"figure is {with_unit(v.peer_value, r.measure.unit, max(r.measure.decimals, 1))}"
+    beyond = "; beyond the 99.8% limit" if v.beyond_998 else ""
+    return (f"{head} the rest of {r.group.name}, whose pooled {figure} "
+            f"({v.name}, {format_p_value(v.p_value)}{beyond})")
 
 
 def baseline_sentence(m: Measure, target: Resolved) -> str:

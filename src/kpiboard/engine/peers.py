@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup, Polarity
 from kpiboard.engine.evaluate import Evaluator, Value
+from kpiboard.engine.peer_stats import PeerVerdict, mean_of_rates, poisson_verdict, proportion_verdict, rising
 from kpiboard.periods import WindowKind
 
 TIE_TOLERANCE = 1e-9
@@ -23,6 +25,11 @@ class RankResult:
     per_population: float | None
     values: dict[str, float]
     pooled: float | None  # the group as a whole: sum of numerators / sum of denominators
+    mean: float | None = None  # the HMIC comparator: unweighted mean of the members' values
+    verdict: PeerVerdict | None = None  # the home organisation against the other members
+    rising: int | None = None  # members whose value rose on the same window a year earlier
+    rising_of: int | None = None
+    comparator_end: int | None = None  # last month of that earlier window
 
 
 def rank_of(home: float, others: list[float], polarity: Polarity) -> int:
@@ -105,5 +112,57 @@ def rank_in_group(
         return None
     others = [v for o, v in values.items() if o != home]
     rank = rank_of(values[home], others, rank_measure.polarity)
-    pooled = _pooled(ev, rank_measure, {o: got[o] for o in values}, per)
-    return RankResult(group, rank, len(values), end, kind, rank_measure, per, values, pooled)
+    ranked = {o: got[o] for o in values}
+    pooled = _pooled(ev, rank_measure, ranked, per)
+    verdict = _verdict(ev, rank_measure, ranked, home, per)
+    earlier = end - 12
+    rose = None
+    win = ev.window(kind, earlier)
+    if win is not None:
+        then = {}
+        for o in values:
+            v = ev.evaluate(rank_measure.id, o, win)
+            r = _rank_value(ev, rank_measure, v, o, per) if v is not None else None
+            if r is not None:
+                then[o] = r
+        rose = rising(values, then)
+    return RankResult(group, rank, len(values), end, kind, rank_measure, per, values, pooled,
+                      mean=mean_of_rates(values.values()), verdict=verdict,
+                      rising=rose[0] if rose else None, rising_of=rose[1] if rose else None,
+                      comparator_end=earlier if rose else None)
+
+
+def _whole(x: float | None) -> bool:
+    return x is not None and math.isfinite(x) and x >= 0 and float(x).is_integer()
+
+
+def _verdict(ev: Evaluator, m: Measure, got: dict[str, Value], home: str,
+             per: float | None) -> PeerVerdict | None:
+    """Rates: the exact Poisson comparison of the home count with the others' pooled rate;
+    survey proportions: the two-sample z-test against the others' pooled sample; else None."""
+    others = [o for o in got if o != home]
+    if not others:
+        return None
+    if m.kind is MeasureKind.PER_POPULATION or (
+        per is not None and m.kind in (MeasureKind.COUNT, MeasureKind.COMPOSITE)
+    ):
+        counts: dict[str, float] = {}
+        pops: dict[str, float] = {}
+        for o, v in got.items():
+            c = v.numerator if m.kind is MeasureKind.PER_POPULATION else v.value
+            pop = v.denominator if m.kind is MeasureKind.PER_POPULATION else \
+                ev.population(m, o, v.window.last)
+            if c is None or not _whole(c) or not pop or pop <= 0:
+                return None
+            counts[o], pops[o] = c, pop
+        return poisson_verdict(counts[home], pops[home], sum(counts[o] for o in others),
+                               sum(pops[o] for o in others), per=per or m.per or 1000.0)
+    if m.kind is MeasureKind.PROPORTION and m.survey:
+        sizes = {o: v.sample_size or v.denominator for o, v in got.items()}
+        if not all(n and n > 0 for n in sizes.values()):
+            return None
+        n_others = sum(sizes[o] or 0.0 for o in others)
+        p_others = sum(got[o].value * (sizes[o] or 0.0) for o in others) / n_others
+        return proportion_verdict(got[home].value, sizes[home] or 0.0, p_others, n_others,
+                                  deft=m.deft or 1.0)
+    return None

@@ -1,0 +1,152 @@
+"""Statistics of one organisation against its peer group: the group's averages in both
+conventions, a verdict of significance with its method named, and the count of members whose
+figure rose. Pure functions on plain numbers; ``engine/peers.py`` feeds them. The methods and
+their caveats are in ``docs/ENGINE.md`` ("Peers").
+
+>>> round(mean_of_rates([1.0, 2.0, 6.0]), 3)
+3.0
+>>> v = poisson_verdict(30, 10_000, 40, 40_000, per=1000.0)
+>>> v.verdict, round(v.peer_value, 2), v.beyond_998
+('significantly higher', 1.0, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from kpiboard.catalogue.schema import Polarity
+from kpiboard.engine.stats import ALPHA, poisson_rate_test, two_proportion_test
+
+HIGHER = "significantly higher"
+LOWER = "significantly lower"
+NOT_DIFFERENT = "not significantly different"
+
+ALPHA_998 = 0.002  # the outer funnel limit: 99.8% (about 3 standard errors)
+Z_95_EXACT = 1.959963984540054  # two-sided 95% normal quantile
+Z_998_EXACT = 3.090232306167813  # two-sided 99.8% normal quantile
+RISE_TOLERANCE = 1e-9  # a change no larger than this is not a rise
+
+FUNNEL_NAME = "funnel limits by the normal approximation r̄ ± z·√(r̄·per/population)"
+
+
+@dataclass(frozen=True)
+class PeerVerdict:
+    """The home organisation against the pooled figure of the *other* members of its group.
+
+    ``verdict`` is ``"significantly higher"``, ``"significantly lower"`` or ``"not significantly
+    different"`` (at 95%: p < ALPHA); ``beyond_998`` whether the difference is significant at
+    99.8% too (p < 0.002, the outer funnel limit). ``peer_value`` is the others' pooled rate
+    (per ``per``) or percentage; ``limits_95``/``limits_998`` the funnel limits around it for the
+    home organisation's population (rates only), in the same unit. ``name`` is the short name of
+    the test, ``method`` the full description.
+    """
+
+    verdict: str
+    p_value: float
+    beyond_998: bool
+    value: float  # the home organisation's rate or percentage
+    peer_value: float
+    name: str
+    method: str
+    expected: float | None = None  # the count expected at the peers' rate (rates only)
+    limits_95: tuple[float, float] | None = None
+    limits_998: tuple[float, float] | None = None
+
+    @property
+    def higher(self) -> bool:
+        return self.value > self.peer_value
+
+    def phrase(self, polarity: Polarity) -> str:
+        """``significantly worse``/``significantly better`` by polarity, or ``not
+        significantly different``.
+
+        >>> poisson_verdict(30, 10_000, 40, 40_000, per=1000.0).phrase(Polarity.LOWER_IS_BETTER)
+        'significantly worse'
+        """
+        if self.verdict == NOT_DIFFERENT:
+            return NOT_DIFFERENT
+        better = self.higher == (polarity is Polarity.HIGHER_IS_BETTER)
+        return "significantly better" if better else "significantly worse"
+
+
+def mean_of_rates(values: Iterable[float]) -> float:
+    """The HMIC comparator convention: the unweighted mean Σ value_i / k of the members' rates
+    (or percentages), the home organisation included. Differs from the pooled
+    Σ counts / Σ population whenever populations differ.
+    """
+    vals = list(values)
+    if not vals:
+        raise ValueError("the mean of no values is undefined")
+    return math.fsum(vals) / len(vals)
+
+
+def funnel_limits(peer_rate: float, population: float, per: float, z: float) -> tuple[float, float]:
+    """Funnel-plot limits of a rate per ``per`` for an organisation of ``population``, around
+    the peer rate r̄, by the normal approximation to the Poisson: r̄ ± z·√(r̄·per/population)
+    (the lower limit cut at 0).
+
+    >>> tuple(round(x, 3) for x in funnel_limits(1.0, 10_000, 1000.0, 1.96))
+    (0.38, 1.62)
+    """
+    if population <= 0 or per <= 0:
+        raise ValueError("population and per must be positive")
+    half = z * math.sqrt(max(peer_rate, 0.0) * per / population)
+    return max(0.0, peer_rate - half), peer_rate + half
+
+
+def poisson_verdict(
+    count: float, population: float, others_count: float, others_population: float, *, per: float
+) -> PeerVerdict:
+    """The home organisation's count against the count expected at the pooled rate of the other
+    members (exposure = its population): the exact conditional Poisson rate comparison
+    (``stats.poisson_rate_test`` with exposures the two populations), with funnel limits at
+    95% and 99.8% around the others' rate for the home population.
+    """
+    test = poisson_rate_test(count, population, others_count, others_population)
+    peer_rate = others_count / others_population * per
+    rate = count / population * per
+    expected = others_count / others_population * population
+    if test.significant:
+        verdict = HIGHER if rate > peer_rate else LOWER
+    else:
+        verdict = NOT_DIFFERENT
+    method = (f"{test.method}; the count against {expected:,.1f} expected at the other members' "
+              f"pooled rate; {FUNNEL_NAME} at 95% and 99.8%")
+    return PeerVerdict(
+        verdict=verdict, p_value=test.p_value, beyond_998=test.p_value < ALPHA_998,
+        value=rate, peer_value=peer_rate, name=test.name, method=method, expected=expected,
+        limits_95=funnel_limits(peer_rate, population, per, Z_95_EXACT),
+        limits_998=funnel_limits(peer_rate, population, per, Z_998_EXACT),
+    )
+
+
+def proportion_verdict(
+    percent: float, n: float, others_percent: float, others_n: float, *, deft: float = 1.0
+) -> PeerVerdict:
+    """A survey percentage against the pooled percentage of the other members (their samples
+    taken together, n = Σ n): the two-sample z-test for independent proportions."""
+    test = two_proportion_test(percent, n, others_percent, others_n, deft=deft)
+    if test.significant:
+        verdict = HIGHER if percent > others_percent else LOWER
+    else:
+        verdict = NOT_DIFFERENT
+    method = f"{test.method}, against the other members' pooled sample (n = {others_n:,.0f})"
+    return PeerVerdict(
+        verdict=verdict, p_value=test.p_value, beyond_998=test.p_value < ALPHA_998,
+        value=percent, peer_value=others_percent, name=test.name, method=method,
+    )
+
+
+def rising(now: Mapping[str, float], then: Mapping[str, float]) -> tuple[int, int] | None:
+    """(members whose figure rose, members ranked), or None unless every ranked member has a
+    figure a year earlier.
+
+    >>> rising({"a": 2.0, "b": 1.0, "c": 3.0}, {"a": 1.0, "b": 1.0, "c": 2.5})
+    (2, 3)
+    """
+    if not now or any(o not in then for o in now):
+        return None
+    return sum(1 for o, v in now.items() if v > then[o] + RISE_TOLERANCE), len(now)
+
