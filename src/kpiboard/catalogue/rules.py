@@ -284,9 +284,10 @@ def records(cat: Catalogue) -> Iterator[Finding]:
                           _did_you_mean(column, list(FILTER_COLUMNS),
                                         "filter on " + ", ".join(FILTER_COLUMNS)),
                           ("records", "where", column))
-        if m.kind not in (MeasureKind.COUNT, MeasureKind.PER_POPULATION):
+        # snapshot: a population counted from a population source (weights summed by period)
+        if m.kind not in (MeasureKind.COUNT, MeasureKind.PER_POPULATION, MeasureKind.SNAPSHOT):
             yield _at(cat, m.id, "error", f"a {m.kind} measure cannot be counted from records",
-                      "records give counts: use kind count (or per_population)", ("records",))
+                      "records give counts: use kind count, per_population or snapshot", ("records",))
 
 
 RULES: tuple[Rule, ...] = (organisations, parents, operands, populations, targets, ranks, rows, spc,

@@ -216,7 +216,7 @@ class SpcOptions(Strict):
         return v
 
 
-SourceType = Literal["police_uk_street"]
+SourceType = Literal["police_uk_street", "home_office_prc", "population"]
 #: record columns a measure may filter on (see docs/RECORDS.md)
 FILTER_COLUMNS = ("crime_type", "outcome", "lsoa_code", "offence_code", "offence_group",
                   "offence_subgroup")

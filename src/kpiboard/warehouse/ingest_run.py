@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 from kpiboard.errors import Finding, ValidationFailed
 from kpiboard.ingest import FileStamp, Progress, data_files, read_observations
+from kpiboard.ingest.home_office_prc import read_home_office_prc
 from kpiboard.ingest.police_uk import read_police_uk
+from kpiboard.ingest.population import read_population
 from kpiboard.ingest.records import RecordRead, SourceSpec
 from kpiboard.warehouse.store import Warehouse
 
@@ -44,6 +46,8 @@ class IngestSummary:
 
 READERS: dict[str, Callable[[Catalogue, SourceSpec, Progress | None], RecordRead]] = {
     "police_uk_street": read_police_uk,
+    "home_office_prc": read_home_office_prc,
+    "population": read_population,
 }
 
 
