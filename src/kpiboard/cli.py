@@ -21,6 +21,7 @@ from rich.progress import (
 from kpiboard import __version__
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.engine import build_scorecard
+from kpiboard.engine.league import build_league
 from kpiboard.engine.spc import Direction, check_options
 from kpiboard.engine.spc import spc as run_spc
 from kpiboard.engine.spc_row import spc_from_result
@@ -30,8 +31,9 @@ from kpiboard.ingest import check_data
 from kpiboard.ingest.series import parse_period, read_series
 from kpiboard.periods import parse_month, short_month
 from kpiboard.render import FORMATS, print_table, render
+from kpiboard.render.league import LEAGUE_FORMATS, render_league
 from kpiboard.render.charts import Charted, series_chart_svg
-from kpiboard.scorecard import Scorecard
+from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
 
 app = typer.Typer(
@@ -45,6 +47,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 PROGRESS_AFTER_SECONDS = 0.5  # show a bar only when a load takes more than a moment
 DEMO_AS_OF = "2009-08"
 DEMO_PROJECT = "met-cpa-2009-10"
+LEAGUE_ORG = "all"  # --org all: the league table of one measure
 
 ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
 
@@ -138,6 +141,21 @@ def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
         wh.close()
 
 
+def _league(project: Path, as_of: str, measure: str, group: str | None) -> League:
+    try:
+        month = parse_month(as_of)
+    except KpiboardError as exc:
+        raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
+    cat = load_catalogue(project)
+    wh = Warehouse.open(cat)
+    try:
+        _ingest(cat, wh, only_if_stale=True, quiet=True)
+        return build_league(cat, wh.scorecard_observations(cat), month, measure, group,
+                            highlight=cat.project.organisation)
+    finally:
+        wh.close()
+
+
 @app.command()
 def validate(project: ProjectArg = Path(".")) -> None:
     """Check the project's YAML and data; print every finding as LEVEL file:line measure: message."""
@@ -178,9 +196,25 @@ def report(
     org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")] = "table",
     output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
+    measure: Annotated[str | None, typer.Option(
+        help="with --org all: the measure whose league table to show")] = None,
+    group: Annotated[str | None, typer.Option(
+        help="with --org all: the peer group to rank in (default: the measure's first)")] = None,
 ) -> None:
-    """Build the scorecard as of a month (ingesting first if the data changed)."""
+    """Build the scorecard as of a month (ingesting first if the data changed); with
+    --org all --measure ID, that measure's league table instead."""
     try:
+        if org is not None and org.strip().lower() == LEAGUE_ORG:
+            if measure is None:
+                raise UsageError("--org all needs --measure", hint="e.g. --org all --measure total_crime_rate")
+            if fmt not in LEAGUE_FORMATS:
+                raise UsageError(f"--format: unknown format {fmt!r} for a league table",
+                                 hint=f"use one of {', '.join(LEAGUE_FORMATS)}")
+            _emit(render_league(_league(project, as_of, measure, group), fmt), output)
+            return
+        if measure is not None or group is not None:
+            raise UsageError("--measure and --group go with --org all",
+                             hint="add --org all for one measure's league table")
         if fmt not in FORMATS:
             raise UsageError(f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
         card = _scorecard(project, as_of, org)

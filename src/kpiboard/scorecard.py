@@ -294,6 +294,58 @@ class Scorecard:
         return out
 
 
+@dataclass(frozen=True)
+class LeagueMeasure:
+    id: str
+    title: str
+    unit: str  # the unit of the values ranked ("per 1,000", "%")
+    polarity: str
+    basis: str  # what was ranked: "Q4 2017/18, rate per 1,000 population"
+
+
+@dataclass(frozen=True)
+class LeagueGroup:
+    id: str
+    name: str
+    of: int  # members ranked
+
+
+@dataclass(frozen=True)
+class LeagueRow:
+    rank: int  # 1 = best by polarity; ties share the better rank
+    rank_text: str  # "5th/43"
+    org: Organisation
+    value: float
+    text: str  # the value as the board reads it
+    highlight: bool  # the home organisation
+    in_group: bool  # a member of one of the home organisation's (other) peer groups
+
+
+@dataclass(frozen=True)
+class League:
+    """One measure's league table: every ranked member of a peer group, best first, from the
+    same period and rule as the scorecard's ranks. The engine fills it; renderers format it."""
+
+    title: str
+    measure: LeagueMeasure
+    period: str  # "Q4 2017/18"
+    period_end: str  # YYYY-MM
+    as_of: str  # YYYY-MM
+    group: LeagueGroup
+    rows: tuple[LeagueRow, ...]
+    pooled: float | None  # sum of numerators / sum of denominators
+    pooled_text: str | None
+    mean_of_rates: float | None  # unweighted mean of the members' values
+    mean_of_rates_text: str | None
+    organisation: Organisation | None = None  # the home organisation highlighted, if any
+    peer_groups: tuple[str, ...] = ()  # names of the groups whose members are in_group
+    missing: tuple[Organisation, ...] = ()  # members with no value at the rank period
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract (plain dicts, lists, strings, numbers, None)."""
+        return _plain(self)  # type: ignore[no-any-return]
+
+
 def _plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}

@@ -15,7 +15,7 @@ from kpiboard.engine.facts import (
     baseline_sentence, comparator_sentence, contribution_sentence, moe_sentence, rank_sentences,
     ratio_sentence,
 )
-from kpiboard.engine.peers import RankResult, rank_in_group
+from kpiboard.engine.peers import RankResult, period_and_basis, rank_in_group, value_text
 from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
 from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
@@ -39,6 +39,17 @@ SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
 
 def peer_measures(cat: Catalogue) -> set[str]:
     """Measures read for other organisations too: those ranked, and what they are made of."""
+    ranked: list[str] = []
+    for m in cat.measures.values():
+        if m.ranks is not None:
+            ranked.append(m.ranks.measure or m.id)
+            if m.ranks.per_population:
+                ranked.append(m.population or cat.project.population or "")
+    return measures_needed(cat, ranked)
+
+
+def measures_needed(cat: Catalogue, ids: list[str]) -> set[str]:
+    """``ids`` and everything they are made of: parts, children, populations."""
     out: set[str] = set()
 
     def add(mid: str) -> None:
@@ -51,11 +62,8 @@ def peer_measures(cat: Catalogue) -> set[str]:
         if m.kind is MeasureKind.PER_POPULATION or (m.ranks and m.ranks.per_population):
             add(m.population or cat.project.population or "")
 
-    for m in cat.measures.values():
-        if m.ranks is not None:
-            add(m.ranks.measure or m.id)
-            if m.ranks.per_population:
-                add(m.population or cat.project.population or "")
+    for mid in ids:
+        add(mid)
     return out
 
 
@@ -371,18 +379,11 @@ class _RowBuilder:
         return out
 
     def _rank(self, r: RankResult, m: Measure) -> Rank:
-        win = window_ending(r.window_kind, r.end, self.fy)
-        period = win.label(self.fy) if win else short_month(r.end)
-        basis = period
-        if r.per_population:
-            basis += f", rate per {number(r.per_population)} population"
-        if r.measure.id != m.id:
-            basis += f", {r.measure.title}"
-        unit = r.measure.unit if not r.per_population else ""
-        decimals = max(r.measure.decimals, 1 if not r.per_population else 2)
+        period, basis = period_and_basis(m, r.measure, r.window_kind, r.end, r.per_population,
+                                         self.fy)
 
         def text(x: float | None) -> str | None:
-            return None if x is None else with_unit(x, unit, decimals)
+            return value_text(r.measure, r.per_population, x)
 
         v = r.verdict
         from kpiboard.formatting import ordinal

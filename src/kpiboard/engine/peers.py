@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup, Polarity
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.peer_stats import PeerVerdict, mean_of_rates, poisson_verdict, proportion_verdict, rising
-from kpiboard.periods import WindowKind
+from kpiboard.formatting import number, with_unit
+from kpiboard.periods import WindowKind, short_month, window_ending
 
 TIE_TOLERANCE = 1e-9
 RANK_LOOKBACK = 24  # months searched back for the period with the most peers' data
@@ -79,26 +80,43 @@ def _pooled(ev: Evaluator, m: Measure, got: dict[str, Value], per: float | None)
     return None
 
 
-def rank_in_group(
-    ev: Evaluator, measure: Measure, group: PeerGroup, home: str, as_of: int, all_orgs: list[str]
-) -> RankResult | None:
-    """Rank ``home`` in ``group`` at the latest month (at or before the home organisation's
-    latest figure) at which the most members have data. None when fewer than two can be ranked."""
+@dataclass(frozen=True)
+class RankPeriod:
+    """The members' values at the rank period: what every rank of one group is read from."""
+
+    measure: Measure  # the measure ranked (the measure itself, or its ``ranks.measure``)
+    window_kind: WindowKind
+    per_population: float | None
+    end: int
+    got: dict[str, Value]  # the members ranked, by organisation
+    values: dict[str, float]  # their ranked values (rates when ranked per population)
+
+
+def rank_period(ev: Evaluator, measure: Measure, orgs: list[str], as_of: int,
+                anchor: str | None) -> RankPeriod | None:
+    """The latest month (at or before ``anchor``'s latest figure; without an anchor, the
+    latest of any member's) at which the most of ``orgs`` have data, and their values there.
+    With an anchor, only months at which the anchor has data count. None when fewer than two
+    members can be ranked."""
     spec = measure.ranks
     rank_measure = ev.measure(spec.measure) if spec and spec.measure else measure
     kind = (spec.window if spec and spec.window else None) or rank_measure.window
     per = spec.per_population if spec else None
-    latest = ev.latest(rank_measure.id, home, as_of, kind)
-    if latest is None:
+    if anchor is not None:
+        latest = ev.latest(rank_measure.id, anchor, as_of, kind)
+        start = latest.window.last if latest is not None else None
+    else:
+        ends = [v.window.last for o in orgs if (v := ev.latest(rank_measure.id, o, as_of, kind))]
+        start = max(ends) if ends else None
+    if start is None:
         return None
-    orgs = members(group, all_orgs)
     best: tuple[int, int, dict[str, Value]] | None = None
-    for end in range(latest.window.last, latest.window.last - RANK_LOOKBACK, -1):
+    for end in range(start, start - RANK_LOOKBACK, -1):
         win = ev.window(kind, end)
         if win is None:
             continue
         got = {o: v for o in orgs if (v := ev.evaluate(rank_measure.id, o, win)) is not None}
-        if home not in got:
+        if anchor is not None and anchor not in got:
             continue
         if best is None or len(got) > best[0]:
             best = (len(got), end, got)
@@ -108,11 +126,53 @@ def rank_in_group(
         return None
     _, end, got = best
     values = {o: r for o, v in got.items() if (r := _rank_value(ev, rank_measure, v, o, per)) is not None}
-    if home not in values or len(values) < 2:
+    if (anchor is not None and anchor not in values) or len(values) < 2:
         return None
+    ranked = {o: got[o] for o in values}
+    return RankPeriod(rank_measure, kind, per, end, ranked, values)
+
+
+def value_text(measure: Measure, per: float | None, x: float | None) -> str | None:
+    """A ranked value as the board reads it: rates per population to 2 decimals, else in the
+    measure's unit to at least 1."""
+    if x is None:
+        return None
+    unit = measure.unit if not per else ""
+    decimals = max(measure.decimals, 1 if not per else 2)
+    return with_unit(x, unit, decimals)
+
+
+def period_and_basis(measure: Measure, ranked: Measure, kind: WindowKind, end: int,
+                     per: float | None, fy_start_month: int) -> tuple[str, str]:
+    """The rank period in words ("Q4 2017/18") and what was ranked ("Q4 2017/18, rate per
+    1,000 population")."""
+    win = window_ending(kind, end, fy_start_month)
+    period = win.label(fy_start_month) if win else short_month(end)
+    basis = period
+    if per:
+        basis += f", rate per {number(per)} population"
+    if ranked.id != measure.id:
+        basis += f", {ranked.title}"
+    return period, basis
+
+
+def pooled_value(ev: Evaluator, period: RankPeriod) -> float | None:
+    """The group as a whole at the rank period: sum of numerators / sum of denominators."""
+    return _pooled(ev, period.measure, period.got, period.per_population)
+
+
+def rank_in_group(
+    ev: Evaluator, measure: Measure, group: PeerGroup, home: str, as_of: int, all_orgs: list[str]
+) -> RankResult | None:
+    """Rank ``home`` in ``group`` at the latest month (at or before the home organisation's
+    latest figure) at which the most members have data. None when fewer than two can be ranked."""
+    found = rank_period(ev, measure, members(group, all_orgs), as_of, home)
+    if found is None:
+        return None
+    rank_measure, kind, per, end = found.measure, found.window_kind, found.per_population, found.end
+    values, ranked = found.values, found.got
     others = [v for o, v in values.items() if o != home]
     rank = rank_of(values[home], others, rank_measure.polarity)
-    ranked = {o: got[o] for o in values}
     pooled = _pooled(ev, rank_measure, ranked, per)
     verdict = _verdict(ev, rank_measure, ranked, home, per)
     earlier = end - 12

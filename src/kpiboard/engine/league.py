@@ -1,0 +1,135 @@
+"""The league table of one measure: every member of a peer group with its value at the rank
+period, best first, by the same rules as the scorecard's ranks (``peers.py``): the same period
+(the latest month at which the most members have data), the same ranked value (a rate per
+population when the measure ranks so), 1 = best by polarity, ties sharing the better rank."""
+
+from __future__ import annotations
+
+import difflib
+
+import ibis.expr.types as ir
+
+from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue.schema import Measure, PeerGroup
+from kpiboard.engine.build import measures_needed
+from kpiboard.engine.data import fetch
+from kpiboard.engine.evaluate import Evaluator
+from kpiboard.engine.peer_stats import mean_of_rates
+from kpiboard.engine.peers import (
+    members, period_and_basis, pooled_value, rank_of, rank_period, value_text,
+)
+from kpiboard.errors import KpiboardError
+from kpiboard.formatting import number, ordinal
+from kpiboard.periods import format_month
+from kpiboard.scorecard import League, LeagueGroup, LeagueMeasure, LeagueRow, Organisation
+
+ALL_GROUP = PeerGroup(id="all", name="All organisations", members="all")
+
+
+def build_league(
+    catalogue: Catalogue,
+    observations: ir.Table,
+    as_of: int,
+    measure_id: str,
+    group_id: str | None = None,
+    highlight: str | None = None,
+) -> League:
+    """The league table of ``measure_id`` in ``group_id`` (default: the first group the
+    measure ranks in, else all organisations) as of month ``as_of``. ``highlight`` (an
+    organisation id, name or alias) is flagged, and the members of its other peer groups are
+    flagged ``in_group``."""
+    cat = catalogue
+    measure = _measure(cat, measure_id)
+    group = _group(cat, measure_id, group_id)
+    home = cat.resolve_org(highlight) if highlight is not None else None
+    all_orgs = [o.id for o in cat.project.organisations]
+    orgs = members(group, all_orgs)
+
+    ranked_id = measure.ranks.measure if measure.ranks and measure.ranks.measure else measure.id
+    needed = measures_needed(cat, [measure.id, ranked_id])
+    if measure.ranks and measure.ranks.per_population:
+        needed |= measures_needed(cat, [measure.population or cat.project.population or ""])
+    data = fetch(observations, needed, cat.fy_start_month, as_of=as_of)
+    ev = Evaluator(cat, data)
+
+    # anchored on the home organisation, the period is the one its scorecard ranks at
+    found = rank_period(ev, measure, orgs, as_of, home) if home in orgs else None
+    if found is None:
+        found = rank_period(ev, measure, orgs, as_of, None)
+    if found is None:
+        raise KpiboardError(
+            f"{measure.id}: fewer than two members of {group.name} have a figure at or before "
+            f"{format_month(as_of)}", hint="check the data were ingested, or pick another --as-of")
+
+    peers = _peers(cat, home, group) if home is not None else set()
+    polarity = found.measure.polarity
+    values = found.values
+    of = len(values)
+    rows = []
+    for org, value in values.items():
+        others = [v for o, v in values.items() if o != org]
+        rank = rank_of(value, others, polarity)
+        rows.append(LeagueRow(
+            rank=rank, rank_text=f"{ordinal(rank)}/{of}",
+            org=Organisation(org, cat.org_name(org)), value=value,
+            text=value_text(found.measure, found.per_population, value) or "",
+            highlight=org == home, in_group=org in peers,
+        ))
+    rows.sort(key=lambda r: (r.rank, r.org.name))
+    pooled = pooled_value(ev, found)
+    mean = mean_of_rates(values.values())
+    period, basis = period_and_basis(measure, found.measure, found.window_kind, found.end,
+                                     found.per_population, cat.fy_start_month)
+    per = found.per_population
+    unit = f"per {number(per)}" if per else found.measure.unit
+    return League(
+        title=f"{measure.title}: {group.name}",
+        measure=LeagueMeasure(measure.id, measure.title, unit, polarity.value, basis),
+        period=period, period_end=format_month(found.end), as_of=format_month(as_of),
+        group=LeagueGroup(group.id, group.name, of),
+        rows=tuple(rows),
+        pooled=pooled, pooled_text=value_text(found.measure, found.per_population, pooled),
+        mean_of_rates=mean, mean_of_rates_text=value_text(found.measure, found.per_population, mean),
+        organisation=Organisation(home, cat.org_name(home)) if home is not None else None,
+        peer_groups=tuple(g.name for g in _home_groups(cat, home, group)) if home else (),
+        missing=tuple(Organisation(o, cat.org_name(o)) for o in orgs if o not in values),
+    )
+
+
+def _measure(cat: Catalogue, measure_id: str) -> Measure:
+    if measure_id in cat.measures:
+        return cat.measures[measure_id]
+    near = difflib.get_close_matches(measure_id, list(cat.measures), n=1, cutoff=0.5)
+    raise KpiboardError(f"unknown measure {measure_id!r}",
+                        hint=f"did you mean {near[0]!r}?" if near else
+                        "`kpiboard validate` lists the project's measures")
+
+
+def _group(cat: Catalogue, measure_id: str, group_id: str | None) -> PeerGroup:
+    groups = {g.id: g for g in cat.project.peer_groups}
+    if group_id is not None:
+        if group_id == ALL_GROUP.id and group_id not in groups:
+            return ALL_GROUP
+        if group_id not in groups:
+            near = difflib.get_close_matches(group_id, list(groups), n=1, cutoff=0.5)
+            raise KpiboardError(f"unknown peer group {group_id!r}",
+                                hint=f"did you mean {near[0]!r}?" if near else
+                                f"known groups: {', '.join(groups) or 'none'}")
+        return groups[group_id]
+    m = cat.measures[measure_id]
+    if m.ranks is not None:
+        wanted = m.ranks.groups or list(groups)
+        for g in cat.project.peer_groups:
+            if g.id in wanted:
+                return g
+    return ALL_GROUP
+
+
+def _home_groups(cat: Catalogue, home: str | None, league_group: PeerGroup) -> list[PeerGroup]:
+    """The home organisation's named peer groups (not "all", not the league's own group)."""
+    return [g for g in cat.project.peer_groups
+            if g.id != league_group.id and g.members != "all" and home in g.members]
+
+
+def _peers(cat: Catalogue, home: str, league_group: PeerGroup) -> set[str]:
+    return {o for g in _home_groups(cat, home, league_group) for o in g.members if o != home}
