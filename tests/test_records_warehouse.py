@@ -94,3 +94,32 @@ def test_record_measures_are_checked(tmp_path: Path, records: dict, kind: str, m
     found = [f for f in exc.value.findings if f.subject == "m"]
     assert found and found[0].message == message and hint in (found[0].hint or "")
     assert found[0].line is not None
+
+
+def test_a_zipped_source_is_not_stale_after_its_ingest(tmp_path: Path) -> None:
+    import zipfile
+
+    from kpiboard.warehouse.ingest_run import source_files
+
+    root = make_project(tmp_path / "p")
+    police = root / "data" / "police-uk"
+    archive = police / "street.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(police.glob("*.csv")):
+            z.write(f, f"{f.name[:7]}/{f.name}")
+            f.unlink()
+    config = root / "kpiboard.yaml"
+    config.write_text(config.read_text().replace("data/police-uk/*.csv", "data/police-uk/*.zip"))
+    cat = load_catalogue(root)
+    ingest_project(cat)
+    with Warehouse.open(cat) as wh:
+        assert not wh.is_stale(source_files(cat))  # the members' hashes match what was loaded
+    with zipfile.ZipFile(archive) as z:  # one member's content changes
+        members = {name: z.read(name) for name in z.namelist()}
+    name = next(n for n in members if n.startswith("2017-07"))
+    members[name] = members[name].replace(b"Burglary", b"Robbery", 1)
+    with zipfile.ZipFile(archive, "w") as z:
+        for member, data in members.items():
+            z.writestr(member, data)
+    with Warehouse.open(cat) as wh:
+        assert wh.is_stale(source_files(cat))

@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import zipfile
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -34,6 +37,18 @@ from kpiboard.warehouse.tables import (
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
+
+
+def _member_sha256(archive: Path, member: str) -> str | None:
+    """SHA-256 of one member of a zip archive, None when it is no longer there."""
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(archive) as z, z.open(member) as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except KeyError:
+        return None
+    return digest.hexdigest()
 
 
 class Warehouse:
@@ -128,10 +143,19 @@ class Warehouse:
         """True when ``files`` differ from the most recent load: a file's content changed
         (by SHA-256), or files were added or removed."""
         recorded = self.recorded_files()
-        current = {self.stamp_path(p): p for p in files}
+        current: dict[str, Callable[[], str | None]] = {}
+        for p in files:
+            name = self.stamp_path(p)
+            members = [r[len(name) + 1:] for r in recorded if r.startswith(f"{name}:")]
+            if members and zipfile.is_zipfile(p):
+                # a reader logs the members of an archive it read, each with its own hash
+                for member in members:
+                    current[f"{name}:{member}"] = partial(_member_sha256, Path(p), member)
+            else:
+                current[name] = partial(file_sha256, Path(p))
         if set(current) != set(recorded):
             return True
-        return any(file_sha256(Path(p)) != recorded[name] for name, p in current.items())
+        return any(digest() != recorded[name] for name, digest in current.items())
 
     def close(self) -> None:
         """Release the connection (and DuckDB's file lock)."""
