@@ -228,3 +228,13 @@ def test_year_start_comparator_sets_the_fourth_quarter_against_the_first(tmp_pat
     assert r.change is not None and r.change.percent == pytest.approx(-10.0)
     first = row(tmp_path / "b", m, rows[:1], as_of="2017-06")
     assert first.comparator is None  # the first quarter has nothing earlier in its year
+
+
+def test_a_rate_without_a_population_says_so(tmp_path: Path) -> None:
+    m = {"id": "k", "title": "K", "kind": "per_population", "per": 1000}
+    pop = {"id": "population", "title": "Pop", "kind": "snapshot", "hidden": True}
+    r = row(tmp_path, m, monthly("A", "k", "2008-09", [10] * 12)
+            + [{"org": "B", "measure": "population", "period_end": "2009-06", "value": 1000.0}],
+            extra=[pop], population="population")
+    assert r.latest is None and r.status is None
+    assert r.status_reason.startswith("No population for Force A")

@@ -146,8 +146,7 @@ class _RowBuilder:
         latest = self.ev.latest(m.id, self.home, self.as_of)
         if latest is None:
             target_fig = self._target_figure(m, report_target, None, None)
-            return replace(base, target=target_fig,
-                           status_reason=f"No data at or before {short_month(self.as_of)}: no status")
+            return replace(base, target=target_fig, status_reason=self._no_figure_reason(m))
 
         comp = self._comparator(m, latest)
         shows_change = self._shows_change(m)
@@ -341,6 +340,16 @@ class _RowBuilder:
         else:
             figure = latest.value
         return assess(m, rule, resolved, figure=figure, level=latest.value, moe=moe)
+
+    def _no_figure_reason(self, m: Measure) -> str:
+        """Why a measure has no latest figure: no data, or (for a rate) no population to divide
+        by — never a silent zero."""
+        has_counts = any(mm <= self.as_of for mm in self.ev.data.months_with_data(self.home, m.id))
+        if m.kind is MeasureKind.PER_POPULATION and has_counts:
+            pop = m.population or self.cat.project.population
+            return (f"No population for {self.cat.org_name(self.home)} at or before the data "
+                    f"(measure {pop!r}): the rate cannot be worked out, no status")
+        return f"No data at or before {short_month(self.as_of)}: no status"
 
     def _headline(self, m: Measure, rag: Assessment, spc: Spc | None) -> Assessment:
         """The status the row leads with: the target's (rag), SPC's, or the target's with the
