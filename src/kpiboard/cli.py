@@ -8,10 +8,12 @@ import io
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import ibis.expr.types as ir
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -127,7 +129,9 @@ def _write(output: Path, data: bytes) -> None:
                             hint="give --output a file path in a folder you can write to") from None
 
 
-def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
+@contextmanager
+def _observed(project: Path, as_of: str) -> Iterator[tuple[Catalogue, ir.Table, int]]:
+    """The project, its observations (ingested first if the data changed) and the month."""
     try:
         month = parse_month(as_of)
     except KpiboardError as exc:
@@ -136,24 +140,20 @@ def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
     wh = Warehouse.open(cat)
     try:
         _ingest(cat, wh, only_if_stale=True, quiet=True)
-        return build_scorecard(cat, wh.scorecard_observations(cat), month, org)
+        yield cat, wh.scorecard_observations(cat), month
     finally:
         wh.close()
+
+
+def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
+    with _observed(project, as_of) as (cat, observations, month):
+        return build_scorecard(cat, observations, month, org)
 
 
 def _league(project: Path, as_of: str, measure: str, group: str | None) -> League:
-    try:
-        month = parse_month(as_of)
-    except KpiboardError as exc:
-        raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
-    cat = load_catalogue(project)
-    wh = Warehouse.open(cat)
-    try:
-        _ingest(cat, wh, only_if_stale=True, quiet=True)
-        return build_league(cat, wh.scorecard_observations(cat), month, measure, group,
+    with _observed(project, as_of) as (cat, observations, month):
+        return build_league(cat, observations, month, measure, group,
                             highlight=cat.project.organisation)
-    finally:
-        wh.close()
 
 
 @app.command()
