@@ -7,13 +7,15 @@ import csv
 import shutil
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from kpiboard.catalogue import load_catalogue
+from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.engine import build_scorecard
 from kpiboard.errors import ValidationFailed
+from kpiboard.ingest.records import RECORD_COLUMNS
 from kpiboard.periods import parse_month
 from kpiboard.warehouse import Warehouse, ingest_project
 
@@ -123,3 +125,63 @@ def test_a_zipped_source_is_not_stale_after_its_ingest(tmp_path: Path) -> None:
             z.writestr(member, data)
     with Warehouse.open(cat) as wh:
         assert wh.is_stale(source_files(cat))
+
+
+def _rows(table: Any) -> list[tuple[object, ...]]:
+    return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
+
+
+def _records(cat: Catalogue) -> list[tuple[object, ...]]:
+    with Warehouse.open(cat) as wh:
+        return _rows(wh.records().select(*RECORD_COLUMNS).to_pyarrow())
+
+
+def test_records_are_the_same_whatever_the_chunk_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpiboard.warehouse import load
+
+    whole = load_catalogue(make_project(tmp_path / "whole"))
+    assert ingest_project(whole).records == 85
+    monkeypatch.setattr(load, "RECORD_CHUNK_ROWS", 10)  # several chunks, written while reading
+    chunked = load_catalogue(make_project(tmp_path / "chunked"))
+    assert ingest_project(chunked).records == 85
+    rows = _records(whole)  # (file names are project-relative: the same in both)
+    assert len(rows) == 85 and _records(chunked) == rows
+
+
+def test_a_bad_file_after_chunks_were_written_changes_nothing(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpiboard.warehouse import load
+
+    monkeypatch.setattr(load, "RECORD_CHUNK_ROWS", 10)
+    root = make_project(tmp_path / "p")
+    cat = load_catalogue(root)
+    ingest_project(cat)
+    before = _records(cat)
+    # July 2016 is read (and its chunks inserted) before July 2017, whose last row is bad
+    bad = root / "data" / "police-uk" / "2017-07-west-yorkshire-street.csv"
+    bad.write_text(bad.read_text().rstrip("\n") + "\n,2017-07,West Yorkshire Police,West Yorkshire Police,"
+                   ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n")
+    (root / "data" / "police-uk" / "2016-07-west-yorkshire-street.csv").write_text(
+        (FIXTURES / "2016-07-west-yorkshire-street.csv").read_text().replace("Burglary", "Robbery"))
+    with pytest.raises(ValidationFailed) as exc:
+        ingest_project(load_catalogue(root))
+    assert any("Crime ID" in f.message for f in exc.value.findings)
+    assert _records(cat) == before
+
+
+def test_a_records_table_with_its_columns_in_another_order_still_loads(tmp_path: Path) -> None:
+    import duckdb
+
+    from kpiboard.warehouse.tables import RECORD_SQL_TYPES, RECORDS
+
+    root = make_project(tmp_path / "p")
+    cat = load_catalogue(root)
+    ingest_project(cat)
+    before = _records(cat)
+    con = duckdb.connect(str(root / ".kpiboard" / "warehouse.duckdb"))
+    con.execute(f"DROP TABLE {RECORDS}")
+    con.execute(f"CREATE TABLE {RECORDS} ("
+                + ", ".join(f"{c} {RECORD_SQL_TYPES[c]}" for c in reversed(RECORD_COLUMNS)) + ")")
+    con.close()
+    assert ingest_project(cat).records == 85
+    assert _records(cat) == before

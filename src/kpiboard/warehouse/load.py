@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,6 +29,9 @@ from kpiboard.warehouse.tables import (
 
 STAGE = "_kpiboard_staging"
 RECORD_STAGE = "_kpiboard_record_batch"
+# Record rows gathered from a reader's batches before each INSERT (or COPY): one statement per
+# reader batch (a few thousand rows) costs more in overhead than in work. Bounded memory still.
+RECORD_CHUNK_ROWS = 500_000
 SUPPORTED = ("duckdb", "postgres")
 
 
@@ -112,9 +116,12 @@ def _apply(s: _Session, files: Sequence[FileStamp], rows: int, complete: bool) -
 
 
 def _with_records(s: _Session, result: LoadResult, reads: Sequence[RecordRead],
-                  insert_batch: Any) -> LoadResult:
-    """Replace each record source's rows with what its reader yields, batch by batch (so a
-    national volume never sits in memory whole), and log its files under the same load.
+                  insert_batch: Any, wait: Callable[[], None] = lambda: None) -> LoadResult:
+    """Replace each record source's rows with what its reader yields, in chunks of about
+    ``RECORD_CHUNK_ROWS`` rows (so a national volume never sits in memory whole), and log its
+    files under the same load. ``wait`` returns once every chunk handed to ``insert_batch`` is
+    in (an insert may run while the reader reads the next chunk); it is called before the
+    session is used again.
     A reader that finds bad data raises while being iterated: the transaction rolls back."""
     p = s.param
     rows = 0
@@ -122,10 +129,20 @@ def _with_records(s: _Session, result: LoadResult, reads: Sequence[RecordRead],
     files = list(result.files)
     for read in reads:
         s.run(f"DELETE FROM {RECORDS} WHERE source = {p}", (read.source,))
+        chunk: list[pa.RecordBatch] = []
+        pending = 0
         for batch in read:
             if batch.num_rows:
-                insert_batch(batch)
-                rows += batch.num_rows
+                chunk.append(batch)
+                pending += batch.num_rows
+                if pending >= RECORD_CHUNK_ROWS:
+                    insert_batch(pa.Table.from_batches(chunk))
+                    rows += pending
+                    chunk, pending = [], 0
+        if chunk:
+            insert_batch(pa.Table.from_batches(chunk))
+            rows += pending
+        wait()
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         if read.files:
             s.many(f"INSERT INTO {LOADS} (load_id, path, sha256, size, rows, loaded_at) "
@@ -138,9 +155,9 @@ def _with_records(s: _Session, result: LoadResult, reads: Sequence[RecordRead],
                       result.removed_rows, tuple(files), rows, tuple(sorted(set_aside.items())))
 
 
+_RECORD_CASTS = [f"CAST({c} AS {RECORD_SQL_TYPES[c]}) AS {c}" for c in RECORD_COLUMNS]
 _RECORD_INSERT = (f"INSERT INTO {RECORDS} ({', '.join(RECORD_COLUMNS)}) SELECT "
-                  + ", ".join(f"CAST({c} AS {RECORD_SQL_TYPES[c]})" for c in RECORD_COLUMNS)
-                  + f" FROM {RECORD_STAGE}")
+                  + ", ".join(_RECORD_CASTS) + f" FROM {RECORD_STAGE}")
 
 
 def _load_duckdb(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool,
@@ -148,26 +165,73 @@ def _load_duckdb(backend: Any, table: pa.Table, files: Sequence[FileStamp], comp
     raw = backend.con
     raw.register(STAGE, table)  # a zero-copy view of the Arrow table: no row-by-row inserts
 
-    def insert_batch(batch: pa.RecordBatch) -> None:
+    # Not register() + INSERT for each chunk: a view dropped inside a transaction is kept, with
+    # the Arrow data it points at, until the commit (for a rollback), so a national volume would
+    # sit in memory whole. A relation holds its chunk only while it is inserted. Its insert is
+    # by position: the table made by records_ddl has RECORD_COLUMNS in order (else the view).
+    positional = list(raw.table(RECORDS).columns) == list(RECORD_COLUMNS)
+
+    def insert_batch(batch: pa.Table) -> None:
+        if positional:
+            raw.from_arrow(batch).project(", ".join(_RECORD_CASTS)).insert_into(RECORDS)
+            return
         raw.register(RECORD_STAGE, batch)
         try:
             raw.execute(_RECORD_INSERT)
         finally:
             raw.unregister(RECORD_STAGE)
 
+    writer = _Overlapped(insert_batch)
     try:
         raw.execute("BEGIN TRANSACTION")
         try:
             session = _DuckSession(raw)
             result = _apply(session, files, table.num_rows, complete)
-            result = _with_records(session, result, reads, insert_batch)
+            result = _with_records(session, result, reads, writer, writer.wait)
             raw.execute("COMMIT")
         except BaseException:
-            raw.execute("ROLLBACK")
+            # an insert still running must end before the rollback; if it failed, its error
+            # came first (as it would have, one chunk at a time)
+            try:
+                writer.wait()
+            finally:
+                raw.execute("ROLLBACK")
             raise
     finally:
+        writer.close()
         raw.unregister(STAGE)
     return result
+
+
+class _Overlapped:
+    """Runs ``insert(chunk)`` in one worker thread, one chunk at a time, so that DuckDB writes a
+    chunk (without the GIL) while the reader parses and checks the next one. Calling it waits
+    for the chunk before (raising its error, if any); so does :meth:`wait`. The connection is
+    never used by two threads at once."""
+
+    def __init__(self, insert: Callable[[pa.Table], None]) -> None:
+        self._insert = insert
+        self._pool: ThreadPoolExecutor | None = None
+        self._future: Future[None] | None = None
+
+    def __call__(self, chunk: pa.Table) -> None:
+        self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kpiboard-load")
+        self._future = self._pool.submit(self._insert, chunk)
+
+    def wait(self) -> None:
+        future, self._future = self._future, None
+        if future is not None:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        except BaseException:  # pragma: no cover - raised already by the load, or rolled back
+            pass
+        if self._pool is not None:
+            self._pool.shutdown()
 
 
 def _load_postgres(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool,
@@ -183,7 +247,7 @@ def _load_postgres(backend: Any, table: pa.Table, files: Sequence[FileStamp], co
         session = _PgSession(cur)
         result = _apply(session, files, table.num_rows, complete)
 
-        def insert_batch(batch: pa.RecordBatch) -> None:
+        def insert_batch(batch: pa.Table) -> None:
             data = io.BytesIO()
             pacsv.write_csv(batch, data, pacsv.WriteOptions(include_header=False))
             with cur.copy(f"COPY {RECORDS} ({', '.join(RECORD_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
