@@ -12,6 +12,9 @@ volume, and writes nothing.
 
 from __future__ import annotations
 
+import glob
+from pathlib import Path
+
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -82,3 +85,10 @@ class RecordRead:
     def read_all(self) -> pa.Table:
         """Every batch in one table (for small reads and tests)."""
         return pa.Table.from_batches(list(self.batches), schema=RECORD_SCHEMA)
+
+
+def matching_files(root: Path, pattern: str) -> list[Path]:
+    """The files a source's glob (relative to the project ``root``) matches, sorted."""
+    base = Path(pattern).expanduser()
+    full = base if base.is_absolute() else root / base
+    return sorted(Path(p) for p in glob.glob(str(full), recursive=True) if Path(p).is_file())

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import glob
 import hashlib
 import io
 import re
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from kpiboard.errors import Finding, KpiboardError
 from kpiboard.ingest.read import MAX_ERRORS_PER_FILE
-from kpiboard.ingest.records import SourceSpec
+from kpiboard.ingest.records import SourceSpec, matching_files
 from kpiboard.ingest.schema import FileStamp
 
 if TYPE_CHECKING:
@@ -84,9 +83,7 @@ def source_files(catalogue: Catalogue, spec: SourceSpec, found: Findings, what: 
     """The source's files (globs relative to the project), zips opened to their CSV members."""
     paths: dict[Path, None] = {}
     for pattern in spec.files:
-        base = Path(pattern).expanduser()
-        full = base if base.is_absolute() else catalogue.root / base
-        matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True) if Path(p).is_file())
+        matches = matching_files(catalogue.root, pattern)
         if not matches:
             state = "matches no files" if set("*?[") & set(pattern) else "does not exist"
             found.add("error", "kpiboard.yaml", None, f"source {spec.id!r}: files: {pattern!r} {state}",

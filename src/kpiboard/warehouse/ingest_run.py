@@ -6,7 +6,6 @@ layers contract lets the warehouse use ingest, not the other way round.
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from kpiboard.ingest import FileStamp, Progress, data_files, read_observations
 from kpiboard.ingest.home_office_prc import read_home_office_prc
 from kpiboard.ingest.police_uk import read_police_uk
 from kpiboard.ingest.population import read_population
-from kpiboard.ingest.records import RecordRead, SourceSpec
+from kpiboard.ingest.records import RecordRead, SourceSpec, matching_files
 from kpiboard.warehouse.store import Warehouse
 
 if TYPE_CHECKING:
@@ -64,11 +63,8 @@ def source_files(catalogue: Catalogue) -> list[Path]:
     found: dict[Path, None] = {}
     for spec in catalogue.project.sources:
         for pattern in spec.files:
-            base = Path(pattern)
-            full = base if base.is_absolute() else catalogue.root / base
-            for match in sorted(glob.glob(str(full), recursive=True)):
-                if Path(match).is_file():
-                    found[Path(match)] = None
+            for match in matching_files(catalogue.root, pattern):
+                found[match] = None
     return list(found)
 
 

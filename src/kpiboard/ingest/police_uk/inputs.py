@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import glob
 import io
 import zipfile
 import zlib
@@ -18,7 +17,7 @@ from typing import IO, TYPE_CHECKING
 
 from kpiboard.errors import Finding
 from kpiboard.ingest.police_uk.stream import Utf8Stream
-from kpiboard.ingest.records import SourceSpec
+from kpiboard.ingest.records import SourceSpec, matching_files
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
@@ -84,9 +83,7 @@ def find_inputs(catalogue: Catalogue, spec: SourceSpec, findings: list[Finding])
     glob that matches nothing and for each zip that is unreadable or holds no street file."""
     found: dict[Path, None] = {}
     for pattern in spec.files:
-        base = Path(pattern).expanduser()
-        full = base if base.is_absolute() else catalogue.root / base
-        matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True) if Path(p).is_file())
+        matches = matching_files(catalogue.root, pattern)
         if not matches:
             what = "matches no files" if set("*?[") & set(pattern) else "does not exist"
             findings.append(Finding(
