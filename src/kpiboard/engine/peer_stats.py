@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kpiboard.catalogue.schema import Polarity
-from kpiboard.engine.stats import ALPHA, poisson_rate_test, two_proportion_test
+from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
 
 HIGHER = "significantly higher"
 LOWER = "significantly lower"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from numbers import Real
 from typing import Any, NamedTuple, TypeVar
 
@@ -42,6 +41,24 @@ from kpiboard.engine.spc_rules import (
     special_cause_rule,
     trend_direction,
 )
+from kpiboard.engine.spc_types import (
+    Assurance,
+    ASSURANCES,
+    Direction,
+    Floats,
+    Ints,
+    MIN_FIX_AFTER,
+    MR_SCREEN,
+    NO_ASSURANCE,
+    POINT_TYPES,
+    PointType,
+    Record,
+    SHORT_GROUP,
+    TWO_SIGMA,
+    Variation,
+    VARIATIONS,
+    XMR_LIMIT,
+)
 from kpiboard.errors import KpiboardError
 
 __all__ = [
@@ -51,63 +68,7 @@ __all__ = [
     "spc_many", "xmr_limits",
 ]
 
-XMR_LIMIT = 2.66  # process limits: mean ± 2.66 × average moving range (not 3 / 1.128)
-MR_SCREEN = 3.267  # a moving range at or above 3.267 × the average is screened out, once
-TWO_SIGMA = 2 * XMR_LIMIT / 3  # the "close to the limits" band of the 2-of-3 rule
-SHORT_GROUP = 13  # a rebase group of fewer points has trial limits (n <= 12)
-MIN_FIX_AFTER = 12  # limits may be fixed after this many points at the earliest
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.intp]
 _A = TypeVar("_A", bound=np.ndarray[Any, Any])
-Record = dict[str, str | float | int | bool | None]
-
-
-class Direction(StrEnum):
-    """Which way is better. ``sign`` is +1, -1 or 0."""
-
-    INCREASE = "increase"
-    DECREASE = "decrease"
-    NEUTRAL = "neutral"
-
-    @property
-    def sign(self) -> int:
-        return {"increase": 1, "decrease": -1, "neutral": 0}[self.value]
-
-
-class PointType(StrEnum):
-    COMMON_CAUSE = "common_cause"
-    SPECIAL_CAUSE_IMPROVEMENT = "special_cause_improvement"
-    SPECIAL_CAUSE_CONCERN = "special_cause_concern"
-    SPECIAL_CAUSE_NEUTRAL_HIGH = "special_cause_neutral_high"
-    SPECIAL_CAUSE_NEUTRAL_LOW = "special_cause_neutral_low"
-
-
-class Variation(StrEnum):
-    """The variation icon: the last point's type, with the side it is on."""
-
-    COMMON_CAUSE = "common_cause"
-    IMPROVEMENT_HIGH = "improvement_high"
-    IMPROVEMENT_LOW = "improvement_low"
-    CONCERN_HIGH = "concern_high"
-    CONCERN_LOW = "concern_low"
-    NEUTRAL_HIGH = "neutral_high"
-    NEUTRAL_LOW = "neutral_low"
-
-
-class Assurance(StrEnum):
-    """The assurance icon: where the target lies against the last point's limits."""
-
-    CONSISTENT_PASS = "consistent_pass"
-    CONSISTENT_FAIL = "consistent_fail"
-    INCONSISTENT = "inconsistent"
-
-
-# Integer codes used inside the vector code: the position in these tuples.
-POINT_TYPES: tuple[PointType, ...] = tuple(PointType)
-VARIATIONS: tuple[Variation, ...] = tuple(Variation)
-ASSURANCES: tuple[Assurance, ...] = tuple(Assurance)
-NO_ASSURANCE = -1
 _DIRECTION_OF_SIGN = {d.sign: d for d in Direction}
 _PT = {t: i for i, t in enumerate(POINT_TYPES)}
 _VAR = {v: i for i, v in enumerate(VARIATIONS)}
