@@ -15,7 +15,7 @@ from kpiboard.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = [schema.Project, schema.Organisation, schema.PeerGroup, schema.StatusKey, schema.StatusRule,
           schema.Tolerance, schema.Measure, schema.Target, schema.BaselineReduction, schema.Milestone,
-          schema.Ranks, schema.SpcOptions, schema.Source, schema.Records, schema.MeasureFile]
+          schema.Ranks, schema.SpcOptions, schema.Source, schema.Records, schema.MeasureFile, schema.Dashboard]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

@@ -324,6 +324,16 @@ class StatusKey(Strict):
     red: str = "short of target, beyond tolerance"
 
 
+class Dashboard(Strict):
+    """`kpiboard serve` settings: where the application database lives and who may read."""
+
+    database: str | None = Field(
+        None, description="SQLAlchemy URL of the application database; default SQLite .kpiboard/app.sqlite3"
+    )
+    anonymous_read: bool = Field(False, description="visitors who have not signed in may read (never write)")
+    session_hours: float = Field(12, gt=0, le=720, description="how long a sign-in lasts")
+
+
 class Project(Strict):
     title: str
     organisation: str = Field(description="the home organisation's id")
@@ -343,6 +353,7 @@ class Project(Strict):
     status_key: StatusKey = StatusKey()
     data: list[str] = Field(default_factory=lambda: ["data/*.csv"], description="observation files (globs)")
     sources: list[Source] = Field(default_factory=list, description="record sources (open data)")
+    dashboard: Dashboard = Dashboard()
 
     @model_validator(mode="after")
     def _some_organisations(self) -> Project:
