@@ -1,0 +1,16 @@
+"""The dashboard's application database: users, sessions, commentary revisions, publications
+and the audit log (see docs/WEB.md). Never the warehouse; never imports fastapi."""
+
+from kpiboard.web.db.entities import AuditEvent, Publication, Revision, Role, Session, User
+from kpiboard.web.db.errors import (
+    MAX_COMMENTARY_CHARS, AlreadyPublished, BadPassword, BadUsername, CommentaryTooLong,
+    DatabaseUnavailable, LoginFailed, LoginThrottled, PermissionDenied, UnknownUser, UserExists,
+)
+from kpiboard.web.db.store import AppStore, content_hash
+
+__all__ = [
+    "MAX_COMMENTARY_CHARS", "AlreadyPublished", "AppStore", "AuditEvent", "BadPassword",
+    "BadUsername", "CommentaryTooLong", "DatabaseUnavailable", "LoginFailed", "LoginThrottled",
+    "PermissionDenied", "Publication", "Revision", "Role", "Session", "UnknownUser", "User",
+    "UserExists", "content_hash",
+]

@@ -1,0 +1,165 @@
+"""The application database's tables, as SQLAlchemy 2.0 typed ORM classes.
+
+The dashboard's own state lives here — never in the warehouse: who may sign in (users,
+sessions, login attempts), what people wrote (commentary revisions, append-only), what the
+board was given (publications, one per organisation and month) and who did what (audit events).
+The schema is created and upgraded by the Alembic migrations beside this file; a test checks
+that the migrations and these classes agree.
+
+Timestamps are timezone-aware UTC in Python. PostgreSQL stores them as ``timestamptz``;
+SQLite has no time-zone type, so :class:`UtcDateTime` stores naive UTC there and puts the
+zone back on reading.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, DateTime, Dialect, ForeignKey, Index, Integer, MetaData, String,
+    Text, TypeDecorator, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Names for constraints and indexes, so that migrations name them the same on every database.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+USERNAME_MAX = 64
+ATTEMPTED_USERNAME_MAX = 255  # what someone typed at sign-in, kept (truncated) for the audit
+IP_MAX = 64
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (naive UTC in SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the application database; use UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('viewer', 'editor', 'approver', 'admin')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SessionRow(Base):
+    """A signed-in browser. Only the sha256 of the cookie's token is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class LoginAttemptRow(Base):
+    """Every sign-in attempt, for throttling: outcome is success, failure or throttled."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('success', 'failure', 'throttled')", name="outcome"),
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    username: Mapped[str] = mapped_column(String(ATTEMPTED_USERNAME_MAX))
+    ip: Mapped[str | None] = mapped_column(String(IP_MAX), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+
+
+class CommentaryRevisionRow(Base):
+    """One saved version of the commentary on a measure for an organisation and month.
+
+    Append-only: the store has no update or delete, and the migration adds triggers that
+    refuse UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "commentary_revisions"
+    __table_args__ = (
+        UniqueConstraint("org", "measure", "month", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org: Mapped[str] = mapped_column(String(64))
+    measure: Mapped[str] = mapped_column(String(128))
+    month: Mapped[str] = mapped_column(String(7))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PublicationRow(Base):
+    """The pack given to the board for an organisation and month: frozen, one per org+month."""
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("org", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    data_version: Mapped[str] = mapped_column(String(128))
+    scorecard_json: Mapped[str] = mapped_column(Text)
+    commentary_json: Mapped[str] = mapped_column(Text)
+    pack_html: Mapped[str] = mapped_column(Text)
+    changes_json: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEventRow(Base):
+    """Who did what, when, from where. ``username`` is not a foreign key: failed sign-ins
+    record what was typed, and the command line records none."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_event_id", "event", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    username: Mapped[str | None] = mapped_column(String(ATTEMPTED_USERNAME_MAX), nullable=True)
+    event: Mapped[str] = mapped_column(String(64))
+    detail_json: Mapped[str] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(IP_MAX), nullable=True)
+
+
+APPEND_ONLY_TABLES = ("commentary_revisions", "publications", "audit_events")

@@ -1,0 +1,159 @@
+"""Users: adding, roles, passwords, deactivation, and their audit events."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from appdb_helpers import PASSWORD, START
+from sqlalchemy import create_engine, text
+
+from kpiboard.errors import KpiboardError
+from kpiboard.web.db import (
+    AppStore, BadPassword, BadUsername, LoginFailed, PermissionDenied, Role, UnknownUser, UserExists,
+)
+from kpiboard.web.db.engine import parse
+
+
+@pytest.mark.parametrize(("role", "other", "expected"), [
+    (Role.VIEWER, Role.VIEWER, True), (Role.VIEWER, Role.EDITOR, False),
+    (Role.EDITOR, Role.VIEWER, True), (Role.EDITOR, Role.APPROVER, False),
+    (Role.APPROVER, Role.EDITOR, True), (Role.APPROVER, Role.ADMIN, False),
+    (Role.ADMIN, Role.APPROVER, True), (Role.ADMIN, Role.ADMIN, True),
+])
+def test_roles_are_ordered(role: Role, other: Role, expected: bool) -> None:
+    assert role.at_least(other) is expected
+
+
+def test_add_user_and_read_back(store: AppStore) -> None:
+    alice = store.add_user("alice", PASSWORD, Role.EDITOR, "Alice Smith")
+    assert (alice.username, alice.display_name, alice.role, alice.active) == ("alice", "Alice Smith", Role.EDITOR, True)
+    assert alice.created_at == START and alice.created_at.tzinfo is not None
+    assert store.user("alice") == alice
+    assert store.user("nobody") is None
+    bob = store.add_user("bob", PASSWORD, Role.VIEWER)
+    assert bob.display_name == "bob"  # defaults to the username
+    assert [u.username for u in store.users()] == ["alice", "bob"]
+
+
+def test_duplicate_username_refused(store: AppStore) -> None:
+    store.add_user("alice", PASSWORD, Role.EDITOR)
+    with pytest.raises(UserExists, match="'alice' already exists") as exc:
+        store.add_user("alice", "another long password", Role.ADMIN)
+    assert exc.value.hint
+    assert store.user("alice").role is Role.EDITOR  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("username", ["", "a b", "x" * 65, "bob'; DROP TABLE users;--", "é", "a/b", "tab\t"])
+def test_bad_usernames(store: AppStore, username: str) -> None:
+    with pytest.raises(BadUsername) as exc:
+        store.add_user(username, PASSWORD, Role.VIEWER)
+    assert "1 to 64 letters, digits, dots, underscores or hyphens" in (exc.value.hint or "")
+    assert store.users() == []
+
+
+def test_username_edge_cases_accepted(store: AppStore) -> None:
+    for name in ("x" * 64, "a", "j.o_n-e.s9"):
+        assert store.add_user(name, PASSWORD, Role.VIEWER).username == name
+
+
+@pytest.mark.parametrize(("username", "password", "reason"), [
+    ("alice", "elevenchars", "it has 11 characters; at least 12 are needed"),
+    ("alice", "", "it has 0 characters"),
+    ("alexander.hamilton", "Alexander.Hamilton", "it is the username"),
+    ("alice", "x" * 1025, "at most 1,024"),
+])
+def test_password_policy(store: AppStore, username: str, password: str, reason: str) -> None:
+    with pytest.raises(BadPassword, match=reason) as exc:
+        store.add_user(username, password, Role.VIEWER)
+    assert password not in str(exc.value) or password == ""
+    assert store.user(username) is None
+
+
+def test_password_of_exactly_twelve_characters_accepted(store: AppStore) -> None:
+    store.add_user("alice", "twelve chars", Role.VIEWER)
+    assert store.authenticate("alice", "twelve chars", None).username == "alice"
+
+
+def test_passwords_are_stored_as_argon2id_hashes(store: AppStore, db_url: str) -> None:
+    store.add_user("alice", PASSWORD, Role.VIEWER)
+    engine = create_engine(parse(db_url))
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM users WHERE username = :u"), {"u": "alice"}).scalar_one()
+    engine.dispose()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_set_role_audited(store: AppStore) -> None:
+    store.add_user("alice", PASSWORD, Role.VIEWER)
+    assert store.set_role("alice", Role.APPROVER).role is Role.APPROVER
+    assert store.user("alice").role is Role.APPROVER  # type: ignore[union-attr]
+    [event] = store.audit_log(event="role_changed")
+    assert event.detail == {"username": "alice", "from": "viewer", "to": "approver"}
+    assert event.username is None  # the command line
+
+
+def test_set_password(store: AppStore) -> None:
+    store.add_user("alice", PASSWORD, Role.VIEWER)
+    store.set_password("alice", "a brand new passphrase")
+    assert store.authenticate("alice", "a brand new passphrase", None).username == "alice"
+    with pytest.raises(LoginFailed):
+        store.authenticate("alice", PASSWORD, None)
+    [event] = store.audit_log(event="password_changed")
+    assert event.detail == {"username": "alice"}
+
+
+def test_no_secret_in_the_audit_log(store: AppStore) -> None:
+    store.add_user("alice", PASSWORD, Role.VIEWER)
+    store.set_password("alice", "a brand new passphrase")
+    store.authenticate("alice", "a brand new passphrase", "10.0.0.1")
+    with pytest.raises(LoginFailed):
+        store.authenticate("alice", "wrong but long password", "10.0.0.1")
+    text_of_log = json.dumps([e.detail for e in store.audit_log()])
+    for secret in (PASSWORD, "a brand new passphrase", "wrong but long password", "argon2"):
+        assert secret not in text_of_log
+
+
+def test_deactivated_user_cannot_sign_in(store: AppStore) -> None:
+    store.add_user("alice", PASSWORD, Role.EDITOR)
+    user = store.deactivate("alice")
+    assert user.active is False
+    with pytest.raises(LoginFailed):
+        store.authenticate("alice", PASSWORD, None)
+    assert [e.detail["reason"] for e in store.audit_log(event="sign_in_failed")] == ["deactivated"]
+    assert store.audit_log(event="user_deactivated")[0].detail == {"username": "alice", "sessions_ended": 0}
+
+
+@pytest.mark.parametrize("call", [
+    lambda s: s.set_role("ghost", Role.ADMIN),
+    lambda s: s.set_password("ghost", PASSWORD),
+    lambda s: s.deactivate("ghost"),
+])
+def test_unknown_user(store: AppStore, call: object) -> None:
+    with pytest.raises(UnknownUser, match="no user 'ghost'"):
+        call(store)  # type: ignore[operator]
+
+
+def test_only_admins_manage_users(store: AppStore) -> None:
+    store.add_user("root", PASSWORD, Role.ADMIN)
+    store.add_user("ed", PASSWORD, Role.EDITOR)
+    store.add_user("carol", PASSWORD, Role.APPROVER, actor="root")
+    assert store.audit_log(event="user_added")[0].username == "root"
+    with pytest.raises(PermissionDenied, match="ed may not change roles"):
+        store.set_role("ed", Role.ADMIN, actor="ed")
+    with pytest.raises(PermissionDenied):
+        store.add_user("mallory", PASSWORD, Role.ADMIN, actor="ed")
+    with pytest.raises(PermissionDenied):
+        store.set_password("carol", PASSWORD + "!", actor="ed")
+    with pytest.raises(PermissionDenied):
+        store.deactivate("root", actor="nobody")
+    store.set_password("ed", "ed's own new password", actor="ed")  # your own password is yours
+    assert store.user("ed").role is Role.EDITOR  # type: ignore[union-attr]
+    store.deactivate("root", actor="root")
+    with pytest.raises(PermissionDenied):  # a deactivated admin is no longer an admin
+        store.set_role("ed", Role.VIEWER, actor="root")
+
+
+def test_bad_display_name(store: AppStore) -> None:
+    with pytest.raises(KpiboardError, match="display name"):
+        store.add_user("alice", PASSWORD, Role.VIEWER, "x" * 201)
