@@ -295,7 +295,7 @@ def test_report_csv_md_and_table_to_stdout(ingested: Path) -> None:
 
 
 def test_demo(tmp_path: Path) -> None:
-    result = run("demo", "--output", tmp_path / "demo.html")
+    result = run("demo", "--no-serve", "--output", tmp_path / "demo.html")
     assert "2009/10 Critical Performance Areas" in result.stdout
     [line] = [ln for ln in result.stdout.splitlines() if ln.startswith("HTML report: ")]
     path = Path(line.removeprefix("HTML report: "))

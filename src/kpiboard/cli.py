@@ -250,8 +250,13 @@ def _demo_project() -> Path:
 @app.command()
 def demo(
     output: Annotated[Path, typer.Option(help="where to write the HTML report")] = Path("out") / f"{DEMO_PROJECT}-{DEMO_AS_OF}.html",
+    serve_dashboard: Annotated[bool, typer.Option("--serve/--no-serve",
+                                                  help="end by serving the example's dashboard")] = True,
+    host: Annotated[str, typer.Option(help="address to serve the dashboard on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to serve the dashboard on")] = 8000,
 ) -> None:
-    """Run the bundled 2009/10 example end to end and say where the HTML report is."""
+    """Run the bundled 2009/10 example end to end: the terminal scorecard, the HTML report,
+    then the dashboard with demo logins."""
     try:
         project = _demo_project()
         _ingest(load_catalogue(project))
@@ -259,6 +264,25 @@ def demo(
         print_table(card, Console(highlight=False))
         _write(output, render(card, "html"))
         typer.echo(f"HTML report: {output.resolve()}")
+        if serve_dashboard:
+            from kpiboard.web.serve import serve as run_dashboard
+
+            run_dashboard(project, host, port, announce=typer.echo, demo=True)
+    except KpiboardError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    project: ProjectArg = Path("."),
+    host: Annotated[str, typer.Option(help="address to listen on (127.0.0.1: this machine only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the project's web dashboard: scorecard, KPI pages, commentary, published packs."""
+    from kpiboard.web.serve import serve as run_dashboard
+
+    try:
+        run_dashboard(project, host, port, announce=typer.echo)
     except KpiboardError as exc:
         _fail(exc)
 

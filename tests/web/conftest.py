@@ -1,16 +1,23 @@
-"""Fixtures for the application database: every store test runs on SQLite (a file in
-tmp_path) and on the real PostgreSQL server of tests/conftest.py (a database of its own per
+"""Fixtures for the dashboard and its application database. Every store test runs on SQLite
+(a file in tmp_path) and on the real PostgreSQL server of tests/conftest.py (a database of its own per
 test module, emptied before each test)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from appdb_helpers import FAST_HASHER, PASSWORD, Clock, create_pg_database, drop_pg_database
+from fastapi.testclient import TestClient
+from webutil import EXAMPLE, ROLES, AppFactory
 
+from kpiboard.catalogue.schema import Dashboard
+from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore, Role, User
 from kpiboard.web.db.models import Base
+from kpiboard.web.service import ScorecardService
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +63,54 @@ def store(db_url: str, clock: Clock) -> Iterator[AppStore]:
 def people(store: AppStore) -> dict[Role, User]:
     """One active user per role, named after it."""
     return {role: store.add_user(role.value, PASSWORD, role) for role in Role}
+
+
+# --- the dashboard: the reference example served with a fresh SQLite application database ---
+
+
+@pytest.fixture(scope="session")
+
+def example_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("web") / "met"
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".kpiboard"))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def service(example_project: Path) -> Iterator[ScorecardService]:
+    svc = ScorecardService.open(example_project)
+    yield svc
+    svc.close()
+
+
+def _accounts(store: AppStore) -> None:
+    for name, role in ROLES.items():
+        store.add_user(name, PASSWORD, role, name.capitalize())
+
+
+@pytest.fixture
+def app_store(tmp_path: Path) -> Iterator[AppStore]:
+    s = AppStore.open(f"sqlite:///{tmp_path / 'app.sqlite3'}", password_hasher=FAST_HASHER)
+    _accounts(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def make_client(service: ScorecardService, app_store: AppStore) -> AppFactory:
+    """A TestClient on a fresh app; ``anonymous_read`` as asked."""
+
+    default = app_store
+
+    def make(*, anonymous_read: bool = False, app_store: AppStore | None = None) -> TestClient:
+        app = create_app(service, app_store or default, Dashboard(anonymous_read=anonymous_read))
+        return TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+
+    return make
+
+
+@pytest.fixture
+def client(make_client: AppFactory) -> TestClient:
+    return make_client()
+
+

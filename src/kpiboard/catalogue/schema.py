@@ -248,6 +248,7 @@ class Measure(Strict):
     title: str
     reference: str | None = Field(None, description='official reference, e.g. "APACS PI 1.1"')
     description: str | None = None
+    owner: str | None = Field(None, description="who answers for the KPI, e.g. a chief officer or team")
     unit: str = Field("", description='"%", "pts", "£m", "" for plain numbers, or any suffix')
     decimals: int = Field(0, ge=0, le=6)
     polarity: Polarity = Polarity.HIGHER_IS_BETTER

@@ -33,6 +33,7 @@ from kpiboard.render._view import (
     variation_words,
 )
 from kpiboard.render.charts import Chart, charts_for
+from kpiboard.render.commentary import commentary_html
 from kpiboard.render.icons import assurance_icon, variation_icon
 from kpiboard.render.registry import RenderOptions
 from kpiboard.scorecard import Scorecard
@@ -102,7 +103,6 @@ def _template() -> Template:
 
 def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
     """The scorecard as one UTF-8 HTML document."""
-    del options  # the page reflows itself; print layout is in the stylesheet
     views = sections(scorecard)
     charts = {
         line.anchor: [_chart_view(c) for c in charts_for(line.row)]
@@ -119,6 +119,9 @@ def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
         assurance_key=scorecard.spc_key.get("assurance", {}),
         status_swatches=STATUS_SWATCHES,
         page=PAGE_SWATCHES,
+        commentary={m: Markup(commentary_html(t)) for m, t in options.commentary.items() if t.strip()},
+        stamp=options.stamp,
+        changes=options.changes,
     )
     return text.encode("utf-8")
 

@@ -15,8 +15,8 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from kpiboard.errors import KpiboardError
 from kpiboard.scorecard import Scorecard
@@ -28,10 +28,17 @@ class RenderOptions:
 
     ``width`` is the text width in columns (``None``: the renderer's default);
     ``color`` asks for ANSI colour in terminal output.
+    ``commentary`` maps a measure id to its commentary (Markdown, rendered inert by
+    :mod:`kpiboard.render.commentary`); ``stamp`` lines go under the title (e.g. who published
+    a pack, when, from which data version); ``changes`` lists what changed since the previous
+    published pack. The HTML renderer shows all three.
     """
 
     width: int | None = None
     color: bool = False
+    commentary: Mapping[str, str] = field(default_factory=dict)
+    stamp: tuple[str, ...] = ()
+    changes: tuple[str, ...] | None = None  # None: not a pack; () a first pack or no change
 
 
 Renderer = Callable[[Scorecard, RenderOptions], bytes]
@@ -73,9 +80,11 @@ def unregister(name: str) -> None:
 
 
 def render(
-    scorecard: Scorecard, fmt: str, *, width: int | None = None, color: bool = False
+    scorecard: Scorecard, fmt: str, options: RenderOptions | None = None, *, width: int | None = None,
+    color: bool = False,
 ) -> bytes:
-    """Render ``scorecard`` in format ``fmt`` (``table``, ``json``, ``csv``, ``md``, ``html``...).
+    """Render ``scorecard`` in format ``fmt`` (``table``, ``json``, ``csv``, ``md``, ``html``...),
+    with ``options`` when given (else ``width`` and ``color``).
 
     Raises :class:`KpiboardError` naming the valid formats when ``fmt`` is unknown.
     """
@@ -90,4 +99,4 @@ def render(
         raise KpiboardError(
             f"width must be a positive number of columns, not {width}", field="width"
         )
-    return renderer(scorecard, RenderOptions(width=width, color=color))
+    return renderer(scorecard, options if options is not None else RenderOptions(width=width, color=color))

@@ -1,0 +1,161 @@
+"""Load on the dashboard: N concurrent clients on the scorecard page and the KPI page of
+`kpiboard serve`, for a bounded time, on 127.0.0.1.
+
+    .venv/bin/python benchmarks/web_load.py [--clients 50] [--seconds 60] [--project examples/met-cpa-2009-10]
+
+Starts `kpiboard serve` on a copy of the project (its own application database with one
+viewer), signs every client in, warms the pages once, then each client loops over its page
+until the time is up. Prints requests/s, p50/p95/p99 latency and errors per page; then, as a
+baseline measured in the same run by the same clients against the same server, a trivial
+response (`/favicon.ico`, 204), so the figures can be read as a ratio to the floor that the
+server, the client and this machine impose. Aim (issue 5): zero errors, p95 under 100 ms for
+the scorecard page. Not part of the test suite: run by hand, machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from kpiboard.web.db import AppStore, Role  # noqa: E402
+
+USER, PASSWORD = "loadtest", "load test password"
+TIMEOUT = 10.0  # seconds: a request slower than this counts as an error
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(project: Path) -> tuple[subprocess.Popen[bytes], str]:
+    store = AppStore.open(AppStore.default_url(project, None))
+    if store.user(USER) is None:
+        store.add_user(USER, PASSWORD, Role.VIEWER)
+    store.close()
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kpiboard", "serve", str(project), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/login", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("kpiboard serve did not start")
+
+
+async def _client(url: str, path: str, until: float, tally: Tally, cookies: httpx.Cookies) -> None:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=TIMEOUT, limits=limits) as client:
+        while time.monotonic() < until:
+            start = time.perf_counter()
+            try:
+                got = await client.get(path)
+                await got.aread()
+            except httpx.HTTPError as exc:
+                tally.error(type(exc).__name__)
+                continue
+            elapsed = time.perf_counter() - start
+            if got.status_code >= 400:
+                tally.error(f"HTTP {got.status_code}")
+            else:
+                tally.latencies.append(elapsed)
+
+
+async def _run(url: str, paths: list[str], clients: int, seconds: float, cookies: httpx.Cookies) -> dict[str, Tally]:
+    tallies = {p: Tally() for p in paths}
+    until = time.monotonic() + seconds
+    tasks = [_client(url, paths[i % len(paths)], until, tallies[paths[i % len(paths)]], cookies) for i in range(clients)]
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 2 * TIMEOUT + 5)
+    return tallies
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def _report(name: str, tallies: dict[str, Tally], seconds: float) -> dict[str, float]:
+    print(f"\n{name}")
+    print(f"  {'page':58} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    out = {}
+    for path, t in tallies.items():
+        n = len(t.latencies)
+        p50, p95, p99 = (_pct(t.latencies, q) * 1000 for q in (50, 95, 99))
+        print(f"  {path:58} {n / seconds:8.1f} {p50:8.1f} {p95:8.1f} {p99:8.1f} {sum(t.errors.values()):7d}"
+              + (f"  {t.errors}" if t.errors else ""))
+        out[path] = p95
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--baseline-seconds", type=float, default=15)
+    parser.add_argument("--project", type=Path, default=ROOT / "examples" / "met-cpa-2009-10")
+    parser.add_argument("--month", default="2009-08")
+    parser.add_argument("--measure", default="robbery")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / args.project.name
+        shutil.copytree(args.project, project, ignore=shutil.ignore_patterns(".kpiboard"))
+        proc, url = _start(project)
+        try:
+            signin = httpx.post(url + "/api/session", json={"username": USER, "password": PASSWORD})
+            signin.raise_for_status()
+            org = httpx.get(url + "/api/organisations", cookies=signin.cookies).json()["home"]
+            scorecard = f"/scorecard/{org}/{args.month}"
+            kpi = f"{scorecard}/kpi/{args.measure}"
+            for path in (scorecard, kpi):  # warm: the first view of a month builds and caches it
+                httpx.get(url + path, cookies=signin.cookies, timeout=60).raise_for_status()
+            print(f"kpiboard serve on {url}; {args.clients} clients for {args.seconds:g} s; "
+                  f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores "
+                  "(the clients run on the same machine)")
+            pages = asyncio.run(_run(url, [scorecard, kpi], args.clients, args.seconds, signin.cookies))
+            p95 = _report("Pages (clients split between the two)", pages, args.seconds)
+            floor = asyncio.run(_run(url, ["/favicon.ico"], args.clients, args.baseline_seconds, signin.cookies))
+            base = _report("Baseline: a trivial 204 response from the same server", floor, args.baseline_seconds)
+            print(f"\nscorecard p95 / baseline p95 = {p95[scorecard] / base['/favicon.ico']:.2f}x;"
+                  f" KPI page p95 / baseline p95 = {p95[kpi] / base['/favicon.ico']:.2f}x")
+            errors = sum(sum(t.errors.values()) for t in pages.values())
+            print(f"aim: zero errors ({'met' if errors == 0 else 'NOT met'}), scorecard p95 < 100 ms "
+                  f"({'met' if p95[scorecard] < 100 else 'NOT met'})")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

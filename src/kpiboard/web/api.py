@@ -1,0 +1,220 @@
+"""The JSON API: every page's content as JSON, under /api (OpenAPI at /docs).
+
+Reads follow the same rules as the pages (signed in, or anonymous reading on). Writes need a
+session cookie (from ``POST /api/session`` or the sign-in page) and the session's CSRF token in
+the ``X-CSRF-Token`` header. Errors are always
+``{"error": {"status": 404, "code": "not_found", "message": "...", "hint": "..."}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from kpiboard.render._view import Line, status_label
+from kpiboard.web import views
+from kpiboard.web.db import AuditEvent, Publication, Revision, Role
+from kpiboard.web.security import CSRF_HEADER, SESSION_COOKIE, Viewer, check_csrf, set_cookie
+
+if TYPE_CHECKING:
+    from kpiboard.web.app import Context
+
+ERROR_SHAPE = {"description": "the error shape", "content": {"application/json": {"example": {
+    "error": {"status": 404, "code": "not_found", "message": "unknown organisation 'x'", "hint": "..."}}}}}
+RESPONSES: dict[int | str, dict[str, Any]] = {401: ERROR_SHAPE, 403: ERROR_SHAPE, 404: ERROR_SHAPE}
+
+
+class Credentials(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=1000)
+
+
+class CommentaryIn(BaseModel):
+    text: str
+
+
+def _when(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+def revision_json(r: Revision) -> dict[str, Any]:
+    return {"id": r.id, "org": r.org, "measure": r.measure, "month": r.month, "number": r.number,
+            "text": r.text, "author": r.author, "created_at": _when(r.created_at)}
+
+
+def publication_json(p: Publication, *, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "org": p.org, "month": p.month, "published_at": _when(p.published_at), "published_by": p.published_by,
+        "data_version": p.data_version, "content_hash": p.content_hash,
+        "url": f"/packs/{quote(p.org, safe='')}/{p.month}", "pack_html_url": f"/packs/{quote(p.org, safe='')}/{p.month}/pack.html",
+    }
+    if full:
+        out["scorecard"] = json.loads(p.scorecard_json)
+        out["commentary"] = {m: revision_json(r) for m, r in p.commentary.items()}
+        out["changes"] = p.changes
+    return out
+
+
+def audit_json(e: AuditEvent) -> dict[str, Any]:
+    return {"id": e.id, "at": _when(e.at), "username": e.username, "event": e.event, "detail": e.detail, "ip": e.ip}
+
+
+def api_router(ctx: Context) -> APIRouter:
+    from kpiboard.web.app import client_ip, publish_pack, reader_of, viewer_of
+
+    service, store = ctx.service, ctx.store
+    router = APIRouter(prefix="/api", responses=RESPONSES)
+
+    def writer(request: Request, csrf: str | None) -> Viewer:
+        viewer = viewer_of(ctx, request)
+        check_csrf(viewer, csrf)
+        return viewer
+
+    @router.get("/organisations", summary="Organisations with data, the home organisation first")
+    def organisations(request: Request) -> dict[str, Any]:
+        reader_of(ctx, request)
+        return {"home": service.home,
+                "organisations": [{"id": o.id, "name": o.name} for o in service.organisations()]}
+
+    @router.get("/months", summary="Months with data, newest first")
+    def months(request: Request) -> dict[str, Any]:
+        reader_of(ctx, request)
+        return {"latest": service.latest_month, "months": service.months(),
+                "data_version": service.version.hash}
+
+    @router.get("/scorecards/{org}/{month}", summary="The Scorecard (the JSON contract of docs/DESIGN.md)")
+    def scorecard(request: Request, org: str, month: str) -> Response:
+        reader_of(ctx, request)
+        o, m = service.org(org), service.month(month)
+        card = service.scorecard(o.id, m)
+        body = service.cached(("scorecard-json", o.id, m), lambda: json.dumps(card.to_dict(), ensure_ascii=False))
+        return Response(body, media_type="application/json",
+                        headers={"x-kpiboard-data-version": service.version.hash})
+
+    @router.get("/scorecards/{org}/{month}/summary", summary="The board cover: KPIs by status and SPC icon")
+    def summary(request: Request, org: str, month: str) -> dict[str, Any]:
+        reader_of(ctx, request)
+        o, m = service.org(org), service.month(month)
+        card = service.scorecard(o.id, m)
+        s = views.summary(card)
+
+        def entry(line: Line) -> dict[str, str]:
+            return {"id": line.row.id, "measure": line.row.measure, "title": line.row.title}
+
+        return {
+            "org": o.id, "month": m, "counts": s.counts,
+            "by_status": [{"status": g.label.key, "word": g.label.word, "kpis": [entry(x) for x in g.lines]}
+                          for g in s.by_status],
+            "by_variation": [{"variation": g.key, "words": g.words, "kpis": [entry(x) for x in g.lines]}
+                             for g in s.by_variation],
+            "commentary_required": [entry(x) for x in s.required],
+        }
+
+    @router.get("/scorecards/{org}/{month}/kpis/{measure}", summary="One KPI: its row, definition, commentary")
+    def kpi(request: Request, org: str, month: str, measure: str) -> dict[str, Any]:
+        reader_of(ctx, request)
+        o, m = service.org(org), service.month(month)
+        card = service.scorecard(o.id, m)
+        row = service.row(card, measure)
+        definition = service.catalogue.measures.get(measure)
+        flag = views.commentary_flag(row)
+        league = service.league(o.id, m, measure)
+        return {
+            "org": o.id, "month": m, "row": _row_dict(card, measure),
+            "status": status_label(row.status).key,
+            "commentary_required": flag.required, "commentary_required_because": list(flag.reasons),
+            "definition": dict(views.definition(definition, service.sources(measure, o.id))) if definition else {},
+            "league": league.to_dict() if league is not None else None,
+            "commentary": [revision_json(r) for r in store.revisions(o.id, measure, m)],
+        }
+
+    @router.get("/commentary/{org}/{month}/{measure}", summary="Every revision of a KPI's commentary, newest first")
+    def commentary(request: Request, org: str, month: str, measure: str) -> dict[str, Any]:
+        reader_of(ctx, request)
+        o, m = service.org(org), service.month(month)
+        service.row(service.scorecard(o.id, m), measure)
+        return {"org": o.id, "month": m, "measure": measure,
+                "revisions": [revision_json(r) for r in store.revisions(o.id, measure, m)]}
+
+    @router.post("/commentary/{org}/{month}/{measure}", status_code=201,
+                 summary="Save a new revision (editors; X-CSRF-Token header)")
+    def save(request: Request, org: str, month: str, measure: str, body: CommentaryIn,
+             x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> dict[str, Any]:
+        viewer = writer(request, x_csrf_token)
+        user = viewer.require(Role.EDITOR, "write commentary")
+        o, m = service.org(org), service.month(month)
+        service.row(service.scorecard(o.id, m), measure)
+        if store.publication(o.id, m) is not None:
+            from kpiboard.web.app import CommentaryFrozen
+
+            raise CommentaryFrozen
+        return revision_json(store.save_commentary(o.id, measure, m, body.text, user, ip=client_ip(request)))
+
+    @router.get("/packs", summary="Published packs, newest month first")
+    def packs(request: Request, org: str | None = None) -> dict[str, Any]:
+        reader_of(ctx, request)
+        org_id = service.org(org).id if org else None
+        return {"packs": [publication_json(p) for p in store.publications(org_id)]}
+
+    @router.get("/packs/{org}/{month}", summary="A published pack: frozen Scorecard, commentary, changes")
+    def pack(request: Request, org: str, month: str) -> dict[str, Any]:
+        from kpiboard.web.app import _month_text
+        from kpiboard.web.service import NotFound
+
+        reader_of(ctx, request)
+        o = service.org(org)
+        pub = store.publication(o.id, _month_text(month))
+        if pub is None:
+            raise NotFound(f"no published pack for {o.name} in {month}", hint="GET /api/packs lists them")
+        return publication_json(pub, full=True)
+
+    @router.post("/packs/{org}/{month}", status_code=201, summary="Publish the month's pack (approvers; once)")
+    def publish(request: Request, org: str, month: str,
+                x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> dict[str, Any]:
+        viewer = writer(request, x_csrf_token)
+        return publication_json(publish_pack(ctx, viewer, org, month, client_ip(request)), full=True)
+
+    @router.post("/session", summary="Sign in: sets the session cookie, returns the CSRF token")
+    def sign_in(request: Request, body: Credentials) -> Response:
+        user = store.authenticate(body.username, body.password, client_ip(request))
+        token, session = store.create_session(user, ctx.settings.session_hours)
+        response = JSONResponse({"username": user.username, "role": user.role.value, "csrf_token": session.csrf_token,
+                                 "expires_at": _when(session.expires_at)})
+        set_cookie(response, request, SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600))
+        return response
+
+    @router.delete("/session", status_code=204, summary="Sign out (X-CSRF-Token header)")
+    def sign_out(request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> Response:
+        writer(request, x_csrf_token)
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            store.end_session(token, ip=client_ip(request))
+        response = Response(status_code=204)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.get("/audit", summary="The audit log, newest first (admins)")
+    def audit(request: Request, event: str | None = None, limit: int = 200) -> dict[str, Any]:
+        viewer_of(ctx, request).require(Role.ADMIN, "read the audit log")
+        return {"events": [audit_json(e) for e in store.audit_log(max(1, min(limit, 5000)), event)]}
+
+    return router
+
+
+def _row_dict(card: Any, measure: str) -> dict[str, Any]:
+    def find(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+        for row in rows:
+            if row["measure"] == measure:
+                return row
+            found = find(row.get("children") or [])
+            if found is not None:
+                return found
+        return None
+
+    return find(card.to_dict()["rows"]) or {}

@@ -1,0 +1,133 @@
+"""Published packs: a month's Scorecard, its commentary and its data version, frozen.
+
+A pack is built here and handed to the application database, which stores it and refuses a
+second pack for the same organisation and month. What is frozen: the Scorecard JSON (the
+contract in docs/DESIGN.md), the commentary revisions shown, the data version (content hash of
+the data files and KPI definitions), and the rendered HTML pack — served back byte for byte,
+so a pack opened years later looks exactly as it did when it was signed off, whatever the code
+or the data have become since.
+
+"What changed since the last published pack" compares the new pack with the latest earlier
+pack of the same organisation: statuses, latest figures, SPC variation, commentary revisions,
+the data version. Figures are compared as published (their texts), never recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kpiboard.periods import parse_month, short_month
+from kpiboard.render import render
+from kpiboard.render.registry import RenderOptions
+from kpiboard.scorecard import Scorecard
+from kpiboard.web.db import Publication, Revision, User
+from kpiboard.web.service import DataVersion
+
+
+@dataclass(frozen=True)
+class Pack:
+    scorecard_json: str
+    pack_html: str
+    commentary: dict[str, Revision]
+    changes: dict[str, object]
+
+
+def build_pack(card: Scorecard, version: DataVersion, commentary: dict[str, Revision],
+               previous: Publication | None, user: User, when: datetime) -> Pack:
+    scorecard_json = render(card, "json").decode("utf-8")
+    changes = compare(previous, json.loads(scorecard_json), commentary, version)
+    stamp = (
+        f"Published pack for {short_month(parse_month(card.as_of))}, signed off on "
+        f"{when:%d %b %Y} by {user.display_name} ({user.username}).",
+        f"Data version {version.short}: sha256 of the data files and KPI definitions it was built from.",
+    )
+    lines = tuple(str(x) for x in changes["lines"])  # type: ignore[attr-defined]
+    options = RenderOptions(commentary={m: r.text for m, r in commentary.items()}, stamp=stamp,
+                            changes=lines if previous is not None else ())
+    html = render(card, "html", options).decode("utf-8")
+    return Pack(scorecard_json, html, dict(commentary), changes)
+
+
+def compare(previous: Publication | None, card: dict[str, Any], commentary: dict[str, Revision],
+            version: DataVersion) -> dict[str, object]:
+    """The differences between ``previous`` and the new pack, as items and as sentences."""
+    if previous is None:
+        return {"previous": None, "items": [], "lines": []}
+    before = _rows(json.loads(previous.scorecard_json))
+    after = _rows(card)
+    items: list[dict[str, object]] = []
+
+    def add(measure: str, label: str, what: str, old: object, new: object, sentence: str) -> None:
+        items.append({"measure": measure, "row": label, "what": what, "before": old, "after": new,
+                      "text": sentence})
+
+    for measure, row in after.items():
+        label = f"{row['id']} {row['title']}" if row["id"] != measure else row["title"]
+        old = before.get(measure)
+        if old is None:
+            add(measure, label, "added", None, measure, f"{label}: new on the scorecard")
+            continue
+        if old.get("status") != row.get("status"):
+            add(measure, label, "status", old.get("status"), row.get("status"),
+                f"{label}: status {_word(old.get('status'))} → {_word(row.get('status'))}")
+        old_latest, new_latest = _figure(old.get("latest")), _figure(row.get("latest"))
+        if old_latest != new_latest:
+            add(measure, label, "latest", old_latest, new_latest,
+                f"{label}: latest {old_latest or 'none'} → {new_latest or 'none'}")
+        old_var, new_var = _variation(old), _variation(row)
+        if old_var != new_var:
+            add(measure, label, "spc", old_var, new_var,
+                f"{label}: SPC {old_var or 'none'} → {new_var or 'none'}")
+    for measure, row in before.items():
+        if measure not in after:
+            add(measure, row["title"], "removed", measure, None, f"{row['title']}: no longer on the scorecard")
+    old_commentary = {m: r.number for m, r in previous.commentary.items()}
+    for measure, rev in sorted(commentary.items()):
+        if old_commentary.get(measure) is None or rev.id != previous.commentary[measure].id:
+            title = after.get(measure, {}).get("title", measure)
+            add(measure, title, "commentary", old_commentary.get(measure), rev.number,
+                f"{title}: commentary revision {rev.number} by {rev.author}")
+    if previous.data_version != version.hash:
+        items.append({"measure": None, "row": None, "what": "data_version", "before": previous.data_version,
+                      "after": version.hash,
+                      "text": f"Data version {previous.data_version[:12]} → {version.short}"})
+    return {
+        "previous": {"org": previous.org, "month": previous.month, "content_hash": previous.content_hash,
+                     "published_by": previous.published_by, "published_at": previous.published_at.isoformat()},
+        "items": items,
+        "lines": [f"Since the pack for {short_month(parse_month(previous.month))}: " + str(i["text"])
+                  for i in items] if items else
+                 [f"Nothing changed since the pack for {short_month(parse_month(previous.month))}."],
+    }
+
+
+def _rows(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+
+    def visit(row: dict[str, Any]) -> None:
+        out[row["measure"]] = row
+        for child in row.get("children") or []:
+            visit(child)
+
+    for row in card.get("rows") or []:
+        visit(row)
+    return out
+
+
+def _word(status: object) -> str:
+    return str(status).capitalize() if status else "no status"
+
+
+def _figure(fig: object) -> str | None:
+    if not isinstance(fig, dict) or fig.get("text") is None:
+        return None
+    period = fig.get("period")
+    return f"{fig['text']} ({period})" if period else str(fig["text"])
+
+
+def _variation(row: dict[str, Any]) -> str | None:
+    spc = row.get("spc")
+    return str(spc.get("variation_text")) if isinstance(spc, dict) else None

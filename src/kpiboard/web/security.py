@@ -1,0 +1,171 @@
+"""Who is asking, and may they: session cookies, CSRF tokens, roles, request limits, headers.
+
+- The session cookie carries a random token; the application database keeps only its hash
+  (kpiboard.web.db). The cookie is HttpOnly, SameSite=Lax, Path=/, and Secure when the page
+  was served over HTTPS.
+- Every state-changing request carries a CSRF token: the session's own token in a hidden
+  form field (or the ``X-CSRF-Token`` header for the JSON API). The sign-in form, before any
+  session exists, uses a double-submit token: a random cookie that the form must repeat.
+- Roles are ordered viewer < editor < approver < admin; a page says which it needs.
+- Request bodies over :data:`MAX_BODY_BYTES` are refused before they are read.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kpiboard.errors import KpiboardError
+from kpiboard.web.db import MAX_COMMENTARY_CHARS, Role, Session, User
+
+SESSION_COOKIE = "kpiboard_session"
+LOGIN_CSRF_COOKIE = "kpiboard_login_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+# A commentary of the maximum length in 4-byte characters, form-encoded, fits comfortably.
+MAX_BODY_BYTES = 16 * MAX_COMMENTARY_CHARS
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class SignInRequired(KpiboardError):
+    """The page needs an account (anonymous reading is off, or the action writes)."""
+
+
+class CsrfFailed(KpiboardError):
+    """A form or API call without the right CSRF token."""
+
+
+class Forbidden(KpiboardError):
+    """Signed in, but the role does not allow this."""
+
+
+class BodyTooLarge(KpiboardError):
+    """A request body over the limit."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person behind a request: a signed-in user with a session, or anonymous."""
+
+    user: User | None
+    session: Session | None
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf_token if self.session is not None else ""
+
+    def can(self, role: Role) -> bool:
+        return self.user is not None and self.user.active and self.user.role.at_least(role)
+
+    def require(self, role: Role, doing: str) -> User:
+        if self.user is None:
+            raise SignInRequired(f"sign in to {doing}", hint="use the Sign in link at the top of the page")
+        if not self.can(role):
+            raise Forbidden(f"{doing} needs the {role.value} role; {self.user.username} is a {self.user.role.value}",
+                            hint="ask an administrator for the role (kpiboard users set-role)")
+        return self.user
+
+
+def check_csrf(viewer: Viewer, submitted: str | None) -> None:
+    """The session's CSRF token must come back with every state-changing request."""
+    if viewer.session is None:
+        raise SignInRequired("your session has ended; sign in again", hint="nothing was saved")
+    if not submitted or not hmac.compare_digest(submitted, viewer.session.csrf_token):
+        raise CsrfFailed("the form's security token is missing or wrong, so nothing was saved",
+                         hint="reload the page and try again")
+
+
+def check_login_csrf(request: Request, submitted: str | None) -> None:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not submitted or not cookie or not hmac.compare_digest(submitted, cookie):
+        raise CsrfFailed("the sign-in form's security token is missing or wrong",
+                         hint="reload the sign-in page and try again (cookies must be allowed)")
+
+
+def login_csrf(request: Request) -> str:
+    """The double-submit token for the sign-in form: the cookie's, or a new one."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only (no //host, no scheme)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+SECURITY_HEADERS = {
+    "content-security-policy": ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                "script-src 'self'; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+
+
+class Guard:
+    """ASGI middleware: refuses oversized bodies (413) and adds the security headers to every
+    response that does not set its own."""
+
+    def __init__(self, app: ASGIApp, on_too_large: Callable[[Scope], Response]) -> None:
+        self.app = app
+        self.on_too_large = on_too_large
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await self.on_too_large(scope)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise _Overflow
+            return message
+
+        async def with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers") or [])
+                present = {k.lower() for k, _ in headers}
+                for key, value in SECURITY_HEADERS.items():
+                    if key.encode() not in present:
+                        headers.append((key.encode(), value.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, limited, with_headers)
+        except _Overflow:
+            if not started:
+                await self.on_too_large(scope)(scope, receive, with_headers)
+
+
+class _Overflow(Exception):
+    pass

@@ -1,0 +1,35 @@
+"""Constants and helpers shared by the dashboard tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from kpiboard.web.db import Role
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "met-cpa-2009-10"
+ORG = "metropolitan"
+MONTH = "2009-08"
+from appdb_helpers import PASSWORD  # one password for every test account
+ROLES = {"viewer": Role.VIEWER, "editor": Role.EDITOR, "approver": Role.APPROVER, "admin": Role.ADMIN}
+AppFactory = Callable[..., TestClient]
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the session's CSRF token (from a page's form)."""
+    page = client.get("/login")
+    token = csrf_of(page.text)
+    got = client.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/"})
+    assert got.status_code == 303, got.text
+    return csrf_of(client.get(f"/scorecard/{ORG}/{MONTH}").text)
