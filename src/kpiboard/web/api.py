@@ -199,6 +199,13 @@ def api_router(ctx: Context) -> APIRouter:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
+    @router.post("/admin/reload", summary="Re-read definitions, ingest changed data files (admins; X-CSRF-Token)")
+    def reload(request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> dict[str, Any]:
+        from kpiboard.web.app import reload_data
+
+        message = reload_data(ctx, writer(request, x_csrf_token), client_ip(request))
+        return {"message": message, "data_version": service.version.hash, "latest": service.latest_month}
+
     @router.get("/audit", summary="The audit log, newest first (admins)")
     def audit(request: Request, event: str | None = None, limit: int = 200) -> dict[str, Any]:
         viewer_of(ctx, request).require(Role.ADMIN, "read the audit log")

@@ -9,7 +9,9 @@ do, or ``{"error": {"status", "code", "message", "hint"}}`` under /api.
 from __future__ import annotations
 
 import logging
+import dataclasses
 from dataclasses import dataclass
+from html import escape
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +45,8 @@ from kpiboard.web.db import (
     LoginFailed,
     LoginThrottled,
     PermissionDenied,
+    Publication,
+    Revision,
     Role,
 )
 from kpiboard.web.packs import build_pack
@@ -62,7 +66,7 @@ from kpiboard.web.security import (
     safe_next,
     set_cookie,
 )
-from kpiboard.web.service import NotFound, ScorecardService
+from kpiboard.web.service import NotFound, PageCache, ScorecardService
 
 log = logging.getLogger("kpiboard.web")
 STATIC = Path(__file__).parent / "static"
@@ -97,6 +101,7 @@ class Context:
     store: AppStore
     settings: Dashboard
     env: Environment
+    pages: PageCache = dataclasses.field(default_factory=lambda: PageCache(256))
 
 
 def _environment() -> Environment:
@@ -173,12 +178,40 @@ def error_json(status: int, code: str, message: str, hint: str | None = None,
 
 
 def _page(ctx: Context, request: Request, template: str, *, status: int = 200,
-          viewer: Viewer | None = None, **values: Any) -> HTMLResponse:
+          viewer: Viewer | None = None, cache_key: tuple[object, ...] | None = None, **values: Any) -> HTMLResponse:
+    """Render a page. With ``cache_key`` (everything the page shows besides who is looking:
+    the data version is implied, commentary and publication state must be in the key), the
+    page is rendered once per role with placeholders for the viewer's name and CSRF token,
+    which are filled in per request."""
     viewer = viewer if viewer is not None else viewer_of(ctx, request)
-    body = ctx.env.get_template(template).render(
-        request_path=request.url.path, viewer=viewer, title=ctx.service.title,
-        orgs=ctx.service.organisations(), months=ctx.service.months(), **values)
+    if cache_key is None:
+        return HTMLResponse(_render(ctx, request.url.path, template, viewer, values), status_code=status)
+    role = viewer.user.role.value if viewer.user is not None else None
+    stand_in = _stand_in(viewer)
+    body = ctx.pages.get((template, request.url.path, role, *cache_key),
+                         lambda: _render(ctx, request.url.path, template, stand_in, values))
+    if viewer.user is not None and viewer.session is not None:
+        body = (body.replace(_CSRF_MARK, escape(viewer.session.csrf_token))
+                .replace(_NAME_MARK, escape(viewer.user.display_name)))
     return HTMLResponse(body, status_code=status)
+
+
+_CSRF_MARK = "__kpiboard_csrf_placeholder__"
+_NAME_MARK = "__kpiboard_name_placeholder__"
+
+
+def _stand_in(viewer: Viewer) -> Viewer:
+    """The viewer with placeholders where the page would show their name and CSRF token."""
+    if viewer.user is None or viewer.session is None:
+        return viewer
+    user = dataclasses.replace(viewer.user, display_name=_NAME_MARK)
+    return Viewer(user, dataclasses.replace(viewer.session, user=user, csrf_token=_CSRF_MARK))
+
+
+def _render(ctx: Context, path: str, template: str, viewer: Viewer, values: dict[str, Any]) -> str:
+    return ctx.env.get_template(template).render(
+        request_path=path, viewer=viewer, title=ctx.service.title,
+        orgs=ctx.service.organisations(), months=ctx.service.months(), **values)
 
 
 def _error_page(ctx: Context, request: Request, status: int, message: str, hint: str | None,
@@ -317,8 +350,10 @@ def _pages(app: FastAPI, ctx: Context) -> None:
         card = service.scorecard(o.id, m)
         page = scorecard_view(ctx, card, o.id, m)
         commentary = store.latest_commentary(o.id, m)
+        publication = store.publication(o.id, m)
         return _page(ctx, request, "scorecard.html", viewer=viewer, card=card, org=o, month=m,
-                     commentary=commentary, publication=store.publication(o.id, m), **page)
+                     commentary=commentary, publication=publication, **page,
+                     cache_key=_state(commentary, publication))
 
     @app.get("/summary/{org}/{month}", response_class=HTMLResponse, include_in_schema=False)
     def summary_page(request: Request, org: str, month: str) -> Response:
@@ -326,9 +361,10 @@ def _pages(app: FastAPI, ctx: Context) -> None:
         o, m = service.org(org), service.month(month)
         card = service.scorecard(o.id, m)
         summary = service.cached(("summary", o.id, m), lambda: views.summary(card))
+        commentary, publication = store.latest_commentary(o.id, m), store.publication(o.id, m)
         return _page(ctx, request, "summary.html", viewer=viewer, card=card, org=o, month=m, summary=summary,
-                     commentary=store.latest_commentary(o.id, m), publication=store.publication(o.id, m),
-                     kpi_path=kpi_path)
+                     commentary=commentary, publication=publication, kpi_path=kpi_path,
+                     cache_key=_state(commentary, publication))
 
     @app.get("/scorecard/{org}/{month}/kpi/{measure}", response_class=HTMLResponse, include_in_schema=False)
     def kpi_page(request: Request, org: str, month: str, measure: str) -> Response:
@@ -341,10 +377,13 @@ def _pages(app: FastAPI, ctx: Context) -> None:
         card = service.scorecard(o.id, m)
         row = service.row(card, measure)
         revisions = store.revisions(o.id, measure, m)
+        publication = store.publication(o.id, m)
+        plain = draft is None and problem is None  # the page as anyone opening it sees it: cacheable
         rendered = [(r, Markup(commentary_html(r.text))) for r in revisions]
         return _page(ctx, request, "kpi.html", status=status, viewer=viewer, card=card, org=o, month=m, row=row,
                      revisions=rendered, draft=draft if draft is not None else (revisions[0].text if revisions else ""),
-                     problem=problem, publication=store.publication(o.id, m), max_chars=ctx_limit(),
+                     problem=problem, publication=publication, max_chars=ctx_limit(),
+                     cache_key=(tuple(r.id for r in revisions), publication.id if publication else None) if plain else None,
                      **kpi_view(ctx, card, row, o.id, m))
 
     @app.post("/scorecard/{org}/{month}/kpi/{measure}/commentary", include_in_schema=False)
@@ -454,9 +493,23 @@ def _pages(app: FastAPI, ctx: Context) -> None:
         return _page(ctx, request, "audit.html", viewer=viewer, events=store.audit_log(500, event), event=event,
                      org=None, month=None)
 
+    @app.post("/admin/reload", include_in_schema=False)
+    def reload_page(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+        viewer = viewer_of(ctx, request)
+        check_csrf(viewer, csrf_token)
+        message = reload_data(ctx, viewer, client_ip(request))
+        return _page(ctx, request, "message.html", viewer=viewer, heading="Data reloaded", message=message,
+                     org=None, month=None)
+
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
+
+
+def _state(commentary: dict[str, Revision], publication: Publication | None) -> tuple[object, ...]:
+    """What a cached page depends on besides the data version: the commentary revisions shown
+    and the publication."""
+    return (tuple(sorted((m, r.id) for m, r in commentary.items())), publication.id if publication else None)
 
 
 def _month_text(text: str) -> str:
@@ -468,6 +521,22 @@ def _month_text(text: str) -> str:
     from kpiboard.periods import format_month
 
     return format_month(m)
+
+
+def reload_data(ctx: Context, viewer: Viewer, ip: str | None) -> str:
+    """Admins: re-read the definitions and ingest changed data files (audited)."""
+    user = viewer.require(Role.ADMIN, "reload the data")
+    before = ctx.service.version.hash
+    summary = ctx.service.reload()
+    ctx.pages.clear()
+    after = ctx.service.version.hash
+    detail: dict[str, object] = {"before": before, "after": after,
+                                 "rows": summary.rows if summary is not None else 0}
+    ctx.store.audit("data_reloaded", user.username, detail, ip)
+    if before == after:
+        return f"The data and definitions are unchanged (data version {after[:12]})."
+    return (f"Reloaded: data version {before[:12]} → {after[:12]}"
+            + (f"; {summary.rows:,} rows ingested." if summary is not None else "; definitions changed."))
 
 
 def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | None) -> Any:

@@ -26,7 +26,7 @@ def ensure_demo_accounts(store: AppStore) -> list[tuple[str, str, Role]]:
     """Create the demo accounts that do not exist yet; returns every demo login."""
     for username, password, role, name in DEMO_ACCOUNTS:
         if store.user(username) is None:
-            store.add_user(username, password, role, name, actor="kpiboard demo")
+            store.add_user(username, password, role, name)
     return [(u, p, r) for u, p, r, _ in DEMO_ACCOUNTS]
 
 

@@ -29,7 +29,7 @@ from kpiboard.engine.league import build_league
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
 from kpiboard.scorecard import League, Row, Scorecard
-from kpiboard.warehouse import Warehouse, ingest_if_stale
+from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale
 
 T = TypeVar("T")
 
@@ -86,6 +86,29 @@ class _Cache:
             self._items.popitem(last=False)
 
 
+class PageCache:
+    """Rendered pages by key, least recently used dropped first; thread-safe. A page missing
+    from the cache is rendered outside the lock."""
+
+    def __init__(self, size: int) -> None:
+        self._cache = _Cache(size)
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...], build: Callable[[], str]) -> str:
+        with self._lock:
+            hit = self._cache.peek(key)
+        if isinstance(hit, str):
+            return hit
+        value = build()
+        with self._lock:
+            self._cache.put(key, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache = _Cache(self._cache._size)
+
+
 def _definition_hashes(cat: Catalogue) -> dict[str, str]:
     files = [cat.root / PROJECT_FILE, *sorted((cat.root / "measures").glob("*.y*ml"))]
     return {cat.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
@@ -101,14 +124,30 @@ class ScorecardService:
     """One project as the dashboard reads it. Thread-safe; open once per process."""
 
     def __init__(self, catalogue: Catalogue, warehouse: Warehouse) -> None:
-        self.catalogue = catalogue
         self._warehouse = warehouse
         self._lock = threading.RLock()
-        self._observations: ir.Table = warehouse.scorecard_observations(catalogue)
-        self.version = DataVersion.of(warehouse.recorded_files(), _definition_hashes(catalogue))
-        self._months = self._read_months()
         self._cache = _Cache(4096)
         self._cache_lock = threading.Lock()  # held only to read or write the cache
+        self._use(catalogue)
+
+    def _use(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self._observations: ir.Table = self._warehouse.scorecard_observations(catalogue)
+        self.version = DataVersion.of(self._warehouse.recorded_files(), _definition_hashes(catalogue))
+        self._months = self._read_months()
+        with self._cache_lock:
+            self._cache = _Cache(4096)
+
+    def reload(self) -> IngestSummary | None:
+        """Re-read the KPI definitions and ingest data files that changed since the last load
+        (the dashboard holds the warehouse open, so new data come in through it). On any error
+        nothing changes and the error is raised; returns the ingest summary, None when the data
+        were up to date."""
+        with self._lock:
+            catalogue = load_catalogue(self.catalogue.root)
+            summary = ingest_if_stale(catalogue, self._warehouse)
+            self._use(catalogue)
+            return summary
 
     @classmethod
     def open(cls, project: Path) -> ScorecardService:
