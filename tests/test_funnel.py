@@ -188,3 +188,19 @@ def test_example_funnel_json_points_equal_the_league_rows(ew: Path) -> None:
         exact = exact_funnel_limits(doc["funnel"]["centre"], p["population"], 1000.0)
         assert p["limits"]["upper_95"] == pytest.approx(exact.upper_95)
         assert p["value"] == pytest.approx(p["count"] / p["population"] * 1000)
+
+
+def test_counts_ranked_per_population_get_the_same_funnel_as_the_rate(tmp_path: Path) -> None:
+    count = {"id": "c", "title": "Crimes", "kind": "count", "window": "month",
+             "polarity": "lower_is_better", "ranks": {"per_population": 1000}}
+    cat = project(tmp_path, [count, POP], population="population")
+    rows = [{"org": o, "measure": "c", "period_end": "2009-08", "numerator": c}
+            for o, c in (("A", 30.0), ("B", 4.0), ("C", 40.0))]
+    rows += [{"org": o, "measure": "population", "period_end": "2009-06", "value": p}
+             for o, p in (("A", 10_000.0), ("B", 10_000.0), ("C", 80_000.0))]
+    league = build_league(cat, obs(rows), parse_month("2009-08"), "c")
+    rate = tiny(tmp_path / "rate")
+    assert league.funnel is not None and rate.funnel is not None
+    assert league.funnel.centre == pytest.approx(rate.funnel.centre)
+    assert [(p.org.id, p.count, p.population, p.position) for p in league.funnel.points] == \
+        [(p.org.id, p.count, p.population, p.position) for p in rate.funnel.points]
