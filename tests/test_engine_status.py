@@ -238,3 +238,19 @@ def test_a_rate_without_a_population_says_so(tmp_path: Path) -> None:
             extra=[pop], population="population")
     assert r.latest is None and r.status is None
     assert r.status_reason.startswith("No population for Force A")
+
+
+def test_a_year_of_quarters_with_one_missing_says_which_months_are_missing(tmp_path: Path) -> None:
+    m = {"id": "y", "title": "Y", "kind": "count", "window": "financial_year", "comparator": "none"}
+    rows = [{"org": "A", "measure": "y", "period_end": p, "months": 3, "numerator": 100.0}
+            for p in ("2017-06", "2017-12", "2018-03")]
+    r = row(tmp_path, m, rows, as_of="2018-03")
+    assert r.latest is None and r.status is None
+    assert r.status_reason == ("No figure for 2017/18: no data for Jul - Sep 2017 (a window is summed "
+                               "only from observations that cover each of its months exactly once): no status")
+    # an earlier complete year is reported as such, and the later gap is stated beside it
+    earlier = [{"org": "A", "measure": "y", "period_end": p, "months": 3, "numerator": 50.0}
+               for p in ("2016-06", "2016-09", "2016-12", "2017-03")]
+    r = row(tmp_path / "b", m, earlier + rows, as_of="2018-03")
+    assert r.latest is not None and r.latest.period == "2016/17" and r.latest.value == 200
+    assert any(f.startswith("No figure for 2017/18: no data for Jul - Sep 2017") for f in r.facts)

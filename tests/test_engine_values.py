@@ -147,3 +147,104 @@ def test_latest_period_respects_as_of_and_lag(tmp_path: Path) -> None:
     earlier = ev.latest("c", "A", parse_month("2009-02"))
     assert earlier is not None and earlier.window.label() == "12 months to Feb-09"
     assert ev.latest("c", "A", parse_month("2008-11")) is None  # no complete 12 months yet
+
+
+# -- windows tiled by longer observations (docs/ENGINE.md, "Coverage") -------------------------
+COUNT = [{"id": "c", "title": "C", "kind": "count"}]
+
+
+def quarters(org: str, measure: str, ends_values: list[tuple[str, float]], **extra: object) -> list[dict]:
+    return [{"org": org, "measure": measure, "period_end": e, "months": 3, "numerator": v, **extra}
+            for e, v in ends_values]
+
+
+Q2017 = [("2017-06", 1201.0), ("2017-09", 1310.0), ("2017-12", 1187.0), ("2018-03", 1044.0)]
+
+
+def test_a_financial_year_of_quarterly_counts_is_their_hand_sum(tmp_path: Path) -> None:
+    ev = evaluator(tmp_path, COUNT, quarters("A", "c", Q2017))
+    year = ev.evaluate("c", "A", win(WindowKind.FINANCIAL_YEAR, "2018-03"))
+    assert year is not None and year.value == 1201 + 1310 + 1187 + 1044 == 4742
+    assert year.window.label() == "2017/18"
+    # the same four quarters are the rolling year to Mar-18 and the year to date at Q4 ...
+    assert ev.evaluate("c", "A", win(WindowKind.ROLLING_12, "2018-03")).value == 4742
+    assert ev.evaluate("c", "A", win(WindowKind.FYTD, "2018-03")).value == 4742
+    # ... the first two the year to date at Q2, and Q2-Q4 plus nothing else a rolling 9 months
+    assert ev.evaluate("c", "A", win(WindowKind.FYTD, "2017-09")).value == 1201 + 1310
+    # a window that cuts a quarter is not tiled: no figure, never a part-quarter guess
+    assert ev.evaluate("c", "A", win(WindowKind.ROLLING_12, "2018-02")) is None
+    assert ev.evaluate("c", "A", win(WindowKind.FYTD, "2017-08")) is None
+    assert ev.evaluate("c", "A", win(WindowKind.ROLLING_3, "2018-02")) is None
+
+
+def test_a_missing_quarter_makes_the_year_absent_not_smaller(tmp_path: Path) -> None:
+    ev = evaluator(tmp_path, COUNT, quarters("A", "c", [Q2017[0], Q2017[2], Q2017[3]]))
+    year = win(WindowKind.FINANCIAL_YEAR, "2018-03")
+    assert ev.evaluate("c", "A", year) is None
+    assert ev.coverage_gap("c", "A", year) == "no data for Jul - Sep 2017"
+    assert ev.coverage_gap("c", "A", win(WindowKind.QUARTER, "2018-03")) is None
+
+
+def test_mixed_monthly_and_quarterly_rows_tile_without_double_counting(tmp_path: Path) -> None:
+    # Q1 and Q2 as quarters; Oct-17..Mar-18 as months; and Q3 ALSO as a quarter (1187), whose
+    # months (400 + 390 + 397 = 1187) must not be counted twice
+    months = monthly("A", "c", "2017-10", [400.0, 390.0, 397.0, 350.0, 340.0, 354.0])
+    ev = evaluator(tmp_path, COUNT, quarters("A", "c", Q2017[:3]) + months)
+    year = ev.evaluate("c", "A", win(WindowKind.FINANCIAL_YEAR, "2018-03"))
+    assert year is not None and year.value == 1201 + 1310 + 400 + 390 + 397 + 350 + 340 + 354
+    # monthly rows take precedence where they fill a stretch: Q3 from its months, never both
+    q3 = ev.evaluate("c", "A", win(WindowKind.QUARTER, "2017-12"))
+    assert q3 is not None and q3.value == 1187
+    # a rolling 3 months across the quarter boundary is monthly: Nov-17..Jan-18
+    assert ev.evaluate("c", "A", win(WindowKind.ROLLING_3, "2018-01")).value == 390 + 397 + 350
+
+
+def test_monthly_rows_win_over_a_quarter_covering_the_same_months(tmp_path: Path) -> None:
+    # a quarter of 999 (say, another source) beside complete months summing to 30: the months
+    rows = monthly("A", "c", "2017-04", [10.0, 10.0, 10.0]) + quarters("A", "c", [("2017-06", 999.0)])
+    ev = evaluator(tmp_path, COUNT, rows)
+    assert ev.evaluate("c", "A", win(WindowKind.QUARTER, "2017-06")).value == 30
+    # with a month missing, the quarter is the only tiling
+    rows = monthly("A", "c", "2017-04", [10.0, None, 10.0]) + quarters("A", "c", [("2017-06", 999.0)])
+    ev = evaluator(tmp_path / "b", COUNT, rows)
+    assert ev.evaluate("c", "A", win(WindowKind.QUARTER, "2017-06")).value == 999
+
+
+def test_overlapping_observations_that_cannot_tile_give_no_figure(tmp_path: Path) -> None:
+    # Apr-Jun and May-Jul (a rolling 3 months) cover Apr-Jul but overlap: no exact tiling
+    rows = quarters("A", "c", [("2017-06", 30.0), ("2017-07", 33.0)])
+    ev = evaluator(tmp_path, COUNT, rows)
+    window = win(WindowKind.FYTD, "2017-07")  # Apr-Jul 2017
+    assert ev.evaluate("c", "A", window) is None  # never 63, never a guess
+    assert ev.coverage_gap("c", "A", window) == \
+        "its observations overlap and no set of them covers each month exactly once"
+    # with April as a month, April + May-Jul tile it exactly
+    ev = evaluator(tmp_path / "b", COUNT, rows + monthly("A", "c", "2017-04", [10.0]))
+    assert ev.evaluate("c", "A", window).value == 10 + 33
+
+
+def test_quarterly_proportions_and_rates_pool_over_the_year(tmp_path: Path) -> None:
+    rows = [{"org": "A", "measure": "p", "period_end": e, "months": 3, "numerator": n, "denominator": d}
+            for e, n, d in (("2017-06", 10.0, 100.0), ("2017-09", 30.0, 100.0),
+                            ("2017-12", 5.0, 50.0), ("2018-03", 55.0, 250.0))]
+    rows += quarters("A", "r", Q2017)
+    rows.append({"org": "A", "measure": "population", "period_end": "2011-06", "value": 250_000.0})
+    ev = evaluator(tmp_path, [
+        {"id": "p", "title": "P", "kind": "proportion", "unit": "%"},
+        {"id": "r", "title": "R", "kind": "per_population", "per": 1000},
+        {"id": "population", "title": "Pop", "kind": "snapshot", "hidden": True},
+    ], rows, population="population")
+    p = ev.evaluate("p", "A", win(WindowKind.FINANCIAL_YEAR, "2018-03"))
+    assert p is not None and (p.numerator, p.denominator) == (100, 500) and p.value == pytest.approx(20.0)
+    r = ev.evaluate("r", "A", win(WindowKind.FINANCIAL_YEAR, "2018-03"))
+    assert r is not None and r.numerator == 4742 and r.value == pytest.approx(4742 / 250_000 * 1000)
+
+
+def test_a_mean_of_quarterly_values_weights_each_by_its_months(tmp_path: Path) -> None:
+    rows = [{"org": "A", "measure": "t", "period_end": "2017-06", "months": 3, "value": 10.0}]
+    rows += monthly("A", "t", "2017-07", [1.0, 2.0, 3.0])
+    for r in rows[1:]:
+        r["value"], r["numerator"] = r.pop("numerator"), None
+    ev = evaluator(tmp_path, [{"id": "t", "title": "T", "kind": "mean"}], rows)
+    v = ev.evaluate("t", "A", win(WindowKind.FYTD, "2017-09"))
+    assert v is not None and v.value == pytest.approx((10.0 * 3 + 1 + 2 + 3) / 6)

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -89,3 +90,65 @@ def test_serious_acquisitive_crime_is_the_sum_of_its_parts(
     sac = next(r for r in report["rows"] if r["title"].startswith("Serious acquisitive"))
     assert sac["latest"]["value"] == sum(c["latest"]["value"] for c in sac["children"])
     assert len(sac["children"]) == 3
+
+
+def year_totals_by_sql(prc: pd.DataFrame, kpi: tuple[str, list[str]] | None) -> dict[str, tuple[float, int]]:
+    """Force -> (2017/18 total, quarters present), by one DuckDB SQL query over the raw rows,
+    independent of kpiboard's reader, warehouse and engine."""
+    con = duckdb.connect()
+    con.register("prc", prc)
+    where = ""
+    params: list[object] = []
+    if kpi is not None:
+        where = f'WHERE "{kpi[0]}" IN (SELECT unnest(?))'
+        params.append(kpi[1])
+    rows = con.execute(
+        f'SELECT Force_Name, sum(Number_of_Offences), count(DISTINCT Financial_Quarter) '
+        f'FROM prc {where} GROUP BY Force_Name', params).fetchall()
+    return {force: (float(total), int(quarters)) for force, total, quarters in rows}
+
+
+@pytest.mark.parametrize("force", ["West Yorkshire", "Metropolitan Police", "London, City of", "Dyfed-Powys"])
+def test_year_totals_rates_ranks_and_verdicts_equal_a_sql_sum_of_the_raw_rows(
+    tmp_path_factory: pytest.TempPathFactory, raw: tuple[pd.DataFrame, pd.Series], force: str
+) -> None:
+    prc, population = raw
+    assert set(prc["Financial_Year"]) == {"2017/18"}  # one year: the SQL sum is the year total
+    report = report_for(tmp_path_factory, force)
+    rows = {}
+    for r in report["rows"]:
+        rows[r["title"]] = r
+        for c in r["children"]:
+            rows[c["title"]] = c
+    for title, kpi in KPIS.items():
+        totals = year_totals_by_sql(prc, kpi)
+        total, quarters = totals[force]
+        assert quarters == 4
+        year = rows[f"{title}, year"]
+        assert year["latest"]["value"] == total and year["latest"]["period"] == "2017/18", title
+        # the quarterly row's year to date at Q4 is the same total
+        assert rows[title]["fytd"]["value"] == total, title
+        pop = population[CENSUS_NAME.get(force, force)]
+        rate = rows[f"{title} per 1,000 residents, year"]
+        assert rate["latest"]["value"] == pytest.approx(total / pop * 1000), title
+        rates = {f: t / population[CENSUS_NAME.get(f, f)] * 1000 for f, (t, _) in totals.items()}
+        (ew,) = rate["ranks"]
+        assert ew["period"] == "2017/18"
+        assert (ew["rank"], ew["of"]) == (1 + sum(v < rates[force] - 1e-12 for v in rates.values()), 43)
+        # the verdict compares the force with the other 42 forces' pooled year rate
+        others = [f for f in totals if f != force]
+        other_rate = sum(totals[f][0] for f in others) / sum(
+            population[CENSUS_NAME.get(f, f)] for f in others) * 1000
+        assert ew["peer_value"] == pytest.approx(other_rate), title
+        assert ew["verdict"] in ("significantly higher", "significantly lower", "not significantly different")
+        assert (ew["verdict"] == "significantly higher") == (ew["p_value"] < 0.05 and rates[force] > other_rate)
+
+
+def test_west_yorkshire_year_total_is_the_hand_sum_of_its_four_quarters(
+    tmp_path_factory: pytest.TempPathFactory, raw: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    prc, _ = raw
+    report = report_for(tmp_path_factory, "West Yorkshire")
+    total = next(r for r in report["rows"] if r["title"] == "Total recorded crime (excluding fraud), year")
+    by_quarter = [quarter_counts(prc, q, None)["West Yorkshire"] for q in (1, 2, 3, 4)]
+    assert total["latest"]["value"] == sum(by_quarter)

@@ -221,14 +221,16 @@ def test_set_aside_names_are_counted_not_read(project: Project) -> None:
     assert [f.message for f in found if f.level == "error"][0] == "Force Name: unknown organisation 'Action Fraud'"
 
 
-def test_spreadsheets_and_missing_files_are_clear_errors(project: Project) -> None:
-    cat = project({"data/p.xlsx": b"PK\x03\x04 not really", "data/p.ods": b"PK\x03\x04"})
-    found = findings(cat, spec(("data/p.xlsx", "data/p.ods", "data/none-*.csv")))
-    assert [(f.file, f.message) for f in found] == [
-        ("kpiboard.yaml", "source 'prc': files: 'data/none-*.csv' matches no files"),
-        ("data/p.xlsx", "a spreadsheet (.xlsx) cannot be read: save the sheet as CSV"),
-        ("data/p.ods", "a spreadsheet (.ods) cannot be read: save the sheet as CSV"),
+def test_broken_spreadsheets_and_missing_files_are_clear_errors(project: Project) -> None:
+    # (readable XLSX and ODS tables: tests/test_spreadsheet_tables.py)
+    cat = project({"data/p.xls": b"\xd0\xcf\x11\xe0", "data/p.ods": b"PK\x03\x04"})
+    found = findings(cat, spec(("data/p.xls", "data/p.ods", "data/none-*.csv")))
+    assert [(f.file, f.message.split(":")[0]) for f in found] == [
+        ("kpiboard.yaml", "source 'prc'"),
+        ("data/p.xls", "an old binary Excel file (.xls) cannot be read"),
+        ("data/p.ods", "not a readable ODS spreadsheet"),
     ]
+    assert found[0].message == "source 'prc': files: 'data/none-*.csv' matches no files"
     assert all("as CSV (UTF-8)" in (f.hint or "") for f in found[1:])
     cat = project({"data/p.csv": b"PK\x03\x04 an xlsx renamed"})
     [f] = findings(cat)

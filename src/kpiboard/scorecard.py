@@ -322,6 +322,57 @@ class LeagueRow:
 
 
 @dataclass(frozen=True)
+class FunnelLimits:
+    """Exact Poisson control limits of a rate around the funnel's centre for a population of
+    ``population`` (rates per the funnel's ``per``; ``expected`` is the count expected at the
+    centre rate)."""
+
+    population: float
+    expected: float
+    lower_95: float
+    upper_95: float
+    lower_998: float
+    upper_998: float
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    """One member on the funnel plot: its rate against its population, the limits at its
+    population, and where it falls ("above the 99.8% limit", ...)."""
+
+    org: Organisation
+    population: float
+    count: float
+    value: float  # rate per the funnel's ``per``
+    text: str  # the rate as the board reads it
+    limits: FunnelLimits
+    position: str  # above_998 | above_95 | within | below_95 | below_998
+    position_text: str  # "above the 99.8% limit"
+    highlight: bool  # the home organisation
+    in_group: bool  # a member of one of its (other) peer groups
+    population_text: str = ""  # "2,226,058"
+    count_text: str = ""  # "265,520"
+    limits_95_text: str = ""  # "85.50 to 86.47"
+    limits_998_text: str = ""
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """A funnel plot of a rate: each member's rate against its population, the group's pooled
+    rate as the centre line, and exact Poisson control limits at 95% and 99.8% along the
+    population axis (``curve``) and at each member's own population. The engine computes every
+    number; renderers only draw them."""
+
+    per: float  # rates per this many residents
+    per_text: str  # "1,000"
+    centre: float  # the group's pooled rate: sum of counts / sum of populations x per
+    centre_text: str
+    method: str
+    points: tuple[FunnelPoint, ...]
+    curve: tuple[FunnelLimits, ...]  # the limits at populations spanning the members'
+
+
+@dataclass(frozen=True)
 class League:
     """One measure's league table: every ranked member of a peer group, best first, from the
     same period and rule as the scorecard's ranks. The engine fills it; renderers format it."""
@@ -340,6 +391,7 @@ class League:
     organisation: Organisation | None = None  # the home organisation highlighted, if any
     peer_groups: tuple[str, ...] = ()  # names of the groups whose members are in_group
     missing: tuple[Organisation, ...] = ()  # members with no value at the rank period
+    funnel: Funnel | None = None  # rates: the funnel plot's figures
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (plain dicts, lists, strings, numbers, None)."""

@@ -199,6 +199,9 @@ class _RowBuilder:
         facts += movement.sentences(m, avg, fc, drop, rng, wanted)
         if latest.provisional:
             facts.append(self._provisional_sentence(m, latest))
+        later_gap = self._untiled(m, self.as_of, after=latest.window.last)
+        if later_gap is not None:
+            facts.append(later_gap)
         facts += rank_sentences(self.cat, ranks, self.home, m)
 
         return replace(
@@ -345,11 +348,36 @@ class _RowBuilder:
         """Why a measure has no latest figure: no data, or (for a rate) no population to divide
         by — never a silent zero."""
         has_counts = any(mm <= self.as_of for mm in self.ev.data.months_with_data(self.home, m.id))
+        gap = self._untiled(m, self.as_of)
+        if gap is not None:
+            return f"{gap}: no status"
         if m.kind is MeasureKind.PER_POPULATION and has_counts:
             pop = m.population or self.cat.project.population
             return (f"No population for {self.cat.org_name(self.home)} at or before the data "
                     f"(measure {pop!r}): the rate cannot be worked out, no status")
         return f"No data at or before {short_month(self.as_of)}: no status"
+
+    def _untiled(self, m: Measure, before: int, after: int | None = None) -> str | None:
+        """Why the latest window of the measure's kind ending at a month with data in
+        (``after``, ``before``] has no figure, when its observations do not tile it ("No figure
+        for 2017/18: no data for Jul - Sep 2017, ..."); None when there is no such window or it
+        is tiled (a rate's population is another matter)."""
+        if m.kind not in (MeasureKind.COUNT, MeasureKind.PROPORTION, MeasureKind.MEAN,
+                          MeasureKind.PER_POPULATION):
+            return None
+        months = self.ev.data.months_with_data(self.home, m.id)
+        for end in sorted((mm for mm in months if mm <= before), reverse=True):
+            if after is not None and end <= after:
+                return None
+            win = window_ending(m.window, end, self.fy)
+            if win is None:
+                continue
+            gap = self.ev.coverage_gap(m.id, self.home, win)
+            if gap is None:
+                return None
+            return (f"No figure for {win.label(self.fy)}: {gap} (a window is summed only from "
+                    f"observations that cover each of its months exactly once)")
+        return None
 
     def _headline(self, m: Measure, rag: Assessment, spc: Spc | None) -> Assessment:
         """The status the row leads with: the target's (rag), SPC's, or the target's with the

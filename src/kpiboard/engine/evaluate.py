@@ -2,18 +2,20 @@
 
 A window ending at month *m* is taken from monthly data when every month of it is present,
 otherwise from a recorded observation covering exactly that window (``months`` = its length,
-``period_end`` = *m*). Proportions are always sum(numerator) / sum(denominator), never an
-average of monthly rates.
+``period_end`` = *m*), otherwise from observations that tile it exactly: non-overlapping,
+together covering every month of it once (four quarters make a financial year; see ``tile``).
+Proportions are always sum(numerator) / sum(denominator), never an average of monthly rates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure, MeasureKind
 from kpiboard.engine.data import EngineData, Recorded, Row
-from kpiboard.periods import Window, WindowKind, window_ending
+from kpiboard.periods import Window, WindowKind, span_label, window_ending
 
 # which SQL window (kpiboard.engine.windows) answers which kind of window
 SQL_WINDOW = {
@@ -41,6 +43,59 @@ class Value:
     parts: tuple[Value, ...] = ()  # operands of a difference or ratio
     ratio: float | None = None  # for ratio measures: share / reference share
     months: int | None = None  # months the source observation covers (snapshots)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One observation inside a window, with the effective figures of ``engine/windows.py``:
+    ``amt`` (numerator, else value), ``pnum``/``pden`` (a proportion's numerator and
+    denominator, value% x sample_size of sample_size when only those are given), ``val`` (the
+    value) and ``ss`` (sample size, else denominator)."""
+
+    first: int
+    last: int
+    monthly: bool  # a plain monthly row (``months`` = 1)
+    amt: float | None
+    pnum: float | None
+    pden: float | None
+    val: float | None
+    ss: float | None
+    provisional: bool
+
+    @property
+    def months(self) -> int:
+        return self.last - self.first + 1
+
+
+def tile(first: int, last: int, pieces: Iterable[Piece]) -> list[Piece] | None:
+    """Non-overlapping pieces covering every month of ``first..last`` exactly once, or None
+    when none do. Among several such tilings the one using monthly rows for the most months
+    wins, then the one with the fewest pieces (then the first found), so the choice never
+    depends on the numbers.
+
+    >>> q = [Piece(e - 2, e, False, 1.0, None, None, None, None, False) for e in (2, 5, 8, 11)]
+    >>> [p.last for p in tile(0, 11, q) or []]
+    [2, 5, 8, 11]
+    >>> tile(0, 11, q[:3]) is None
+    True
+    """
+    by_end: dict[int, list[Piece]] = {}
+    for p in pieces:
+        if first <= p.first <= p.last <= last:
+            by_end.setdefault(p.last, []).append(p)
+    # best[e]: the best tiling of first..e, with its score (monthly months, -pieces)
+    best: dict[int, tuple[tuple[int, int], list[Piece]]] = {first - 1: ((0, 0), [])}
+    for end in range(first, last + 1):
+        for p in by_end.get(end, []):
+            prev = best.get(p.first - 1)
+            if prev is None:
+                continue
+            (monthly, neg_pieces), chosen = prev
+            score = (monthly + (p.months if p.monthly else 0), neg_pieces - 1)
+            if end not in best or score > best[end][0]:
+                best[end] = (score, [*chosen, p])
+    found = best.get(last)
+    return found[1] if found else None
 
 
 class Evaluator:
@@ -150,7 +205,47 @@ class Evaluator:
         for rec in self.data.recorded_for(org, m.id):
             if rec.end == window.last and rec.months == window.length:
                 return self._from_recorded(m, window, rec)
-        return None
+        tiling = tile(window.first, window.last, self.pieces(m.id, org, window))
+        return None if tiling is None else self._from_pieces(m, window, tiling)
+
+    def pieces(self, mid: str, org: str, window: Window) -> list[Piece]:
+        """Every observation of the measure lying wholly inside ``window``: monthly rows and
+        recorded observations of more months (which may overlap one another)."""
+        out = []
+        for mm, row in sorted(self.data.windows.get((org, mid), {}).items()):
+            if window.first <= mm <= window.last:
+                out.append(Piece(mm, mm, True, row["m1_amt"], row["m1_pnum"], row["m1_pden"],
+                                 row["m1_val"], row["m1_ss"], bool(row["m1_prov"])))
+        for rec in self.data.recorded_for(org, mid):
+            start = rec.end - rec.months + 1
+            if window.first <= start and rec.end <= window.last:
+                n = rec.sample_size
+                pnum = rec.numerator if rec.numerator is not None else (
+                    rec.value / 100.0 * n if rec.value is not None and n is not None else None)
+                pden = rec.denominator if rec.denominator is not None else n
+                ss = n if n is not None else rec.denominator
+                out.append(Piece(start, rec.end, rec.months == 1, rec.amt, pnum, pden, rec.value,
+                                 ss, rec.provisional))
+        return out
+
+    def coverage_gap(self, mid: str, org: str, window: Window) -> str | None:
+        """Why the measure's observations do not tile ``window`` (None when they do): the
+        months no observation covers, or that those covering them overlap."""
+        pieces = self.pieces(mid, org, window)
+        if tile(window.first, window.last, pieces) is not None:
+            return None
+        covered = {mm for p in pieces for mm in range(p.first, p.last + 1)}
+        missing = [mm for mm in range(window.first, window.last + 1) if mm not in covered]
+        if missing:
+            runs: list[list[int]] = []
+            for mm in missing:
+                if runs and runs[-1][-1] == mm - 1:
+                    runs[-1].append(mm)
+                else:
+                    runs.append([mm])
+            spans = ", ".join(span_label(r[0], r[-1]) for r in runs)
+            return f"no data for {spans}"
+        return "its observations overlap and no set of them covers each month exactly once"
 
     def _from_sums(self, m: Measure, window: Window, row: Row, col: str) -> Value | None:
         prov = bool(row[f"{col}_prov"])
@@ -165,6 +260,34 @@ class Evaluator:
             val = row[f"{col}_val"]
             return None if val is None else Value(val / window.length, window, provisional=prov)
         return None if amt is None else Value(amt, window, amt, provisional=prov)
+
+    def _from_pieces(self, m: Measure, window: Window, pieces: list[Piece]) -> Value | None:
+        """The window's figure from a tiling: the sums of its pieces' figures, by kind as for
+        monthly rows (a proportion pooled, a mean of values weighted by the months each
+        covers). None when a piece lacks the figure the kind needs."""
+        prov = any(p.provisional for p in pieces)
+        if m.kind is MeasureKind.PROPORTION:
+            if any(p.pnum is None or p.pden is None for p in pieces):
+                return None
+            pnum = sum(p.pnum or 0.0 for p in pieces)
+            pden = sum(p.pden or 0.0 for p in pieces)
+            if not pden:
+                return None
+            ss = sum(p.ss or 0.0 for p in pieces) if all(p.ss is not None for p in pieces) else pden
+            return Value(100.0 * pnum / pden, window, pnum, pden, ss or pden, prov)
+        if m.kind is MeasureKind.MEAN:
+            if all(p.amt is not None and p.pden and p.val is None for p in pieces):
+                num = sum(p.amt or 0.0 for p in pieces)
+                den = sum(p.pden or 0.0 for p in pieces)
+                return Value(num / den, window, num, den, provisional=prov)
+            if any(p.val is None for p in pieces):
+                return None
+            total = sum((p.val or 0.0) * p.months for p in pieces)
+            return Value(total / window.length, window, provisional=prov)
+        if any(p.amt is None for p in pieces):
+            return None
+        amt = sum(p.amt or 0.0 for p in pieces)
+        return Value(amt, window, amt, provisional=prov)
 
     def _from_recorded(self, m: Measure, window: Window, rec: Recorded) -> Value | None:
         if m.kind is MeasureKind.PROPORTION:

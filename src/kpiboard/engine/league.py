@@ -10,18 +10,23 @@ import difflib
 import ibis.expr.types as ir
 
 from kpiboard.catalogue import Catalogue
-from kpiboard.catalogue.schema import Measure, PeerGroup
+from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup
 from kpiboard.engine.build import measures_needed
 from kpiboard.engine.data import fetch
 from kpiboard.engine.evaluate import Evaluator
-from kpiboard.engine.peer_stats import mean_of_rates
+from kpiboard.engine.peer_stats import (
+    EXACT_FUNNEL_NAME, POSITIONS, ExactLimits, exact_funnel_limits, funnel_populations,
+    mean_of_rates,
+)
 from kpiboard.engine.peers import (
-    members, period_and_basis, pooled_value, rank_of, rank_period, value_text,
+    RankPeriod, members, period_and_basis, pooled_value, rank_of, rank_period, value_text,
 )
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import number, ordinal
 from kpiboard.periods import format_month
-from kpiboard.scorecard import League, LeagueGroup, LeagueMeasure, LeagueRow, Organisation
+from kpiboard.scorecard import (
+    Funnel, FunnelLimits, FunnelPoint, League, LeagueGroup, LeagueMeasure, LeagueRow, Organisation,
+)
 
 ALL_GROUP = PeerGroup(id="all", name="All organisations", members="all")
 
@@ -93,7 +98,64 @@ def build_league(
         organisation=Organisation(home, cat.org_name(home)) if home is not None else None,
         peer_groups=tuple(g.name for g in _home_groups(cat, home, group)) if home else (),
         missing=tuple(Organisation(o, cat.org_name(o)) for o in orgs if o not in values),
+        funnel=_funnel(cat, ev, found, home, peers),
     )
+
+
+def _funnel(cat: Catalogue, ev: Evaluator, found: RankPeriod, home: str | None,
+            peers: set[str]) -> Funnel | None:
+    """The funnel plot of a rate (a ``per_population`` measure, or counts ranked per
+    population): each member's count and population at the rank period, the centre line at
+    the pooled rate of all of them, and exact Poisson limits at each member's population and
+    along the population axis. None for anything that is not a rate, or when a member's count
+    or population is missing."""
+    m = found.measure
+    if m.kind is MeasureKind.PER_POPULATION:
+        per = found.per_population or m.per or 1000.0
+    elif found.per_population and m.kind in (MeasureKind.COUNT, MeasureKind.COMPOSITE):
+        per = found.per_population
+    else:
+        return None
+    counts: dict[str, float] = {}
+    pops: dict[str, float] = {}
+    for org, v in found.got.items():
+        if m.kind is MeasureKind.PER_POPULATION:
+            count, pop = v.numerator, v.denominator
+        else:
+            count, pop = v.value, ev.population(m, org, v.window.last)
+        if count is None or count < 0 or not pop or pop <= 0:
+            return None
+        counts[org], pops[org] = count, pop
+    if not counts:
+        return None
+    centre = sum(counts.values()) / sum(pops.values()) * per
+
+    def limit_text(x: float) -> str:
+        return value_text(m, per, x) or ""
+
+    def limits(x: ExactLimits) -> FunnelLimits:
+        return FunnelLimits(x.population, x.expected, x.lower_95, x.upper_95, x.lower_998,
+                            x.upper_998)
+
+    points = []
+    for org in counts:
+        rate = counts[org] / pops[org] * per
+        exact = exact_funnel_limits(centre, pops[org], per)
+        position = exact.position(rate)
+        points.append(FunnelPoint(
+            org=Organisation(org, cat.org_name(org)), population=pops[org], count=counts[org],
+            value=rate, text=value_text(m, per, rate) or "", limits=limits(exact),
+            position=position, position_text=POSITIONS[position],
+            highlight=org == home, in_group=org in peers,
+            population_text=number(pops[org]), count_text=number(counts[org]),
+            limits_95_text=f"{limit_text(exact.lower_95)} to {limit_text(exact.upper_95)}",
+            limits_998_text=f"{limit_text(exact.lower_998)} to {limit_text(exact.upper_998)}",
+        ))
+    points.sort(key=lambda p: p.population)
+    curve = tuple(limits(exact_funnel_limits(centre, x, per))
+                  for x in funnel_populations(pops.values()))
+    return Funnel(per=per, per_text=number(per), centre=centre, centre_text=value_text(m, per, centre) or "",
+                  method=EXACT_FUNNEL_NAME, points=tuple(points), curve=curve)
 
 
 def _measure(cat: Catalogue, measure_id: str) -> Measure:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kpiboard.catalogue.schema import Polarity
-from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
+from kpiboard.engine.stats import poisson_control_limits, poisson_rate_test, two_proportion_test
 
 HIGHER = "significantly higher"
 LOWER = "significantly lower"
@@ -94,6 +94,80 @@ def funnel_limits(peer_rate: float, population: float, per: float, z: float) -> 
         raise ValueError("population and per must be positive")
     half = z * math.sqrt(max(peer_rate, 0.0) * per / population)
     return max(0.0, peer_rate - half), peer_rate + half
+
+
+# lower-tail probabilities of the exact funnel limits: 95% (2.5% each side) and 99.8% (0.1%)
+FUNNEL_PROBABILITIES = (0.025, 0.975, 0.001, 0.999)
+FUNNEL_CURVE_POINTS = 60  # populations at which the funnel's limits are drawn
+EXACT_FUNNEL_NAME = ("exact Poisson control limits at 95% and 99.8% around the group's pooled "
+                     "rate (Poisson quantiles of the expected count, interpolated as in "
+                     "Spiegelhalter 2005)")
+POSITIONS = {  # position -> words
+    "above_998": "above the 99.8% limit",
+    "above_95": "above the 95% limit (within 99.8%)",
+    "within": "within the 95% limits",
+    "below_95": "below the 95% limit (within 99.8%)",
+    "below_998": "below the 99.8% limit",
+}
+
+
+@dataclass(frozen=True)
+class ExactLimits:
+    """Funnel limits of a rate per ``per`` for one population, around a centre rate."""
+
+    population: float
+    expected: float  # the count expected at the centre rate
+    lower_95: float
+    upper_95: float
+    lower_998: float
+    upper_998: float
+
+    def position(self, rate: float) -> str:
+        """Where ``rate`` falls: a key of POSITIONS (on a limit counts as within it)."""
+        if rate > self.upper_998:
+            return "above_998"
+        if rate > self.upper_95:
+            return "above_95"
+        if rate < self.lower_998:
+            return "below_998"
+        if rate < self.lower_95:
+            return "below_95"
+        return "within"
+
+
+def exact_funnel_limits(centre: float, population: float, per: float) -> ExactLimits:
+    """The exact Poisson funnel limits of a rate per ``per`` for ``population`` residents
+    around the centre rate: the count expected there, E = centre x population / per, its
+    control limits at 2.5%/97.5% and 0.1%/99.9% (``stats.poisson_control_limits``), each
+    divided by population / per.
+
+    >>> lim = exact_funnel_limits(0.4, 10_000, 1000.0)  # 4 expected
+    >>> round(lim.expected, 6), round(lim.lower_95, 5), round(lim.upper_95, 5)
+    (4.0, 0.00912, 0.78778)
+    """
+    if population <= 0 or per <= 0 or centre < 0:
+        raise ValueError("population and per must be positive, the centre rate non-negative")
+    expected = centre * population / per
+    lo95, hi95, lo998, hi998 = poisson_control_limits(expected, FUNNEL_PROBABILITIES)
+    scale = per / population
+    return ExactLimits(population, expected, lo95 * scale, hi95 * scale, lo998 * scale,
+                       hi998 * scale)
+
+
+def funnel_populations(populations: Iterable[float], points: int = FUNNEL_CURVE_POINTS) -> list[float]:
+    """Populations at which to draw the funnel: evenly spaced on a log scale from a little
+    below the smallest member's to a little above the largest's.
+
+    >>> [round(x) for x in funnel_populations([1000.0, 100_000.0], points=3)]
+    [900, 10000, 111111]
+    """
+    pops = [p for p in populations if p > 0]
+    if not pops:
+        return []
+    low, high = math.log10(min(pops) * 0.9), math.log10(max(pops) / 0.9)
+    if points < 2 or high == low:
+        return [10 ** low]
+    return [10 ** (low + (high - low) * i / (points - 1)) for i in range(points)]
 
 
 def poisson_verdict(

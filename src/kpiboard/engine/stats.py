@@ -13,8 +13,10 @@ caveats, is in ``docs/ENGINE.md`` ("Significance").
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 Z_95 = 1.96  # two-sided 95% normal quantile, as in the published margins of error
@@ -320,6 +322,54 @@ def poisson_rate_test(
         estimate, ratio(low_pi), ratio(high_pi), None, p_value, p_value < ALPHA, method,
         POISSON_EXACT_NAME,
     )
+
+
+# --- the Poisson distribution: funnel-plot control limits -------------------------------------
+
+POISSON_TAIL_SDS = 10.0  # the CDF is summed over the mean +/- this many SDs (+ 10): the rest < 1e-20
+
+
+def poisson_control_limits(expected: float, probabilities: Sequence[float]) -> list[float]:
+    """Exact Poisson control limits, as counts, for a unit whose expected count is
+    ``expected``: for each lower-tail probability p, the p-quantile of Poisson(expected)
+    interpolated as Spiegelhalter (2005, "Funnel plots for comparing institutional
+    performance", appendix A.1.1) does so that the limits run smoothly with the expected count:
+    y_p = the smallest count with P(Y <= y_p) >= p, and
+
+        r_p = y_p - (P(Y <= y_p) - p) / (P(Y <= y_p) - P(Y <= y_p - 1)),
+
+    cut at 0 below. The probabilities are summed exactly (no normal approximation) over the
+    counts within POISSON_TAIL_SDS standard deviations of the mean.
+
+    >>> [round(x, 4) for x in poisson_control_limits(4.0, [0.025, 0.975])]
+    [0.0912, 7.8778]
+    """
+    if not math.isfinite(expected) or expected < 0:
+        raise ValueError(f"expected count must be finite and non-negative, not {expected!r}")
+    if any(not 0.0 < p < 1.0 for p in probabilities):
+        raise ValueError("probabilities must lie strictly between 0 and 1")
+    if expected == 0:
+        return [0.0 for _ in probabilities]
+    spread = POISSON_TAIL_SDS * math.sqrt(expected) + 10.0
+    lo = max(0, math.floor(expected - spread))
+    hi = math.ceil(expected + spread)
+    mode = min(max(math.floor(expected), lo), hi)
+    pmf = [0.0] * (hi - lo + 1)
+    pmf[mode - lo] = math.exp(mode * math.log(expected) - expected - math.lgamma(mode + 1))
+    for k in range(mode, hi):  # P(k + 1) = P(k) * mean / (k + 1)
+        pmf[k + 1 - lo] = pmf[k - lo] * expected / (k + 1)
+    for k in range(mode, lo, -1):  # P(k - 1) = P(k) * k / mean
+        pmf[k - 1 - lo] = pmf[k - lo] * k / expected
+    cdf = list(itertools.accumulate(pmf))
+    out = []
+    for p in probabilities:
+        i = bisect.bisect_left(cdf, p)  # the first k (from lo) with P(Y <= k) >= p
+        i = min(i, len(cdf) - 1)
+        below = cdf[i - 1] if i > 0 else 0.0
+        step = cdf[i] - below
+        r = (lo + i) - (cdf[i] - p) / step if step > 0 else float(lo + i)
+        out.append(max(0.0, r))
+    return out
 
 
 # --- the binomial distribution ----------------------------------------------------------------

@@ -5,7 +5,8 @@ Two layouts are read, their columns matched ignoring case, spaces and underscore
 
 * the official one: ``Financial Year, Financial Quarter, Force Name, Offence Description,
   Offence Group, Offence Subgroup, Offence Code, Number of Offences`` (older releases say
-  ``Offence Count``), published as ODS: save the sheet as CSV;
+  ``Offence Count``), published as ODS: read as it is (XLSX too: the sheets whose header row
+  has these columns, below any title rows; ``kpiboard.ingest.spreadsheet``), or as CSV;
 * the underscored copy (``Financial_Year, ...``) with an unnamed index column first and an added
   ``Policeuk_Cat`` (the police.uk category of the offence code), read into ``crime_type``.
 
@@ -37,13 +38,12 @@ import pyarrow as pa
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest.records import RECORD_SCHEMA, RecordRead, SourceSpec
 from kpiboard.ingest.schema import Progress
+from kpiboard.ingest.spreadsheet import read_tables
 from kpiboard.ingest.table_files import (
-    HEADER_LINE,
     Findings,
     OrgNames,
     TableFile,
     column_key,
-    read_file,
     source_files,
 )
 
@@ -87,7 +87,15 @@ def financial_year(text: str) -> int | None:
     return start if ok else None
 
 
-def _positions(header: list[str], display: str, found: Findings) -> dict[str, int] | None:
+def is_header(cells: list[str]) -> bool:
+    """Whether a row is the table's header: every required column is there (for finding it
+    below the title rows of a spreadsheet)."""
+    names = {_KNOWN.get(column_key(c)) for c in cells}
+    return all(c in names for c in COLUMNS if c not in OPTIONAL)
+
+
+def _positions(header: list[str], display: str, found: Findings,
+               header_line: int) -> dict[str, int] | None:
     positions: dict[str, int] = {}
     unknown: list[str] = []
     for index, raw in enumerate(header):
@@ -98,13 +106,13 @@ def _positions(header: list[str], display: str, found: Findings) -> dict[str, in
         if name is None:
             unknown.append(raw.strip())
         elif name in positions:
-            found.add("error", display, HEADER_LINE, f"column {raw.strip()!r} appears twice",
+            found.add("error", display, header_line, f"column {raw.strip()!r} appears twice",
                       "keep one column of each name")
         else:
             positions[name] = index
     missing = [c for c in COLUMNS if c not in positions and c not in OPTIONAL]
     if missing:
-        found.add("error", display, HEADER_LINE,
+        found.add("error", display, header_line,
                   f"wrong header: missing {', '.join(repr(c) for c in missing)}"
                   + (f"; unexpected {', '.join(repr(c) for c in unknown)}" if unknown else "")
                   + f". Expected the Home Office columns: {', '.join(COLUMNS)} (older releases: "
@@ -113,7 +121,7 @@ def _positions(header: list[str], display: str, found: Findings) -> dict[str, in
                   "header on the first line")
         return None
     for name in unknown:
-        found.add("warning", display, HEADER_LINE, f"column {name!r} is not a Home Office column; "
+        found.add("warning", display, header_line, f"column {name!r} is not a Home Office column; "
                   "it is ignored", "remove it, or ignore this warning")
     return positions
 
@@ -145,16 +153,24 @@ class _Reader:
 
     def _file(self, inp: TableFile, found: Findings, names: OrgNames,
               seen: dict[tuple[str, int, int, str], tuple[str, int]]) -> Iterator[pa.RecordBatch]:
-        read = read_file(inp, found)
+        read = read_tables(inp, found, is_header, "the Home Office columns: " + ", ".join(COLUMNS))
         if read is None:
             return
-        rows, stamp = read
+        tables, stamp = read
         self.result.files.append(stamp)
+        for table in tables:
+            yield from self._table(inp, table.display, table.rows, found, names, seen)
+
+    def _table(self, inp: TableFile, display: str, rows: list[tuple[int, list[str]]],
+               found: Findings, names: OrgNames,
+               seen: dict[tuple[str, int, int, str], tuple[str, int]]) -> Iterator[pa.RecordBatch]:
+        """One table's records: a CSV file, or a sheet of a spreadsheet (``display`` names it
+        in findings; the records keep the file's name, as its stamp does)."""
         if not rows:
-            found.add("error", inp.display, None, "the file is empty",
+            found.add("error", display, None, "the file is empty",
                       "give the table with its header line: " + ", ".join(COLUMNS))
             return
-        pos = _positions(rows[0][1], inp.display, found)
+        pos = _positions(rows[0][1], display, found, rows[0][0])
         if pos is None:
             return
         width = max(pos.values()) + 1
@@ -168,26 +184,26 @@ class _Reader:
             def cell(name: str, cells: list[str] = cells) -> str:
                 return cells[pos[name]].strip() if name in pos else ""
 
-            org = names.org(cell("Force Name"), "Force Name", inp.display, line, found)
+            org = names.org(cell("Force Name"), "Force Name", display, line, found)
             year = financial_year(cell("Financial Year"))
             if year is None:
-                found.add("error", inp.display, line,
+                found.add("error", display, line,
                           f"Financial Year: {cell('Financial Year')!r} is not a financial year",
                           "write it as the Home Office does, e.g. 2017/18 (or 2017-18)")
             quarter = _QUARTER.match(cell("Financial Quarter"))
             if quarter is None:
-                found.add("error", inp.display, line,
+                found.add("error", display, line,
                           f"Financial Quarter: {cell('Financial Quarter')!r} is not a quarter 1-4",
                           "quarters of the financial year: 1 = Apr-Jun, 2 = Jul-Sep, 3 = Oct-Dec, 4 = Jan-Mar")
             code = cell("Offence Code")
             if not code:
-                found.add("error", inp.display, line, "Offence Code: is blank",
+                found.add("error", display, line, "Offence Code: is blank",
                           "every row of the table has the Home Office offence code, e.g. 34B")
             raw = cell("Number of Offences")
             count_column = "Number of Offences"
             weight = None
             if not _COUNT.match(raw):
-                found.add("error", inp.display, line,
+                found.add("error", display, line,
                           f"{count_column}: {raw!r} is not a whole number" if raw else f"{count_column}: is blank",
                           "give the number of offences as a whole number, e.g. 1234")
             else:
@@ -198,13 +214,14 @@ class _Reader:
             key = (org, year, int(quarter.group(1)), code)
             if key in seen and key != previous:
                 file, at = seen[key]
-                where = f"line {at}" if file == inp.display else f"{file}:{at}"
-                found.add("error", inp.display, line,
+                unit = "row" if display.endswith("]") else "line"  # a sheet has rows
+                where = f"{unit} {at}" if file == display else f"{file}:{at}"
+                found.add("error", display, line,
                           f"Offence Code: {code} for {cell('Force Name')}, {cell('Financial Year')} "
                           f"Q{key[2]} appears again (first at {where})",
                           "each force, quarter and offence code is published once: check the same "
                           "table was not given twice, or two releases overlap")
-            seen.setdefault(key, (inp.display, line))
+            seen.setdefault(key, (display, line))
             previous = key
             if weight < 0:
                 negatives += 1
@@ -220,7 +237,7 @@ class _Reader:
             if len(cols["org"]) >= BATCH_ROWS:
                 yield self._batch(cols)
         if negatives:
-            found.add("warning", inp.display, first_negative,
+            found.add("warning", display, first_negative,
                       f"Number of Offences: {negatives} row(s) have a negative count (the first here); "
                       "read as published", "the Home Office publishes net quarterly counts: crimes "
                       "cancelled after their quarter make a count negative")

@@ -34,13 +34,12 @@ import pyarrow as pa
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest.records import RECORD_SCHEMA, RecordRead, SourceSpec
 from kpiboard.ingest.schema import Progress
+from kpiboard.ingest.spreadsheet import read_tables
 from kpiboard.ingest.table_files import (
-    HEADER_LINE,
     Findings,
     OrgNames,
     TableFile,
     column_key,
-    read_file,
     source_files,
 )
 
@@ -65,14 +64,28 @@ class _Layout:
     year: int | None  # plain: the year column; census: None (2011)
 
 
-def _layout(header: list[str], display: str, found: Findings) -> _Layout | None:
+def _recognised(header: list[str]) -> _Layout | None:
     keys = [column_key(c) for c in header]
     if all(c in keys for c in PLAIN_COLUMNS):
         return _Layout("plain", keys.index("org"), keys.index("population"), keys.index("year"))
     if len(keys) >= 2 and _FORCE_COLUMN.match(keys[0]) and "year" not in keys:
         return _Layout("census", 0, 1, None)
+    return None
+
+
+def is_header(cells: list[str]) -> bool:
+    """Whether a row is a population table's header (to find it below a spreadsheet's title
+    rows)."""
+    return _recognised(cells) is not None
+
+
+def _layout(header: list[str], display: str, found: Findings, header_line: int) -> _Layout | None:
+    layout = _recognised(header)
+    if layout is not None:
+        return layout
+    keys = [column_key(c) for c in header]
     missing = [c for c in PLAIN_COLUMNS if c not in keys]
-    found.add("error", display, HEADER_LINE,
+    found.add("error", display, header_line,
               f"wrong header: not a population table (found {', '.join(repr(c.strip()) for c in header[:5])}"
               f"{', ...' if len(header) > 5 else ''}; missing {', '.join(repr(c) for c in missing)})",
               "give either the columns org, year, population (one row per organisation and "
@@ -114,10 +127,11 @@ class _Reader:
         for number, inp in enumerate(inputs):
             if self.progress:
                 self.progress(number, len(inputs), f"reading {inp.display}")
-            batch = self._file(inp, found, names, seen)
-            if batch is not None and not found.errors:
-                self.result.rows += batch.num_rows
-                yield batch
+            batches = self._file(inp, found, names, seen)
+            if not found.errors:
+                for batch in batches:
+                    self.result.rows += batch.num_rows
+                    yield batch
         self.result.set_aside = names.set_aside
         self.result.warnings = found.warnings
         if found.errors:
@@ -126,18 +140,26 @@ class _Reader:
             self.progress(len(inputs), len(inputs), f"read {self.result.rows:,} populations")
 
     def _file(self, inp: TableFile, found: Findings, names: OrgNames,
-              seen: dict[tuple[str, int], tuple[str, int]]) -> pa.RecordBatch | None:
-        read = read_file(inp, found)
+              seen: dict[tuple[str, int], tuple[str, int]]) -> list[pa.RecordBatch]:
+        read = read_tables(inp, found, is_header, "the columns org, year, population, or a "
+                           "force-name column (e.g. PFA16NM) then the total population")
         if read is None:
-            return None
-        rows, stamp = read
+            return []
+        tables, stamp = read
         self.result.files.append(stamp)
+        return [b for t in tables if (b := self._table(inp, t.display, t.rows, found, names, seen))]
+
+    def _table(self, inp: TableFile, display: str, rows: list[tuple[int, list[str]]],
+               found: Findings, names: OrgNames,
+               seen: dict[tuple[str, int], tuple[str, int]]) -> pa.RecordBatch | None:
+        """One table's records: a CSV file, or a sheet of a spreadsheet (``display`` names it
+        in findings; the records keep the file's name, as its stamp does)."""
         if not rows:
-            found.add("error", inp.display, None, "the file is empty",
+            found.add("error", display, None, "the file is empty",
                       "give the header line, then one row per organisation")
             return None
         header = rows[0][1]
-        layout = _layout(header, inp.display, found)
+        layout = _layout(header, display, found, rows[0][0])
         if layout is None:
             return None
         org_column = header[layout.org].strip() or "org"
@@ -148,28 +170,29 @@ class _Reader:
         weights: list[float] = []
         for line, cells in rows[1:]:
             cells = cells + [""] * (width - len(cells))
-            org = names.org(cells[layout.org], org_column, inp.display, line, found)
+            org = names.org(cells[layout.org], org_column, display, line, found)
             year: int | None = CENSUS_YEAR
             if layout.year is not None:
                 match = _YEAR.match(cells[layout.year].strip())
                 year = int(match.group(1)) if match else None
                 if year is None:
-                    found.add("error", inp.display, line,
+                    found.add("error", display, line,
                               f"year: {cells[layout.year].strip()!r} is not a year written YYYY",
                               "give the year of the mid-year estimate, e.g. 2017")
-            value = _population(cells[layout.population], pop_column, inp.display, line, found)
+            value = _population(cells[layout.population], pop_column, display, line, found)
             if org is None or year is None or value is None:
                 continue
             if (org, year) in seen:
                 file, at = seen[(org, year)]
-                where = f"line {at}" if file == inp.display else f"{file}:{at}"
-                found.add("error", inp.display, line,
+                unit = "row" if display.endswith("]") else "line"  # a sheet has rows
+                where = f"{unit} {at}" if file == display else f"{file}:{at}"
+                found.add("error", display, line,
                           f"{org_column}: {cells[layout.org].strip()} has a population for {year} "
                           f"already (at {where})",
                           "give each organisation's population once per year: check the same "
                           "table was not given twice, or two names of one force are not both there")
                 continue
-            seen[(org, year)] = (inp.display, line)
+            seen[(org, year)] = (display, line)
             orgs.append(org)
             ends.append(dt.date(year, ESTIMATE_MONTH, 1))
             weights.append(value)

@@ -5,8 +5,9 @@ with file, line, column and hint.
 
 These tables are small (tens of thousands of rows a year), so each file is read whole and
 parsed with the ``csv`` module: line numbers are exact (the header is line 1) and every row is
-checked. Spreadsheets are refused with a clear message unless openpyxl is installed (it is not
-a dependency).
+checked. XLSX and ODS files are read by ``kpiboard.ingest.spreadsheet`` into the same rows of
+text (the header found below any title rows, on whichever sheets have it), named
+``file[sheet]`` with the spreadsheet's row numbers; the old binary ``.xls`` is refused.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
 
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
+READ_SPREADSHEETS = (".xlsx", ".xlsm", ".ods")  # read by kpiboard.ingest.spreadsheet
 HEADER_LINE = 1
 
 
@@ -97,11 +99,11 @@ def source_files(catalogue: Catalogue, spec: SourceSpec, found: Findings, what: 
         suffix = path.suffix.lower()
         if suffix == ".zip":
             out.extend(_zip_members(path, display, found, what))
-        elif suffix in SPREADSHEETS:
+        elif suffix in SPREADSHEETS and suffix not in READ_SPREADSHEETS:
             found.add("error", display, None,
-                      f"a spreadsheet ({suffix}) cannot be read: save the sheet as CSV",
-                      f"open it and save the sheet of {what} as CSV (UTF-8), then give the .csv "
-                      "file (spreadsheets are not read: openpyxl and odfpy are not installed)")
+                      f"an old binary Excel file ({suffix}) cannot be read",
+                      f"open it and save it as XLSX (Excel Workbook) or ODS, or save the sheet of "
+                      f"{what} as CSV (UTF-8)")
         else:
             out.append(TableFile(display, path))
     return out
@@ -128,7 +130,8 @@ def decode(data: bytes, display: str, found: Findings) -> str | None:
     a warning, Windows-1252. None (with an error) if it is a spreadsheet in disguise."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         found.add("error", display, None, "this is a spreadsheet (XLSX/ODS/XLS), not a CSV file",
-                  "open it and save the sheet as CSV (UTF-8)")
+                  "give it its real extension (.xlsx or .ods) to have it read as a spreadsheet, "
+                  "or open it and save the sheet as CSV (UTF-8)")
         return None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
