@@ -77,6 +77,8 @@ def test_kpi_page_has_trend_values_peers_definition_and_commentary(client: TestC
         assert f"<th scope=\"row\">{point.label}</th>" in html
     for rank in row.ranks:
         assert f"{rank.group}: {rank.text}" in html
+    league = service.league(ORG, MONTH, row.measure)
+    assert league is not None and 'class="chart chart-league"' in html  # the peer comparison chart
     measure = service.catalogue.measures[row.measure]
     assert f"<dd>{measure.window.value.replace('_', ' ')}</dd>" in html
     assert 'id="commentary"' in html and "No commentary yet." in html

@@ -34,7 +34,7 @@ from kpiboard.render.charts import charts_for
 from kpiboard.render.commentary import commentary_html
 from kpiboard.render.html import PAGE_SWATCHES, STATUS_SWATCHES
 from kpiboard.render.icons import assurance_icon, variation_icon
-from kpiboard.render.league import league_label, league_svg
+from kpiboard.render.league import funnel_label, funnel_svg, league_label, league_svg
 from kpiboard.render._view import assurance_words, variation_words
 from kpiboard.scorecard import Row, Scorecard
 from kpiboard.web import views
@@ -315,11 +315,15 @@ def kpi_view(ctx: Context, card: Scorecard, row: Row, org: str, month: str) -> d
     def build() -> dict[str, Any]:
         charts = [(c.kind, Markup(c.svg), c.caption) for c in charts_for(row)]
         league = ctx.service.league(org, month, row.measure)
-        league_chart = (Markup(league_svg(league)), league_label(league)) if league is not None else None
+        league_charts = []
+        if league is not None:
+            league_charts.append((Markup(league_svg(league)), league_label(league)))
+            if league.funnel is not None:
+                league_charts.append((Markup(funnel_svg(league, league.funnel)), funnel_label(league, league.funnel)))
         measure = ctx.service.catalogue.measures.get(row.measure)
         definition = views.definition(measure, ctx.service.sources(row.measure, org)) if measure else []
         line = next((ln for s in views.page_sections(card) for ln in s.lines if ln.row.measure == row.measure), None)
-        return {"charts": charts, "league": league, "league_chart": league_chart, "definition": definition,
+        return {"charts": charts, "league": league, "league_charts": league_charts, "definition": definition,
                 "line": line, "flag": views.commentary_flag(row), "change": change_text(row),
                 "spc": spc_line(row.spc), "anchor": anchor_for(row.id)}
 

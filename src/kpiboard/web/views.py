@@ -133,7 +133,7 @@ def definition(measure: Measure, sources: list[str]) -> list[tuple[str, str]]:
     if measure.of:
         out.append(("Computed from", ", ".join(measure.of)))
     if measure.per:
-        out.append(("Rate", f"per {measure.per:,} of the population"))
+        out.append(("Rate", f"per {measure.per:,g} of the population"))
     if measure.unit:
         out.append(("Unit", measure.unit))
     out.append(("Better when", measure.polarity.value.replace("_", " ")))
