@@ -142,3 +142,30 @@ def test_openapi_lists_the_api(client: TestClient) -> None:
                  "/api/commentary/{org}/{month}/{measure}", "/api/packs", "/api/packs/{org}/{month}"):
         assert path in spec["paths"], path
     assert client.get("/docs").status_code == 200
+
+
+def _error_shape(body: dict[str, object], status: int) -> None:
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert isinstance(error, dict) and set(error) == {"status", "code", "message", "hint"}
+    assert error["status"] == status and error["message"]
+
+
+def test_one_error_shape_for_every_api_failure(client: TestClient) -> None:
+    got = client.post("/api/session", json={"username": "viewer"})  # no password
+    assert got.status_code == 422
+    _error_shape(got.json(), 422)
+    got = client.post("/api/session", json={"username": "viewer", "password": "wrong password"})
+    assert got.status_code == 401
+    _error_shape(got.json(), 401)
+    got = client.put(f"/api/scorecards/{ORG}/{MONTH}")
+    assert got.status_code == 405
+    _error_shape(got.json(), 405)
+    got = client.get("/api/no-such-thing")
+    assert got.status_code == 404
+    _error_shape(got.json(), 404)
+    csrf = sign_in(client, "viewer")
+    got = client.get("/api/audit")
+    assert got.status_code == 403
+    _error_shape(got.json(), 403)
+    assert csrf
