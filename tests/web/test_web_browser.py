@@ -29,6 +29,22 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason=f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
 
 
+# Every visible form control has a label, every image (SVG or <img>) a text alternative, and the
+# page says its language: what a screen reader needs before anything else.
+UNLABELLED = """() => {
+  const bad = [];
+  if (!document.documentElement.lang) bad.push('html without lang');
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    const labelled = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    if (!labelled) bad.push(el.outerHTML.slice(0, 80));
+  }
+  for (const el of document.querySelectorAll('svg[role=img], img')) {
+    if (!(el.getAttribute('aria-label') || el.getAttribute('alt') || el.querySelector('title'))) bad.push(el.outerHTML.slice(0, 80));
+  }
+  return bad;
+}"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,6 +95,8 @@ def test_the_whole_flow(server: str) -> None:
 
         def shot(name: str) -> None:
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            unlabelled = page.evaluate(UNLABELLED)
+            assert unlabelled == [], f"{name}: controls or images without a text alternative: {unlabelled}"
 
         def sign_in(name: str) -> None:
             page.goto(server + "/")
