@@ -439,6 +439,7 @@ class AppStore:
                     except PermissionDenied as exc:
                         denied = exc
                     else:
+                        self._lock_numbering(s, org, measure, month)
                         number = (s.scalar(select(func.max(CommentaryRevisionRow.number)).where(*where)) or 0) + 1
                         rev = CommentaryRevisionRow(org=org, measure=measure, month=month, number=number,
                                                     text=text, author_id=row.id, created_at=self._now())
@@ -455,6 +456,16 @@ class AppStore:
                 if attempt == NUMBERING_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _lock_numbering(s: DbSession, org: str, measure: str, month: str) -> None:
+        """Make simultaneous saves of one org + measure + month take turns. SQLite's write
+        transactions already do (BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped advisory
+        lock on the key does, so the retry below is a backstop rather than a race."""
+        if s.get_bind().dialect.name != "postgresql":
+            return
+        key = hashlib.sha256(canonical_json([org, measure, month]).encode("utf-8")).digest()
+        s.execute(select(func.pg_advisory_xact_lock(int.from_bytes(key[:8], "big", signed=True))))
 
     def _revisions(self, *where: Any) -> list[Revision]:
         with self._read() as s:
