@@ -19,7 +19,7 @@ from rich.console import Console
 from kpiboard.catalogue import load_catalogue
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.web.db import AppStore, Role, UnknownUser, UserExists
-from kpiboard.web.db.store import check_username
+from kpiboard.web.db.rules import check_username
 
 users_app = typer.Typer(no_args_is_help=True, help="Manage who may sign in to the dashboard (kpiboard serve).")
 err = Console(stderr=True, highlight=False, soft_wrap=True)
