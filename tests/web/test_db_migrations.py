@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -70,6 +73,43 @@ def test_open_twice_is_harmless_and_downgrade_works(empty_url: str) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(engine)
     assert TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_servers_starting_together_both_open(empty_url: str) -> None:
+    """Several workers opening a fresh database at once: one migrates, the rest wait and find
+    it done; none fails."""
+    start, errors, stores = threading.Barrier(4), [], []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            stores.append(AppStore.open(empty_url, password_hasher=FAST_HASHER))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "an open() hung"
+    assert errors == [] and len(stores) == 4
+    stores[0].add_user("alice", PASSWORD, Role.VIEWER)
+    assert [u.username for u in stores[3].users()] == ["alice"]
+    for store in stores:
+        store.close()
+
+
+def test_worker_processes_starting_together_all_open(empty_url: str) -> None:
+    """The same across processes (uvicorn --workers): the database's own lock serialises them."""
+    script = "import sys; from kpiboard.web.db import AppStore; AppStore.open(sys.argv[1]).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", script, empty_url], stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert results == [(0, "")] * 4
+    engine = make_engine(empty_url)
+    assert migrate.current(engine) == migrate.head()
     engine.dispose()
 
 
