@@ -37,12 +37,14 @@ from kpiboard.render.league import LEAGUE_FORMATS, render_league
 from kpiboard.render.charts import Charted, series_chart_svg
 from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
+from kpiboard.web.usercmd import users_app
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="kpiboard: KPI definitions and performance data in, the board scorecard out.",
 )
+app.add_typer(users_app, name="users")
 # soft_wrap: a finding is one line (`LEVEL file:line measure: message (hint)`) however narrow
 # the terminal, so it can be grepped and clicked; rich would otherwise wrap it at 80 columns
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -6,7 +6,8 @@ from kpiboard.web.db.errors import (
     MAX_COMMENTARY_CHARS, AlreadyPublished, BadPassword, BadUsername, CommentaryTooLong,
     DatabaseUnavailable, LoginFailed, LoginThrottled, PermissionDenied, UnknownUser, UserExists,
 )
-from kpiboard.web.db.store import AppStore, content_hash
+from kpiboard.web.db.snapshot import content_hash
+from kpiboard.web.db.store import AppStore
 
 __all__ = [
     "MAX_COMMENTARY_CHARS", "AlreadyPublished", "AppStore", "AuditEvent", "BadPassword",

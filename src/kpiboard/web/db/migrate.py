@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
+
+from kpiboard.web.db.engine import WRITE
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -35,13 +41,33 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+MIGRATION_LOCK = 0x6B7069626F617264  # "kpiboard": the advisory lock two starting servers share
+
+
+# Alembic's `context` is a module-level proxy: two threads of one process must not migrate at once.
+_IN_PROCESS = threading.Lock()
+
+
+@contextmanager
+def _exclusive(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that no other process migrating the same database runs beside:
+    SQLite's BEGIN IMMEDIATE, PostgreSQL's transaction-scoped advisory lock. Two dashboard
+    workers starting at once then upgrade one after the other; the second finds nothing to do."""
+    with _IN_PROCESS, engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+            yield conn
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` in one transaction (DDL is transactional on both
     PostgreSQL and SQLite, so a failed upgrade leaves the database as it was)."""
-    with engine.begin() as conn:
+    with _exclusive(engine) as conn:
         command.upgrade(config(conn), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as conn:
+    with _exclusive(engine) as conn:
         command.downgrade(config(conn), revision)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,95 +36,24 @@ from kpiboard.web.db import migrate, throttle
 from kpiboard.web.db.engine import WRITE, make_engine, redacted
 from kpiboard.web.db.entities import AuditEvent, Publication, Revision, Role, Session, User
 from kpiboard.web.db.errors import (
-    MAX_COMMENTARY_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, AlreadyPublished, BadPassword,
-    BadUsername, CommentaryTooLong, DatabaseUnavailable, LoginFailed, LoginThrottled,
-    PermissionDenied, UnknownUser, UserExists,
+    MAX_COMMENTARY_CHARS, MAX_PASSWORD_CHARS, AlreadyPublished, CommentaryTooLong,
+    DatabaseUnavailable, LoginFailed, LoginThrottled, PermissionDenied, UnknownUser, UserExists,
 )
 from kpiboard.web.db.models import (
     ATTEMPTED_USERNAME_MAX, IP_MAX, AuditEventRow, CommentaryRevisionRow, LoginAttemptRow,
     PublicationRow, SessionRow, UserRow,
 )
+from kpiboard.web.db.rules import (
+    DATA_VERSION_MAX, DISPLAY_NAME_MAX, EVENT_MAX, MEASURE_MAX, ORG_MAX, check_key, check_month,
+    check_password, check_username,
+)
+from kpiboard.web.db.snapshot import (
+    canonical_json, content_hash, event_of, publication_of, revision_json, revision_of, token_hash,
+    user_of,
+)
 
 DEFAULT_DB = Path(".kpiboard") / "app.sqlite3"
-USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-ORG_MAX, MEASURE_MAX, DISPLAY_NAME_MAX, DATA_VERSION_MAX = 64, 128, 200, 128
 NUMBERING_RETRIES = 10  # two editors saving at once: the loser of the unique number tries again
-
-
-def content_hash(scorecard_json: str, commentary_json: str, pack_html: str, data_version: str) -> str:
-    """sha256 over the four parts, each framed as ``<utf-8 byte length>:<bytes>\\n`` in this
-    order, so that no two different packs can share a hash by moving text between parts."""
-    digest = hashlib.sha256()
-    for part in (scorecard_json, commentary_json, pack_html, data_version):
-        data = part.encode("utf-8")
-        digest.update(f"{len(data)}:".encode("ascii") + data + b"\n")
-    return digest.hexdigest()
-
-
-def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _user(row: UserRow) -> User:
-    return User(id=row.id, username=row.username, display_name=row.display_name,
-                role=Role(row.role), active=row.active, created_at=row.created_at)
-
-
-def _revision(row: CommentaryRevisionRow, author: str) -> Revision:
-    return Revision(id=row.id, org=row.org, measure=row.measure, month=row.month, number=row.number,
-                    text=row.text, author=author, created_at=row.created_at)
-
-
-def _revision_json(rev: Revision) -> dict[str, object]:
-    return {"id": rev.id, "org": rev.org, "measure": rev.measure, "month": rev.month,
-            "number": rev.number, "text": rev.text, "author": rev.author,
-            "created_at": rev.created_at.astimezone(UTC).isoformat()}
-
-
-def _revision_from_json(data: dict[str, Any]) -> Revision:
-    return Revision(id=int(data["id"]), org=str(data["org"]), measure=str(data["measure"]),
-                    month=str(data["month"]), number=int(data["number"]), text=str(data["text"]),
-                    author=str(data["author"]), created_at=datetime.fromisoformat(data["created_at"]))
-
-
-def _publication(row: PublicationRow, by: str) -> Publication:
-    commentary = {m: _revision_from_json(r) for m, r in json.loads(row.commentary_json).items()}
-    return Publication(id=row.id, org=row.org, month=row.month, published_at=row.published_at,
-                       published_by=by, data_version=row.data_version,
-                       scorecard_json=row.scorecard_json, commentary=commentary,
-                       pack_html=row.pack_html, changes=json.loads(row.changes_json),
-                       content_hash=row.content_hash)
-
-
-def check_username(username: str) -> None:
-    if not USERNAME.fullmatch(username):
-        raise BadUsername(username)
-
-
-def check_password(username: str, password: str) -> None:
-    """At least 12 characters (at most 1,024), and not the username."""
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise BadPassword(f"it has {len(password)} characters; at least {MIN_PASSWORD_CHARS} are needed")
-    if len(password) > MAX_PASSWORD_CHARS:
-        raise BadPassword(f"it has {len(password):,} characters; at most {MAX_PASSWORD_CHARS:,} are allowed")
-    if password.strip().casefold() == username.casefold():
-        raise BadPassword("it is the username")
-
-
-def _check_key(what: str, value: str, longest: int) -> None:
-    if not value or len(value) > longest:
-        raise KpiboardError(f"{what} must be 1 to {longest} characters, not {len(value)}",
-                            hint=f"pass the {what}'s id as the scorecard names it")
-
-
-def _check_month(month: str) -> None:
-    if not MONTH.fullmatch(month):
-        raise KpiboardError(f"month {month!r} is not YYYY-MM", hint="e.g. 2009-08")
 
 
 class AppStore:
@@ -266,7 +194,7 @@ class AppStore:
                 s.flush()
                 self._audit(s, "user_added", actor,
                             {"username": username, "role": role.value, "display_name": name}, None)
-                return _user(row)
+                return user_of(row)
         except IntegrityError as exc:  # added by someone else between the check and the insert
             raise UserExists(username) from exc
 
@@ -277,7 +205,7 @@ class AppStore:
             row = self._row(s, username)
             before, row.role = row.role, role.value
             self._audit(s, "role_changed", actor, {"username": username, "from": before, "to": role.value}, None)
-            return _user(row)
+            return user_of(row)
 
     def set_password(self, username: str, password: str, *, actor: str | None = None) -> None:
         check_password(username, password)
@@ -300,16 +228,16 @@ class AppStore:
                 session.ended_at = self._now()
             ended = len(live)
             self._audit(s, "user_deactivated", actor, {"username": username, "sessions_ended": ended}, None)
-            return _user(row)
+            return user_of(row)
 
     def users(self) -> list[User]:
         with self._read() as s:
-            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+            return [user_of(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
     def user(self, username: str) -> User | None:
         with self._read() as s:
             row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
-            return None if row is None else _user(row)
+            return None if row is None else user_of(row)
 
     # --- sign-in ----------------------------------------------------------------------------
 
@@ -374,7 +302,7 @@ class AppStore:
                 if self._hasher.check_needs_rehash(fresh.password_hash):
                     fresh.password_hash = self._hasher.hash(password)
                 self._audit(s, "sign_in", name, {}, ip)
-                return _user(fresh)
+                return user_of(fresh)
         raise LoginFailed()
 
     # --- sessions ---------------------------------------------------------------------------
@@ -391,9 +319,9 @@ class AppStore:
             if row is None or not row.active:
                 raise PermissionDenied(user.username, "sign in (the account is deactivated)", Role.VIEWER.value)
             expires = now + timedelta(hours=hours)
-            s.add(SessionRow(token_sha256=_token_hash(token), user_id=row.id, csrf_token=csrf,
+            s.add(SessionRow(token_sha256=token_hash(token), user_id=row.id, csrf_token=csrf,
                              created_at=now, expires_at=expires))
-            return token, Session(user=_user(row), csrf_token=csrf, expires_at=expires)
+            return token, Session(user=user_of(row), csrf_token=csrf, expires_at=expires)
 
     def session(self, token: str) -> Session | None:
         """The live session for a cookie's token: None when unknown, ended, expired or the
@@ -401,19 +329,19 @@ class AppStore:
         now = self._now()
         with self._read() as s:
             found = s.execute(select(SessionRow, UserRow).join(UserRow, SessionRow.user_id == UserRow.id)
-                              .where(SessionRow.token_sha256 == _token_hash(token))).one_or_none()
+                              .where(SessionRow.token_sha256 == token_hash(token))).one_or_none()
             if found is None:
                 return None
             srow, urow = found
             if srow.ended_at is not None or srow.expires_at <= now or not urow.active:
                 return None
-            return Session(user=_user(urow), csrf_token=srow.csrf_token, expires_at=srow.expires_at)
+            return Session(user=user_of(urow), csrf_token=srow.csrf_token, expires_at=srow.expires_at)
 
     def end_session(self, token: str, ip: str | None = None) -> None:
         """Sign out (audited); an unknown or already ended token is ignored."""
         with self._write() as s:
             found = s.execute(select(SessionRow, UserRow).join(UserRow, SessionRow.user_id == UserRow.id)
-                              .where(SessionRow.token_sha256 == _token_hash(token))).one_or_none()
+                              .where(SessionRow.token_sha256 == token_hash(token))).one_or_none()
             if found is None or found[0].ended_at is not None:
                 return
             found[0].ended_at = self._now()
@@ -424,9 +352,9 @@ class AppStore:
     def save_commentary(self, org: str, measure: str, month: str, text: str, author: User,
                         ip: str | None = None) -> Revision:
         """Append a new revision (numbered 1, 2, 3… per org, measure and month)."""
-        _check_key("organisation", org, ORG_MAX)
-        _check_key("measure", measure, MEASURE_MAX)
-        _check_month(month)
+        check_key("organisation", org, ORG_MAX)
+        check_key("measure", measure, MEASURE_MAX)
+        check_month(month)
         if len(text) > MAX_COMMENTARY_CHARS:
             raise CommentaryTooLong(len(text))
         where = (CommentaryRevisionRow.org == org, CommentaryRevisionRow.measure == measure,
@@ -439,6 +367,7 @@ class AppStore:
                     except PermissionDenied as exc:
                         denied = exc
                     else:
+                        self._lock_numbering(s, org, measure, month)
                         number = (s.scalar(select(func.max(CommentaryRevisionRow.number)).where(*where)) or 0) + 1
                         rev = CommentaryRevisionRow(org=org, measure=measure, month=month, number=number,
                                                     text=text, author_id=row.id, created_at=self._now())
@@ -447,7 +376,7 @@ class AppStore:
                         self._audit(s, "commentary_saved", row.username,
                                     {"org": org, "measure": measure, "month": month,
                                      "revision": number, "length": len(text)}, ip)
-                        return _revision(rev, row.username)
+                        return revision_of(rev, row.username)
                 raise self._refuse(denied, "permission_denied", author.username,
                                    {"action": "save_commentary", "org": org, "measure": measure,
                                     "month": month}, ip)
@@ -456,13 +385,23 @@ class AppStore:
                     raise
         raise AssertionError("unreachable")
 
+    @staticmethod
+    def _lock_numbering(s: DbSession, org: str, measure: str, month: str) -> None:
+        """Make simultaneous saves of one org + measure + month take turns. SQLite's write
+        transactions already do (BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped advisory
+        lock on the key does, so the retry below is a backstop rather than a race."""
+        if s.get_bind().dialect.name != "postgresql":
+            return
+        key = hashlib.sha256(canonical_json([org, measure, month]).encode("utf-8")).digest()
+        s.execute(select(func.pg_advisory_xact_lock(int.from_bytes(key[:8], "big", signed=True))))
+
     def _revisions(self, *where: Any) -> list[Revision]:
         with self._read() as s:
             rows = s.execute(select(CommentaryRevisionRow, UserRow.username)
                              .join(UserRow, CommentaryRevisionRow.author_id == UserRow.id)
                              .where(*where)
                              .order_by(CommentaryRevisionRow.measure, CommentaryRevisionRow.number.desc()))
-            return [_revision(r, name) for r, name in rows]
+            return [revision_of(r, name) for r, name in rows]
 
     def revisions(self, org: str, measure: str, month: str) -> list[Revision]:
         """Every revision, newest first."""
@@ -485,7 +424,7 @@ class AppStore:
             stored = s.get(CommentaryRevisionRow, rev.id)
             author = None if stored is None else s.get(UserRow, stored.author_id)
             if (stored is None or author is None or measure != rev.measure
-                    or _revision(stored, author.username) != rev
+                    or revision_of(stored, author.username) != rev
                     or (rev.org, rev.month) != (org, month)):
                 raise KpiboardError(
                     f"the commentary for {measure!r} is not a saved revision of {org} {month}",
@@ -495,14 +434,14 @@ class AppStore:
                 commentary: dict[str, Revision], changes: dict[str, object], user: User,
                 ip: str | None = None) -> Publication:
         """Freeze the month's pack. Once per org and month: the first publication is kept."""
-        _check_key("organisation", org, ORG_MAX)
-        _check_month(month)
-        _check_key("data version", data_version, DATA_VERSION_MAX)
+        check_key("organisation", org, ORG_MAX)
+        check_month(month)
+        check_key("data version", data_version, DATA_VERSION_MAX)
         try:
             changes_json = canonical_json(changes)
         except (TypeError, ValueError) as exc:
             raise KpiboardError(f"the changes since the last pack are not JSON: {exc}") from exc
-        commentary_json = canonical_json({m: _revision_json(r) for m, r in commentary.items()})
+        commentary_json = canonical_json({m: revision_json(r) for m, r in commentary.items()})
         digest = content_hash(scorecard_json, commentary_json, pack_html, data_version)
         where = (PublicationRow.org == org, PublicationRow.month == month)
         denied: PermissionDenied | None
@@ -525,7 +464,7 @@ class AppStore:
                         self._audit(s, "pack_published", row.username,
                                     {"org": org, "month": month, "content_hash": digest,
                                      "data_version": data_version, "measures": sorted(commentary)}, ip)
-                        return _publication(pub, row.username)
+                        return publication_of(pub, row.username)
                     denied = None
         except IntegrityError:  # a racing publish won between our check and our insert
             denied = None
@@ -546,7 +485,7 @@ class AppStore:
                      .where(*where).order_by(PublicationRow.month.desc(), PublicationRow.org))
             if limit is not None:
                 query = query.limit(limit)
-            return [_publication(p, name) for p, name in s.execute(query)]
+            return [publication_of(p, name) for p, name in s.execute(query)]
 
     def publication(self, org: str, month: str) -> Publication | None:
         found = self._publications(PublicationRow.org == org, PublicationRow.month == month)
@@ -566,10 +505,10 @@ class AppStore:
     def audit(self, event: str, username: str | None, detail: dict[str, object] | None = None,
               ip: str | None = None) -> AuditEvent:
         """Record an event (the dashboard's own, e.g. a page export); returns it."""
-        _check_key("event", event, 64)
+        check_key("event", event, EVENT_MAX)
         with self._write() as s:
             row = self._audit(s, event, username, detail, ip)
-            return _event(row)
+            return event_of(row)
 
     def audit_log(self, limit: int = 200, event: str | None = None) -> list[AuditEvent]:
         """The latest events, newest first; only ``event`` ones when given."""
@@ -577,9 +516,4 @@ class AppStore:
         if event is not None:
             query = query.where(AuditEventRow.event == event)
         with self._read() as s:
-            return [_event(r) for r in s.scalars(query)]
-
-
-def _event(row: AuditEventRow) -> AuditEvent:
-    return AuditEvent(id=row.id, at=row.at, username=row.username, event=row.event,
-                      detail=json.loads(row.detail_json), ip=row.ip)
+            return [event_of(r) for r in s.scalars(query)]

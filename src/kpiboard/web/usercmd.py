@@ -1,0 +1,132 @@
+"""`kpiboard users …`: who may sign in to the dashboard, from the command line.
+
+Whoever can run commands on the project folder manages its users (no sign-in needed here); the
+audit log records these changes with no username. The database is the project's dashboard
+`database` setting, or the SQLite file .kpiboard/app.sqlite3 in the project.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from kpiboard.catalogue import load_catalogue
+from kpiboard.errors import KpiboardError, ValidationFailed
+from kpiboard.web.db import AppStore, Role, UnknownUser, UserExists
+from kpiboard.web.db.rules import check_username
+
+users_app = typer.Typer(no_args_is_help=True, help="Manage who may sign in to the dashboard (kpiboard serve).")
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
+UsernameArg = Annotated[str, typer.Argument(help="letters, digits, dots, underscores or hyphens")]
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin",
+                                             help="read the password from the first line of stdin")]
+
+
+def _fail(exc: KpiboardError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for f in exc.findings:
+            err.print(f.render(), markup=False)
+    err.print(f"error: {exc}", markup=False, style="bold red")
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _store(project: Path) -> Iterator[AppStore]:
+    cat = load_catalogue(project)
+    store = AppStore.open(AppStore.default_url(cat.root, cat.project.dashboard.database))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise KpiboardError("--password-stdin: nothing on stdin", hint="e.g. pass-tool show kpiboard | kpiboard users …")
+        return line.rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+def add(
+    project: ProjectArg,
+    username: UsernameArg,
+    role: Annotated[Role, typer.Option(help="viewer, editor, approver or admin")],
+    name: Annotated[str | None, typer.Option(help="the name shown in the dashboard")] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Add a user who may sign in with ROLE."""
+    try:
+        check_username(username)
+        with _store(project) as store:
+            if store.user(username) is not None:  # say so before asking for a password
+                raise UserExists(username)
+            user = store.add_user(username, _password(password_stdin), role, name)
+        typer.echo(f"added {user.username} ({user.display_name}) as {user.role}")
+    except KpiboardError as exc:
+        _fail(exc)
+
+
+@users_app.command("list")
+def list_users(project: ProjectArg) -> None:
+    """Every user: username, role, active or deactivated, name, when added."""
+    try:
+        with _store(project) as store:
+            users = store.users()
+    except KpiboardError as exc:
+        _fail(exc)
+        return
+    if not users:
+        typer.echo("no users yet: add one with `kpiboard users add PROJECT USERNAME --role admin`")
+        return
+    width = max(len(u.username) for u in users)
+    for u in users:
+        state = "active" if u.active else "deactivated"
+        typer.echo(f"{u.username:<{width}}  {u.role.value:<8}  {state:<11}  {u.display_name}  "
+                   f"(added {u.created_at:%Y-%m-%d})")
+
+
+@users_app.command("set-role")
+def set_role(project: ProjectArg, username: UsernameArg,
+             role: Annotated[Role, typer.Argument(help="viewer, editor, approver or admin")]) -> None:
+    """Change what a user may do."""
+    try:
+        with _store(project) as store:
+            user = store.set_role(username, role)
+        typer.echo(f"{user.username} is now {user.role}")
+    except KpiboardError as exc:
+        _fail(exc)
+
+
+@users_app.command("set-password")
+def set_password(project: ProjectArg, username: UsernameArg, password_stdin: PasswordStdin = False) -> None:
+    """Set a new password for a user."""
+    try:
+        with _store(project) as store:
+            if store.user(username) is None:  # say so before asking for a password
+                raise UnknownUser(username)
+            store.set_password(username, _password(password_stdin))
+        typer.echo(f"password changed for {username}")
+    except KpiboardError as exc:
+        _fail(exc)
+
+
+@users_app.command("deactivate")
+def deactivate(project: ProjectArg, username: UsernameArg) -> None:
+    """Stop a user signing in and end their sessions (their commentary stays theirs)."""
+    try:
+        with _store(project) as store:
+            user = store.deactivate(username)
+        typer.echo(f"deactivated {user.username}")
+    except KpiboardError as exc:
+        _fail(exc)

@@ -1,0 +1,179 @@
+"""The schema: migrations equal the models, open() upgrades, URLs and errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from appdb_helpers import FAST_HASHER, PASSWORD, create_pg_database, drop_pg_database
+from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, text
+
+from kpiboard.web.db import AppStore, DatabaseUnavailable, Role
+from kpiboard.web.db import migrate
+from kpiboard.web.db.engine import make_engine, parse
+from kpiboard.web.db.models import Base
+
+TABLES = {"users", "sessions", "login_attempts", "commentary_revisions", "publications", "audit_events"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A brand-new, empty database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    server: str = request.getfixturevalue("postgres_url")
+    name, url = create_pg_database(server)
+    yield url
+    drop_pg_database(server, name)
+
+
+def test_migrations_equal_the_models(empty_url: str) -> None:
+    AppStore.open(empty_url).close()
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        tables = set(inspect(conn).get_table_names())
+    assert diff == []
+    assert tables == TABLES | {"alembic_version"}
+    assert migrate.current(engine) == migrate.head() == "0001"
+    engine.dispose()
+
+
+def test_the_comparison_notices_a_difference(empty_url: str) -> None:
+    """The check above can fail: a column the migrations lack shows up."""
+    AppStore.open(empty_url).close()
+    changed = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(changed)
+    changed.tables["users"].append_column(Column("extra", Integer, nullable=True))
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), changed)
+    engine.dispose()
+    assert [d[0] for d in diff] == ["add_column"]
+
+
+def test_open_twice_is_harmless_and_downgrade_works(empty_url: str) -> None:
+    store = AppStore.open(empty_url, password_hasher=FAST_HASHER)
+    store.add_user("alice", PASSWORD, Role.ADMIN)
+    store.close()
+    store = AppStore.open(empty_url, password_hasher=FAST_HASHER)  # already at head: nothing to do
+    assert [u.username for u in store.users()] == ["alice"]
+    store.close()
+    engine = make_engine(empty_url)
+    migrate.downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(engine)
+    assert TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_servers_starting_together_both_open(empty_url: str) -> None:
+    """Several workers opening a fresh database at once: one migrates, the rest wait and find
+    it done; none fails."""
+    start, errors, stores = threading.Barrier(4), [], []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            stores.append(AppStore.open(empty_url, password_hasher=FAST_HASHER))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "an open() hung"
+    assert errors == [] and len(stores) == 4
+    stores[0].add_user("alice", PASSWORD, Role.VIEWER)
+    assert [u.username for u in stores[3].users()] == ["alice"]
+    for store in stores:
+        store.close()
+
+
+def test_worker_processes_starting_together_all_open(empty_url: str) -> None:
+    """The same across processes (uvicorn --workers): the database's own lock serialises them."""
+    script = "import sys; from kpiboard.web.db import AppStore; AppStore.open(sys.argv[1]).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", script, empty_url], stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert results == [(0, "")] * 4
+    engine = make_engine(empty_url)
+    assert migrate.current(engine) == migrate.head()
+    engine.dispose()
+
+
+def test_timestamps_are_utc_aware(store: AppStore) -> None:
+    user = store.add_user("alice", PASSWORD, Role.VIEWER)
+    assert user.created_at.tzinfo is not None and user.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert store.users()[0].created_at.tzinfo == UTC
+
+
+def test_sqlite_foreign_keys_and_wal(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    AppStore.open(url).close()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    with pytest.raises(Exception, match="FOREIGN KEY"), engine.begin() as conn:
+        conn.execute(text("INSERT INTO sessions (token_sha256, user_id, csrf_token, created_at, expires_at) "
+                          "VALUES (:t, :u, :c, :a, :a)"), {"t": "x", "u": 999, "c": "y", "a": "2026-01-01"})
+    engine.dispose()
+
+
+def test_in_memory_sqlite_works(tmp_path: Path) -> None:
+    store = AppStore.open("sqlite://", password_hasher=FAST_HASHER)
+    store.add_user("alice", PASSWORD, Role.VIEWER)
+    assert store.authenticate("alice", PASSWORD, None).username == "alice"
+    store.close()
+
+
+def test_default_url(tmp_path: Path) -> None:
+    url = AppStore.default_url(tmp_path, None)
+    assert url == f"sqlite:///{tmp_path.resolve() / '.kpiboard' / 'app.sqlite3'}"
+    assert (tmp_path / ".kpiboard").is_dir()
+    assert AppStore.default_url(tmp_path, "postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert AppStore.default_url(tmp_path, "sqlite:///rel/app.db") == f"sqlite:///{tmp_path.resolve() / 'rel' / 'app.db'}"
+    assert AppStore.default_url(tmp_path, "sqlite:////abs/app.db") == "sqlite:////abs/app.db"
+
+
+def test_postgres_url_spellings() -> None:
+    for url in ("postgres://u:pw@h:5432/db", "postgresql://u:pw@h:5432/db"):
+        assert parse(url).drivername == "postgresql+psycopg"
+    assert parse("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("not a url", "is not a database URL"),
+    ("mysql+nosuchdriver://u@h/db", "cannot use the database"),
+    ("sqlite:////no/such/folder/app.sqlite3", "cannot open the application database"),
+    ("postgresql://kpiboard:secret@127.0.0.1:1/nothing", "cannot open the application database"),
+])
+def test_unopenable_urls(url: str, message: str) -> None:
+    with pytest.raises(DatabaseUnavailable, match=message) as exc:
+        AppStore.open(url)
+    assert exc.value.hint
+    assert "secret" not in str(exc.value)
+
+
+def test_database_from_a_newer_kpiboard(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    AppStore.open(url).close()
+    engine = create_engine(parse(url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": "9999"})
+    engine.dispose()
+    with pytest.raises(DatabaseUnavailable, match="schema this kpiboard does not know") as exc:
+        AppStore.open(url)
+    assert "upgrade kpiboard" in (exc.value.hint or "")
