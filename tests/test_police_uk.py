@@ -41,6 +41,15 @@ MEASURES_YAML = "measures:\n  - id: burglary\n    title: Burglary\n    kind: cou
 Project = Callable[[dict[str, str | bytes]], Catalogue]
 
 
+@pytest.fixture(autouse=True, params=[1, 3], ids=["one-file-at-a-time", "three-files-at-once"])
+def workers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every test runs with files read one after another and several at once: same outcome."""
+    from kpiboard.ingest.police_uk import reader
+
+    monkeypatch.setattr(reader, "DEFAULT_WORKERS", request.param)
+    return int(request.param)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A project with two forces; ``files`` maps project-relative paths to their contents."""
@@ -521,3 +530,75 @@ def test_no_batch_after_an_error_and_the_error_comes_from_the_iteration(project:
 def test_a_source_of_another_type_is_refused(project: Project) -> None:
     with pytest.raises(KpiboardError, match="not 'police_uk_street'"):
         read_police_uk(project({}), SourceSpec("prc", "home_office_prc", ["x.csv"]))
+
+
+# --- several files at once ----------------------------------------------------------------------
+
+
+def several_files() -> dict[str, str | bytes]:
+    """Eight files over three months, with findings in several of them (in every kind of place:
+    a new crime type in two files, rows set aside, a Crime ID repeated across files, a blank
+    Crime ID in the second file, a Windows-1252 file, a short line)."""
+    return {
+        "data/2017-06-a.csv": street(*rows(30, month="2017-06"), row(31, month="2017-06", crime_type="Fraud")),
+        "data/2017-06-b.csv": street(*rows(20, 100, month="2017-06"), row(120, month="2017-06", crime_id="")),
+        "data/2017-06-c.csv": street(*rows(20, 200, month="2017-06", force="British Transport Police")),
+        "data/2017-07-a.csv": street(*rows(40, month="2017-07"), row(41, month="2017-07", crime_type="Fraud")),
+        "data/2017-07-b.csv": street(*rows(10, 35, month="2017-07", force="North Yorkshire Police")),
+        "data/2017-07-c.csv": street(*rows(15, 300, month="2017-07"), row(1, month="2017-07"),
+                                     "a,short,line").replace("Swithen", "Swithén").encode("cp1252"),
+        "data/2017-08-a.csv": street(*rows(25, month="2017-08", crime_type="Anti-social behaviour")),
+        "data/2017-08-b.csv": street(*rows(25, 500, month="2017-08"), row(530, month="2017-08", force="Narnia")),
+    }
+
+
+def read_everything(catalogue: Catalogue, workers: int, block_size: int) -> tuple[object, ...]:
+    """All a read gives: its batches, every finding in order, stamps, warnings, counts, progress."""
+    calls: list[tuple[int, int, str]] = []
+    read = read_police_uk(catalogue, spec(set_aside=["British Transport Police"]),
+                          lambda done, total, label: calls.append((done, total, label)),
+                          block_size=block_size, workers=workers)
+    batches: list[pa.RecordBatch] = []
+    found: list[Finding] = []
+    try:
+        for batch in read:
+            batches.append(batch)
+    except ValidationFailed as exc:
+        found = list(exc.findings)
+    return batches, found, read.files, read.warnings, read.set_aside, read.rows, calls
+
+
+@pytest.mark.parametrize("block_size", [1024, 1 << 20])
+def test_several_files_at_once_give_what_one_at_a_time_gives(project: Project, block_size: int) -> None:
+    catalogue = project(several_files())
+    one = read_everything(catalogue, 1, block_size)
+    found = one[1]
+    assert isinstance(found, list) and len(found) >= 6  # the case has findings of every kind
+    assert sum(1 for f in found if "'Fraud'" in f.message) == 1  # a new type: once a read
+    for workers in (2, 3, 8):
+        assert read_everything(catalogue, workers, block_size) == one
+
+
+def test_several_good_files_at_once_give_the_same_batches(project: Project) -> None:
+    files = {f"data/2017-{m:02d}-{x}.csv": street(*rows(50, 100 * i, month=f"2017-{m:02d}"))
+             for m in (5, 6, 7) for i, x in enumerate("abcd")}
+    catalogue = project(files)
+    one = read_everything(catalogue, 1, 1024)
+    assert one[1] == [] and one[5] == 600 and len(one[2]) == 12  # type: ignore[arg-type]
+    assert read_everything(catalogue, 4, 1024) == one
+
+
+def test_an_abandoned_read_of_several_files_stops_its_threads(project: Project) -> None:
+    import threading
+
+    catalogue = project({f"data/2017-07-{i}.csv": street(*rows(200, 1000 * i)) for i in range(6)})
+    before = threading.active_count()
+    batches = iter(read_police_uk(catalogue, spec(), block_size=1024, workers=3))
+    next(batches)
+    batches.close()  # type: ignore[attr-defined]
+    assert threading.active_count() == before
+
+
+def test_workers_must_be_positive(project: Project) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        read_police_uk(project({}), spec(), workers=0)

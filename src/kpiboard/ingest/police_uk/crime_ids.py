@@ -28,22 +28,12 @@ class MonthIds:
     ids: list[pa.Array] = field(default_factory=list)
     places: list[pa.Array] = field(default_factory=list)  # file number << 32 | row
 
-    def remember(self, f: FileState, ids: pa.Array, month: pa.Array, keep: pa.Array | None,
-                 other_month: bool, base: int) -> None:
-        """Keep the batch's Crime IDs, and where they are, for the month's duplicate check."""
-        mask = keep
-        if ids.null_count:
-            mask = both(mask, pc.is_valid(ids))
-        if other_month:  # rows of another month are an error already
-            mask = both(mask, pc.fill_null(pc.equal(month, f.month), False))
-        offset = (f.number << 32) + base
-        if mask is None:
-            self.ids.append(ids)
-            self.places.append(pa.array(np.arange(offset, offset + len(ids), dtype=np.int64)))
-        else:
-            chosen = pc.indices_nonzero(mask)
-            self.ids.append(ids.take(chosen))
-            self.places.append(pc.add(chosen.cast(pa.int64()), offset))
+    def add(self, f: FileState) -> None:
+        """Take a file of the month, once read: its Crime IDs, and the file for the messages."""
+        self.files[f.number] = f
+        self.ids += f.ids
+        self.places += f.places
+        f.ids, f.places = [], []
 
     def duplicates(self, subject: str) -> Iterator[Finding]:
         """An error for each Crime ID seen again in the month (up to ``MAX_ERRORS_PER_FILE``),
@@ -75,3 +65,22 @@ class MonthIds:
                 f"{first[crime_id]})", file, int(line), subject,
                 "police.uk gives every crime its own Crime ID: check the same file was not given "
                 "twice (e.g. as a CSV and inside a zip)")
+
+
+def remember(f: FileState, ids: pa.Array, month: pa.Array, keep: pa.Array | None,
+             other_month: bool, base: int) -> None:
+    """Keep a batch's Crime IDs, and where they are, in its file's state (for the month's
+    duplicate check, once the file is read)."""
+    mask = keep
+    if ids.null_count:
+        mask = both(mask, pc.is_valid(ids))
+    if other_month:  # rows of another month are an error already
+        mask = both(mask, pc.fill_null(pc.equal(month, f.month), False))
+    offset = (f.number << 32) + base
+    if mask is None:
+        f.ids.append(ids)
+        f.places.append(pa.array(np.arange(offset, offset + len(ids), dtype=np.int64)))
+    else:
+        chosen = pc.indices_nonzero(mask)
+        f.ids.append(ids.take(chosen))
+        f.places.append(pc.add(chosen.cast(pa.int64()), offset))

@@ -4,6 +4,7 @@ skipped and counted; a name the catalogue does not know, or a blank one, is an e
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ import pyarrow.compute as pc
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest.police_uk.masks import both, first
 from kpiboard.ingest.police_uk.state import FileState
-from kpiboard.ingest.records import RecordRead, SourceSpec
+from kpiboard.ingest.records import SourceSpec
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
@@ -29,25 +30,30 @@ class Name:
 
 
 class Forces:
-    """The meanings of the "Falls within" names of one read; rows set aside are counted in the
-    read's ``set_aside``."""
+    """The meanings of the "Falls within" names of one read (shared by the threads reading its
+    files); rows set aside are counted in each file's ``set_aside``."""
 
-    def __init__(self, catalogue: Catalogue, spec: SourceSpec, result: RecordRead) -> None:
-        self.catalogue, self.result = catalogue, result
+    def __init__(self, catalogue: Catalogue, spec: SourceSpec) -> None:
+        self.catalogue = catalogue
         self.names: dict[str, Name] = {}
         self.aside = {name.casefold().strip(): name for name in spec.set_aside}
+        self._lock = threading.Lock()
 
     def _name(self, text: str) -> Name:
-        if text not in self.names:
-            key = text.casefold().strip()
-            if key in self.aside:
-                self.names[text] = Name(aside=self.aside[key])
-            else:
-                try:
-                    self.names[text] = Name(org=self.catalogue.resolve_org(text))
-                except KpiboardError as exc:
-                    self.names[text] = Name(unknown=exc)
-        return self.names[text]
+        found = self.names.get(text)
+        if found is not None:
+            return found
+        with self._lock:  # the catalogue's name index is built on first use
+            if text not in self.names:
+                key = text.casefold().strip()
+                if key in self.aside:
+                    self.names[text] = Name(aside=self.aside[key])
+                else:
+                    try:
+                        self.names[text] = Name(org=self.catalogue.resolve_org(text))
+                    except KpiboardError as exc:
+                        self.names[text] = Name(unknown=exc)
+            return self.names[text]
 
     def resolve(self, f: FileState, falls: pa.Array, keep: pa.Array | None,
                 base: int) -> tuple[pa.Array, pa.Array | None]:
@@ -79,5 +85,5 @@ class Forces:
         for item in pc.value_counts(falls.filter(aside)).to_pylist():
             label = self.names[item["values"]].aside
             assert label is not None
-            self.result.set_aside[label] = self.result.set_aside.get(label, 0) + int(item["counts"])
+            f.set_aside[label] = f.set_aside.get(label, 0) + int(item["counts"])
         return org, aside
