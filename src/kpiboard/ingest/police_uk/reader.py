@@ -51,6 +51,13 @@ DEFAULT_BLOCK_SIZE = 1 << 20  # bytes parsed per batch: ~4,500 rows of a police.
 #: to the warehouse, one core's worth of reading leaves the other idle part of the time).
 DEFAULT_WORKERS = max(2, min(4, os.cpu_count() or 1))
 
+#: Bytes of files (as many as fit, at least ``workers`` files) read ahead of the one being
+#: taken: enough for the threads to go on while the loader waits for the warehouse to write.
+AHEAD_BYTES = 64 << 20
+#: Files up to this size (uncompressed) are decoded and parsed whole, then checked batch by
+#: batch; bigger ones are streamed. A police.uk force-month is at most ~20 MiB.
+WHOLE_FILE = 32 << 20
+
 # What reading a file hands the read, batch by batch: a batch of records (None if the batch gave
 # none) and the bytes of the file read so far (for progress).
 _Step = tuple[pa.RecordBatch | None, int]
@@ -131,12 +138,15 @@ class _Reader:
             order = sorted(zip(months, (inp.display for inp in inputs), inputs), key=lambda t: t[:2])
             files = [FileState(number, inp) for number, (_, _, inp) in enumerate(order)]
             ahead: dict[int, Ahead[_Step]] = {}
+            started, started_bytes = 0, 0  # files given to the threads, and their bytes not yet taken
             total, done = sum(inp.size for inp in inputs), 0
             for number, f in enumerate(files):
-                if pool is not None:  # the next files, read meanwhile (each in its own state)
-                    for k in range(number, min(len(files), number + self.workers)):
-                        if k not in ahead:
-                            ahead[k] = Ahead(pool, functools.partial(self._file, files[k]), stop)
+                while pool is not None and started < len(files) and (
+                        started < number + self.workers or started_bytes < AHEAD_BYTES):
+                    # the next files, read meanwhile (each in its own state)
+                    ahead[started] = Ahead(pool, functools.partial(self._file, files[started]), stop)
+                    started_bytes += files[started].inp.size
+                    started += 1
                 key = order[number][0]
                 if key != self.month.month:
                     self._check_duplicates()
@@ -150,6 +160,7 @@ class _Reader:
                     if self.progress:
                         self.progress(done + size, total, f.inp.display)
                 self._take(f)
+                started_bytes -= f.inp.size
                 done += f.inp.size
                 if self.progress:
                     self.progress(done, total, f.inp.display)
@@ -184,56 +195,116 @@ class _Reader:
                   "complete and readable; download it again if need be")
 
     def _read(self, f: FileState) -> Iterator[_Step]:
+        """Read a file whole (up to ``WHOLE_FILE`` bytes), else stream it; a file that cannot be
+        decoded or parsed whole is streamed, so that what is found (and where reading stops)
+        is the same as when every file was streamed."""
         display = f.inp.display
         with Utf8Stream(f.inp.open(), display) as stream:
-            header = stream.read_header()
-            if stream.problem:
-                f.found.append(stream.problem)
+            if not self._header(f, stream):
                 return
-            if header is None:
-                f.add("error", "the file is empty", "download it again: a police.uk street file "
-                      f"starts with the line {HEADER_TEXT}", line=None)
+            if f.inp.size > WHOLE_FILE:
+                yield from self._streamed(f, stream)
                 return
-            problem = header_problem(header)
-            if problem is not None:
-                message, hint = problem
-                f.add("error", message, hint, line=HEADER_LINE)
+            text = stream.read()
+            batches = None if stream.problem else self._parsed(f, text)
+            del text
+            if batches is not None:
+                yield from self._checked(f, stream, batches)
                 return
-            if not stream.more():
-                f.add("warning", "no data rows under the header",
-                      "add the rows, or remove the file if it is not needed")
-                f.stamp = (stream.sha256.hexdigest(), stream.size)
-                return
-            complete, reader = False, None
-            try:
-                reader = pv.open_csv(stream, read_options=self.read_options,
-                                     parse_options=pv.ParseOptions(
-                                         newlines_in_values=True, ignore_empty_lines=False,
-                                         invalid_row_handler=functools.partial(_skip_row, f)),
-                                     convert_options=self.convert_options)
-                for batch in reader:
-                    yield self._batch(f, batch), stream.size
-                    if f.full or stream.problem:
-                        break
-                else:
-                    complete = True
-            except pa.ArrowInvalid as exc:
-                f.add("error", f"the file cannot be read as CSV: {exc}",
-                      "check the file is a police.uk street-level CSV")
-            finally:
-                if reader is not None:
-                    reader.close()
-            if stream.problem:
-                f.found.append(stream.problem)
-                return
-            if stream.warning:
-                f.found.append(stream.warning)
-            check_lines(f, stream, complete)
-            if complete and f.data_rows == 0 and f.invalid == 0:
-                f.add("warning", "no data rows under the header",
-                      "add the rows, or remove the file if it is not needed")
-            if complete:
-                f.stamp = (stream.sha256.hexdigest(), stream.size)
+        f.invalid = 0
+        with Utf8Stream(f.inp.open(), display) as stream:
+            self._header(f, stream)
+            yield from self._streamed(f, stream)
+
+    def _header(self, f: FileState, stream: Utf8Stream) -> bool:
+        """Check the file's first line; True if rows follow it."""
+        header = stream.read_header()
+        if stream.problem:
+            f.found.append(stream.problem)
+            return False
+        if header is None:
+            f.add("error", "the file is empty", "download it again: a police.uk street file "
+                  f"starts with the line {HEADER_TEXT}", line=None)
+            return False
+        problem = header_problem(header)
+        if problem is not None:
+            message, hint = problem
+            f.add("error", message, hint, line=HEADER_LINE)
+            return False
+        if not stream.more():
+            f.add("warning", "no data rows under the header",
+                  "add the rows, or remove the file if it is not needed")
+            f.stamp = (stream.sha256.hexdigest(), stream.size)
+            return False
+        return True
+
+    def _parse_options(self, f: FileState, quotes: bool = True) -> pv.ParseOptions:
+        return pv.ParseOptions(newlines_in_values=quotes, ignore_empty_lines=False,
+                               invalid_row_handler=functools.partial(_skip_row, f))
+
+    def _parsed(self, f: FileState, text: bytes) -> list[pa.RecordBatch] | None:
+        """The rows after the header, parsed in batches as a stream would be; None if pyarrow
+        cannot parse them. Without a double quote in the text no value can hold a line break,
+        and pyarrow splits the lines twice as fast when told so."""
+        reader = None
+        try:
+            reader = pv.open_csv(pa.BufferReader(text), read_options=self.read_options,
+                                 parse_options=self._parse_options(f, quotes=b'"' in text),
+                                 convert_options=self.convert_options)
+            return list(reader)
+        except pa.ArrowInvalid:
+            return None
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def _checked(self, f: FileState, stream: Utf8Stream, batches: list[pa.RecordBatch]) -> Iterator[_Step]:
+        complete = False
+        try:
+            for batch in batches:
+                yield self._batch(f, batch), stream.size
+                if f.full:
+                    break
+            else:
+                complete = True
+        except pa.ArrowInvalid as exc:
+            f.add("error", f"the file cannot be read as CSV: {exc}",
+                  "check the file is a police.uk street-level CSV")
+        self._end(f, stream, complete)
+
+    def _streamed(self, f: FileState, stream: Utf8Stream) -> Iterator[_Step]:
+        complete, reader = False, None
+        try:
+            reader = pv.open_csv(stream, read_options=self.read_options,
+                                 parse_options=self._parse_options(f),
+                                 convert_options=self.convert_options)
+            for batch in reader:
+                yield self._batch(f, batch), stream.size
+                if f.full or stream.problem:
+                    break
+            else:
+                complete = True
+        except pa.ArrowInvalid as exc:
+            f.add("error", f"the file cannot be read as CSV: {exc}",
+                  "check the file is a police.uk street-level CSV")
+        finally:
+            if reader is not None:
+                reader.close()
+        self._end(f, stream, complete)
+
+    def _end(self, f: FileState, stream: Utf8Stream, complete: bool) -> None:
+        """What is known once the file's rows are read: its lines, its encoding, its stamp."""
+        if stream.problem:
+            f.found.append(stream.problem)
+            return
+        if stream.warning:
+            f.found.append(stream.warning)
+        check_lines(f, stream, complete)
+        if complete and f.data_rows == 0 and f.invalid == 0:
+            f.add("warning", "no data rows under the header",
+                  "add the rows, or remove the file if it is not needed")
+        if complete:
+            f.stamp = (stream.sha256.hexdigest(), stream.size)
 
     # one batch
 
