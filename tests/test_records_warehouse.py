@@ -226,3 +226,20 @@ def test_files_read_at_once_load_the_same_and_an_error_in_the_second_changes_not
     assert [(f.file, f.line) for f in exc.value.findings if f.level == "error"] == [
         ("data/police-uk/2016-08-west-yorkshire-street.csv", 45)]
     assert _records(cat) == expected
+
+
+
+def test_duckdb_threads_are_restored_after_a_record_load_good_or_bad(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    cat = load_catalogue(root)
+    with Warehouse.open(cat) as wh:
+        raw = wh.backend.con  # type: ignore[attr-defined]
+        raw.execute("SET threads = 3")
+        assert ingest_project(cat, warehouse=wh).records == 85
+        assert raw.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
+        bad = root / "data" / "police-uk" / "2017-07-west-yorkshire-street.csv"
+        bad.write_text(bad.read_text().rstrip("\n") + "\n,2017-07,West Yorkshire Police,West Yorkshire Police,"
+                       ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n")
+        with pytest.raises(ValidationFailed):
+            ingest_project(load_catalogue(root), warehouse=wh)
+        assert raw.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
