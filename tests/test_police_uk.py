@@ -345,6 +345,29 @@ def test_duplicates_across_files_of_a_month_whatever_the_file_order(project: Pro
     assert error.message == f"Crime ID: {4:064x} appears again in 2017-07 (first at data/a.csv:5)"
 
 
+@pytest.mark.parametrize("ids", [["X1", "X2", "X3"], ["ABCDEFGH", "X2", "ABCDEFGH" * 2]],
+                         ids=["short", "mixed-widths"])
+def test_duplicates_of_ids_of_any_width_are_caught(project: Project, ids: list[str]) -> None:
+    # (IDs of one width, a multiple of 8 bytes, are compared by fingerprint first; these are not)
+    catalogue = project({"data/a.csv": street(*(row(crime_id=i) for i in ids)),
+                         "data/b.csv": street(row(crime_id="Y"), row(crime_id=ids[2]))})
+    error = the_error(catalogue)
+    assert (error.file, error.line) == ("data/b.csv", 3)
+    assert error.message == f"Crime ID: {ids[2]} appears again in 2017-07 (first at data/a.csv:4)"
+
+
+def test_fingerprints_are_equal_for_equal_ids_wherever_they_sit() -> None:
+    from kpiboard.ingest.police_uk.crime_ids import fingerprints
+
+    ids = pa.array(["abc", *(f"{n:064x}" for n in range(1000)), f"{7:064x}", "ABCDEFGH" * 8])
+    prints = fingerprints(ids.slice(1))  # (its text starts 3 bytes into the buffer)
+    assert prints is not None and len(prints) == 1002
+    assert len(set(prints.tolist())) == 1001 and prints[7] == prints[1000]
+    assert fingerprints(ids) is None  # widths differ
+    assert fingerprints(pa.array(["ab"] * 3)) is None  # not a multiple of 8 bytes
+    assert fingerprints(pa.array([f"{1:064x}", None])) is None
+
+
 def test_the_same_file_as_a_csv_and_in_a_zip_is_caught(project: Project, tmp_path: Path) -> None:
     archive = tmp_path / "x.zip"
     with zipfile.ZipFile(archive, "w") as z:

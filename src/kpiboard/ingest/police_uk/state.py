@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 
 from kpiboard.errors import Finding
@@ -58,6 +59,7 @@ class FileState:
     found: list[Finding] = field(default_factory=list)  # findings with their lines already
     ids: list[pa.Array] = field(default_factory=list)  # Crime IDs, for the month's duplicates
     places: list[pa.Array] = field(default_factory=list)  # ... where each is (file << 32 | row)
+    prints: list[np.ndarray] | None = field(default_factory=list)  # ... their fingerprints
     set_aside: dict[str, int] = field(default_factory=dict)  # rows skipped per name set aside
     stamp: tuple[str, int] | None = None  # (sha256, size) once read to its end
 
