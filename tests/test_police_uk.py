@@ -466,6 +466,22 @@ def test_a_damaged_zip_member(project: Project, tmp_path: Path) -> None:
     assert error.message.startswith("cannot read the file: Bad CRC-32")
 
 
+def test_a_long_damaged_zip_member_read_whole_or_streamed(project: Project, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpiboard.ingest.police_uk import reader
+
+    archive = tmp_path / "x.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:  # ~3 MiB: several chunks
+        z.writestr("a-street.csv", street(row(1), row(2, crime_id=""), *rows(15000, 3)))
+    data = archive.read_bytes()
+    at = data.rindex(b"Burglary")  # the CRC fails once the member has been read to its end
+    catalogue = project({"data/x.zip": data[:at] + b"Burglarz" + data[at + 8:]})
+    found = [f.render() for f in findings(catalogue, spec(["data/*.zip"]), block_size=1 << 16)]
+    monkeypatch.setattr(reader, "WHOLE_FILE", 0)
+    assert [f.render() for f in findings(catalogue, spec(["data/*.zip"]), block_size=1 << 16)] == found
+    assert any("Bad CRC-32" in f for f in found)
+
+
 def test_empty_and_header_only_files(project: Project) -> None:
     catalogue = project({"data/a.csv": b"", "data/b.csv": HEADER + "\n", "data/c.csv": HEADER + "\r\n\r\n"})
     found = findings(catalogue)

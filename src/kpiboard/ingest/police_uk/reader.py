@@ -196,8 +196,8 @@ class _Reader:
 
     def _read(self, f: FileState) -> Iterator[_Step]:
         """Read a file whole (up to ``WHOLE_FILE`` bytes), else stream it; a file that cannot be
-        decoded or parsed whole is streamed, so that what is found (and where reading stops)
-        is the same as when every file was streamed."""
+        read, decoded or parsed whole is streamed, so that what is found (and where reading
+        stops) is the same as when every file was streamed."""
         display = f.inp.display
         with Utf8Stream(f.inp.open(), display) as stream:
             if not self._header(f, stream):
@@ -205,8 +205,11 @@ class _Reader:
             if f.inp.size > WHOLE_FILE:
                 yield from self._streamed(f, stream)
                 return
-            text = stream.read()
-            batches = None if stream.problem else self._parsed(f, text)
+            try:
+                text: bytes | None = stream.read()
+            except READ_ERRORS:  # (e.g. a zip member's CRC): streamed, it fails where it did
+                text = None
+            batches = None if text is None or stream.problem else self._parsed(f, text)
             del text
             if batches is not None:
                 yield from self._checked(f, stream, batches)
