@@ -639,6 +639,25 @@ def test_files_read_whole_give_what_streamed_files_give(project: Project, block_
     assert any("line break inside a quoted value" in f.message for f in whole[1])  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("end", ["\r\n", "\n", "\r"])
+def test_pyarrow_splits_quote_free_text_the_same_whether_or_not_told_it_has_no_line_breaks_in_values(
+        end: str) -> None:
+    # What reading a quote-free file whole and parsing it the quick way relies on: the same
+    # batches (so the same findings in the same order) at every block size.
+    import pyarrow.csv as pv
+
+    text = street(*(row(n, outcome="x" * (n % 37)) for n in range(200)), end=end).encode()
+    names = [f"c{i}" for i in range(len(COLUMNS))]
+    for block_size in range(700, 1100, 7):
+        counts = []
+        for quotes in (True, False):
+            batches = pv.open_csv(pa.BufferReader(text), pv.ReadOptions(column_names=names, block_size=block_size),
+                                  pv.ParseOptions(newlines_in_values=quotes, ignore_empty_lines=False),
+                                  pv.ConvertOptions(column_types={c: pa.string() for c in names}))
+            counts.append([b.num_rows for b in batches])
+        assert counts[0] == counts[1] and len(counts[0]) > 10, block_size
+
+
 def test_several_good_files_at_once_give_the_same_batches(project: Project) -> None:
     files = {f"data/2017-{m:02d}-{x}.csv": street(*rows(50, 100 * i, month=f"2017-{m:02d}"))
              for m in (5, 6, 7) for i, x in enumerate("abcd")}
