@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
 
 DEFAULT_BLOCK_SIZE = 1 << 20  # bytes parsed per batch: ~4,500 rows of a police.uk file
-#: Files read at once by default: one per core, at least two (while the loader's thread writes
+#: Files read at once by default: one per core (up to 4), at least two (while the loader writes
 #: to the warehouse, one core's worth of reading leaves the other idle part of the time).
 DEFAULT_WORKERS = max(2, min(4, os.cpu_count() or 1))
 
