@@ -159,9 +159,16 @@ def child_duckdb(root: Path, out: Path) -> None:
 
 
 def run_child(kind: str, root: Path) -> dict[str, float]:
+    """Run one side in a child process: its time, rows, peak RSS, CPU seconds (all its threads)
+    and the machine's load (1-minute average) when it ended."""
     out = root.parent / f"{kind}.json"
+    before = os.times()
     subprocess.run([sys.executable, __file__, "--child", kind, "--root", str(root)], check=True)
+    after = os.times()
     result: dict[str, float] = json.loads(out.read_text())
+    result["cpu"] = (after.children_user - before.children_user
+                     + after.children_system - before.children_system)
+    result["load"] = os.getloadavg()[0]
     return result
 
 
@@ -216,10 +223,12 @@ def main() -> int:
             if r["rows"] != args.rows:
                 print(f"!! {label}: {r['rows']:,} rows, expected {args.rows:,}")
         print()
-        print(f"{'':34s} {'rows':>12s} {'time':>9s} {'rows/s':>11s} {'peak RSS':>10s}")
+        print(f"{'':34s} {'rows':>12s} {'time':>9s} {'rows/s':>11s} {'peak RSS':>10s} "
+              f"{'CPU (cores)':>15s} {'load':>5s}")
         for label, r in (("kpiboard ingest, fresh warehouse", kpi), ("DuckDB read_csv -> table", raw)):
             print(f"{label:34s} {int(r['rows']):>12,} {r['seconds']:>8.1f}s "
-                  f"{r['rows'] / r['seconds']:>11,.0f} {r['peak_mib']:>7,.0f} MiB")
+                  f"{r['rows'] / r['seconds']:>11,.0f} {r['peak_mib']:>7,.0f} MiB "
+                  f"{r['cpu']:>7.0f}s ({r['cpu'] / r['seconds']:.2f}) {r['load']:>5.2f}")
         ratio = (kpi["rows"] / kpi["seconds"]) / (raw["rows"] / raw["seconds"])
         print(f"kpiboard / DuckDB throughput = {ratio:.2f}  (aim >= 0.80)")
         print(f"largest child peak RSS (getrusage) = {children_peak:,.0f} MiB  (aim < 4,096 MiB)")

@@ -41,6 +41,20 @@ MEASURES_YAML = "measures:\n  - id: burglary\n    title: Burglary\n    kind: cou
 Project = Callable[[dict[str, str | bytes]], Catalogue]
 
 
+@pytest.fixture(autouse=True, params=[(1, True), (3, True), (1, False)],
+                ids=["one-file-at-a-time", "three-files-at-once", "streamed"])
+def workers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every test runs with files read one after another, several at once, and streamed rather
+    than read whole: the same outcome."""
+    from kpiboard.ingest.police_uk import reader
+
+    workers, whole = request.param
+    monkeypatch.setattr(reader, "DEFAULT_WORKERS", workers)
+    if not whole:
+        monkeypatch.setattr(reader, "WHOLE_FILE", 0)
+    return int(workers)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A project with two forces; ``files`` maps project-relative paths to their contents."""
@@ -331,6 +345,29 @@ def test_duplicates_across_files_of_a_month_whatever_the_file_order(project: Pro
     assert error.message == f"Crime ID: {4:064x} appears again in 2017-07 (first at data/a.csv:5)"
 
 
+@pytest.mark.parametrize("ids", [["X1", "X2", "X3"], ["ABCDEFGH", "X2", "ABCDEFGH" * 2]],
+                         ids=["short", "mixed-widths"])
+def test_duplicates_of_ids_of_any_width_are_caught(project: Project, ids: list[str]) -> None:
+    # (IDs of one width, a multiple of 8 bytes, are compared by fingerprint first; these are not)
+    catalogue = project({"data/a.csv": street(*(row(crime_id=i) for i in ids)),
+                         "data/b.csv": street(row(crime_id="Y"), row(crime_id=ids[2]))})
+    error = the_error(catalogue)
+    assert (error.file, error.line) == ("data/b.csv", 3)
+    assert error.message == f"Crime ID: {ids[2]} appears again in 2017-07 (first at data/a.csv:4)"
+
+
+def test_fingerprints_are_equal_for_equal_ids_wherever_they_sit() -> None:
+    from kpiboard.ingest.police_uk.crime_ids import fingerprints
+
+    ids = pa.array(["abc", *(f"{n:064x}" for n in range(1000)), f"{7:064x}", "ABCDEFGH" * 8])
+    prints = fingerprints(ids.slice(1))  # (its text starts 3 bytes into the buffer)
+    assert prints is not None and len(prints) == 1002
+    assert len(set(prints.tolist())) == 1001 and prints[7] == prints[1000]
+    assert fingerprints(ids) is None  # widths differ
+    assert fingerprints(pa.array(["ab"] * 3)) is None  # not a multiple of 8 bytes
+    assert fingerprints(pa.array([f"{1:064x}", None])) is None
+
+
 def test_the_same_file_as_a_csv_and_in_a_zip_is_caught(project: Project, tmp_path: Path) -> None:
     archive = tmp_path / "x.zip"
     with zipfile.ZipFile(archive, "w") as z:
@@ -429,6 +466,22 @@ def test_a_damaged_zip_member(project: Project, tmp_path: Path) -> None:
     assert error.message.startswith("cannot read the file: Bad CRC-32")
 
 
+def test_a_long_damaged_zip_member_read_whole_or_streamed(project: Project, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpiboard.ingest.police_uk import reader
+
+    archive = tmp_path / "x.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:  # ~3 MiB: several chunks
+        z.writestr("a-street.csv", street(row(1), row(2, crime_id=""), *rows(15000, 3)))
+    data = archive.read_bytes()
+    at = data.rindex(b"Burglary")  # the CRC fails once the member has been read to its end
+    catalogue = project({"data/x.zip": data[:at] + b"Burglarz" + data[at + 8:]})
+    found = [f.render() for f in findings(catalogue, spec(["data/*.zip"]), block_size=1 << 16)]
+    monkeypatch.setattr(reader, "WHOLE_FILE", 0)
+    assert [f.render() for f in findings(catalogue, spec(["data/*.zip"]), block_size=1 << 16)] == found
+    assert any("Bad CRC-32" in f for f in found)
+
+
 def test_empty_and_header_only_files(project: Project) -> None:
     catalogue = project({"data/a.csv": b"", "data/b.csv": HEADER + "\n", "data/c.csv": HEADER + "\r\n\r\n"})
     found = findings(catalogue)
@@ -521,3 +574,110 @@ def test_no_batch_after_an_error_and_the_error_comes_from_the_iteration(project:
 def test_a_source_of_another_type_is_refused(project: Project) -> None:
     with pytest.raises(KpiboardError, match="not 'police_uk_street'"):
         read_police_uk(project({}), SourceSpec("prc", "home_office_prc", ["x.csv"]))
+
+
+# --- several files at once ----------------------------------------------------------------------
+
+
+def several_files() -> dict[str, str | bytes]:
+    """Eight files over three months, with findings in several of them (in every kind of place:
+    a new crime type in two files, rows set aside, a Crime ID repeated across files, a blank
+    Crime ID in the second file, a Windows-1252 file, a short line)."""
+    return {
+        "data/2017-06-a.csv": street(*rows(30, month="2017-06"), row(31, month="2017-06", crime_type="Fraud")),
+        "data/2017-06-b.csv": street(*rows(20, 100, month="2017-06"), row(120, month="2017-06", crime_id="")),
+        "data/2017-06-c.csv": street(*rows(20, 200, month="2017-06", force="British Transport Police")),
+        "data/2017-07-a.csv": street(*rows(40, month="2017-07"), row(41, month="2017-07", crime_type="Fraud")),
+        "data/2017-07-b.csv": street(*rows(10, 35, month="2017-07", force="North Yorkshire Police")),
+        "data/2017-07-c.csv": street(*rows(15, 300, month="2017-07"), row(1, month="2017-07"),
+                                     "a,short,line").replace("Swithen", "Swithén").encode("cp1252"),
+        "data/2017-08-a.csv": street(*rows(25, month="2017-08", crime_type="Anti-social behaviour")),
+        "data/2017-08-b.csv": street(*rows(25, 500, month="2017-08"), row(530, month="2017-08", force="Narnia")),
+        "data/2017-08-c.csv": street(*rows(30, 600, month="2017-08"),
+                                     row(630, month="2017-08").replace("On or near Swithen Hill", '"Swithen\nHill, Upper"'),
+                                     *rows(5, 640, month="2017-08"), row(650, month="2017-08", crime_id="")),
+    }
+
+
+def read_everything(catalogue: Catalogue, workers: int, block_size: int) -> tuple[object, ...]:
+    """All a read gives: its batches, every finding in order, stamps, warnings, counts, progress."""
+    calls: list[tuple[int, int, str]] = []
+    read = read_police_uk(catalogue, spec(set_aside=["British Transport Police"]),
+                          lambda done, total, label: calls.append((done, total, label)),
+                          block_size=block_size, workers=workers)
+    batches: list[pa.RecordBatch] = []
+    found: list[Finding] = []
+    try:
+        for batch in read:
+            batches.append(batch)
+    except ValidationFailed as exc:
+        found = list(exc.findings)
+    return batches, found, read.files, read.warnings, read.set_aside, read.rows, calls
+
+
+@pytest.mark.parametrize("block_size", [1024, 1 << 20])
+def test_several_files_at_once_give_what_one_at_a_time_gives(project: Project, block_size: int) -> None:
+    catalogue = project(several_files())
+    one = read_everything(catalogue, 1, block_size)
+    found = one[1]
+    assert isinstance(found, list) and len(found) >= 6  # the case has findings of every kind
+    assert sum(1 for f in found if "'Fraud'" in f.message) == 1  # a new type: once a read
+    for workers in (2, 3, 8):
+        assert read_everything(catalogue, workers, block_size) == one
+
+
+@pytest.mark.parametrize("block_size", [1024, 4096, 1 << 20])
+def test_files_read_whole_give_what_streamed_files_give(project: Project, block_size: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpiboard.ingest.police_uk import reader
+
+    catalogue = project(several_files())
+    whole = read_everything(catalogue, 1, block_size)
+    monkeypatch.setattr(reader, "WHOLE_FILE", 0)
+    streamed = read_everything(catalogue, 1, block_size)
+    assert whole[:-1] == streamed[:-1]  # (progress: once a batch, but the bytes read differ)
+    assert any("line break inside a quoted value" in f.message for f in whole[1])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\n", "\r"])
+def test_pyarrow_splits_quote_free_text_the_same_whether_or_not_told_it_has_no_line_breaks_in_values(
+        end: str) -> None:
+    # What reading a quote-free file whole and parsing it the quick way relies on: the same
+    # batches (so the same findings in the same order) at every block size.
+    import pyarrow.csv as pv
+
+    text = street(*(row(n, outcome="x" * (n % 37)) for n in range(200)), end=end).encode()
+    names = [f"c{i}" for i in range(len(COLUMNS))]
+    for block_size in range(700, 1100, 7):
+        counts = []
+        for quotes in (True, False):
+            batches = pv.open_csv(pa.BufferReader(text), pv.ReadOptions(column_names=names, block_size=block_size),
+                                  pv.ParseOptions(newlines_in_values=quotes, ignore_empty_lines=False),
+                                  pv.ConvertOptions(column_types={c: pa.string() for c in names}))
+            counts.append([b.num_rows for b in batches])
+        assert counts[0] == counts[1] and len(counts[0]) > 10, block_size
+
+
+def test_several_good_files_at_once_give_the_same_batches(project: Project) -> None:
+    files = {f"data/2017-{m:02d}-{x}.csv": street(*rows(50, 100 * i, month=f"2017-{m:02d}"))
+             for m in (5, 6, 7) for i, x in enumerate("abcd")}
+    catalogue = project(files)
+    one = read_everything(catalogue, 1, 1024)
+    assert one[1] == [] and one[5] == 600 and len(one[2]) == 12  # type: ignore[arg-type]
+    assert read_everything(catalogue, 4, 1024) == one
+
+
+def test_an_abandoned_read_of_several_files_stops_its_threads(project: Project) -> None:
+    import threading
+
+    catalogue = project({f"data/2017-07-{i}.csv": street(*rows(200, 1000 * i)) for i in range(6)})
+    before = threading.active_count()
+    batches = iter(read_police_uk(catalogue, spec(), block_size=1024, workers=3))
+    next(batches)
+    batches.close()  # type: ignore[attr-defined]
+    assert threading.active_count() == before
+
+
+def test_workers_must_be_positive(project: Project) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        read_police_uk(project({}), spec(), workers=0)

@@ -185,3 +185,61 @@ def test_a_records_table_with_its_columns_in_another_order_still_loads(tmp_path:
     con.close()
     assert ingest_project(cat).records == 85
     assert _records(cat) == before
+
+
+def _months_of_files(root: Path) -> None:
+    """Six files: the two fixtures plus copies as other months (Crime IDs stay unique a month)."""
+    folder = root / "data" / "police-uk"
+    for month in ("2016-08", "2016-09", "2017-08", "2017-09"):
+        source = "2016-07" if month.startswith("2016") else "2017-07"
+        text = (FIXTURES / f"{source}-west-yorkshire-street.csv").read_text()
+        (folder / f"{month}-west-yorkshire-street.csv").write_text(text.replace(f",{source},", f",{month},"))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_files_read_at_once_load_the_same_and_an_error_in_the_second_changes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    from kpiboard.ingest.police_uk import reader
+    from kpiboard.warehouse import load
+
+    one = make_project(tmp_path / "one")
+    _months_of_files(one)
+    monkeypatch.setattr(reader, "DEFAULT_WORKERS", 1)
+    assert ingest_project(load_catalogue(one)).records == 255
+    expected = _records(load_catalogue(one))
+
+    monkeypatch.setattr(reader, "DEFAULT_WORKERS", workers)
+    monkeypatch.setattr(load, "RECORD_CHUNK_ROWS", 10)  # chunks written while later files are read
+    root = make_project(tmp_path / "p")
+    _months_of_files(root)
+    cat = load_catalogue(root)
+    assert ingest_project(cat).records == 255
+    assert _records(cat) == expected
+    # the second file in month order (2016-08) gets a blank Crime ID on its last row
+    bad = root / "data" / "police-uk" / "2016-08-west-yorkshire-street.csv"
+    bad.write_text(bad.read_text().rstrip("\n") + "\n,2016-08,West Yorkshire Police,West Yorkshire Police,"
+                   ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n")
+    (root / "data" / "police-uk" / "2017-09-west-yorkshire-street.csv").write_text(
+        (root / "data" / "police-uk" / "2017-09-west-yorkshire-street.csv").read_text().replace("Burglary", "Robbery"))
+    with pytest.raises(ValidationFailed) as exc:
+        ingest_project(load_catalogue(root))
+    assert [(f.file, f.line) for f in exc.value.findings if f.level == "error"] == [
+        ("data/police-uk/2016-08-west-yorkshire-street.csv", 45)]
+    assert _records(cat) == expected
+
+
+
+def test_duckdb_threads_are_restored_after_a_record_load_good_or_bad(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    cat = load_catalogue(root)
+    with Warehouse.open(cat) as wh:
+        raw = wh.backend.con  # type: ignore[attr-defined]
+        raw.execute("SET threads = 3")
+        assert ingest_project(cat, warehouse=wh).records == 85
+        assert raw.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
+        bad = root / "data" / "police-uk" / "2017-07-west-yorkshire-street.csv"
+        bad.write_text(bad.read_text().rstrip("\n") + "\n,2017-07,West Yorkshire Police,West Yorkshire Police,"
+                       ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n")
+        with pytest.raises(ValidationFailed):
+            ingest_project(load_catalogue(root), warehouse=wh)
+        assert raw.execute("SELECT current_setting('threads')").fetchall() == [(3,)]

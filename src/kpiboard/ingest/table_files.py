@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kpiboard.errors import Finding, KpiboardError
+from kpiboard.errors import Finding
+from kpiboard.ingest.org_names import OrgLookup, OrgName
 from kpiboard.ingest.read import MAX_ERRORS_PER_FILE
 from kpiboard.ingest.records import SourceSpec, matching_files
 from kpiboard.ingest.schema import FileStamp
@@ -172,15 +173,6 @@ def read_file(inp: TableFile, found: Findings) -> tuple[list[tuple[int, list[str
     return rows, stamp
 
 
-@dataclass(frozen=True)
-class OrgName:
-    """What an organisation name means: an id, a name set aside, or unknown (with a hint)."""
-
-    org: str | None = None
-    aside: str | None = None
-    unknown: KpiboardError | None = None
-
-
 @dataclass
 class OrgNames:
     """Organisation names resolved once each, through the catalogue's aliases; set-aside names
@@ -188,23 +180,14 @@ class OrgNames:
 
     catalogue: Catalogue
     spec: SourceSpec
-    cache: dict[str, OrgName] = field(default_factory=dict)
     set_aside: dict[str, int] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self._aside = {column_key(n): n for n in self.spec.set_aside}
+        self._lookup = OrgLookup(self.catalogue, self.spec.set_aside, column_key)
 
     def resolve(self, text: str) -> OrgName:
-        if text not in self.cache:
-            if column_key(text) in self._aside:
-                self.cache[text] = OrgName(aside=self._aside[column_key(text)])
-            else:
-                try:
-                    self.cache[text] = OrgName(org=self.catalogue.resolve_org(text))
-                except KpiboardError as exc:
-                    self.cache[text] = OrgName(unknown=exc)
-        return self.cache[text]
+        return self._lookup.resolve(text)
 
     def org(self, text: str, column: str, file: str, line: int, found: Findings) -> str | None:
         """The id for a row's name (None, reported once per name, if unknown or set aside)."""
@@ -218,10 +201,6 @@ class OrgNames:
             return None
         if meaning.unknown is not None and name not in self.reported:
             self.reported.add(name)
-            near = meaning.unknown.hint or ""
-            hint = ("add the name to the organisation's aliases in kpiboard.yaml, or to the "
-                    "source's set_aside to skip its rows")
-            hint = f"{near} If not, {hint}" if near.endswith("?") else f"{near}; {hint}" if near else hint
-            found.add("error", file, line, f"{column}: {meaning.unknown.message}", hint)
+            found.add("error", file, line, f"{column}: {meaning.unknown.message}", meaning.hint())
         return meaning.org
 

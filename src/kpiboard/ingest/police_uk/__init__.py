@@ -8,11 +8,19 @@ archives (every ``*street.csv`` member is read), in the official layout::
 
 How it reads, and why:
 
-* **Streaming.** Each file is parsed by ``pyarrow.csv.open_csv`` in blocks (every column read
+* **Batches.** Each file is parsed by ``pyarrow.csv.open_csv`` in blocks (every column read
   as a string, only the six columns kept being converted); each batch is checked and turned
   into :data:`~kpiboard.ingest.records.RECORD_SCHEMA` with vectorised pyarrow compute. Python
   runs once per batch and once per *distinct* value (organisation names, months, crime
-  types), never once per row. Memory is bounded by a batch plus one month's Crime IDs.
+  types), never once per row. A file of up to ``WHOLE_FILE`` (32 MiB) is decoded whole
+  first (and, with no double quote in it, parsed without looking for line breaks inside
+  values, twice as fast); a bigger one, or one that cannot be decoded or parsed whole, is
+  streamed. The batches are the same either way.
+* **Several files at once.** ``workers`` files (default: one per core, at least 2) are read
+  at once in threads (pyarrow parses and computes without the GIL), up to ``AHEAD_BYTES``
+  (64 MiB) of files ahead of the one being handed on, each into its own state; the read takes
+  them in file order, so batches, findings and their order are those of a read one file at a
+  time (``workers=1``). Memory is bounded by the files read ahead plus one month's Crime IDs.
 * **Months.** Files are read in month order (the month of each file's first row is peeked
   first), so the duplicate Crime ID check, which spans every file of a month, holds only the
   current month's IDs.

@@ -50,10 +50,9 @@ def check_month(f: FileState, month: pa.Array, keep: pa.Array | None, base: int)
     return other
 
 
-def check_types(f: FileState, types: pa.Array, keep: pa.Array | None, base: int,
-                new_types: set[str]) -> None:
+def check_types(f: FileState, types: pa.Array, keep: pa.Array | None, base: int) -> None:
     """A blank Crime type is an error (once a file); a type that is not published, a warning
-    (once a read: ``new_types`` holds those already reported)."""
+    (once a read: held once a file here, and dropped by the read if an earlier file gave it)."""
     for value in pc.unique(types).to_pylist():
         if value is None:
             row = first(both(pc.is_null(types), keep))
@@ -61,14 +60,14 @@ def check_types(f: FileState, types: pa.Array, keep: pa.Array | None, base: int,
                 f.blank_type_reported = True
                 f.add("error", "Crime type: is blank", "every police.uk record has a crime "
                       "type, e.g. Burglary", row=base + row)
-        elif value not in CRIME_TYPES and value not in new_types:
-            new_types.add(value)
+        elif value not in CRIME_TYPES and value not in f.types_reported:
+            f.types_reported.add(value)
             near = difflib.get_close_matches(value, CRIME_TYPES, n=1, cutoff=0.8)
             f.add("warning", f"Crime type: {value!r} is not one of the {len(CRIME_TYPES)} "
                   "published police.uk crime types; it is read as it is",
                   (f"did you mean {near[0]!r}? " if near else "") + "police.uk adds categories "
                   "over the years: name it in a measure's `where` if it should count",
-                  row=base + int(pc.index(types, value).as_py()))
+                  row=base + int(pc.index(types, value).as_py()), once=value)
 
 
 def check_ids(f: FileState, ids: pa.Array, types: pa.Array, keep: pa.Array | None,

@@ -2,6 +2,12 @@
 being read, each with where it is (file and row), and the IDs found more than once.
 
 Files are read in month order, so only the current month's IDs are held.
+
+The check first compares 64-bit fingerprints of the IDs (computed where each file is read, in
+its thread): different fingerprints mean different IDs, so when no two fingerprints of the
+month are equal there is no duplicate, found at a fraction of the cost of hashing the month's
+strings. Otherwise (or when the IDs are not all of one width, a multiple of 8 bytes, as
+police.uk's 64 hex digits are) the IDs themselves are compared.
 """
 
 from __future__ import annotations
@@ -27,28 +33,30 @@ class MonthIds:
     files: dict[int, FileState] = field(default_factory=dict)
     ids: list[pa.Array] = field(default_factory=list)
     places: list[pa.Array] = field(default_factory=list)  # file number << 32 | row
+    prints: list[np.ndarray] | None = field(default_factory=list)  # None: some IDs have none
 
-    def remember(self, f: FileState, ids: pa.Array, month: pa.Array, keep: pa.Array | None,
-                 other_month: bool, base: int) -> None:
-        """Keep the batch's Crime IDs, and where they are, for the month's duplicate check."""
-        mask = keep
-        if ids.null_count:
-            mask = both(mask, pc.is_valid(ids))
-        if other_month:  # rows of another month are an error already
-            mask = both(mask, pc.fill_null(pc.equal(month, f.month), False))
-        offset = (f.number << 32) + base
-        if mask is None:
-            self.ids.append(ids)
-            self.places.append(pa.array(np.arange(offset, offset + len(ids), dtype=np.int64)))
+    def add(self, f: FileState) -> None:
+        """Take a file of the month, once read: its Crime IDs, and the file for the messages."""
+        self.files[f.number] = f
+        self.ids += f.ids
+        self.places += f.places
+        if self.prints is not None and f.prints is not None:
+            self.prints += f.prints
         else:
-            chosen = pc.indices_nonzero(mask)
-            self.ids.append(ids.take(chosen))
-            self.places.append(pc.add(chosen.cast(pa.int64()), offset))
+            self.prints = None
+        f.ids, f.places, f.prints = [], [], []
+
+    def _all_different(self) -> bool:
+        """True if the fingerprints show no ID twice (False: compare the IDs themselves)."""
+        if self.prints is None:
+            return False
+        prints = pa.array(np.concatenate(self.prints), pa.uint64())
+        return len(pc.unique(prints)) == len(prints)
 
     def duplicates(self, subject: str) -> Iterator[Finding]:
         """An error for each Crime ID seen again in the month (up to ``MAX_ERRORS_PER_FILE``),
         once every file of the month has been read and placed on its lines."""
-        if not self.ids:
+        if not self.ids or self._all_different():
             return
         ids = pa.chunked_array(self.ids, pa.string())
         if len(pc.unique(ids)) == len(ids):  # (several times quicker than count_distinct)
@@ -75,3 +83,52 @@ class MonthIds:
                 f"{first[crime_id]})", file, int(line), subject,
                 "police.uk gives every crime its own Crime ID: check the same file was not given "
                 "twice (e.g. as a CSV and inside a zip)")
+
+
+def remember(f: FileState, ids: pa.Array, month: pa.Array, keep: pa.Array | None,
+             other_month: bool, base: int) -> None:
+    """Keep a batch's Crime IDs, and where they are, in its file's state (for the month's
+    duplicate check, once the file is read)."""
+    mask = keep
+    if ids.null_count:
+        mask = both(mask, pc.is_valid(ids))
+    if other_month:  # rows of another month are an error already
+        mask = both(mask, pc.fill_null(pc.equal(month, f.month), False))
+    offset = (f.number << 32) + base
+    if mask is None:
+        f.places.append(pa.array(np.arange(offset, offset + len(ids), dtype=np.int64)))
+    else:
+        chosen = pc.indices_nonzero(mask)
+        ids = ids.take(chosen)
+        f.places.append(pc.add(chosen.cast(pa.int64()), offset))
+    f.ids.append(ids)
+    if f.prints is not None:
+        prints = fingerprints(ids)
+        if prints is None:
+            f.prints = None
+        else:
+            f.prints.append(prints)
+
+
+_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                         0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
+                         0x27D4EB2F165667C5, 0x94D049BB133111EB], dtype=np.uint64)
+
+
+def fingerprints(ids: pa.Array) -> np.ndarray | None:
+    """A 64-bit fingerprint of each ID (equal IDs, equal fingerprints), if the IDs (no nulls) are
+    all of one width, a multiple of 8 bytes and at most 64; else None."""
+    n = len(ids)
+    if n == 0:
+        return np.empty(0, np.uint64)
+    if ids.type != pa.string() or ids.null_count:
+        return None
+    _, offsets_buffer, data_buffer = ids.buffers()
+    offsets = np.frombuffer(offsets_buffer, np.int32, count=n + 1, offset=ids.offset * 4)
+    width = int(offsets[1] - offsets[0])
+    if not 0 < width <= 8 * len(_MULTIPLIERS) or width % 8 or not np.all(np.diff(offsets) == width):
+        return None
+    data = np.frombuffer(data_buffer, np.uint8, count=n * width, offset=int(offsets[0]))
+    words = data.view(np.uint64).reshape(n, width // 8)  # (native byte order: same for all)
+    prints: np.ndarray = (words * _MULTIPLIERS[:width // 8]).sum(axis=1, dtype=np.uint64)
+    return prints

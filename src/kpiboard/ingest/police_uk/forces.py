@@ -4,50 +4,30 @@ skipped and counted; a name the catalogue does not know, or a blank one, is an e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpiboard.errors import KpiboardError
+from kpiboard.ingest.org_names import OrgLookup
 from kpiboard.ingest.police_uk.masks import both, first
 from kpiboard.ingest.police_uk.state import FileState
-from kpiboard.ingest.records import RecordRead, SourceSpec
+from kpiboard.ingest.records import SourceSpec
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
 
 
-@dataclass(frozen=True)
-class Name:
-    """What one "Falls within" value means: an organisation, a name set aside, or unknown."""
-
-    org: str | None = None
-    aside: str | None = None
-    unknown: KpiboardError | None = None
+def _key(name: str) -> str:
+    return name.casefold().strip()
 
 
 class Forces:
-    """The meanings of the "Falls within" names of one read; rows set aside are counted in the
-    read's ``set_aside``."""
+    """The meanings of the "Falls within" names of one read (shared by the threads reading its
+    files); rows set aside are counted in each file's ``set_aside``."""
 
-    def __init__(self, catalogue: Catalogue, spec: SourceSpec, result: RecordRead) -> None:
-        self.catalogue, self.result = catalogue, result
-        self.names: dict[str, Name] = {}
-        self.aside = {name.casefold().strip(): name for name in spec.set_aside}
-
-    def _name(self, text: str) -> Name:
-        if text not in self.names:
-            key = text.casefold().strip()
-            if key in self.aside:
-                self.names[text] = Name(aside=self.aside[key])
-            else:
-                try:
-                    self.names[text] = Name(org=self.catalogue.resolve_org(text))
-                except KpiboardError as exc:
-                    self.names[text] = Name(unknown=exc)
-        return self.names[text]
+    def __init__(self, catalogue: Catalogue, spec: SourceSpec) -> None:
+        self.lookup = OrgLookup(catalogue, spec.set_aside, _key)
 
     def resolve(self, f: FileState, falls: pa.Array, keep: pa.Array | None,
                 base: int) -> tuple[pa.Array, pa.Array | None]:
@@ -55,16 +35,12 @@ class Forces:
         aside."""
         coded = pc.dictionary_encode(falls)
         names: list[str] = coded.dictionary.to_pylist()
-        meanings = [self._name(name) for name in names]
+        meanings = [self.lookup.resolve(name) for name in names]
         org = pa.array([m.org for m in meanings], pa.string()).take(coded.indices)
         for name, meaning in zip(names, meanings):
             if meaning.unknown is not None and name not in f.names_reported:
                 f.names_reported.add(name)
-                near = meaning.unknown.hint or ""
-                hint = ("add the name to the organisation's aliases in kpiboard.yaml, or to the "
-                        "source's set_aside to skip its rows")
-                hint = f"{near} If not, {hint}" if near.endswith("?") else f"{near}; {hint}" if near else hint
-                f.add("error", f"Falls within: {meaning.unknown.message}", hint,
+                f.add("error", f"Falls within: {meaning.unknown.message}", meaning.hint(),
                       row=base + int(pc.index(falls, name).as_py()))
         if falls.null_count and None not in f.names_reported:
             row = first(both(pc.is_null(falls), keep))
@@ -77,7 +53,7 @@ class Forces:
             return org, None
         aside = pc.is_in(falls, value_set=pa.array(asides, pa.string()))
         for item in pc.value_counts(falls.filter(aside)).to_pylist():
-            label = self.names[item["values"]].aside
+            label = self.lookup.resolve(item["values"]).aside
             assert label is not None
-            self.result.set_aside[label] = self.result.set_aside.get(label, 0) + int(item["counts"])
+            f.set_aside[label] = f.set_aside.get(label, 0) + int(item["counts"])
         return org, aside

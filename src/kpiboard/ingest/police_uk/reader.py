@@ -1,13 +1,22 @@
 """The read: :func:`read_police_uk` and the reader behind it, which takes a source's files in
 month order, streams each through pyarrow in batches, runs the checks on every batch, turns
-the good ones into records and gathers the findings (raised together at the end)."""
+the good ones into records and gathers the findings (raised together at the end).
+
+Several files are read at once (``workers``, each in a thread: pyarrow parses and computes
+without the GIL), each into its own :class:`~.state.FileState`; the read takes the files'
+batches, findings, Crime IDs and counts in file order, so the outcome (batches, findings and
+their order, warnings, counts) is the same as reading the files one after another
+(``workers=1``, which uses no threads)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import functools
+import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -16,7 +25,8 @@ import pyarrow.csv as pv
 
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
 from kpiboard.ingest.police_uk.checks import check_ids, check_lines, check_month, check_types
-from kpiboard.ingest.police_uk.crime_ids import MonthIds
+from kpiboard.ingest.police_uk.ahead import Ahead
+from kpiboard.ingest.police_uk.crime_ids import MonthIds, remember
 from kpiboard.ingest.police_uk.forces import Forces
 from kpiboard.ingest.police_uk.inputs import READ_ERRORS, find_inputs, peek_month
 from kpiboard.ingest.police_uk.layout import (
@@ -37,18 +47,33 @@ if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
 
 DEFAULT_BLOCK_SIZE = 1 << 20  # bytes parsed per batch: ~4,500 rows of a police.uk file
+#: Files read at once by default: one per core (up to 4), at least two (while the loader writes
+#: to the warehouse, one core's worth of reading leaves the other idle part of the time).
+DEFAULT_WORKERS = max(2, min(4, os.cpu_count() or 1))
+
+#: Bytes of files (as many as fit, at least ``workers`` files) read ahead of the one being
+#: taken: enough for the threads to go on while the loader waits for the warehouse to write.
+AHEAD_BYTES = 64 << 20
+#: Files up to this size (uncompressed) are decoded and parsed whole, then checked batch by
+#: batch; bigger ones are streamed. A police.uk force-month is at most ~20 MiB.
+WHOLE_FILE = 32 << 20
+
+# What reading a file hands the read, batch by batch: a batch of records (None if the batch gave
+# none) and the bytes of the file read so far (for progress).
+_Step = tuple[pa.RecordBatch | None, int]
 
 
 class _Reader:
     """One read of a source: its findings so far, the month's Crime IDs, what it has resolved."""
 
     def __init__(self, catalogue: Catalogue, spec: SourceSpec, result: RecordRead,
-                 progress: Progress | None, block_size: int) -> None:
+                 progress: Progress | None, block_size: int, workers: int) -> None:
         self.catalogue, self.spec, self.result = catalogue, spec, result
         self.progress = progress
+        self.workers = workers
         self.findings: list[Finding] = []
         self.errors = 0
-        self.forces = Forces(catalogue, spec, result)
+        self.forces = Forces(catalogue, spec)
         self.new_types: set[str] = set()
         self.month = MonthIds()
         self.source = pa.scalar(spec.id, pa.string())
@@ -72,8 +97,13 @@ class _Reader:
             self.result.warnings.append(finding)
 
     def _settle(self, f: FileState) -> None:
-        """Turn the file's pending findings into findings, with their lines."""
+        """Turn the file's pending findings into findings, with their lines (a warning given
+        once a read only if no earlier file gave it)."""
         for p in f.pending:
+            if p.once is not None:
+                if p.once in self.new_types:
+                    continue
+                self.new_types.add(p.once)
             line = f.line_map.line(p.row) if p.row is not None else p.line
             message = p.message if p.other is None else p.message.format(other=f.line_map.line(p.other))
             self._add(Finding(p.level, message, f.inp.display, line, self.spec.id, p.hint))
@@ -99,90 +129,190 @@ class _Reader:
         inputs = find_inputs(self.catalogue, self.spec, found)
         for finding in found:
             self._add(finding)
-        # in month order, so that only one month's Crime IDs are held for the duplicate check
-        order = sorted(((peek_month(inp), inp.display, inp) for inp in inputs), key=lambda t: t[:2])
-        total, done = sum(inp.size for inp in inputs), 0
-        for number, (key, _, inp) in enumerate(order):
-            if key != self.month.month:
-                self._check_duplicates()
-                self.month = MonthIds(key)
-            f = FileState(number, inp)
-            self.month.files[number] = f
-            try:
-                yield from self._read(f, done, total)
-            except READ_ERRORS as exc:
-                f.add("error", f"cannot read the file: {exc}", "check the file (or the zip) is "
-                      "complete and readable; download it again if need be")
-            self._settle(f)
-            done += inp.size
-            if self.progress:
-                self.progress(done, total, inp.display)
-        self._check_duplicates()
-        if self.failed:
-            raise ValidationFailed(self.findings)
-
-    def _read(self, f: FileState, done: int, total: int) -> Iterator[pa.RecordBatch]:
-        display = f.inp.display
-        with Utf8Stream(f.inp.open(), display) as stream:
-            header = stream.read_header()
-            if stream.problem:
-                self._add(stream.problem)
-                return
-            if header is None:
-                f.add("error", "the file is empty", "download it again: a police.uk street file "
-                      f"starts with the line {HEADER_TEXT}", line=None)
-                return
-            problem = header_problem(header)
-            if problem is not None:
-                message, hint = problem
-                f.add("error", message, hint, line=HEADER_LINE)
-                return
-            if not stream.more():
-                f.add("warning", "no data rows under the header",
-                      "add the rows, or remove the file if it is not needed")
-                self.result.files.append(FileStamp(display, stream.sha256.hexdigest(), stream.size, 0))
-                return
-            complete, reader = False, None
-            try:
-                reader = pv.open_csv(stream, read_options=self.read_options,
-                                     parse_options=pv.ParseOptions(
-                                         newlines_in_values=True, ignore_empty_lines=False,
-                                         invalid_row_handler=functools.partial(_skip_row, f)),
-                                     convert_options=self.convert_options)
-                for batch in reader:
-                    out = self._batch(f, batch)
-                    if out is not None and not self.failed and not f.errors:
+        pool = (ThreadPoolExecutor(self.workers, thread_name_prefix="kpiboard-read")
+                if self.workers > 1 and len(inputs) > 1 else None)
+        stop = threading.Event()
+        try:
+            # in month order, so that only one month's Crime IDs are held for the duplicate check
+            months = pool.map(peek_month, inputs) if pool is not None else map(peek_month, inputs)
+            order = sorted(zip(months, (inp.display for inp in inputs), inputs), key=lambda t: t[:2])
+            files = [FileState(number, inp) for number, (_, _, inp) in enumerate(order)]
+            ahead: dict[int, Ahead[_Step]] = {}
+            started, started_bytes = 0, 0  # files given to the threads, and their bytes not yet taken
+            total, done = sum(inp.size for inp in inputs), 0
+            for number, f in enumerate(files):
+                while pool is not None and started < len(files) and (
+                        started < number + self.workers or started_bytes < AHEAD_BYTES):
+                    # the next files, read meanwhile (each in its own state)
+                    ahead[started] = Ahead(pool, functools.partial(self._file, files[started]), stop)
+                    started_bytes += files[started].inp.size
+                    started += 1
+                key = order[number][0]
+                if key != self.month.month:
+                    self._check_duplicates()
+                    self.month = MonthIds(key)
+                failed = self.failed  # (nothing changes it while the file's batches come)
+                for out, size in ahead.pop(number) if pool is not None else self._file(f):
+                    if out is not None and not failed:
                         f.records += out.num_rows
                         self.result.rows += out.num_rows
                         yield out
                     if self.progress:
-                        self.progress(done + stream.size, total, display)
-                    if f.full or stream.problem:
-                        break
-                else:
-                    complete = True
-            except pa.ArrowInvalid as exc:
-                f.add("error", f"the file cannot be read as CSV: {exc}",
-                      "check the file is a police.uk street-level CSV")
-            finally:
-                if reader is not None:
-                    reader.close()
-            if stream.problem:
-                self._add(stream.problem)
+                        self.progress(done + size, total, f.inp.display)
+                self._take(f)
+                started_bytes -= f.inp.size
+                done += f.inp.size
+                if self.progress:
+                    self.progress(done, total, f.inp.display)
+            self._check_duplicates()
+        finally:
+            stop.set()  # a read abandoned: the threads reading ahead give up
+            if pool is not None:
+                pool.shutdown()
+        if self.failed:
+            raise ValidationFailed(self.findings)
+
+    def _take(self, f: FileState) -> None:
+        """What the read keeps of a file once it is read, in file order: its findings, its
+        Crime IDs (for the month's duplicates), the rows it set aside, its stamp."""
+        for finding in f.found:
+            self._add(finding)
+        self.month.add(f)
+        for label, count in f.set_aside.items():
+            self.result.set_aside[label] = self.result.set_aside.get(label, 0) + count
+        if f.stamp is not None:
+            sha256, size = f.stamp
+            self.result.files.append(FileStamp(f.inp.display, sha256, size, f.records))
+        self._settle(f)
+
+    # one file (in a thread of its own when reading ahead: it changes nothing but ``f``)
+
+    def _file(self, f: FileState) -> Iterator[_Step]:
+        try:
+            yield from self._read(f)
+        except READ_ERRORS as exc:
+            f.add("error", f"cannot read the file: {exc}", "check the file (or the zip) is "
+                  "complete and readable; download it again if need be")
+
+    def _read(self, f: FileState) -> Iterator[_Step]:
+        """Read a file whole (up to ``WHOLE_FILE`` bytes), else stream it; a file that cannot be
+        read, decoded or parsed whole is streamed, so that what is found (and where reading
+        stops) is the same as when every file was streamed."""
+        display = f.inp.display
+        with Utf8Stream(f.inp.open(), display) as stream:
+            if not self._header(f, stream):
                 return
-            if stream.warning:
-                self._add(stream.warning)
-            check_lines(f, stream, complete)
-            if complete and f.data_rows == 0 and f.invalid == 0:
-                f.add("warning", "no data rows under the header",
-                      "add the rows, or remove the file if it is not needed")
-            if complete:
-                stamp = FileStamp(display, stream.sha256.hexdigest(), stream.size, f.records)
-                self.result.files.append(stamp)
+            if f.inp.size > WHOLE_FILE:
+                yield from self._streamed(f, stream)
+                return
+            try:
+                text: bytes | None = stream.read()
+            except READ_ERRORS:  # (e.g. a zip member's CRC): streamed, it fails where it did
+                text = None
+            batches = None if text is None or stream.problem else self._parsed(f, text)
+            del text
+            if batches is not None:
+                yield from self._checked(f, stream, batches)
+                return
+        f.invalid = 0
+        with Utf8Stream(f.inp.open(), display) as stream:
+            self._header(f, stream)
+            yield from self._streamed(f, stream)
+
+    def _header(self, f: FileState, stream: Utf8Stream) -> bool:
+        """Check the file's first line; True if rows follow it."""
+        header = stream.read_header()
+        if stream.problem:
+            f.found.append(stream.problem)
+            return False
+        if header is None:
+            f.add("error", "the file is empty", "download it again: a police.uk street file "
+                  f"starts with the line {HEADER_TEXT}", line=None)
+            return False
+        problem = header_problem(header)
+        if problem is not None:
+            message, hint = problem
+            f.add("error", message, hint, line=HEADER_LINE)
+            return False
+        if not stream.more():
+            f.add("warning", "no data rows under the header",
+                  "add the rows, or remove the file if it is not needed")
+            f.stamp = (stream.sha256.hexdigest(), stream.size)
+            return False
+        return True
+
+    def _parse_options(self, f: FileState, quotes: bool = True) -> pv.ParseOptions:
+        return pv.ParseOptions(newlines_in_values=quotes, ignore_empty_lines=False,
+                               invalid_row_handler=functools.partial(_skip_row, f))
+
+    def _parsed(self, f: FileState, text: bytes) -> list[pa.RecordBatch] | None:
+        """The rows after the header, parsed in batches as a stream would be; None if pyarrow
+        cannot parse them. Without a double quote in the text no value can hold a line break,
+        and pyarrow splits the lines twice as fast when told so."""
+        reader = None
+        try:
+            reader = pv.open_csv(pa.BufferReader(text), read_options=self.read_options,
+                                 parse_options=self._parse_options(f, quotes=b'"' in text),
+                                 convert_options=self.convert_options)
+            return list(reader)
+        except pa.ArrowInvalid:
+            return None
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def _checked(self, f: FileState, stream: Utf8Stream, batches: list[pa.RecordBatch]) -> Iterator[_Step]:
+        complete = False
+        try:
+            for batch in batches:
+                yield self._batch(f, batch), stream.size
+                if f.full:
+                    break
+            else:
+                complete = True
+        except pa.ArrowInvalid as exc:
+            f.add("error", f"the file cannot be read as CSV: {exc}",
+                  "check the file is a police.uk street-level CSV")
+        self._end(f, stream, complete)
+
+    def _streamed(self, f: FileState, stream: Utf8Stream) -> Iterator[_Step]:
+        complete, reader = False, None
+        try:
+            reader = pv.open_csv(stream, read_options=self.read_options,
+                                 parse_options=self._parse_options(f),
+                                 convert_options=self.convert_options)
+            for batch in reader:
+                yield self._batch(f, batch), stream.size
+                if f.full or stream.problem:
+                    break
+            else:
+                complete = True
+        except pa.ArrowInvalid as exc:
+            f.add("error", f"the file cannot be read as CSV: {exc}",
+                  "check the file is a police.uk street-level CSV")
+        finally:
+            if reader is not None:
+                reader.close()
+        self._end(f, stream, complete)
+
+    def _end(self, f: FileState, stream: Utf8Stream, complete: bool) -> None:
+        """What is known once the file's rows are read: its lines, its encoding, its stamp."""
+        if stream.problem:
+            f.found.append(stream.problem)
+            return
+        if stream.warning:
+            f.found.append(stream.warning)
+        check_lines(f, stream, complete)
+        if complete and f.data_rows == 0 and f.invalid == 0:
+            f.add("warning", "no data rows under the header",
+                  "add the rows, or remove the file if it is not needed")
+        if complete:
+            f.stamp = (stream.sha256.hexdigest(), stream.size)
 
     # one batch
 
     def _batch(self, f: FileState, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+        """Check a batch (findings in ``f``); its records, unless the file has errors."""
         base, n = f.rows, batch.num_rows
         f.rows += n
         cols = {name: batch.column(name) for name in READ_COLUMNS}
@@ -197,11 +327,11 @@ class _Reader:
         org, aside = self.forces.resolve(f, cols["Falls within"], keep, base)
         if aside is not None:
             keep = both(keep, pc.invert(aside))
-        check_types(f, types, keep, base, self.new_types)
+        check_types(f, types, keep, base)
         check_ids(f, ids, types, keep, base)
         if f.month is not None:
-            self.month.remember(f, ids, month, keep, other_month, base)
-        if self.failed or f.errors or f.month is None:
+            remember(f, ids, month, keep, other_month, base)
+        if f.errors or f.month is None:
             return None
         if keep is not None:
             batch, org = batch.filter(keep), org.filter(keep)
@@ -226,11 +356,13 @@ def _skip_row(f: FileState, row: Any) -> str:
 
 
 def read_police_uk(catalogue: Catalogue, spec: SourceSpec, progress: Progress | None = None, *,
-                   block_size: int = DEFAULT_BLOCK_SIZE) -> RecordRead:
+                   block_size: int = DEFAULT_BLOCK_SIZE, workers: int | None = None) -> RecordRead:
     """Read a police.uk street-level source into record batches (see the package notes).
 
     ``progress(done, total, label)`` is called after each batch and each file, counting bytes
-    (uncompressed, for zips) across the source's files. Nothing is read until the returned
+    (uncompressed, for zips) across the source's files, always from the thread iterating.
+    ``workers`` files are read at once (default :data:`DEFAULT_WORKERS`; 1 reads them one
+    after another, without threads): the outcome is the same. Nothing is read until the returned
     :class:`RecordRead` is iterated; problems raise ``ValidationFailed`` from the iteration.
 
     >>> read = read_police_uk(catalogue, spec)  # doctest: +SKIP
@@ -242,6 +374,9 @@ def read_police_uk(catalogue: Catalogue, spec: SourceSpec, progress: Progress | 
                             hint="read it with the reader of its type")
     if block_size < 1:
         raise ValueError("block_size must be positive")
+    workers = DEFAULT_WORKERS if workers is None else workers
+    if workers < 1:
+        raise ValueError("workers must be positive")
     result = RecordRead(spec.id, iter(()))
-    result.batches = _Reader(catalogue, spec, result, progress, block_size).batches()
+    result.batches = _Reader(catalogue, spec, result, progress, block_size, workers).batches()
     return result

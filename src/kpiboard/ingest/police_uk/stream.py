@@ -143,10 +143,13 @@ class Utf8Stream(io.RawIOBase):
         return b""
 
     def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
+        if size is None or size < 0:  # the rest, gathered in parts (not copied at each chunk)
+            parts = [self._out[self._pos:]]
+            self._out, self._pos = b"", 0
             while self._fill():
-                pass
-            size = len(self._out) - self._pos
+                parts.append(self._out)
+                self._out = b""
+            return b"".join(parts)
         while len(self._out) - self._pos < size and self._fill(size - (len(self._out) - self._pos)):
             pass
         out = self._out[self._pos:self._pos + size]
@@ -191,8 +194,8 @@ def _count_breaks(text: bytes, before: bytes) -> int:
     numpy, because it is several times quicker than ``bytes.count`` and lets other threads run."""
     a = np.frombuffer(text, np.uint8)
     n = int(np.count_nonzero(a == 10))
-    cr = int(np.count_nonzero(a == 13))
-    if cr:
+    if 13 in text:  # (a quick search: most files have "\n" line breaks only)
+        cr = int(np.count_nonzero(a == 13))
         n += cr - int(np.count_nonzero((a[:-1] == 13) & (a[1:] == 10)))
     if before == b"\r" and text[:1] == b"\n":
         n -= 1  # the "\r" ending the text before already counted this "\r\n"

@@ -1,0 +1,73 @@
+"""Reading ahead: :class:`Ahead` runs an iterator in a worker thread and hands its items over
+through a bounded queue, so that the next files of a read are parsed and checked (by pyarrow,
+mostly without the GIL) while the one before is being consumed. The queue holds at most
+``size`` items, so a file read ahead never sits in memory whole.
+
+>>> pool = ThreadPoolExecutor(2); stop = threading.Event()  # doctest: +SKIP
+>>> list(Ahead(pool, lambda: iter([1, 2, 3]), stop))  # doctest: +SKIP
+[1, 2, 3]
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+_WAIT = 0.05  # seconds between looks at ``stop`` while the queue is full
+
+
+class _End:
+    """The iterator ended, or raised ``error``."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class Ahead(Generic[T]):
+    """``items()`` iterated in a pool's thread; iterate this (once, in one thread) for its items
+    in order, or its exception. Setting ``stop`` makes the thread give up (and close the
+    iterator) at its next item, so that an abandoned read ends."""
+
+    def __init__(self, pool: ThreadPoolExecutor, items: Callable[[], Iterator[T]],
+                 stop: threading.Event, size: int = 16) -> None:
+        self._queue: queue.Queue[T | _End] = queue.Queue(size)
+        self._stop = stop
+        pool.submit(self._run, items)
+
+    def _run(self, items: Callable[[], Iterator[T]]) -> None:
+        try:
+            iterator = items()
+            try:
+                for item in iterator:
+                    if not self._put(item):
+                        return
+            finally:
+                close = getattr(iterator, "close", None)
+                if close is not None:
+                    close()
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put(_End(exc))
+            return
+        self._put(_End())
+
+    def _put(self, item: T | _End) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=_WAIT)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
