@@ -154,7 +154,9 @@ def api_router(ctx: Context) -> APIRouter:
             from kpiboard.web.app import CommentaryFrozen
 
             raise CommentaryFrozen
-        return revision_json(store.save_commentary(o.id, measure, m, body.text, user, ip=client_ip(request)))
+        saved = store.save_commentary(o.id, measure, m, body.text, user, ip=client_ip(request))
+        ctx.forget(o.id, m)
+        return revision_json(saved)
 
     @router.get("/packs", summary="Published packs, newest month first")
     def packs(request: Request, org: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import dataclasses
+import threading
 from dataclasses import dataclass
 from html import escape
 from datetime import UTC, datetime
@@ -102,6 +103,28 @@ class Context:
     settings: Dashboard
     env: Environment
     pages: PageCache = dataclasses.field(default_factory=lambda: PageCache(256))
+    _states: dict[tuple[str, str], tuple[dict[str, Revision], Publication | None]] = dataclasses.field(
+        default_factory=dict)
+    _states_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def month_state(self, org: str, month: str) -> tuple[dict[str, Revision], Publication | None]:
+        """The month's latest commentary and its publication. Remembered between requests:
+        only this process writes them (commentary saves and publications go through the
+        dashboard, which calls :meth:`forget`); revisions and packs never change once written."""
+        with self._states_lock:
+            hit = self._states.get((org, month))
+        if hit is not None:
+            return hit
+        state = (self.store.latest_commentary(org, month), self.store.publication(org, month))
+        with self._states_lock:
+            if len(self._states) > 4096:
+                self._states.clear()
+            self._states[(org, month)] = state
+        return state
+
+    def forget(self, org: str, month: str) -> None:
+        with self._states_lock:
+            self._states.pop((org, month), None)
 
 
 def _environment() -> Environment:
@@ -353,8 +376,7 @@ def _pages(app: FastAPI, ctx: Context) -> None:
         o, m = service.org(org), service.month(month)
         card = service.scorecard(o.id, m)
         page = scorecard_view(ctx, card, o.id, m)
-        commentary = store.latest_commentary(o.id, m)
-        publication = store.publication(o.id, m)
+        commentary, publication = ctx.month_state(o.id, m)
         return _page(ctx, request, "scorecard.html", viewer=viewer, card=card, org=o, month=m,
                      commentary=commentary, publication=publication, **page,
                      cache_key=_state(commentary, publication))
@@ -365,7 +387,7 @@ def _pages(app: FastAPI, ctx: Context) -> None:
         o, m = service.org(org), service.month(month)
         card = service.scorecard(o.id, m)
         summary = service.cached(("summary", o.id, m), lambda: views.summary(card))
-        commentary, publication = store.latest_commentary(o.id, m), store.publication(o.id, m)
+        commentary, publication = ctx.month_state(o.id, m)
         return _page(ctx, request, "summary.html", viewer=viewer, card=card, org=o, month=m, summary=summary,
                      commentary=commentary, publication=publication, kpi_path=kpi_path,
                      cache_key=_state(commentary, publication))
@@ -404,6 +426,7 @@ def _pages(app: FastAPI, ctx: Context) -> None:
                         problem="this month's pack is published, so its commentary is frozen")
         try:
             store.save_commentary(o.id, measure, m, text, user, ip=client_ip(request))
+            ctx.forget(o.id, m)
         except CommentaryTooLong as exc:
             return _kpi(request, viewer, o.id, m, measure, status=413, draft=text[: ctx_limit() + 1000],
                         problem=f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
@@ -555,6 +578,9 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
     commentary = ctx.store.latest_commentary(o.id, m)
     previous = ctx.store.previous_publication(o.id, m)
     pack = build_pack(card, ctx.service.version, commentary, previous, user, datetime.now(UTC))
-    return ctx.store.publish(o.id, m, scorecard_json=pack.scorecard_json, pack_html=pack.pack_html,
-                             data_version=ctx.service.version.hash, commentary=pack.commentary,
-                             changes=pack.changes, user=user, ip=ip)
+    try:
+        return ctx.store.publish(o.id, m, scorecard_json=pack.scorecard_json, pack_html=pack.pack_html,
+                                 data_version=ctx.service.version.hash, commentary=pack.commentary,
+                                 changes=pack.changes, user=user, ip=ip)
+    finally:
+        ctx.forget(o.id, m)

@@ -271,8 +271,7 @@ class _Reader:
             else:
                 complete = True
         except pa.ArrowInvalid as exc:
-            f.add("error", f"the file cannot be read as CSV: {exc}",
-                  "check the file is a police.uk street-level CSV")
+            _unreadable(f, exc)
         self._end(f, stream, complete)
 
     def _streamed(self, f: FileState, stream: Utf8Stream) -> Iterator[_Step]:
@@ -288,8 +287,7 @@ class _Reader:
             else:
                 complete = True
         except pa.ArrowInvalid as exc:
-            f.add("error", f"the file cannot be read as CSV: {exc}",
-                  "check the file is a police.uk street-level CSV")
+            _unreadable(f, exc)
         finally:
             if reader is not None:
                 reader.close()
@@ -380,3 +378,7 @@ def read_police_uk(catalogue: Catalogue, spec: SourceSpec, progress: Progress | 
     result = RecordRead(spec.id, iter(()))
     result.batches = _Reader(catalogue, spec, result, progress, block_size, workers).batches()
     return result
+
+
+def _unreadable(f: FileState, exc: pa.ArrowInvalid) -> None:
+    f.add("error", f"the file cannot be read as CSV: {exc}", "check the file is a police.uk street-level CSV")
