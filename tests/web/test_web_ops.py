@@ -81,7 +81,7 @@ def test_an_admin_reloads_changed_data_while_serving(own_project: Path, app_stor
                        "metropolitan,robbery,2009-08,1,2822,,,,,")
         got = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
         assert got.status_code == 200, got.text
-        assert got.json()["data_version"] != before_version == got.json()["data_version"][:0] + before_version
+        assert got.json()["data_version"] != before_version
         assert client.get(url).json()["row"]["level"]["value"] == before + 100  # 2,722 became 2,822
         assert "data_reloaded" in [e.event for e in app_store.audit_log(20)]
 

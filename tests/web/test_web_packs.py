@@ -94,4 +94,5 @@ def test_changes_since_the_last_published_pack(client: TestClient, app_store: Ap
     assert [i["measure"] for i in items if i["what"] == "commentary"] == ["robbery"]
     html = client.get(f"/packs/{ORG}/2009-08/pack.html").text
     assert "Changed since the last published pack" in html
-    assert "robbery" in client.get(f"/packs/{ORG}/2009-08").text or "New this month" in html
+    assert "commentary revision 1 by approver" in html and "New this month" in html
+    assert "commentary revision 1 by approver" in client.get(f"/packs/{ORG}/2009-08").text

@@ -34,6 +34,7 @@ from kpiboard.render._view import status_label
 from kpiboard.render.icons import assurance_icon, variation_icon
 from kpiboard.render._view import assurance_words, variation_words
 from kpiboard.web.db import (
+    MAX_COMMENTARY_CHARS,
     AlreadyPublished,
     AppStore,
     CommentaryTooLong,
@@ -240,17 +241,11 @@ def _error_page(ctx: Context, request: Request, status: int, message: str, hint:
 
 def _too_large(ctx: Context, scope: dict[str, Any] | Any) -> Response:
     message = "the request is too large"
-    hint = f"commentary is limited to {ctx_limit():,} characters; shorten it and save again"
+    hint = f"commentary is limited to {MAX_COMMENTARY_CHARS:,} characters; shorten it and save again"
     if is_api(str(scope.get("path", ""))):
         return error_json(413, "too_large", message, hint)
     return HTMLResponse(f"<!doctype html><title>Too large</title><h1>413: {message}</h1><p>{hint}</p>",
                         status_code=413)
-
-
-def ctx_limit() -> int:
-    from kpiboard.web.db import MAX_COMMENTARY_CHARS
-
-    return MAX_COMMENTARY_CHARS
 
 
 def _install_error_handlers(app: FastAPI, ctx: Context) -> None:

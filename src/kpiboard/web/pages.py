@@ -11,7 +11,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from kpiboard.render._view import anchor_for, change_text, ranks_inline, spc_line
+from kpiboard.render._view import anchor_for, change_text, ranks_inline, sections, spc_line
 from kpiboard.render.charts import charts_for
 from kpiboard.render.commentary import commentary_html
 from kpiboard.render.league import funnel_label, funnel_svg, league_label, league_svg
@@ -22,14 +22,13 @@ from kpiboard.web.app import (
     _month_text,
     _page,
     client_ip,
-    ctx_limit,
     error_status,
     publish_pack,
     reader_of,
     reload_data,
     viewer_of,
 )
-from kpiboard.web.db import CommentaryTooLong, LoginFailed, LoginThrottled, Publication, Revision, Role
+from kpiboard.web.db import MAX_COMMENTARY_CHARS, CommentaryTooLong, LoginFailed, LoginThrottled, Publication, Revision, Role
 from kpiboard.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -54,7 +53,7 @@ def scorecard_view(ctx: Context, card: Scorecard, org: str, month: str) -> dict[
     """The scorecard page's values (cached per data version, except commentary state)."""
 
     def build() -> dict[str, Any]:
-        sections = views.page_sections(card)
+        by_section = sections(card)
         extras = {
             line.row.measure: {
                 "spark": Markup(views.sparkline(line.row)),
@@ -64,9 +63,9 @@ def scorecard_view(ctx: Context, card: Scorecard, org: str, month: str) -> dict[
                 "flag": views.commentary_flag(line.row),
                 "href": kpi_path(org, month, line.row.measure),
             }
-            for section in sections for line in section.lines
+            for section in by_section for line in section.lines
         }
-        return {"sections": sections, "extras": extras}
+        return {"sections": by_section, "extras": extras}
 
     return ctx.service.cached(("scorecard-view", org, month), build)
 
@@ -82,7 +81,7 @@ def kpi_view(ctx: Context, card: Scorecard, row: Row, org: str, month: str) -> d
                 league_charts.append((Markup(funnel_svg(league, league.funnel)), funnel_label(league, league.funnel)))
         measure = ctx.service.catalogue.measures.get(row.measure)
         definition = views.definition(measure, ctx.service.sources(row.measure, org)) if measure else []
-        line = next((ln for s in views.page_sections(card) for ln in s.lines if ln.row.measure == row.measure), None)
+        line = next((ln for s in sections(card) for ln in s.lines if ln.row.measure == row.measure), None)
         return {"charts": charts, "league": league, "league_charts": league_charts, "definition": definition,
                 "line": line, "flag": views.commentary_flag(row), "change": change_text(row),
                 "spc": spc_line(row.spc), "anchor": anchor_for(row.id)}
@@ -145,7 +144,7 @@ def add_pages(app: FastAPI, ctx: Context) -> None:
         rendered = [(r, Markup(commentary_html(r.text))) for r in revisions]
         return _page(ctx, request, "kpi.html", status=status, viewer=viewer, card=card, org=o, month=m, row=row,
                      revisions=rendered, draft=draft if draft is not None else (revisions[0].text if revisions else ""),
-                     problem=problem, publication=publication, max_chars=ctx_limit(),
+                     problem=problem, publication=publication, max_chars=MAX_COMMENTARY_CHARS,
                      cache_key=(tuple(r.id for r in revisions), publication.id if publication else None) if plain else None,
                      **kpi_view(ctx, card, row, o.id, m))
 
@@ -165,7 +164,7 @@ def add_pages(app: FastAPI, ctx: Context) -> None:
             store.save_commentary(o.id, measure, m, text, user, ip=client_ip(request))
             ctx.forget(o.id, m)
         except CommentaryTooLong as exc:
-            return _kpi(request, viewer, o.id, m, measure, status=413, draft=text[: ctx_limit() + 1000],
+            return _kpi(request, viewer, o.id, m, measure, status=413, draft=text[: MAX_COMMENTARY_CHARS + 1000],
                         problem=f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
         return RedirectResponse(kpi_path(o.id, m, measure) + "#commentary", status_code=303)
 

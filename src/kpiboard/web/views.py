@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 from kpiboard.catalogue.schema import Measure
-from kpiboard.render._view import Line, SectionView, StatusLabel, sections, status_label, variation_words
+from kpiboard.render._view import Line, StatusLabel, sections, status_label, variation_words
 from kpiboard.scorecard import Row, Scorecard, Status
 
 # SPC variations that are a special cause of concern (docs/SPC.md): red flags for the board.
@@ -112,10 +112,6 @@ def summary(card: Scorecard) -> Summary:
         no_spc=tuple(line for line in lines if line.row.spc is None),
         required=tuple(line for line in lines if commentary_flag(line.row).required),
     )
-
-
-def page_sections(card: Scorecard) -> list[SectionView]:
-    return sections(card)
 
 
 def definition(measure: Measure, sources: list[str]) -> list[tuple[str, str]]:
