@@ -90,10 +90,11 @@ async def _client(url: str, path: str, until: float, tally: Tally, cookies: http
                 tally.latencies.append(elapsed)
 
 
-async def _run(url: str, paths: list[str], clients: int, seconds: float, cookies: httpx.Cookies) -> dict[str, Tally]:
+async def _run(url: str, paths: list[str], seconds: float, sessions: list[httpx.Cookies]) -> dict[str, Tally]:
     tallies = {p: Tally() for p in paths}
     until = time.monotonic() + seconds
-    tasks = [_client(url, paths[i % len(paths)], until, tallies[paths[i % len(paths)]], cookies) for i in range(clients)]
+    tasks = [_client(url, paths[i % len(paths)], until, tallies[paths[i % len(paths)]], cookies)
+             for i, cookies in enumerate(sessions)]
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 2 * TIMEOUT + 5)
     return tallies
 
@@ -133,8 +134,11 @@ def main() -> None:
         shutil.copytree(args.project, project, ignore=shutil.ignore_patterns(".kpiboard"))
         proc, url = _start(project)
         try:
-            signin = httpx.post(url + "/api/session", json={"username": USER, "password": PASSWORD})
-            signin.raise_for_status()
+            sessions = []  # each client signs in: its own session, as 50 people would have
+            for _ in range(args.clients):
+                signin = httpx.post(url + "/api/session", json={"username": USER, "password": PASSWORD}, timeout=30)
+                signin.raise_for_status()
+                sessions.append(signin.cookies)
             org = httpx.get(url + "/api/organisations", cookies=signin.cookies).json()["home"]
             scorecard = f"/scorecard/{org}/{args.month}"
             kpi = f"{scorecard}/kpi/{args.measure}"
@@ -143,9 +147,9 @@ def main() -> None:
             print(f"kpiboard serve on {url}; {args.clients} clients for {args.seconds:g} s; "
                   f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores "
                   "(the clients run on the same machine)")
-            pages = asyncio.run(_run(url, [scorecard, kpi], args.clients, args.seconds, signin.cookies))
+            pages = asyncio.run(_run(url, [scorecard, kpi], args.seconds, sessions))
             p95 = _report("Pages (clients split between the two)", pages, args.seconds)
-            floor = asyncio.run(_run(url, ["/favicon.ico"], args.clients, args.baseline_seconds, signin.cookies))
+            floor = asyncio.run(_run(url, ["/favicon.ico"], args.baseline_seconds, sessions))
             base = _report("Baseline: a trivial 204 response from the same server", floor, args.baseline_seconds)
             print(f"\nscorecard p95 / baseline p95 = {p95[scorecard] / base['/favicon.ico']:.2f}x;"
                   f" KPI page p95 / baseline p95 = {p95[kpi] / base['/favicon.ico']:.2f}x")

@@ -66,7 +66,7 @@ def audit_json(e: AuditEvent) -> dict[str, Any]:
 
 
 def api_router(ctx: Context) -> APIRouter:
-    from kpiboard.web.app import client_ip, publish_pack, reader_of, viewer_of
+    from kpiboard.web.app import client_ip, end_session, publish_pack, reader_of, viewer_of
 
     service, store = ctx.service, ctx.store
     router = APIRouter(prefix="/api", responses=RESPONSES)
@@ -131,7 +131,7 @@ def api_router(ctx: Context) -> APIRouter:
             "commentary_required": flag.required, "commentary_required_because": list(flag.reasons),
             "definition": dict(views.definition(definition, service.sources(measure, o.id))) if definition else {},
             "league": league.to_dict() if league is not None else None,
-            "commentary": [revision_json(r) for r in store.revisions(o.id, measure, m)],
+            "commentary": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)],
         }
 
     @router.get("/commentary/{org}/{month}/{measure}", summary="Every revision of a KPI's commentary, newest first")
@@ -140,7 +140,7 @@ def api_router(ctx: Context) -> APIRouter:
         o, m = service.org(org), service.month(month)
         service.row(service.scorecard(o.id, m), measure)
         return {"org": o.id, "month": m, "measure": measure,
-                "revisions": [revision_json(r) for r in store.revisions(o.id, measure, m)]}
+                "revisions": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)]}
 
     @router.post("/commentary/{org}/{month}/{measure}", status_code=201,
                  summary="Save a new revision (editors; X-CSRF-Token header)")
@@ -194,9 +194,7 @@ def api_router(ctx: Context) -> APIRouter:
     @router.delete("/session", status_code=204, summary="Sign out (X-CSRF-Token header)")
     def sign_out(request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> Response:
         writer(request, x_csrf_token)
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            store.end_session(token, ip=client_ip(request))
+        end_session(ctx, request)
         response = Response(status_code=204)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

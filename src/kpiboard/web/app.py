@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import dataclasses
-import threading
 from dataclasses import dataclass
 from html import escape
 from datetime import UTC, datetime
@@ -44,7 +43,9 @@ from kpiboard.web.db import (
     Publication,
     Revision,
     Role,
+    Session,
 )
+from kpiboard.web.memo import SESSION_MEMORY_SECONDS, Memo
 from kpiboard.web.packs import build_pack
 from kpiboard.web.security import (
     SESSION_COOKIE,
@@ -91,28 +92,26 @@ class Context:
     settings: Dashboard
     env: Environment
     pages: PageCache = dataclasses.field(default_factory=lambda: PageCache(256))
-    _states: dict[tuple[str, str], tuple[dict[str, Revision], Publication | None]] = dataclasses.field(
-        default_factory=dict)
-    _states_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    # what the pages read from the application database, remembered (kpiboard.web.memo)
+    sessions: Memo[str, Session | None] = dataclasses.field(
+        default_factory=lambda: Memo(4096, seconds=SESSION_MEMORY_SECONDS))
+    states: Memo[tuple[str, str], tuple[dict[str, Revision], Publication | None]] = dataclasses.field(
+        default_factory=lambda: Memo(4096))
+    revisions: Memo[tuple[str, str, str], list[Revision]] = dataclasses.field(default_factory=lambda: Memo(4096))
 
     def month_state(self, org: str, month: str) -> tuple[dict[str, Revision], Publication | None]:
-        """The month's latest commentary and its publication. Remembered between requests:
-        only this process writes them (commentary saves and publications go through the
-        dashboard, which calls :meth:`forget`); revisions and packs never change once written."""
-        with self._states_lock:
-            hit = self._states.get((org, month))
-        if hit is not None:
-            return hit
-        state = (self.store.latest_commentary(org, month), self.store.publication(org, month))
-        with self._states_lock:
-            if len(self._states) > 4096:
-                self._states.clear()
-            self._states[(org, month)] = state
-        return state
+        """The month's latest commentary and its publication."""
+        return self.states.get((org, month), lambda: (self.store.latest_commentary(org, month),
+                                                      self.store.publication(org, month)))
+
+    def kpi_revisions(self, org: str, month: str, measure: str) -> list[Revision]:
+        """Every commentary revision of one KPI for the month, newest first."""
+        return self.revisions.get((org, month, measure), lambda: self.store.revisions(org, measure, month))
 
     def forget(self, org: str, month: str) -> None:
-        with self._states_lock:
-            self._states.pop((org, month), None)
+        """Commentary was saved or the month published: read its state afresh."""
+        self.states.forget((org, month))
+        self.revisions.forget_where(lambda key: key[:2] == (org, month))
 
 
 def _environment() -> Environment:
@@ -155,9 +154,27 @@ def create_app(service: ScorecardService, store: AppStore, settings: Dashboard |
 
 
 def viewer_of(ctx: Context, request: Request) -> Viewer:
+    """Who is asking. Reading requests may use a session remembered for a few seconds;
+    every state-changing request checks the application database."""
     token = request.cookies.get(SESSION_COOKIE)
-    session = ctx.store.session(token) if token else None
+    if not token:
+        return Viewer(None, None)
+    if request.method in ("GET", "HEAD"):
+        session = ctx.sessions.get(token, lambda: ctx.store.session(token), keep=lambda s: s is not None)
+        if session is not None and session.expires_at <= ctx.store.now():
+            ctx.sessions.forget(token)
+            session = None
+    else:
+        session = ctx.store.session(token)
     return Viewer(session.user if session else None, session)
+
+
+def end_session(ctx: Context, request: Request) -> None:
+    """End the request's session (audited) and forget it at once."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        ctx.store.end_session(token, ip=client_ip(request))
+        ctx.sessions.forget(token)
 
 
 def reader_of(ctx: Context, request: Request) -> Viewer:

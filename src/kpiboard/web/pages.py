@@ -22,6 +22,7 @@ from kpiboard.web.app import (
     _month_text,
     _page,
     client_ip,
+    end_session,
     error_status,
     publish_pack,
     reader_of,
@@ -138,8 +139,8 @@ def add_pages(app: FastAPI, ctx: Context) -> None:
         o, m = service.org(org), service.month(month)
         card = service.scorecard(o.id, m)
         row = service.row(card, measure)
-        revisions = store.revisions(o.id, measure, m)
-        publication = store.publication(o.id, m)
+        revisions = ctx.kpi_revisions(o.id, m, row.measure)
+        _, publication = ctx.month_state(o.id, m)
         plain = draft is None and problem is None  # the page as anyone opening it sees it: cacheable
         rendered = [(r, Markup(commentary_html(r.text))) for r in revisions]
         return _page(ctx, request, "kpi.html", status=status, viewer=viewer, card=card, org=o, month=m, row=row,
@@ -242,9 +243,7 @@ def add_pages(app: FastAPI, ctx: Context) -> None:
     def logout(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
         viewer = viewer_of(ctx, request)
         check_csrf(viewer, csrf_token)
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            store.end_session(token, ip=client_ip(request))
+        end_session(ctx, request)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

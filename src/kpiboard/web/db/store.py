@@ -109,13 +109,14 @@ class AppStore:
     def close(self) -> None:
         self._engine.dispose()
 
-    # --- plumbing ---------------------------------------------------------------------------
-
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
+        """The store's clock (UTC): what session expiry and audit times are measured by."""
         now = self._clock()
         if now.tzinfo is None:
             raise ValueError("the store's clock must return timezone-aware datetimes")
         return now.astimezone(UTC)
+
+    # --- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
     def _read(self) -> Iterator[DbSession]:
@@ -132,7 +133,7 @@ class AppStore:
 
     def _audit(self, s: DbSession, event: str, username: str | None,
                detail: dict[str, object] | None, ip: str | None) -> AuditEventRow:
-        row = AuditEventRow(at=self._now(), username=None if username is None else username[:ATTEMPTED_USERNAME_MAX],
+        row = AuditEventRow(at=self.now(), username=None if username is None else username[:ATTEMPTED_USERNAME_MAX],
                             event=event, detail_json=json.dumps(detail or {}, sort_keys=True, default=str,
                                                                 ensure_ascii=False),
                             ip=None if ip is None else ip[:IP_MAX])
@@ -189,7 +190,7 @@ class AppStore:
                 if s.scalars(select(UserRow.id).where(UserRow.username == username)).first():
                     raise UserExists(username)
                 row = UserRow(username=username, display_name=name, role=role.value,
-                              password_hash=hashed, active=True, created_at=self._now())
+                              password_hash=hashed, active=True, created_at=self.now())
                 s.add(row)
                 s.flush()
                 self._audit(s, "user_added", actor,
@@ -225,7 +226,7 @@ class AppStore:
             live = s.scalars(select(SessionRow).where(SessionRow.user_id == row.id,
                                                       SessionRow.ended_at.is_(None))).all()
             for session in live:
-                session.ended_at = self._now()
+                session.ended_at = self.now()
             ended = len(live)
             self._audit(s, "user_deactivated", actor, {"username": username, "sessions_ended": ended}, None)
             return user_of(row)
@@ -278,7 +279,7 @@ class AppStore:
         """
         name = username[:ATTEMPTED_USERNAME_MAX]
         ip = None if ip is None else ip[:IP_MAX]
-        now = self._now()
+        now = self.now()
         with self._read() as s:
             throttled = self._throttled(s, name, ip, now)
             row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
@@ -313,7 +314,7 @@ class AppStore:
         if not hours > 0:
             raise KpiboardError(f"a session must last a positive number of hours, not {hours}")
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        now = self._now()
+        now = self.now()
         with self._write() as s:
             row = s.get(UserRow, user.id)
             if row is None or not row.active:
@@ -326,7 +327,7 @@ class AppStore:
     def session(self, token: str) -> Session | None:
         """The live session for a cookie's token: None when unknown, ended, expired or the
         user has been deactivated."""
-        now = self._now()
+        now = self.now()
         with self._read() as s:
             found = s.execute(select(SessionRow, UserRow).join(UserRow, SessionRow.user_id == UserRow.id)
                               .where(SessionRow.token_sha256 == token_hash(token))).one_or_none()
@@ -344,7 +345,7 @@ class AppStore:
                               .where(SessionRow.token_sha256 == token_hash(token))).one_or_none()
             if found is None or found[0].ended_at is not None:
                 return
-            found[0].ended_at = self._now()
+            found[0].ended_at = self.now()
             self._audit(s, "sign_out", found[1].username, {}, ip)
 
     # --- commentary -------------------------------------------------------------------------
@@ -370,7 +371,7 @@ class AppStore:
                         self._lock_numbering(s, org, measure, month)
                         number = (s.scalar(select(func.max(CommentaryRevisionRow.number)).where(*where)) or 0) + 1
                         rev = CommentaryRevisionRow(org=org, measure=measure, month=month, number=number,
-                                                    text=text, author_id=row.id, created_at=self._now())
+                                                    text=text, author_id=row.id, created_at=self.now())
                         s.add(rev)
                         s.flush()
                         self._audit(s, "commentary_saved", row.username,
@@ -454,7 +455,7 @@ class AppStore:
                 else:
                     if s.scalars(select(PublicationRow.id).where(*where)).first() is None:
                         self._check_commentary(s, org, month, commentary)
-                        pub = PublicationRow(org=org, month=month, published_at=self._now(),
+                        pub = PublicationRow(org=org, month=month, published_at=self.now(),
                                              published_by_id=row.id, data_version=data_version,
                                              scorecard_json=scorecard_json, commentary_json=commentary_json,
                                              pack_html=pack_html, changes_json=changes_json,
