@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import shutil
+import sys
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -681,3 +682,29 @@ def test_an_abandoned_read_of_several_files_stops_its_threads(project: Project) 
 def test_workers_must_be_positive(project: Project) -> None:
     with pytest.raises(ValueError, match="workers"):
         read_police_uk(project({}), spec(), workers=0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+def test_files_read_at_once_are_read_below_the_loaders_priority(project: Project,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warehouse's insert (the caller's priority) must win the cores over the readers."""
+    import os
+    import threading
+
+    from kpiboard.ingest.police_uk import ahead, reader
+
+    seen: list[tuple[int, int]] = []
+    plain_file = reader._Reader._file
+
+    def file_noting_priority(self: object, f: object) -> object:
+        tid = threading.get_native_id()
+        seen.append((tid, os.getpriority(os.PRIO_PROCESS, tid)))
+        return plain_file(self, f)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader._Reader, "_file", file_noting_priority)
+    catalogue = project({f"data/2017-07-{i}.csv": street(*rows(50, 1000 * i)) for i in range(4)})
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert read_police_uk(catalogue, spec(), workers=2).read_all().num_rows == 200
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # the caller's is kept
+    assert len(seen) == 4 and all(tid != threading.get_native_id() for tid, _ in seen)
+    assert {nice for _, nice in seen} == {min(19, mine + ahead.READER_NICENESS)}

@@ -30,6 +30,7 @@ from kpiboard.warehouse.tables import (
 
 STAGE = "_kpiboard_staging"
 RECORD_STAGE = "_kpiboard_record_batch"
+ROWS_STAGE = "_kpiboard_rows"
 # Record rows gathered from a reader's batches before each INSERT (or COPY): one statement per
 # reader batch (a few thousand rows) costs more in overhead than in work. Bounded memory still.
 RECORD_CHUNK_ROWS = 500_000
@@ -63,7 +64,7 @@ class _Session(Protocol):
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None: ...
 
 
 class _DuckSession:
@@ -73,12 +74,21 @@ class _DuckSession:
         self.raw = raw
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return int(self.raw.execute(sql, list(params)).fetchone()[0])
+        return int(self.raw.execute(sql, list(params)).fetchall()[0][0])
 
     run = scalar  # DuckDB answers DELETE/INSERT with the row count
 
-    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self.raw.executemany(sql, rows)
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """One INSERT for all the rows (executemany runs a statement a row: 0.35 s for the
+        files of a 10M-row police.uk load, against a few milliseconds)."""
+        if not rows:
+            return
+        self.raw.register(ROWS_STAGE, pa.table({c: list(v) for c, v in zip(columns, zip(*rows), strict=True)}))
+        try:
+            cols = ", ".join(columns)
+            self.raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {ROWS_STAGE}").fetchall()
+        finally:
+            self.raw.unregister(ROWS_STAGE)
 
 
 class _PgSession:
@@ -95,18 +105,22 @@ class _PgSession:
         self.cur.execute(sql, params)
         return int(self.cur.rowcount)
 
-    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self.cur.executemany(sql, rows)
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            marks = ", ".join([self.param] * len(columns))
+            self.cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def _log_files(s: _Session, load_id: int, files: Sequence[FileStamp], now: dt.datetime) -> None:
+    s.insert(LOADS, ("load_id", "path", "sha256", "size", "rows", "loaded_at"),
+             [(load_id, f.path, f.sha256, f.size, f.rows, now) for f in files])
 
 
 def _apply(s: _Session, files: Sequence[FileStamp], rows: int, complete: bool) -> LoadResult:
     p = s.param
     load_id = s.scalar(f"SELECT COALESCE(MAX(load_id), 0) + 1 FROM {LOADS}")
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    if files:
-        s.many(f"INSERT INTO {LOADS} (load_id, path, sha256, size, rows, loaded_at) "
-               f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-               [(load_id, f.path, f.sha256, f.size, f.rows, now) for f in files])
+    _log_files(s, load_id, files, now)
     on = " AND ".join(f"{OBSERVATIONS}.{c} = s.{c}" for c in KEY_COLUMNS)
     replaced = s.scalar(f"SELECT COUNT(*) FROM {OBSERVATIONS} JOIN {STAGE} s ON {on}")
     s.run(f"DELETE FROM {OBSERVATIONS} USING {STAGE} s WHERE {on}")
@@ -152,10 +166,7 @@ def _with_records(s: _Session, result: LoadResult, reads: Sequence[RecordRead],
             rows += pending
         wait()
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        if read.files:
-            s.many(f"INSERT INTO {LOADS} (load_id, path, sha256, size, rows, loaded_at) "
-                   f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-                   [(result.load_id, f.path, f.sha256, f.size, f.rows, now) for f in read.files])
+        _log_files(s, result.load_id, read.files, now)
         files += read.files
         for name, count in read.set_aside.items():
             set_aside[name] = set_aside.get(name, 0) + count

@@ -25,7 +25,7 @@ import pyarrow.csv as pv
 
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
 from kpiboard.ingest.police_uk.checks import check_ids, check_lines, check_month, check_types
-from kpiboard.ingest.police_uk.ahead import Ahead
+from kpiboard.ingest.police_uk.ahead import Ahead, lower_priority
 from kpiboard.ingest.police_uk.crime_ids import MonthIds, remember
 from kpiboard.ingest.police_uk.forces import Forces
 from kpiboard.ingest.police_uk.inputs import READ_ERRORS, find_inputs, peek_month
@@ -129,7 +129,7 @@ class _Reader:
         inputs = find_inputs(self.catalogue, self.spec, found)
         for finding in found:
             self._add(finding)
-        pool = (ThreadPoolExecutor(self.workers, thread_name_prefix="kpiboard-read")
+        pool = (ThreadPoolExecutor(self.workers, thread_name_prefix="kpiboard-read", initializer=lower_priority)
                 if self.workers > 1 and len(inputs) > 1 else None)
         stop = threading.Event()
         try:
