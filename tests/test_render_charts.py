@@ -19,7 +19,7 @@ import pytest
 from fixtures.scorecard_fixture import SAC_SPC, SPC_KEY, VEHICLE_SPC, sample_scorecard
 from test_render_html import _contrast
 
-from kpiboard.render._view import spc_line
+from kpiboard.render.viewmodel import spc_line
 from kpiboard.render.charts import (
     LIMITS,
     MEAN,

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kpiboard.render import render
-from kpiboard.render._view import sections
+from kpiboard.render.viewmodel import sections
 from kpiboard.web.service import ScorecardService
 
 from webutil import MONTH, ORG, AppFactory, sign_in

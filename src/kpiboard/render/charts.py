@@ -43,7 +43,7 @@ from typing import Any
 
 import vl_convert
 
-from kpiboard.render._view import (
+from kpiboard.render.viewmodel import (
     CURRENCY,
     MILLION,
     assurance_words,

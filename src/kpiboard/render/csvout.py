@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
-from kpiboard.render._view import change_text, ranks_inline
+from kpiboard.render.viewmodel import change_text, ranks_inline
 from kpiboard.render.registry import RenderOptions
 from kpiboard.scorecard import Figure, Row, Scorecard
 

@@ -26,7 +26,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 
-from kpiboard.render._view import (
+from kpiboard.render.viewmodel import (
     assurance_words,
     key_entries,
     sections,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from kpiboard.render._view import (
+from kpiboard.render.viewmodel import (
     CHILD_MARKER,
     PROVISIONAL_LABEL,
     Line,

@@ -23,7 +23,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from kpiboard.render._view import (
+from kpiboard.render.viewmodel import (
     CHILD_MARKER,
     PROVISIONAL_LABEL,
     Line,

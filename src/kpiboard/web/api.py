@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from kpiboard.render._view import Line, status_label
+from kpiboard.render.viewmodel import Line, status_label
 from kpiboard.web import views
 from kpiboard.web.db import AuditEvent, Publication, Revision, Role
 from kpiboard.web.security import CSRF_HEADER, SESSION_COOKIE, Viewer, check_csrf, set_cookie

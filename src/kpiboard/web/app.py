@@ -8,11 +8,11 @@ do, or ``{"error": {"status", "code", "message", "hint"}}`` under /api.
 
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 from dataclasses import dataclass
-from html import escape
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,9 +29,8 @@ from kpiboard import __version__
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_month, short_month
-from kpiboard.render._view import status_label
 from kpiboard.render.icons import assurance_icon, variation_icon
-from kpiboard.render._view import assurance_words, variation_words
+from kpiboard.render.viewmodel import assurance_words, status_label, variation_words
 from kpiboard.web.db import (
     MAX_COMMENTARY_CHARS,
     AlreadyPublished,

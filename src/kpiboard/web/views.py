@@ -1,6 +1,6 @@
 """What the dashboard's pages show, laid out from a Scorecard: no statistic is computed here.
 
-The report's view model (:mod:`kpiboard.render._view`) gives each row's texts; this module adds
+The report's view model (:mod:`kpiboard.render.viewmodel`) gives each row's texts; this module adds
 what only the dashboard has — sparklines, "commentary required" flags, the board cover's
 grouping by status and SPC icon, and a KPI's definition as written in the YAML.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 from kpiboard.catalogue.schema import Measure
-from kpiboard.render._view import Line, StatusLabel, sections, status_label, variation_words
+from kpiboard.render.viewmodel import Line, StatusLabel, sections, status_label, variation_words
 from kpiboard.scorecard import Row, Scorecard, Status
 
 # SPC variations that are a special cause of concern (docs/SPC.md): red flags for the board.

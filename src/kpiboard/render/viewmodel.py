@@ -1,4 +1,5 @@
-"""What every human-readable format shows, decided once: labels, order, nesting.
+"""The report's view model: what every human-readable format shows, decided once: labels,
+order, nesting. The dashboard (kpiboard.web) uses it too, so a page and the report agree.
 
 This module only arranges text the engine already wrote into the Scorecard (it picks, labels
 and joins; it never calculates), so the terminal table, Markdown and HTML say the same
