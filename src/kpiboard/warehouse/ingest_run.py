@@ -18,6 +18,7 @@ from kpiboard.ingest.police_uk import read_police_uk
 from kpiboard.ingest.population import read_population
 from kpiboard.ingest.records import RecordRead, SourceSpec, matching_files
 from kpiboard.warehouse.store import Warehouse
+from kpiboard.warehouse.where_values import where_findings
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
@@ -71,7 +72,9 @@ def source_files(catalogue: Catalogue) -> list[Path]:
 def ingest_project(catalogue: Catalogue, progress: Progress | None = None,
                    warehouse: Warehouse | None = None) -> IngestSummary:
     """Read, validate and load all of the project's data files. Raises ValidationFailed (with
-    every finding) or KpiboardError; in either case the warehouse is unchanged.
+    every finding) or KpiboardError; in either case the warehouse is unchanged. The summary's
+    warnings include measures' ``records.where`` values that match no loaded record
+    (``where_values.where_findings``).
 
     >>> summary = ingest_project(load_catalogue(Path("examples/met-cpa-2009-10")))  # doctest: +SKIP
     >>> summary.rows, summary.rows_by_file  # doctest: +SKIP
@@ -86,10 +89,12 @@ def ingest_project(catalogue: Catalogue, progress: Progress | None = None,
         loaded = wh.load(result.table, result.files, complete=True, records=reads)
         if progress:
             progress(1, 1, f"wrote {result.rows + loaded.records:,} rows to the warehouse")
+        # measures' `where` values against the records now loaded: warnings only, never undoing the load
+        unmatched = where_findings(catalogue, wh.records())
     finally:
         if warehouse is None:
             wh.close()
-    warnings = [*result.warnings, *(w for read in reads for w in read.warnings)]
+    warnings = [*result.warnings, *(w for read in reads for w in read.warnings), *unmatched]
     return IngestSummary(wh.url, loaded.load_id, loaded.files, loaded.rows, loaded.new_keys,
                          loaded.replaced_keys, loaded.removed_rows, tuple(warnings),
                          loaded.records, loaded.set_aside)
