@@ -75,6 +75,16 @@ def test_set_role_set_password_deactivate(project: Path) -> None:
     assert run("users", "list", project).stdout.split()[:3] == ["alice", "approver", "deactivated"]
 
 
+def test_set_password_signs_the_user_out_everywhere(project: Path) -> None:
+    run("users", "add", project, "alice", "--role", "editor", "--password-stdin", stdin=PASSWORD + "\n")
+    store = _store(project)
+    token, _ = store.create_session(store.authenticate("alice", PASSWORD, None), 12)
+    run("users", "set-password", project, "alice", "--password-stdin", stdin="another good passphrase\n")
+    assert store.session(token) is None
+    assert store.audit_log(event="password_changed")[0].detail == {"username": "alice", "sessions_ended": 1}
+    store.close()
+
+
 def test_list_with_no_users(project: Path) -> None:
     assert "no users yet" in run("users", "list", project).stdout
 

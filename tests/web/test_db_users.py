@@ -100,7 +100,7 @@ def test_set_password(store: AppStore) -> None:
     with pytest.raises(LoginFailed):
         store.authenticate("alice", PASSWORD, None)
     [event] = store.audit_log(event="password_changed")
-    assert event.detail == {"username": "alice"}
+    assert event.detail == {"username": "alice", "sessions_ended": 0}
 
 
 def test_no_secret_in_the_audit_log(store: AppStore) -> None:

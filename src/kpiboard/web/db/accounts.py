@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -61,13 +61,26 @@ class Accounts(StoreBase):
             self._audit(s, "role_changed", actor, {"username": username, "from": before, "to": role.value}, None)
             return user_of(row)
 
+    def _end_sessions(self, s: DbSession, user_id: int) -> int:
+        """End every open session of the user (expired ones too, so none is left open);
+        how many were ended."""
+        ended = s.execute(update(SessionRow)
+                          .where(SessionRow.user_id == user_id, SessionRow.ended_at.is_(None))
+                          .values(ended_at=self.now())
+                          .execution_options(synchronize_session=False))
+        return int(ended.rowcount)  # type: ignore[attr-defined]
+
     def set_password(self, username: str, password: str, *, actor: str | None = None) -> None:
+        """Set a new password and end all the user's open sessions: whoever signed in with the
+        old password (perhaps the reason it is being changed) is signed out."""
         check_password(username, password)
         self._check_actor(actor, "set other people's passwords", username)
         hashed = self._hasher.hash(password)
         with self._write() as s:
-            self._row(s, username).password_hash = hashed
-            self._audit(s, "password_changed", actor, {"username": username}, None)
+            row = self._row(s, username)
+            row.password_hash = hashed
+            ended = self._end_sessions(s, row.id)
+            self._audit(s, "password_changed", actor, {"username": username, "sessions_ended": ended}, None)
 
     def deactivate(self, username: str, *, actor: str | None = None) -> User:
         """Stop the user signing in, and end their sessions. Their commentary and
@@ -76,11 +89,7 @@ class Accounts(StoreBase):
         with self._write() as s:
             row = self._row(s, username)
             row.active = False
-            live = s.scalars(select(SessionRow).where(SessionRow.user_id == row.id,
-                                                      SessionRow.ended_at.is_(None))).all()
-            for session in live:
-                session.ended_at = self.now()
-            ended = len(live)
+            ended = self._end_sessions(s, row.id)
             self._audit(s, "user_deactivated", actor, {"username": username, "sessions_ended": ended}, None)
             return user_of(row)
 
