@@ -85,6 +85,17 @@ def test_set_password_signs_the_user_out_everywhere(project: Path) -> None:
     store.close()
 
 
+def test_the_last_admin_is_kept(project: Path) -> None:
+    run("users", "add", project, "root", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    for args in (["set-role", project, "root", "editor"], ["deactivate", project, "root"]):
+        out = run("users", *args, code=1)
+        assert out.stderr.startswith("error: 'root' is the last active admin; ")
+        assert "make another user an admin first" in out.stderr
+    assert run("users", "list", project).stdout.split()[:3] == ["root", "admin", "active"]
+    run("users", "add", project, "ann", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    assert run("users", "set-role", project, "root", "editor").stdout == "root is now editor\n"
+
+
 def test_list_with_no_users(project: Path) -> None:
     assert "no users yet" in run("users", "list", project).stdout
 

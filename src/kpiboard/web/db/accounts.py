@@ -16,7 +16,7 @@ from kpiboard.web.db import throttle
 from kpiboard.web.db._base import StoreBase
 from kpiboard.web.db.entities import Role, Session, User
 from kpiboard.web.db.errors import (
-    MAX_PASSWORD_CHARS, LoginFailed, LoginThrottled, PermissionDenied, UserExists,
+    MAX_PASSWORD_CHARS, LastAdmin, LoginFailed, LoginThrottled, PermissionDenied, UserExists,
 )
 from kpiboard.web.db.models import ATTEMPTED_USERNAME_MAX, IP_MAX, LoginAttemptRow, SessionRow, UserRow
 from kpiboard.web.db.rules import DISPLAY_NAME_MAX, check_password, check_username
@@ -57,9 +57,13 @@ class Accounts(StoreBase):
         self._check_actor(actor, "change roles")
         with self._write() as s:
             row = self._row(s, username)
-            before, row.role = row.role, role.value
-            self._audit(s, "role_changed", actor, {"username": username, "from": before, "to": role.value}, None)
-            return user_of(row)
+            last = role is not Role.ADMIN and self._is_last_admin(s, row)
+            if not last:
+                before, row.role = row.role, role.value
+                self._audit(s, "role_changed", actor, {"username": username, "from": before, "to": role.value}, None)
+                return user_of(row)
+        raise self._refuse(LastAdmin(username, f"making them {role.value}"), "last_admin_refused", actor,
+                           {"action": "set_role", "username": username, "to": role.value}, None)
 
     def _end_sessions(self, s: DbSession, user_id: int) -> int:
         """End every open session of the user (expired ones too, so none is left open);
@@ -88,10 +92,23 @@ class Accounts(StoreBase):
         self._check_actor(actor, "deactivate users")
         with self._write() as s:
             row = self._row(s, username)
-            row.active = False
-            ended = self._end_sessions(s, row.id)
-            self._audit(s, "user_deactivated", actor, {"username": username, "sessions_ended": ended}, None)
-            return user_of(row)
+            if not self._is_last_admin(s, row):
+                row.active = False
+                ended = self._end_sessions(s, row.id)
+                self._audit(s, "user_deactivated", actor, {"username": username, "sessions_ended": ended}, None)
+                return user_of(row)
+        raise self._refuse(LastAdmin(username, "deactivating them"), "last_admin_refused", actor,
+                           {"action": "deactivate", "username": username}, None)
+
+    @staticmethod
+    def _is_last_admin(s: DbSession, row: UserRow) -> bool:
+        """Whether ``row`` is the only active admin. On PostgreSQL the active admins' rows are
+        locked (in id order, so two such changes queue instead of deadlocking) until the
+        transaction ends: two admins demoting each other at the same moment cannot leave none.
+        SQLite's write transactions already take turns."""
+        admins = s.scalars(select(UserRow.id).where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
+                           .order_by(UserRow.id).with_for_update()).all()
+        return list(admins) == [row.id]
 
     def users(self) -> list[User]:
         with self._read() as s:

@@ -68,6 +68,17 @@ class PermissionDenied(KpiboardError):
         self.username = username
 
 
+class LastAdmin(KpiboardError):
+    """Refused: the change would leave no active administrator (nobody could then manage
+    users from the dashboard)."""
+
+    def __init__(self, username: str, action: str) -> None:
+        super().__init__(f"{username!r} is the last active admin; {action} would leave nobody to manage users",
+                         hint="make another user an admin first (`kpiboard users set-role PROJECT USERNAME "
+                              "admin`), then try again")
+        self.username = username
+
+
 class CommentaryTooLong(KpiboardError):
     def __init__(self, size: int) -> None:
         super().__init__(f"commentary is {size:,} characters; the limit is {MAX_COMMENTARY_CHARS:,}",
