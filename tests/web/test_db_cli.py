@@ -96,6 +96,27 @@ def test_the_last_admin_is_kept(project: Path) -> None:
     assert run("users", "set-role", project, "root", "editor").stdout == "root is now editor\n"
 
 
+def test_rename_is_the_way_out_when_names_differ_only_in_case(project: Path) -> None:
+    from sqlalchemy import text as sql
+
+    from kpiboard.web.db import migrate
+    from kpiboard.web.db.engine import make_engine
+
+    url = AppStore.default_url(project, None)
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0001")  # as an older kpiboard left it, with "Admin" and "admin"
+    with engine.begin() as conn:
+        for name in ("admin", "Admin"):
+            conn.execute(sql("INSERT INTO users (username, display_name, role, password_hash, active, created_at) "
+                             "VALUES (:n, :n, 'admin', 'x', 1, '2026-01-01 00:00:00')"), {"n": name})
+    engine.dispose()
+    out = run("users", "list", project, code=1)
+    assert "differ only in case, which are now one account: 'Admin' and 'admin'" in out.stderr
+    assert "kpiboard users rename PROJECT OLD NEW" in out.stderr
+    assert run("users", "rename", project, "Admin", "admin2").stdout == "renamed Admin to admin2\n"
+    assert [line.split()[0] for line in run("users", "list", project).stdout.splitlines()] == ["admin", "admin2"]
+
+
 def test_list_with_no_users(project: Path) -> None:
     assert "no users yet" in run("users", "list", project).stdout
 

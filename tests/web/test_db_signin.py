@@ -112,6 +112,16 @@ def test_throttled_attempts_do_not_extend_the_lock(store: AppStore, clock: Clock
     assert store.authenticate("alice", PASSWORD, None).username == "alice"
 
 
+def test_changing_case_gives_no_more_guesses(store: AppStore) -> None:
+    store.add_user("alice", PASSWORD, Role.EDITOR)
+    for name in ("alice", "Alice", "ALICE", "aLice", "alicE"):
+        _fail(store, name, None)
+    for name in ("ALICE", "alice", "Alice"):  # locked under every spelling, even with the password
+        with pytest.raises(LoginThrottled):
+            store.authenticate(name, PASSWORD, None)
+    assert [e.username for e in store.audit_log(event="sign_in_failed")][-2:] == ["Alice", "alice"]  # as typed
+
+
 def test_the_lock_is_per_username(store: AppStore) -> None:
     store.add_user("alice", PASSWORD, Role.EDITOR)
     store.add_user("bob", PASSWORD, Role.EDITOR)

@@ -229,3 +229,33 @@ def test_two_admins_removing_each_other_at_once_leave_one(db_url: str) -> None:
     assert len([u for u in stores[0].users() if u.active and u.role is Role.ADMIN]) == 1
     for store in stores:
         store.close()
+
+
+def test_usernames_ignore_case_but_keep_their_spelling(store: AppStore) -> None:
+    alice = store.add_user("Alice", PASSWORD, Role.EDITOR)
+    assert store.user("alice") == store.user("ALICE") == alice and alice.username == "Alice"
+    with pytest.raises(UserExists, match="user 'alice' already exists as 'Alice' \\(usernames ignore case\\)"):
+        store.add_user("alice", PASSWORD, Role.ADMIN)
+    assert store.set_role("ALICE", Role.APPROVER).username == "Alice"
+    assert store.audit_log(event="role_changed")[0].detail["username"] == "Alice"
+    assert store.authenticate("aLiCe", PASSWORD, None).username == "Alice"
+    assert store.audit_log(event="sign_in")[0].username == "Alice"
+    store.set_password("alice", "a brand new passphrase", actor="ALICE")  # still their own password
+    assert [u.username for u in store.users()] == ["Alice"]
+
+
+def test_rename_user(store: AppStore) -> None:
+    store.add_user("root", PASSWORD, Role.ADMIN)
+    ed = store.add_user("ed", PASSWORD, Role.EDITOR)
+    token, _ = store.create_session(ed, 1)
+    assert store.rename_user("ED", "Edward").username == "Edward"
+    assert store.session(token).user.username == "Edward"  # type: ignore[union-attr]
+    assert store.rename_user("edward", "EDWARD", actor="root").username == "EDWARD"  # only the case
+    with pytest.raises(UserExists, match="'ROOT' already exists as 'root'"):
+        store.rename_user("edward", "ROOT")
+    with pytest.raises(BadUsername):
+        store.rename_user("edward", "not valid")
+    with pytest.raises(PermissionDenied):
+        store.rename_user("root", "r00t", actor="edward")
+    assert [e.detail for e in store.audit_log(event="user_renamed")] == [
+        {"from": "Edward", "to": "EDWARD"}, {"from": "ed", "to": "Edward"}]

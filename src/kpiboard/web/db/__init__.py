@@ -5,6 +5,7 @@ from kpiboard.web.db.entities import AuditEvent, Publication, Revision, Role, Se
 from kpiboard.web.db.errors import (
     MAX_COMMENTARY_CHARS, AlreadyPublished, BadPassword, BadUsername, CommentaryTooLong,
     DatabaseUnavailable, LastAdmin, LoginFailed, LoginThrottled, PermissionDenied, UnknownUser, UserExists,
+    UsernamesDifferOnlyInCase,
 )
 from kpiboard.web.db.snapshot import content_hash
 from kpiboard.web.db.store import AppStore
@@ -13,5 +14,5 @@ __all__ = [
     "MAX_COMMENTARY_CHARS", "AlreadyPublished", "AppStore", "AuditEvent", "BadPassword",
     "BadUsername", "CommentaryTooLong", "DatabaseUnavailable", "LastAdmin", "LoginFailed", "LoginThrottled",
     "PermissionDenied", "Publication", "Revision", "Role", "Session", "UnknownUser", "User",
-    "UserExists", "content_hash",
+    "UserExists", "UsernamesDifferOnlyInCase", "content_hash",
 ]

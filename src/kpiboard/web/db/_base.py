@@ -17,7 +17,7 @@ from typing import Self
 
 from alembic.util.exc import CommandError
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as DbSession
@@ -28,6 +28,7 @@ from kpiboard.web.db.engine import WRITE, make_engine, redacted
 from kpiboard.web.db.entities import Role, User
 from kpiboard.web.db.errors import DatabaseUnavailable, PermissionDenied, UnknownUser
 from kpiboard.web.db.models import ATTEMPTED_USERNAME_MAX, IP_MAX, AuditEventRow, UserRow
+from kpiboard.web.db.rules import USERNAME, username_key
 
 DEFAULT_DB = Path(".kpiboard") / "app.sqlite3"
 
@@ -60,6 +61,9 @@ class StoreBase:
                 hint="check the dashboard `database` setting in kpiboard.yaml, that the server is "
                      "running and that the folder exists and is writable",
             ) from exc
+        except KpiboardError:  # a migration's own refusal, e.g. UsernamesDifferOnlyInCase
+            engine.dispose()
+            raise
         except CommandError as exc:
             engine.dispose()
             raise DatabaseUnavailable(
@@ -125,8 +129,19 @@ class StoreBase:
         return exc
 
     @staticmethod
-    def _row(s: DbSession, username: str) -> UserRow:
-        row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+    def _find(s: DbSession, username: str) -> UserRow | None:
+        """The user whose username is ``username`` ignoring case (by the unique index on
+        ``lower(username)``); None for no such user or a name no user can have. (Before
+        migration 0002 two names may differ only in case: then only the exact one is found.)"""
+        if not USERNAME.fullmatch(username):
+            return None
+        rows = s.scalars(select(UserRow).where(func.lower(UserRow.username) == username_key(username))).all()
+        if len(rows) > 1:
+            rows = [r for r in rows if r.username == username]
+        return rows[0] if len(rows) == 1 else None
+
+    def _row(self, s: DbSession, username: str) -> UserRow:
+        row = self._find(s, username)
         if row is None:
             raise UnknownUser(username)
         return row
@@ -142,9 +157,9 @@ class StoreBase:
     def _check_actor(self, actor: str | None, action: str, target: str | None = None) -> None:
         """User management is for administrators (``actor=None`` is the command line, which
         whoever holds the project folder may run); people may change their own password."""
-        if actor is None or actor == target:
+        if actor is None or (target is not None and username_key(actor) == username_key(target)):
             return
         with self._read() as s:
-            row = s.scalars(select(UserRow).where(UserRow.username == actor)).one_or_none()
+            row = self._find(s, actor)
         if row is None or not row.active or Role(row.role) is not Role.ADMIN:
             raise PermissionDenied(actor, action, Role.ADMIN.value)

@@ -19,7 +19,7 @@ from kpiboard.web.db.errors import (
     MAX_PASSWORD_CHARS, LastAdmin, LoginFailed, LoginThrottled, PermissionDenied, UserExists,
 )
 from kpiboard.web.db.models import ATTEMPTED_USERNAME_MAX, IP_MAX, LoginAttemptRow, SessionRow, UserRow
-from kpiboard.web.db.rules import DISPLAY_NAME_MAX, check_password, check_username
+from kpiboard.web.db.rules import DISPLAY_NAME_MAX, check_password, check_username, username_key
 from kpiboard.web.db.snapshot import token_hash, user_of
 
 
@@ -40,8 +40,9 @@ class Accounts(StoreBase):
         hashed = self._hasher.hash(password)
         try:
             with self._write() as s:
-                if s.scalars(select(UserRow.id).where(UserRow.username == username)).first():
-                    raise UserExists(username)
+                existing = self._find(s, username)
+                if existing is not None:
+                    raise UserExists(username, existing.username)
                 row = UserRow(username=username, display_name=name, role=role.value,
                               password_hash=hashed, active=True, created_at=self.now())
                 s.add(row)
@@ -60,10 +61,28 @@ class Accounts(StoreBase):
             last = role is not Role.ADMIN and self._is_last_admin(s, row)
             if not last:
                 before, row.role = row.role, role.value
-                self._audit(s, "role_changed", actor, {"username": username, "from": before, "to": role.value}, None)
+                self._audit(s, "role_changed", actor, {"username": row.username, "from": before, "to": role.value}, None)
                 return user_of(row)
         raise self._refuse(LastAdmin(username, f"making them {role.value}"), "last_admin_refused", actor,
                            {"action": "set_role", "username": username, "to": role.value}, None)
+
+    def rename_user(self, username: str, new: str, *, actor: str | None = None) -> User:
+        """Change a username (to another spelling, or only its case). Commentary, publications
+        and sessions follow (they refer to the user, not the name); the audit log keeps the
+        names used at the time."""
+        check_username(new)
+        self._check_actor(actor, "rename users")
+        try:
+            with self._write() as s:
+                row = self._row(s, username)
+                other = self._find(s, new)
+                if other is not None and other.id != row.id:
+                    raise UserExists(new, other.username)
+                before, row.username = row.username, new
+                self._audit(s, "user_renamed", actor, {"from": before, "to": new}, None)
+                return user_of(row)
+        except IntegrityError as exc:  # taken by someone else between the check and the update
+            raise UserExists(new) from exc
 
     def _end_sessions(self, s: DbSession, user_id: int) -> int:
         """End every open session of the user (expired ones too, so none is left open);
@@ -84,7 +103,7 @@ class Accounts(StoreBase):
             row = self._row(s, username)
             row.password_hash = hashed
             ended = self._end_sessions(s, row.id)
-            self._audit(s, "password_changed", actor, {"username": username, "sessions_ended": ended}, None)
+            self._audit(s, "password_changed", actor, {"username": row.username, "sessions_ended": ended}, None)
 
     def deactivate(self, username: str, *, actor: str | None = None) -> User:
         """Stop the user signing in, and end their sessions. Their commentary and
@@ -95,7 +114,7 @@ class Accounts(StoreBase):
             if not self._is_last_admin(s, row):
                 row.active = False
                 ended = self._end_sessions(s, row.id)
-                self._audit(s, "user_deactivated", actor, {"username": username, "sessions_ended": ended}, None)
+                self._audit(s, "user_deactivated", actor, {"username": row.username, "sessions_ended": ended}, None)
                 return user_of(row)
         raise self._refuse(LastAdmin(username, "deactivating them"), "last_admin_refused", actor,
                            {"action": "deactivate", "username": username}, None)
@@ -116,7 +135,7 @@ class Accounts(StoreBase):
 
     def user(self, username: str) -> User | None:
         with self._read() as s:
-            row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+            row = self._find(s, username)
             return None if row is None else user_of(row)
 
     # --- sign-in ----------------------------------------------------------------------------
@@ -156,23 +175,24 @@ class Accounts(StoreBase):
         Raises LoginThrottled (before looking at the password) or LoginFailed (the same for
         an unknown user, a wrong password and a deactivated account). Every attempt is audited.
         """
-        name = username[:ATTEMPTED_USERNAME_MAX]
+        name = username[:ATTEMPTED_USERNAME_MAX]  # as typed, for the audit log
+        key = username_key(username)[:ATTEMPTED_USERNAME_MAX]  # the throttle's: case ignored
         ip = None if ip is None else ip[:IP_MAX]
         now = self.now()
         with self._read() as s:
-            throttled = self._throttled(s, name, ip, now)
-            row = s.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+            throttled = self._throttled(s, key, ip, now)
+            row = self._find(s, username)
         if throttled is not None:
-            wait, key = throttled
+            wait, by = throttled
             with self._write() as s:
-                s.add(LoginAttemptRow(at=now, username=name, ip=ip, outcome="throttled"))
-                self._audit(s, "sign_in_throttled", name, {"reason": key, "retry_after_seconds": wait}, ip)
+                s.add(LoginAttemptRow(at=now, username=key, ip=ip, outcome="throttled"))
+                self._audit(s, "sign_in_throttled", name, {"reason": by, "retry_after_seconds": wait}, ip)
             raise LoginThrottled(wait)
         ok = self._verify(None if row is None else row.password_hash, password)
         reason = "unknown_user" if row is None else "wrong_password" if not ok else (
             "deactivated" if not row.active else None)
         with self._write() as s:
-            s.add(LoginAttemptRow(at=now, username=name, ip=ip,
+            s.add(LoginAttemptRow(at=now, username=key, ip=ip,
                                   outcome="failure" if reason else "success"))
             if reason is not None:
                 self._audit(s, "sign_in_failed", name, {"reason": reason}, ip)
@@ -181,7 +201,7 @@ class Accounts(StoreBase):
                 fresh = self._row(s, username)
                 if self._hasher.check_needs_rehash(fresh.password_hash):
                     fresh.password_hash = self._hasher.hash(password)
-                self._audit(s, "sign_in", name, {}, ip)
+                self._audit(s, "sign_in", fresh.username, {}, ip)
                 return user_of(fresh)
         raise LoginFailed()
 

@@ -16,10 +16,25 @@ class DatabaseUnavailable(KpiboardError):
 
 
 class UserExists(KpiboardError):
-    def __init__(self, username: str) -> None:
-        super().__init__(f"user {username!r} already exists",
+    def __init__(self, username: str, existing: str | None = None) -> None:
+        same = "" if existing in (None, username) else f" as {existing!r} (usernames ignore case)"
+        super().__init__(f"user {username!r} already exists{same}",
                          hint="choose another username, or change this user with `kpiboard users set-role`")
         self.username = username
+
+
+class UsernamesDifferOnlyInCase(DatabaseUnavailable):
+    """The database holds usernames that are one account now that case is ignored; the
+    upgrade (migration 0002) stops, changing nothing, until all but one of each are renamed."""
+
+    def __init__(self, groups: list[list[str]]) -> None:
+        names = "; ".join(" and ".join(repr(n) for n in group) for group in groups)
+        super().__init__(
+            f"the application database has usernames that differ only in case, which are now one "
+            f"account: {names}",
+            hint="rename all but one of each with `kpiboard users rename PROJECT OLD NEW` (it works "
+                 "before the upgrade), then open the dashboard again")
+        self.groups = groups
 
 
 class UnknownUser(KpiboardError):
