@@ -75,6 +75,48 @@ def test_set_role_set_password_deactivate(project: Path) -> None:
     assert run("users", "list", project).stdout.split()[:3] == ["alice", "approver", "deactivated"]
 
 
+def test_set_password_signs_the_user_out_everywhere(project: Path) -> None:
+    run("users", "add", project, "alice", "--role", "editor", "--password-stdin", stdin=PASSWORD + "\n")
+    store = _store(project)
+    token, _ = store.create_session(store.authenticate("alice", PASSWORD, None), 12)
+    run("users", "set-password", project, "alice", "--password-stdin", stdin="another good passphrase\n")
+    assert store.session(token) is None
+    assert store.audit_log(event="password_changed")[0].detail == {"username": "alice", "sessions_ended": 1}
+    store.close()
+
+
+def test_the_last_admin_is_kept(project: Path) -> None:
+    run("users", "add", project, "root", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    for args in (["set-role", project, "root", "editor"], ["deactivate", project, "root"]):
+        out = run("users", *args, code=1)
+        assert out.stderr.startswith("error: 'root' is the last active admin; ")
+        assert "make another user an admin first" in out.stderr
+    assert run("users", "list", project).stdout.split()[:3] == ["root", "admin", "active"]
+    run("users", "add", project, "ann", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    assert run("users", "set-role", project, "root", "editor").stdout == "root is now editor\n"
+
+
+def test_rename_is_the_way_out_when_names_differ_only_in_case(project: Path) -> None:
+    from sqlalchemy import text as sql
+
+    from kpiboard.web.db import migrate
+    from kpiboard.web.db.engine import make_engine
+
+    url = AppStore.default_url(project, None)
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0001")  # as an older kpiboard left it, with "Admin" and "admin"
+    with engine.begin() as conn:
+        for name in ("admin", "Admin"):
+            conn.execute(sql("INSERT INTO users (username, display_name, role, password_hash, active, created_at) "
+                             "VALUES (:n, :n, 'admin', 'x', 1, '2026-01-01 00:00:00')"), {"n": name})
+    engine.dispose()
+    out = run("users", "list", project, code=1)
+    assert "differ only in case, which are now one account: 'Admin' and 'admin'" in out.stderr
+    assert "kpiboard users rename PROJECT OLD NEW" in out.stderr
+    assert run("users", "rename", project, "Admin", "admin2").stdout == "renamed Admin to admin2\n"
+    assert [line.split()[0] for line in run("users", "list", project).stdout.splitlines()] == ["admin", "admin2"]
+
+
 def test_list_with_no_users(project: Path) -> None:
     assert "no users yet" in run("users", "list", project).stdout
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,11 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from appdb_helpers import FAST_HASHER, PASSWORD, create_pg_database, drop_pg_database
 from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from kpiboard.web.db import AppStore, DatabaseUnavailable, Role
+from kpiboard.web.db import AppStore, DatabaseUnavailable, Role, UsernamesDifferOnlyInCase
 from kpiboard.web.db import migrate
 from kpiboard.web.db.engine import make_engine, parse
-from kpiboard.web.db.models import Base
+from kpiboard.web.db.models import Base, LoginAttemptRow, UserRow
 
 TABLES = {"users", "sessions", "login_attempts", "commentary_revisions", "publications", "audit_events"}
 
@@ -35,6 +36,16 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     drop_pg_database(server, name)
 
 
+# SQLite cannot reflect the expression index on lower(username), so it is left out of the
+# comparison there; test_the_database_itself_refuses_a_username_differing_only_in_case checks it.
+SQLITE_SKIPS_EXPRESSION_INDEXES = [
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
+    pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index"),
+]
+
+
+@SQLITE_SKIPS_EXPRESSION_INDEXES[0]
+@SQLITE_SKIPS_EXPRESSION_INDEXES[1]
 def test_migrations_equal_the_models(empty_url: str) -> None:
     AppStore.open(empty_url).close()
     engine = make_engine(empty_url)
@@ -43,10 +54,12 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "0001"
+    assert migrate.current(engine) == migrate.head() == "0002"
     engine.dispose()
 
 
+@SQLITE_SKIPS_EXPRESSION_INDEXES[0]
+@SQLITE_SKIPS_EXPRESSION_INDEXES[1]
 def test_the_comparison_notices_a_difference(empty_url: str) -> None:
     """The check above can fail: a column the migrations lack shows up."""
     AppStore.open(empty_url).close()
@@ -177,3 +190,61 @@ def test_database_from_a_newer_kpiboard(tmp_path: Path) -> None:
     with pytest.raises(DatabaseUnavailable, match="schema this kpiboard does not know") as exc:
         AppStore.open(url)
     assert "upgrade kpiboard" in (exc.value.hint or "")
+
+
+def _at_0001_with(url: str, usernames: list[str], attempts: list[str] = ()) -> None:  # type: ignore[assignment]
+    """A database as kpiboard left it before usernames ignored case."""
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0001")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        for name in usernames:
+            conn.execute(UserRow.__table__.insert().values(
+                username=name, display_name=name, role="admin", password_hash="x", active=True, created_at=at))
+        for name in attempts:
+            conn.execute(LoginAttemptRow.__table__.insert().values(at=at, username=name, ip=None, outcome="failure"))
+    engine.dispose()
+
+
+def test_upgrade_stops_on_usernames_that_differ_only_in_case(empty_url: str) -> None:
+    _at_0001_with(empty_url, ["admin", "Admin", "bob", "carol", "BOB", "Bob"])
+    with pytest.raises(UsernamesDifferOnlyInCase) as exc:
+        AppStore.open(empty_url)
+    assert str(exc.value).startswith(
+        "the application database has usernames that differ only in case, which are now one account: "
+        "'Admin' and 'admin'; 'BOB' and 'Bob' and 'bob' (rename all but one of each with "
+        "`kpiboard users rename PROJECT OLD NEW`")
+    engine = make_engine(empty_url)
+    assert migrate.current(engine) == "0001"  # nothing changed
+    engine.dispose()
+    store = AppStore(make_engine(empty_url))  # as `kpiboard users rename` uses it
+    store.rename_user("Admin", "admin2")
+    store.rename_user("BOB", "robert")
+    with pytest.raises(UsernamesDifferOnlyInCase, match="one account: 'Bob' and 'bob' \\(rename"):
+        AppStore.open(empty_url)
+    store.rename_user("Bob", "bobby")
+    store.close()
+    store = AppStore.open(empty_url)
+    assert sorted(u.username for u in store.users()) == ["admin", "admin2", "bob", "bobby", "carol", "robert"]
+    assert [e.detail for e in store.audit_log(event="user_renamed")][-1] == {"from": "Admin", "to": "admin2"}
+    store.close()
+
+
+def test_upgrade_keys_earlier_sign_in_attempts_by_the_lower_cased_name(empty_url: str) -> None:
+    _at_0001_with(empty_url, ["alice"], ["Alice", "ALICE", "alice", "Ünknown"])
+    AppStore.open(empty_url).close()
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        names = sorted(conn.execute(text("SELECT username FROM login_attempts")).scalars())
+    engine.dispose()
+    assert names == ["alice", "alice", "alice", "Ünknown"]  # only ASCII letters are folded
+
+
+def test_the_database_itself_refuses_a_username_differing_only_in_case(store: AppStore, db_url: str) -> None:
+    store.add_user("admin", PASSWORD, Role.ADMIN)
+    engine = make_engine(db_url)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(UserRow.__table__.insert().values(
+            username="ADMIN", display_name="x", role="admin", password_hash="x", active=True,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    engine.dispose()

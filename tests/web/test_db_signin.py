@@ -112,6 +112,16 @@ def test_throttled_attempts_do_not_extend_the_lock(store: AppStore, clock: Clock
     assert store.authenticate("alice", PASSWORD, None).username == "alice"
 
 
+def test_changing_case_gives_no_more_guesses(store: AppStore) -> None:
+    store.add_user("alice", PASSWORD, Role.EDITOR)
+    for name in ("alice", "Alice", "ALICE", "aLice", "alicE"):
+        _fail(store, name, None)
+    for name in ("ALICE", "alice", "Alice"):  # locked under every spelling, even with the password
+        with pytest.raises(LoginThrottled):
+            store.authenticate(name, PASSWORD, None)
+    assert [e.username for e in store.audit_log(event="sign_in_failed")][-2:] == ["Alice", "alice"]  # as typed
+
+
 def test_the_lock_is_per_username(store: AppStore) -> None:
     store.add_user("alice", PASSWORD, Role.EDITOR)
     store.add_user("bob", PASSWORD, Role.EDITOR)
@@ -237,6 +247,27 @@ def test_deactivation_ends_sessions(store: AppStore) -> None:
     assert store.session(token) is None
     with pytest.raises(PermissionDenied):
         store.create_session(alice, 1)
+
+
+def test_password_change_ends_all_the_users_sessions(store: AppStore, db_url: str, clock: Clock) -> None:
+    alice = store.add_user("alice", PASSWORD, Role.EDITOR)
+    bob = store.add_user("bob", PASSWORD, Role.EDITOR)
+    (t1, _), (t2, _), (t3, _) = (store.create_session(alice, 1) for _ in range(3))
+    store.end_session(t3)  # already signed out: not counted again
+    bobs, _ = store.create_session(bob, 1)
+    clock.advance(minutes=5)
+    store.set_password("alice", "a brand new passphrase")
+    assert store.session(t1) is None and store.session(t2) is None
+    assert store.session(bobs) is not None  # only alice's sessions end
+    [event] = store.audit_log(event="password_changed")
+    assert event.detail == {"username": "alice", "sessions_ended": 2}
+    engine = create_engine(parse(db_url))
+    with engine.connect() as conn:
+        ended = conn.execute(text("SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL")).scalar_one()
+    engine.dispose()
+    assert ended == 3  # t1 and t2 now, t3 at sign-out; bob's is open
+    token, _ = store.create_session(store.authenticate("alice", "a brand new passphrase", None), 1)
+    assert store.session(token) is not None  # signing in again works
 
 
 def test_session_carries_the_current_role(store: AppStore) -> None:

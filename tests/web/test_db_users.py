@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 
 import pytest
-from appdb_helpers import PASSWORD, START
+from appdb_helpers import FAST_HASHER, PASSWORD, START
 from sqlalchemy import create_engine, text
 
 from kpiboard.errors import KpiboardError
 from kpiboard.web.db import (
-    AppStore, BadPassword, BadUsername, LoginFailed, PermissionDenied, Role, UnknownUser, UserExists,
+    AppStore, BadPassword, BadUsername, LastAdmin, LoginFailed, PermissionDenied, Role, UnknownUser, UserExists,
 )
 from kpiboard.web.db.engine import parse
 
@@ -100,7 +102,7 @@ def test_set_password(store: AppStore) -> None:
     with pytest.raises(LoginFailed):
         store.authenticate("alice", PASSWORD, None)
     [event] = store.audit_log(event="password_changed")
-    assert event.detail == {"username": "alice"}
+    assert event.detail == {"username": "alice", "sessions_ended": 0}
 
 
 def test_no_secret_in_the_audit_log(store: AppStore) -> None:
@@ -149,6 +151,7 @@ def test_only_admins_manage_users(store: AppStore) -> None:
         store.deactivate("root", actor="nobody")
     store.set_password("ed", "ed's own new password", actor="ed")  # your own password is yours
     assert store.user("ed").role is Role.EDITOR  # type: ignore[union-attr]
+    store.set_role("carol", Role.ADMIN, actor="root")  # so that root is not the last admin
     store.deactivate("root", actor="root")
     with pytest.raises(PermissionDenied):  # a deactivated admin is no longer an admin
         store.set_role("ed", Role.VIEWER, actor="root")
@@ -157,3 +160,102 @@ def test_only_admins_manage_users(store: AppStore) -> None:
 def test_bad_display_name(store: AppStore) -> None:
     with pytest.raises(KpiboardError, match="display name"):
         store.add_user("alice", PASSWORD, Role.VIEWER, "x" * 201)
+
+
+HINT = "make another user an admin first (`kpiboard users set-role PROJECT USERNAME admin`)"
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_deactivated(store: AppStore) -> None:
+    store.add_user("root", PASSWORD, Role.ADMIN)
+    store.add_user("ed", PASSWORD, Role.EDITOR)
+    with pytest.raises(LastAdmin, match="'root' is the last active admin; making them approver would leave "
+                                        "nobody to manage users") as exc:
+        store.set_role("root", Role.APPROVER)
+    assert HINT in (exc.value.hint or "")
+    with pytest.raises(LastAdmin, match="deactivating them") as exc:
+        store.deactivate("root", actor="root")
+    assert HINT in (exc.value.hint or "")
+    root = store.user("root")
+    assert root is not None and (root.role, root.active) == (Role.ADMIN, True)
+    assert store.audit_log(event="role_changed") == [] and store.audit_log(event="user_deactivated") == []
+    assert [(e.username, e.detail) for e in store.audit_log(event="last_admin_refused")] == [
+        ("root", {"action": "deactivate", "username": "root"}),
+        (None, {"action": "set_role", "username": "root", "to": "approver"}),
+    ]
+    store.set_role("root", Role.ADMIN)  # already an admin: nothing to refuse
+    store.set_role("ed", Role.VIEWER)  # others are unaffected
+    store.deactivate("ed")
+
+
+def test_with_another_active_admin_the_change_is_allowed(store: AppStore) -> None:
+    store.add_user("root", PASSWORD, Role.ADMIN)
+    store.add_user("ann", PASSWORD, Role.ADMIN)
+    store.add_user("old", PASSWORD, Role.ADMIN)
+    store.deactivate("old")  # a deactivated admin does not count…
+    assert store.set_role("root", Role.EDITOR).role is Role.EDITOR  # …ann remains
+    with pytest.raises(LastAdmin):
+        store.deactivate("ann")
+    with pytest.raises(LastAdmin):
+        store.set_role("ann", Role.VIEWER, actor="ann")
+    store.set_role("root", Role.ADMIN, actor="ann")
+    assert store.deactivate("ann", actor="root").active is False
+    assert [u.username for u in store.users() if u.active and u.role is Role.ADMIN] == ["root"]
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(db_url: str) -> None:
+    """Two changes at the same moment, each of which alone is allowed: one waits for the
+    other and is then refused, so an admin is always left."""
+    stores = [AppStore.open(db_url, password_hasher=FAST_HASHER) for _ in range(2)]
+    stores[0].add_user("ann", PASSWORD, Role.ADMIN)
+    stores[0].add_user("bob", PASSWORD, Role.ADMIN)
+    start, outcomes = threading.Barrier(2), []
+    calls = [lambda: stores[0].set_role("ann", Role.VIEWER, actor="bob"),
+             lambda: stores[1].deactivate("bob", actor="ann")]
+
+    def run(call: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            call()
+            outcomes.append("done")
+        except LastAdmin:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["done", "refused"]
+    assert len([u for u in stores[0].users() if u.active and u.role is Role.ADMIN]) == 1
+    for store in stores:
+        store.close()
+
+
+def test_usernames_ignore_case_but_keep_their_spelling(store: AppStore) -> None:
+    alice = store.add_user("Alice", PASSWORD, Role.EDITOR)
+    assert store.user("alice") == store.user("ALICE") == alice and alice.username == "Alice"
+    with pytest.raises(UserExists, match="user 'alice' already exists as 'Alice' \\(usernames ignore case\\)"):
+        store.add_user("alice", PASSWORD, Role.ADMIN)
+    assert store.set_role("ALICE", Role.APPROVER).username == "Alice"
+    assert store.audit_log(event="role_changed")[0].detail["username"] == "Alice"
+    assert store.authenticate("aLiCe", PASSWORD, None).username == "Alice"
+    assert store.audit_log(event="sign_in")[0].username == "Alice"
+    store.set_password("alice", "a brand new passphrase", actor="ALICE")  # still their own password
+    assert [u.username for u in store.users()] == ["Alice"]
+
+
+def test_rename_user(store: AppStore) -> None:
+    store.add_user("root", PASSWORD, Role.ADMIN)
+    ed = store.add_user("ed", PASSWORD, Role.EDITOR)
+    token, _ = store.create_session(ed, 1)
+    assert store.rename_user("ED", "Edward").username == "Edward"
+    assert store.session(token).user.username == "Edward"  # type: ignore[union-attr]
+    assert store.rename_user("edward", "EDWARD", actor="root").username == "EDWARD"  # only the case
+    with pytest.raises(UserExists, match="'ROOT' already exists as 'root'"):
+        store.rename_user("edward", "ROOT")
+    with pytest.raises(BadUsername):
+        store.rename_user("edward", "not valid")
+    with pytest.raises(PermissionDenied):
+        store.rename_user("root", "r00t", actor="edward")
+    assert [e.detail for e in store.audit_log(event="user_renamed")] == [
+        {"from": "Edward", "to": "EDWARD"}, {"from": "ed", "to": "Edward"}]

@@ -18,7 +18,8 @@ from rich.console import Console
 
 from kpiboard.catalogue import load_catalogue
 from kpiboard.errors import KpiboardError, ValidationFailed
-from kpiboard.web.db import AppStore, Role, UnknownUser, UserExists
+from kpiboard.web.db import AppStore, Role, UnknownUser, UserExists, UsernamesDifferOnlyInCase
+from kpiboard.web.db.engine import make_engine
 from kpiboard.web.db.rules import check_username
 
 users_app = typer.Typer(no_args_is_help=True, help="Manage who may sign in to the dashboard (kpiboard serve).")
@@ -39,9 +40,17 @@ def _fail(exc: KpiboardError) -> None:
 
 
 @contextmanager
-def _store(project: Path) -> Iterator[AppStore]:
+def _store(project: Path, *, before_upgrade: bool = False) -> Iterator[AppStore]:
+    """The project's store. ``before_upgrade``: when the upgrade stops because two usernames
+    differ only in case, use the database as it is (renaming one is the way out)."""
     cat = load_catalogue(project)
-    store = AppStore.open(AppStore.default_url(cat.root, cat.project.dashboard.database))
+    url = AppStore.default_url(cat.root, cat.project.dashboard.database)
+    try:
+        store = AppStore.open(url)
+    except UsernamesDifferOnlyInCase:
+        if not before_upgrade:
+            raise
+        store = AppStore(make_engine(url))
     try:
         yield store
     finally:
@@ -117,6 +126,19 @@ def set_password(project: ProjectArg, username: UsernameArg, password_stdin: Pas
                 raise UnknownUser(username)
             store.set_password(username, _password(password_stdin))
         typer.echo(f"password changed for {username}")
+    except KpiboardError as exc:
+        _fail(exc)
+
+
+@users_app.command("rename")
+def rename(project: ProjectArg, username: UsernameArg,
+           new: Annotated[str, typer.Argument(help="the new username (case is ignored when signing in)")]) -> None:
+    """Change a username; the user's commentary, publications and sessions stay theirs."""
+    try:
+        check_username(new)
+        with _store(project, before_upgrade=True) as store:
+            user = store.rename_user(username, new)
+        typer.echo(f"renamed {username} to {user.username}")
     except KpiboardError as exc:
         _fail(exc)
 

@@ -16,10 +16,25 @@ class DatabaseUnavailable(KpiboardError):
 
 
 class UserExists(KpiboardError):
-    def __init__(self, username: str) -> None:
-        super().__init__(f"user {username!r} already exists",
+    def __init__(self, username: str, existing: str | None = None) -> None:
+        same = "" if existing in (None, username) else f" as {existing!r} (usernames ignore case)"
+        super().__init__(f"user {username!r} already exists{same}",
                          hint="choose another username, or change this user with `kpiboard users set-role`")
         self.username = username
+
+
+class UsernamesDifferOnlyInCase(DatabaseUnavailable):
+    """The database holds usernames that are one account now that case is ignored; the
+    upgrade (migration 0002) stops, changing nothing, until all but one of each are renamed."""
+
+    def __init__(self, groups: list[list[str]]) -> None:
+        names = "; ".join(" and ".join(repr(n) for n in group) for group in groups)
+        super().__init__(
+            f"the application database has usernames that differ only in case, which are now one "
+            f"account: {names}",
+            hint="rename all but one of each with `kpiboard users rename PROJECT OLD NEW` (it works "
+                 "before the upgrade), then open the dashboard again")
+        self.groups = groups
 
 
 class UnknownUser(KpiboardError):
@@ -65,6 +80,17 @@ class PermissionDenied(KpiboardError):
     def __init__(self, username: str, action: str, needed: str) -> None:
         super().__init__(f"{username} may not {action}",
                          hint=f"this needs the {needed} role or above; ask an administrator")
+        self.username = username
+
+
+class LastAdmin(KpiboardError):
+    """Refused: the change would leave no active administrator (nobody could then manage
+    users from the dashboard)."""
+
+    def __init__(self, username: str, action: str) -> None:
+        super().__init__(f"{username!r} is the last active admin; {action} would leave nobody to manage users",
+                         hint="make another user an admin first (`kpiboard users set-role PROJECT USERNAME "
+                              "admin`), then try again")
         self.username = username
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean, CheckConstraint, DateTime, Dialect, ForeignKey, Index, Integer, MetaData, String,
-    Text, TypeDecorator, UniqueConstraint,
+    Text, TypeDecorator, UniqueConstraint, func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -72,6 +72,11 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# Usernames ignore case: one account per lower(username) (usernames are ASCII, where SQLite's
+# and PostgreSQL's lower() agree). Added by migration 0002; the name is kept as typed.
+Index("uq_users_lower_username", func.lower(UserRow.username), unique=True)
 
 
 class SessionRow(Base):

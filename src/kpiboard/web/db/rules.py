@@ -12,6 +12,20 @@ MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 ORG_MAX, MEASURE_MAX, DISPLAY_NAME_MAX, DATA_VERSION_MAX, EVENT_MAX = 64, 128, 200, 128, 64
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def username_key(username: str) -> str:
+    """What makes two usernames the same account: case is ignored. Only ASCII letters are
+    lower-cased — exactly what SQL ``lower()`` does to a valid username on SQLite and
+    PostgreSQL alike — so no other character (say the Kelvin sign) can stand for a ``k``.
+
+    >>> username_key("Admin") == username_key("ADMIN") == "admin"
+    True
+    """
+    return username.translate(_ASCII_LOWER)
+
+
 def check_username(username: str) -> None:
     if not USERNAME.fullmatch(username):
         raise BadUsername(username)
