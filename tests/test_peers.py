@@ -11,7 +11,7 @@ import pytest
 from kpiboard.catalogue.schema import Polarity
 from kpiboard.engine import build_scorecard
 from kpiboard.engine.peer_stats import (
-    FUNNEL_NAME, HIGHER, LOWER, NOT_DIFFERENT, Z_95_EXACT, Z_998_EXACT, funnel_limits, mean_of_rates,
+    FUNNEL_NAME, HIGHER, LOWER, NOT_DIFFERENT, exact_funnel_limits, mean_of_rates,
     poisson_verdict, proportion_verdict, rising,
 )
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
@@ -70,18 +70,32 @@ def test_poisson_verdict_against_the_others_pooled_rate() -> None:
     assert same.phrase(Polarity.LOWER_IS_BETTER) == NOT_DIFFERENT
 
 
-def test_funnel_limits_by_the_normal_approximation() -> None:
-    r_bar, pop = 140 / 90, 10_000.0
-    half = 1.959964 * math.sqrt(r_bar * 1000 / pop)  # r̄ ± z·√(r̄·per/pop)
-    low, high = funnel_limits(r_bar, pop, 1000.0, Z_95_EXACT)
-    assert (low, high) == pytest.approx((r_bar - half, r_bar + half), rel=1e-6)
-    assert (round(low, 3), round(high, 3)) == (0.783, 2.329)
+def _poisson_limit_by_brute_force(expected: float, p: float) -> float:
+    """Spiegelhalter's interpolated Poisson quantile, by summing the pmf from 0 (independent of
+    stats.poisson_control_limits, which sums outwards from the mode over a window)."""
+    cdf, k, below = 0.0, 0, 0.0
+    while True:
+        below = cdf
+        cdf += math.exp(k * math.log(expected) - expected - math.lgamma(k + 1))
+        if cdf >= p:
+            return max(0.0, k - (cdf - p) / (cdf - below))
+        k += 1
+
+
+def test_the_ranks_limits_are_the_exact_poisson_funnel_limits() -> None:
+    r_bar, pop = 140 / 90, 10_000.0  # the others' pooled rate per 1,000; 15.56 expected
     v = poisson_verdict(30, 10_000, 140, 90_000, per=1000.0)
-    assert v.limits_95 == pytest.approx((low, high))
-    assert v.limits_998 == pytest.approx(funnel_limits(r_bar, pop, 1000.0, Z_998_EXACT))
-    assert v.limits_998 is not None and v.limits_998[1] == pytest.approx(2.774, abs=1e-3)
-    assert v.limits_998[1] < v.value == 3.0  # A's rate is beyond the 99.8% limit
-    assert funnel_limits(0.1, 100.0, 1000.0, 3.09)[0] == 0.0  # cut at zero
+    expected = r_bar * pop / 1000
+    by_hand = [_poisson_limit_by_brute_force(expected, p) / 10 for p in (0.025, 0.975, 0.001, 0.999)]
+    assert v.limits_95 == pytest.approx(tuple(by_hand[:2]), abs=1e-9)
+    assert v.limits_998 == pytest.approx(tuple(by_hand[2:]), abs=1e-9)
+    # (the normal approximation r̄ ± z·√(r̄·per/pop) gave 0.783-2.329 and 0.337-2.774: too narrow above)
+    assert [round(x, 3) for x in by_hand] == [0.780, 2.326, 0.433, 2.864]
+    same = exact_funnel_limits(r_bar, pop, 1000.0)  # what the league's funnel plot draws
+    assert v.limits_95 == pytest.approx((same.lower_95, same.upper_95), rel=1e-12)
+    assert v.limits_998 == pytest.approx((same.lower_998, same.upper_998), rel=1e-12)
+    assert v.limits_998 is not None and v.limits_998[1] < v.value == 3.0  # beyond the 99.8% limit
+    assert FUNNEL_NAME in v.method and "exact Poisson" in FUNNEL_NAME
 
 
 def test_proportion_verdict_is_a_z_test_against_the_others_pooled_sample() -> None:

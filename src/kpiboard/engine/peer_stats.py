@@ -24,11 +24,9 @@ LOWER = "significantly lower"
 NOT_DIFFERENT = "not significantly different"
 
 ALPHA_998 = 0.002  # the outer funnel limit: 99.8% (about 3 standard errors)
-Z_95_EXACT = 1.959963984540054  # two-sided 95% normal quantile
-Z_998_EXACT = 3.090232306167813  # two-sided 99.8% normal quantile
 RISE_TOLERANCE = 1e-9  # a change no larger than this is not a rise
 
-FUNNEL_NAME = "funnel limits by the normal approximation r̄ ± z·√(r̄·per/population)"
+FUNNEL_NAME = "exact Poisson funnel limits around the other members' pooled rate for this population"
 
 
 @dataclass(frozen=True)
@@ -80,20 +78,6 @@ def mean_of_rates(values: Iterable[float]) -> float:
     if not vals:
         raise ValueError("the mean of no values is undefined")
     return math.fsum(vals) / len(vals)
-
-
-def funnel_limits(peer_rate: float, population: float, per: float, z: float) -> tuple[float, float]:
-    """Funnel-plot limits of a rate per ``per`` for an organisation of ``population``, around
-    the peer rate r̄, by the normal approximation to the Poisson: r̄ ± z·√(r̄·per/population)
-    (the lower limit cut at 0).
-
-    >>> tuple(round(x, 3) for x in funnel_limits(1.0, 10_000, 1000.0, 1.96))
-    (0.38, 1.62)
-    """
-    if population <= 0 or per <= 0:
-        raise ValueError("population and per must be positive")
-    half = z * math.sqrt(max(peer_rate, 0.0) * per / population)
-    return max(0.0, peer_rate - half), peer_rate + half
 
 
 # lower-tail probabilities of the exact funnel limits: 95% (2.5% each side) and 99.8% (0.1%)
@@ -176,7 +160,8 @@ def poisson_verdict(
     """The home organisation's count against the count expected at the pooled rate of the other
     members (exposure = its population): the exact conditional Poisson rate comparison
     (``stats.poisson_rate_test`` with exposures the two populations), with funnel limits at
-    95% and 99.8% around the others' rate for the home population.
+    95% and 99.8% around the others' rate for the home population: exact Poisson limits, as
+    the league's funnel plot draws them (:func:`exact_funnel_limits`), so the two agree.
     """
     test = poisson_rate_test(count, population, others_count, others_population)
     peer_rate = others_count / others_population * per
@@ -188,11 +173,12 @@ def poisson_verdict(
         verdict = NOT_DIFFERENT
     method = (f"{test.method}; the count against {expected:,.1f} expected at the other members' "
               f"pooled rate; {FUNNEL_NAME} at 95% and 99.8%")
+    limits = exact_funnel_limits(peer_rate, population, per)
     return PeerVerdict(
         verdict=verdict, p_value=test.p_value, beyond_998=test.p_value < ALPHA_998,
         value=rate, peer_value=peer_rate, name=test.name, method=method, expected=expected,
-        limits_95=funnel_limits(peer_rate, population, per, Z_95_EXACT),
-        limits_998=funnel_limits(peer_rate, population, per, Z_998_EXACT),
+        limits_95=(limits.lower_95, limits.upper_95),
+        limits_998=(limits.lower_998, limits.upper_998),
     )
 
 
