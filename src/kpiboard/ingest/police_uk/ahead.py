@@ -32,7 +32,8 @@ READER_NICENESS = 10
 def lower_priority(steps: int = READER_NICENESS) -> None:
     """Lower the calling thread's scheduling priority by ``steps`` (Linux, where a thread's
     priority is its own; elsewhere nothing changes, as a thread id there may name a process).
-    A thread can always lower its own priority; threads it starts inherit it."""
+    A thread can always lower its own priority; threads it starts inherit it (pyarrow's own
+    pool, when a reading thread is the first to use it: its parse work is reading work too)."""
     if not sys.platform.startswith("linux"):
         return
     tid = threading.get_native_id()

@@ -6,7 +6,7 @@ the error names them and says to rename all but one with `kpiboard users rename`
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-12-02
+Create Date: 2026-11-27
 """
 
 from __future__ import annotations
