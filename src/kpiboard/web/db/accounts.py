@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -21,6 +21,10 @@ from kpiboard.web.db.errors import (
 from kpiboard.web.db.models import ATTEMPTED_USERNAME_MAX, IP_MAX, LoginAttemptRow, SessionRow, UserRow
 from kpiboard.web.db.rules import DISPLAY_NAME_MAX, check_password, check_username, username_key
 from kpiboard.web.db.snapshot import token_hash, user_of
+
+SESSION_RETENTION = timedelta(days=30)
+"""How long an ended or expired session is kept (for looking into a recent sign-in) before a
+successful sign-in's housekeeping deletes it."""
 
 
 class Accounts(StoreBase):
@@ -145,7 +149,7 @@ class Accounts(StoreBase):
             column == key, LoginAttemptRow.outcome == "failure", LoginAttemptRow.at > since)))
 
     def _throttled(self, s: DbSession, name: str, ip: str | None, now: datetime) -> tuple[int, str] | None:
-        since = now - 2 * throttle.WINDOW
+        since = now - throttle.LOOK_BACK
         last_success = s.scalar(select(func.max(LoginAttemptRow.at)).where(
             LoginAttemptRow.username == name, LoginAttemptRow.outcome == "success"))
         by_name = self._failures(s, LoginAttemptRow.username, name, max(since, last_success or since))
@@ -202,8 +206,22 @@ class Accounts(StoreBase):
                 if self._hasher.check_needs_rehash(fresh.password_hash):
                     fresh.password_hash = self._hasher.hash(password)
                 self._audit(s, "sign_in", fresh.username, {}, ip)
+                self._housekeeping(s, now)
                 return user_of(fresh)
         raise LoginFailed()
+
+    @staticmethod
+    def _housekeeping(s: DbSession, now: datetime) -> None:
+        """Keep login_attempts and sessions from growing forever (run at each successful
+        sign-in, in its transaction): delete attempts older than the throttle's look-back
+        (they can no longer lock anything) and sessions that ended or expired more than
+        SESSION_RETENTION ago. Each DELETE is a range on an index of migration 0003, so it costs
+        little when there is nothing to delete. The append-only tables are never touched."""
+        s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < now - throttle.LOOK_BACK)
+                  .execution_options(synchronize_session=False))
+        cutoff = now - SESSION_RETENTION
+        for column in (SessionRow.expires_at, SessionRow.ended_at):  # one DELETE per index
+            s.execute(delete(SessionRow).where(column < cutoff).execution_options(synchronize_session=False))
 
     # --- sessions ---------------------------------------------------------------------------
 
