@@ -40,7 +40,7 @@ class Accounts(StoreBase):
         name = (display_name or "").strip() or username
         if len(name) > DISPLAY_NAME_MAX:
             raise KpiboardError(f"display name is {len(name)} characters; at most {DISPLAY_NAME_MAX}")
-        self._check_actor(actor, "add users")
+        self._check_actor(actor, "add users", {"action": "add_user", "username": username, "role": role.value})
         hashed = self._hasher.hash(password)
         try:
             with self._write() as s:
@@ -59,7 +59,7 @@ class Accounts(StoreBase):
 
     def set_role(self, username: str, role: Role, *, actor: str | None = None) -> User:
         role = Role(role)
-        self._check_actor(actor, "change roles")
+        self._check_actor(actor, "change roles", {"action": "set_role", "username": username, "to": role.value})
         with self._write() as s:
             row = self._row(s, username)
             last = role is not Role.ADMIN and self._is_last_admin(s, row)
@@ -75,7 +75,7 @@ class Accounts(StoreBase):
         and sessions follow (they refer to the user, not the name); the audit log keeps the
         names used at the time."""
         check_username(new)
-        self._check_actor(actor, "rename users")
+        self._check_actor(actor, "rename users", {"action": "rename_user", "username": username, "to": new})
         try:
             with self._write() as s:
                 row = self._row(s, username)
@@ -101,7 +101,8 @@ class Accounts(StoreBase):
         """Set a new password and end all the user's open sessions: whoever signed in with the
         old password (perhaps the reason it is being changed) is signed out."""
         check_password(username, password)
-        self._check_actor(actor, "set other people's passwords", username)
+        self._check_actor(actor, "set other people's passwords", {"action": "set_password", "username": username},
+                          username)
         hashed = self._hasher.hash(password)
         with self._write() as s:
             row = self._row(s, username)
@@ -112,7 +113,7 @@ class Accounts(StoreBase):
     def deactivate(self, username: str, *, actor: str | None = None) -> User:
         """Stop the user signing in, and end their sessions. Their commentary and
         publications stay, attributed to them."""
-        self._check_actor(actor, "deactivate users")
+        self._check_actor(actor, "deactivate users", {"action": "deactivate", "username": username})
         with self._write() as s:
             row = self._row(s, username)
             if not self._is_last_admin(s, row):
