@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from appdb_helpers import FAST_HASHER, PASSWORD, create_pg_database, drop_pg_database
 from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from kpiboard.web.db import AppStore, DatabaseUnavailable, Role, UsernamesDifferOnlyInCase
@@ -54,7 +55,7 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "0002"
+    assert migrate.current(engine) == migrate.head() == "0003"
     engine.dispose()
 
 
@@ -247,4 +248,33 @@ def test_the_database_itself_refuses_a_username_differing_only_in_case(store: Ap
         conn.execute(UserRow.__table__.insert().values(
             username="ADMIN", display_name="x", role="admin", password_hash="x", active=True,
             created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    engine.dispose()
+
+
+HOUSEKEEPING_INDEXES = {"ix_login_attempts_at": ("login_attempts", ["at"]),
+                        "ix_sessions_expires_at": ("sessions", ["expires_at"]),
+                        "ix_sessions_ended_at": ("sessions", ["ended_at"])}
+
+
+def _housekeeping_indexes(engine: Engine) -> dict[str, tuple[str, list[str]]]:
+    found = {}
+    for table in ("login_attempts", "sessions"):
+        for index in inspect(engine).get_indexes(table):
+            if index["name"] in HOUSEKEEPING_INDEXES:
+                found[str(index["name"])] = (table, list(index["column_names"]))
+    return found
+
+
+def test_0003_adds_the_housekeeping_indexes_to_a_database_in_use(empty_url: str) -> None:
+    _at_0001_with(empty_url, ["alice"], ["alice"])
+    engine = make_engine(empty_url)
+    migrate.upgrade(engine, "0002")
+    assert _housekeeping_indexes(engine) == {}
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == "0003"
+    assert _housekeeping_indexes(engine) == HOUSEKEEPING_INDEXES
+    with engine.connect() as conn:  # the rows are kept
+        assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar_one() == 1
+    migrate.downgrade(engine, "0002")
+    assert _housekeeping_indexes(engine) == {}
     engine.dispose()

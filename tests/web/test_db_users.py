@@ -259,3 +259,58 @@ def test_rename_user(store: AppStore) -> None:
         store.rename_user("root", "r00t", actor="edward")
     assert [e.detail for e in store.audit_log(event="user_renamed")] == [
         {"from": "Edward", "to": "EDWARD"}, {"from": "ed", "to": "Edward"}]
+
+
+def test_refused_user_management_is_audited(store: AppStore) -> None:
+    """Each refused action raises PermissionDenied, changes nothing, and is audited as
+    permission_denied (actor, action, target) in a transaction of its own."""
+    store.add_user("root", PASSWORD, Role.ADMIN)
+    store.add_user("ed", PASSWORD, Role.EDITOR)
+    store.add_user("carol", PASSWORD, Role.APPROVER)
+    before = store.users()
+    events_before = len(store.audit_log(limit=1000))
+    refused = [
+        (lambda: store.add_user("mallory", PASSWORD, Role.ADMIN, actor="ed"), "ed may not add users"),
+        (lambda: store.set_role("ed", Role.ADMIN, actor="ed"), "ed may not change roles"),
+        (lambda: store.set_password("carol", PASSWORD + "!", actor="ED"),
+         "ED may not set other people's passwords"),
+        (lambda: store.deactivate("root", actor="carol"), "carol may not deactivate users"),
+        (lambda: store.rename_user("root", "r00t", actor="nobody"), "nobody may not rename users"),
+    ]
+    for call, message in refused:
+        with pytest.raises(PermissionDenied, match=message):
+            call()
+    assert store.users() == before  # nothing changed…
+    assert store.authenticate("carol", PASSWORD, None).username == "carol"
+    log = store.audit_log(limit=1000)
+    assert len(log) == events_before + 5 + 1  # …only the refusals (and that sign-in) were recorded
+    assert [(e.event, e.username, e.ip, e.detail) for e in reversed(store.audit_log(event="permission_denied"))] == [
+        ("permission_denied", "ed", None, {"action": "add_user", "username": "mallory", "role": "admin"}),
+        ("permission_denied", "ed", None, {"action": "set_role", "username": "ed", "to": "admin"}),
+        ("permission_denied", "ED", None, {"action": "set_password", "username": "carol"}),
+        ("permission_denied", "carol", None, {"action": "deactivate", "username": "root"}),
+        ("permission_denied", "nobody", None, {"action": "rename_user", "username": "root", "to": "r00t"}),
+    ]
+    for event in ("user_added", "role_changed", "password_changed", "user_deactivated", "user_renamed"):
+        assert all(e.username is None for e in store.audit_log(event=event))  # only the command line's
+
+
+def test_refused_by_a_deactivated_admin_is_audited(store: AppStore) -> None:
+    store.add_user("root", PASSWORD, Role.ADMIN)
+    store.add_user("ann", PASSWORD, Role.ADMIN)
+    store.deactivate("ann")
+    with pytest.raises(PermissionDenied):
+        store.set_role("root", Role.VIEWER, actor="ann")
+    [event] = store.audit_log(event="permission_denied")
+    assert (event.username, event.detail) == ("ann", {"action": "set_role", "username": "root", "to": "viewer"})
+
+
+def test_allowed_user_management_is_not_audited_as_refused(store: AppStore) -> None:
+    store.add_user("root", PASSWORD, Role.ADMIN)
+    store.add_user("ed", PASSWORD, Role.EDITOR)
+    store.set_password("ed", "ed's own new password", actor="ed")  # your own password is yours
+    store.add_user("carol", PASSWORD, Role.VIEWER, actor="root")
+    store.set_role("carol", Role.EDITOR, actor="ROOT")
+    store.rename_user("carol", "caroline")  # the command line
+    store.deactivate("caroline", actor="root")
+    assert store.audit_log(event="permission_denied") == []

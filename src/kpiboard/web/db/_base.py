@@ -154,12 +154,18 @@ class StoreBase:
             raise PermissionDenied(user.username, action, needed.value)
         return row
 
-    def _check_actor(self, actor: str | None, action: str, target: str | None = None) -> None:
+    def _check_actor(self, actor: str | None, action: str, detail: dict[str, object],
+                     target: str | None = None) -> None:
         """User management is for administrators (``actor=None`` is the command line, which
-        whoever holds the project folder may run); people may change their own password."""
+        whoever holds the project folder may run); people may change their own password.
+
+        A refusal raises PermissionDenied and is audited as ``permission_denied`` with
+        ``detail`` (its ``action`` names the method), in a transaction of its own, so it is
+        recorded although the action is not."""
         if actor is None or (target is not None and username_key(actor) == username_key(target)):
             return
         with self._read() as s:
             row = self._find(s, actor)
         if row is None or not row.active or Role(row.role) is not Role.ADMIN:
-            raise PermissionDenied(actor, action, Role.ADMIN.value)
+            raise self._refuse(PermissionDenied(actor, action, Role.ADMIN.value), "permission_denied", actor,
+                               detail, None)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -21,6 +21,10 @@ from kpiboard.web.db.errors import (
 from kpiboard.web.db.models import ATTEMPTED_USERNAME_MAX, IP_MAX, LoginAttemptRow, SessionRow, UserRow
 from kpiboard.web.db.rules import DISPLAY_NAME_MAX, check_password, check_username, username_key
 from kpiboard.web.db.snapshot import token_hash, user_of
+
+SESSION_RETENTION = timedelta(days=30)
+"""How long an ended or expired session is kept (for looking into a recent sign-in) before a
+successful sign-in's housekeeping deletes it."""
 
 
 class Accounts(StoreBase):
@@ -36,7 +40,7 @@ class Accounts(StoreBase):
         name = (display_name or "").strip() or username
         if len(name) > DISPLAY_NAME_MAX:
             raise KpiboardError(f"display name is {len(name)} characters; at most {DISPLAY_NAME_MAX}")
-        self._check_actor(actor, "add users")
+        self._check_actor(actor, "add users", {"action": "add_user", "username": username, "role": role.value})
         hashed = self._hasher.hash(password)
         try:
             with self._write() as s:
@@ -55,7 +59,7 @@ class Accounts(StoreBase):
 
     def set_role(self, username: str, role: Role, *, actor: str | None = None) -> User:
         role = Role(role)
-        self._check_actor(actor, "change roles")
+        self._check_actor(actor, "change roles", {"action": "set_role", "username": username, "to": role.value})
         with self._write() as s:
             row = self._row(s, username)
             last = role is not Role.ADMIN and self._is_last_admin(s, row)
@@ -71,7 +75,7 @@ class Accounts(StoreBase):
         and sessions follow (they refer to the user, not the name); the audit log keeps the
         names used at the time."""
         check_username(new)
-        self._check_actor(actor, "rename users")
+        self._check_actor(actor, "rename users", {"action": "rename_user", "username": username, "to": new})
         try:
             with self._write() as s:
                 row = self._row(s, username)
@@ -97,7 +101,8 @@ class Accounts(StoreBase):
         """Set a new password and end all the user's open sessions: whoever signed in with the
         old password (perhaps the reason it is being changed) is signed out."""
         check_password(username, password)
-        self._check_actor(actor, "set other people's passwords", username)
+        self._check_actor(actor, "set other people's passwords", {"action": "set_password", "username": username},
+                          username)
         hashed = self._hasher.hash(password)
         with self._write() as s:
             row = self._row(s, username)
@@ -108,7 +113,7 @@ class Accounts(StoreBase):
     def deactivate(self, username: str, *, actor: str | None = None) -> User:
         """Stop the user signing in, and end their sessions. Their commentary and
         publications stay, attributed to them."""
-        self._check_actor(actor, "deactivate users")
+        self._check_actor(actor, "deactivate users", {"action": "deactivate", "username": username})
         with self._write() as s:
             row = self._row(s, username)
             if not self._is_last_admin(s, row):
@@ -145,7 +150,7 @@ class Accounts(StoreBase):
             column == key, LoginAttemptRow.outcome == "failure", LoginAttemptRow.at > since)))
 
     def _throttled(self, s: DbSession, name: str, ip: str | None, now: datetime) -> tuple[int, str] | None:
-        since = now - 2 * throttle.WINDOW
+        since = now - throttle.LOOK_BACK
         last_success = s.scalar(select(func.max(LoginAttemptRow.at)).where(
             LoginAttemptRow.username == name, LoginAttemptRow.outcome == "success"))
         by_name = self._failures(s, LoginAttemptRow.username, name, max(since, last_success or since))
@@ -202,8 +207,22 @@ class Accounts(StoreBase):
                 if self._hasher.check_needs_rehash(fresh.password_hash):
                     fresh.password_hash = self._hasher.hash(password)
                 self._audit(s, "sign_in", fresh.username, {}, ip)
+                self._housekeeping(s, now)
                 return user_of(fresh)
         raise LoginFailed()
+
+    @staticmethod
+    def _housekeeping(s: DbSession, now: datetime) -> None:
+        """Keep login_attempts and sessions from growing forever (run at each successful
+        sign-in, in its transaction): delete attempts older than the throttle's look-back
+        (they can no longer lock anything) and sessions that ended or expired more than
+        SESSION_RETENTION ago. Each DELETE is a range on an index of migration 0003, so it costs
+        little when there is nothing to delete. The append-only tables are never touched."""
+        s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < now - throttle.LOOK_BACK)
+                  .execution_options(synchronize_session=False))
+        cutoff = now - SESSION_RETENTION
+        for column in (SessionRow.expires_at, SessionRow.ended_at):  # one DELETE per index
+            s.execute(delete(SessionRow).where(column < cutoff).execution_options(synchronize_session=False))
 
     # --- sessions ---------------------------------------------------------------------------
 

@@ -89,12 +89,14 @@ class SessionRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # indexed (migration 0003) for the sign-in housekeeping, which deletes long-finished sessions
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
 
 
 class LoginAttemptRow(Base):
-    """Every sign-in attempt, for throttling: outcome is success, failure or throttled."""
+    """A sign-in attempt, for throttling: outcome is success, failure or throttled. Only the
+    throttle's look-back is kept: a successful sign-in deletes older attempts."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
@@ -104,7 +106,8 @@ class LoginAttemptRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # indexed (migration 0003) for the sign-in housekeeping, which deletes attempts by age
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     username: Mapped[str] = mapped_column(String(ATTEMPTED_USERNAME_MAX))
     ip: Mapped[str | None] = mapped_column(String(IP_MAX), nullable=True)
     outcome: Mapped[str] = mapped_column(String(16))

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 WINDOW = timedelta(minutes=15)
+LOOK_BACK = 2 * WINDOW  # how far back the throttle reads attempts: older ones make no difference
 USERNAME_LIMIT = 5
 IP_LIMIT = 20
 
@@ -22,7 +23,8 @@ def retry_after(failures: Sequence[datetime], now: datetime, limit: int,
     """Seconds until the key may try again, or None when it is not locked.
 
     ``failures`` are the key's failure times (any order; those older than ``2 * window``
-    before ``now`` make no difference).
+    before ``now`` make no difference, which is why the store reads back only
+    :data:`LOOK_BACK` and may delete older attempts).
 
     >>> from datetime import UTC
     >>> t = [datetime(2026, 1, 1, 9, m, tzinfo=UTC) for m in range(5)]
