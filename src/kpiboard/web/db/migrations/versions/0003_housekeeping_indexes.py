@@ -4,7 +4,7 @@ each successful sign-in would scan both tables.
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-12-09
+Create Date: 2026-11-27
 """
 
 from __future__ import annotations
