@@ -73,6 +73,20 @@ def test_memo_forgets_by_pattern_and_stays_within_its_size() -> None:
     assert memo.get(("y", "1"), lambda: 31) == 31
 
 
+def test_a_value_loaded_across_a_write_is_not_remembered() -> None:
+    """A request reads the old state, a save forgets it, the request returns: the old state
+    must not be remembered after the save."""
+    memo: Memo[str, str] = Memo(10)
+
+    def read_then_write_lands() -> str:
+        memo.forget("state")  # the save, between the read and the return
+        return "before the save"
+
+    assert memo.get("state", read_then_write_lands) == "before the save"
+    assert memo.get("state", lambda: "after the save") == "after the save"
+    assert memo.get("state", lambda: "again") == "after the save"  # remembered now
+
+
 def test_a_signed_out_cookie_reads_nothing_even_just_after(service: ScorecardService, app_store: AppStore) -> None:
     client = _client(service, app_store, Ticks())
     csrf = sign_in(client, "viewer")

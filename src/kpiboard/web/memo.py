@@ -34,32 +34,40 @@ class Memo(Generic[K, V]):
         self._seconds = seconds
         self._clock = clock
         self._values: dict[K, tuple[float, V]] = {}
+        self._generation = 0  # how many times something was forgotten
         self._lock = threading.Lock()
 
     def get(self, key: K, load: Callable[[], V], *, keep: Callable[[V], bool] = lambda _v: True) -> V:
-        """The remembered value, or ``load()`` (remembered when ``keep`` says so)."""
+        """The remembered value, or ``load()`` (remembered when ``keep`` says so, and only if
+        nothing was forgotten while it loaded: a value read just before a write and returned
+        just after it must not outlive the write)."""
         now = self._clock()
         with self._lock:
             hit = self._values.get(key)
+            generation = self._generation
         if hit is not None and (self._seconds is None or now - hit[0] < self._seconds):
             return hit[1]
         value = load()
         if keep(value):
             with self._lock:
-                if len(self._values) >= self._size:
-                    self._values.clear()
-                self._values[key] = (now, value)
+                if self._generation == generation:
+                    if len(self._values) >= self._size:
+                        self._values.clear()
+                    self._values[key] = (now, value)
         return value
 
     def forget(self, key: K) -> None:
         with self._lock:
+            self._generation += 1
             self._values.pop(key, None)
 
     def forget_where(self, matches: Callable[[K], bool]) -> None:
         with self._lock:
+            self._generation += 1
             for key in [k for k in self._values if matches(k)]:
                 del self._values[key]
 
     def clear(self) -> None:
         with self._lock:
+            self._generation += 1
             self._values.clear()
