@@ -101,6 +101,29 @@ def test_an_admin_reloads_changed_data_while_serving(own_project: Path, app_stor
         service.close()
 
 
+def test_a_reload_shows_the_ingests_warnings(own_project: Path, app_store: AppStore) -> None:
+    service = ScorecardService.open(own_project)
+    try:
+        client = TestClient(create_app(service, app_store, Dashboard()), base_url="http://127.0.0.1",
+                            follow_redirects=False)
+        csrf = sign_in(client, "admin")
+        quiet = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
+        assert quiet.status_code == 200 and quiet.json()["warnings"] == []
+        header = (own_project / "data" / "crime.csv").read_text(encoding="utf-8").splitlines()[0]
+        (own_project / "data" / "later.csv").write_text(header + "\n", encoding="utf-8")  # a header, no rows
+        got = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
+        assert got.status_code == 200, got.text
+        assert [(w["level"], w["file"], w["message"]) for w in got.json()["warnings"]] == [
+            ("warning", "data/later.csv", "no data rows under the header")]
+        (own_project / "data" / "later2.csv").write_text(header + "\n", encoding="utf-8")
+        page = client.post("/admin/reload", data={"csrf_token": csrf})
+        assert page.status_code == 200
+        assert "Warnings (2)" in page.text and "data/later2.csv: no data rows under the header" in page.text
+        assert [e.detail["warnings"] for e in app_store.audit_log(20, "data_reloaded")][:3] == [2, 1, 0]
+    finally:
+        service.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,6 +8,7 @@ the ``X-CSRF-Token`` header. Errors are always
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -203,8 +204,9 @@ def api_router(ctx: Context) -> APIRouter:
     def reload(request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> dict[str, Any]:
         from kpiboard.web.app import reload_data
 
-        message = reload_data(ctx, writer(request, x_csrf_token), client_ip(request))
-        return {"message": message, "data_version": service.version.hash, "latest": service.latest_month}
+        done = reload_data(ctx, writer(request, x_csrf_token), client_ip(request))
+        return {"message": done.message, "warnings": [dataclasses.asdict(w) for w in done.warnings],
+                "data_version": service.version.hash, "latest": service.latest_month}
 
     @router.get("/audit", summary="The audit log, newest first (admins)")
     def audit(request: Request, event: str | None = None, limit: int = 200) -> dict[str, Any]:

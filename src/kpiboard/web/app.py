@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kpiboard import __version__
 from kpiboard.catalogue.schema import Dashboard
-from kpiboard.errors import KpiboardError
+from kpiboard.errors import Finding, KpiboardError
 from kpiboard.periods import parse_month, short_month
 from kpiboard.render.icons import assurance_icon, variation_icon
 from kpiboard.render.viewmodel import assurance_words, status_label, variation_words
@@ -316,20 +316,31 @@ def _month_text(text: str) -> str:
     return format_month(m)
 
 
-def reload_data(ctx: Context, viewer: Viewer, ip: str | None) -> str:
+@dataclass(frozen=True)
+class Reloaded:
+    """What a reload says: one sentence, and the ingest's warnings (rows read but worth a look,
+    measures' ``where`` values matching no record, ...)."""
+
+    message: str
+    warnings: tuple[Finding, ...] = ()
+
+
+def reload_data(ctx: Context, viewer: Viewer, ip: str | None) -> Reloaded:
     """Admins: re-read the definitions and ingest changed data files (audited)."""
     user = viewer.require(Role.ADMIN, "reload the data")
     before = ctx.service.version.hash
     summary = ctx.service.reload()
     ctx.pages.clear()
     after = ctx.service.version.hash
+    warnings = tuple(summary.warnings) if summary is not None else ()
     detail: dict[str, object] = {"before": before, "after": after,
-                                 "rows": summary.rows if summary is not None else 0}
+                                 "rows": summary.rows if summary is not None else 0, "warnings": len(warnings)}
     ctx.store.audit("data_reloaded", user.username, detail, ip)
     if before == after:
-        return f"The data and definitions are unchanged (data version {after[:12]})."
-    return (f"Reloaded: data version {before[:12]} → {after[:12]}"
-            + (f"; {summary.rows:,} rows ingested." if summary is not None else "; definitions changed."))
+        return Reloaded(f"The data and definitions are unchanged (data version {after[:12]}).", warnings)
+    return Reloaded(f"Reloaded: data version {before[:12]} → {after[:12]}"
+                    + (f"; {summary.rows:,} rows ingested." if summary is not None else "; definitions changed."),
+                    warnings)
 
 
 def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | None) -> Any:

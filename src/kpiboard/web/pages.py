@@ -259,9 +259,9 @@ def add_pages(app: FastAPI, ctx: Context) -> None:
     def reload_page(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
         viewer = viewer_of(ctx, request)
         check_csrf(viewer, csrf_token)
-        message = reload_data(ctx, viewer, client_ip(request))
-        return _page(ctx, request, "message.html", viewer=viewer, heading="Data reloaded", message=message,
-                     org=None, month=None)
+        done = reload_data(ctx, viewer, client_ip(request))
+        return _page(ctx, request, "message.html", viewer=viewer, heading="Data reloaded", message=done.message,
+                     warnings=[w.render() for w in done.warnings], org=None, month=None)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
