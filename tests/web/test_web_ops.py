@@ -62,66 +62,69 @@ def own_project(tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture
+def serving(own_project: Path, app_store: AppStore) -> Iterator[tuple[ScorecardService, TestClient, str]]:
+    """The dashboard over a copy of the example: its service, a client signed in as admin and
+    that session's CSRF token."""
+    service = ScorecardService.open(own_project)
+    try:
+        client = TestClient(create_app(service, app_store, Dashboard()), base_url="http://127.0.0.1",
+                            follow_redirects=False)
+        yield service, client, sign_in(client, "admin")
+    finally:
+        service.close()
+
+
 def _replace_value(path: Path, line_start: str, new: str) -> None:
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     lines = [new + "\n" if ln.startswith(line_start) else ln for ln in lines]
     path.write_text("".join(lines), encoding="utf-8")
 
 
-def test_an_admin_reloads_changed_data_while_serving(own_project: Path, app_store: AppStore) -> None:
-    service = ScorecardService.open(own_project)
-    try:
-        client = TestClient(create_app(service, app_store, Dashboard()), base_url="http://127.0.0.1",
-                            follow_redirects=False)
-        csrf = sign_in(client, "admin")
-        url = f"/api/scorecards/{ORG}/{MONTH}/kpis/robbery"
-        before_version = service.version.hash
-        before = client.get(url).json()["row"]["level"]["value"]
-        _replace_value(own_project / "data" / "crime.csv", "metropolitan,robbery,2009-08,",
-                       "metropolitan,robbery,2009-08,1,2822,,,,,")
-        got = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
-        assert got.status_code == 200, got.text
-        assert got.json()["data_version"] != before_version
-        assert client.get(url).json()["row"]["level"]["value"] == before + 100  # 2,722 became 2,822
-        assert "data_reloaded" in [e.event for e in app_store.audit_log(20)]
+def test_an_admin_reloads_changed_data_while_serving(own_project: Path, app_store: AppStore,
+                                                     serving: tuple[ScorecardService, TestClient, str]) -> None:
+    service, client, csrf = serving
+    url = f"/api/scorecards/{ORG}/{MONTH}/kpis/robbery"
+    before_version = service.version.hash
+    before = client.get(url).json()["row"]["level"]["value"]
+    _replace_value(own_project / "data" / "crime.csv", "metropolitan,robbery,2009-08,",
+                   "metropolitan,robbery,2009-08,1,2822,,,,,")
+    got = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
+    assert got.status_code == 200, got.text
+    assert got.json()["data_version"] != before_version
+    assert client.get(url).json()["row"]["level"]["value"] == before + 100  # 2,722 became 2,822
+    assert "data_reloaded" in [e.event for e in app_store.audit_log(20)]
 
-        # a broken file: a clear error, and the dashboard keeps the data it had
-        version = service.version.hash
-        _replace_value(own_project / "data" / "crime.csv", "metropolitan,robbery,2009-07,",
-                       "metropolitan,robbery,2009-07,1,lots,,,,,")
-        bad = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
-        assert bad.status_code == 400 and bad.json()["error"]["message"]
-        assert service.version.hash == version
-        assert client.get(url).json()["row"]["level"]["value"] == before + 100
+    # a broken file: a clear error, and the dashboard keeps the data it had
+    version = service.version.hash
+    _replace_value(own_project / "data" / "crime.csv", "metropolitan,robbery,2009-07,",
+                   "metropolitan,robbery,2009-07,1,lots,,,,,")
+    bad = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
+    assert bad.status_code == 400 and bad.json()["error"]["message"]
+    assert service.version.hash == version
+    assert client.get(url).json()["row"]["level"]["value"] == before + 100
 
-        editor = TestClient(client.app, base_url="http://127.0.0.1", follow_redirects=False)
-        token = sign_in(editor, "editor")
-        assert editor.post("/api/admin/reload", headers={"X-CSRF-Token": token}).status_code == 403
-    finally:
-        service.close()
+    editor = TestClient(client.app, base_url="http://127.0.0.1", follow_redirects=False)
+    token = sign_in(editor, "editor")
+    assert editor.post("/api/admin/reload", headers={"X-CSRF-Token": token}).status_code == 403
 
 
-def test_a_reload_shows_the_ingests_warnings(own_project: Path, app_store: AppStore) -> None:
-    service = ScorecardService.open(own_project)
-    try:
-        client = TestClient(create_app(service, app_store, Dashboard()), base_url="http://127.0.0.1",
-                            follow_redirects=False)
-        csrf = sign_in(client, "admin")
-        quiet = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
-        assert quiet.status_code == 200 and quiet.json()["warnings"] == []
-        header = (own_project / "data" / "crime.csv").read_text(encoding="utf-8").splitlines()[0]
-        (own_project / "data" / "later.csv").write_text(header + "\n", encoding="utf-8")  # a header, no rows
-        got = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
-        assert got.status_code == 200, got.text
-        assert [(w["level"], w["file"], w["message"]) for w in got.json()["warnings"]] == [
-            ("warning", "data/later.csv", "no data rows under the header")]
-        (own_project / "data" / "later2.csv").write_text(header + "\n", encoding="utf-8")
-        page = client.post("/admin/reload", data={"csrf_token": csrf})
-        assert page.status_code == 200
-        assert "Warnings (2)" in page.text and "data/later2.csv: no data rows under the header" in page.text
-        assert [e.detail["warnings"] for e in app_store.audit_log(20, "data_reloaded")][:3] == [2, 1, 0]
-    finally:
-        service.close()
+def test_a_reload_shows_the_ingests_warnings(own_project: Path, app_store: AppStore,
+                                             serving: tuple[ScorecardService, TestClient, str]) -> None:
+    _, client, csrf = serving
+    quiet = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
+    assert quiet.status_code == 200 and quiet.json()["warnings"] == []
+    header = (own_project / "data" / "crime.csv").read_text(encoding="utf-8").splitlines()[0]
+    (own_project / "data" / "later.csv").write_text(header + "\n", encoding="utf-8")  # a header, no rows
+    got = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
+    assert got.status_code == 200, got.text
+    assert [(w["level"], w["file"], w["message"]) for w in got.json()["warnings"]] == [
+        ("warning", "data/later.csv", "no data rows under the header")]
+    (own_project / "data" / "later2.csv").write_text(header + "\n", encoding="utf-8")
+    page = client.post("/admin/reload", data={"csrf_token": csrf})
+    assert page.status_code == 200
+    assert "Warnings (2)" in page.text and "data/later2.csv: no data rows under the header" in page.text
+    assert [e.detail["warnings"] for e in app_store.audit_log(20, "data_reloaded")][:3] == [2, 1, 0]
 
 
 def _free_port() -> int:
