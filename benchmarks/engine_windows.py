@@ -45,19 +45,29 @@ def cube() -> pa.Table:
     org = np.repeat([f"org{i:02d}" for i in range(ORGS)], MEASURES * MONTHS)
     measure = np.tile(np.repeat([f"m{j:02d}" for j in range(MEASURES)], MONTHS), ORGS)
     months = np.tile(np.arange(MONTHS), ORGS * MEASURES)
-    dates = [datetime.date(START[0] + (START[1] - 1 + k) // 12, (START[1] - 1 + k) % 12 + 1, 1) for k in range(MONTHS)]
+    dates = [
+        datetime.date(START[0] + (START[1] - 1 + k) // 12, (START[1] - 1 + k) % 12 + 1, 1)
+        for k in range(MONTHS)
+    ]
     period_end = np.array(dates, dtype="datetime64[D]")[months]
     numerator = rng.poisson(200, n).astype("float64")
     is_prop = np.tile(np.repeat(np.arange(MEASURES) % 2 == 1, MONTHS), ORGS)
     denominator = np.where(is_prop, numerator + rng.poisson(400, n), np.nan)
-    return pa.table({
-        "org": org, "measure": measure, "period_end": pa.array(period_end, pa.date32()),
-        "months": pa.array(np.ones(n, dtype="int32")), "numerator": numerator,
-        "denominator": pa.array(denominator, from_pandas=True),
-        "value": pa.nulls(n, pa.float64()), "sample_size": pa.nulls(n, pa.float64()),
-        "provisional": pa.array(np.zeros(n, dtype=bool)), "note": pa.nulls(n, pa.string()),
-        "source": pa.nulls(n, pa.string()),
-    })
+    return pa.table(
+        {
+            "org": org,
+            "measure": measure,
+            "period_end": pa.array(period_end, pa.date32()),
+            "months": pa.array(np.ones(n, dtype="int32")),
+            "numerator": numerator,
+            "denominator": pa.array(denominator, from_pandas=True),
+            "value": pa.nulls(n, pa.float64()),
+            "sample_size": pa.nulls(n, pa.float64()),
+            "provisional": pa.array(np.zeros(n, dtype=bool)),
+            "note": pa.nulls(n, pa.string()),
+            "source": pa.nulls(n, pa.string()),
+        }
+    )
 
 
 def hand_sql(fy_start_month: int = 4) -> str:
@@ -90,8 +100,8 @@ def hand_sql(fy_start_month: int = 4) -> str:
              coalesce(provisional, false)::TINYINT AS prov
       FROM obs WHERE months = 1),
     based AS (SELECT *, floor((m - {fy_start_month - 1}) / 12)::BIGINT AS fy FROM base),
-    w AS (SELECT org, measure, m, fy, {', '.join(cols)} FROM based)
-    SELECT w.*, {', '.join(f'p.{c} AS prev_{c}' for c in names)}
+    w AS (SELECT org, measure, m, fy, {", ".join(cols)} FROM based)
+    SELECT w.*, {", ".join(f"p.{c} AS prev_{c}" for c in names)}
     FROM w LEFT JOIN w AS p ON p.org = w.org AND p.measure = w.measure AND p.m + 12 = w.m
     """
 
@@ -102,16 +112,20 @@ def with_pandas(df: pd.DataFrame, fy_start_month: int = 4) -> pd.DataFrame:
     for the year before."""
     d = df[df["months"] == 1]
     pe = pd.to_datetime(d["period_end"])
-    b = pd.DataFrame({
-        "org": d["org"].to_numpy(), "measure": d["measure"].to_numpy(),
-        "m": (pe.dt.year * 12 + pe.dt.month - 1).to_numpy(),
-        "amt": d["numerator"].fillna(d["value"]).to_numpy(),
-        "pnum": d["numerator"].fillna(d["value"] / 100.0 * d["sample_size"]).to_numpy(),
-        "pden": d["denominator"].fillna(d["sample_size"]).to_numpy(),
-        "val": d["value"].to_numpy(), "ss": d["sample_size"].fillna(d["denominator"]).to_numpy(),
-        "prov": d["provisional"].fillna(False).astype("int8").to_numpy(),
-        "n": 1,
-    })
+    b = pd.DataFrame(
+        {
+            "org": d["org"].to_numpy(),
+            "measure": d["measure"].to_numpy(),
+            "m": (pe.dt.year * 12 + pe.dt.month - 1).to_numpy(),
+            "amt": d["numerator"].fillna(d["value"]).to_numpy(),
+            "pnum": d["numerator"].fillna(d["value"] / 100.0 * d["sample_size"]).to_numpy(),
+            "pden": d["denominator"].fillna(d["sample_size"]).to_numpy(),
+            "val": d["value"].to_numpy(),
+            "ss": d["sample_size"].fillna(d["denominator"]).to_numpy(),
+            "prov": d["provisional"].fillna(False).astype("int8").to_numpy(),
+            "n": 1,
+        }
+    )
     months = np.arange(b["m"].min(), b["m"].max() + 1)
     fy_of = (months - (fy_start_month - 1)) // 12
     idx = b.set_index(["org", "measure", "m"])
@@ -151,21 +165,33 @@ def scorecard_project(tmp: Path) -> Path:
     measures = []
     for j in range(MEASURES):
         prop = j % 2 == 1
-        measures.append({
-            "id": f"m{j:02d}", "row": str(j + 1), "title": f"Measure {j}",
-            "kind": "proportion" if prop else "count", "unit": "%" if prop else "",
-            "decimals": 1 if prop else 0, "window": ["rolling_12", "fytd"][j % 2 == 0 and j % 4 == 0],
-            "targets": [{"year": "2009/10", "level": 33.0 if prop else 2400}],
-            "ranks": {}, "facts": ["drop_off", "monthly_average", "range", "forecast"] if not prop else [],
-        })
+        measures.append(
+            {
+                "id": f"m{j:02d}",
+                "row": str(j + 1),
+                "title": f"Measure {j}",
+                "kind": "proportion" if prop else "count",
+                "unit": "%" if prop else "",
+                "decimals": 1 if prop else 0,
+                "window": ["rolling_12", "fytd"][j % 2 == 0 and j % 4 == 0],
+                "targets": [{"year": "2009/10", "level": 33.0 if prop else 2400}],
+                "ranks": {},
+                "facts": ["drop_off", "monthly_average", "range", "forecast"] if not prop else [],
+            }
+        )
     (tmp / "measures").mkdir(parents=True)
     (tmp / "measures" / "all.yaml").write_text(yaml.safe_dump({"measures": measures}))
-    (tmp / "kpiboard.yaml").write_text(yaml.safe_dump({
-        "title": "Benchmark", "organisation": "org00",
-        "organisations": [{"id": f"org{i:02d}", "name": f"Org {i}"} for i in range(ORGS)],
-        "peer_groups": [{"id": "ew", "name": "All", "members": "all"}],
-        "warehouse": "duckdb:///" + str(tmp / "wh.duckdb"),
-    }))
+    (tmp / "kpiboard.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "Benchmark",
+                "organisation": "org00",
+                "organisations": [{"id": f"org{i:02d}", "name": f"Org {i}"} for i in range(ORGS)],
+                "peer_groups": [{"id": "ew", "name": "All", "members": "all"}],
+                "warehouse": "duckdb:///" + str(tmp / "wh.duckdb"),
+            }
+        )
+    )
     return tmp
 
 
@@ -181,8 +207,10 @@ def main() -> int:
         raw = duckdb.connect(str(path))
         raw.execute("CREATE TABLE obs AS SELECT * FROM data")
         raw.close()
-        print(f"cube: {data.num_rows:,} rows ({ORGS} orgs x {MEASURES} measures x {MONTHS} months), "
-              f"built and loaded in {time.perf_counter() - t0:.2f}s; duckdb {duckdb.__version__}, ibis {ibis.__version__}")
+        print(
+            f"cube: {data.num_rows:,} rows ({ORGS} orgs x {MEASURES} measures x {MONTHS} months), "
+            f"built and loaded in {time.perf_counter() - t0:.2f}s; duckdb {duckdb.__version__}, ibis {ibis.__version__}"
+        )
 
         con = ibis.duckdb.connect(str(path))
         obs = con.table("obs")
@@ -197,18 +225,36 @@ def main() -> int:
         t_pd, pd_res = best(lambda: with_pandas(df), max(1, args.repeat // 2))
 
         key = ["org", "measure", "m"]
-        cols = ["r12_amt", "r12_n", "r3_pden", "fytd_amt", "fytd_pnum", "prev_r12_amt", "prev_fytd_amt"]
+        cols = [
+            "r12_amt",
+            "r12_n",
+            "r3_pden",
+            "fytd_amt",
+            "fytd_pnum",
+            "prev_r12_amt",
+            "prev_fytd_amt",
+        ]
         e = engine_res.to_pandas().sort_values(key, ignore_index=True)
         s = sql_res.to_pandas().sort_values(key, ignore_index=True)
         p = pd_res.sort_values(key, ignore_index=True)
         for c in cols:
-            np.testing.assert_allclose(e[c].to_numpy("float64"), s[c].to_numpy("float64"), rtol=1e-12, equal_nan=True)
-            np.testing.assert_allclose(e[c].to_numpy("float64"), p[c].to_numpy("float64"), rtol=1e-12, equal_nan=True)
-        print(f"results agree on {len(e):,} rows x {len(cols)} checked columns "
-              f"({len(e.columns)} columns in all: {len(WINDOWS)} windows x {len(STATS)} statistics, and a year earlier)")
+            np.testing.assert_allclose(
+                e[c].to_numpy("float64"), s[c].to_numpy("float64"), rtol=1e-12, equal_nan=True
+            )
+            np.testing.assert_allclose(
+                e[c].to_numpy("float64"), p[c].to_numpy("float64"), rtol=1e-12, equal_nan=True
+            )
+        print(
+            f"results agree on {len(e):,} rows x {len(cols)} checked columns "
+            f"({len(e.columns)} columns in all: {len(WINDOWS)} windows x {len(STATS)} statistics, and a year earlier)"
+        )
         print(f"{'kpiboard engine (Ibis -> DuckDB -> Arrow)':45s} {t_engine:7.3f}s  1.00")
-        print(f"{'hand-written DuckDB SQL -> Arrow':45s} {t_sql:7.3f}s  {t_sql / t_engine:4.2f}  (engine / SQL = {t_engine / t_sql:.2f}x)")
-        print(f"{'pandas groupby/rolling/cumsum/merge':45s} {t_pd:7.3f}s  {t_pd / t_engine:4.2f}  (engine / pandas = {t_engine / t_pd:.2f}x)")
+        print(
+            f"{'hand-written DuckDB SQL -> Arrow':45s} {t_sql:7.3f}s  {t_sql / t_engine:4.2f}  (engine / SQL = {t_engine / t_sql:.2f}x)"
+        )
+        print(
+            f"{'pandas groupby/rolling/cumsum/merge':45s} {t_pd:7.3f}s  {t_pd / t_engine:4.2f}  (engine / pandas = {t_engine / t_pd:.2f}x)"
+        )
         con.disconnect()
 
         proj = scorecard_project(tmp / "proj")
@@ -216,9 +262,13 @@ def main() -> int:
         cat = load_catalogue(proj)
         con2 = ibis.duckdb.connect(str(tmp / "proj" / "wh.duckdb"))
         obs2 = con2.table("obs")
-        t_card, card = best(lambda: build_scorecard(cat, obs2, parse_month("2009-08"), "org00"), args.repeat)
-        print(f"{'one organisation scorecard (30 KPIs, ranks of 43)':45s} {t_card:7.3f}s  "
-              f"({len(card.rows)} rows, {sum(len(r.ranks) for r in card.rows)} ranks)")
+        t_card, card = best(
+            lambda: build_scorecard(cat, obs2, parse_month("2009-08"), "org00"), args.repeat
+        )
+        print(
+            f"{'one organisation scorecard (30 KPIs, ranks of 43)':45s} {t_card:7.3f}s  "
+            f"({len(card.rows)} rows, {sum(len(r.ranks) for r in card.rows)} ranks)"
+        )
         con2.disconnect()
     return 0
 

@@ -36,19 +36,39 @@ def write_project(root: Path) -> int:
     rng = random.Random(2009)
     (root / "measures").mkdir(parents=True)
     (root / "data").mkdir()
-    (root / "kpiboard.yaml").write_text(yaml.safe_dump({
-        "title": "Ingest benchmark", "organisation": "org00",
-        "organisations": [{"id": f"org{i:02d}", "name": f"Organisation {i}"} for i in range(ORGS)],
-    }))
-    (root / "measures" / "m.yaml").write_text(yaml.safe_dump({"measures": [
-        {"id": f"m{j:02d}", "title": f"Measure {j}", "kind": "proportion" if j % 2 else "count"}
-        for j in range(MEASURES)]}))
+    (root / "kpiboard.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "Ingest benchmark",
+                "organisation": "org00",
+                "organisations": [
+                    {"id": f"org{i:02d}", "name": f"Organisation {i}"} for i in range(ORGS)
+                ],
+            }
+        )
+    )
+    (root / "measures" / "m.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "measures": [
+                    {
+                        "id": f"m{j:02d}",
+                        "title": f"Measure {j}",
+                        "kind": "proportion" if j % 2 else "count",
+                    }
+                    for j in range(MEASURES)
+                ]
+            }
+        )
+    )
     rows = 0
     per_file = MEASURES // FILES
     for f in range(FILES):
         with open(root / "data" / f"part{f}.csv", "w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["org", "measure", "period_end", "months", "numerator", "denominator", "note"])
+            w.writerow(
+                ["org", "measure", "period_end", "months", "numerator", "denominator", "note"]
+            )
             for j in range(f * per_file, (f + 1) * per_file):
                 for i in range(ORGS):
                     for k in range(MONTHS):
@@ -97,9 +117,15 @@ def main() -> int:
             con.close()
 
         t_raw = best(raw, args.repeat)
-        for label, t in (("kpiboard read + validate", t_read), ("kpiboard ingest, fresh warehouse", t_fresh),
-                         ("kpiboard ingest, reload (keys replaced)", t_reload), ("DuckDB read_csv -> table", t_raw)):
-            print(f"{label:42s} {t:6.2f}s {rows / t:>10,.0f} rows/s   DuckDB / this = {t_raw / t:.2f}")
+        for label, t in (
+            ("kpiboard read + validate", t_read),
+            ("kpiboard ingest, fresh warehouse", t_fresh),
+            ("kpiboard ingest, reload (keys replaced)", t_reload),
+            ("DuckDB read_csv -> table", t_raw),
+        ):
+            print(
+                f"{label:42s} {t:6.2f}s {rows / t:>10,.0f} rows/s   DuckDB / this = {t_raw / t:.2f}"
+            )
     return 0
 
 

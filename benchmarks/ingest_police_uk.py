@@ -55,6 +55,7 @@ def peak_rss_mib() -> float:
 
 # synthesis
 
+
 def _templates(path: Path) -> tuple[str, list[str | None], list[str]]:
     """The header, each row's Crime ID without its first four characters (None when blank), and
     each row after "Falls within" (with its line break)."""
@@ -92,31 +93,59 @@ def synthesise(data: Path, rows: int, months: int, forces: list[str]) -> list[Pa
             for j in range(start, start + count):
                 q, r = divmod(j, size)
                 suffix = suffixes[r]
-                out.append((f"{i:02x}{q:02x}{suffix}" if suffix is not None else "") + mid + tails[r])
+                out.append(
+                    (f"{i:02x}{q:02x}{suffix}" if suffix is not None else "") + mid + tails[r]
+                )
             path = data / f"{month}-{name.lower().replace(' ', '-').replace('&', 'and')}-street.csv"
             path.write_text("".join(out), encoding="utf-8", newline="")
             paths.append(path)
             written += count
         if (m + 1) % 12 == 0 or m + 1 == months:
-            print(f"  synthesised {written:,} rows in {len(paths):,} files "
-                  f"({time.perf_counter() - started:.0f}s)", flush=True)
+            print(
+                f"  synthesised {written:,} rows in {len(paths):,} files "
+                f"({time.perf_counter() - started:.0f}s)",
+                flush=True,
+            )
     return paths
 
 
 def write_project(root: Path) -> None:
     (root / "measures").mkdir(parents=True, exist_ok=True)
-    (root / "kpiboard.yaml").write_text(yaml.safe_dump({
-        "title": "police.uk ingest benchmark", "organisation": "West Yorkshire Police",
-        "builtin_organisations": "england-wales", "data": [],
-        "sources": [{"id": "street", "type": "police_uk_street", "files": ["data/*-street.csv"]}],
-    }, sort_keys=False))
-    (root / "measures" / "crime.yaml").write_text(yaml.safe_dump({"measures": [{
-        "id": "burglary", "title": "Burglary", "kind": "count", "window": "month",
-        "polarity": "lower_is_better",
-        "records": {"source": "street", "where": {"crime_type": ["Burglary"]}}}]}, sort_keys=False))
+    (root / "kpiboard.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "police.uk ingest benchmark",
+                "organisation": "West Yorkshire Police",
+                "builtin_organisations": "england-wales",
+                "data": [],
+                "sources": [
+                    {"id": "street", "type": "police_uk_street", "files": ["data/*-street.csv"]}
+                ],
+            },
+            sort_keys=False,
+        )
+    )
+    (root / "measures" / "crime.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "measures": [
+                    {
+                        "id": "burglary",
+                        "title": "Burglary",
+                        "kind": "count",
+                        "window": "month",
+                        "polarity": "lower_is_better",
+                        "records": {"source": "street", "where": {"crime_type": ["Burglary"]}},
+                    }
+                ]
+            },
+            sort_keys=False,
+        )
+    )
 
 
 # the two children
+
 
 def child_kpiboard(root: Path, out: Path) -> None:
     from kpiboard.catalogue import load_catalogue
@@ -135,8 +164,16 @@ def child_kpiboard(root: Path, out: Path) -> None:
 
     summary = ingest_project(cat, progress=progress)
     seconds = time.perf_counter() - started
-    out.write_text(json.dumps({"seconds": seconds, "rows": summary.records,
-                               "files": len(summary.files), "peak_mib": peak_rss_mib()}))
+    out.write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": summary.records,
+                "files": len(summary.files),
+                "peak_mib": peak_rss_mib(),
+            }
+        )
+    )
 
 
 def child_duckdb(root: Path, out: Path) -> None:
@@ -154,8 +191,17 @@ def child_duckdb(root: Path, out: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute("SELECT COUNT(*) FROM t").fetchone()[0]
     con.close()
-    out.write_text(json.dumps({"seconds": seconds, "rows": rows, "files": len(files),
-                               "peak_mib": peak_rss_mib(), "duckdb": duckdb.__version__}))
+    out.write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": rows,
+                "files": len(files),
+                "peak_mib": peak_rss_mib(),
+                "duckdb": duckdb.__version__,
+            }
+        )
+    )
 
 
 def run_child(kind: str, root: Path) -> dict[str, float]:
@@ -166,8 +212,9 @@ def run_child(kind: str, root: Path) -> dict[str, float]:
     subprocess.run([sys.executable, __file__, "--child", kind, "--root", str(root)], check=True)
     after = os.times()
     result: dict[str, float] = json.loads(out.read_text())
-    result["cpu"] = (after.children_user - before.children_user
-                     + after.children_system - before.children_system)
+    result["cpu"] = (
+        after.children_user - before.children_user + after.children_system - before.children_system
+    )
     result["load"] = os.getloadavg()[0]
     return result
 
@@ -175,15 +222,22 @@ def run_child(kind: str, root: Path) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=50_000_000)
-    ap.add_argument("--months", type=int, default=0,
-                    help="months to spread the rows over (default: files of ~9,700 rows, at most 120)")
-    ap.add_argument("--tmpdir", default=None, help="where to write (default: the system's temp dir)")
+    ap.add_argument(
+        "--months",
+        type=int,
+        default=0,
+        help="months to spread the rows over (default: files of ~9,700 rows, at most 120)",
+    )
+    ap.add_argument(
+        "--tmpdir", default=None, help="where to write (default: the system's temp dir)"
+    )
     ap.add_argument("--child", choices=["kpiboard", "duckdb"], help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        (child_kpiboard if args.child == "kpiboard" else child_duckdb)(args.root, args.root.parent /
-                                                                       f"{args.child}.json")
+        (child_kpiboard if args.child == "kpiboard" else child_duckdb)(
+            args.root, args.root.parent / f"{args.child}.json"
+        )
         return 0
 
     from kpiboard.catalogue.orgs import builtin_forces
@@ -194,41 +248,60 @@ def main() -> int:
     where = Path(args.tmpdir or tempfile.gettempdir())
     need, free = args.rows * BYTES_PER_ROW, shutil.disk_usage(where).free
     if need > free * 0.9:
-        print(f"Sorry: {args.rows:,} rows need about {need / 2**30:.1f} GiB of disk in {where}, and "
-              f"only {free / 2**30:.1f} GiB is free. Try fewer --rows, or --tmpdir on a bigger disk.",
-              file=sys.stderr)
+        print(
+            f"Sorry: {args.rows:,} rows need about {need / 2**30:.1f} GiB of disk in {where}, and "
+            f"only {free / 2**30:.1f} GiB is free. Try fewer --rows, or --tmpdir on a bigger disk.",
+            file=sys.stderr,
+        )
         return 1
     forces = [f.force_name for f in builtin_forces()]
     months = args.months or max(1, min(120, round(args.rows / (len(forces) * ROWS_PER_FILE))))
     import duckdb
 
-    print(f"{dt.date.today()}  {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"DuckDB {duckdb.__version__}; {free / 2**30:.0f} GiB free in {where}")
-    print(f"{args.rows:,} rows: {len(forces)} forces x {months} months "
-          f"= {len(forces) * months:,} files")
+    print(
+        f"{dt.date.today()}  {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"DuckDB {duckdb.__version__}; {free / 2**30:.0f} GiB free in {where}"
+    )
+    print(
+        f"{args.rows:,} rows: {len(forces)} forces x {months} months "
+        f"= {len(forces) * months:,} files"
+    )
     with tempfile.TemporaryDirectory(dir=where, prefix="kpiboard-police-uk-") as tmp:
         root = Path(tmp) / "proj"
         (root / "data").mkdir(parents=True)
         write_project(root)
         synthesise(root / "data", args.rows, months, forces)
         csv_bytes = sum(p.stat().st_size for p in (root / "data").iterdir())
-        print(f"  {csv_bytes / 2**30:.2f} GiB of CSV ({csv_bytes / args.rows:.0f} bytes/row)", flush=True)
+        print(
+            f"  {csv_bytes / 2**30:.2f} GiB of CSV ({csv_bytes / args.rows:.0f} bytes/row)",
+            flush=True,
+        )
 
         print("kpiboard ingest_project -> fresh DuckDB warehouse", flush=True)
         kpi = run_child("kpiboard", root)
         print("DuckDB CREATE TABLE t AS SELECT * FROM read_csv([...])", flush=True)
         raw = run_child("duckdb", root)
         children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        for label, r in (("kpiboard ingest, fresh warehouse", kpi), ("DuckDB read_csv -> table", raw)):
+        for label, r in (
+            ("kpiboard ingest, fresh warehouse", kpi),
+            ("DuckDB read_csv -> table", raw),
+        ):
             if r["rows"] != args.rows:
                 print(f"!! {label}: {r['rows']:,} rows, expected {args.rows:,}")
         print()
-        print(f"{'':34s} {'rows':>12s} {'time':>9s} {'rows/s':>11s} {'peak RSS':>10s} "
-              f"{'CPU (cores)':>15s} {'load':>5s}")
-        for label, r in (("kpiboard ingest, fresh warehouse", kpi), ("DuckDB read_csv -> table", raw)):
-            print(f"{label:34s} {int(r['rows']):>12,} {r['seconds']:>8.1f}s "
-                  f"{r['rows'] / r['seconds']:>11,.0f} {r['peak_mib']:>7,.0f} MiB "
-                  f"{r['cpu']:>7.0f}s ({r['cpu'] / r['seconds']:.2f}) {r['load']:>5.2f}")
+        print(
+            f"{'':34s} {'rows':>12s} {'time':>9s} {'rows/s':>11s} {'peak RSS':>10s} "
+            f"{'CPU (cores)':>15s} {'load':>5s}"
+        )
+        for label, r in (
+            ("kpiboard ingest, fresh warehouse", kpi),
+            ("DuckDB read_csv -> table", raw),
+        ):
+            print(
+                f"{label:34s} {int(r['rows']):>12,} {r['seconds']:>8.1f}s "
+                f"{r['rows'] / r['seconds']:>11,.0f} {r['peak_mib']:>7,.0f} MiB "
+                f"{r['cpu']:>7.0f}s ({r['cpu'] / r['seconds']:.2f}) {r['load']:>5.2f}"
+            )
         ratio = (kpi["rows"] / kpi["seconds"]) / (raw["rows"] / raw["seconds"])
         print(f"kpiboard / DuckDB throughput = {ratio:.2f}  (aim >= 0.80)")
         print(f"largest child peak RSS (getrusage) = {children_peak:,.0f} MiB  (aim < 4,096 MiB)")

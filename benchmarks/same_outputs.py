@@ -36,12 +36,36 @@ EW = "examples/england-wales-2017-18"
 
 # a fixed monthly series for `kpiboard spc`: a shift after month 20, one outlier
 SERIES = [
-    ("2019-04", 102), ("2019-05", 98), ("2019-06", 105), ("2019-07", 99), ("2019-08", 101),
-    ("2019-09", 97), ("2019-10", 103), ("2019-11", 100), ("2019-12", 96), ("2020-01", 104),
-    ("2020-02", 99), ("2020-03", 102), ("2020-04", 98), ("2020-05", 131), ("2020-06", 100),
-    ("2020-07", 101), ("2020-08", 97), ("2020-09", 103), ("2020-10", 99), ("2020-11", 100),
-    ("2020-12", 92), ("2021-01", 90), ("2021-02", 91), ("2021-03", 89), ("2021-04", 93),
-    ("2021-05", 90), ("2021-06", 88), ("2021-07", 91), ("2021-08", 90), ("2021-09", 89),
+    ("2019-04", 102),
+    ("2019-05", 98),
+    ("2019-06", 105),
+    ("2019-07", 99),
+    ("2019-08", 101),
+    ("2019-09", 97),
+    ("2019-10", 103),
+    ("2019-11", 100),
+    ("2019-12", 96),
+    ("2020-01", 104),
+    ("2020-02", 99),
+    ("2020-03", 102),
+    ("2020-04", 98),
+    ("2020-05", 131),
+    ("2020-06", 100),
+    ("2020-07", 101),
+    ("2020-08", 97),
+    ("2020-09", 103),
+    ("2020-10", 99),
+    ("2020-11", 100),
+    ("2020-12", 92),
+    ("2021-01", 90),
+    ("2021-02", 91),
+    ("2021-03", 89),
+    ("2021-04", 93),
+    ("2021-05", 90),
+    ("2021-06", 88),
+    ("2021-07", 91),
+    ("2021-08", 90),
+    ("2021-09", 89),
 ]
 
 
@@ -89,7 +113,8 @@ def source_of(base: str, into: Path) -> Path:
     """The tree of ``base`` unpacked into ``into`` (git archive: no worktree bookkeeping)."""
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", "--format=tar", base],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
@@ -100,26 +125,45 @@ def run_all(tree: Path, work: Path, out: Path) -> dict[str, bytes]:
     """Run every command with ``tree``'s code on a fresh copy of the examples at ``work``."""
     if work.exists():
         shutil.rmtree(work)
-    shutil.copytree(tree / "examples", work / "examples",
-                    ignore=shutil.ignore_patterns(".kpiboard", "out"))
+    shutil.copytree(
+        tree / "examples", work / "examples", ignore=shutil.ignore_patterns(".kpiboard", "out")
+    )
     (work / "series.csv").write_text(
-        "date,value\n" + "".join(f"{d},{v}\n" for d, v in SERIES), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "COLUMNS": "120", "TERM": "dumb",
-           "NO_COLOR": "1", "PYTHONHASHSEED": "0"}
+        "date,value\n" + "".join(f"{d},{v}\n" for d, v in SERIES), encoding="utf-8"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tree / "src"),
+        "COLUMNS": "120",
+        "TERM": "dumb",
+        "NO_COLOR": "1",
+        "PYTHONHASHSEED": "0",
+    }
     env.pop("FORCE_COLOR", None)
     cmds = commands()
     # warm each project's warehouse first, one at a time (reports ingest when stale)
     for project in (MET, WY, EW):
-        subprocess.run([sys.executable, "-m", "kpiboard", "ingest", project], cwd=work, env=env,
-                       capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "kpiboard", "ingest", project],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
 
     def one(i_cmd: tuple[int, list[str]]) -> tuple[str, bytes]:
         i, cmd = i_cmd
-        p = subprocess.run([sys.executable, "-m", "kpiboard", *cmd], cwd=work, env=env,
-                           capture_output=True, check=False)
+        p = subprocess.run(
+            [sys.executable, "-m", "kpiboard", *cmd],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
         key = f"{i:03d} kpiboard {' '.join(cmd)}"
-        blob = (f"exit {p.returncode}\n--- stdout\n".encode() + p.stdout
-                + b"\n--- stderr\n" + p.stderr)
+        blob = (
+            f"exit {p.returncode}\n--- stdout\n".encode() + p.stdout + b"\n--- stderr\n" + p.stderr
+        )
         return key, blob
 
     # commands on one project run in turn (a DuckDB file takes one writer); projects in parallel
@@ -157,9 +201,11 @@ def main() -> int:
             b = after[key].decode(errors="replace").splitlines()
             for line in list(difflib.unified_diff(a, b, "base", "tree", lineterm="", n=1))[:20]:
                 print("    " + line)
-        print(f"{len(before) - len(differ)} identical, {len(differ)} different "
-              f"({len(failed)} of the commands exit non-zero on the base: "
-              f"{', '.join(k.split(' ')[0] for k in failed) or 'none'})")
+        print(
+            f"{len(before) - len(differ)} identical, {len(differ)} different "
+            f"({len(failed)} of the commands exit non-zero on the base: "
+            f"{', '.join(k.split(' ')[0] for k in failed) or 'none'})"
+        )
         if args.keep:
             print(f"outputs kept in {keep}/base and {keep}/tree")
         return 1 if differ else 0

@@ -59,7 +59,9 @@ def synthetic() -> tuple[np.ndarray, list[str], np.ndarray]:
     kind = rng.integers(0, 6, n)
     t = np.arange(MONTHS)
     step_at = rng.integers(12, MONTHS - 6, n)[:, None]
-    step = np.where(kind[:, None] < 2, (t >= step_at) * level * rng.uniform(-0.3, 0.3, n)[:, None], 0)
+    step = np.where(
+        kind[:, None] < 2, (t >= step_at) * level * rng.uniform(-0.3, 0.3, n)[:, None], 0
+    )
     drift = np.where(kind[:, None] == 2, t * level * rng.uniform(-0.003, 0.003, n)[:, None], 0)
     values = np.round(level + noise + step + drift)
     outliers = rng.random((n, MONTHS)) < 0.004
@@ -71,6 +73,7 @@ def synthetic() -> tuple[np.ndarray, list[str], np.ndarray]:
 
 
 # --- a straightforward pandas implementation ------------------------------------------------
+
 
 def _part_of(ends: pd.Series, length: int) -> pd.Series:
     """Points of a window of ``length`` ending at a flagged point: a forward-looking max."""
@@ -97,15 +100,21 @@ def pandas_point_types(y: pd.Series, direction: int, target: float) -> pd.DataFr
     rising, falling = _part_of(up_end, TREND_POINTS), _part_of(down_end, TREND_POINTS)
     later = np.sign(y.shift(-1) - y)
     trend = np.where(rising & falling, later, rising.astype(int) - falling.astype(int))
-    window = ((close.astype(float).rolling(TWO_OF_THREE_WINDOW).sum() >= TWO_OF_THREE_CLOSE)
-              & (rel.rolling(TWO_OF_THREE_WINDOW).sum().abs() == TWO_OF_THREE_WINDOW))
+    window = (close.astype(float).rolling(TWO_OF_THREE_WINDOW).sum() >= TWO_OF_THREE_CLOSE) & (
+        rel.rolling(TWO_OF_THREE_WINDOW).sum().abs() == TWO_OF_THREE_WINDOW
+    )
     two = _part_of(window, TWO_OF_THREE_WINDOW) & close
-    side = np.select([outside, trend != 0, two, run], [np.where(rel == 1, 1, -1), trend,
-                     np.where(rel > 0, 1, -1), np.where(rel > 0, 1, -1)], 0)
+    side = np.select(
+        [outside, trend != 0, two, run],
+        [np.where(rel == 1, 1, -1), trend, np.where(rel > 0, 1, -1), np.where(rel > 0, 1, -1)],
+        0,
+    )
     good = side * direction
-    ptype = np.select([side == 0, good > 0], [POINT_TYPES.index("common_cause"),
-                      POINT_TYPES.index("special_cause_improvement")],
-                      POINT_TYPES.index("special_cause_concern"))
+    ptype = np.select(
+        [side == 0, good > 0],
+        [POINT_TYPES.index("common_cause"), POINT_TYPES.index("special_cause_improvement")],
+        POINT_TYPES.index("special_cause_concern"),
+    )
     last, up = ptype[-1], direction > 0
     if last == POINT_TYPES.index("special_cause_improvement"):
         variation = "improvement_high" if up else "improvement_low"
@@ -121,18 +130,22 @@ def pandas_point_types(y: pd.Series, direction: int, target: float) -> pd.DataFr
         assurance = ASSURANCES.index("consistent_pass" if up else "consistent_fail")
     else:
         assurance = ASSURANCES.index("inconsistent")
-    return pd.DataFrame({"point_type": ptype, "variation": VARIATIONS.index(variation),
-                         "assurance": assurance})
+    return pd.DataFrame(
+        {"point_type": ptype, "variation": VARIATIONS.index(variation), "assurance": assurance}
+    )
 
 
 def with_pandas(long: pd.DataFrame) -> pd.DataFrame:
     return long.groupby("series", sort=False).apply(
-        lambda g: pandas_point_types(g["value"].reset_index(drop=True), int(g["sign"].iat[0]),
-                                     float(g["target"].iat[0])),
-        include_groups=False)
+        lambda g: pandas_point_types(
+            g["value"].reset_index(drop=True), int(g["sign"].iat[0]), float(g["target"].iat[0])
+        ),
+        include_groups=False,
+    )
 
 
 # --- timing -----------------------------------------------------------------------------------
+
 
 def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     times, out = [], None
@@ -152,37 +165,61 @@ def main() -> int:
     values, directions, targets = synthetic()
     n, m = values.shape
     sign = np.array([1 if d == "increase" else -1 for d in directions])
-    print(f"{ORGS} organisations × {MEASURES} measures × {MONTHS} months = {n:,} series, {values.size:,} "
-          f"points; Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}")
+    print(
+        f"{ORGS} organisations × {MEASURES} measures × {MONTHS} months = {n:,} series, {values.size:,} "
+        f"points; Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}"
+    )
 
     t_batch, batch = best(lambda: spc_batch(values, directions, targets=targets), args.repeat)
     t_many, many = best(lambda: spc_many(values, directions, targets=targets), args.repeat)
-    t_loop, loop = best(lambda: [spc(values[i], direction=directions[i],
-                                     target=None if np.isnan(targets[i]) else float(targets[i]))
-                                 for i in range(n)], 1)
-    long = pd.DataFrame({"series": np.repeat(np.arange(n), m), "value": values.ravel(),
-                         "sign": np.repeat(sign, m), "target": np.repeat(targets, m)})
+    t_loop, loop = best(
+        lambda: [
+            spc(
+                values[i],
+                direction=directions[i],
+                target=None if np.isnan(targets[i]) else float(targets[i]),
+            )
+            for i in range(n)
+        ],
+        1,
+    )
+    long = pd.DataFrame(
+        {
+            "series": np.repeat(np.arange(n), m),
+            "value": values.ravel(),
+            "sign": np.repeat(sign, m),
+            "target": np.repeat(targets, m),
+        }
+    )
     t_pd, pd_res = best(lambda: with_pandas(long), args.pandas_repeat)
 
     # they must agree before any time means anything
     codes = batch.point_type_code
     pd_types = pd_res["point_type"].to_numpy().reshape(n, m)
-    assert np.array_equal(codes, pd_types), f"pandas differs at {np.argwhere(codes != pd_types)[:5]}"
+    assert np.array_equal(codes, pd_types), (
+        f"pandas differs at {np.argwhere(codes != pd_types)[:5]}"
+    )
     icons = pd_res.groupby(level=0).first()
     assert np.array_equal(batch.variation_code, icons["variation"].to_numpy())
     assert np.array_equal(batch.assurance_code, icons["assurance"].to_numpy())
     for results in (many, loop):
-        assert all(r.point_type == tuple(POINT_TYPES[c] for c in codes[i]) for i, r in enumerate(results))
+        assert all(
+            r.point_type == tuple(POINT_TYPES[c] for c in codes[i]) for i, r in enumerate(results)
+        )
         assert [r.variation for r in results] == [VARIATIONS[c] for c in batch.variation_code]
 
     special = codes != POINT_TYPES.index("common_cause")
-    print(f"all four agree on every point type and icon; {special.mean():.1%} of points are special "
-          f"cause, {np.mean(batch.variation_code != 0):.1%} of latest months")
+    print(
+        f"all four agree on every point type and icon; {special.mean():.1%} of points are special "
+        f"cause, {np.mean(batch.variation_code != 0):.1%} of latest months"
+    )
     print(f"{'implementation':<44}{'time':>10}{'pandas ÷ it':>14}")
-    for label, t in (("kpiboard spc_batch (codes, one vector pass)", t_batch),
-                     ("kpiboard spc_many (8,600 SpcResult objects)", t_many),
-                     ("kpiboard spc, once per series", t_loop),
-                     ("pandas: groupby + per-series rolling rules", t_pd)):
+    for label, t in (
+        ("kpiboard spc_batch (codes, one vector pass)", t_batch),
+        ("kpiboard spc_many (8,600 SpcResult objects)", t_many),
+        ("kpiboard spc, once per series", t_loop),
+        ("pandas: groupby + per-series rolling rules", t_pd),
+    ):
         print(f"{label:<44}{t:>9.3f}s{t_pd / t:>13.1f}×")
     return 0
 

@@ -58,8 +58,11 @@ def _start(project: Path) -> tuple[subprocess.Popen[bytes], str]:
         store.add_user(USER, PASSWORD, Role.VIEWER)
     store.close()
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kpiboard", "serve", str(project), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kpiboard", "serve", str(project), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -74,7 +77,9 @@ def _start(project: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 async def _client(url: str, path: str, until: float, tally: Tally, cookies: httpx.Cookies) -> None:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=TIMEOUT, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=url, cookies=cookies, timeout=TIMEOUT, limits=limits
+    ) as client:
         while time.monotonic() < until:
             start = time.perf_counter()
             try:
@@ -90,11 +95,15 @@ async def _client(url: str, path: str, until: float, tally: Tally, cookies: http
                 tally.latencies.append(elapsed)
 
 
-async def _run(url: str, paths: list[str], seconds: float, sessions: list[httpx.Cookies]) -> dict[str, Tally]:
+async def _run(
+    url: str, paths: list[str], seconds: float, sessions: list[httpx.Cookies]
+) -> dict[str, Tally]:
     tallies = {p: Tally() for p in paths}
     until = time.monotonic() + seconds
-    tasks = [_client(url, paths[i % len(paths)], until, tallies[paths[i % len(paths)]], cookies)
-             for i, cookies in enumerate(sessions)]
+    tasks = [
+        _client(url, paths[i % len(paths)], until, tallies[paths[i % len(paths)]], cookies)
+        for i, cookies in enumerate(sessions)
+    ]
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 2 * TIMEOUT + 5)
     return tallies
 
@@ -113,8 +122,10 @@ def _report(name: str, tallies: dict[str, Tally], seconds: float) -> dict[str, f
     for path, t in tallies.items():
         n = len(t.latencies)
         p50, p95, p99 = (_pct(t.latencies, q) * 1000 for q in (50, 95, 99))
-        print(f"  {path:58} {n / seconds:8.1f} {p50:8.1f} {p95:8.1f} {p99:8.1f} {sum(t.errors.values()):7d}"
-              + (f"  {t.errors}" if t.errors else ""))
+        print(
+            f"  {path:58} {n / seconds:8.1f} {p50:8.1f} {p95:8.1f} {p99:8.1f} {sum(t.errors.values()):7d}"
+            + (f"  {t.errors}" if t.errors else "")
+        )
         out[path] = p95
     return out
 
@@ -136,7 +147,9 @@ def main() -> None:
         try:
             sessions = []  # each client signs in: its own session, as 50 people would have
             for _ in range(args.clients):
-                signin = httpx.post(url + "/api/session", json={"username": USER, "password": PASSWORD}, timeout=30)
+                signin = httpx.post(
+                    url + "/api/session", json={"username": USER, "password": PASSWORD}, timeout=30
+                )
                 signin.raise_for_status()
                 sessions.append(signin.cookies)
             org = httpx.get(url + "/api/organisations", cookies=signin.cookies).json()["home"]
@@ -144,18 +157,28 @@ def main() -> None:
             kpi = f"{scorecard}/kpi/{args.measure}"
             for path in (scorecard, kpi):  # warm: the first view of a month builds and caches it
                 httpx.get(url + path, cookies=signin.cookies, timeout=60).raise_for_status()
-            print(f"kpiboard serve on {url}; {args.clients} clients for {args.seconds:g} s; "
-                  f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores "
-                  "(the clients run on the same machine)")
+            print(
+                f"kpiboard serve on {url}; {args.clients} clients for {args.seconds:g} s; "
+                f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores "
+                "(the clients run on the same machine)"
+            )
             pages = asyncio.run(_run(url, [scorecard, kpi], args.seconds, sessions))
             p95 = _report("Pages (clients split between the two)", pages, args.seconds)
             floor = asyncio.run(_run(url, ["/favicon.ico"], args.baseline_seconds, sessions))
-            base = _report("Baseline: a trivial 204 response from the same server", floor, args.baseline_seconds)
-            print(f"\nscorecard p95 / baseline p95 = {p95[scorecard] / base['/favicon.ico']:.2f}x;"
-                  f" KPI page p95 / baseline p95 = {p95[kpi] / base['/favicon.ico']:.2f}x")
+            base = _report(
+                "Baseline: a trivial 204 response from the same server",
+                floor,
+                args.baseline_seconds,
+            )
+            print(
+                f"\nscorecard p95 / baseline p95 = {p95[scorecard] / base['/favicon.ico']:.2f}x;"
+                f" KPI page p95 / baseline p95 = {p95[kpi] / base['/favicon.ico']:.2f}x"
+            )
             errors = sum(sum(t.errors.values()) for t in pages.values())
-            print(f"aim: zero errors ({'met' if errors == 0 else 'NOT met'}), scorecard p95 < 100 ms "
-                  f"({'met' if p95[scorecard] < 100 else 'NOT met'})")
+            print(
+                f"aim: zero errors ({'met' if errors == 0 else 'NOT met'}), scorecard p95 < 100 ms "
+                f"({'met' if p95[scorecard] < 100 else 'NOT met'})"
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -135,8 +135,12 @@ def _pg_bindir() -> Path | None:
     """Where initdb and pg_ctl live: $PG_BINDIR, the newest /usr/lib/postgresql/*/bin, or PATH."""
     if os.environ.get("PG_BINDIR"):
         return Path(os.environ["PG_BINDIR"])
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
+    )
     if candidates:
         return Path(candidates[-1]).parent
     found = shutil.which("initdb")
@@ -163,7 +167,9 @@ def postgres_url() -> Iterator[str]:
     if existing:
         yield existing
         return
-    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
+    pytest.importorskip(
+        "psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')"
+    )
     bindir = _pg_bindir()
     if bindir is None or not (bindir / "pg_ctl").exists():
         pytest.skip("PostgreSQL server binaries not found (install postgresql or set PG_BINDIR)")
@@ -194,18 +200,48 @@ def postgres_url() -> Iterator[str]:
                 detail += "\n" + log.read_text(errors="replace")[-2000:]
             pytest.fail(f"{' '.join(args[:1])} failed:\n{detail}", pytrace=False)
 
-    run([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-         "-E", "UTF8", "--locale=C", "--no-sync"])
-    options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-    run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"])
+    run(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]
+    )
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    run(
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+    )
     try:
         import psycopg
 
         for _ in range(50):  # pg_ctl -w waits, but be tolerant of a slow first accept
             try:
-                with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres",
-                                     autocommit=True) as conn:
+                with psycopg.connect(
+                    f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True
+                ) as conn:
                     conn.execute("CREATE DATABASE kpiboard")
                 break
             except psycopg.OperationalError:
@@ -214,8 +250,13 @@ def postgres_url() -> Iterator[str]:
             pytest.fail("PostgreSQL started but does not accept connections", pytrace=False)
         yield f"postgres://postgres@127.0.0.1:{port}/kpiboard"
     finally:
-        subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                        "-w", "stop"]), capture_output=True, timeout=60)
+        subprocess.run(
+            _as_server_user(
+                [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            ),
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 

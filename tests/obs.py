@@ -14,12 +14,21 @@ import yaml
 
 from kpiboard.catalogue import Catalogue, load_catalogue
 
-SCHEMA = pa.schema([
-    ("org", pa.string()), ("measure", pa.string()), ("period_end", pa.date32()),
-    ("months", pa.int32()), ("numerator", pa.float64()), ("denominator", pa.float64()),
-    ("value", pa.float64()), ("sample_size", pa.float64()), ("provisional", pa.bool_()),
-    ("note", pa.string()), ("source", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("org", pa.string()),
+        ("measure", pa.string()),
+        ("period_end", pa.date32()),
+        ("months", pa.int32()),
+        ("numerator", pa.float64()),
+        ("denominator", pa.float64()),
+        ("value", pa.float64()),
+        ("sample_size", pa.float64()),
+        ("provisional", pa.bool_()),
+        ("note", pa.string()),
+        ("source", pa.string()),
+    ]
+)
 
 
 def obs(rows: Iterable[dict[str, Any]]) -> ir.Table:
@@ -37,13 +46,23 @@ def obs(rows: Iterable[dict[str, Any]]) -> ir.Table:
     return ibis.memtable(pa.table(cols, schema=SCHEMA))
 
 
-def monthly(org: str, measure: str, start: str, values: Iterable[float | None], **extra: Any) -> list[dict[str, Any]]:
+def monthly(
+    org: str, measure: str, start: str, values: Iterable[float | None], **extra: Any
+) -> list[dict[str, Any]]:
     """Consecutive monthly rows from ``start`` (YYYY-MM); None skips a month."""
     y, m = (int(x) for x in start.split("-"))
     out = []
     for v in values:
         if v is not None:
-            out.append({"org": org, "measure": measure, "period_end": f"{y:04d}-{m:02d}", "numerator": v, **extra})
+            out.append(
+                {
+                    "org": org,
+                    "measure": measure,
+                    "period_end": f"{y:04d}-{m:02d}",
+                    "numerator": v,
+                    **extra,
+                }
+            )
         m += 1
         if m == 13:
             y, m = y + 1, 1
@@ -61,5 +80,7 @@ def project(tmp: Path, measures: list[dict[str, Any]], **settings: Any) -> Catal
     cfg.update(settings)
     (tmp / "measures").mkdir(parents=True, exist_ok=True)
     (tmp / "kpiboard.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    (tmp / "measures" / "m.yaml").write_text(yaml.safe_dump({"measures": measures}, sort_keys=False))
+    (tmp / "measures" / "m.yaml").write_text(
+        yaml.safe_dump({"measures": measures}, sort_keys=False)
+    )
     return load_catalogue(tmp)

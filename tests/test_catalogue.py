@@ -41,8 +41,12 @@ Y = "kpiboard.yaml"
 Expected = tuple[str, str, int | None, str | None, str, str | None]
 
 
-def write(root: Path, measures: str | None = GOOD, project: str | None = PROJECT,
-          extra: dict[str, str] | None = None) -> Path:
+def write(
+    root: Path,
+    measures: str | None = GOOD,
+    project: str | None = PROJECT,
+    extra: dict[str, str] | None = None,
+) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     if project is not None:
         (root / "kpiboard.yaml").write_text(project, encoding="utf-8")
@@ -90,138 +94,510 @@ SURVEY_PAIR = """\
 # (measures/m.yaml, kpiboard.yaml or None for PROJECT, expected findings in order)
 CASES: list[tuple[str, str, str | None, list[Expected]]] = [
     # --- YAML syntax -------------------------------------------------------------------------
-    ("unclosed quote", 'measures:\n  - id: burglary\n    title: "Burglary\n    kind: count\n', None, [
-        ("error", M, 3, None, "malformed YAML: found unexpected end of stream while scanning a quoted scalar",
-         "never closed")]),
-    ("bad indentation", "measures:\n  - id: burglary\n    title: Burglary\n     kind: count\n", None, [
-        ("error", M, 4, None, "malformed YAML: mapping values are not allowed here", "indentation")]),
-    ("unhashable key", "measures:\n  - ? [a, b]\n    : 1\n", None, [
-        ("error", M, 2, None, "malformed YAML: found unhashable key", "indentation")]),
-    ("duplicate key", "measures:\n  - id: burglary\n    title: Burglary\n    kind: count\n    title: Again\n",
-     None, [("error", M, 5, None, "duplicate key 'title' (first at line 3)", "keep one of them")]),
-    ("malformed kpiboard.yaml", GOOD, PROJECT.replace("name: Force B", "name: 'Force B"), [
-        ("error", Y, 8, None, "malformed YAML: found unexpected end of stream while scanning a quoted scalar",
-         "never closed")]),
+    (
+        "unclosed quote",
+        'measures:\n  - id: burglary\n    title: "Burglary\n    kind: count\n',
+        None,
+        [
+            (
+                "error",
+                M,
+                3,
+                None,
+                "malformed YAML: found unexpected end of stream while scanning a quoted scalar",
+                "never closed",
+            )
+        ],
+    ),
+    (
+        "bad indentation",
+        "measures:\n  - id: burglary\n    title: Burglary\n     kind: count\n",
+        None,
+        [
+            (
+                "error",
+                M,
+                4,
+                None,
+                "malformed YAML: mapping values are not allowed here",
+                "indentation",
+            )
+        ],
+    ),
+    (
+        "unhashable key",
+        "measures:\n  - ? [a, b]\n    : 1\n",
+        None,
+        [("error", M, 2, None, "malformed YAML: found unhashable key", "indentation")],
+    ),
+    (
+        "duplicate key",
+        "measures:\n  - id: burglary\n    title: Burglary\n    kind: count\n    title: Again\n",
+        None,
+        [("error", M, 5, None, "duplicate key 'title' (first at line 3)", "keep one of them")],
+    ),
+    (
+        "malformed kpiboard.yaml",
+        GOOD,
+        PROJECT.replace("name: Force B", "name: 'Force B"),
+        [
+            (
+                "error",
+                Y,
+                8,
+                None,
+                "malformed YAML: found unexpected end of stream while scanning a quoted scalar",
+                "never closed",
+            )
+        ],
+    ),
     # --- the schema: unknown, missing and badly typed keys ------------------------------------
-    ("unknown key in a measure", "measures:\n  - id: burglary\n    titel: Burglary\n    kind: count\n", None, [
-        ("error", M, 2, "burglary", "missing required key 'title'", None),
-        ("error", M, 3, "burglary", "unknown key 'titel'", "did you mean 'title'?")]),
-    ("unknown key in kpiboard.yaml", GOOD, PROJECT.replace("organisation: A", "organisaton: A"), [
-        ("error", Y, 1, None, "missing required key 'organisation'", None),
-        ("error", Y, 2, None, "unknown key 'organisaton'", "did you mean 'organisation'?")]),
-    ("unknown key in a target", measure("    targets:\n      - year: 2009/10\n        levle: 5\n"), None, [
-        ("error", M, 7, "m", "unknown key 'levle'", "did you mean 'level'?")]),
-    ("unknown key in a peer group", GOOD, PROJECT.replace("    name: All forces", "    nmae: All forces"), [
-        ("error", Y, 10, None, "missing required key 'name'", None),
-        ("error", Y, 11, None, "unknown key 'nmae'", "did you mean 'name'?")]),
-    ("missing title and kind", "measures:\n  - id: a\n    kind: count\n  - id: b\n    title: B\n", None, [
-        ("error", M, 2, "a", "missing required key 'title'", None),
-        ("error", M, 4, "b", "missing required key 'kind'", None)]),
-    ("bad enum values", "measures:\n  - id: m\n    title: T\n    kind: counts\n    polarity: up\n", None, [
-        ("error", M, 4, "m", "kind: Input should be 'count', 'proportion', 'per_population', 'mean', "
-         "'snapshot', 'difference', 'ratio' or 'composite'", "expected 'count', 'proportion'"),
-        ("error", M, 5, "m", "polarity: Input should be 'higher_is_better' or 'lower_is_better'",
-         "expected 'higher_is_better' or 'lower_is_better'")]),
-    ("difference without of", measure("", "d", "difference"), None, [
-        ("error", M, 2, "d", "a difference measure needs of: [first, second]", None)]),
-    ("invalid financial year", measure("    targets:\n      - {year: 2009/11, change: -5}\n"
-                                       "      - {years: [2010/11, 2011/13], change: -5}\n"), None, [
-        ("error", M, 6, "m", "targets.year: '2009/11' is not a financial year", "did you mean 2009/10?"),
-        ("error", M, 7, "m", "targets.years: '2011/13' is not a financial year", "did you mean 2011/12?")]),
-    ("invalid month", measure("    milestones:\n      - {by: 2009-13, level: 4}\n"
-                              "    targets:\n      - year: 2009/10\n"
-                              "        baseline_reduction: {start: 1994-01, end: Dec-98, percent: 40}\n"), None, [
-        ("error", M, 6, "m", "milestones.by: '2009-13' has no month 13", "months run 01 to 12"),
-        ("error", M, 9, "m", "targets.baseline_reduction.end: 'Dec-98' is not a month", "YYYY-MM")]),
-    ("tolerance with two ways", measure("    status_rule:\n      amber_within: {percent: 5, points: 2}\n"),
-     None, [("error", M, 6, "m", "status_rule.amber_within: give exactly one of percent, points or "
-             "margin_of_error: true", None)]),
-    ("project tolerance with two ways", GOOD,
-     PROJECT + "status_rule:\n  amber_within: {points: 1, margin_of_error: true}\n", [
-         ("error", Y, 13, None, "status_rule.amber_within: give exactly one of percent, points or "
-          "margin_of_error: true", None)]),
+    (
+        "unknown key in a measure",
+        "measures:\n  - id: burglary\n    titel: Burglary\n    kind: count\n",
+        None,
+        [
+            ("error", M, 2, "burglary", "missing required key 'title'", None),
+            ("error", M, 3, "burglary", "unknown key 'titel'", "did you mean 'title'?"),
+        ],
+    ),
+    (
+        "unknown key in kpiboard.yaml",
+        GOOD,
+        PROJECT.replace("organisation: A", "organisaton: A"),
+        [
+            ("error", Y, 1, None, "missing required key 'organisation'", None),
+            ("error", Y, 2, None, "unknown key 'organisaton'", "did you mean 'organisation'?"),
+        ],
+    ),
+    (
+        "unknown key in a target",
+        measure("    targets:\n      - year: 2009/10\n        levle: 5\n"),
+        None,
+        [("error", M, 7, "m", "unknown key 'levle'", "did you mean 'level'?")],
+    ),
+    (
+        "unknown key in a peer group",
+        GOOD,
+        PROJECT.replace("    name: All forces", "    nmae: All forces"),
+        [
+            ("error", Y, 10, None, "missing required key 'name'", None),
+            ("error", Y, 11, None, "unknown key 'nmae'", "did you mean 'name'?"),
+        ],
+    ),
+    (
+        "missing title and kind",
+        "measures:\n  - id: a\n    kind: count\n  - id: b\n    title: B\n",
+        None,
+        [
+            ("error", M, 2, "a", "missing required key 'title'", None),
+            ("error", M, 4, "b", "missing required key 'kind'", None),
+        ],
+    ),
+    (
+        "bad enum values",
+        "measures:\n  - id: m\n    title: T\n    kind: counts\n    polarity: up\n",
+        None,
+        [
+            (
+                "error",
+                M,
+                4,
+                "m",
+                "kind: Input should be 'count', 'proportion', 'per_population', 'mean', "
+                "'snapshot', 'difference', 'ratio' or 'composite'",
+                "expected 'count', 'proportion'",
+            ),
+            (
+                "error",
+                M,
+                5,
+                "m",
+                "polarity: Input should be 'higher_is_better' or 'lower_is_better'",
+                "expected 'higher_is_better' or 'lower_is_better'",
+            ),
+        ],
+    ),
+    (
+        "difference without of",
+        measure("", "d", "difference"),
+        None,
+        [("error", M, 2, "d", "a difference measure needs of: [first, second]", None)],
+    ),
+    (
+        "invalid financial year",
+        measure(
+            "    targets:\n      - {year: 2009/11, change: -5}\n"
+            "      - {years: [2010/11, 2011/13], change: -5}\n"
+        ),
+        None,
+        [
+            (
+                "error",
+                M,
+                6,
+                "m",
+                "targets.year: '2009/11' is not a financial year",
+                "did you mean 2009/10?",
+            ),
+            (
+                "error",
+                M,
+                7,
+                "m",
+                "targets.years: '2011/13' is not a financial year",
+                "did you mean 2011/12?",
+            ),
+        ],
+    ),
+    (
+        "invalid month",
+        measure(
+            "    milestones:\n      - {by: 2009-13, level: 4}\n"
+            "    targets:\n      - year: 2009/10\n"
+            "        baseline_reduction: {start: 1994-01, end: Dec-98, percent: 40}\n"
+        ),
+        None,
+        [
+            ("error", M, 6, "m", "milestones.by: '2009-13' has no month 13", "months run 01 to 12"),
+            (
+                "error",
+                M,
+                9,
+                "m",
+                "targets.baseline_reduction.end: 'Dec-98' is not a month",
+                "YYYY-MM",
+            ),
+        ],
+    ),
+    (
+        "tolerance with two ways",
+        measure("    status_rule:\n      amber_within: {percent: 5, points: 2}\n"),
+        None,
+        [
+            (
+                "error",
+                M,
+                6,
+                "m",
+                "status_rule.amber_within: give exactly one of percent, points or "
+                "margin_of_error: true",
+                None,
+            )
+        ],
+    ),
+    (
+        "project tolerance with two ways",
+        GOOD,
+        PROJECT + "status_rule:\n  amber_within: {points: 1, margin_of_error: true}\n",
+        [
+            (
+                "error",
+                Y,
+                13,
+                None,
+                "status_rule.amber_within: give exactly one of percent, points or "
+                "margin_of_error: true",
+                None,
+            )
+        ],
+    ),
     # --- cross-checks (rules.py): each points at the key at fault ------------------------------
-    ("parent missing", GOOD + "    parent: serious_acquisitive\n", None, [
-        ("error", M, 6, "burglary", "parent 'serious_acquisitive' does not exist", "remove parent:")]),
-    ("parent loop", measure("    parent: n\n") + "  - id: n\n    title: N\n    kind: count\n    parent: m\n", None, [
-        ("error", M, 5, "m", "parent chain loops back on itself: m -> n -> m", "remove one of the parent:"),
-        ("error", M, 9, "n", "parent chain loops back on itself: n -> m -> n", "remove one of the parent:")]),
-    ("composite with no children", measure("", "sac", "composite"), None, [
-        ("error", M, 2, "sac", "a composite needs child measures", "parent: sac")]),
-    ("composite child is a proportion", measure("", "sac", "composite")
-     + "  - id: share\n    title: S\n    kind: proportion\n    parent: sac\n", None, [
-         ("error", M, 8, "share", "composite 'sac' sums its children, but this is a proportion measure",
-          "must be counts")]),
-    ("of: unknown and count operands", SURVEY_PAIR.replace("  - id: p", "measures:\n  - id: p")
-     + "  - id: c\n    title: C\n    kind: count\n"
-     + "  - id: gap\n    title: G\n    kind: difference\n    of: [p, qq]\n"
-     + "  - id: ratio\n    title: R\n    kind: ratio\n    of:\n      - c\n      - q\n", None, [
-         ("error", M, 16, "gap", "of: names unknown measure 'qq'", "did you mean 'q'?"),
-         ("error", M, 21, "ratio", "of: 'c' is a count measure; a ratio needs proportions",
-          "use proportion measures")]),
-    ("change target on a difference", SURVEY_PAIR.replace("  - id: p", "measures:\n  - id: p")
-     + "  - id: gap\n    title: G\n    kind: difference\n    of: [p, q]\n"
-     + "    targets:\n      - {year: 2009/10, change: -5}\n", None, [
-         ("error", M, 15, "gap", "a % change target does not fit a difference measure", "use level:")]),
-    ("baseline reduction on a proportion", measure(
-        "    targets:\n      - year: 2009/10\n"
-        "        baseline_reduction: {start: 1994-01, end: 1998-12, percent: 40}\n",
-        kind="proportion"), None, [
-        ("error", M, 7, "m", "a reduction on a baseline fits counts and rates, not a proportion measure",
-         "use level: or change:")]),
-    ("proportion level of 120", measure("    targets:\n      - year: 2009/10\n        level: 120\n",
-                                        kind="proportion"), None, [
-        ("error", M, 7, "m", "a percentage target of 120 is outside 0-100", "80 for 80%")]),
-    ("lower is better with >= and >", measure(
-        "    polarity: lower_is_better\n    targets:\n      - {year: 2009/10, level: 5, op: \">=\"}\n"
-        "      - year: 2010/11\n        level: 5\n        op: \">\"\n"), None, [
-        ("error", M, 7, "m", "a lower-is-better measure with a '>=' target", "flip the operator"),
-        ("error", M, 10, "m", "a lower-is-better measure with a '>' target", "flip the operator")]),
-    ("higher is better with <", measure("    targets:\n      - year: 2009/10\n        level: 5\n"
-                                        "        op: \"<\"\n"), None, [
-        ("error", M, 8, "m", "a higher-is-better measure with a '<' target", "flip the operator")]),
-    ("change target with comparator none", measure("    comparator: none\n    targets:\n"
-                                                   "      - year: 2009/10\n        change: -4.3\n"), None, [
-        ("error", M, 8, "m", "a % change target needs a comparator", "remove comparator: none")]),
-    ("margin of error on a non-survey measure", measure(
-        "    status_rule:\n      amber_within:\n        margin_of_error: true\n", kind="proportion"), None, [
-        ("error", M, 7, "m", "a margin-of-error tolerance needs a survey proportion or a difference of two",
-         "set survey: true")]),
-    ("two targets for one year", measure("    targets:\n      - {year: 2009/10, change: -5}\n"
-                                         "      - {years: [2008/09, 2009/10], change: -3}\n"), None, [
-        ("error", M, 7, "m", "two targets for 2009/10", "the first is at line 6")]),
-    ("ranks: unknown group and measure", measure(
-        "    ranks:\n      groups: [all, msf]\n      measure: burglary_bcs\n"), None, [
-        ("error", M, 6, "m", "ranks: unknown peer group 'msf'", "known: all"),
-        ("error", M, 7, "m", "ranks: unknown measure 'burglary_bcs'", None)]),
-    ("per_population without a population", measure("    ranks: {per_population: 1000}\n")
-     + "  - id: rate\n    title: R\n    kind: per_population\n    per: 1000\n", None, [
-         ("error", M, 5, "m", "rates per population need a population measure", "set population:"),
-         ("error", M, 8, "rate", "rates per population need a population measure", "set population:")]),
-    ("population measure that does not exist", measure("    per: 1000\n    population: residents\n",
-                                                       kind="per_population"), None, [
-        ("error", M, 6, "m", "population measure 'residents' does not exist", "population:")]),
+    (
+        "parent missing",
+        GOOD + "    parent: serious_acquisitive\n",
+        None,
+        [
+            (
+                "error",
+                M,
+                6,
+                "burglary",
+                "parent 'serious_acquisitive' does not exist",
+                "remove parent:",
+            )
+        ],
+    ),
+    (
+        "parent loop",
+        measure("    parent: n\n") + "  - id: n\n    title: N\n    kind: count\n    parent: m\n",
+        None,
+        [
+            (
+                "error",
+                M,
+                5,
+                "m",
+                "parent chain loops back on itself: m -> n -> m",
+                "remove one of the parent:",
+            ),
+            (
+                "error",
+                M,
+                9,
+                "n",
+                "parent chain loops back on itself: n -> m -> n",
+                "remove one of the parent:",
+            ),
+        ],
+    ),
+    (
+        "composite with no children",
+        measure("", "sac", "composite"),
+        None,
+        [("error", M, 2, "sac", "a composite needs child measures", "parent: sac")],
+    ),
+    (
+        "composite child is a proportion",
+        measure("", "sac", "composite")
+        + "  - id: share\n    title: S\n    kind: proportion\n    parent: sac\n",
+        None,
+        [
+            (
+                "error",
+                M,
+                8,
+                "share",
+                "composite 'sac' sums its children, but this is a proportion measure",
+                "must be counts",
+            )
+        ],
+    ),
+    (
+        "of: unknown and count operands",
+        SURVEY_PAIR.replace("  - id: p", "measures:\n  - id: p")
+        + "  - id: c\n    title: C\n    kind: count\n"
+        + "  - id: gap\n    title: G\n    kind: difference\n    of: [p, qq]\n"
+        + "  - id: ratio\n    title: R\n    kind: ratio\n    of:\n      - c\n      - q\n",
+        None,
+        [
+            ("error", M, 16, "gap", "of: names unknown measure 'qq'", "did you mean 'q'?"),
+            (
+                "error",
+                M,
+                21,
+                "ratio",
+                "of: 'c' is a count measure; a ratio needs proportions",
+                "use proportion measures",
+            ),
+        ],
+    ),
+    (
+        "change target on a difference",
+        SURVEY_PAIR.replace("  - id: p", "measures:\n  - id: p")
+        + "  - id: gap\n    title: G\n    kind: difference\n    of: [p, q]\n"
+        + "    targets:\n      - {year: 2009/10, change: -5}\n",
+        None,
+        [
+            (
+                "error",
+                M,
+                15,
+                "gap",
+                "a % change target does not fit a difference measure",
+                "use level:",
+            )
+        ],
+    ),
+    (
+        "baseline reduction on a proportion",
+        measure(
+            "    targets:\n      - year: 2009/10\n"
+            "        baseline_reduction: {start: 1994-01, end: 1998-12, percent: 40}\n",
+            kind="proportion",
+        ),
+        None,
+        [
+            (
+                "error",
+                M,
+                7,
+                "m",
+                "a reduction on a baseline fits counts and rates, not a proportion measure",
+                "use level: or change:",
+            )
+        ],
+    ),
+    (
+        "proportion level of 120",
+        measure("    targets:\n      - year: 2009/10\n        level: 120\n", kind="proportion"),
+        None,
+        [("error", M, 7, "m", "a percentage target of 120 is outside 0-100", "80 for 80%")],
+    ),
+    (
+        "lower is better with >= and >",
+        measure(
+            '    polarity: lower_is_better\n    targets:\n      - {year: 2009/10, level: 5, op: ">="}\n'
+            '      - year: 2010/11\n        level: 5\n        op: ">"\n'
+        ),
+        None,
+        [
+            (
+                "error",
+                M,
+                7,
+                "m",
+                "a lower-is-better measure with a '>=' target",
+                "flip the operator",
+            ),
+            (
+                "error",
+                M,
+                10,
+                "m",
+                "a lower-is-better measure with a '>' target",
+                "flip the operator",
+            ),
+        ],
+    ),
+    (
+        "higher is better with <",
+        measure('    targets:\n      - year: 2009/10\n        level: 5\n        op: "<"\n'),
+        None,
+        [("error", M, 8, "m", "a higher-is-better measure with a '<' target", "flip the operator")],
+    ),
+    (
+        "change target with comparator none",
+        measure(
+            "    comparator: none\n    targets:\n      - year: 2009/10\n        change: -4.3\n"
+        ),
+        None,
+        [("error", M, 8, "m", "a % change target needs a comparator", "remove comparator: none")],
+    ),
+    (
+        "margin of error on a non-survey measure",
+        measure(
+            "    status_rule:\n      amber_within:\n        margin_of_error: true\n",
+            kind="proportion",
+        ),
+        None,
+        [
+            (
+                "error",
+                M,
+                7,
+                "m",
+                "a margin-of-error tolerance needs a survey proportion or a difference of two",
+                "set survey: true",
+            )
+        ],
+    ),
+    (
+        "two targets for one year",
+        measure(
+            "    targets:\n      - {year: 2009/10, change: -5}\n"
+            "      - {years: [2008/09, 2009/10], change: -3}\n"
+        ),
+        None,
+        [("error", M, 7, "m", "two targets for 2009/10", "the first is at line 6")],
+    ),
+    (
+        "ranks: unknown group and measure",
+        measure("    ranks:\n      groups: [all, msf]\n      measure: burglary_bcs\n"),
+        None,
+        [
+            ("error", M, 6, "m", "ranks: unknown peer group 'msf'", "known: all"),
+            ("error", M, 7, "m", "ranks: unknown measure 'burglary_bcs'", None),
+        ],
+    ),
+    (
+        "per_population without a population",
+        measure("    ranks: {per_population: 1000}\n")
+        + "  - id: rate\n    title: R\n    kind: per_population\n    per: 1000\n",
+        None,
+        [
+            (
+                "error",
+                M,
+                5,
+                "m",
+                "rates per population need a population measure",
+                "set population:",
+            ),
+            (
+                "error",
+                M,
+                8,
+                "rate",
+                "rates per population need a population measure",
+                "set population:",
+            ),
+        ],
+    ),
+    (
+        "population measure that does not exist",
+        measure("    per: 1000\n    population: residents\n", kind="per_population"),
+        None,
+        [("error", M, 6, "m", "population measure 'residents' does not exist", "population:")],
+    ),
     # --- kpiboard.yaml cross-checks --------------------------------------------------------------
-    ("peer group member unknown", GOOD, PROJECT + "  - id: msf\n    name: MSF\n    members: [A, Forse B]\n", [
-        ("error", Y, 14, None, "peer group 'msf': unknown organisation 'Forse B'", "add it to organisations")]),
-    ("home organisation not among organisations", GOOD, PROJECT.replace("organisation: A", "organisation: C"), [
-        ("error", Y, 2, None, "home organisation 'C' is not in organisations", "add it to organisations")]),
-    ("alias used by two organisations", GOOD,
-     PROJECT.replace("    name: Force B\n", "    name: Force B\n    aliases: [ALPHA]\n"), [
-         ("error", Y, 9, None, "'ALPHA' names both 'A' and 'B'", "an alias must belong to one organisation")]),
-    ("duplicate organisation id", GOOD, PROJECT.replace("  - id: B", "  - id: A"), [
-        ("error", Y, 7, None, "duplicate organisation id 'A'", "its own id")]),
+    (
+        "peer group member unknown",
+        GOOD,
+        PROJECT + "  - id: msf\n    name: MSF\n    members: [A, Forse B]\n",
+        [
+            (
+                "error",
+                Y,
+                14,
+                None,
+                "peer group 'msf': unknown organisation 'Forse B'",
+                "add it to organisations",
+            )
+        ],
+    ),
+    (
+        "home organisation not among organisations",
+        GOOD,
+        PROJECT.replace("organisation: A", "organisation: C"),
+        [
+            (
+                "error",
+                Y,
+                2,
+                None,
+                "home organisation 'C' is not in organisations",
+                "add it to organisations",
+            )
+        ],
+    ),
+    (
+        "alias used by two organisations",
+        GOOD,
+        PROJECT.replace("    name: Force B\n", "    name: Force B\n    aliases: [ALPHA]\n"),
+        [
+            (
+                "error",
+                Y,
+                9,
+                None,
+                "'ALPHA' names both 'A' and 'B'",
+                "an alias must belong to one organisation",
+            )
+        ],
+    ),
+    (
+        "duplicate organisation id",
+        GOOD,
+        PROJECT.replace("  - id: B", "  - id: A"),
+        [("error", Y, 7, None, "duplicate organisation id 'A'", "its own id")],
+    ),
 ]
 
 
-@pytest.mark.parametrize("measures,project,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_yaml_gives_the_expected_findings(tmp_path: Path, measures: str, project: str | None,
-                                             expected: list[Expected]) -> None:
+@pytest.mark.parametrize(
+    "measures,project,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_yaml_gives_the_expected_findings(
+    tmp_path: Path, measures: str, project: str | None, expected: list[Expected]
+) -> None:
     check(findings_of(write(tmp_path, measures, project or PROJECT)), expected)
 
 
 def test_failure_is_a_validation_failed_carrying_every_finding(tmp_path: Path) -> None:
-    root = write(tmp_path, GOOD + "    parent: nothere\n  - id: x\n    title: X\n    kind: composite\n")
+    root = write(
+        tmp_path, GOOD + "    parent: nothere\n  - id: x\n    title: X\n    kind: composite\n"
+    )
     with pytest.raises(ValidationFailed) as info:
         load_catalogue(root)
     assert isinstance(info.value, KpiboardError)
@@ -230,46 +606,93 @@ def test_failure_is_a_validation_failed_carrying_every_finding(tmp_path: Path) -
 
 
 def test_duplicate_measure_ids_across_files_name_both_places(tmp_path: Path) -> None:
-    other = "measures:\n  - id: robbery\n    title: Robbery\n    kind: count\n" + GOOD.removeprefix("measures:\n")
+    other = "measures:\n  - id: robbery\n    title: Robbery\n    kind: count\n" + GOOD.removeprefix(
+        "measures:\n"
+    )
     root = write(tmp_path, extra={"measures/n.yaml": other})
-    check(findings_of(root), [
-        ("error", "measures/n.yaml", 5, "burglary", "duplicate measure id 'burglary'",
-         "first defined at measures/m.yaml:2")])
+    check(
+        findings_of(root),
+        [
+            (
+                "error",
+                "measures/n.yaml",
+                5,
+                "burglary",
+                "duplicate measure id 'burglary'",
+                "first defined at measures/m.yaml:2",
+            )
+        ],
+    )
 
 
 def test_every_file_is_checked_even_when_an_earlier_one_is_broken(tmp_path: Path) -> None:
-    root = write(tmp_path, "measures:\n  - id: a\n    title: 'A\n",
-                 PROJECT.replace("organisation: A", "organisation: 'A"),
-                 extra={"measures/n.yaml": "measures:\n  - id: b\n    kind: count\n"})
+    root = write(
+        tmp_path,
+        "measures:\n  - id: a\n    title: 'A\n",
+        PROJECT.replace("organisation: A", "organisation: 'A"),
+        extra={"measures/n.yaml": "measures:\n  - id: b\n    kind: count\n"},
+    )
     found = findings_of(root)
     assert [(f.file, f.line) for f in found] == [(Y, 2), (M, 3), ("measures/n.yaml", 2)]
-    assert [f.message.split(":")[0] for f in found] == ["malformed YAML", "malformed YAML",
-                                                         "missing required key 'title'"]
+    assert [f.message.split(":")[0] for f in found] == [
+        "malformed YAML",
+        "malformed YAML",
+        "missing required key 'title'",
+    ]
 
 
 def test_all_findings_of_a_file_come_at_once_in_file_order(tmp_path: Path) -> None:
     # pydantic reports fields in declaration order (polarity before kind); we report by line
-    root = write(tmp_path, "measures:\n  - id: a\n    kind: rate\n    polarity: up\n    colour: red\n")
-    check(findings_of(root), [
-        ("error", M, 2, "a", "missing required key 'title'", None),
-        ("error", M, 3, "a", "kind: Input should be 'count', 'proportion', 'per_population', 'mean', "
-         "'snapshot', 'difference', 'ratio' or 'composite'", "expected"),
-        ("error", M, 4, "a", "polarity: Input should be 'higher_is_better' or 'lower_is_better'", "expected"),
-        ("error", M, 5, "a", "unknown key 'colour'", "valid keys: comparator, decimals"),
-    ])
+    root = write(
+        tmp_path, "measures:\n  - id: a\n    kind: rate\n    polarity: up\n    colour: red\n"
+    )
+    check(
+        findings_of(root),
+        [
+            ("error", M, 2, "a", "missing required key 'title'", None),
+            (
+                "error",
+                M,
+                3,
+                "a",
+                "kind: Input should be 'count', 'proportion', 'per_population', 'mean', "
+                "'snapshot', 'difference', 'ratio' or 'composite'",
+                "expected",
+            ),
+            (
+                "error",
+                M,
+                4,
+                "a",
+                "polarity: Input should be 'higher_is_better' or 'lower_is_better'",
+                "expected",
+            ),
+            ("error", M, 5, "a", "unknown key 'colour'", "valid keys: comparator, decimals"),
+        ],
+    )
 
 
 def test_cross_check_findings_come_in_file_order(tmp_path: Path) -> None:
-    root = write(tmp_path, measure("    ranks: {groups: [nope]}\n    parent: ghost\n")
-                 + "  - id: sac\n    title: S\n    kind: composite\n",
-                 PROJECT.replace("organisation: A", "organisation: Z"))
+    root = write(
+        tmp_path,
+        measure("    ranks: {groups: [nope]}\n    parent: ghost\n")
+        + "  - id: sac\n    title: S\n    kind: composite\n",
+        PROJECT.replace("organisation: A", "organisation: Z"),
+    )
     found = findings_of(root)
-    assert [(f.file, f.line, f.subject) for f in found] == [(Y, 2, None), (M, 5, "m"), (M, 6, "m"), (M, 7, "sac")]
+    assert [(f.file, f.line, f.subject) for f in found] == [
+        (Y, 2, None),
+        (M, 5, "m"),
+        (M, 6, "m"),
+        (M, 7, "sac"),
+    ]
 
 
 def test_no_measures_folder(tmp_path: Path) -> None:
-    check(findings_of(write(tmp_path, measures=None)), [
-        ("error", "measures/", None, None, "no measure definitions", "add measures/*.yaml files")])
+    check(
+        findings_of(write(tmp_path, measures=None)),
+        [("error", "measures/", None, None, "no measure definitions", "add measures/*.yaml files")],
+    )
 
 
 def test_no_kpiboard_yaml_is_a_clear_error(tmp_path: Path) -> None:
@@ -285,15 +708,22 @@ def test_raise_on_error_false_returns_the_catalogue_with_its_findings(tmp_path: 
     cat = load_catalogue(write(tmp_path, GOOD + "    parent: ghost\n"), raise_on_error=False)
     assert list(cat.measures) == ["burglary"]
     assert [(f.level, f.line, f.message) for f in cat.findings] == [
-        ("error", 6, "parent 'ghost' does not exist")]
+        ("error", 6, "parent 'ghost' does not exist")
+    ]
     with pytest.raises(ValidationFailed):  # files that do not parse still raise
         load_catalogue(write(tmp_path, "measures: [\n"), raise_on_error=False)
 
 
 def test_warnings_do_not_fail_the_load(tmp_path: Path) -> None:
     project = PROJECT + "sections: [Safety]\n"
-    cat = load_catalogue(write(tmp_path, GOOD + "    section: Confidence\n    row: 1a\n"
-                               "  - id: robbery\n    title: R\n    kind: count\n    row: 1a\n", project))
+    cat = load_catalogue(
+        write(
+            tmp_path,
+            GOOD + "    section: Confidence\n    row: 1a\n"
+            "  - id: robbery\n    title: R\n    kind: count\n    row: 1a\n",
+            project,
+        )
+    )
     assert [f.render() for f in cat.findings] == [
         "WARNING measures/m.yaml:6 burglary: section 'Confidence' is not listed in kpiboard.yaml "
         "(add it to sections: to fix its place in the report)",
@@ -302,16 +732,26 @@ def test_warnings_do_not_fail_the_load(tmp_path: Path) -> None:
 
 
 def test_finding_render_format() -> None:
-    f = Finding("error", "parent 'sac' does not exist", "measures/m.yaml", 7, "burglary", "remove parent:")
-    assert f.render() == "ERROR measures/m.yaml:7 burglary: parent 'sac' does not exist (remove parent:)"
-    assert Finding("warning", "no data rows", "data/x.csv").render() == "WARNING data/x.csv: no data rows"
+    f = Finding(
+        "error", "parent 'sac' does not exist", "measures/m.yaml", 7, "burglary", "remove parent:"
+    )
+    assert (
+        f.render()
+        == "ERROR measures/m.yaml:7 burglary: parent 'sac' does not exist (remove parent:)"
+    )
+    assert (
+        Finding("warning", "no data rows", "data/x.csv").render()
+        == "WARNING data/x.csv: no data rows"
+    )
     assert Finding("error", "oops").render() == "ERROR <project>: oops"
 
 
 def test_a_real_finding_renders_on_one_line(tmp_path: Path) -> None:
     [f] = findings_of(write(tmp_path, GOOD + "    parent: serious_acquisitive\n"))
-    assert f.render() == ("ERROR measures/m.yaml:6 burglary: parent 'serious_acquisitive' does not exist "
-                          "(name an existing measure id, or remove parent:)")
+    assert f.render() == (
+        "ERROR measures/m.yaml:6 burglary: parent 'serious_acquisitive' does not exist "
+        "(name an existing measure id, or remove parent:)"
+    )
 
 
 def test_the_example_project_loads_with_no_findings() -> None:
@@ -319,4 +759,7 @@ def test_the_example_project_loads_with_no_findings() -> None:
     assert cat.findings == []
     assert len(cat.measures) > 20 and cat.project.organisation == "metropolitan"
     src = cat.sources["user_satisfaction"]
-    assert src.file == "measures/1-confidence.yaml" and src.line_at(("targets", 0, "level")) == (src.line or 0) + 14
+    assert (
+        src.file == "measures/1-confidence.yaml"
+        and src.line_at(("targets", 0, "level")) == (src.line or 0) + 14
+    )

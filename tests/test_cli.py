@@ -50,15 +50,21 @@ def warehouse_state(root: Path) -> tuple[int, str, list[tuple[int, str, str]]]:
     """Row count, a checksum of every observation (in key order) and the load log."""
     con = duckdb.connect(str(root / DEFAULT_DUCKDB), read_only=True)
     try:
-        rows = con.execute(f"SELECT * FROM {OBSERVATIONS} ORDER BY org, measure, period_end, months").fetchall()
-        loads = con.execute(f"SELECT load_id, path, sha256 FROM {LOADS} ORDER BY load_id, path").fetchall()
+        rows = con.execute(
+            f"SELECT * FROM {OBSERVATIONS} ORDER BY org, measure, period_end, months"
+        ).fetchall()
+        loads = con.execute(
+            f"SELECT load_id, path, sha256 FROM {LOADS} ORDER BY load_id, path"
+        ).fetchall()
     finally:
         con.close()
     return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest(), loads
 
 
 def data_rows(root: Path) -> int:
-    return sum(len(p.read_text(encoding="utf-8").splitlines()) - 1 for p in (root / "data").glob("*.csv"))
+    return sum(
+        len(p.read_text(encoding="utf-8").splitlines()) - 1 for p in (root / "data").glob("*.csv")
+    )
 
 
 def edit_line(path: Path, number: int, change: Callable[[str], str]) -> None:
@@ -120,8 +126,10 @@ def test_validate_prints_every_finding_on_one_line(project: Path) -> None:
     safety = project / "measures" / "2-safety.yaml"
     text = safety.read_text(encoding="utf-8")
     line = text.splitlines().index("    parent: serious_acquisitive") + 1
-    safety.write_text(text.replace("    parent: serious_acquisitive", "    parent: serious_aquisitive", 1),
-                      encoding="utf-8")
+    safety.write_text(
+        text.replace("    parent: serious_acquisitive", "    parent: serious_aquisitive", 1),
+        encoding="utf-8",
+    )
     edit_line(project / "data" / "crime.csv", 5, lambda s: s.replace(",1558,", ",abc,"))
     result = run("validate", project, code=1)
     assert result.stderr.splitlines() == [
@@ -134,8 +142,9 @@ def test_validate_prints_every_finding_on_one_line(project: Path) -> None:
 
 
 def test_validate_says_when_the_data_could_not_be_checked(project: Path) -> None:
-    (project / "measures" / "9-bad.yaml").write_text("measures:\n  - id: x\n    title: X\n    kind: counts\n",
-                                                    encoding="utf-8")
+    (project / "measures" / "9-bad.yaml").write_text(
+        "measures:\n  - id: x\n    title: X\n    kind: counts\n", encoding="utf-8"
+    )
     result = run("validate", project, code=1)
     lines = result.stderr.splitlines()
     assert lines[0].startswith("ERROR measures/9-bad.yaml:4 x: kind: Input should be 'count'")
@@ -146,10 +155,12 @@ def test_validate_says_when_the_data_could_not_be_checked(project: Path) -> None
 def test_validate_an_invalid_financial_year_names_file_and_line(project: Path) -> None:
     (project / "measures" / "9-bad.yaml").write_text(
         "measures:\n  - id: x\n    title: X\n    kind: count\n    targets:\n      - {year: 2009/11, change: -5}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = run("validate", project, code=1)
     assert result.stderr.splitlines()[0] == (
-        "ERROR measures/9-bad.yaml:6 x: targets.year: '2009/11' is not a financial year (did you mean 2009/10?)")
+        "ERROR measures/9-bad.yaml:6 x: targets.year: '2009/11' is not a financial year (did you mean 2009/10?)"
+    )
 
 
 def test_validate_a_folder_that_is_not_a_project(tmp_path: Path) -> None:
@@ -190,13 +201,23 @@ def _empty(root: Path) -> None:
 
 
 BAD_INPUT = [
-    ("misspelled column", _header,
-     "ERROR data/crime.csv:1: unknown column 'peroid_end' (did you mean 'period_end'?) "
-     "(rename the column to 'period_end')"),
-    ("not a number", _not_a_number, "ERROR data/crime.csv:5 msv: numerator: 'abc' is not a number ("),
+    (
+        "misspelled column",
+        _header,
+        "ERROR data/crime.csv:1: unknown column 'peroid_end' (did you mean 'period_end'?) "
+        "(rename the column to 'period_end')",
+    ),
+    (
+        "not a number",
+        _not_a_number,
+        "ERROR data/crime.csv:5 msv: numerator: 'abc' is not a number (",
+    ),
     ("month 13", _month_13, "ERROR data/crime.csv:42 msv: period_end: '2009-13' has no month 13 ("),
-    ("unknown organisation", _unknown_org,
-     "ERROR data/crime.csv:5 msv: org: unknown organisation 'Metropolitn' (did you mean 'metropolitan'"),
+    (
+        "unknown organisation",
+        _unknown_org,
+        "ERROR data/crime.csv:5 msv: org: unknown organisation 'Metropolitn' (did you mean 'metropolitan'",
+    ),
     ("empty file", _empty, "ERROR data/crime.csv: the file is empty (write a header line"),
 ]
 
@@ -204,7 +225,8 @@ BAD_INPUT = [
 @pytest.mark.parametrize("command", ["ingest", "report"])
 @pytest.mark.parametrize("spoil,message", [c[1:] for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
 def test_bad_input_fails_cleanly_and_leaves_the_warehouse_alone(
-        project: Path, command: str, spoil: Callable[[Path], None], message: str) -> None:
+    project: Path, command: str, spoil: Callable[[Path], None], message: str
+) -> None:
     before = warehouse_state(project)
     spoil(project)
     args = ["--as-of", AS_OF, "--format", "json"] if command == "report" else []
@@ -221,16 +243,28 @@ def test_bad_input_fails_cleanly_and_leaves_the_warehouse_alone(
 
 def test_report_before_any_data(ingested: Path) -> None:
     result = run("report", ingested, "--as-of", "1990-01", code=1)
-    assert result.stderr == "error: --as-of 1990-01 is before any data (the earliest data are for 1994-01)\n"
+    assert (
+        result.stderr
+        == "error: --as-of 1990-01 is before any data (the earliest data are for 1994-01)\n"
+    )
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--as-of", "2009-13"], "error: --as-of: '2009-13' has no month 13 (months run 01 to 12)"),
-    (["--as-of", "Aug-09"], "error: --as-of: 'Aug-09' is not a month (write months as YYYY-MM, e.g. 2009-08)"),
-    (["--as-of", AS_OF, "--format", "pdf"],
-     "error: --format: unknown format 'pdf' (use one of table, json, csv, md, html)"),
-    ([], "Missing option '--as-of'"),
-], ids=["month 13", "Aug-09", "pdf", "no --as-of"])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--as-of", "2009-13"], "error: --as-of: '2009-13' has no month 13 (months run 01 to 12)"),
+        (
+            ["--as-of", "Aug-09"],
+            "error: --as-of: 'Aug-09' is not a month (write months as YYYY-MM, e.g. 2009-08)",
+        ),
+        (
+            ["--as-of", AS_OF, "--format", "pdf"],
+            "error: --format: unknown format 'pdf' (use one of table, json, csv, md, html)",
+        ),
+        ([], "Missing option '--as-of'"),
+    ],
+    ids=["month 13", "Aug-09", "pdf", "no --as-of"],
+)
 def test_usage_errors_exit_2(ingested: Path, args: list[str], message: str) -> None:
     result = run("report", ingested, *args, code=2)
     assert message in result.stderr
@@ -249,17 +283,25 @@ def test_report_ingests_first_when_the_data_changed(project: Path) -> None:
 
 
 def test_report_for_another_organisation_by_alias(ingested: Path) -> None:
-    card = json.loads(run("report", ingested, "--as-of", AS_OF, "--org", "Greater Manchester",
-                          "--format", "json").stdout)
+    card = json.loads(
+        run(
+            "report", ingested, "--as-of", AS_OF, "--org", "Greater Manchester", "--format", "json"
+        ).stdout
+    )
     assert card["organisation"] == {"id": "greater-manchester", "name": "Greater Manchester Police"}
 
 
 def test_report_for_an_unknown_organisation(ingested: Path) -> None:
     result = run("report", ingested, "--as-of", AS_OF, "--org", "Greater Manchestr", code=1)
-    assert result.stderr == "error: unknown organisation 'Greater Manchestr' (did you mean 'greater-manchester'?)\n"
+    assert (
+        result.stderr
+        == "error: unknown organisation 'Greater Manchestr' (did you mean 'greater-manchester'?)\n"
+    )
 
 
-def test_report_html_to_a_file(ingested: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_html_to_a_file(
+    ingested: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = run("report", ingested, "--as-of", AS_OF, "--format", "html", "--output", "out/x.html")
     assert result.stdout == "" and "wrote out/x.html" in result.stderr
@@ -270,8 +312,13 @@ def test_report_html_to_a_file(ingested: Path, tmp_path: Path, monkeypatch: pyte
 
 def test_report_to_an_unwritable_output_is_a_user_error(ingested: Path, tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("", encoding="utf-8")
-    for output, why in ((tmp_path, "Is a directory"), (tmp_path / "afile" / "x.html", "File exists")):
-        result = run("report", ingested, "--as-of", AS_OF, "--format", "html", "--output", output, code=1)
+    for output, why in (
+        (tmp_path, "Is a directory"),
+        (tmp_path / "afile" / "x.html", "File exists"),
+    ):
+        result = run(
+            "report", ingested, "--as-of", AS_OF, "--format", "html", "--output", output, code=1
+        )
         assert result.stderr.startswith(f"error: cannot write {output}: ") and why in result.stderr
 
 

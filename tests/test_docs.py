@@ -13,9 +13,24 @@ from kpiboard.catalogue import schema
 from kpiboard.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = [schema.Project, schema.Organisation, schema.PeerGroup, schema.StatusKey, schema.StatusRule,
-          schema.Tolerance, schema.Measure, schema.Target, schema.BaselineReduction, schema.Milestone,
-          schema.Ranks, schema.SpcOptions, schema.Source, schema.Records, schema.MeasureFile, schema.Dashboard]
+MODELS = [
+    schema.Project,
+    schema.Organisation,
+    schema.PeerGroup,
+    schema.StatusKey,
+    schema.StatusRule,
+    schema.Tolerance,
+    schema.Measure,
+    schema.Target,
+    schema.BaselineReduction,
+    schema.Milestone,
+    schema.Ranks,
+    schema.SpcOptions,
+    schema.Source,
+    schema.Records,
+    schema.MeasureFile,
+    schema.Dashboard,
+]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -27,7 +42,9 @@ def test_every_yaml_key_is_documented(model: type[BaseModel]) -> None:
 
 def test_every_command_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
-    commands = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+    commands = [
+        c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
+    ]
     assert commands
     for name in commands:
         assert re.search(rf"kpiboard {name}\b", readme) or f"make {name}" in readme, name

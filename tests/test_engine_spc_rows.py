@@ -18,15 +18,26 @@ from obs import monthly, obs, project
 STEADY = [100, 104, 97, 101, 99, 103, 96, 102, 98, 100, 105, 95] * 3  # 36 months, no signal
 
 
-def row(tmp_path: Path, measure: dict[str, Any], rows: list[dict[str, Any]], *, extra: list[dict[str, Any]] = (),
-        as_of: str = "2009-08") -> Row:
+def row(
+    tmp_path: Path,
+    measure: dict[str, Any],
+    rows: list[dict[str, Any]],
+    *,
+    extra: list[dict[str, Any]] = (),
+    as_of: str = "2009-08",
+) -> Row:
     cat = project(tmp_path, [measure, *extra])
     card = build_scorecard(cat, obs(rows), parse_month(as_of))
     return next(r for r in card.all_rows() if r.measure == measure["id"])
 
 
-COUNT = {"id": "c", "title": "C", "kind": "count", "polarity": "lower_is_better",
-         "targets": [{"year": "2009/10", "level": 1260}]}
+COUNT = {
+    "id": "c",
+    "title": "C",
+    "kind": "count",
+    "polarity": "lower_is_better",
+    "targets": [{"year": "2009/10", "level": 1260}],
+}
 
 
 def test_a_monthly_count_gets_its_spc_verdict_and_monthly_target(tmp_path: Path) -> None:
@@ -47,9 +58,13 @@ def test_a_gap_ends_the_series_and_short_series_get_none(tmp_path: Path) -> None
     r = row(tmp_path, COUNT, monthly("A", "c", "2006-09", values))
     assert r.spc is not None and len(r.spc.points) == 13
     monthly_measure = {**COUNT, "window": "month", "targets": []}
-    short = row(tmp_path / "b", monthly_measure, monthly("A", "c", "2008-10", STEADY[:SPC_MIN_POINTS - 1]))
+    short = row(
+        tmp_path / "b", monthly_measure, monthly("A", "c", "2008-10", STEADY[: SPC_MIN_POINTS - 1])
+    )
     assert short.latest is not None and short.spc is None
-    enough = row(tmp_path / "c", monthly_measure, monthly("A", "c", "2008-09", STEADY[:SPC_MIN_POINTS]))
+    enough = row(
+        tmp_path / "c", monthly_measure, monthly("A", "c", "2008-09", STEADY[:SPC_MIN_POINTS])
+    )
     assert enough.spc is not None and enough.spc.trial_limits  # too few points for settled limits
 
 
@@ -67,8 +82,9 @@ def test_a_rows_block_is_spc_from_result_of_its_series(tmp_path: Path) -> None:
     assert r.spc is not None
     result = spc(STEADY, direction="decrease", target=1260 / 12)
     periods = [p.period for p in r.spc.points]
-    again = spc_from_result(result, periods, [p.label for p in r.spc.points], decimals=0,
-                            target_decimals=1)
+    again = spc_from_result(
+        result, periods, [p.label for p in r.spc.points], decimals=0, target_decimals=1
+    )
     assert again == r.spc  # the measure's unit ("") and decimals, a count's target + 1 decimal
     assert (r.spc.mean_text, r.spc.target_text, r.spc.latest_text) == ("100.0", "105.0", "95")
     assert r.rag_reason and r.rag_status is Status.GREEN
@@ -85,10 +101,15 @@ def test_spc_from_result_without_a_measure() -> None:
     assert block.lpl_text is None and block.upl_text is None  # a one-point group: no limits
     assert block.target_text == "3%"  # written as it was given
     assert block.trial_limits and "at 2020-01-14" in block.summary
-    assert "a month" not in spc_from_result(spc(values[:12], target=3.0), days[:12], days[:12],
-                                            decimals=2).summary  # daily: no "a month"
-    months = spc_from_result(spc(values[:12]), [f"2020-{m:02d}" for m in range(1, 13)],
-                             ["x"] * 12, decimals=1)
+    assert (
+        "a month"
+        not in spc_from_result(
+            spc(values[:12], target=3.0), days[:12], days[:12], decimals=2
+        ).summary
+    )  # daily: no "a month"
+    months = spc_from_result(
+        spc(values[:12]), [f"2020-{m:02d}" for m in range(1, 13)], ["x"] * 12, decimals=1
+    )
     assert months.period == "Jan - Dec 2020" and months.target_text is None
     assert months.mean_text == "1.9" and months.lpl_text is not None
     with pytest.raises(ValueError, match="12 periods and 11 labels for 12 points"):
@@ -99,8 +120,23 @@ def test_status_from_spc_mapping() -> None:
     from kpiboard.scorecard import Spc
 
     def block(variation: str, assurance: str | None) -> Spc:
-        return Spc(variation, "v", assurance, None, "common_cause", "Common Cause", 1.0, 0.0, 2.0,
-                   "increase", None, None, "Jan-09 - Dec-09", False, summary="s")
+        return Spc(
+            variation,
+            "v",
+            assurance,
+            None,
+            "common_cause",
+            "Common Cause",
+            1.0,
+            0.0,
+            2.0,
+            "increase",
+            None,
+            None,
+            "Jan-09 - Dec-09",
+            False,
+            summary="s",
+        )
 
     assert status_from_spc(block("improvement_high", "consistent_fail"))[0] is Status.GREEN
     assert status_from_spc(block("concern_low", "consistent_pass"))[0] is Status.RED
@@ -129,12 +165,23 @@ def test_a_count_change_is_tested_as_poisson_and_money_is_not(tmp_path: Path) ->
 
 def test_a_survey_change_is_a_two_proportion_test_with_a_wilson_interval(tmp_path: Path) -> None:
     m = {"id": "s", "title": "S", "kind": "proportion", "unit": "%", "decimals": 1, "survey": True}
-    rows = [{"org": "A", "measure": "s", "period_end": p, "months": 12, "value": v, "sample_size": 3000.0}
-            for p, v in (("2008-03", 77.7), ("2009-03", 77.3))]
+    rows = [
+        {
+            "org": "A",
+            "measure": "s",
+            "period_end": p,
+            "months": 12,
+            "value": v,
+            "sample_size": 3000.0,
+        }
+        for p, v in (("2008-03", 77.7), ("2009-03", 77.3))
+    ]
     r = row(tmp_path, m, rows)
     expected = two_proportion_test(77.3, 3000, 77.7, 3000)
     assert r.significance is not None and r.significance.p_value == pytest.approx(expected.p_value)
-    assert r.significance.text.startswith("The fall from 77.7% (12 months to Mar-08) to 77.3% is within normal variation")
+    assert r.significance.text.startswith(
+        "The fall from 77.7% (12 months to Mar-08) to 77.3% is within normal variation"
+    )
     assert r.interval is not None and r.interval.low < 77.3 < r.interval.high
     assert r.spc is None  # a rolling-year estimate has no monthly series
 

@@ -14,7 +14,9 @@ from obs import monthly, obs, project
 AUG09 = parse_month("2009-08")
 
 
-def evaluator(tmp_path: Path, measures: list[dict], rows: list[dict], **settings: object) -> Evaluator:
+def evaluator(
+    tmp_path: Path, measures: list[dict], rows: list[dict], **settings: object
+) -> Evaluator:
     cat = project(tmp_path, measures, **settings)
     return Evaluator(cat, fetch(obs(rows), cat.measures, cat.fy_start_month))
 
@@ -26,19 +28,26 @@ def win(kind: WindowKind, end: str = "2009-08"):
 
 
 def test_counts_sum_over_rolling_fytd_and_quarter_windows(tmp_path: Path) -> None:
-    ev = evaluator(tmp_path, [{"id": "c", "title": "C", "kind": "count"}],
-                   monthly("A", "c", "2008-04", range(1, 18)))  # Apr-08 = 1 ... Aug-09 = 17
+    ev = evaluator(
+        tmp_path,
+        [{"id": "c", "title": "C", "kind": "count"}],
+        monthly("A", "c", "2008-04", range(1, 18)),
+    )  # Apr-08 = 1 ... Aug-09 = 17
     assert ev.evaluate("c", "A", win(WindowKind.ROLLING_12)).value == sum(range(6, 18))
     assert ev.evaluate("c", "A", win(WindowKind.FYTD)).value == 13 + 14 + 15 + 16 + 17
     assert ev.evaluate("c", "A", win(WindowKind.ROLLING_3)).value == 15 + 16 + 17
     assert ev.evaluate("c", "A", win(WindowKind.QUARTER, "2009-06")).value == 13 + 14 + 15
-    assert ev.evaluate("c", "A", win(WindowKind.FINANCIAL_YEAR, "2009-03")).value == sum(range(1, 13))
+    assert ev.evaluate("c", "A", win(WindowKind.FINANCIAL_YEAR, "2009-03")).value == sum(
+        range(1, 13)
+    )
 
 
 def test_a_window_with_a_missing_month_has_no_value(tmp_path: Path) -> None:
     values = list(range(1, 18))
     values[10] = None  # Feb-09 missing
-    ev = evaluator(tmp_path, [{"id": "c", "title": "C", "kind": "count"}], monthly("A", "c", "2008-04", values))
+    ev = evaluator(
+        tmp_path, [{"id": "c", "title": "C", "kind": "count"}], monthly("A", "c", "2008-04", values)
+    )
     assert ev.evaluate("c", "A", win(WindowKind.ROLLING_12)) is None
     assert ev.evaluate("c", "A", win(WindowKind.FYTD)) is not None  # Apr-Aug 2009 complete
 
@@ -54,9 +63,24 @@ def test_proportion_is_pooled_never_an_average_of_rates(tmp_path: Path) -> None:
     assert (v.numerator, v.denominator) == (150, 202)
 
 
-def test_recorded_rolling_year_estimate_is_used_when_there_are_no_monthly_rows(tmp_path: Path) -> None:
-    rows = [{"org": "A", "measure": "s", "period_end": "2009-03", "months": 12, "value": 49.3, "sample_size": 4000.0}]
-    ev = evaluator(tmp_path, [{"id": "s", "title": "S", "kind": "proportion", "unit": "%", "survey": True}], rows)
+def test_recorded_rolling_year_estimate_is_used_when_there_are_no_monthly_rows(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        {
+            "org": "A",
+            "measure": "s",
+            "period_end": "2009-03",
+            "months": 12,
+            "value": 49.3,
+            "sample_size": 4000.0,
+        }
+    ]
+    ev = evaluator(
+        tmp_path,
+        [{"id": "s", "title": "S", "kind": "proportion", "unit": "%", "survey": True}],
+        rows,
+    )
     latest = ev.latest("s", "A", AUG09)
     assert latest is not None
     assert latest.value == pytest.approx(49.3)
@@ -66,14 +90,23 @@ def test_recorded_rolling_year_estimate_is_used_when_there_are_no_monthly_rows(t
     assert ev.evaluate("s", "A", win(WindowKind.ROLLING_3, "2009-03")) is None
 
 
-def test_per_population_uses_the_latest_population_estimate_at_the_window_end(tmp_path: Path) -> None:
+def test_per_population_uses_the_latest_population_estimate_at_the_window_end(
+    tmp_path: Path,
+) -> None:
     rows = monthly("A", "k", "2007-09", [100] * 24)
-    rows += [{"org": "A", "measure": "population", "period_end": p, "value": v}
-             for p, v in (("2007-06", 2_000_000.0), ("2008-06", 2_000_000.0), ("2009-06", 2_500_000.0))]
-    ev = evaluator(tmp_path, [
-        {"id": "k", "title": "K", "kind": "per_population", "per": 1000},
-        {"id": "population", "title": "Pop", "kind": "snapshot", "hidden": True},
-    ], rows, population="population")
+    rows += [
+        {"org": "A", "measure": "population", "period_end": p, "value": v}
+        for p, v in (("2007-06", 2_000_000.0), ("2008-06", 2_000_000.0), ("2009-06", 2_500_000.0))
+    ]
+    ev = evaluator(
+        tmp_path,
+        [
+            {"id": "k", "title": "K", "kind": "per_population", "per": 1000},
+            {"id": "population", "title": "Pop", "kind": "snapshot", "hidden": True},
+        ],
+        rows,
+        population="population",
+    )
     now = ev.evaluate("k", "A", win(WindowKind.ROLLING_12))
     before = ev.evaluate("k", "A", win(WindowKind.ROLLING_12, "2008-08"))
     assert now is not None and before is not None
@@ -100,48 +133,93 @@ def test_composite_sums_its_children_and_needs_them_all(tmp_path: Path) -> None:
 
 def test_difference_and_ratio_of_proportions(tmp_path: Path) -> None:
     rows = [
-        {"org": "A", "measure": "w", "period_end": "2009-06", "months": 12, "numerator": 790.0, "denominator": 1000.0},
-        {"org": "A", "measure": "b", "period_end": "2009-06", "months": 12, "numerator": 370.0, "denominator": 500.0},
+        {
+            "org": "A",
+            "measure": "w",
+            "period_end": "2009-06",
+            "months": 12,
+            "numerator": 790.0,
+            "denominator": 1000.0,
+        },
+        {
+            "org": "A",
+            "measure": "b",
+            "period_end": "2009-06",
+            "months": 12,
+            "numerator": 370.0,
+            "denominator": 500.0,
+        },
         {"org": "A", "measure": "pop_share", "period_end": "2001-04", "value": 25.0},
     ]
-    ev = evaluator(tmp_path, [
-        {"id": "w", "title": "W", "kind": "proportion", "unit": "%", "hidden": True},
-        {"id": "b", "title": "B", "kind": "proportion", "unit": "%", "hidden": True},
-        {"id": "gap", "title": "Gap", "kind": "difference", "of": ["w", "b"], "unit": "pts"},
-        {"id": "ratio", "title": "Ratio", "kind": "ratio", "of": ["b", "pop_share"], "unit": "%"},
-        {"id": "pop_share", "title": "Share", "kind": "snapshot", "hidden": True},
-    ], rows)
+    ev = evaluator(
+        tmp_path,
+        [
+            {"id": "w", "title": "W", "kind": "proportion", "unit": "%", "hidden": True},
+            {"id": "b", "title": "B", "kind": "proportion", "unit": "%", "hidden": True},
+            {"id": "gap", "title": "Gap", "kind": "difference", "of": ["w", "b"], "unit": "pts"},
+            {
+                "id": "ratio",
+                "title": "Ratio",
+                "kind": "ratio",
+                "of": ["b", "pop_share"],
+                "unit": "%",
+            },
+            {"id": "pop_share", "title": "Share", "kind": "snapshot", "hidden": True},
+        ],
+        rows,
+    )
     w12 = win(WindowKind.ROLLING_12, "2009-06")
     gap = ev.evaluate("gap", "A", w12)
     assert gap is not None and gap.value == pytest.approx(79.0 - 74.0)
     ratio = ev.evaluate("ratio", "A", w12)
-    assert ratio is not None and ratio.value == pytest.approx(74.0) and ratio.ratio == pytest.approx(74.0 / 25.0)
+    assert (
+        ratio is not None
+        and ratio.value == pytest.approx(74.0)
+        and ratio.ratio == pytest.approx(74.0 / 25.0)
+    )
 
 
 def test_snapshot_is_the_latest_value(tmp_path: Path) -> None:
-    rows = [{"org": "A", "measure": "s", "period_end": p, "value": v} for p, v in (("2009-06", 112.8), ("2009-08", 113.9))]
-    ev = evaluator(tmp_path, [{"id": "s", "title": "S", "kind": "snapshot", "window": "month"}], rows)
+    rows = [
+        {"org": "A", "measure": "s", "period_end": p, "value": v}
+        for p, v in (("2009-06", 112.8), ("2009-08", 113.9))
+    ]
+    ev = evaluator(
+        tmp_path, [{"id": "s", "title": "S", "kind": "snapshot", "window": "month"}], rows
+    )
     assert ev.latest("s", "A", AUG09).value == 113.9
     assert ev.latest("s", "A", parse_month("2009-07")).value == 112.8
     assert ev.latest("s", "A", parse_month("2009-05")) is None
 
 
 def test_mean_of_values_and_mean_of_ratios(tmp_path: Path) -> None:
-    rows = [{"org": "A", "measure": "t", "period_end": p, "value": v}
-            for p, v in (("2009-06", 10.0), ("2009-07", 20.0), ("2009-08", 30.0))]
-    rows += [{"org": "A", "measure": "u", "period_end": p, "numerator": n, "denominator": d}
-             for p, n, d in (("2009-06", 100.0, 10.0), ("2009-07", 50.0, 40.0), ("2009-08", 50.0, 50.0))]
-    ev = evaluator(tmp_path, [
-        {"id": "t", "title": "T", "kind": "mean", "window": "rolling_3"},
-        {"id": "u", "title": "U", "kind": "mean", "window": "rolling_3"},
-    ], rows)
+    rows = [
+        {"org": "A", "measure": "t", "period_end": p, "value": v}
+        for p, v in (("2009-06", 10.0), ("2009-07", 20.0), ("2009-08", 30.0))
+    ]
+    rows += [
+        {"org": "A", "measure": "u", "period_end": p, "numerator": n, "denominator": d}
+        for p, n, d in (("2009-06", 100.0, 10.0), ("2009-07", 50.0, 40.0), ("2009-08", 50.0, 50.0))
+    ]
+    ev = evaluator(
+        tmp_path,
+        [
+            {"id": "t", "title": "T", "kind": "mean", "window": "rolling_3"},
+            {"id": "u", "title": "U", "kind": "mean", "window": "rolling_3"},
+        ],
+        rows,
+    )
     assert ev.evaluate("t", "A", win(WindowKind.ROLLING_3)).value == pytest.approx(20.0)
     # total minutes / total calls, not the average of monthly averages (4.08)
     assert ev.evaluate("u", "A", win(WindowKind.ROLLING_3)).value == pytest.approx(200 / 100)
 
 
 def test_latest_period_respects_as_of_and_lag(tmp_path: Path) -> None:
-    ev = evaluator(tmp_path, [{"id": "c", "title": "C", "kind": "count"}], monthly("A", "c", "2008-01", [1] * 18))
+    ev = evaluator(
+        tmp_path,
+        [{"id": "c", "title": "C", "kind": "count"}],
+        monthly("A", "c", "2008-01", [1] * 18),
+    )
     latest = ev.latest("c", "A", AUG09)  # data end Jun-09
     assert latest is not None and latest.window.label() == "12 months to Jun-09"
     earlier = ev.latest("c", "A", parse_month("2009-02"))
@@ -153,9 +231,13 @@ def test_latest_period_respects_as_of_and_lag(tmp_path: Path) -> None:
 COUNT = [{"id": "c", "title": "C", "kind": "count"}]
 
 
-def quarters(org: str, measure: str, ends_values: list[tuple[str, float]], **extra: object) -> list[dict]:
-    return [{"org": org, "measure": measure, "period_end": e, "months": 3, "numerator": v, **extra}
-            for e, v in ends_values]
+def quarters(
+    org: str, measure: str, ends_values: list[tuple[str, float]], **extra: object
+) -> list[dict]:
+    return [
+        {"org": org, "measure": measure, "period_end": e, "months": 3, "numerator": v, **extra}
+        for e, v in ends_values
+    ]
 
 
 Q2017 = [("2017-06", 1201.0), ("2017-09", 1310.0), ("2017-12", 1187.0), ("2018-03", 1044.0)]
@@ -201,11 +283,15 @@ def test_mixed_monthly_and_quarterly_rows_tile_without_double_counting(tmp_path:
 
 def test_monthly_rows_win_over_a_quarter_covering_the_same_months(tmp_path: Path) -> None:
     # a quarter of 999 (say, another source) beside complete months summing to 30: the months
-    rows = monthly("A", "c", "2017-04", [10.0, 10.0, 10.0]) + quarters("A", "c", [("2017-06", 999.0)])
+    rows = monthly("A", "c", "2017-04", [10.0, 10.0, 10.0]) + quarters(
+        "A", "c", [("2017-06", 999.0)]
+    )
     ev = evaluator(tmp_path, COUNT, rows)
     assert ev.evaluate("c", "A", win(WindowKind.QUARTER, "2017-06")).value == 30
     # with a month missing, the quarter is the only tiling
-    rows = monthly("A", "c", "2017-04", [10.0, None, 10.0]) + quarters("A", "c", [("2017-06", 999.0)])
+    rows = monthly("A", "c", "2017-04", [10.0, None, 10.0]) + quarters(
+        "A", "c", [("2017-06", 999.0)]
+    )
     ev = evaluator(tmp_path / "b", COUNT, rows)
     assert ev.evaluate("c", "A", win(WindowKind.QUARTER, "2017-06")).value == 999
 
@@ -216,26 +302,43 @@ def test_overlapping_observations_that_cannot_tile_give_no_figure(tmp_path: Path
     ev = evaluator(tmp_path, COUNT, rows)
     window = win(WindowKind.FYTD, "2017-07")  # Apr-Jul 2017
     assert ev.evaluate("c", "A", window) is None  # never 63, never a guess
-    assert ev.coverage_gap("c", "A", window) == \
-        "its observations overlap and no set of them covers each month exactly once"
+    assert (
+        ev.coverage_gap("c", "A", window)
+        == "its observations overlap and no set of them covers each month exactly once"
+    )
     # with April as a month, April + May-Jul tile it exactly
     ev = evaluator(tmp_path / "b", COUNT, rows + monthly("A", "c", "2017-04", [10.0]))
     assert ev.evaluate("c", "A", window).value == 10 + 33
 
 
 def test_quarterly_proportions_and_rates_pool_over_the_year(tmp_path: Path) -> None:
-    rows = [{"org": "A", "measure": "p", "period_end": e, "months": 3, "numerator": n, "denominator": d}
-            for e, n, d in (("2017-06", 10.0, 100.0), ("2017-09", 30.0, 100.0),
-                            ("2017-12", 5.0, 50.0), ("2018-03", 55.0, 250.0))]
+    rows = [
+        {"org": "A", "measure": "p", "period_end": e, "months": 3, "numerator": n, "denominator": d}
+        for e, n, d in (
+            ("2017-06", 10.0, 100.0),
+            ("2017-09", 30.0, 100.0),
+            ("2017-12", 5.0, 50.0),
+            ("2018-03", 55.0, 250.0),
+        )
+    ]
     rows += quarters("A", "r", Q2017)
     rows.append({"org": "A", "measure": "population", "period_end": "2011-06", "value": 250_000.0})
-    ev = evaluator(tmp_path, [
-        {"id": "p", "title": "P", "kind": "proportion", "unit": "%"},
-        {"id": "r", "title": "R", "kind": "per_population", "per": 1000},
-        {"id": "population", "title": "Pop", "kind": "snapshot", "hidden": True},
-    ], rows, population="population")
+    ev = evaluator(
+        tmp_path,
+        [
+            {"id": "p", "title": "P", "kind": "proportion", "unit": "%"},
+            {"id": "r", "title": "R", "kind": "per_population", "per": 1000},
+            {"id": "population", "title": "Pop", "kind": "snapshot", "hidden": True},
+        ],
+        rows,
+        population="population",
+    )
     p = ev.evaluate("p", "A", win(WindowKind.FINANCIAL_YEAR, "2018-03"))
-    assert p is not None and (p.numerator, p.denominator) == (100, 500) and p.value == pytest.approx(20.0)
+    assert (
+        p is not None
+        and (p.numerator, p.denominator) == (100, 500)
+        and p.value == pytest.approx(20.0)
+    )
     r = ev.evaluate("r", "A", win(WindowKind.FINANCIAL_YEAR, "2018-03"))
     assert r is not None and r.numerator == 4742 and r.value == pytest.approx(4742 / 250_000 * 1000)
 

@@ -31,8 +31,18 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "met-cpa-2009-10"
 DATA = EXAMPLE / "data"
-HEADER = ["org", "measure", "period_end", "months", "numerator", "denominator", "value",
-          "sample_size", "provisional", "note"]
+HEADER = [
+    "org",
+    "measure",
+    "period_end",
+    "months",
+    "numerator",
+    "denominator",
+    "value",
+    "sample_size",
+    "provisional",
+    "note",
+]
 MPS = "metropolitan"
 MSF = ["metropolitan", "greater-manchester", "west-midlands", "west-yorkshire"]
 
@@ -40,6 +50,7 @@ MSF = ["metropolitan", "greater-manchester", "west-midlands", "west-yorkshire"]
 # ------------------------------------------------------------------------------------------
 # reading
 # ------------------------------------------------------------------------------------------
+
 
 def read_all() -> pd.DataFrame:
     frames = []
@@ -141,8 +152,13 @@ def fmt(x: float, d: int = 1) -> str:
     return f"{x:.{d}f}"
 
 
-def rank_at_best_month(value_at, members: list[str], org: str, lower_is_better: bool,
-                       candidates: list[str] | None = None) -> tuple[int, int, str]:
+def rank_at_best_month(
+    value_at,
+    members: list[str],
+    org: str,
+    lower_is_better: bool,
+    candidates: list[str] | None = None,
+) -> tuple[int, int, str]:
     """(rank, of, month): at the latest month where the most members have a value."""
     candidates = candidates or months("2006-01", "2009-08")
     best_month, best_values = None, {}
@@ -184,6 +200,7 @@ R12_JUN09 = window("2009-06", 12)
 # shape of the files
 # ------------------------------------------------------------------------------------------
 
+
 def test_files_have_the_tidy_header_and_valid_cells():
     files = sorted(DATA.glob("*.csv"))
     assert {p.name for p in files} >= {"surveys.csv", "crime.csv", "population.csv"}
@@ -212,8 +229,10 @@ def test_files_have_the_tidy_header_and_valid_cells():
 
 
 def test_generator_is_deterministic(tmp_path):
-    subprocess.run([sys.executable, str(EXAMPLE / "generate_data.py"), "--out", str(tmp_path),
-                    "--quiet"], check=True)
+    subprocess.run(
+        [sys.executable, str(EXAMPLE / "generate_data.py"), "--out", str(tmp_path), "--quiet"],
+        check=True,
+    )
     fresh = sorted(p.name for p in tmp_path.glob("*.csv"))
     assert fresh == sorted(p.name for p in DATA.glob("*.csv"))
     for name in fresh:
@@ -224,18 +243,22 @@ def test_generator_is_deterministic(tmp_path):
 # Confidence
 # ------------------------------------------------------------------------------------------
 
+
 def survey_r12(measure):
     return lambda org, m: proportion(org, measure, window(m, 12))
 
 
-@pytest.mark.parametrize("measure, figure, ew, msf", [
-    ("confidence_asb", "49.3", (14, 42), (2, 4)),
-    ("confidence_good_job", "55.1", (14, 42), (1, 4)),
-])
+@pytest.mark.parametrize(
+    "measure, figure, ew, msf",
+    [
+        ("confidence_asb", "49.3", (14, 42), (2, 4)),
+        ("confidence_good_job", "55.1", (14, 42), (1, 4)),
+    ],
+)
 def test_1a_1b_confidence(measure, figure, ew, msf):
     assert last_month_with_data(MPS, measure) == "2009-03"
     assert fmt(proportion(MPS, measure, window("2009-03", 12))) == figure
-    assert proportion(MPS, measure, window("2008-03", 12)) is not None   # comparator
+    assert proportion(MPS, measure, window("2008-03", 12)) is not None  # comparator
     assert not any(o == "city-of-london" for o in OBS[OBS.measure == measure].org)
     r, of, m = rank_at_best_month(survey_r12(measure), ALL, MPS, False)
     assert (r, of, m) == (*ew, "2009-03")
@@ -268,12 +291,12 @@ def test_2b_white_bme_gap():
     assert 8500 <= nw <= 9500 and 3800 <= nb <= 4400
     gap = 100 * (pw - pb)
     assert fmt(gap) == "5.5"
-    assert fmt(float(fmt(100 * pw)) - float(fmt(100 * pb))) == "5.5"   # from the rounded parts too
+    assert fmt(float(fmt(100 * pw)) - float(fmt(100 * pb))) == "5.5"  # from the rounded parts too
     shortfall = gap - 3.8
     moe = 1.96 * math.sqrt(pw * (1 - pw) / nw + pb * (1 - pb) / nb) * 100
     assert fmt(shortfall) == "1.7"
     assert fmt(moe) == "1.6"
-    assert moe < shortfall                      # red: the shortfall exceeds the margin
+    assert moe < shortfall  # red: the shortfall exceeds the margin
     # 2008/09 comparator: a plausible gap
     w8 = satisfied_and_n(MPS, "satisfaction_white", FY_0809)
     b8 = satisfied_and_n(MPS, "satisfaction_bme", FY_0809)
@@ -288,7 +311,7 @@ def test_2b_white_and_bme_are_parts_of_the_overall_sample():
     for m, (o_num, o_den) in overall.items():
         u_den = o_den - white[m][1] - bme[m][1]
         u_num = o_num - white[m][0] - bme[m][0]
-        assert 0 <= u_num <= u_den, m           # the unknown-ethnicity remainder is valid
+        assert 0 <= u_num <= u_den, m  # the unknown-ethnicity remainder is valid
 
 
 def test_2b_england_and_wales_pooled_gap():
@@ -296,12 +319,14 @@ def test_2b_england_and_wales_pooled_gap():
     pooled = {}
     for measure in ["satisfaction_white", "satisfaction_bme"]:
         parts = [satisfied_and_n(o, measure, span) for o in SURVEY]
-        assert all(p is not None for p in parts), measure      # all 42 forces
+        assert all(p is not None for p in parts), measure  # all 42 forces
         pooled[measure] = 100 * sum(p[0] for p in parts) / sum(p[1] for p in parts)
     gap = pooled["satisfaction_white"] - pooled["satisfaction_bme"]
     assert fmt(gap) == "5.7"
-    assert fmt(float(fmt(pooled["satisfaction_white"]))
-               - float(fmt(pooled["satisfaction_bme"]))) == "5.7"
+    assert (
+        fmt(float(fmt(pooled["satisfaction_white"])) - float(fmt(pooled["satisfaction_bme"])))
+        == "5.7"
+    )
 
 
 def test_2c_respect():
@@ -316,6 +341,7 @@ def test_2c_respect():
 # Safety
 # ------------------------------------------------------------------------------------------
 
+
 def rate_per_1000(measures: list[str], length: int):
     def value_at(org, m):
         span = window(m, length)
@@ -323,12 +349,21 @@ def rate_per_1000(measures: list[str], length: int):
         if any(p is None for p in parts):
             return None
         return per_1000(sum(parts), org, m)
+
     return value_at
 
 
 def test_safety_series_cover_the_stated_months():
-    for measure in ["msv", "msv_awi", "knife_crime", "msv_sd_rate", "sso_sd_rate",
-                    "res_burglary", "robbery", "mv_crime"]:
+    for measure in [
+        "msv",
+        "msv_awi",
+        "knife_crime",
+        "msv_sd_rate",
+        "sso_sd_rate",
+        "res_burglary",
+        "robbery",
+        "mv_crime",
+    ]:
         assert (min(monthly(MPS, measure)), max(monthly(MPS, measure))) == ("2006-04", "2009-08")
         for peer in MSF[1:]:
             expected = ("2006-04", "2009-07")
@@ -371,7 +406,7 @@ def sd_rate(measure, length):
 
 def test_3c_msv_sanction_detection_rate():
     sds, msv = monthly(MPS, "msv_sd_rate"), monthly(MPS, "msv")
-    assert all(sds[m][1] == msv[m][0] for m in sds)          # denominator = MSV offences
+    assert all(sds[m][1] == msv[m][0] for m in sds)  # denominator = MSV offences
     for peer in MSF[1:]:
         peer_sds = monthly(peer, "msv_sd_rate")
         assert all(peer_sds[m][1] == v for m, (v, _) in monthly(peer, "msv").items())
@@ -387,11 +422,14 @@ def test_3d_sso_sanction_detection_rate():
     assert rank_at_best_month(sd_rate("sso_sd_rate", 12), MSF, MPS, False) == (3, 4, "2009-07")
 
 
-@pytest.mark.parametrize("measure, change, percent", [
-    ("res_burglary", 1573, "2.6"),
-    ("robbery", -1527, "-4.4"),
-    ("mv_crime", -10748, "-9.3"),
-])
+@pytest.mark.parametrize(
+    "measure, change, percent",
+    [
+        ("res_burglary", 1573, "2.6"),
+        ("robbery", -1527, "-4.4"),
+        ("mv_crime", -10748, "-9.3"),
+    ],
+)
 def test_4a_children(measure, change, percent):
     now, before = count(MPS, measure, R12_AUG09), count(MPS, measure, R12_AUG08)
     assert now - before == change
@@ -429,11 +467,14 @@ def test_4c_assets_recovered():
     assert r12_jul - count(MPS, "assets_recovered", R12_AUG09) > 10
 
 
-@pytest.mark.parametrize("measure, r12, ytd", [
-    ("classa_sds", 2500, 1080),
-    ("classa_cocaine", 1595, 705),
-    ("classa_heroin", 755, 330),
-])
+@pytest.mark.parametrize(
+    "measure, r12, ytd",
+    [
+        ("classa_sds", 2500, 1080),
+        ("classa_cocaine", 1595, 705),
+        ("classa_heroin", 755, 330),
+    ],
+)
 def test_4d_class_a_sanction_detections(measure, r12, ytd):
     assert min(monthly(MPS, measure)) == "2007-04"
     assert count(MPS, measure, R12_AUG09) == r12
@@ -445,8 +486,9 @@ def test_4d_drug_types_are_parts_of_the_total():
     assert set(total) == set(coc) == set(her)
     assert all(coc[m][0] + her[m][0] < total[m][0] for m in total)
     # the published monthly averages: 216, 141, 66
-    assert [round(count(MPS, m, FYTD_09) / 5) for m in ["classa_sds", "classa_cocaine",
-                                                         "classa_heroin"]] == [216, 141, 66]
+    assert [
+        round(count(MPS, m, FYTD_09) / 5) for m in ["classa_sds", "classa_cocaine", "classa_heroin"]
+    ] == [216, 141, 66]
 
 
 def test_4e_killed_or_seriously_injured():
@@ -471,6 +513,7 @@ def test_5a_5b_in_development_have_no_data():
 # ------------------------------------------------------------------------------------------
 # Improvement
 # ------------------------------------------------------------------------------------------
+
 
 def test_6a_efficiency_gains():
     rows = OBS[(OBS.org == MPS) & (OBS.measure == "efficiency_gains")].sort_values("period_end")
@@ -528,9 +571,13 @@ def test_population_mid_year_estimates():
 # are rounded to the measure's decimals before assessment.
 # ------------------------------------------------------------------------------------------
 
+
 def status(actual: float, target: float, higher_is_better: bool, strict: bool = False) -> str:
-    met = (actual > target if strict else actual >= target) if higher_is_better else \
-        (actual < target if strict else actual <= target)
+    met = (
+        (actual > target if strict else actual >= target)
+        if higher_is_better
+        else (actual < target if strict else actual <= target)
+    )
     if met:
         return "G"
     return "A" if abs(actual - target) <= 0.10 * abs(target) else "R"
@@ -563,7 +610,20 @@ def test_published_statuses_follow_from_the_data():
     ict = OBS[(OBS.org == MPS) & (OBS.measure == "ict_systems")].iloc[0]
     got["6c"] = status(ict.numerator, 8, True)
     assert got == {
-        "2a": "A", "2c": "A", "3a": "A", "3b": "G", "3c": "G", "3d": "A", "4a": "G", "4b": "A",
-        "4c": "A", "4d": "A", "4d cocaine": "A", "4d heroin": "G", "4e": "G", "6a": "G",
-        "6b": "R", "6c": "G",
+        "2a": "A",
+        "2c": "A",
+        "3a": "A",
+        "3b": "G",
+        "3c": "G",
+        "3d": "A",
+        "4a": "G",
+        "4b": "A",
+        "4c": "A",
+        "4d": "A",
+        "4d cocaine": "A",
+        "4d heroin": "G",
+        "4e": "G",
+        "6a": "G",
+        "6b": "R",
+        "6c": "G",
     }

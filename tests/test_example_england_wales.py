@@ -16,19 +16,31 @@ from typer.testing import CliRunner
 from kpiboard.cli import app
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017-18"
-NOT_FORCES = {"Action Fraud", "CIFAS", "UK Finance", "Financial Fraud Action UK", "British Transport Police"}
+NOT_FORCES = {
+    "Action Fraud",
+    "CIFAS",
+    "UK Finance",
+    "Financial Fraud Action UK",
+    "British Transport Police",
+}
 KPIS = {  # title -> (column, values); None: every offence
     "Total recorded crime (excluding fraud)": None,
     "Violence with injury": ("Offence_Subgroup", ["Violence with injury"]),
     "Residential (domestic) burglary": ("Offence_Subgroup", ["Domestic burglary"]),
     "Robbery": ("Offence_Group", ["Robbery"]),
-    "Vehicle offences": ("Offence_Subgroup", ["Theft from a vehicle", "Theft of a motor vehicle",
-                                              "Vehicle interference"]),
+    "Vehicle offences": (
+        "Offence_Subgroup",
+        ["Theft from a vehicle", "Theft of a motor vehicle", "Vehicle interference"],
+    ),
     "Possession of weapons": ("Offence_Group", ["Possession of weapons offences"]),
 }
 # the census file names forces as ONS does; the table as the Home Office does
-CENSUS_NAME = {"Metropolitan Police": "Metropolitan", "London, City of": "City of London",
-               "Avon and Somerset": "Avon & Somerset", "Devon and Cornwall": "Devon & Cornwall"}
+CENSUS_NAME = {
+    "Metropolitan Police": "Metropolitan",
+    "London, City of": "City of London",
+    "Avon and Somerset": "Avon & Somerset",
+    "Devon and Cornwall": "Devon & Cornwall",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +56,9 @@ def report_for(tmp_path_factory: pytest.TempPathFactory, org: str) -> dict[str, 
     root = tmp_path_factory.getbasetemp() / "ew"
     if not root.exists():
         shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
-    result = CliRunner().invoke(app, ["report", str(root), "--as-of", "2018-03", "--org", org,
-                                      "--format", "json"])
+    result = CliRunner().invoke(
+        app, ["report", str(root), "--as-of", "2018-03", "--org", org, "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -57,7 +70,9 @@ def quarter_counts(prc: pd.DataFrame, quarter: int, kpi: tuple[str, list[str]] |
     return rows.groupby("Force_Name")["Number_of_Offences"].sum()
 
 
-@pytest.mark.parametrize("force", ["West Yorkshire", "Metropolitan Police", "London, City of", "Dyfed-Powys"])
+@pytest.mark.parametrize(
+    "force", ["West Yorkshire", "Metropolitan Police", "London, City of", "Dyfed-Powys"]
+)
 def test_counts_rates_and_ranks_equal_a_pandas_computation(
     tmp_path_factory: pytest.TempPathFactory, raw: tuple[pd.DataFrame, pd.Series], force: str
 ) -> None:
@@ -72,8 +87,13 @@ def test_counts_rates_and_ranks_equal_a_pandas_computation(
     for title, kpi in KPIS.items():
         q4, q1 = quarter_counts(prc, 4, kpi), quarter_counts(prc, 1, kpi)
         count = rows[title]
-        assert count["latest"]["value"] == q4[force] and count["latest"]["period"] == "Q4 2017/18", title
-        assert count["comparator"]["value"] == q1[force] and count["comparator"]["period"] == "Q1 2017/18"
+        assert (
+            count["latest"]["value"] == q4[force] and count["latest"]["period"] == "Q4 2017/18"
+        ), title
+        assert (
+            count["comparator"]["value"] == q1[force]
+            and count["comparator"]["period"] == "Q1 2017/18"
+        )
         rate = rows[f"{title} per 1,000 residents"]
         assert rate["latest"]["value"] == pytest.approx(q4[force] / pop * 1000), title
         # rank of 43, lower is better, ties sharing the better rank
@@ -92,7 +112,9 @@ def test_serious_acquisitive_crime_is_the_sum_of_its_parts(
     assert len(sac["children"]) == 3
 
 
-def year_totals_by_sql(prc: pd.DataFrame, kpi: tuple[str, list[str]] | None) -> dict[str, tuple[float, int]]:
+def year_totals_by_sql(
+    prc: pd.DataFrame, kpi: tuple[str, list[str]] | None
+) -> dict[str, tuple[float, int]]:
     """Force -> (2017/18 total, quarters present), by one DuckDB SQL query over the raw rows,
     independent of kpiboard's reader, warehouse and engine."""
     con = duckdb.connect()
@@ -103,12 +125,16 @@ def year_totals_by_sql(prc: pd.DataFrame, kpi: tuple[str, list[str]] | None) -> 
         where = f'WHERE "{kpi[0]}" IN (SELECT unnest(?))'
         params.append(kpi[1])
     rows = con.execute(
-        f'SELECT Force_Name, sum(Number_of_Offences), count(DISTINCT Financial_Quarter) '
-        f'FROM prc {where} GROUP BY Force_Name', params).fetchall()
+        f"SELECT Force_Name, sum(Number_of_Offences), count(DISTINCT Financial_Quarter) "
+        f"FROM prc {where} GROUP BY Force_Name",
+        params,
+    ).fetchall()
     return {force: (float(total), int(quarters)) for force, total, quarters in rows}
 
 
-@pytest.mark.parametrize("force", ["West Yorkshire", "Metropolitan Police", "London, City of", "Dyfed-Powys"])
+@pytest.mark.parametrize(
+    "force", ["West Yorkshire", "Metropolitan Police", "London, City of", "Dyfed-Powys"]
+)
 def test_year_totals_rates_ranks_and_verdicts_equal_a_sql_sum_of_the_raw_rows(
     tmp_path_factory: pytest.TempPathFactory, raw: tuple[pd.DataFrame, pd.Series], force: str
 ) -> None:
@@ -134,14 +160,26 @@ def test_year_totals_rates_ranks_and_verdicts_equal_a_sql_sum_of_the_raw_rows(
         rates = {f: t / population[CENSUS_NAME.get(f, f)] * 1000 for f, (t, _) in totals.items()}
         (ew,) = rate["ranks"]
         assert ew["period"] == "2017/18"
-        assert (ew["rank"], ew["of"]) == (1 + sum(v < rates[force] - 1e-12 for v in rates.values()), 43)
+        assert (ew["rank"], ew["of"]) == (
+            1 + sum(v < rates[force] - 1e-12 for v in rates.values()),
+            43,
+        )
         # the verdict compares the force with the other 42 forces' pooled year rate
         others = [f for f in totals if f != force]
-        other_rate = sum(totals[f][0] for f in others) / sum(
-            population[CENSUS_NAME.get(f, f)] for f in others) * 1000
+        other_rate = (
+            sum(totals[f][0] for f in others)
+            / sum(population[CENSUS_NAME.get(f, f)] for f in others)
+            * 1000
+        )
         assert ew["peer_value"] == pytest.approx(other_rate), title
-        assert ew["verdict"] in ("significantly higher", "significantly lower", "not significantly different")
-        assert (ew["verdict"] == "significantly higher") == (ew["p_value"] < 0.05 and rates[force] > other_rate)
+        assert ew["verdict"] in (
+            "significantly higher",
+            "significantly lower",
+            "not significantly different",
+        )
+        assert (ew["verdict"] == "significantly higher") == (
+            ew["p_value"] < 0.05 and rates[force] > other_rate
+        )
 
 
 def test_west_yorkshire_year_total_is_the_hand_sum_of_its_four_quarters(
@@ -149,6 +187,8 @@ def test_west_yorkshire_year_total_is_the_hand_sum_of_its_four_quarters(
 ) -> None:
     prc, _ = raw
     report = report_for(tmp_path_factory, "West Yorkshire")
-    total = next(r for r in report["rows"] if r["title"] == "Total recorded crime (excluding fraud), year")
+    total = next(
+        r for r in report["rows"] if r["title"] == "Total recorded crime (excluding fraud), year"
+    )
     by_quarter = [quarter_counts(prc, q, None)["West Yorkshire"] for q in (1, 2, 3, 4)]
     assert total["latest"]["value"] == sum(by_quarter)

@@ -35,7 +35,9 @@ def plain_counts() -> dict[str, Counter[str]]:
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("wy") / "west-yorkshire-police-uk"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
-    result = CliRunner().invoke(app, ["report", str(root), "--as-of", "2017-07", "--format", "json"])
+    result = CliRunner().invoke(
+        app, ["report", str(root), "--as-of", "2017-07", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

@@ -35,6 +35,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017
 #   p = 0.001: y = 0 (0.0183 >= 0.001); r = 0 - (0.0183156 - 0.001) / 0.0183156 < 0 -> 0
 #   p = 0.999: y = 11 (0.99908 >= 0.999); r = 11 - (0.9990848 - 0.999) / 0.0019245 = 10.955952
 
+
 def test_exact_poisson_limits_equal_the_hand_worked_values() -> None:
     lo95, hi95, lo998, hi998 = poisson_control_limits(4.0, [0.025, 0.975, 0.001, 0.999])
     assert lo95 == pytest.approx(0.091238, abs=2e-6)
@@ -72,19 +73,38 @@ def test_limits_reject_nonsense() -> None:
 
 # --- the League's funnel -----------------------------------------------------------------------
 
-RATE = {"id": "r", "title": "Crime rate", "kind": "per_population", "per": 1000, "window": "month",
-        "polarity": "lower_is_better", "ranks": {}}
+RATE = {
+    "id": "r",
+    "title": "Crime rate",
+    "kind": "per_population",
+    "per": 1000,
+    "window": "month",
+    "polarity": "lower_is_better",
+    "ranks": {},
+}
 POP = {"id": "population", "title": "Population", "kind": "snapshot", "hidden": True}
 
 
 def tiny(tmp_path: Path) -> League:
-    cat = project(tmp_path, [RATE, POP], population="population",
-                  peer_groups=[{"id": "all", "name": "All forces", "members": "all"},
-                               {"id": "msf", "name": "Similar forces", "members": ["A", "B"]}])
+    cat = project(
+        tmp_path,
+        [RATE, POP],
+        population="population",
+        peer_groups=[
+            {"id": "all", "name": "All forces", "members": "all"},
+            {"id": "msf", "name": "Similar forces", "members": ["A", "B"]},
+        ],
+    )
     counts = {"A": 30.0, "B": 4.0, "C": 40.0}
     pops = {"A": 10_000.0, "B": 10_000.0, "C": 80_000.0}
-    rows = [{"org": o, "measure": "r", "period_end": "2009-08", "numerator": c} for o, c in counts.items()]
-    rows += [{"org": o, "measure": "population", "period_end": "2009-06", "value": p} for o, p in pops.items()]
+    rows = [
+        {"org": o, "measure": "r", "period_end": "2009-08", "numerator": c}
+        for o, c in counts.items()
+    ]
+    rows += [
+        {"org": o, "measure": "population", "period_end": "2009-06", "value": p}
+        for o, p in pops.items()
+    ]
     return build_league(cat, obs(rows), parse_month("2009-08"), "r", highlight="A")
 
 
@@ -99,9 +119,13 @@ def test_league_carries_the_funnel_with_the_engine_limits(tmp_path: Path) -> Non
     a = by_org["A"]
     assert (a.count, a.population, a.value) == (30.0, 10_000.0, pytest.approx(3.0))
     exact = exact_funnel_limits(0.74, 10_000, 1000.0)  # 7.4 expected
-    assert (a.limits.expected, a.limits.lower_95, a.limits.upper_95, a.limits.lower_998,
-            a.limits.upper_998) == pytest.approx((7.4, exact.lower_95, exact.upper_95,
-                                                  exact.lower_998, exact.upper_998))
+    assert (
+        a.limits.expected,
+        a.limits.lower_95,
+        a.limits.upper_95,
+        a.limits.lower_998,
+        a.limits.upper_998,
+    ) == pytest.approx((7.4, exact.lower_95, exact.upper_95, exact.lower_998, exact.upper_998))
     # A: 30 against 7.4 expected is far beyond the 99.8% limit; B: 4 against 7.4 within
     assert a.position == "above_998" and a.position_text == "above the 99.8% limit"
     assert by_org["B"].position == "within"
@@ -112,26 +136,38 @@ def test_league_carries_the_funnel_with_the_engine_limits(tmp_path: Path) -> Non
     for c in f.curve[::10]:
         exact = exact_funnel_limits(0.74, c.population, 1000.0)
         assert (c.lower_95, c.upper_95, c.upper_998) == pytest.approx(
-            (exact.lower_95, exact.upper_95, exact.upper_998))
+            (exact.lower_95, exact.upper_95, exact.upper_998)
+        )
 
 
 def test_counts_or_percentages_have_no_funnel(tmp_path: Path) -> None:
-    cat = project(tmp_path, [{"id": "c", "title": "C", "kind": "count", "window": "month", "ranks": {}}])
-    rows = [{"org": o, "measure": "c", "period_end": "2009-08", "numerator": v}
-            for o, v in (("A", 1.0), ("B", 2.0))]
+    cat = project(
+        tmp_path, [{"id": "c", "title": "C", "kind": "count", "window": "month", "ranks": {}}]
+    )
+    rows = [
+        {"org": o, "measure": "c", "period_end": "2009-08", "numerator": v}
+        for o, v in (("A", 1.0), ("B", 2.0))
+    ]
     assert build_league(cat, obs(rows), parse_month("2009-08"), "c").funnel is None
 
 
 # --- the SVG -----------------------------------------------------------------------------------
 
 
-def test_the_svg_has_every_member_labelled_and_the_home_force_marked_by_shape_and_name(tmp_path: Path) -> None:
+def test_the_svg_has_every_member_labelled_and_the_home_force_marked_by_shape_and_name(
+    tmp_path: Path,
+) -> None:
     league = tiny(tmp_path)
     assert league.funnel is not None
     svg = funnel_svg(league, league.funnel)
-    points = re.findall(r'<path role="img" aria-label="([^"]*)"[^>]* d="([^"]*)"[^>]*><title>([^<]*)</title>', svg)
+    points = re.findall(
+        r'<path role="img" aria-label="([^"]*)"[^>]* d="([^"]*)"[^>]*><title>([^<]*)</title>', svg
+    )
     assert sorted(label.split(":")[0] for label, _, _ in points) == [
-        "Force A (this organisation)", "Force B (peer)", "Force C"]
+        "Force A (this organisation)",
+        "Force B (peer)",
+        "Force C",
+    ]
     assert all(label == title for label, _, title in points)  # the tooltip says the same
     shape = {label.split(":")[0]: d for label, d, _ in points}
     # not colour alone: the home force is a diamond (no arcs), the others are not, and it is
@@ -141,7 +177,11 @@ def test_the_svg_has_every_member_labelled_and_the_home_force_marked_by_shape_an
     assert re.search(r"<text[^>]*>Force A</text>", svg)
     assert "above the 99.8% limit" in next(lbl for lbl, _, _ in points if lbl.startswith("Force A"))
     root = re.search(r"<svg\b[^>]*>", svg)
-    assert root is not None and 'role="group"' in root.group(0) and "Funnel plot of Crime rate" in root.group(0)
+    assert (
+        root is not None
+        and 'role="group"' in root.group(0)
+        and "Funnel plot of Crime rate" in root.group(0)
+    )
 
 
 def test_the_renderer_draws_the_engine_numbers_and_computes_none(tmp_path: Path) -> None:
@@ -162,8 +202,21 @@ def ew(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_example_html_has_the_funnel_beside_the_ski_slope_with_all_43_forces(ew: Path) -> None:
-    result = CliRunner().invoke(app, ["report", str(ew), "--as-of", "2018-03", "--org", "all",
-                                      "--measure", "total_crime_rate_year", "--format", "html"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(ew),
+            "--as-of",
+            "2018-03",
+            "--org",
+            "all",
+            "--measure",
+            "total_crime_rate_year",
+            "--format",
+            "html",
+        ],
+    )
     assert result.exit_code == 0, result.output
     html = result.stdout
     svgs = re.findall(r"<svg\b.*?</svg>", html, re.S)
@@ -172,13 +225,26 @@ def test_example_html_has_the_funnel_beside_the_ski_slope_with_all_43_forces(ew:
     labels = re.findall(r'<path role="img" aria-label="([^":]*)', funnel)
     assert len(labels) == 43 and "West Yorkshire (this organisation)" in labels
     assert "London, City of" in labels and "Metropolitan Police" in labels
-    assert "<th scope=\"col\">99.8% limits</th>" in html  # the figures as a table too
+    assert '<th scope="col">99.8% limits</th>' in html  # the figures as a table too
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
 
 
 def test_example_funnel_json_points_equal_the_league_rows(ew: Path) -> None:
-    result = CliRunner().invoke(app, ["report", str(ew), "--as-of", "2018-03", "--org", "all",
-                                      "--measure", "total_crime_rate_year", "--format", "json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(ew),
+            "--as-of",
+            "2018-03",
+            "--org",
+            "all",
+            "--measure",
+            "total_crime_rate_year",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc: dict[str, Any] = json.loads(result.stdout)
     values = sorted(r["value"] for r in doc["rows"])
@@ -191,16 +257,27 @@ def test_example_funnel_json_points_equal_the_league_rows(ew: Path) -> None:
 
 
 def test_counts_ranked_per_population_get_the_same_funnel_as_the_rate(tmp_path: Path) -> None:
-    count = {"id": "c", "title": "Crimes", "kind": "count", "window": "month",
-             "polarity": "lower_is_better", "ranks": {"per_population": 1000}}
+    count = {
+        "id": "c",
+        "title": "Crimes",
+        "kind": "count",
+        "window": "month",
+        "polarity": "lower_is_better",
+        "ranks": {"per_population": 1000},
+    }
     cat = project(tmp_path, [count, POP], population="population")
-    rows = [{"org": o, "measure": "c", "period_end": "2009-08", "numerator": c}
-            for o, c in (("A", 30.0), ("B", 4.0), ("C", 40.0))]
-    rows += [{"org": o, "measure": "population", "period_end": "2009-06", "value": p}
-             for o, p in (("A", 10_000.0), ("B", 10_000.0), ("C", 80_000.0))]
+    rows = [
+        {"org": o, "measure": "c", "period_end": "2009-08", "numerator": c}
+        for o, c in (("A", 30.0), ("B", 4.0), ("C", 40.0))
+    ]
+    rows += [
+        {"org": o, "measure": "population", "period_end": "2009-06", "value": p}
+        for o, p in (("A", 10_000.0), ("B", 10_000.0), ("C", 80_000.0))
+    ]
     league = build_league(cat, obs(rows), parse_month("2009-08"), "c")
     rate = tiny(tmp_path / "rate")
     assert league.funnel is not None and rate.funnel is not None
     assert league.funnel.centre == pytest.approx(rate.funnel.centre)
-    assert [(p.org.id, p.count, p.population, p.position) for p in league.funnel.points] == \
-        [(p.org.id, p.count, p.population, p.position) for p in rate.funnel.points]
+    assert [(p.org.id, p.count, p.population, p.position) for p in league.funnel.points] == [
+        (p.org.id, p.count, p.population, p.position) for p in rate.funnel.points
+    ]

@@ -25,30 +25,57 @@ from kpiboard.scorecard import League
 from obs import obs, project
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017-18"
-NOT_FORCES = {"Action Fraud", "CIFAS", "UK Finance", "Financial Fraud Action UK", "British Transport Police"}
-CENSUS_NAME = {"Metropolitan Police": "Metropolitan", "London, City of": "City of London",
-               "Avon and Somerset": "Avon & Somerset", "Devon and Cornwall": "Devon & Cornwall"}
-COUNT = {"id": "c", "title": "Crimes", "kind": "count", "window": "month",
-         "polarity": "lower_is_better", "ranks": {}}
+NOT_FORCES = {
+    "Action Fraud",
+    "CIFAS",
+    "UK Finance",
+    "Financial Fraud Action UK",
+    "British Transport Police",
+}
+CENSUS_NAME = {
+    "Metropolitan Police": "Metropolitan",
+    "London, City of": "City of London",
+    "Avon and Somerset": "Avon & Somerset",
+    "Devon and Cornwall": "Devon & Cornwall",
+}
+COUNT = {
+    "id": "c",
+    "title": "Crimes",
+    "kind": "count",
+    "window": "month",
+    "polarity": "lower_is_better",
+    "ranks": {},
+}
 
 
 # --- a tiny project ---------------------------------------------------------------------------
 
 
-def tiny(tmp_path: Path, values: dict[str, float], polarity: str = "lower_is_better",
-         **kwargs: Any) -> League:
-    cat = project(tmp_path, [{**COUNT, "polarity": polarity}],
-                  peer_groups=[{"id": "all", "name": "All forces", "members": "all"},
-                               {"id": "msf", "name": "Similar forces", "members": ["A", "B"]}])
-    rows = [{"org": o, "measure": "c", "period_end": "2009-08", "numerator": v}
-            for o, v in values.items()]
+def tiny(
+    tmp_path: Path, values: dict[str, float], polarity: str = "lower_is_better", **kwargs: Any
+) -> League:
+    cat = project(
+        tmp_path,
+        [{**COUNT, "polarity": polarity}],
+        peer_groups=[
+            {"id": "all", "name": "All forces", "members": "all"},
+            {"id": "msf", "name": "Similar forces", "members": ["A", "B"]},
+        ],
+    )
+    rows = [
+        {"org": o, "measure": "c", "period_end": "2009-08", "numerator": v}
+        for o, v in values.items()
+    ]
     return build_league(cat, obs(rows), parse_month("2009-08"), "c", **kwargs)
 
 
 def test_ties_share_the_better_rank_and_rows_run_best_first(tmp_path: Path) -> None:
     league = tiny(tmp_path, {"A": 5.0, "B": 9.0, "C": 5.0}, highlight="A")
     assert [(r.org.id, r.rank, r.rank_text) for r in league.rows] == [
-        ("A", 1, "1st/3"), ("C", 1, "1st/3"), ("B", 3, "3rd/3")]
+        ("A", 1, "1st/3"),
+        ("C", 1, "1st/3"),
+        ("B", 3, "3rd/3"),
+    ]
     assert league.group.id == "all" and league.group.of == 3  # the first group it ranks in
     assert [r.org.id for r in league.rows if r.highlight] == ["A"]
     assert [r.org.id for r in league.rows if r.in_group] == ["B"]  # A's similar forces
@@ -79,8 +106,15 @@ def test_formats_lay_out_the_same_rows(tmp_path: Path) -> None:
     league = tiny(tmp_path, {"A": 5.0, "B": 9.0, "C": 7.0}, highlight="A")
     doc = json.loads(render_league(league, "json"))
     assert {"title", "measure", "period", "group", "rows", "pooled", "mean_of_rates"} <= set(doc)
-    assert doc["rows"][0] == {"rank": 1, "rank_text": "1st/3", "org": {"id": "A", "name": "Force A"},
-                              "value": 5.0, "text": "5.0", "highlight": True, "in_group": False}
+    assert doc["rows"][0] == {
+        "rank": 1,
+        "rank_text": "1st/3",
+        "org": {"id": "A", "name": "Force A"},
+        "value": 5.0,
+        "text": "5.0",
+        "highlight": True,
+        "in_group": False,
+    }
     rows = list(csv.DictReader(io.StringIO(render_league(league, "csv").decode())))
     assert [r["org_id"] for r in rows] == ["A", "C", "B"] and rows[0]["highlight"] == "true"
     md = render_league(league, "md").decode()
@@ -114,7 +148,9 @@ def league_json(ew: Path) -> dict[str, Any]:
 def test_example_league_has_43_forces_ranked_by_rate(league_json: dict[str, Any]) -> None:
     rows = league_json["rows"]
     assert len(rows) == 43 and league_json["group"]["of"] == 43
-    assert league_json["period"] == "Q4 2017/18" and league_json["measure"]["id"] == "total_crime_rate"
+    assert (
+        league_json["period"] == "Q4 2017/18" and league_json["measure"]["id"] == "total_crime_rate"
+    )
     values = [r["value"] for r in rows]
     assert values == sorted(values)  # lower is better: best first
     for r in rows:  # 1 + the number of strictly lower rates
@@ -162,12 +198,15 @@ def test_example_league_html_is_self_contained_with_an_accessible_chart(ew: Path
     assert "<script" not in html and "<link" not in html
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["--org", "all"], 2, "--org all needs --measure"),
-    (["--measure", "total_crime_rate"], 2, "--measure and --group go with --org all"),
-    (["--org", "all", "--measure", "total_crime_rate", "--format", "svg"], 2, "unknown format"),
-    (["--org", "all", "--measure", "total_crime_rat"], 1, "did you mean 'total_crime_rate'"),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["--org", "all"], 2, "--org all needs --measure"),
+        (["--measure", "total_crime_rate"], 2, "--measure and --group go with --org all"),
+        (["--org", "all", "--measure", "total_crime_rate", "--format", "svg"], 2, "unknown format"),
+        (["--org", "all", "--measure", "total_crime_rat"], 1, "did you mean 'total_crime_rate'"),
+    ],
+)
 def test_cli_usage_errors(ew: Path, args: list[str], code: int, words: str) -> None:
     result = invoke(ew, *args)
     assert result.exit_code == code, result.output

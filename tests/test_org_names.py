@@ -22,7 +22,9 @@ organisations:
 def catalogue(tmp_path: Path) -> Catalogue:
     (tmp_path / "measures").mkdir()
     (tmp_path / "kpiboard.yaml").write_text(PROJECT_YAML, encoding="utf-8")
-    (tmp_path / "measures" / "m.yaml").write_text("measures:\n  - id: m\n    title: M\n    kind: count\n")
+    (tmp_path / "measures" / "m.yaml").write_text(
+        "measures:\n  - id: m\n    title: M\n    kind: count\n"
+    )
     return load_catalogue(tmp_path)
 
 

@@ -12,7 +12,12 @@ import pytest
 import yaml
 
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.catalogue.orgs import OrgIndex, builtin_forces, builtin_organisations, normalise_org_name
+from kpiboard.catalogue.orgs import (
+    OrgIndex,
+    builtin_forces,
+    builtin_organisations,
+    normalise_org_name,
+)
 from kpiboard.engine import build_scorecard
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
 from kpiboard.ingest import read_observations
@@ -22,10 +27,18 @@ from obs import monthly, obs
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 VENDORED = ROOT / "src" / "kpiboard" / "catalogue" / "data" / "forces.csv"
-NEEDS_SHARED = pytest.mark.skipif(not SHARED.is_dir(), reason=f"the shared data folder {SHARED} is absent")
+NEEDS_SHARED = pytest.mark.skipif(
+    not SHARED.is_dir(), reason=f"the shared data folder {SHARED} is absent"
+)
 
 # Home Office PRC rows that are not territorial forces: set aside by importers, never resolved.
-NON_TERRITORIAL = ["Action Fraud", "CIFAS", "UK Finance", "Financial Fraud Action UK", "British Transport Police"]
+NON_TERRITORIAL = [
+    "Action Fraud",
+    "CIFAS",
+    "UK Finance",
+    "Financial Fraud Action UK",
+    "British Transport Police",
+]
 
 MEASURE = {"id": "burglary", "title": "Burglary", "kind": "count", "polarity": "lower_is_better"}
 
@@ -35,12 +48,18 @@ def builtin_index() -> OrgIndex:
 
 
 def write(root: Path, **settings: Any) -> Path:
-    cfg: dict[str, Any] = {"title": "Board", "organisation": "MPS", "builtin_organisations": "england-wales"}
+    cfg: dict[str, Any] = {
+        "title": "Board",
+        "organisation": "MPS",
+        "builtin_organisations": "england-wales",
+    }
     cfg.update(settings)
     cfg = {k: v for k, v in cfg.items() if v is not None}
     (root / "measures").mkdir(parents=True, exist_ok=True)
     (root / "kpiboard.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    (root / "measures" / "m.yaml").write_text(yaml.safe_dump({"measures": [MEASURE]}, sort_keys=False))
+    (root / "measures" / "m.yaml").write_text(
+        yaml.safe_dump({"measures": [MEASURE]}, sort_keys=False)
+    )
     return root
 
 
@@ -56,16 +75,34 @@ def findings(root: Path, **settings: Any) -> list[Finding]:
 
 # --- the built-in table ------------------------------------------------------------------------
 
+
 def test_the_builtin_table_is_the_43_territorial_forces() -> None:
     forces = builtin_forces()
     assert len(forces) == 43 and len({f.id for f in forces}) == 43
     assert [f.country for f in forces].count("England") == 39
-    assert [f.id for f in forces if f.country == "Wales"] == ["W15000001", "W15000002", "W15000003", "W15000004"]
+    assert [f.id for f in forces if f.country == "Wales"] == [
+        "W15000001",
+        "W15000002",
+        "W15000003",
+        "W15000004",
+    ]
     assert all(re.fullmatch(r"E230000(0[1-9]|[1-3][0-9])|W1500000[1-4]", f.id) for f in forces)
     met = forces[0]
-    assert (met.id, met.name, met.force_name, met.police_uk_id, met.prc_name, met.census_2011_name) == (
-        "E23000001", "Metropolitan Police", "Metropolitan Police Service", "metropolitan", "Metropolitan Police",
-        "Metropolitan")
+    assert (
+        met.id,
+        met.name,
+        met.force_name,
+        met.police_uk_id,
+        met.prc_name,
+        met.census_2011_name,
+    ) == (
+        "E23000001",
+        "Metropolitan Police",
+        "Metropolitan Police Service",
+        "metropolitan",
+        "Metropolitan Police",
+        "Metropolitan",
+    )
     assert met.msf_2008_09_peers == ("E23000005", "E23000014", "E23000010")
     assert all(f.msf_2008_09_peers == () for f in forces[1:])
 
@@ -76,7 +113,9 @@ def test_every_builtin_spelling_names_its_own_force_and_no_other() -> None:
     for force in builtin_forces():
         for spelling in (force.id, force.name, *force.aliases):
             key = normalise_org_name(spelling)
-            assert claimed.setdefault(key, force.id) == force.id, f"{spelling!r}: {claimed[key]} and {force.id}"
+            assert claimed.setdefault(key, force.id) == force.id, (
+                f"{spelling!r}: {claimed[key]} and {force.id}"
+            )
             assert index[spelling] == force.id
 
 
@@ -102,26 +141,46 @@ def test_the_vendored_table_is_the_shared_one_plus_census_names_and_aliases() ->
 
 # Small copies of the names in ../shared/data, so these run without it. (file: names)
 SAMPLES: dict[str, list[tuple[str, str]]] = {
-    "census 2011 (PFA16NM)": [("Avon & Somerset", "E23000036"), ("City of London", "E23000034"),
-                              ("Devon & Cornwall", "E23000035"), ("Metropolitan", "E23000001"),
-                              ("Dyfed-Powys", "W15000004")],
-    "Home Office PRC (Force_Name)": [("Avon and Somerset", "E23000036"), ("London, City of", "E23000034"),
-                                     ("Devon and Cornwall", "E23000035"), ("Metropolitan Police", "E23000001"),
-                                     ("Greater Manchester", "E23000005")],
-    "data.police.uk (Reported by, Falls within)": [("West Yorkshire Police", "E23000010"),
-                                                   ("Metropolitan Police Service", "E23000001"),
-                                                   ("City of London Police", "E23000034"),
-                                                   ("Devon & Cornwall Police", "E23000035"),
-                                                   ("Avon and Somerset Constabulary", "E23000036")],
-    "data.police.uk force ids": [("metropolitan", "E23000001"), ("city-of-london", "E23000034"),
-                                 ("devon-and-cornwall", "E23000035"), ("dyfed-powys", "W15000004")],
-    "LSOA lookup (Police_force)": [("Metropolitan Police", "E23000001"), ("City of London", "E23000034"),
-                                   ("Devon and Cornwall", "E23000035")],
+    "census 2011 (PFA16NM)": [
+        ("Avon & Somerset", "E23000036"),
+        ("City of London", "E23000034"),
+        ("Devon & Cornwall", "E23000035"),
+        ("Metropolitan", "E23000001"),
+        ("Dyfed-Powys", "W15000004"),
+    ],
+    "Home Office PRC (Force_Name)": [
+        ("Avon and Somerset", "E23000036"),
+        ("London, City of", "E23000034"),
+        ("Devon and Cornwall", "E23000035"),
+        ("Metropolitan Police", "E23000001"),
+        ("Greater Manchester", "E23000005"),
+    ],
+    "data.police.uk (Reported by, Falls within)": [
+        ("West Yorkshire Police", "E23000010"),
+        ("Metropolitan Police Service", "E23000001"),
+        ("City of London Police", "E23000034"),
+        ("Devon & Cornwall Police", "E23000035"),
+        ("Avon and Somerset Constabulary", "E23000036"),
+    ],
+    "data.police.uk force ids": [
+        ("metropolitan", "E23000001"),
+        ("city-of-london", "E23000034"),
+        ("devon-and-cornwall", "E23000035"),
+        ("dyfed-powys", "W15000004"),
+    ],
+    "LSOA lookup (Police_force)": [
+        ("Metropolitan Police", "E23000001"),
+        ("City of London", "E23000034"),
+        ("Devon and Cornwall", "E23000035"),
+    ],
 }
 
 
-@pytest.mark.parametrize("name,org_id", [p for pairs in SAMPLES.values() for p in pairs],
-                         ids=[f"{src}: {n}" for src, pairs in SAMPLES.items() for n, _ in pairs])
+@pytest.mark.parametrize(
+    "name,org_id",
+    [p for pairs in SAMPLES.values() for p in pairs],
+    ids=[f"{src}: {n}" for src, pairs in SAMPLES.items() for n, _ in pairs],
+)
 def test_sample_spellings_from_the_public_files_resolve(name: str, org_id: str) -> None:
     assert builtin_index().get(name) == org_id
 
@@ -132,7 +191,9 @@ def _column(path: Path, column: str) -> set[str]:
 
 
 def _census_names() -> set[str]:
-    with (SHARED / "census-2011-ethnic-group-by-police-force-area.csv").open(encoding="utf-8-sig") as f:
+    with (SHARED / "census-2011-ethnic-group-by-police-force-area.csv").open(
+        encoding="utf-8-sig"
+    ) as f:
         return {row[0] for row in list(csv.reader(f))[1:]}
 
 
@@ -155,10 +216,19 @@ def test_every_force_name_in_the_shared_files_resolves(source: str) -> None:
         expect = len({index.get(n) for n in names})
         assert names == {"West Yorkshire Police"}
     elif source == "lsoa":
-        names, expect = _column(SHARED / "lsoa-to-police-force.csv", "Police_force"), 39  # England only, incomplete
+        names, expect = (
+            _column(SHARED / "lsoa-to-police-force.csv", "Police_force"),
+            39,
+        )  # England only, incomplete
     else:
         names = set()
-        for col in ("ons_pfa_code", "ons_pfa_name", "force_name", "data_police_uk_id", "prc_force_name"):
+        for col in (
+            "ons_pfa_code",
+            "ons_pfa_name",
+            "force_name",
+            "data_police_uk_id",
+            "prc_force_name",
+        ):
             names |= _column(SHARED / "forces.csv", col)
         expect = 43
     unknown = sorted(n for n in names if n not in index)
@@ -178,55 +248,62 @@ def test_shared_names_agree_force_by_force() -> None:
 
 # --- normalisation -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spelling,org_id", [
-    ("Avon & Somerset", "E23000036"),
-    ("Avon and Somerset", "E23000036"),
-    ("avon-and-somerset", "E23000036"),
-    ("AVON AND SOMERSET CONSTABULARY", "E23000036"),
-    ("Avon & Somerset Constabulary", "E23000036"),
-    ("London, City of", "E23000034"),
-    ("City of London", "E23000034"),
-    ("london , city of", "E23000034"),
-    ("city-of-london", "E23000034"),
-    ("CoLP", "E23000034"),
-    ("Devon & Cornwall", "E23000035"),
-    ("Devon and Cornwall Police", "E23000035"),
-    ("Metropolitan", "E23000001"),
-    ("Metropolitan Police", "E23000001"),
-    ("Metropolitan Police Service", "E23000001"),
-    ("MPS", "E23000001"),
-    ("mps", "E23000001"),
-    ("the Met".removeprefix("the "), "E23000001"),
-    ("e23000001", "E23000001"),
-    ("GMP", "E23000005"),
-    ("Greater  Manchester", "E23000005"),
-    ("WMP", "E23000014"),
-    ("WYP", "E23000010"),
-    ("West Yorkshire Police", "E23000010"),
-    ("west_yorkshire", "E23000010"),
-    ("  West Yorkshire.  ", "E23000010"),
-    ("Dyfed Powys", "W15000004"),
-    ("DYFED-POWYS POLICE", "W15000004"),
-    ("Hampshire and Isle of Wight Constabulary", "E23000030"),
-    ("W15000001", "W15000001"),
-])
+
+@pytest.mark.parametrize(
+    "spelling,org_id",
+    [
+        ("Avon & Somerset", "E23000036"),
+        ("Avon and Somerset", "E23000036"),
+        ("avon-and-somerset", "E23000036"),
+        ("AVON AND SOMERSET CONSTABULARY", "E23000036"),
+        ("Avon & Somerset Constabulary", "E23000036"),
+        ("London, City of", "E23000034"),
+        ("City of London", "E23000034"),
+        ("london , city of", "E23000034"),
+        ("city-of-london", "E23000034"),
+        ("CoLP", "E23000034"),
+        ("Devon & Cornwall", "E23000035"),
+        ("Devon and Cornwall Police", "E23000035"),
+        ("Metropolitan", "E23000001"),
+        ("Metropolitan Police", "E23000001"),
+        ("Metropolitan Police Service", "E23000001"),
+        ("MPS", "E23000001"),
+        ("mps", "E23000001"),
+        ("the Met".removeprefix("the "), "E23000001"),
+        ("e23000001", "E23000001"),
+        ("GMP", "E23000005"),
+        ("Greater  Manchester", "E23000005"),
+        ("WMP", "E23000014"),
+        ("WYP", "E23000010"),
+        ("West Yorkshire Police", "E23000010"),
+        ("west_yorkshire", "E23000010"),
+        ("  West Yorkshire.  ", "E23000010"),
+        ("Dyfed Powys", "W15000004"),
+        ("DYFED-POWYS POLICE", "W15000004"),
+        ("Hampshire and Isle of Wight Constabulary", "E23000030"),
+        ("W15000001", "W15000001"),
+    ],
+)
 def test_spellings_resolve(spelling: str, org_id: str) -> None:
     assert builtin_index().get(spelling) == org_id
 
 
-@pytest.mark.parametrize("text,normal", [
-    ("Avon & Somerset", "avon and somerset"),
-    ("London, City of", "city of london"),
-    ("Bristol, City of", "city of bristol"),
-    ("Smith, John", "smith john"),  # only the ONS ", X of" form is turned round
-    ("King’s Lynn", "kings lynn"),
-    ("Ynys Môn", "ynys mon"),
-    ("  Dyfed--Powys\t", "dyfed powys"),
-    ("W.Y.P.", "wyp"),
-    ("M.P.S", "mps"),
-    ("St. Helens", "st helens"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "text,normal",
+    [
+        ("Avon & Somerset", "avon and somerset"),
+        ("London, City of", "city of london"),
+        ("Bristol, City of", "city of bristol"),
+        ("Smith, John", "smith john"),  # only the ONS ", X of" form is turned round
+        ("King’s Lynn", "kings lynn"),
+        ("Ynys Môn", "ynys mon"),
+        ("  Dyfed--Powys\t", "dyfed powys"),
+        ("W.Y.P.", "wyp"),
+        ("M.P.S", "mps"),
+        ("St. Helens", "st helens"),
+        ("", ""),
+    ],
+)
 def test_normalise_org_name(text: str, normal: str) -> None:
     assert normalise_org_name(text) == normal
     assert normalise_org_name(normal) == normal  # idempotent
@@ -241,14 +318,25 @@ def test_the_index_looks_up_by_any_spelling() -> None:
 
 
 def test_an_existing_project_matches_names_the_same_way(tmp_path: Path) -> None:
-    cat = load(tmp_path, builtin_organisations=None, organisation="GM",
-               organisations=[{"id": "GM", "name": "Greater Manchester Police", "aliases": ["Greater Manchester"]}])
+    cat = load(
+        tmp_path,
+        builtin_organisations=None,
+        organisation="GM",
+        organisations=[
+            {"id": "GM", "name": "Greater Manchester Police", "aliases": ["Greater Manchester"]}
+        ],
+    )
     assert len(cat.project.organisations) == 1
-    assert cat.resolve_org("greater-manchester") == cat.resolve_org("GREATER MANCHESTER POLICE") == "GM"
+    assert (
+        cat.resolve_org("greater-manchester")
+        == cat.resolve_org("GREATER MANCHESTER POLICE")
+        == "GM"
+    )
     assert cat.org_index().get("greater manchester police") == "GM"
 
 
 # --- unknown names -----------------------------------------------------------------------------
+
 
 def test_an_unknown_name_lists_the_nearest_forces_once_each(tmp_path: Path) -> None:
     cat = load(tmp_path)
@@ -264,7 +352,9 @@ def test_an_unknown_name_lists_the_nearest_forces_once_each(tmp_path: Path) -> N
 def test_an_unknown_name_with_nothing_near_lists_known_forces(tmp_path: Path) -> None:
     with pytest.raises(KpiboardError) as info:
         load(tmp_path).resolve_org("Zzzz")
-    assert (info.value.hint or "").startswith("known: 'Metropolitan Police' (E23000001), 'Cumbria' (E23000002)")
+    assert (info.value.hint or "").startswith(
+        "known: 'Metropolitan Police' (E23000001), 'Cumbria' (E23000002)"
+    )
     assert (info.value.hint or "").endswith("and 33 more")
 
 
@@ -288,15 +378,26 @@ def test_non_territorial_bodies_are_unknown(tmp_path: Path) -> None:
 
 # --- extending the built-ins -------------------------------------------------------------------
 
+
 def test_a_project_extends_a_builtin_force_and_adds_its_own(tmp_path: Path) -> None:
-    cat = load(tmp_path, organisation="The Met", organisations=[
-        {"id": "E23000001", "name": "Metropolitan Police Service", "aliases": ["The Met", "MetPol"]},
-        {"id": "E23000034", "aliases": ["Square Mile"]},
-        {"id": "BTP", "name": "British Transport Police", "aliases": ["British Transport"]},
-    ])
+    cat = load(
+        tmp_path,
+        organisation="The Met",
+        organisations=[
+            {
+                "id": "E23000001",
+                "name": "Metropolitan Police Service",
+                "aliases": ["The Met", "MetPol"],
+            },
+            {"id": "E23000034", "aliases": ["Square Mile"]},
+            {"id": "BTP", "name": "British Transport Police", "aliases": ["British Transport"]},
+        ],
+    )
     assert cat.findings == []
     orgs = cat.project.organisations
-    assert len(orgs) == 44 and orgs[0].id == "E23000001" and orgs[-1].id == "BTP"  # built-ins first, in order
+    assert (
+        len(orgs) == 44 and orgs[0].id == "E23000001" and orgs[-1].id == "BTP"
+    )  # built-ins first, in order
     # the project's name wins; the built-in name stays an alias; aliases are added to the built-in ones
     assert cat.org_name("E23000001") == "Metropolitan Police Service"
     for name in ("Metropolitan Police", "Metropolitan", "MPS", "The Met", "metpol"):
@@ -304,40 +405,93 @@ def test_a_project_extends_a_builtin_force_and_adds_its_own(tmp_path: Path) -> N
     # an extension without a name keeps the built-in one
     assert cat.org_name("E23000034") == "London, City of"
     assert cat.resolve_org("square mile") == cat.resolve_org("City of London") == "E23000034"
-    assert cat.resolve_org("British Transport") == "BTP" and cat.org_name("BTP") == "British Transport Police"
+    assert (
+        cat.resolve_org("British Transport") == "BTP"
+        and cat.org_name("BTP") == "British Transport Police"
+    )
 
 
 def test_builtin_organisations_alone_or_organisations_alone(tmp_path: Path) -> None:
     [f] = findings(tmp_path / "none", builtin_organisations=None)
-    assert (f.line, f.message) == (1, "give organisations (a list), or builtin_organisations: england-wales")
+    assert (f.line, f.message) == (
+        1,
+        "give organisations (a list), or builtin_organisations: england-wales",
+    )
     [f] = findings(tmp_path / "bad", builtin_organisations="scotland")
-    assert f.line == 3 and f.message.startswith("builtin_organisations: Input should be 'england-wales'")
+    assert f.line == 3 and f.message.startswith(
+        "builtin_organisations: Input should be 'england-wales'"
+    )
 
 
 # (organisations, expected findings as (level, line, message, text in the hint))
 # kpiboard.yaml lines: 1 title, 2 organisation, 3 builtin_organisations, 4 organisations, 5 its first item
 CLASHES: list[tuple[str, list[dict[str, Any]], list[tuple[str, int, str, str]]]] = [
-    ("a new organisation reusing a built-in id spelling", [{"id": "metropolitan", "name": "The Met"}], [
-        ("error", 5, "'metropolitan' names both 'E23000001' and 'metropolitan'", "use id: E23000001")]),
-    ("a new organisation reusing a built-in name", [{"id": "X1", "name": "Avon & Somerset"}], [
-        ("error", 6, "'Avon & Somerset' names both 'E23000036' and 'X1'", "use id: E23000036")]),
-    ("an extension taking another force's alias", [{"id": "E23000001", "aliases": ["GMP"]}], [
-        ("error", 7, "'GMP' names both 'E23000005' and 'E23000001'", "an alias must belong to one organisation")]),
-    ("an alias that only differs by punctuation", [
-        {"id": "A", "name": "Alpha Force", "aliases": ["A&B"]}, {"id": "B", "name": "Beta", "aliases": ["a and b"]}], [
-        ("error", 12, "'a and b' names both 'A' and 'B'", "an alias must belong to one organisation")]),
-    ("a new organisation with no name", [{"id": "BTP"}], [
-        ("error", 5, "organisation 'BTP' has no name", "give it a name")]),
-    ("a new organisation with no name and a built-in spelling", [{"id": "GMP"}], [
-        ("error", 5, "'GMP' names both 'E23000005' and 'GMP'", "use id: E23000005")]),
-    ("one built-in extended twice", [{"id": "E23000001", "aliases": ["X"]}, {"id": "E23000001"}], [
-        ("error", 8, "duplicate organisation id 'E23000001'", "its own id")]),
+    (
+        "a new organisation reusing a built-in id spelling",
+        [{"id": "metropolitan", "name": "The Met"}],
+        [
+            (
+                "error",
+                5,
+                "'metropolitan' names both 'E23000001' and 'metropolitan'",
+                "use id: E23000001",
+            )
+        ],
+    ),
+    (
+        "a new organisation reusing a built-in name",
+        [{"id": "X1", "name": "Avon & Somerset"}],
+        [("error", 6, "'Avon & Somerset' names both 'E23000036' and 'X1'", "use id: E23000036")],
+    ),
+    (
+        "an extension taking another force's alias",
+        [{"id": "E23000001", "aliases": ["GMP"]}],
+        [
+            (
+                "error",
+                7,
+                "'GMP' names both 'E23000005' and 'E23000001'",
+                "an alias must belong to one organisation",
+            )
+        ],
+    ),
+    (
+        "an alias that only differs by punctuation",
+        [
+            {"id": "A", "name": "Alpha Force", "aliases": ["A&B"]},
+            {"id": "B", "name": "Beta", "aliases": ["a and b"]},
+        ],
+        [
+            (
+                "error",
+                12,
+                "'a and b' names both 'A' and 'B'",
+                "an alias must belong to one organisation",
+            )
+        ],
+    ),
+    (
+        "a new organisation with no name",
+        [{"id": "BTP"}],
+        [("error", 5, "organisation 'BTP' has no name", "give it a name")],
+    ),
+    (
+        "a new organisation with no name and a built-in spelling",
+        [{"id": "GMP"}],
+        [("error", 5, "'GMP' names both 'E23000005' and 'GMP'", "use id: E23000005")],
+    ),
+    (
+        "one built-in extended twice",
+        [{"id": "E23000001", "aliases": ["X"]}, {"id": "E23000001"}],
+        [("error", 8, "duplicate organisation id 'E23000001'", "its own id")],
+    ),
 ]
 
 
 @pytest.mark.parametrize("orgs,expected", [c[1:] for c in CLASHES], ids=[c[0] for c in CLASHES])
-def test_clashes_are_errors_at_their_line(tmp_path: Path, orgs: list[dict[str, Any]],
-                                          expected: list[tuple[str, int, str, str]]) -> None:
+def test_clashes_are_errors_at_their_line(
+    tmp_path: Path, orgs: list[dict[str, Any]], expected: list[tuple[str, int, str, str]]
+) -> None:
     found = findings(tmp_path, organisations=orgs)
     assert [(f.level, f.line, f.message) for f in found] == [e[:3] for e in expected]
     for f, e in zip(found, expected, strict=True):
@@ -353,16 +507,26 @@ def test_an_unknown_home_organisation_names_the_nearest(tmp_path: Path) -> None:
 
 # --- peer groups -------------------------------------------------------------------------------
 
-MSF = {"id": "msf", "name": "MPS most similar forces",
-       "members": ["MPS", "Greater Manchester Police", "west-midlands", "W.Y.P.", "E23000010"]}
+MSF = {
+    "id": "msf",
+    "name": "MPS most similar forces",
+    "members": ["MPS", "Greater Manchester Police", "west-midlands", "W.Y.P.", "E23000010"],
+}
 
 
 def test_peer_group_members_by_any_spelling_become_ids(tmp_path: Path) -> None:
     msf = {**MSF, "members": MSF["members"][:-1]}
-    cat = load(tmp_path, peer_groups=[{"id": "ew", "name": "England & Wales", "members": "all"}, msf])
+    cat = load(
+        tmp_path, peer_groups=[{"id": "ew", "name": "England & Wales", "members": "all"}, msf]
+    )
     assert cat.findings == []
     assert cat.project.peer_groups[0].members == "all"
-    assert cat.project.peer_groups[1].members == ["E23000001", "E23000005", "E23000014", "E23000010"]
+    assert cat.project.peer_groups[1].members == [
+        "E23000001",
+        "E23000005",
+        "E23000014",
+        "E23000010",
+    ]
     met = builtin_forces()[0]
     assert list(met.msf_2008_09_peers) == cat.project.peer_groups[1].members[1:]
 
@@ -372,22 +536,31 @@ def test_peer_group_problems(tmp_path: Path) -> None:
     found = load_catalogue(write(tmp_path, peer_groups=groups), raise_on_error=False).findings
     assert [(f.level, f.message) for f in found] == [
         ("warning", "peer group 'msf' names 'E23000010' twice"),
-        ("error", "peer group 'msf': unknown organisation 'Merseysde'")]
+        ("error", "peer group 'msf': unknown organisation 'Merseysde'"),
+    ]
     assert found[0].hint == "members 4 and 5 are the same organisation"
     assert (found[1].hint or "").startswith("did you mean 'Merseyside' (E23000004)")
 
 
 def test_ranks_in_a_peer_group_named_by_alias(tmp_path: Path) -> None:
     measure = {**MEASURE, "ranks": {"groups": ["msf"]}}
-    root = write(tmp_path, peer_groups=[{"id": "msf", "name": "MSF", "members": ["MPS", "GMP", "WMP", "WYP"]}])
-    (root / "measures" / "m.yaml").write_text(yaml.safe_dump({"measures": [measure]}, sort_keys=False))
+    root = write(
+        tmp_path,
+        peer_groups=[{"id": "msf", "name": "MSF", "members": ["MPS", "GMP", "WMP", "WYP"]}],
+    )
+    (root / "measures" / "m.yaml").write_text(
+        yaml.safe_dump({"measures": [measure]}, sort_keys=False)
+    )
     cat = load_catalogue(root)
     counts = {"E23000001": 30, "E23000005": 10, "E23000014": 20, "E23000010": 40, "E23000002": 1}
     rows = [r for org, n in counts.items() for r in monthly(org, "burglary", "2008-09", [n] * 12)]
     card = build_scorecard(cat, obs(rows), parse_month("2009-08"))
     [row] = [r for r in card.all_rows() if r.measure == "burglary"]
     [rank] = row.ranks
-    assert (rank.rank, rank.of) == (3, 4)  # lower is better: GMP 10, WMP 20, MPS 30, WYP 40; Cumbria not a peer
+    assert (rank.rank, rank.of) == (
+        3,
+        4,
+    )  # lower is better: GMP 10, WMP 20, MPS 30, WYP 40; Cumbria not a peer
 
 
 def test_data_files_may_use_any_spelling(tmp_path: Path) -> None:
@@ -397,6 +570,7 @@ def test_data_files_may_use_any_spelling(tmp_path: Path) -> None:
         "org,measure,period_end,numerator\n"
         "Avon & Somerset,burglary,2017-07,5\n"
         "West Yorkshire Police,burglary,2017-07,6\n"
-        "London, City of,burglary,2017-07,7\n".replace("London, City of", '"London, City of"'))
+        "London, City of,burglary,2017-07,7\n".replace("London, City of", '"London, City of"')
+    )
     result = read_observations(load_catalogue(root))
     assert [r["org"] for r in result.table.to_pylist()] == ["E23000036", "E23000010", "E23000034"]

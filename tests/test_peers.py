@@ -11,8 +11,15 @@ import pytest
 from kpiboard.catalogue.schema import Polarity
 from kpiboard.engine import build_scorecard
 from kpiboard.engine.peer_stats import (
-    FUNNEL_NAME, HIGHER, LOWER, NOT_DIFFERENT, exact_funnel_limits, mean_of_rates,
-    poisson_verdict, proportion_verdict, rising,
+    FUNNEL_NAME,
+    HIGHER,
+    LOWER,
+    NOT_DIFFERENT,
+    exact_funnel_limits,
+    mean_of_rates,
+    poisson_verdict,
+    proportion_verdict,
+    rising,
 )
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
 from kpiboard.periods import parse_month
@@ -25,8 +32,14 @@ POPS = {"A": 10_000.0, "B": 40_000.0, "C": 50_000.0}  # rates 3.0, 1.0, 2.0 per 
 LAST_YEAR = {"A": 20.0, "B": 44.0, "C": 90.0}  # A and C rose, B fell
 
 
-def row(tmp_path: Path, measure: dict[str, Any], rows: list[dict[str, Any]], *,
-        extra: list[dict[str, Any]] | None = None, **settings: Any) -> Row:
+def row(
+    tmp_path: Path,
+    measure: dict[str, Any],
+    rows: list[dict[str, Any]],
+    *,
+    extra: list[dict[str, Any]] | None = None,
+    **settings: Any,
+) -> Row:
     cat = project(tmp_path, [measure, *(extra or [])], **settings)
     card = build_scorecard(cat, obs(rows), parse_month("2009-08"))
     return next(r for r in card.all_rows() if r.measure == measure["id"])
@@ -86,7 +99,9 @@ def test_the_ranks_limits_are_the_exact_poisson_funnel_limits() -> None:
     r_bar, pop = 140 / 90, 10_000.0  # the others' pooled rate per 1,000; 15.56 expected
     v = poisson_verdict(30, 10_000, 140, 90_000, per=1000.0)
     expected = r_bar * pop / 1000
-    by_hand = [_poisson_limit_by_brute_force(expected, p) / 10 for p in (0.025, 0.975, 0.001, 0.999)]
+    by_hand = [
+        _poisson_limit_by_brute_force(expected, p) / 10 for p in (0.025, 0.975, 0.001, 0.999)
+    ]
     assert v.limits_95 == pytest.approx(tuple(by_hand[:2]), abs=1e-9)
     assert v.limits_998 == pytest.approx(tuple(by_hand[2:]), abs=1e-9)
     # (the normal approximation r̄ ± z·√(r̄·per/pop) gave 0.783-2.329 and 0.337-2.774: too narrow above)
@@ -101,7 +116,9 @@ def test_the_ranks_limits_are_the_exact_poisson_funnel_limits() -> None:
 def test_proportion_verdict_is_a_z_test_against_the_others_pooled_sample() -> None:
     v = proportion_verdict(60.0, 1000, 50.0, 4000)
     t = two_proportion_test(60.0, 1000, 50.0, 4000)
-    assert v.p_value == t.p_value and t.statistic == pytest.approx(0.1 / math.sqrt(0.24 / 1000 + 0.25 / 4000))
+    assert v.p_value == t.p_value and t.statistic == pytest.approx(
+        0.1 / math.sqrt(0.24 / 1000 + 0.25 / 4000)
+    )
     assert v.verdict == HIGHER and v.phrase(Polarity.HIGHER_IS_BETTER) == "significantly better"
     assert v.limits_95 is None and "n = 4,000" in v.method
     assert proportion_verdict(51.0, 1000, 50.0, 4000).verdict == NOT_DIFFERENT
@@ -114,8 +131,14 @@ def test_rising_counts_only_when_every_member_has_a_year_earlier() -> None:
 
 # --- in a scorecard ---------------------------------------------------------------------------
 
-RATE = {"id": "c", "title": "Crimes", "kind": "count", "window": "month", "polarity": "lower_is_better",
-        "ranks": {"per_population": 1000}}
+RATE = {
+    "id": "c",
+    "title": "Crimes",
+    "kind": "count",
+    "window": "month",
+    "polarity": "lower_is_better",
+    "ranks": {"per_population": 1000},
+}
 POP = {"id": "population", "title": "Pop", "kind": "snapshot", "hidden": True}
 
 
@@ -137,17 +160,27 @@ def test_rank_carries_both_averages_the_verdict_and_the_rising_count(tmp_path: P
     assert k.verdict == HIGHER and k.verdict_text == "significantly worse" and k.beyond_998
     assert k.p_value == pytest.approx(binomial_two_sided(30, 170, 0.1), rel=1e-9)
     assert k.peer_value_text == "1.56" and k.limits_95 is not None and k.limits_998 is not None
-    assert k.verdict_method is not None and k.verdict_method.startswith("exact Poisson rate comparison")
+    assert k.verdict_method is not None and k.verdict_method.startswith(
+        "exact Poisson rate comparison"
+    )
     assert (k.rising, k.rising_of) == (2, 3)
-    assert ("Significantly worse than the rest of All forces, whose pooled rate is 1.56 per 1,000 "
-            "(exact Poisson rate comparison, p = 0.0020; beyond the 99.8% limit)") in r.facts
-    assert ("2 of 3 members of All forces saw a rise against the same period a year earlier "
-            "(Aug-08)") in r.facts
+    assert (
+        "Significantly worse than the rest of All forces, whose pooled rate is 1.56 per 1,000 "
+        "(exact Poisson rate comparison, p = 0.0020; beyond the 99.8% limit)"
+    ) in r.facts
+    assert (
+        "2 of 3 members of All forces saw a rise against the same period a year earlier (Aug-08)"
+    ) in r.facts
 
 
 def test_higher_is_better_turns_the_same_verdict_into_better(tmp_path: Path) -> None:
-    r = row(tmp_path, {**RATE, "polarity": "higher_is_better"}, rate_rows(), extra=[POP],
-            population="population")
+    r = row(
+        tmp_path,
+        {**RATE, "polarity": "higher_is_better"},
+        rate_rows(),
+        extra=[POP],
+        population="population",
+    )
     assert r.ranks[0].rank == 1 and r.ranks[0].verdict_text == "significantly better"
     assert any(f.startswith("Significantly better than the rest of All forces") for f in r.facts)
 
@@ -160,7 +193,14 @@ def test_no_rising_count_when_a_member_lacks_last_year(tmp_path: Path) -> None:
 
 def test_a_group_of_two_still_gets_averages_and_a_verdict(tmp_path: Path) -> None:
     groups = [{"id": "pair", "name": "Pair", "members": ["A", "B"]}]
-    r = row(tmp_path, RATE, rate_rows(("A", "B")), extra=[POP], population="population", peer_groups=groups)
+    r = row(
+        tmp_path,
+        RATE,
+        rate_rows(("A", "B")),
+        extra=[POP],
+        population="population",
+        peer_groups=groups,
+    )
     (k,) = r.ranks
     assert (k.rank, k.of, k.group) == (2, 2, "Pair")
     assert k.mean_of_rates == pytest.approx(2.0) and k.group_value == pytest.approx(70 / 50)
@@ -169,10 +209,27 @@ def test_a_group_of_two_still_gets_averages_and_a_verdict(tmp_path: Path) -> Non
 
 
 def test_survey_proportion_verdict_in_a_scorecard(tmp_path: Path) -> None:
-    m = {"id": "p", "title": "P", "kind": "proportion", "unit": "%", "decimals": 1, "survey": True, "ranks": {}}
+    m = {
+        "id": "p",
+        "title": "P",
+        "kind": "proportion",
+        "unit": "%",
+        "decimals": 1,
+        "survey": True,
+        "ranks": {},
+    }
     values = {"A": (60.0, 1000.0), "B": (50.0, 1000.0), "C": (50.0, 3000.0)}
-    rows = [{"org": o, "measure": "p", "period_end": "2009-03", "months": 12, "value": v, "sample_size": n}
-            for o, (v, n) in values.items()]
+    rows = [
+        {
+            "org": o,
+            "measure": "p",
+            "period_end": "2009-03",
+            "months": 12,
+            "value": v,
+            "sample_size": n,
+        }
+        for o, (v, n) in values.items()
+    ]
     r = row(tmp_path, m, rows)
     (k,) = r.ranks
     assert k.mean_of_rates == pytest.approx(160 / 3) and k.mean_of_rates_text == "53.3%"
@@ -180,8 +237,10 @@ def test_survey_proportion_verdict_in_a_scorecard(tmp_path: Path) -> None:
     assert k.peer_value == pytest.approx(50.0) and k.limits_95 is None
     assert k.p_value == pytest.approx(two_proportion_test(60.0, 1000, 50.0, 4000).p_value)
     assert k.verdict_text == "significantly better"
-    assert ("Significantly better than the rest of All forces, whose pooled figure is 50.0% "
-            "(two-sample z-test for independent proportions, p < 0.001; beyond the 99.8% limit)") in r.facts
+    assert (
+        "Significantly better than the rest of All forces, whose pooled figure is 50.0% "
+        "(two-sample z-test for independent proportions, p < 0.001; beyond the 99.8% limit)"
+    ) in r.facts
 
 
 def test_counts_ranked_as_counts_get_no_verdict(tmp_path: Path) -> None:

@@ -5,7 +5,14 @@ import pytest
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import number, ordinal, ratio_to_one, round_half_up, signed, with_unit
 from kpiboard.periods import (
-    WindowKind, fy_label, fy_quarter, fy_start, parse_fy, parse_month, short_month, window_ending,
+    WindowKind,
+    fy_label,
+    fy_quarter,
+    fy_start,
+    parse_fy,
+    parse_month,
+    short_month,
+    window_ending,
 )
 
 AUG09 = parse_month("2009-08")
@@ -84,7 +91,20 @@ def test_numbers_as_a_board_paper_writes_them() -> None:
     assert round_half_up(2.675, 2) == 2.68
 
 
-@pytest.mark.parametrize(("n", "text"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"),
-                                        (12, "12th"), (13, "13th"), (21, "21st"), (42, "42nd"), (113, "113th")])
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (1, "1st"),
+        (2, "2nd"),
+        (3, "3rd"),
+        (4, "4th"),
+        (11, "11th"),
+        (12, "12th"),
+        (13, "13th"),
+        (21, "21st"),
+        (42, "42nd"),
+        (113, "113th"),
+    ],
+)
 def test_ordinals(n: int, text: str) -> None:
     assert ordinal(n) == text

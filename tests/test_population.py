@@ -19,7 +19,12 @@ from kpiboard.ingest.records import RECORD_SCHEMA, SourceSpec
 DATA = Path(__file__).parent / "data" / "population"
 CENSUS = DATA / "census-2011-by-force-sample.csv"
 PLAIN = DATA / "mid-year-estimates.csv"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "census-2011-ethnic-group-by-police-force-area.csv"
+SHARED = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "census-2011-ethnic-group-by-police-force-area.csv"
+)
 WY, NY = "E23000010", "E23000009"
 
 Project = Callable[[dict[str, str | bytes]], Catalogue]
@@ -31,7 +36,8 @@ def project(tmp_path: Path) -> Project:
         root = tmp_path / "project"
         (root / "measures").mkdir(parents=True, exist_ok=True)
         (root / "kpiboard.yaml").write_text(
-            "title: t\norganisation: West Yorkshire Police\nbuiltin_organisations: england-wales\ndata: []\n")
+            "title: t\norganisation: West Yorkshire Police\nbuiltin_organisations: england-wales\ndata: []\n"
+        )
         (root / "measures" / "m.yaml").write_text("measures: []\n")
         for rel, content in files.items():
             path = root / rel
@@ -69,7 +75,9 @@ def test_the_census_table_gives_each_force_its_total(project: Project) -> None:
     assert cat.resolve_org("City of London") in {org for org, _ in got}
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="the shared data folder (../shared/data) is not here")
+@pytest.mark.skipif(
+    not SHARED.exists(), reason="the shared data folder (../shared/data) is not here"
+)
 def test_the_full_census_table_gives_all_43_forces(project: Project) -> None:
     cat = project({})
     got = populations(cat, spec((str(SHARED),)))
@@ -96,16 +104,22 @@ def findings(cat: Catalogue, s: SourceSpec | None = None) -> list[Finding]:
     return [f for f in exc.value.findings if f.level == "error"]
 
 
-@pytest.mark.parametrize(("line", "message", "hint"), [
-    ("Kent,2017,0", "population: 0 is not a population (it must be above zero)", "positive"),
-    ("Kent,2017,-5", "population: -5 is not a population", "positive"),
-    ("Kent,2017,many", "population: 'many' is not a number", "e.g. 2281700"),
-    ("Kent,2017,", "population: is blank", "must not become zero"),
-    ("Kent,17/18,100", "year: '17/18' is not a year written YYYY", "e.g. 2017"),
-    ("Kentt,2017,100", "org: unknown organisation 'Kentt'", "Kent"),
-    ("West Yorkshire,2017,5", "org: West Yorkshire has a population for 2017 already (at line 2)",
-     "once per year"),
-])
+@pytest.mark.parametrize(
+    ("line", "message", "hint"),
+    [
+        ("Kent,2017,0", "population: 0 is not a population (it must be above zero)", "positive"),
+        ("Kent,2017,-5", "population: -5 is not a population", "positive"),
+        ("Kent,2017,many", "population: 'many' is not a number", "e.g. 2281700"),
+        ("Kent,2017,", "population: is blank", "must not become zero"),
+        ("Kent,17/18,100", "year: '17/18' is not a year written YYYY", "e.g. 2017"),
+        ("Kentt,2017,100", "org: unknown organisation 'Kentt'", "Kent"),
+        (
+            "West Yorkshire,2017,5",
+            "org: West Yorkshire has a population for 2017 already (at line 2)",
+            "once per year",
+        ),
+    ],
+)
 def test_bad_plain_rows(project: Project, line: str, message: str, hint: str) -> None:
     cat = project({"data/p.csv": f"org,year,population\nWest Yorkshire Police,2017,10\n{line}\n"})
     [f] = findings(cat)
@@ -115,7 +129,11 @@ def test_bad_plain_rows(project: Project, line: str, message: str, hint: str) ->
 
 def test_bad_census_rows_name_the_force_column(project: Project) -> None:
     header = CENSUS.read_text().splitlines()[0]
-    cat = project({"data/c.csv": f"{header}\nKent,0,0\nMetropolitan,\"8,166,566\",1\nMetropolitan Police,1,1\nAtlantis,5,5\n"})
+    cat = project(
+        {
+            "data/c.csv": f'{header}\nKent,0,0\nMetropolitan,"8,166,566",1\nMetropolitan Police,1,1\nAtlantis,5,5\n'
+        }
+    )
     found = findings(cat)
     assert [(f.line, f.message.split(" (")[0]) for f in found] == [
         (2, "Ethnic Group: All categories: Ethnic group; measures: Value: 0 is not a population"),
@@ -125,8 +143,12 @@ def test_bad_census_rows_name_the_force_column(project: Project) -> None:
 
 
 def test_duplicates_across_files_and_set_aside(project: Project) -> None:
-    cat = project({"data/a.csv": "org,year,population\nKent,2017,1\nBTP,2017,9\n",
-                   "data/b.csv": "org,year,population\nKent,2017,2\n"})
+    cat = project(
+        {
+            "data/a.csv": "org,year,population\nKent,2017,1\nBTP,2017,9\n",
+            "data/b.csv": "org,year,population\nKent,2017,2\n",
+        }
+    )
     [f] = findings(cat, spec(set_aside=("BTP",)))
     assert (f.file, f.line) == ("data/b.csv", 2) and "(at data/a.csv:2)" in f.message
     read = read_population(cat, spec(("data/a.csv",), set_aside=("BTP",)))
@@ -136,7 +158,9 @@ def test_duplicates_across_files_and_set_aside(project: Project) -> None:
 def test_a_header_of_neither_layout_is_an_error(project: Project) -> None:
     cat = project({"data/p.csv": "force_code,count\nE23000010,1\n"})
     [f] = findings(cat)
-    assert (f.file, f.line) == ("data/p.csv", 1) and f.message.startswith("wrong header: not a population table")
+    assert (f.file, f.line) == ("data/p.csv", 1) and f.message.startswith(
+        "wrong header: not a population table"
+    )
     assert "org, year, population" in (f.hint or "") and "PFA16NM" in (f.hint or "")
     with pytest.raises(KpiboardError, match="not 'population'"):
         read_population(cat, SourceSpec("x", "home_office_prc", ["data/*.csv"]))

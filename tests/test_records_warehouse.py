@@ -28,18 +28,41 @@ def make_project(root: Path) -> Path:
     for f in FIXTURES.glob("*.csv"):
         shutil.copy(f, root / "data" / "police-uk" / f.name)
     (root / "measures").mkdir()
-    (root / "kpiboard.yaml").write_text(yaml.safe_dump({
-        "title": "West Yorkshire from police.uk", "organisation": "West Yorkshire Police",
-        "builtin_organisations": "england-wales", "data": [],
-        "sources": [{"id": "street", "type": "police_uk_street",
-                     "files": ["data/police-uk/*.csv"], "set_aside": ["British Transport Police"]}],
-    }))
-    (root / "measures" / "crime.yaml").write_text(yaml.safe_dump({"measures": [
-        {"id": t.lower().replace(" ", "_").replace("-", "_"), "title": t, "kind": "count",
-         "window": "month", "polarity": "lower_is_better",
-         "records": {"source": "street", "where": {"crime_type": [t]}}}
-        for t in TYPES
-    ]}))
+    (root / "kpiboard.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "West Yorkshire from police.uk",
+                "organisation": "West Yorkshire Police",
+                "builtin_organisations": "england-wales",
+                "data": [],
+                "sources": [
+                    {
+                        "id": "street",
+                        "type": "police_uk_street",
+                        "files": ["data/police-uk/*.csv"],
+                        "set_aside": ["British Transport Police"],
+                    }
+                ],
+            }
+        )
+    )
+    (root / "measures" / "crime.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "measures": [
+                    {
+                        "id": t.lower().replace(" ", "_").replace("-", "_"),
+                        "title": t,
+                        "kind": "count",
+                        "window": "month",
+                        "polarity": "lower_is_better",
+                        "records": {"source": "street", "where": {"crime_type": [t]}},
+                    }
+                    for t in TYPES
+                ]
+            }
+        )
+    )
     return root
 
 
@@ -81,18 +104,37 @@ def test_a_bad_record_file_changes_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("records", "kind", "message", "hint"),
     [
-        ({"source": "stret", "where": {}}, "count", "records: unknown source 'stret'", "did you mean 'street'?"),
-        ({"source": "street", "where": {"crime_typ": ["Burglary"]}}, "count",
-         "records: cannot filter on 'crime_typ'", "did you mean 'crime_type'?"),
-        ({"source": "street"}, "proportion", "a proportion measure cannot be counted from records", "kind count"),
+        (
+            {"source": "stret", "where": {}},
+            "count",
+            "records: unknown source 'stret'",
+            "did you mean 'street'?",
+        ),
+        (
+            {"source": "street", "where": {"crime_typ": ["Burglary"]}},
+            "count",
+            "records: cannot filter on 'crime_typ'",
+            "did you mean 'crime_type'?",
+        ),
+        (
+            {"source": "street"},
+            "proportion",
+            "a proportion measure cannot be counted from records",
+            "kind count",
+        ),
     ],
 )
-def test_record_measures_are_checked(tmp_path: Path, records: dict, kind: str, message: str, hint: str) -> None:
+def test_record_measures_are_checked(
+    tmp_path: Path, records: dict, kind: str, message: str, hint: str
+) -> None:
     from obs import project
 
     with pytest.raises(ValidationFailed) as exc:
-        project(tmp_path, [{"id": "m", "title": "M", "kind": kind, "records": records}],
-                sources=[{"id": "street", "type": "police_uk_street", "files": ["data/*.csv"]}])
+        project(
+            tmp_path,
+            [{"id": "m", "title": "M", "kind": kind, "records": records}],
+            sources=[{"id": "street", "type": "police_uk_street", "files": ["data/*.csv"]}],
+        )
     found = [f for f in exc.value.findings if f.subject == "m"]
     assert found and found[0].message == message and hint in (found[0].hint or "")
     assert found[0].line is not None
@@ -136,7 +178,9 @@ def _records(cat: Catalogue) -> list[tuple[object, ...]]:
         return _rows(wh.records().select(*RECORD_COLUMNS).to_pyarrow())
 
 
-def test_records_are_the_same_whatever_the_chunk_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_records_are_the_same_whatever_the_chunk_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kpiboard.warehouse import load
 
     whole = load_catalogue(make_project(tmp_path / "whole"))
@@ -148,8 +192,9 @@ def test_records_are_the_same_whatever_the_chunk_size(tmp_path: Path, monkeypatc
     assert len(rows) == 85 and _records(chunked) == rows
 
 
-def test_a_bad_file_after_chunks_were_written_changes_nothing(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_file_after_chunks_were_written_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kpiboard.warehouse import load
 
     monkeypatch.setattr(load, "RECORD_CHUNK_ROWS", 10)
@@ -159,10 +204,13 @@ def test_a_bad_file_after_chunks_were_written_changes_nothing(tmp_path: Path,
     before = _records(cat)
     # July 2016 is read (and its chunks inserted) before July 2017, whose last row is bad
     bad = root / "data" / "police-uk" / "2017-07-west-yorkshire-street.csv"
-    bad.write_text(bad.read_text().rstrip("\n") + "\n,2017-07,West Yorkshire Police,West Yorkshire Police,"
-                   ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n")
+    bad.write_text(
+        bad.read_text().rstrip("\n") + "\n,2017-07,West Yorkshire Police,West Yorkshire Police,"
+        ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n"
+    )
     (root / "data" / "police-uk" / "2016-07-west-yorkshire-street.csv").write_text(
-        (FIXTURES / "2016-07-west-yorkshire-street.csv").read_text().replace("Burglary", "Robbery"))
+        (FIXTURES / "2016-07-west-yorkshire-street.csv").read_text().replace("Burglary", "Robbery")
+    )
     with pytest.raises(ValidationFailed) as exc:
         ingest_project(load_catalogue(root))
     assert any("Crime ID" in f.message for f in exc.value.findings)
@@ -180,8 +228,11 @@ def test_a_records_table_with_its_columns_in_another_order_still_loads(tmp_path:
     before = _records(cat)
     con = duckdb.connect(str(root / ".kpiboard" / "warehouse.duckdb"))
     con.execute(f"DROP TABLE {RECORDS}")
-    con.execute(f"CREATE TABLE {RECORDS} ("
-                + ", ".join(f"{c} {RECORD_SQL_TYPES[c]}" for c in reversed(RECORD_COLUMNS)) + ")")
+    con.execute(
+        f"CREATE TABLE {RECORDS} ("
+        + ", ".join(f"{c} {RECORD_SQL_TYPES[c]}" for c in reversed(RECORD_COLUMNS))
+        + ")"
+    )
     con.close()
     assert ingest_project(cat).records == 85
     assert _records(cat) == before
@@ -193,12 +244,15 @@ def _months_of_files(root: Path) -> None:
     for month in ("2016-08", "2016-09", "2017-08", "2017-09"):
         source = "2016-07" if month.startswith("2016") else "2017-07"
         text = (FIXTURES / f"{source}-west-yorkshire-street.csv").read_text()
-        (folder / f"{month}-west-yorkshire-street.csv").write_text(text.replace(f",{source},", f",{month},"))
+        (folder / f"{month}-west-yorkshire-street.csv").write_text(
+            text.replace(f",{source},", f",{month},")
+        )
 
 
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_files_read_at_once_load_the_same_and_an_error_in_the_second_changes_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
     from kpiboard.ingest.police_uk import reader
     from kpiboard.warehouse import load
 
@@ -217,16 +271,21 @@ def test_files_read_at_once_load_the_same_and_an_error_in_the_second_changes_not
     assert _records(cat) == expected
     # the second file in month order (2016-08) gets a blank Crime ID on its last row
     bad = root / "data" / "police-uk" / "2016-08-west-yorkshire-street.csv"
-    bad.write_text(bad.read_text().rstrip("\n") + "\n,2016-08,West Yorkshire Police,West Yorkshire Police,"
-                   ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n")
+    bad.write_text(
+        bad.read_text().rstrip("\n") + "\n,2016-08,West Yorkshire Police,West Yorkshire Police,"
+        ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n"
+    )
     (root / "data" / "police-uk" / "2017-09-west-yorkshire-street.csv").write_text(
-        (root / "data" / "police-uk" / "2017-09-west-yorkshire-street.csv").read_text().replace("Burglary", "Robbery"))
+        (root / "data" / "police-uk" / "2017-09-west-yorkshire-street.csv")
+        .read_text()
+        .replace("Burglary", "Robbery")
+    )
     with pytest.raises(ValidationFailed) as exc:
         ingest_project(load_catalogue(root))
     assert [(f.file, f.line) for f in exc.value.findings if f.level == "error"] == [
-        ("data/police-uk/2016-08-west-yorkshire-street.csv", 45)]
+        ("data/police-uk/2016-08-west-yorkshire-street.csv", 45)
+    ]
     assert _records(cat) == expected
-
 
 
 def test_duckdb_threads_are_restored_after_a_record_load_good_or_bad(tmp_path: Path) -> None:
@@ -238,8 +297,10 @@ def test_duckdb_threads_are_restored_after_a_record_load_good_or_bad(tmp_path: P
         assert ingest_project(cat, warehouse=wh).records == 85
         assert raw.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
         bad = root / "data" / "police-uk" / "2017-07-west-yorkshire-street.csv"
-        bad.write_text(bad.read_text().rstrip("\n") + "\n,2017-07,West Yorkshire Police,West Yorkshire Police,"
-                       ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n")
+        bad.write_text(
+            bad.read_text().rstrip("\n") + "\n,2017-07,West Yorkshire Police,West Yorkshire Police,"
+            ",,On or near Nowhere,E01007426,Barnsley 027D,Burglary,,\n"
+        )
         with pytest.raises(ValidationFailed):
             ingest_project(load_catalogue(root), warehouse=wh)
         assert raw.execute("SELECT current_setting('threads')").fetchall() == [(3,)]

@@ -23,7 +23,9 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "met-cpa-2009-10"
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("met") / "met-cpa-2009-10"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
-    result = CliRunner().invoke(app, ["report", str(root), "--as-of", "2009-08", "--format", "json"])
+    result = CliRunner().invoke(
+        app, ["report", str(root), "--as-of", "2009-08", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     assert (root / ".kpiboard" / "warehouse.duckdb").is_file()  # a real DuckDB file was used
     return json.loads(result.stdout)
@@ -59,16 +61,41 @@ def test_header(report: dict[str, Any]) -> None:
     assert report["as_of"] == "2009-08" and report["financial_year"] == "2009/10"
     assert [r["section"] for r in report["rows"]][:1] == ["Confidence"]
     ids = [r["id"] for r in report["rows"]]
-    assert ids == ["1a", "1b", "2a", "2b", "2c", "3a", "3b", "3c", "3d", "4a", "4b", "4c", "4d", "4e",
-                   "5a", "5b", "6a", "6b", "6c"]
+    assert ids == [
+        "1a",
+        "1b",
+        "2a",
+        "2b",
+        "2c",
+        "3a",
+        "3b",
+        "3c",
+        "3d",
+        "4a",
+        "4b",
+        "4c",
+        "4d",
+        "4e",
+        "5a",
+        "5b",
+        "6a",
+        "6b",
+        "6c",
+    ]
 
 
 def test_1a_confidence_predates_the_target_year(report: dict[str, Any]) -> None:
     r = rows(report)["1a"]
     assert r["status"] is None and "predate the 2009/10 target" in r["status_reason"]
-    assert r["latest"]["value"] == pytest.approx(49.3) and r["latest"]["period"] == "12 months to Mar-09"
+    assert (
+        r["latest"]["value"] == pytest.approx(49.3)
+        and r["latest"]["period"] == "12 months to Mar-09"
+    )
     assert r["target"]["value"] == 51.4
-    assert [(m["value"], m["by_text"]) for m in r["milestones"]] == [(55.4, "Mar 2011"), (59.4, "Mar 2012")]
+    assert [(m["value"], m["by_text"]) for m in r["milestones"]] == [
+        (55.4, "Mar 2011"),
+        (59.4, "Mar 2012"),
+    ]
     assert ranks(r) == {EW: (14, 42), MSF: (2, 4)}
 
 
@@ -93,7 +120,9 @@ def test_2b_gap_beyond_its_margin_of_error(report: dict[str, Any]) -> None:
     assert r["status"] == "red"
     assert r1(r["latest"]["value"]) == 5.5 and r["target"]["value"] == 3.8
     moe = r["margin_of_error"]
-    assert r1(moe["shortfall"]) == 1.7 and r1(moe["value"]) == 1.6 and moe["shortfall"] > moe["value"]
+    assert (
+        r1(moe["shortfall"]) == 1.7 and r1(moe["value"]) == 1.6 and moe["shortfall"] > moe["value"]
+    )
     ew = next(k for k in r["ranks"] if k["group"] == EW)
     assert r1(ew["group_value"]) == 5.7  # pooled England & Wales gap
 
@@ -113,13 +142,19 @@ def test_3a_most_serious_violence_and_its_child(report: dict[str, Any]) -> None:
     assert ranks(r) == {MSF: (4, 4)} and r["ranks"][0]["period"] == "3 months to Jul-09"
     (child,) = r["children"]
     assert child["title"].startswith("Most serious violence (MSV) and assault with injury")
-    assert child["latest"]["text"] == "+1.7%" and child["status"] is None and child["target"] is None
+    assert (
+        child["latest"]["text"] == "+1.7%" and child["status"] is None and child["target"] is None
+    )
     assert ranks(child) == {MSF: (3, 4)}
 
 
 def test_3b_knife_crime_rate(report: dict[str, Any]) -> None:
     r = rows(report)["3b"]
-    assert r["status"] == "green" and r1(r["latest"]["value"]) == -11.9 and r["target"]["value"] == -5.6
+    assert (
+        r["status"] == "green"
+        and r1(r["latest"]["value"]) == -11.9
+        and r["target"]["value"] == -5.6
+    )
     assert ranks(r) == {MSF: (4, 4)} and r["ranks"][0]["period"] == "12 months to Mar-09"
 
 
@@ -129,16 +164,26 @@ def test_3c_and_3d_sanction_detection_rates(report: dict[str, Any]) -> None:
     assert c["latest"]["period"] == "Apr - Aug 2009"
     assert ranks(c) == {MSF: (4, 4)} and c["ranks"][0]["period"] == "12 months to Jul-09"
     d = rows(report)["3d"]
-    assert d["status"] == "amber" and r1(d["latest"]["value"]) == 28.1 and d["target"]["value"] == 31
+    assert (
+        d["status"] == "amber" and r1(d["latest"]["value"]) == 28.1 and d["target"]["value"] == 31
+    )
     assert r1(d["fytd"]["value"]) == 23.7 and d["fytd"]["period"] == "Apr - Aug 2009"
     assert ranks(d) == {MSF: (3, 4)}
 
 
 def test_4a_serious_acquisitive_crime_and_contributions(report: dict[str, Any]) -> None:
     r = rows(report)["4a"]
-    assert r["status"] == "green" and r1(r["latest"]["value"]) == -5.1 and r["target"]["value"] == -2
-    got = {c["measure"]: (r1(c["change"]["percent"]), c["change"]["absolute"]) for c in r["children"]}
-    assert got == {"res_burglary": (2.6, 1573), "robbery": (-4.4, -1527), "mv_crime": (-9.3, -10748)}
+    assert (
+        r["status"] == "green" and r1(r["latest"]["value"]) == -5.1 and r["target"]["value"] == -2
+    )
+    got = {
+        c["measure"]: (r1(c["change"]["percent"]), c["change"]["absolute"]) for c in r["children"]
+    }
+    assert got == {
+        "res_burglary": (2.6, 1573),
+        "robbery": (-4.4, -1527),
+        "mv_crime": (-9.3, -10748),
+    }
     assert ranks(r) == {MSF: (4, 4)}
     assert any("up 2.6% (+1,573)" in f and "down 9.3% (-10,748)" in f for f in r["facts"])
 
@@ -147,12 +192,16 @@ def test_4b_networks_disrupted(report: dict[str, Any]) -> None:
     r = rows(report)["4b"]
     assert r["status"] == "amber" and r["latest"]["value"] == 386 and r["target"]["value"] == 425
     avg = r["monthly_average"]
-    assert r1(avg["value"]) == 31.8 and r1(avg["target"]) == 35.4 and avg["period"] == "Apr - Aug 2009"
+    assert (
+        r1(avg["value"]) == 31.8 and r1(avg["target"]) == 35.4 and avg["period"] == "Apr - Aug 2009"
+    )
 
 
 def test_4c_assets_recovered(report: dict[str, Any]) -> None:
     r = rows(report)["4c"]
-    assert r["status"] == "amber" and r1(r["latest"]["value"]) == 43.8 and r["target"]["value"] == 45
+    assert (
+        r["status"] == "amber" and r1(r["latest"]["value"]) == 43.8 and r["target"]["value"] == 45
+    )
     drop = r["drop_off"]
     assert drop["dropped_period"] == "Aug-08" and drop["dropped_value"] == pytest.approx(12.0)
     avg = r["monthly_average"]
@@ -213,7 +262,11 @@ def test_6b_recruits_ratio(report: dict[str, Any]) -> None:
 
 def test_6c_ict_systems(report: dict[str, Any]) -> None:
     r = rows(report)["6c"]
-    assert r["status"] == "green" and r["latest"]["text"] == "8/8" and r["latest"]["period"] == "Q1 2009/10"
+    assert (
+        r["status"] == "green"
+        and r["latest"]["text"] == "8/8"
+        and r["latest"]["period"] == "Q1 2009/10"
+    )
     assert r["target"]["value"] == 8
 
 

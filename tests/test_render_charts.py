@@ -121,7 +121,10 @@ def test_no_icon_relies_on_colour_alone() -> None:
     assert variation["concern_low"] == ("L", "!", "")
     assert variation["common_cause"] == ("line",)
     assert [assurance[k][0] for k in ("consistent_pass", "consistent_fail", "inconsistent")] == [
-        "P", "F", "?"]
+        "P",
+        "F",
+        "?",
+    ]
 
 
 @pytest.mark.parametrize(("name", "colour"), sorted(text_colours().items()))
@@ -138,14 +141,16 @@ def test_icon_labels_are_escaped_and_unknown_keys_still_labelled() -> None:
 
 # --- what the text formats say -----------------------------------------------------------
 
+
 def test_spc_line_words() -> None:
     assert spc_line(SAC_SPC) == "SPC: Common cause variation; hit and miss"
     assert spc_line(VEHICLE_SPC) == (
-        "SPC: Special cause improvement (lower) (7-point decreasing trend)")
+        "SPC: Special cause improvement (lower) (7-point decreasing trend)"
+    )
     short = dataclasses.replace(SAC_SPC, trial_limits=True, assurance="consistent_pass")
     assert spc_line(short) == (
-        "SPC: Common cause variation; consistently meets the target; trial limits "
-        "(short series)")
+        "SPC: Common cause variation; consistently meets the target; trial limits (short series)"
+    )
     assert spc_line(None) is None
 
 
@@ -156,26 +161,31 @@ def test_chart_descriptions_use_the_engines_texts_not_their_own_numbers() -> Non
         "SPC chart of The value of the assets recovered (cash forfeiture orders and "
         "confiscation orders), Sep-07 to Aug-09: common cause variation; mean £3.47m, limits "
         "-£1.06m to £8.01m; monthly target £3.75m; inconsistently meets the target (hit and "
-        "miss)")
+        "miss)"
+    )
     assert trend_label(Charted.of(row)).endswith("; latest (Aug-09) £1.2m")
     # whatever the engine wrote is what the description says, word for word
-    texts = dataclasses.replace(row.spc, mean_text="MEAN", lpl_text="LOW", upl_text="HIGH",
-                                latest_text="LAST")
+    texts = dataclasses.replace(
+        row.spc, mean_text="MEAN", lpl_text="LOW", upl_text="HIGH", latest_text="LAST"
+    )
     charted = Charted.of(dataclasses.replace(row, spc=texts))
     assert "mean MEAN, limits LOW to HIGH" in spc_label(charted)
     assert trend_label(charted).endswith("; latest (Aug-09) LAST")
     # no limits (a one-point group): said so; no texts at all: no numbers made up
     no_limits = dataclasses.replace(texts, lpl_text=None, upl_text=None)
     assert "mean MEAN, no process limits yet" in spc_label(
-        Charted.of(dataclasses.replace(row, spc=no_limits)))
-    bare = dataclasses.replace(texts, mean_text=None, lpl_text=None, upl_text=None,
-                               latest_text=None)
+        Charted.of(dataclasses.replace(row, spc=no_limits))
+    )
+    bare = dataclasses.replace(
+        texts, mean_text=None, lpl_text=None, upl_text=None, latest_text=None
+    )
     label = spc_label(Charted.of(dataclasses.replace(row, spc=bare)))
     assert "mean" not in label and "limits" not in label.replace("limits rebased", "")
     assert "latest" not in trend_label(Charted.of(dataclasses.replace(row, spc=bare)))
 
 
 # --- specs -------------------------------------------------------------------------------
+
 
 def _marks(spec: dict[str, Any]) -> list[str]:
     out = []
@@ -199,7 +209,11 @@ def test_spc_spec_layers_and_data() -> None:
     assert _marks(spec) == ["line", "line", "point"]  # values, mean/limits/target, points
     assert len(spec["data"]["values"]) == 24
     assert spec["data"]["values"][-1] == {
-        "month": "2009-08-01", "label": "Aug-09", "value": 14508.0, "type": "Common cause"}
+        "month": "2009-08-01",
+        "label": "Aug-09",
+        "value": 14508.0,
+        "type": "Common cause",
+    }
     lines = [r["line"] for r in _reference(spec)]
     assert (lines.count(MEAN), lines.count(LIMITS), lines.count(TARGET)) == (24, 48, 24)
     assert {r["y"] for r in _reference(spec) if r["line"] == TARGET} == {15623.65}
@@ -218,8 +232,7 @@ def test_rebase_breaks_the_mean_and_limits_and_draws_a_rule() -> None:
     assert [p.label for p in rebase_breaks(row.spc.points)] == ["Sep-08"]  # type: ignore[union-attr]
     spec = spc_spec(Charted.of(row))
     assert _marks(spec) == ["line", "line", "point", "rule", "text"]
-    assert spec["layer"][3]["data"]["values"] == [
-        {"month": "2008-08-17", "text": "limits rebased"}]
+    assert spec["layer"][3]["data"]["values"] == [{"month": "2008-08-17", "text": "limits rebased"}]
     segments = {r["segment"] for r in _reference(spec) if r["line"] == MEAN}
     assert len(segments) == 2  # the mean line stops at the rebase instead of joining
     assert TARGET not in {r["line"] for r in _reference(spec)}  # no target: not drawn
@@ -232,11 +245,14 @@ def test_rebases_are_read_from_the_rebase_group_not_from_the_mean() -> None:
     assert row.spc is not None
     points = row.spc.points
     # limits fixed across a rebase can leave the mean unchanged: still a rebase
-    same_mean = tuple(dataclasses.replace(p, mean=points[0].mean, lpl=points[0].lpl,
-                                          upl=points[0].upl) for p in points)
+    same_mean = tuple(
+        dataclasses.replace(p, mean=points[0].mean, lpl=points[0].lpl, upl=points[0].upl)
+        for p in points
+    )
     assert [p.label for p in rebase_breaks(same_mean)] == ["Sep-08"]
-    charted = Charted.of(dataclasses.replace(row, spc=dataclasses.replace(row.spc,
-                                                                          points=same_mean)))
+    charted = Charted.of(
+        dataclasses.replace(row, spc=dataclasses.replace(row.spc, points=same_mean))
+    )
     spec = spc_spec(charted)
     assert _marks(spec) == ["line", "line", "point", "rule", "text"]
     assert len({r["segment"] for r in _reference(spec) if r["line"] == MEAN}) == 2
@@ -244,8 +260,9 @@ def test_rebases_are_read_from_the_rebase_group_not_from_the_mean() -> None:
     # a mean that changes within one group is not a rebase
     one_group = tuple(dataclasses.replace(p, rebase_group=0) for p in points)
     assert rebase_breaks(one_group) == []
-    charted = Charted.of(dataclasses.replace(row, spc=dataclasses.replace(row.spc,
-                                                                          points=one_group)))
+    charted = Charted.of(
+        dataclasses.replace(row, spc=dataclasses.replace(row.spc, points=one_group))
+    )
     assert _marks(spc_spec(charted)) == ["line", "line", "point"]
     assert "rebased" not in spc_label(charted)
 
@@ -257,8 +274,9 @@ def test_undefined_limits_are_left_out_not_drawn_at_zero() -> None:
         dataclasses.replace(p, lpl=None, upl=math.nan) if i < 3 else p
         for i, p in enumerate(row.spc.points)
     )
-    spec = spc_spec(Charted.of(
-        dataclasses.replace(row, spc=dataclasses.replace(row.spc, points=points))))
+    spec = spc_spec(
+        Charted.of(dataclasses.replace(row, spc=dataclasses.replace(row.spc, points=points)))
+    )
     limits = [r for r in _reference(spec) if r["line"] == LIMITS]
     assert len(limits) == 2 * 21
     assert all(r["y"] not in (0, None) and not math.isnan(r["y"]) for r in _reference(spec))
@@ -271,7 +289,8 @@ def test_trend_spec_bars_and_target() -> None:
     assert _marks(spec) == ["bar", "rule"]
     assert len(spec["data"]["values"]) == 24
     assert spec["layer"][1]["data"]["values"] == [
-        {"y": 3_750_000.0, "line": "Monthly target £3.75m"}]
+        {"y": 3_750_000.0, "line": "Monthly target £3.75m"}
+    ]
     assert spec["layer"][0]["encoding"]["y"]["title"] == "Monthly value (£ millions)"
     no_target = trend_spec(_charted("residential_burglary"))
     assert _marks(no_target) == ["bar"] and "no monthly target" in no_target["title"]["subtitle"]
@@ -291,16 +310,40 @@ def _daily(n: int = 20, rebase_at: int | None = None) -> Charted:
     """A daily series as ``kpiboard spc`` would chart it (no unit, dates as labels)."""
     days = [f"2020-01-{d:02d}" for d in range(2, 2 + n)]
     points = tuple(
-        SpcPoint(day, day, float(i % 5), 2.0, -1.0, 5.0, "common_cause", "common_cause",
-                 rebase_group=int(rebase_at is not None and i >= rebase_at))
+        SpcPoint(
+            day,
+            day,
+            float(i % 5),
+            2.0,
+            -1.0,
+            5.0,
+            "common_cause",
+            "common_cause",
+            rebase_group=int(rebase_at is not None and i >= rebase_at),
+        )
         for i, day in enumerate(days)
     )
-    spc = Spc(variation="common_cause", variation_text="Common cause variation",
-              assurance="inconsistent", assurance_text="hit and miss", rule="common_cause",
-              rule_text="no special cause", mean=2.0, lpl=-1.0, upl=5.0, direction="increase",
-              target=3.0, target_text="3", period=f"{days[0]} - {days[-1]}",
-              trial_limits=False, points=points, mean_text="2.0", lpl_text="-1.0",
-              upl_text="5.0", latest_text="4")
+    spc = Spc(
+        variation="common_cause",
+        variation_text="Common cause variation",
+        assurance="inconsistent",
+        assurance_text="hit and miss",
+        rule="common_cause",
+        rule_text="no special cause",
+        mean=2.0,
+        lpl=-1.0,
+        upl=5.0,
+        direction="increase",
+        target=3.0,
+        target_text="3",
+        period=f"{days[0]} - {days[-1]}",
+        trial_limits=False,
+        points=points,
+        mean_text="2.0",
+        lpl_text="-1.0",
+        upl_text="5.0",
+        latest_text="4",
+    )
     return Charted(spc, "daily", "daily")
 
 
@@ -316,7 +359,8 @@ def test_daily_periods_are_drawn_on_the_day_given() -> None:
     assert {r["month"] for r in _reference(spec)} >= {"2020-01-02", "2020-01-21"}
     # the rebase rule sits halfway between the two groups' points (12 and 13 January)
     assert spec["layer"][3]["data"]["values"] == [
-        {"month": "2020-01-12T12:00:00Z", "text": "limits rebased"}]
+        {"month": "2020-01-12T12:00:00Z", "text": "limits rebased"}
+    ]
     assert spc_label(charted).startswith("SPC chart of daily, 2020-01-02 to 2020-01-21:")
     assert "; target 3;" in spc_label(charted)
     trend = trend_spec(charted)
@@ -349,13 +393,22 @@ def test_series_chart_svg_is_one_labelled_self_contained_image() -> None:
     assert "href" not in svg and "url(" not in svg
     assert "http" not in re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", svg)
     texts = " ".join(parts.texts)
-    for words in ("SPC chart: daily", "Date", "Value", "Mean", "Process limits", "Target",
-                  "limits rebased", "Common cause"):
+    for words in (
+        "SPC chart: daily",
+        "Date",
+        "Value",
+        "Mean",
+        "Process limits",
+        "Target",
+        "limits rebased",
+        "Common cause",
+    ):
         assert words in texts, words
     assert POINT_TYPES["common_cause"][1] in svg
     escaped = series_chart_svg(Charted(charted.spc, "t & <x>", "t & <x>"))
     assert "<x>" not in escaped and SvgParts(escaped).root["aria-label"].startswith(
-        "SPC chart of t & <x>,")
+        "SPC chart of t & <x>,"
+    )
 
 
 _FLAT_OBJECT = re.compile(r"\{\n\s+([^{}\[\]]*?)\n\s*\}")
@@ -364,9 +417,12 @@ _FLAT_OBJECT = re.compile(r"\{\n\s+([^{}\[\]]*?)\n\s*\}")
 def _readable(spec: dict[str, Any]) -> str:
     """Indented JSON with each flat object (a data row, a mark) on one line."""
     text = json.dumps(spec, indent=1, ensure_ascii=False)
-    return _FLAT_OBJECT.sub(
-        lambda m: "{" + " ".join(part.strip() for part in m.group(1).splitlines()) + "}", text
-    ) + "\n"
+    return (
+        _FLAT_OBJECT.sub(
+            lambda m: "{" + " ".join(part.strip() for part in m.group(1).splitlines()) + "}", text
+        )
+        + "\n"
+    )
 
 
 def test_spc_spec_matches_golden_file() -> None:
@@ -379,6 +435,7 @@ def test_spc_spec_matches_golden_file() -> None:
 
 
 # --- SVG ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def charts() -> list[Any]:
@@ -401,10 +458,17 @@ def test_charts_are_inline_labelled_svg(charts: list[Any]) -> None:
     assert charts[0].label == (
         "SPC chart of Serious acquisitive crime rate, Sep-07 to Aug-09: common cause "
         "variation; mean 15,538 offences, limits 13,918 offences to 17,159 offences; monthly "
-        "target 15,623.7 offences; inconsistently meets the target (hit and miss)")
+        "target 15,623.7 offences; inconsistently meets the target (hit and miss)"
+    )
     texts = " ".join(SvgParts(charts[0].svg).texts)
-    for words in ("SPC chart: 4a Serious acquisitive crime rate", "Month", "Mean",
-                  "Process limits", "Target", "Common cause"):
+    for words in (
+        "SPC chart: 4a Serious acquisitive crime rate",
+        "Month",
+        "Mean",
+        "Process limits",
+        "Target",
+        "Common cause",
+    ):
         assert words in texts, words
 
 
@@ -412,7 +476,8 @@ def test_labels_for_rebased_and_special_cause_rows() -> None:
     assert spc_label(_charted("vehicle_crime")) == (
         "SPC chart of Motor vehicle crime, Sep-07 to Aug-09: special cause improvement "
         "(lower) (7-point decreasing trend at Aug-09); mean 8,734 offences, limits 8,062 "
-        "offences to 9,406 offences; limits rebased from Sep-08")
+        "offences to 9,406 offences; limits rebased from Sep-08"
+    )
 
 
 def test_drawing_is_deterministic_and_cached() -> None:

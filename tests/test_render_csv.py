@@ -68,23 +68,42 @@ def test_cells() -> None:
 
 def test_none_is_an_empty_cell() -> None:
     row = _by_id()["5a"]
-    for column in ("status", "target", "target_value", "latest", "latest_value", "parent",
-                   "comparator", "change", "ranks", "facts", "reference", *SPC_COLUMNS):
+    for column in (
+        "status",
+        "target",
+        "target_value",
+        "latest",
+        "latest_value",
+        "parent",
+        "comparator",
+        "change",
+        "ranks",
+        "facts",
+        "reference",
+        *SPC_COLUMNS,
+    ):
         assert row[column] == "", column
 
 
-SPC_COLUMNS = ("spc_variation", "spc_assurance", "spc_rule", "spc_mean", "spc_lpl",
-               "spc_upl")
+SPC_COLUMNS = ("spc_variation", "spc_assurance", "spc_rule", "spc_mean", "spc_lpl", "spc_upl")
 
 
 def test_spc_columns() -> None:
     rows = _by_id()
     assert [rows["4c"][c] for c in SPC_COLUMNS] == [
-        "common_cause", "inconsistent", "common_cause", "3470833.3", "-1063833.3", "8005500.0",
+        "common_cause",
+        "inconsistent",
+        "common_cause",
+        "3470833.3",
+        "-1063833.3",
+        "8005500.0",
     ]
     burglary = rows["residential_burglary"]
     assert (burglary["spc_variation"], burglary["spc_assurance"], burglary["spc_rule"]) == (
-        "concern_high", "", "outside_limits_above")
+        "concern_high",
+        "",
+        "outside_limits_above",
+    )
     assert float(burglary["spc_upl"]) == 5496.8
     assert rows["vehicle_crime"]["spc_rule"] == "trend_decreasing"
     for ref in ("1a", "2a", "robbery", "6c"):  # no monthly series: every SPC cell empty
@@ -95,8 +114,7 @@ def test_undefined_limits_are_empty_cells() -> None:
     base = sample_scorecard()
     row = base.rows[-1]
     spc = dataclasses.replace(BURGLARY_SPC, lpl=None, upl=None)
-    scorecard = dataclasses.replace(
-        base, rows=(*base.rows[:-1], dataclasses.replace(row, spc=spc)))
+    scorecard = dataclasses.replace(base, rows=(*base.rows[:-1], dataclasses.replace(row, spc=spc)))
     record = {r["id"]: r for r in _records(scorecard)}["6c"]
     assert (record["spc_mean"], record["spc_lpl"], record["spc_upl"]) == ("5107.0", "", "")
 

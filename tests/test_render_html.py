@@ -16,8 +16,14 @@ from kpiboard.render.html import MIN_CONTRAST, PAGE_SWATCHES, STATUS_SWATCHES, S
 from kpiboard.scorecard import Scorecard
 
 VOID = {"meta", "col", "br", "hr", "img", "input", "link", "source", "wbr"}
-COLUMNS = ["Ref", "Key performance indicator", "Target 2009/10", "Status", "Latest data",
-           "Comments"]
+COLUMNS = [
+    "Ref",
+    "Key performance indicator",
+    "Target 2009/10",
+    "Status",
+    "Latest data",
+    "Comments",
+]
 WORDS = {"green": ("G", "Green"), "amber": ("A", "Amber"), "red": ("R", "Red")}
 
 
@@ -102,8 +108,13 @@ def _section_tables(doc: Node) -> list[Node]:
 
 def _rows(doc: Node) -> list[Node]:
     """The KPI rows of the section tables (not the full-width chart rows under some)."""
-    return [tr for table in _section_tables(doc) for tbody in table.iter("tbody")
-            for tr in tbody.iter("tr") if "charts-row" not in tr.classes]
+    return [
+        tr
+        for table in _section_tables(doc)
+        for tbody in table.iter("tbody")
+        for tr in tbody.iter("tr")
+        if "charts-row" not in tr.classes
+    ]
 
 
 def _row(doc: Node, ref: str) -> Node:
@@ -163,8 +174,9 @@ def test_one_captioned_table_per_section(doc: Node) -> None:
         assert all(th.attrs.get("scope") == "col" for th in headers)
         for tr in table.find("tbody").iter("tr"):
             if "charts-row" in tr.classes:  # one full-width cell under its KPI
-                assert [c.attrs.get("colspan") for c in tr.children
-                        if isinstance(c, Node)] == [str(len(COLUMNS))]
+                assert [c.attrs.get("colspan") for c in tr.children if isinstance(c, Node)] == [
+                    str(len(COLUMNS))
+                ]
                 continue
             first = tr.children[0] if isinstance(tr.children[0], Node) else tr.find("th")
             assert first.tag == "th" and first.attrs.get("scope") == "row"
@@ -206,9 +218,7 @@ def _contrast(swatch: Swatch) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
-@pytest.mark.parametrize(
-    ("name", "swatch"), [*STATUS_SWATCHES.items(), *PAGE_SWATCHES.items()]
-)
+@pytest.mark.parametrize(("name", "swatch"), [*STATUS_SWATCHES.items(), *PAGE_SWATCHES.items()])
 def test_text_contrast_meets_wcag_aa(name: str, swatch: Swatch) -> None:
     assert _contrast(swatch) >= MIN_CONTRAST, name
 
@@ -247,7 +257,8 @@ def test_ranks_facts_milestones_and_figures(doc: Node) -> None:
     assert "14th/42 in England & Wales and 2nd/4 in MSF (12 months to Mar-09)" in row_1a.text
     assert "Rank:" not in row_1a.text
     assert [li.text for li in row_1a.find("ul").iter("li")] == [
-        "55.4% by Mar 2011", "59.4% by Mar 2012",
+        "55.4% by Mar 2011",
+        "59.4% by Mar 2012",
     ]
     row_4a = _row(doc, "4a")
     facts = next(ul for ul in row_4a.iter("ul") if "facts" in ul.classes)
@@ -391,8 +402,7 @@ def test_status_cell_shows_spc_beside_the_rag_status(doc: Node) -> None:
     spc = next(p for p in cell.iter("p") if "spc" in p.classes)
     assert "SPC: Common cause variation; hit and miss" in spc.text
     labels = [svg.attrs["aria-label"] for svg in spc.iter("svg")]
-    assert labels == ["Common cause variation",
-                      "Inconsistently meets the target (hit and miss)"]
+    assert labels == ["Common cause variation", "Inconsistently meets the target (hit and miss)"]
 
 
 def test_status_from_spc_shows_the_targets_verdict_second(doc: Node) -> None:
@@ -422,11 +432,17 @@ def _chart_row(doc: Node, ref_row: Node) -> Node | None:
 
 
 def test_charts_sit_in_a_closed_details_under_their_row(doc: Node) -> None:
-    expected = {"4a": 2, "Residential burglary": 1, "Robbery": 0, "Motor vehicle crime": 1,
-                "4c": 2, "2a": 0, "6c": 0}
+    expected = {
+        "4a": 2,
+        "Residential burglary": 1,
+        "Robbery": 0,
+        "Motor vehicle crime": 1,
+        "4c": 2,
+        "2a": 0,
+        "6c": 0,
+    }
     for name, count in expected.items():
-        tr = _row(doc, name) if len(name) == 2 else next(
-            r for r in _rows(doc) if _title(r) == name)
+        tr = _row(doc, name) if len(name) == 2 else next(r for r in _rows(doc) if _title(r) == name)
         charts = _chart_row(doc, tr)
         if count == 0:
             assert charts is None, name
@@ -444,14 +460,19 @@ def test_charts_sit_in_a_closed_details_under_their_row(doc: Node) -> None:
             assert svg.find("title").text == svg.attrs["aria-label"]
             assert figure.find("figcaption").text
     figure = next(_chart_row(doc, _row(doc, "4a")).iter("figure"))  # type: ignore[union-attr]
-    assert figure.find("svg").attrs["aria-label"].startswith(
-        "SPC chart of Serious acquisitive crime rate, Sep-07 to Aug-09: common cause variation;")
+    assert (
+        figure.find("svg")
+        .attrs["aria-label"]
+        .startswith(
+            "SPC chart of Serious acquisitive crime rate, Sep-07 to Aug-09: common cause variation;"
+        )
+    )
     assert "Common cause variation at Aug-09" in figure.find("figcaption").text
 
 
 def test_charts_print_opened(doc: Node) -> None:
     style = doc.find("style").text
-    print_css = style[style.index("@media print"):]
+    print_css = style[style.index("@media print") :]
     assert "details::details-content { content-visibility: visible; }" in print_css
     assert "figure.chart" in print_css
 
@@ -467,11 +488,18 @@ def test_spc_icon_key_in_the_footer(doc: Node) -> None:
 
 def test_no_spc_no_spc_furniture() -> None:
     base = sample_scorecard()
-    plain = dataclasses.replace(base, rows=tuple(
-        dataclasses.replace(r, spc=None, status_from="rag",
-                            children=tuple(dataclasses.replace(c, spc=None)
-                                           for c in r.children))
-        for r in base.rows))
+    plain = dataclasses.replace(
+        base,
+        rows=tuple(
+            dataclasses.replace(
+                r,
+                spc=None,
+                status_from="rag",
+                children=tuple(dataclasses.replace(c, spc=None) for c in r.children),
+            )
+            for r in base.rows
+        ),
+    )
     page = _html(plain)
     _, doc = parse(page)
     assert not list(doc.iter("svg")) and not list(doc.iter("details"))

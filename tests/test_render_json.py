@@ -11,8 +11,18 @@ from kpiboard.render import render
 
 TOP_LEVEL = {"title", "organisation", "as_of", "financial_year", "rows"}
 ROW = {
-    "id", "section", "title", "reference", "status", "status_reason", "target", "latest",
-    "comparator", "ranks", "facts", "children",
+    "id",
+    "section",
+    "title",
+    "reference",
+    "status",
+    "status_reason",
+    "target",
+    "latest",
+    "comparator",
+    "ranks",
+    "facts",
+    "children",
 }
 
 
@@ -73,7 +83,9 @@ def test_statuses_are_strings_or_null() -> None:
     assert by_id["5a"]["latest"] is None and by_id["5a"]["target"] is None
     assert (by_id["1a"]["ranks"][0]["rank"], by_id["1a"]["ranks"][0]["of"]) == (14, 42)
     assert [c["id"] for c in by_id["4a"]["children"]] == [
-        "residential_burglary", "robbery", "vehicle_crime",
+        "residential_burglary",
+        "robbery",
+        "vehicle_crime",
     ]
 
 
@@ -82,11 +94,20 @@ def test_spc_block_is_carried_with_its_points() -> None:
     spc = by_id["residential_burglary"]["spc"]
     assert {"variation", "assurance", "rule", "mean", "lpl", "upl", "points"} <= set(spc)
     assert (spc["variation"], spc["assurance"], spc["rule"]) == (
-        "concern_high", None, "outside_limits_above")
+        "concern_high",
+        None,
+        "outside_limits_above",
+    )
     assert len(spc["points"]) == 24
     assert spc["points"][-1] == {
-        "period": "2009-08", "label": "Aug-09", "value": 6000.0, "mean": 5107.0,
-        "lpl": 4717.1, "upl": 5496.8, "point_type": "special_cause_concern",
-        "rule": "outside_limits_above", "rebase_group": 0,
+        "period": "2009-08",
+        "label": "Aug-09",
+        "value": 6000.0,
+        "mean": 5107.0,
+        "lpl": 4717.1,
+        "upl": 5496.8,
+        "point_type": "special_cause_concern",
+        "rule": "outside_limits_above",
+        "rebase_group": 0,
     }
     assert by_id["robbery"]["spc"] is None and by_id["1a"]["spc"] is None

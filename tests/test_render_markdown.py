@@ -67,12 +67,13 @@ def test_spc_line_and_status_source_are_in_the_comments() -> None:
     reason = "*£43.8m is 2.7% below the £45m target, within the 5% tolerance*"
     assert comments.startswith(f"{reason}<br>SPC: Common cause variation; hit and miss<br>")
     # status from SPC: the reason is the engine's SPC sentence, then the target's verdict
-    assert ("*SPC: Common cause variation at Aug-09; against a target of 15,623.7 offences a "
-            "month, the process will meet the target only some of the time (hit and miss)*<br>"
-            "Status from SPC; against the target alone: G Green (-5.1% better than the -2% "
-            "target)<br>• Residential") in lines["4a"]
-    assert ("SPC: Special cause concern (higher) (above the upper process limit)"
-            in _md())
+    assert (
+        "*SPC: Common cause variation at Aug-09; against a target of 15,623.7 offences a "
+        "month, the process will meet the target only some of the time (hit and miss)*<br>"
+        "Status from SPC; against the target alone: G Green (-5.1% better than the -2% "
+        "target)<br>• Residential"
+    ) in lines["4a"]
+    assert "SPC: Special cause concern (higher) (above the upper process limit)" in _md()
     assert "SPC: Special cause improvement (lower) (7-point decreasing trend)" in _md()
     assert "SPC:" not in lines["2a"] and "Status from" not in lines["4c"]
 
@@ -89,7 +90,8 @@ def test_key_is_at_the_end() -> None:
 def test_pipes_and_markup_in_text_are_escaped() -> None:
     base = sample_scorecard()
     first = dataclasses.replace(
-        base.rows[0], title="Burglary | robbery *all* <script>x</script>",
+        base.rows[0],
+        title="Burglary | robbery *all* <script>x</script>",
         facts=("one\ntwo",),
     )
     text = _md(dataclasses.replace(base, rows=(first, *base.rows[1:])))

@@ -23,13 +23,29 @@ def test_wraps_to_any_width_without_losing_anything(width: int) -> None:
     text = render_table(sample_scorecard(), width=width)
     for line in text.splitlines():
         assert cell_len(line) <= width, line
-    for expected in ("G Green", "A Amber", "R Red", "Tracking", "development", "14th/42",
-                     "↳", "Residential", "APACS", "Aug-09", "Performance assessment key"):
+    for expected in (
+        "G Green",
+        "A Amber",
+        "R Red",
+        "Tracking",
+        "development",
+        "14th/42",
+        "↳",
+        "Residential",
+        "APACS",
+        "Aug-09",
+        "Performance assessment key",
+    ):
         assert expected in text, (width, expected)
     if width < WIDE_MIN:  # stacked: each field's text is contiguous, so whole phrases
         flat = " ".join(text.split())
-        for expected in ("In development", "↳ Residential burglary", "[APACS PI 1.1]",
-                         "Target 2009/10", "No status: measure in development"):
+        for expected in (
+            "In development",
+            "↳ Residential burglary",
+            "[APACS PI 1.1]",
+            "Target 2009/10",
+            "No status: measure in development",
+        ):
             assert expected in flat, (width, expected)
     assert "…" not in text  # folded, never truncated
 
@@ -107,8 +123,9 @@ def test_spc_verdict_follows_the_reason(width: int) -> None:
     flat = " ".join(render_table(sample_scorecard(), width=width).split())
     assert "SPC: Common cause variation; hit and miss" in flat  # 4c
     assert "SPC: Special cause concern (higher) (above the upper process limit)" in flat
-    assert ("Status from SPC; against the target alone: G Green (-5.1% better than the -2% "
-            "target)") in flat  # 4a, with the target's own reason
+    assert (
+        "Status from SPC; against the target alone: G Green (-5.1% better than the -2% target)"
+    ) in flat  # 4a, with the target's own reason
     reason = "within the 5% tolerance"
     assert flat.index(reason) < flat.index("SPC: Common cause variation; hit and miss")
 

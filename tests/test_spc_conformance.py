@@ -60,9 +60,13 @@ def _options(case: dict[str, Any]) -> dict[str, Any]:
     target = case["target"]
     if DEVIATIONS.get(case["name"]) == "target_on_neutral":
         target = None
-    return {"direction": case["improvement_direction"], "target": target,
-            "rebase_indices": case["rebase_indices"], "fix_after": case["fix_after_n_points"],
-            "screen_outliers": case["screen_outliers"]}
+    return {
+        "direction": case["improvement_direction"],
+        "target": target,
+        "rebase_indices": case["rebase_indices"],
+        "fix_after": case["fix_after_n_points"],
+        "screen_outliers": case["screen_outliers"],
+    }
 
 
 def _nan(values: list[float | None]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -72,8 +76,9 @@ def _nan(values: list[float | None]) -> np.ndarray[Any, np.dtype[np.float64]]:
 def _check(case: dict[str, Any], r: SpcResult) -> None:
     e = case["expected"]
     for key in ("mean", "lpl", "upl"):
-        np.testing.assert_allclose(getattr(r, key), _nan(e[key]), rtol=REL, atol=1e-12,
-                                   equal_nan=True, err_msg=key)
+        np.testing.assert_allclose(
+            getattr(r, key), _nan(e[key]), rtol=REL, atol=1e-12, equal_nan=True, err_msg=key
+        )
     assert [t.value for t in r.point_type] == e["point_type"]
     assert [x.label for x in r.rule] == e["special_cause_rule"]
     assert r.rebase_group.tolist() == e["rebase_group"]
@@ -104,10 +109,11 @@ def _check_stated(case: dict[str, Any], r: SpcResult) -> None:
     if "n_special_cause_improvement" in s:
         assert types.count("special_cause_improvement") == s["n_special_cause_improvement"]
     if "special_cause_improvement_positions" in s:
-        assert [i for i, t in enumerate(types) if t == "special_cause_improvement"] == \
-            s["special_cause_improvement_positions"]
+        assert [i for i, t in enumerate(types) if t == "special_cause_improvement"] == s[
+            "special_cause_improvement_positions"
+        ]
     if "point_type_suffix" in s:
-        assert types[-len(s["point_type_suffix"]):] == s["point_type_suffix"]
+        assert types[-len(s["point_type_suffix"]) :] == s["point_type_suffix"]
     if "rebase_group" in s:
         assert r.rebase_group.tolist() == s["rebase_group"]
     if "variation_icon" in s:
@@ -127,8 +133,16 @@ def test_the_documented_constants_are_the_code_s() -> None:
     doc = (ROOT / "docs" / "SPC.md").read_text()
     rows = re.findall(r"^\| `([A-Z_]+)` \| ([\d.]+) \|", doc, re.MULTILINE)
     assert {name for name, _ in rows} == {
-        "XMR_LIMIT", "MR_SCREEN", "TWO_SIGMA", "TREND_POINTS", "RUN_POINTS", "TWO_OF_THREE_WINDOW",
-        "TWO_OF_THREE_CLOSE", "SHORT_GROUP", "MIN_FIX_AFTER"}
+        "XMR_LIMIT",
+        "MR_SCREEN",
+        "TWO_SIGMA",
+        "TREND_POINTS",
+        "RUN_POINTS",
+        "TWO_OF_THREE_WINDOW",
+        "TWO_OF_THREE_CLOSE",
+        "SHORT_GROUP",
+        "MIN_FIX_AFTER",
+    }
     for name, text in rows:
         decimals = len(text.partition(".")[2])
         assert round(getattr(spc_module, name), decimals) == float(text), name
@@ -172,7 +186,9 @@ def test_upstream_case_through_the_command(case: dict[str, Any], tmp_path: Path)
     assert [p["value"] for p in points] == case["values"]
     for key in ("mean", "lpl", "upl"):
         got = _nan([p[key] for p in points])
-        np.testing.assert_allclose(got, _nan(e[key]), rtol=REL, atol=1e-12, equal_nan=True, err_msg=key)
+        np.testing.assert_allclose(
+            got, _nan(e[key]), rtol=REL, atol=1e-12, equal_nan=True, err_msg=key
+        )
     assert [p["point_type"] for p in points] == e["point_type"]
     assert [Rule(p["rule"]).label for p in points] == e["special_cause_rule"]
     assert [p["rebase_group"] for p in points] == e["rebase_group"]
@@ -190,6 +206,7 @@ def test_a_target_on_a_neutral_measure_is_refused_where_upstream_ignores_it() ->
 
 # --- the rule helpers, against upstream's literal vectors -----------------------------------
 
+
 def _rule_ids(case: dict[str, Any]) -> str:
     return f"{case['function']}-{json.dumps(case['input'], separators=(',', ':'))[:60]}"
 
@@ -205,7 +222,10 @@ def test_rule_helper(case: dict[str, Any]) -> None:
     elif f == "seven_point_trend":
         assert seven_point_trend(x["y"]).tolist() == expected
     elif f == "two_in_three":
-        assert two_in_three(x["close_to_limits"], x["relative_to_mean"]).astype(int).tolist() == expected
+        assert (
+            two_in_three(x["close_to_limits"], x["relative_to_mean"]).astype(int).tolist()
+            == expected
+        )
     elif f == "part_of_two_in_three":
         got = part_of_two_in_three(x["close_to_limits"], x["relative_to_mean"])
         assert got.astype(int).tolist() == expected
@@ -219,12 +239,19 @@ def test_rule_helper(case: dict[str, Any]) -> None:
         step_prev = np.sign(np.insert(np.diff(y), 0, 0))
         trend = np.where(flagged, np.where(nxt & flagged, step_next, step_prev), 0)
         trend = np.where(flagged & (trend != 1), -1, trend)
-        codes = special_cause_rule(x["relative_to_mean"], x["outside_limits"], trend,
-                                   x["part_of_two_in_three"], x["part_of_run"])
+        codes = special_cause_rule(
+            x["relative_to_mean"],
+            x["outside_limits"],
+            trend,
+            x["part_of_two_in_three"],
+            x["part_of_run"],
+        )
         assert [r.label for r in rules_of(codes)] == expected
     elif f == "assurance_type":
-        got = [assurance(x["target"], x["improvement_direction"], [row["lpl"]], [row["upl"]])
-               for row in x["rows"]]
+        got = [
+            assurance(x["target"], x["improvement_direction"], [row["lpl"]], [row["upl"]])
+            for row in x["rows"]
+        ]
         assert [a.value if a else None for a in got] == expected
     elif f == "assurance_type_uses_last_row":
         rows = {row["rebase"]: row for row in x["rows"]}
@@ -247,13 +274,16 @@ TIE_BETWEEN_TWO_TRENDS = [11, 12, 13, 14, 15, 16, 17, 17, 16, 15, 14, 13, 12, 11
 def _rules_after_wide(core: list[int]) -> list[str]:
     r = spc(WIDE + core)
     assert not {Rule.OUTSIDE_LIMITS_ABOVE, Rule.OUTSIDE_LIMITS_BELOW} & set(r.rule)
-    return [x.value for x in r.rule[len(WIDE):]]
+    return [x.value for x in r.rule[len(WIDE) :]]
 
 
 def test_tie_between_two_trends_keeps_each_trend_its_own_direction() -> None:
     # syn_quirk_tie_between_two_trends: upstream labels the up-trend's last point (17)
     # "Decreasing" because the next point (an equal 17) starts a down-trend
-    assert _rules_after_wide(TIE_BETWEEN_TWO_TRENDS) == ["trend_increasing"] * 7 + ["trend_decreasing"] * 7
+    assert (
+        _rules_after_wide(TIE_BETWEEN_TWO_TRENDS)
+        == ["trend_increasing"] * 7 + ["trend_decreasing"] * 7
+    )
     r = spc(WIDE + TIE_BETWEEN_TWO_TRENDS)
     assert r.point_type[len(WIDE) + 6] is PointType.SPECIAL_CAUSE_IMPROVEMENT
 
@@ -281,7 +311,10 @@ def test_a_constant_series_has_limits_on_the_mean(screen: bool) -> None:
     assert set(r.point_type) == {PointType.COMMON_CAUSE}
     assert r.variation is Variation.COMMON_CAUSE
     assert r.assurance is Assurance.CONSISTENT_FAIL  # never reaches 5: upstream says inconsistent
-    assert spc([4.0] * 15, direction=Direction.DECREASE, target=5).assurance is Assurance.CONSISTENT_PASS
+    assert (
+        spc([4.0] * 15, direction=Direction.DECREASE, target=5).assurance
+        is Assurance.CONSISTENT_PASS
+    )
 
 
 def test_a_single_point_has_undefined_limits_and_no_assurance() -> None:

@@ -40,7 +40,10 @@ def write(tmp_path: Path, text: str, name: str = "series.csv") -> Path:
 
 
 def months(values: list[float], start: int = 1, year: int = 2020) -> str:
-    rows = [f"{year + (start - 1 + i) // 12}-{(start - 1 + i) % 12 + 1:02d},{v}" for i, v in enumerate(values)]
+    rows = [
+        f"{year + (start - 1 + i) // 12}-{(start - 1 + i) % 12 + 1:02d},{v}"
+        for i, v in enumerate(values)
+    ]
     return "date,value\n" + "\n".join(rows) + "\n"
 
 
@@ -50,15 +53,19 @@ def findings(exc: pytest.ExceptionInfo[ValidationFailed]) -> list[str]:
 
 # --- the engine -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("bad, message", [
-    ([1.0, float("nan"), 3.0], "missing value (NaN) at position 1"),
-    ([1.0, 2.0, None], "missing value (NaN) at position 2"),
-    ([1.0, float("inf")], "infinite value at position 1"),
-    ([1.0, "two", 3.0], "position 1 ('two') is not a number"),
-    ([True, False], "position 0 (True) is not a number"),
-    ([], "no points"),
-    ([[1.0, 2.0]], "not a 2-d array"),
-])
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([1.0, float("nan"), 3.0], "missing value (NaN) at position 1"),
+        ([1.0, 2.0, None], "missing value (NaN) at position 2"),
+        ([1.0, float("inf")], "infinite value at position 1"),
+        ([1.0, "two", 3.0], "position 1 ('two') is not a number"),
+        ([True, False], "position 0 (True) is not a number"),
+        ([], "no points"),
+        ([[1.0, 2.0]], "not a 2-d array"),
+    ],
+)
 def test_bad_values_are_refused_naming_the_position(bad: list[object], message: str) -> None:
     with pytest.raises(KpiboardError) as exc:
         spc(bad)  # type: ignore[arg-type]
@@ -72,14 +79,17 @@ def test_a_missing_value_is_never_interpolated() -> None:
     assert "position 2, 4" in exc.value.message and "never interpolates" in (exc.value.hint or "")
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"direction": "neutral", "target": 3.0}, "target was given for a neutral measure"),
-    ({"direction": "up"}, "unknown direction 'up'"),
-    ({"target": float("nan")}, "not a finite number"),
-    ({"fix_after": MIN_FIX_AFTER - 1}, f"fixed after {MIN_FIX_AFTER} points at the earliest"),
-    ({"rebase_indices": [20]}, "rebase index 20 is not a position in the series (0 to 19)"),
-    ({"rebase_indices": [-1]}, "rebase index -1"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"direction": "neutral", "target": 3.0}, "target was given for a neutral measure"),
+        ({"direction": "up"}, "unknown direction 'up'"),
+        ({"target": float("nan")}, "not a finite number"),
+        ({"fix_after": MIN_FIX_AFTER - 1}, f"fixed after {MIN_FIX_AFTER} points at the earliest"),
+        ({"rebase_indices": [20]}, "rebase index 20 is not a position in the series (0 to 19)"),
+        ({"rebase_indices": [-1]}, "rebase index -1"),
+    ],
+)
 def test_bad_options_are_refused(options: dict[str, object], message: str) -> None:
     with pytest.raises(KpiboardError) as exc:
         spc(np.arange(20.0), **options)  # type: ignore[arg-type]
@@ -87,7 +97,9 @@ def test_bad_options_are_refused(options: dict[str, object], message: str) -> No
 
 
 def test_batch_refuses_what_one_series_refuses() -> None:
-    with pytest.raises(KpiboardError, match="series 1 has a missing or infinite value at position 2"):
+    with pytest.raises(
+        KpiboardError, match="series 1 has a missing or infinite value at position 2"
+    ):
         spc_batch([[1, 2, 3], [1, 2, np.nan]], "increase")
     with pytest.raises(KpiboardError, match="series 0: a target was given for a neutral"):
         spc_batch([[1, 2, 3]], ["neutral"], targets=[1.0])
@@ -110,6 +122,7 @@ def test_fewer_points_than_a_rule_needs_give_no_special_cause_from_it() -> None:
 
 # --- reading a series -----------------------------------------------------------------------
 
+
 def test_a_good_series_reads_with_its_lines(tmp_path: Path) -> None:
     s = read_series(write(tmp_path, "\ufeffValue,Date\n5,2020-01\n\n6.5,2020-02\n-1e2,2020-03\n"))
     assert s.labels == ("2020-01", "2020-02", "2020-03")
@@ -117,8 +130,11 @@ def test_a_good_series_reads_with_its_lines(tmp_path: Path) -> None:
 
 
 def test_bad_rows_are_all_reported_with_file_line_and_field(tmp_path: Path) -> None:
-    path = write(tmp_path, "date,value\n2020-01,5\n2020-02,\n2020-03,abc\n2020-04,NA\n2020-05,inf\n"
-                           "2020-13,4\n2020-06,1,234\n2020-06,\"1,234\"\n2020-06,7\n2020-06,8\n")
+    path = write(
+        tmp_path,
+        "date,value\n2020-01,5\n2020-02,\n2020-03,abc\n2020-04,NA\n2020-05,inf\n"
+        '2020-13,4\n2020-06,1,234\n2020-06,"1,234"\n2020-06,7\n2020-06,8\n',
+    )
     with pytest.raises(ValidationFailed) as exc:
         read_series(path)
     got = findings(exc)
@@ -146,12 +162,15 @@ def test_mixed_date_styles_are_an_error(tmp_path: Path) -> None:
     assert "mixes YYYY-MM months with YYYY-MM-DD dates" in findings(exc)[0]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "the file is empty"),
-    ("month,value\n2020-01,1\n", "the header is 'month,value', not date,value"),
-    ("2020-01,1\n2020-02,2\n", "not date,value"),
-    ("date,value\n", "a header but no rows"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "the file is empty"),
+        ("month,value\n2020-01,1\n", "the header is 'month,value', not date,value"),
+        ("2020-01,1\n2020-02,2\n", "not date,value"),
+        ("date,value\n", "a header but no rows"),
+    ],
+)
 def test_a_file_that_is_not_a_series(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(KpiboardError, match=message):
         read_series(write(tmp_path, text))
@@ -168,7 +187,9 @@ def test_a_missing_month_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as exc:
         s.check_gaps()
     (got,) = findings(exc)
-    assert got.startswith(f"ERROR {path}:4 date: 2 period(s) missing between 2020-02 (line 3) and 2020-05")
+    assert got.startswith(
+        f"ERROR {path}:4 date: 2 period(s) missing between 2020-02 (line 3) and 2020-05"
+    )
     assert "--rebase 2020-05" in got
     s.check_gaps(s.rebase_indices([parse_period("2020-05")[0]]))  # new limits after the gap: fine
 
@@ -181,7 +202,10 @@ def test_gaps_in_daily_and_irregular_series(tmp_path: Path) -> None:
     weekly = read_series(write(tmp_path, "date,value\n2020-01-01,1\n2020-01-08,2\n2020-01-18,3\n"))
     with pytest.raises(ValidationFailed) as exc:
         weekly.check_gaps()
-    assert "2020-01-18 is 10 days after 2020-01-08 (line 3), but the series moves in steps of 7" in findings(exc)[0]
+    assert (
+        "2020-01-18 is 10 days after 2020-01-08 (line 3), but the series moves in steps of 7"
+        in findings(exc)[0]
+    )
 
 
 def test_month_end_and_quarterly_dates_are_regular(tmp_path: Path) -> None:
@@ -196,8 +220,10 @@ def test_a_rebase_date_inside_the_span_must_match_a_period(tmp_path: Path) -> No
     s = read_series(path)
     with pytest.raises(KpiboardError) as exc:
         s.rebase_indices([parse_period("2020-01-04")[0]])
-    assert ("the rebase date 2020-01-04 matches no period of the series; the nearest are "
-            "2020-01-03 (line 3) and 2020-01-05 (line 4)") in exc.value.message
+    assert (
+        "the rebase date 2020-01-04 matches no period of the series; the nearest are "
+        "2020-01-03 (line 3) and 2020-01-05 (line 4)"
+    ) in exc.value.message
     outside = [parse_period("2019-12-31")[0], parse_period("2020-02-01")[0]]
     assert s.rebase_indices(outside) == []  # before the first or after the last: no effect
     assert s.rebase_indices([parse_period("2020-01-03")[0]]) == [1]
@@ -209,6 +235,7 @@ def test_a_monthly_series_is_rebased_by_month(tmp_path: Path) -> None:
 
 
 # --- the command ----------------------------------------------------------------------------
+
 
 def test_the_command_reports_bad_rows_with_exit_1(tmp_path: Path) -> None:
     path = write(tmp_path, "date,value\n2020-01,5\n2020-02,\n")
@@ -232,13 +259,19 @@ def test_the_command_names_the_nearest_periods_for_an_unmatched_rebase(tmp_path:
     assert {p["rebase_group"] for p in doc["points"]} == {0}
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--direction", "up"], "Invalid value for '--direction'"),
-    (["--format", "xlsx"], "--format: unknown format 'xlsx'"),
-    (["--fix-after", "5"], f"--fix-after: limits can be fixed after {MIN_FIX_AFTER} points"),
-    (["--direction", "neutral", "--target", "3"], "--target: a target was given for a neutral measure"),
-    (["--rebase", "April 2020"], "--rebase: 'April 2020' is not a date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--direction", "up"], "Invalid value for '--direction'"),
+        (["--format", "xlsx"], "--format: unknown format 'xlsx'"),
+        (["--fix-after", "5"], f"--fix-after: limits can be fixed after {MIN_FIX_AFTER} points"),
+        (
+            ["--direction", "neutral", "--target", "3"],
+            "--target: a target was given for a neutral measure",
+        ),
+        (["--rebase", "April 2020"], "--rebase: 'April 2020' is not a date"),
+    ],
+)
 def test_bad_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     path = write(tmp_path, months([1, 2, 3]))
     assert message in run(path, *args, code=2).output
@@ -248,9 +281,17 @@ def test_json_output_has_null_limits_and_snake_case_rules(tmp_path: Path) -> Non
     path = write(tmp_path, months([3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 30]))
     doc = json.loads(run(path, "--target", "10", "--rebase", "2021-01").stdout)
     last = doc["points"][-1]
-    assert last == {"date": "2021-01", "value": 30.0, "mean": 30.0, "lpl": None, "upl": None,
-                    "point_type": "common_cause", "rule": "common_cause", "rebase_group": 1,
-                    "trial_limits": True}
+    assert last == {
+        "date": "2021-01",
+        "value": 30.0,
+        "mean": 30.0,
+        "lpl": None,
+        "upl": None,
+        "point_type": "common_cause",
+        "rule": "common_cause",
+        "rebase_group": 1,
+        "trial_limits": True,
+    }
     assert doc["variation"] == "common_cause" and doc["assurance"] is None
     assert doc["direction"] == "increase" and doc["target"] == 10.0
 
@@ -261,8 +302,17 @@ def test_csv_output_has_one_row_per_point(tmp_path: Path) -> None:
     result = run(path, "--format", "csv", "--output", out, "--direction", "decrease")
     assert f"wrote {out}" in result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    assert list(rows[0]) == ["date", "value", "mean", "lpl", "upl", "point_type", "rule",
-                             "rebase_group", "trial_limits"]
+    assert list(rows[0]) == [
+        "date",
+        "value",
+        "mean",
+        "lpl",
+        "upl",
+        "point_type",
+        "rule",
+        "rebase_group",
+        "trial_limits",
+    ]
     assert [r["rule"] for r in rows][1:6] == ["trend_increasing"] * 5
     assert rows[3]["point_type"] == "special_cause_concern" and rows[3]["trial_limits"] == "true"
 
@@ -271,7 +321,9 @@ def _svg_root(svg: str) -> ET.Element:
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg" and root.get("role") == "img"
     assert root.get("aria-label") and root.findtext(f"{SVG}title") == root.get("aria-label")
-    assert "href" not in svg and "<script" not in svg and "url(" not in svg  # nothing to fetch or run
+    assert (
+        "href" not in svg and "<script" not in svg and "url(" not in svg
+    )  # nothing to fetch or run
     assert "http" not in re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", svg)
     return root
 
@@ -291,9 +343,17 @@ def test_svg_output_is_the_reports_chart_self_contained_and_accessible(tmp_path:
     assert "limits rebased from Dec-20" in label and "monthly target 8" in label
     assert "trial limits" in label  # each group has fewer than 13 points
     texts = _texts(root)
-    for words in ("SPC chart: series", "Jan-20 to Jan-21 · XmR chart", "Month", "Mean",
-                  "Process limits", "Target", "limits rebased", "Common cause",
-                  "Special cause improvement"):
+    for words in (
+        "SPC chart: series",
+        "Jan-20 to Jan-21 · XmR chart",
+        "Month",
+        "Mean",
+        "Process limits",
+        "Target",
+        "limits rebased",
+        "Common cause",
+        "Special cause improvement",
+    ):
         assert words in texts, words
     # the special cause point is drawn in its Making Data Count colour
     assert POINT_TYPES[PointType.SPECIAL_CAUSE_IMPROVEMENT.value][1] in svg
@@ -305,7 +365,8 @@ def test_svg_output_of_daily_dates_reads_by_day(tmp_path: Path) -> None:
     run(write(tmp_path, "date,value\n" + days, "daily.csv"), "--format", "svg", "--output", out)
     root = _svg_root(out.read_text())
     assert (root.get("aria-label") or "").startswith(
-        "SPC chart of daily, 2020-01-02 to 2020-01-21: ")
+        "SPC chart of daily, 2020-01-02 to 2020-01-21: "
+    )
     assert "mean 1.88, limits " in (root.get("aria-label") or "")  # the input's 2 decimals
     texts = _texts(root)
     assert "Date" in texts and "Jan 2020" in texts and "Jan-20" not in texts

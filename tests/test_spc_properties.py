@@ -27,19 +27,31 @@ from kpiboard.engine.spc import (
 )
 
 FAST = settings(max_examples=60, deadline=None)
-SWAP_TYPE = {PointType.SPECIAL_CAUSE_IMPROVEMENT: PointType.SPECIAL_CAUSE_CONCERN,
-             PointType.SPECIAL_CAUSE_CONCERN: PointType.SPECIAL_CAUSE_IMPROVEMENT}
-SWAP_VARIATION = {Variation.IMPROVEMENT_HIGH: Variation.CONCERN_HIGH,
-                  Variation.IMPROVEMENT_LOW: Variation.CONCERN_LOW,
-                  Variation.CONCERN_HIGH: Variation.IMPROVEMENT_HIGH,
-                  Variation.CONCERN_LOW: Variation.IMPROVEMENT_LOW}
-SWAP_ASSURANCE = {Assurance.CONSISTENT_PASS: Assurance.CONSISTENT_FAIL,
-                  Assurance.CONSISTENT_FAIL: Assurance.CONSISTENT_PASS}
-MIRROR_RULE = {Rule.OUTSIDE_LIMITS_ABOVE: Rule.OUTSIDE_LIMITS_BELOW, Rule.TREND_INCREASING: Rule.TREND_DECREASING,
-               Rule.TWO_OF_THREE_ABOVE: Rule.TWO_OF_THREE_BELOW, Rule.RUN_ABOVE: Rule.RUN_BELOW}
+SWAP_TYPE = {
+    PointType.SPECIAL_CAUSE_IMPROVEMENT: PointType.SPECIAL_CAUSE_CONCERN,
+    PointType.SPECIAL_CAUSE_CONCERN: PointType.SPECIAL_CAUSE_IMPROVEMENT,
+}
+SWAP_VARIATION = {
+    Variation.IMPROVEMENT_HIGH: Variation.CONCERN_HIGH,
+    Variation.IMPROVEMENT_LOW: Variation.CONCERN_LOW,
+    Variation.CONCERN_HIGH: Variation.IMPROVEMENT_HIGH,
+    Variation.CONCERN_LOW: Variation.IMPROVEMENT_LOW,
+}
+SWAP_ASSURANCE = {
+    Assurance.CONSISTENT_PASS: Assurance.CONSISTENT_FAIL,
+    Assurance.CONSISTENT_FAIL: Assurance.CONSISTENT_PASS,
+}
+MIRROR_RULE = {
+    Rule.OUTSIDE_LIMITS_ABOVE: Rule.OUTSIDE_LIMITS_BELOW,
+    Rule.TREND_INCREASING: Rule.TREND_DECREASING,
+    Rule.TWO_OF_THREE_ABOVE: Rule.TWO_OF_THREE_BELOW,
+    Rule.RUN_ABOVE: Rule.RUN_BELOW,
+}
 MIRROR_RULE |= {v: k for k, v in MIRROR_RULE.items()}
-MIRROR_VARIATION = {Variation.IMPROVEMENT_HIGH: Variation.IMPROVEMENT_LOW,
-                    Variation.CONCERN_HIGH: Variation.CONCERN_LOW}
+MIRROR_VARIATION = {
+    Variation.IMPROVEMENT_HIGH: Variation.IMPROVEMENT_LOW,
+    Variation.CONCERN_HIGH: Variation.CONCERN_LOW,
+}
 MIRROR_VARIATION |= {v: k for k, v in MIRROR_VARIATION.items()}
 DIRECTIONS = st.sampled_from([Direction.INCREASE, Direction.DECREASE])
 
@@ -85,8 +97,9 @@ def test_adding_a_constant_shifts_mean_and_limits_and_changes_no_point(
 
 @FAST
 @given(series(), st.floats(0.01, 100), DIRECTIONS)
-def test_scaling_by_a_positive_factor_scales_the_limits(values: list[float], k: float,
-                                                        direction: Direction) -> None:
+def test_scaling_by_a_positive_factor_scales_the_limits(
+    values: list[float], k: float, direction: Direction
+) -> None:
     a = spc(values, direction=direction)
     b = spc([v * k for v in values], direction=direction)
     assume(clear_of_boundaries(a) and clear_of_boundaries(b))
@@ -97,20 +110,24 @@ def test_scaling_by_a_positive_factor_scales_the_limits(values: list[float], k: 
 
 @FAST
 @given(series(), st.one_of(st.none(), st.integers(-300, 300)))
-def test_reversing_the_direction_swaps_improvement_and_concern(values: list[float],
-                                                               target: int | None) -> None:
+def test_reversing_the_direction_swaps_improvement_and_concern(
+    values: list[float], target: int | None
+) -> None:
     up = spc(values, direction="increase", target=target)
     down = spc(values, direction="decrease", target=target)
     assert down.rule == up.rule
     assert down.point_type == tuple(SWAP_TYPE.get(t, t) for t in up.point_type)
     assert down.variation == SWAP_VARIATION.get(up.variation, up.variation)
-    assert down.assurance == (SWAP_ASSURANCE.get(up.assurance, up.assurance) if up.assurance else None)
+    assert down.assurance == (
+        SWAP_ASSURANCE.get(up.assurance, up.assurance) if up.assurance else None
+    )
 
 
 @FAST
 @given(series(), DIRECTIONS)
-def test_turning_the_chart_upside_down_mirrors_every_rule(values: list[float],
-                                                          direction: Direction) -> None:
+def test_turning_the_chart_upside_down_mirrors_every_rule(
+    values: list[float], direction: Direction
+) -> None:
     a = spc(values, direction=direction)
     flipped = Direction.DECREASE if direction is Direction.INCREASE else Direction.INCREASE
     b = spc([-v for v in values], direction=flipped)
@@ -127,12 +144,20 @@ def test_a_neutral_measure_marks_the_same_points_high_or_low(values: list[float]
     up = spc(values, direction="increase")
     neutral = spc(values, direction="neutral")
     expected = tuple(
-        PointType.COMMON_CAUSE if r is Rule.COMMON_CAUSE
-        else PointType.SPECIAL_CAUSE_NEUTRAL_HIGH if r.side > 0 else PointType.SPECIAL_CAUSE_NEUTRAL_LOW
-        for r in up.rule)
+        PointType.COMMON_CAUSE
+        if r is Rule.COMMON_CAUSE
+        else PointType.SPECIAL_CAUSE_NEUTRAL_HIGH
+        if r.side > 0
+        else PointType.SPECIAL_CAUSE_NEUTRAL_LOW
+        for r in up.rule
+    )
     assert neutral.point_type == expected
     assert neutral.rule == up.rule and neutral.assurance is None
-    assert neutral.variation in (Variation.COMMON_CAUSE, Variation.NEUTRAL_HIGH, Variation.NEUTRAL_LOW)
+    assert neutral.variation in (
+        Variation.COMMON_CAUSE,
+        Variation.NEUTRAL_HIGH,
+        Variation.NEUTRAL_LOW,
+    )
 
 
 @FAST
@@ -149,13 +174,15 @@ def test_reversing_time_keeps_the_limits_and_the_special_cause_points(values: li
 
 @FAST
 @given(series(max_size=30), series(max_size=30), st.one_of(st.none(), st.integers(-100, 100)))
-def test_a_rebase_is_the_same_as_two_separate_charts(a: list[float], b: list[float],
-                                                     target: int | None) -> None:
+def test_a_rebase_is_the_same_as_two_separate_charts(
+    a: list[float], b: list[float], target: int | None
+) -> None:
     whole = spc(a + b, rebase_indices=[len(a)], target=target)
     first, second = spc(a, target=target), spc(b, target=target)
     for key in ("mean", "lpl", "upl", "trial_limits"):
-        np.testing.assert_array_equal(getattr(whole, key),
-                                      np.concatenate([getattr(first, key), getattr(second, key)]))
+        np.testing.assert_array_equal(
+            getattr(whole, key), np.concatenate([getattr(first, key), getattr(second, key)])
+        )
     assert whole.point_type == first.point_type + second.point_type
     assert whole.rule == first.rule + second.rule
     assert whole.rebase_group.tolist() == [0] * len(a) + [1] * len(b)
@@ -186,8 +213,10 @@ def test_limits_are_ordered_and_screening_never_widens_them(values: list[float])
 
 
 @FAST
-@given(st.lists(series(min_size=12, max_size=12), min_size=1, max_size=6),
-       st.lists(st.sampled_from(list(Direction)), min_size=6, max_size=6))
+@given(
+    st.lists(series(min_size=12, max_size=12), min_size=1, max_size=6),
+    st.lists(st.sampled_from(list(Direction)), min_size=6, max_size=6),
+)
 def test_the_batch_gives_the_same_answers_as_one_series_at_a_time(
     rows: list[list[float]], directions: list[Direction]
 ) -> None:
@@ -199,16 +228,26 @@ def test_the_batch_gives_the_same_answers_as_one_series_at_a_time(
         for key in ("values", "mean", "lpl", "upl", "nlpl", "nupl", "rebase_group", "trial_limits"):
             np.testing.assert_array_equal(getattr(got, key), getattr(one, key))
         assert (got.point_type, got.rule) == (one.point_type, one.rule)
-        assert (got.variation, got.assurance, got.direction, got.target) == \
-            (one.variation, one.assurance, one.direction, one.target)
+        assert (got.variation, got.assurance, got.direction, got.target) == (
+            one.variation,
+            one.assurance,
+            one.direction,
+            one.target,
+        )
 
 
 @FAST
 @given(series(), DIRECTIONS)
-def test_each_point_type_agrees_with_its_rule_and_the_direction(values: list[float],
-                                                                direction: Direction) -> None:
+def test_each_point_type_agrees_with_its_rule_and_the_direction(
+    values: list[float], direction: Direction
+) -> None:
     r = spc(values, direction=direction)
     for t, rule in zip(r.point_type, r.rule, strict=True):
         good = rule.side * direction.sign
-        assert t is (PointType.COMMON_CAUSE if good == 0 else PointType.SPECIAL_CAUSE_IMPROVEMENT
-                     if good > 0 else PointType.SPECIAL_CAUSE_CONCERN)
+        assert t is (
+            PointType.COMMON_CAUSE
+            if good == 0
+            else PointType.SPECIAL_CAUSE_IMPROVEMENT
+            if good > 0
+            else PointType.SPECIAL_CAUSE_CONCERN
+        )

@@ -24,7 +24,13 @@ from spreadsheets import csv_rows, published, write_ods, write_xlsx
 DATA = Path(__file__).parent / "data"
 PRC = DATA / "home-office" / "prc-pfa-2017-18-sample.csv"
 CENSUS = DATA / "population" / "census-2011-by-force-sample.csv"
-ASIDE = ["Action Fraud", "CIFAS", "UK Finance", "Financial Fraud Action UK", "British Transport Police"]
+ASIDE = [
+    "Action Fraud",
+    "CIFAS",
+    "UK Finance",
+    "Financial Fraud Action UK",
+    "British Transport Police",
+]
 WRITERS = {"xlsx": write_xlsx, "ods": write_ods}
 
 Project = Callable[[dict[str, Path | bytes]], Catalogue]
@@ -36,7 +42,8 @@ def project(tmp_path: Path) -> Project:
         root = tmp_path / "project"
         (root / "measures").mkdir(parents=True, exist_ok=True)
         (root / "kpiboard.yaml").write_text(
-            "title: t\norganisation: West Yorkshire Police\nbuiltin_organisations: england-wales\ndata: []\n")
+            "title: t\norganisation: West Yorkshire Police\nbuiltin_organisations: england-wales\ndata: []\n"
+        )
         (root / "measures" / "m.yaml").write_text("measures: []\n")
         for rel, content in files.items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +72,9 @@ def errors(read: object) -> list[Finding]:
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_a_home_office_table_gives_the_same_records_as_its_csv(project: Project, tmp_path: Path, fmt: str) -> None:
+def test_a_home_office_table_gives_the_same_records_as_its_csv(
+    project: Project, tmp_path: Path, fmt: str
+) -> None:
     book = tmp_path / f"prc.{fmt}"
     WRITERS[fmt](book, published(csv_rows(PRC), "Police recorded crime by police force area"))
     cat = project({"data/prc.csv": PRC, f"data/prc.{fmt}": book})
@@ -81,7 +90,9 @@ def test_a_home_office_table_gives_the_same_records_as_its_csv(project: Project,
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_a_census_table_gives_the_same_populations_as_its_csv(project: Project, tmp_path: Path, fmt: str) -> None:
+def test_a_census_table_gives_the_same_populations_as_its_csv(
+    project: Project, tmp_path: Path, fmt: str
+) -> None:
     book = tmp_path / f"census.{fmt}"
     WRITERS[fmt](book, published(csv_rows(CENSUS), "Usual residents by ethnic group, 2011"))
     cat = project({"data/census.csv": CENSUS, f"data/census.{fmt}": book})
@@ -92,24 +103,62 @@ def test_a_census_table_gives_the_same_populations_as_its_csv(project: Project, 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
 def test_the_same_observations_through_the_warehouse(tmp_path: Path, fmt: str) -> None:
-    def observations(files: dict[str, Path], prc_file: str, pop_file: str) -> list[dict[str, object]]:
+    def observations(
+        files: dict[str, Path], prc_file: str, pop_file: str
+    ) -> list[dict[str, object]]:
         root = tmp_path / f"p-{prc_file.rsplit('.', 1)[-1]}"
         (root / "data").mkdir(parents=True)
         for rel, src in files.items():
             shutil.copy(src, root / rel)
         (root / "measures").mkdir()
-        (root / "kpiboard.yaml").write_text(yaml.safe_dump({
-            "title": "PRC", "organisation": "West Yorkshire Police", "builtin_organisations": "england-wales",
-            "data": [], "population": "population",
-            "sources": [{"id": "prc", "type": "home_office_prc", "files": [prc_file], "set_aside": ASIDE},
-                        {"id": "pop", "type": "population", "files": [pop_file]}]}))
-        (root / "measures" / "m.yaml").write_text(yaml.safe_dump({"measures": [
-            {"id": "robbery", "title": "Robbery", "kind": "count", "window": "quarter",
-             "records": {"source": "prc", "where": {"offence_group": ["Robbery"]}}},
-            {"id": "all_crime", "title": "All", "kind": "count", "window": "quarter",
-             "records": {"source": "prc", "where": {}}},
-            {"id": "population", "title": "Population", "kind": "snapshot", "records": {"source": "pop"}},
-        ]}))
+        (root / "kpiboard.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "title": "PRC",
+                    "organisation": "West Yorkshire Police",
+                    "builtin_organisations": "england-wales",
+                    "data": [],
+                    "population": "population",
+                    "sources": [
+                        {
+                            "id": "prc",
+                            "type": "home_office_prc",
+                            "files": [prc_file],
+                            "set_aside": ASIDE,
+                        },
+                        {"id": "pop", "type": "population", "files": [pop_file]},
+                    ],
+                }
+            )
+        )
+        (root / "measures" / "m.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "measures": [
+                        {
+                            "id": "robbery",
+                            "title": "Robbery",
+                            "kind": "count",
+                            "window": "quarter",
+                            "records": {"source": "prc", "where": {"offence_group": ["Robbery"]}},
+                        },
+                        {
+                            "id": "all_crime",
+                            "title": "All",
+                            "kind": "count",
+                            "window": "quarter",
+                            "records": {"source": "prc", "where": {}},
+                        },
+                        {
+                            "id": "population",
+                            "title": "Population",
+                            "kind": "snapshot",
+                            "records": {"source": "pop"},
+                        },
+                    ]
+                }
+            )
+        )
         cat = load_catalogue(root)
         ingest_project(cat)
         with Warehouse.open(cat) as wh:
@@ -120,25 +169,36 @@ def test_the_same_observations_through_the_warehouse(tmp_path: Path, fmt: str) -
     prc_book, pop_book = tmp_path / f"prc.{fmt}", tmp_path / f"census.{fmt}"
     WRITERS[fmt](prc_book, published(csv_rows(PRC), "Police recorded crime"))
     WRITERS[fmt](pop_book, published(csv_rows(CENSUS), "Census 2011"))
-    from_csv = observations({"data/prc.csv": PRC, "data/census.csv": CENSUS}, "data/prc.csv", "data/census.csv")
-    from_book = observations({f"data/prc.{fmt}": prc_book, f"data/census.{fmt}": pop_book},
-                             f"data/prc.{fmt}", f"data/census.{fmt}")
+    from_csv = observations(
+        {"data/prc.csv": PRC, "data/census.csv": CENSUS}, "data/prc.csv", "data/census.csv"
+    )
+    from_book = observations(
+        {f"data/prc.{fmt}": prc_book, f"data/census.{fmt}": pop_book},
+        f"data/prc.{fmt}",
+        f"data/census.{fmt}",
+    )
     assert {r["measure"] for r in from_csv} == {"robbery", "all_crime", "population"}
     assert len(from_csv) >= 30 and from_book == from_csv
 
 
-def test_a_table_split_over_sheets_is_read_whole_and_a_repeat_is_caught(project: Project, tmp_path: Path) -> None:
+def test_a_table_split_over_sheets_is_read_whole_and_a_repeat_is_caught(
+    project: Project, tmp_path: Path
+) -> None:
     rows = csv_rows(PRC)
     header, body = rows[0], rows[1:]
     q1 = [r for r in body if r[2] == 1]
     rest = [r for r in body if r[2] != 1]
     book = tmp_path / "split.xlsx"
-    write_xlsx(book, [("Notes", [["About"]]), ("Q1", [["Title"], header, *q1]), ("Q2-Q4", [header, *rest])])
+    write_xlsx(
+        book, [("Notes", [["About"]]), ("Q1", [["Title"], header, *q1]), ("Q2-Q4", [header, *rest])]
+    )
     cat = project({"data/prc.csv": PRC, "data/split.xlsx": book})
     whole = read_home_office_prc(cat, prc(["data/split.xlsx"])).read_all()
     csv_table = read_home_office_prc(cat, prc(["data/prc.csv"])).read_all()
     key = ("org", "period_end", "offence_code", "weight")
-    assert sorted(whole.select(key).to_pylist(), key=str) == sorted(csv_table.select(key).to_pylist(), key=str)
+    assert sorted(whole.select(key).to_pylist(), key=str) == sorted(
+        csv_table.select(key).to_pylist(), key=str
+    )
     # the same quarter on two sheets: an error at the second sheet's row, naming the first
     forces = [r for r in q1 if r[3] not in ASIDE][:3]
     write_xlsx(book, [("A", [header, *forces]), ("B", [header, *forces])])
@@ -149,7 +209,9 @@ def test_a_table_split_over_sheets_is_read_whole_and_a_repeat_is_caught(project:
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_a_bad_cell_is_reported_at_its_sheet_and_row(project: Project, tmp_path: Path, fmt: str) -> None:
+def test_a_bad_cell_is_reported_at_its_sheet_and_row(
+    project: Project, tmp_path: Path, fmt: str
+) -> None:
     rows = csv_rows(PRC)
     rows[3][8] = "lots"  # Number_of_Offences of the table's third data row
     book = tmp_path / f"bad.{fmt}"
@@ -164,14 +226,18 @@ def test_a_bad_cell_is_reported_at_its_sheet_and_row(project: Project, tmp_path:
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_no_sheet_with_the_header_says_what_was_looked_for(project: Project, tmp_path: Path, fmt: str) -> None:
+def test_no_sheet_with_the_header_says_what_was_looked_for(
+    project: Project, tmp_path: Path, fmt: str
+) -> None:
     book = tmp_path / f"other.{fmt}"
     WRITERS[fmt](book, [("Cover", [["Title"]]), ("Data", [["Code", "Offences"], ["E23000010", 3]])])
     cat = project({f"data/other.{fmt}": book})
     [err] = errors(read_home_office_prc(cat, prc([f"data/other.{fmt}"])))
     assert err.file == f"data/other.{fmt}" and err.line is None
-    assert err.message == ("no sheet has the header row of the table: looked at the first "
-                           f"{HEADER_SEARCH_ROWS} filled rows of sheet(s) 'Cover', 'Data'")
+    assert err.message == (
+        "no sheet has the header row of the table: looked at the first "
+        f"{HEADER_SEARCH_ROWS} filled rows of sheet(s) 'Cover', 'Data'"
+    )
     assert "Financial Year, Financial Quarter, Force Name" in (err.hint or "")
     [err] = errors(read_population(cat, SourceSpec("pop", "population", [f"data/other.{fmt}"])))
     assert "org, year, population" in (err.hint or "")
@@ -187,8 +253,13 @@ def test_a_header_below_the_search_depth_is_not_found(project: Project, tmp_path
 
 
 def test_unreadable_and_old_spreadsheets_are_clear_errors(project: Project) -> None:
-    cat = project({"data/p.xlsx": b"PK\x03\x04 not really", "data/p.ods": b"not a zip",
-                   "data/p.xls": b"\xd0\xcf\x11\xe0 binary"})
+    cat = project(
+        {
+            "data/p.xlsx": b"PK\x03\x04 not really",
+            "data/p.ods": b"not a zip",
+            "data/p.xls": b"\xd0\xcf\x11\xe0 binary",
+        }
+    )
     found = errors(read_home_office_prc(cat, prc(["data/p.xlsx", "data/p.ods", "data/p.xls"])))
     by_file = {f.file: f for f in found}
     assert by_file["data/p.xls"].message == "an old binary Excel file (.xls) cannot be read"
@@ -200,6 +271,18 @@ def test_unreadable_and_old_spreadsheets_are_clear_errors(project: Project) -> N
 
 def test_cells_read_as_a_csv_would_hold_them() -> None:
     import datetime as dt
-    assert [cell_text(v) for v in (None, 0, -3, 1234.0, 0.25, "a  b", False, dt.datetime(2018, 3, 1),
-                                   dt.datetime(2018, 3, 1, 9, 30))] == [
-        "", "0", "-3", "1234", "0.25", "a  b", "FALSE", "2018-03-01", "2018-03-01 09:30:00"]
+
+    assert [
+        cell_text(v)
+        for v in (
+            None,
+            0,
+            -3,
+            1234.0,
+            0.25,
+            "a  b",
+            False,
+            dt.datetime(2018, 3, 1),
+            dt.datetime(2018, 3, 1, 9, 30),
+        )
+    ] == ["", "0", "-3", "1234", "0.25", "a  b", "FALSE", "2018-03-01", "2018-03-01 09:30:00"]

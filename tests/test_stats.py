@@ -155,8 +155,9 @@ def test_two_proportion_with_a_design_factor() -> None:
     assert t.standard_error == pytest.approx(1.2 * 0.810187, abs=1e-6)
     assert t.statistic == pytest.approx(5.6571, abs=1e-4)
     assert (round(t.ci_low, 2), round(t.ci_high, 2)) == (3.59, 7.41)
-    assert t.method == ("two-sample z-test for independent proportions (unpooled SE), "
-                        "design factor 1.2")
+    assert t.method == (
+        "two-sample z-test for independent proportions (unpooled SE), design factor 1.2"
+    )
 
 
 def test_a_small_change_is_within_normal_variation() -> None:
@@ -278,8 +279,17 @@ def test_poisson_r_documentation_example() -> None:
 
 @pytest.mark.parametrize(
     ("x", "y", "e1", "e2"),
-    [(10, 20, 1, 1), (11, 21, 800, 3011), (0, 5, 1, 1), (3, 40, 1, 3), (25, 3, 2, 1), (7, 7, 12, 5),
-     (1, 0, 1, 1), (30, 12, 1, 1), (0, 60, 5, 1)],
+    [
+        (10, 20, 1, 1),
+        (11, 21, 800, 3011),
+        (0, 5, 1, 1),
+        (3, 40, 1, 3),
+        (25, 3, 2, 1),
+        (7, 7, 12, 5),
+        (1, 0, 1, 1),
+        (30, 12, 1, 1),
+        (0, 60, 5, 1),
+    ],
 )
 def test_poisson_matches_brute_force(x: int, y: int, e1: int, e2: int) -> None:
     t = poisson_rate_test(x, e1, y, e2)
@@ -389,7 +399,10 @@ def test_verdict_strings() -> None:
     [
         (lambda: wilson_interval(50.0, 0), "n must be a positive number, got 0"),
         (lambda: wilson_interval(50.0, -3), "n must be a positive number"),
-        (lambda: wilson_interval(-1.0, 100), "p_percent must be a percentage from 0 to 100, got -1"),
+        (
+            lambda: wilson_interval(-1.0, 100),
+            "p_percent must be a percentage from 0 to 100, got -1",
+        ),
         (lambda: wilson_interval(100.5, 100), "p_percent must be a percentage from 0 to 100"),
         (lambda: wilson_interval(math.nan, 100), "p_percent must be a percentage"),
         (lambda: wilson_interval(50.0, 100, deft=0.0), "deft must be a positive number"),

@@ -19,7 +19,9 @@ HEADER = "org,measure,period_end,months,numerator,denominator,value,sample_size,
 
 
 def snapshot(wh: Warehouse) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = wh.observations().order_by(list(KEY_COLUMNS)).to_pyarrow().to_pylist()
+    rows: list[dict[str, object]] = (
+        wh.observations().order_by(list(KEY_COLUMNS)).to_pyarrow().to_pylist()
+    )
     return rows
 
 
@@ -49,7 +51,10 @@ def test_unreachable_warehouse_is_a_clear_error(make_project: ProjectFactory) ->
     root = make_project(project_extra="warehouse: postgres://kp:secret@127.0.0.1:1/nowhere\n")
     with pytest.raises(KpiboardError) as info:
         Warehouse.open(load_catalogue(root))
-    assert "cannot connect to the warehouse postgres://kp:***@127.0.0.1:1/nowhere" in info.value.message
+    assert (
+        "cannot connect to the warehouse postgres://kp:***@127.0.0.1:1/nowhere"
+        in info.value.message
+    )
     assert "secret" not in str(info.value)
     assert "warehouse:" in (info.value.hint or "")
 
@@ -57,7 +62,12 @@ def test_unreachable_warehouse_is_a_clear_error(make_project: ProjectFactory) ->
 def test_ingest_loads_everything_and_records_the_files(make_project: ProjectFactory) -> None:
     root = make_project()
     summary = ingest_project(load_catalogue(root))
-    assert (summary.rows, summary.new_keys, summary.replaced_keys, summary.removed_rows) == (8, 8, 0, 0)
+    assert (summary.rows, summary.new_keys, summary.replaced_keys, summary.removed_rows) == (
+        8,
+        8,
+        0,
+        0,
+    )
     assert summary.rows_by_file == {"data/crime.csv": 8}
     with Warehouse.open(load_catalogue(root)) as wh:
         rows = snapshot(wh)
@@ -65,7 +75,8 @@ def test_ingest_loads_everything_and_records_the_files(make_project: ProjectFact
         assert rows[0]["period_end"] == dt.date(2009, 8, 1) and rows[0]["org"] == "GMP"
         loads = wh.loads().to_pyarrow().to_pylist()
     assert [(r["load_id"], r["path"], r["rows"], r["size"]) for r in loads] == [
-        (1, "data/crime.csv", 8, len(GOOD_CSV.encode()))]
+        (1, "data/crime.csv", 8, len(GOOD_CSV.encode()))
+    ]
     assert len(loads[0]["sha256"]) == 64 and isinstance(loads[0]["loaded_at"], dt.datetime)
 
 
@@ -82,7 +93,8 @@ def test_reingesting_is_idempotent_and_replaces_by_key(make_project: ProjectFact
     # a corrected figure replaces its row; a new month adds one
     (root / "data" / "crime.csv").write_text(
         GOOD_CSV.replace("MPS,burglary,2009-08,1,6543", "MPS,burglary,2009-08,1,6600")
-        + "MPS,burglary,2009-09,1,6100,,,,,\n")
+        + "MPS,burglary,2009-09,1,6100,,,,,\n"
+    )
     third = ingest_project(cat)
     assert (third.rows, third.new_keys, third.replaced_keys) == (9, 1, 8)
     with Warehouse.open(cat) as wh:
@@ -90,8 +102,12 @@ def test_reingesting_is_idempotent_and_replaces_by_key(make_project: ProjectFact
     assert len(rows) == 9 and rows[("MPS", "burglary", dt.date(2009, 8, 1))] == 6600.0
 
 
-def test_rows_dropped_from_a_file_or_a_removed_file_leave_the_warehouse(make_project: ProjectFactory) -> None:
-    root = make_project({"data/a.csv": GOOD_CSV, "data/b.csv": HEADER + "WMP,burglary,2009-08,1,900,,,,,\n"})
+def test_rows_dropped_from_a_file_or_a_removed_file_leave_the_warehouse(
+    make_project: ProjectFactory,
+) -> None:
+    root = make_project(
+        {"data/a.csv": GOOD_CSV, "data/b.csv": HEADER + "WMP,burglary,2009-08,1,900,,,,,\n"}
+    )
     cat = load_catalogue(root)
     ingest_project(cat)
     # a.csv: its 2009-07 row moved to 2009-06 (a corrected period); b.csv deleted
@@ -112,7 +128,9 @@ def test_bad_data_leaves_the_warehouse_unchanged(make_project: ProjectFactory) -
     ingest_project(cat)
     with Warehouse.open(cat) as wh:
         before, loads_before = snapshot(wh), wh.loads().to_pyarrow().to_pylist()
-    (root / "data" / "crime.csv").write_text(GOOD_CSV.replace("6543", "6600") + "MPS,burglary,2009-09,1,abc,,,,,\n")
+    (root / "data" / "crime.csv").write_text(
+        GOOD_CSV.replace("6543", "6600") + "MPS,burglary,2009-09,1,abc,,,,,\n"
+    )
     with pytest.raises(ValidationFailed):
         ingest_project(cat)
     with Warehouse.open(cat) as wh:
@@ -133,8 +151,9 @@ def test_failure_midway_through_the_transaction_rolls_back(make_project: Project
         loads_before = wh.loads().count().to_pyarrow().as_py()
         # replace every value of a good load but null the org of the last row: the delete of
         # the old keys succeeds, then the insert violates NOT NULL and everything must roll back
-        changed = table.set_column(table.schema.get_field_index("numerator"), "numerator",
-                                   pa.array([1.0] * table.num_rows))
+        changed = table.set_column(
+            table.schema.get_field_index("numerator"), "numerator", pa.array([1.0] * table.num_rows)
+        )
         orgs = changed.column("org").to_pylist()
         orgs[-1] = None
         bad = changed.set_column(0, pa.field("org", pa.string()), pa.array(orgs, pa.string()))
@@ -144,8 +163,11 @@ def test_failure_midway_through_the_transaction_rolls_back(make_project: Project
         assert snapshot(wh) == before
         assert wh.loads().count().to_pyarrow().as_py() == loads_before
         # a value of the wrong type fails inside the transaction too
-        wrong = table.set_column(table.schema.get_field_index("numerator"), "numerator",
-                                 pa.array(["1"] * (table.num_rows - 1) + ["abc"]))
+        wrong = table.set_column(
+            table.schema.get_field_index("numerator"),
+            "numerator",
+            pa.array(["1"] * (table.num_rows - 1) + ["abc"]),
+        )
         with pytest.raises(KpiboardError, match="rolled back"):
             wh.load(wrong, [])
         assert snapshot(wh) == before
@@ -199,7 +221,9 @@ def test_ingest_if_stale(make_project: ProjectFactory) -> None:
 
 def test_progress_covers_reading_and_writing(make_project: ProjectFactory) -> None:
     labels: list[str] = []
-    ingest_project(load_catalogue(make_project()), progress=lambda d, t, label: labels.append(label))
+    ingest_project(
+        load_catalogue(make_project()), progress=lambda d, t, label: labels.append(label)
+    )
     assert labels[0] == "data/crime.csv" and labels[-1] == "wrote 8 rows to the warehouse"
 
 
@@ -215,14 +239,17 @@ def test_a_table_of_another_shape_is_reported(tmp_path: Path) -> None:
     assert "delete the DuckDB file" in (info.value.hint or "")
 
 
-@pytest.mark.parametrize("url,expected", [
-    (None, "ROOT/.kpiboard/warehouse.duckdb"),
-    ("duckdb://w.duckdb", "ROOT/w.duckdb"),
-    ("duckdb:///abs/w.duckdb", "/abs/w.duckdb"),
-    ("store/w.duckdb", "ROOT/store/w.duckdb"),
-    ("duckdb://", ":memory:"),
-    ("postgres://u@h/db", None),
-])
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        (None, "ROOT/.kpiboard/warehouse.duckdb"),
+        ("duckdb://w.duckdb", "ROOT/w.duckdb"),
+        ("duckdb:///abs/w.duckdb", "/abs/w.duckdb"),
+        ("store/w.duckdb", "ROOT/store/w.duckdb"),
+        ("duckdb://", ":memory:"),
+        ("postgres://u@h/db", None),
+    ],
+)
 def test_duckdb_paths(tmp_path: Path, url: str | None, expected: str | None) -> None:
     from kpiboard.warehouse.connect import duckdb_path
 

@@ -20,7 +20,9 @@ EXTRA = (
 
 
 def _rows(wh: Warehouse) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = wh.observations().order_by(list(KEY_COLUMNS)).to_pyarrow().to_pylist()
+    rows: list[dict[str, object]] = (
+        wh.observations().order_by(list(KEY_COLUMNS)).to_pyarrow().to_pylist()
+    )
     return rows
 
 
@@ -29,8 +31,11 @@ def pg_project(make_project: ProjectFactory, postgres_url: str, tmp_path):  # ty
     with Warehouse.from_url(postgres_url) as wh:  # start each test from empty tables
         wh.backend.raw_sql("DROP TABLE IF EXISTS kpiboard_observations, kpiboard_loads").close()
     duck = make_project({"data/crime.csv": GOOD_CSV + EXTRA}, root=tmp_path / "duck")
-    pg = make_project({"data/crime.csv": GOOD_CSV + EXTRA}, project_extra=f"warehouse: {postgres_url}\n",
-                      root=tmp_path / "pg")
+    pg = make_project(
+        {"data/crime.csv": GOOD_CSV + EXTRA},
+        project_extra=f"warehouse: {postgres_url}\n",
+        root=tmp_path / "pg",
+    )
     return duck, pg
 
 
@@ -39,12 +44,21 @@ def test_postgres_ingest_equals_duckdb(pg_project) -> None:  # type: ignore[no-u
     duck_summary = ingest_project(load_catalogue(duck_root))
     pg_summary = ingest_project(load_catalogue(pg_root))
     assert pg_summary.warehouse.startswith("postgres://postgres@127.0.0.1:")
-    assert (pg_summary.rows, pg_summary.new_keys) == (duck_summary.rows, duck_summary.new_keys) == (11, 11)
-    with Warehouse.open(load_catalogue(duck_root)) as duck, Warehouse.open(load_catalogue(pg_root)) as pg:
+    assert (
+        (pg_summary.rows, pg_summary.new_keys)
+        == (duck_summary.rows, duck_summary.new_keys)
+        == (11, 11)
+    )
+    with (
+        Warehouse.open(load_catalogue(duck_root)) as duck,
+        Warehouse.open(load_catalogue(pg_root)) as pg,
+    ):
         assert pg.backend_name == "postgres"
         assert pg.observations().schema() == duck.observations().schema()
         pg_rows, duck_rows = _rows(pg), _rows(duck)
-        assert pg_rows == duck_rows  # floats bit-identical, nulls and text (quotes, newlines, £) intact
+        assert (
+            pg_rows == duck_rows
+        )  # floats bit-identical, nulls and text (quotes, newlines, £) intact
         assert NOTE in [r["note"] for r in pg_rows]
         assert not pg.is_stale([pg_root / "data" / "crime.csv"])
     again = ingest_project(load_catalogue(pg_root))
@@ -57,7 +71,9 @@ def test_postgres_load_is_atomic(pg_project) -> None:  # type: ignore[no-untyped
     ingest_project(cat)
     with Warehouse.open(cat) as wh:
         before = _rows(wh)
-        (pg_root / "data" / "crime.csv").write_text(GOOD_CSV.replace("6543", "1") + "MPS,burglary,2009-09,1,x,,,,,\n")
+        (pg_root / "data" / "crime.csv").write_text(
+            GOOD_CSV.replace("6543", "1") + "MPS,burglary,2009-09,1,x,,,,,\n"
+        )
         with pytest.raises(ValidationFailed):
             ingest_project(cat, warehouse=wh)
         (pg_root / "data" / "crime.csv").write_text(GOOD_CSV.replace("6543", "1"))

@@ -17,7 +17,12 @@ import ibis.expr.types as ir
 import typer
 from rich.console import Console
 from rich.progress import (
-    BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
 )
 
 from kpiboard import __version__
@@ -76,9 +81,14 @@ class _Bar:
         if self.progress is None:
             if time.monotonic() - self.started < PROGRESS_AFTER_SECONDS:
                 return
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                     MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                                     transient=True)
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            )
             self.progress.start()
             self.task = self.progress.add_task(label, total=total)
         assert self.task is not None
@@ -91,18 +101,27 @@ class _Bar:
 
 def _describe(summary: IngestSummary) -> str:
     files = ", ".join(f"{path} ({rows:,})" for path, rows in summary.rows_by_file.items())
-    text = (f"ingested {summary.rows:,} rows from {len(summary.files)} file(s) into "
-            f"{summary.warehouse}: {summary.new_keys:,} new, {summary.replaced_keys:,} replaced, "
-            f"{summary.removed_rows:,} removed [{files}]")
+    text = (
+        f"ingested {summary.rows:,} rows from {len(summary.files)} file(s) into "
+        f"{summary.warehouse}: {summary.new_keys:,} new, {summary.replaced_keys:,} replaced, "
+        f"{summary.removed_rows:,} removed [{files}]"
+    )
     if summary.records:
         text += f"; {summary.records:,} records from record sources"
     if summary.set_aside:
-        text += "; set aside: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in summary.set_aside)
+        text += "; set aside: " + ", ".join(
+            f"{name} ({rows:,} rows)" for name, rows in summary.set_aside
+        )
     return text
 
 
-def _ingest(cat: Catalogue, warehouse: Warehouse | None = None, *, only_if_stale: bool = False,
-            quiet: bool = False) -> None:
+def _ingest(
+    cat: Catalogue,
+    warehouse: Warehouse | None = None,
+    *,
+    only_if_stale: bool = False,
+    quiet: bool = False,
+) -> None:
     bar = _Bar()
     try:
         if only_if_stale:
@@ -127,8 +146,10 @@ def _write(output: Path, data: bytes) -> None:
         output.write_bytes(data)
     except OSError as exc:
         culprit = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(output) else ""
-        raise KpiboardError(f"cannot write {output}: {culprit}{exc.strerror or exc}",
-                            hint="give --output a file path in a folder you can write to") from None
+        raise KpiboardError(
+            f"cannot write {output}: {culprit}{exc.strerror or exc}",
+            hint="give --output a file path in a folder you can write to",
+        ) from None
 
 
 @contextmanager
@@ -154,8 +175,9 @@ def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
 
 def _league(project: Path, as_of: str, measure: str, group: str | None) -> League:
     with _observed(project, as_of) as (cat, observations, month):
-        return build_league(cat, observations, month, measure, group,
-                            highlight=cat.project.organisation)
+        return build_league(
+            cat, observations, month, measure, group, highlight=cat.project.organisation
+        )
 
 
 @app.command()
@@ -197,28 +219,43 @@ def report(
     as_of: Annotated[str, typer.Option("--as-of", help="the report month, YYYY-MM")] = ...,  # type: ignore[assignment]
     org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")] = "table",
-    output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
-    measure: Annotated[str | None, typer.Option(
-        help="with --org all: the measure whose league table to show")] = None,
-    group: Annotated[str | None, typer.Option(
-        help="with --org all: the peer group to rank in (default: the measure's first)")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="write to this file instead of stdout")
+    ] = None,
+    measure: Annotated[
+        str | None, typer.Option(help="with --org all: the measure whose league table to show")
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            help="with --org all: the peer group to rank in (default: the measure's first)"
+        ),
+    ] = None,
 ) -> None:
     """Build the scorecard as of a month (ingesting first if the data changed); with
     --org all --measure ID, that measure's league table instead."""
     try:
         if org is not None and org.strip().lower() == LEAGUE_ORG:
             if measure is None:
-                raise UsageError("--org all needs --measure", hint="e.g. --org all --measure total_crime_rate")
+                raise UsageError(
+                    "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
+                )
             if fmt not in LEAGUE_FORMATS:
-                raise UsageError(f"--format: unknown format {fmt!r} for a league table",
-                                 hint=f"use one of {', '.join(LEAGUE_FORMATS)}")
+                raise UsageError(
+                    f"--format: unknown format {fmt!r} for a league table",
+                    hint=f"use one of {', '.join(LEAGUE_FORMATS)}",
+                )
             _emit(render_league(_league(project, as_of, measure, group), fmt), output)
             return
         if measure is not None or group is not None:
-            raise UsageError("--measure and --group go with --org all",
-                             hint="add --org all for one measure's league table")
+            raise UsageError(
+                "--measure and --group go with --org all",
+                hint="add --org all for one measure's league table",
+            )
         if fmt not in FORMATS:
-            raise UsageError(f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+            raise UsageError(
+                f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}"
+            )
         card = _scorecard(project, as_of, org)
         if fmt == "table" and output is None:
             print_table(card, Console(highlight=False))
@@ -245,15 +282,19 @@ def _demo_project() -> Path:
         candidate = parent / "examples" / DEMO_PROJECT
         if (candidate / "kpiboard.yaml").is_file():
             return candidate
-    raise KpiboardError(f"the bundled example {DEMO_PROJECT} was not found",
-                        hint="run the demo from a clone of the kpiboard repository")
+    raise KpiboardError(
+        f"the bundled example {DEMO_PROJECT} was not found",
+        hint="run the demo from a clone of the kpiboard repository",
+    )
 
 
 @app.command()
 def demo(
-    output: Annotated[Path, typer.Option(help="where to write the HTML report")] = Path("out") / f"{DEMO_PROJECT}-{DEMO_AS_OF}.html",
-    serve_dashboard: Annotated[bool, typer.Option("--serve/--no-serve",
-                                                  help="end by serving the example's dashboard")] = True,
+    output: Annotated[Path, typer.Option(help="where to write the HTML report")] = Path("out")
+    / f"{DEMO_PROJECT}-{DEMO_AS_OF}.html",
+    serve_dashboard: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="end by serving the example's dashboard")
+    ] = True,
     host: Annotated[str, typer.Option(help="address to serve the dashboard on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to serve the dashboard on")] = 8000,
 ) -> None:
@@ -277,7 +318,9 @@ def demo(
 @app.command()
 def serve(
     project: ProjectArg = Path("."),
-    host: Annotated[str, typer.Option(help="address to listen on (127.0.0.1: this machine only)")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="address to listen on (127.0.0.1: this machine only)")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
 ) -> None:
     """Serve the project's web dashboard: scorecard, KPI pages, commentary, published packs."""
@@ -297,8 +340,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="print the version and exit")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
 ) -> None:
     """kpiboard: KPI definitions and performance data in, the board scorecard out."""
 
@@ -323,22 +370,37 @@ def _board_labels(periods: Sequence[str]) -> list[str]:
 
 @app.command("spc")
 def spc_command(
-    file: Annotated[Path, typer.Argument(help="a CSV with the header date,value (YYYY-MM or YYYY-MM-DD)")],
+    file: Annotated[
+        Path, typer.Argument(help="a CSV with the header date,value (YYYY-MM or YYYY-MM-DD)")
+    ],
     direction: Annotated[Direction, typer.Option(help="which way is better")] = Direction.INCREASE,
-    target: Annotated[float | None, typer.Option(help="judge assurance against this target")] = None,
-    rebase: Annotated[list[str] | None, typer.Option(
-        help="start new limits at this date (repeatable)")] = None,
-    fix_after: Annotated[int | None, typer.Option(
-        "--fix-after", help="fix each group's limits after N points (N >= 12)")] = None,
-    no_screen: Annotated[bool, typer.Option(
-        "--no-screen", help="do not screen large moving ranges (as the MDC Excel tool)")] = False,
+    target: Annotated[
+        float | None, typer.Option(help="judge assurance against this target")
+    ] = None,
+    rebase: Annotated[
+        list[str] | None, typer.Option(help="start new limits at this date (repeatable)")
+    ] = None,
+    fix_after: Annotated[
+        int | None,
+        typer.Option("--fix-after", help="fix each group's limits after N points (N >= 12)"),
+    ] = None,
+    no_screen: Annotated[
+        bool,
+        typer.Option(
+            "--no-screen", help="do not screen large moving ranges (as the MDC Excel tool)"
+        ),
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(SPC_FORMATS)}")] = "json",
-    output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="write to this file instead of stdout")
+    ] = None,
 ) -> None:
     """SPC (XmR chart, Making Data Count rules) for one series: points, icons, limits."""
     try:
         if fmt not in SPC_FORMATS:
-            raise UsageError(f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(SPC_FORMATS)}")
+            raise UsageError(
+                f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(SPC_FORMATS)}"
+            )
         try:
             check_options(direction, target, fix_after)
             rebase_dates = [parse_period(text)[0] for text in rebase or []]
@@ -348,26 +410,39 @@ def spc_command(
         series = read_series(file)
         starts = series.rebase_indices(rebase_dates)
         series.check_gaps(starts)
-        result = run_spc(series.values, direction=direction, target=target, rebase_indices=starts,
-                         fix_after=fix_after, screen_outliers=not no_screen)
+        result = run_spc(
+            series.values,
+            direction=direction,
+            target=target,
+            rebase_indices=starts,
+            fix_after=fix_after,
+            screen_outliers=not no_screen,
+        )
         points = result.records(series.labels)
         if fmt == "json":
-            doc = {"points": points, "variation": result.variation.value,
-                   "assurance": result.assurance.value if result.assurance else None,
-                   "direction": result.direction.value, "target": result.target}
+            doc = {
+                "points": points,
+                "variation": result.variation.value,
+                "assurance": result.assurance.value if result.assurance else None,
+                "direction": result.direction.value,
+                "target": result.target,
+            }
             data = (json.dumps(doc, indent=2) + "\n").encode()
         elif fmt == "csv":
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=list(points[0]), lineterminator="\n")
             writer.writeheader()
             cell = {None: "", True: "true", False: "false"}
-            writer.writerows({k: cell[v] if v is None or isinstance(v, bool) else v for k, v in p.items()}
-                             for p in points)
+            writer.writerows(
+                {k: cell[v] if v is None or isinstance(v, bool) else v for k, v in p.items()}
+                for p in points
+            )
             data = buffer.getvalue().encode()
         else:
             decimals = min(SPC_MAX_DECIMALS, max(decimals_of(float(v)) for v in series.values))
-            block = spc_from_result(result, series.labels,
-                                    _board_labels(series.labels), decimals=decimals)
+            block = spc_from_result(
+                result, series.labels, _board_labels(series.labels), decimals=decimals
+            )
             data = series_chart_svg(Charted(block, file.stem, file.stem)).encode()
         _emit(data, output)
     except KpiboardError as exc:

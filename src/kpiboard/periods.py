@@ -15,8 +15,18 @@ from kpiboard.errors import KpiboardError
 
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTH_NAME = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -32,7 +42,9 @@ def parse_month(text: str) -> int:
     """Parse ``YYYY-MM`` into a month index; raise KpiboardError on anything else."""
     m = _MONTH_RE.match(str(text).strip())
     if not m:
-        raise KpiboardError(f"{text!r} is not a month", hint="write months as YYYY-MM, e.g. 2009-08")
+        raise KpiboardError(
+            f"{text!r} is not a month", hint="write months as YYYY-MM, e.g. 2009-08"
+        )
     year, month = int(m.group(1)), int(m.group(2))
     if not 1 <= month <= 12:
         raise KpiboardError(f"{text!r} has no month {month}", hint="months run 01 to 12")
@@ -86,7 +98,9 @@ def parse_fy(label: str, start_month: int = 4) -> int:
     if m.group(2) is not None:
         nxt = int(m.group(2))
         if (nxt % 100) != (y + 1) % 100:
-            raise KpiboardError(f"{label!r} is not a financial year", hint=f"did you mean {y}/{(y + 1) % 100:02d}?")
+            raise KpiboardError(
+                f"{label!r} is not a financial year", hint=f"did you mean {y}/{(y + 1) % 100:02d}?"
+            )
     return month_index(y, start_month)
 
 
@@ -100,7 +114,9 @@ def span_label(first: int, last: int) -> str:
     if first == last:
         return short_month(last)
     if year_of(first) == year_of(last):
-        return f"{MONTH_ABBR[month_of(first) - 1]} - {MONTH_ABBR[month_of(last) - 1]} {year_of(last)}"
+        return (
+            f"{MONTH_ABBR[month_of(first) - 1]} - {MONTH_ABBR[month_of(last) - 1]} {year_of(last)}"
+        )
     return f"{short_month(first)} - {short_month(last)}"
 
 

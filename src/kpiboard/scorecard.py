@@ -59,7 +59,9 @@ class Rank:
     mean_of_rates: float | None = None  # unweighted mean of the members' values (HMIC comparator)
     mean_of_rates_text: str | None = None
     # the home organisation against the pooled figure of the other members
-    verdict: str | None = None  # "significantly higher" / "significantly lower" / "not significantly different"
+    verdict: str | None = (
+        None  # "significantly higher" / "significantly lower" / "not significantly different"
+    )
     verdict_text: str | None = None  # by polarity: "significantly worse", ...
     verdict_method: str | None = None
     p_value: float | None = None

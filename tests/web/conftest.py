@@ -69,7 +69,6 @@ def people(store: AppStore) -> dict[Role, User]:
 
 
 @pytest.fixture(scope="session")
-
 def example_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("web") / "met"
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".kpiboard"))
@@ -112,5 +111,3 @@ def make_client(service: ScorecardService, app_store: AppStore) -> AppFactory:
 @pytest.fixture
 def client(make_client: AppFactory) -> TestClient:
     return make_client()
-
-

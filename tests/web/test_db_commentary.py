@@ -10,17 +10,30 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from kpiboard.errors import KpiboardError
-from kpiboard.web.db import MAX_COMMENTARY_CHARS, AppStore, CommentaryTooLong, PermissionDenied, Role, User
+from kpiboard.web.db import (
+    MAX_COMMENTARY_CHARS,
+    AppStore,
+    CommentaryTooLong,
+    PermissionDenied,
+    Role,
+    User,
+)
 from kpiboard.web.db.engine import parse
 
 
-def test_revisions_are_numbered_and_never_overwritten(store: AppStore, people: dict[Role, User]) -> None:
+def test_revisions_are_numbered_and_never_overwritten(
+    store: AppStore, people: dict[Role, User]
+) -> None:
     ed = people[Role.EDITOR]
     texts = ["First draft.", "Second draft.", "Final wording."]
     saved = [store.save_commentary("MPS", "burglary", "2009-08", t, ed) for t in texts]
     assert [r.number for r in saved] == [1, 2, 3]
     history = store.revisions("MPS", "burglary", "2009-08")
-    assert [(r.number, r.text) for r in history] == [(3, "Final wording."), (2, "Second draft."), (1, "First draft.")]
+    assert [(r.number, r.text) for r in history] == [
+        (3, "Final wording."),
+        (2, "Second draft."),
+        (1, "First draft."),
+    ]
     assert history == list(reversed(saved))
     assert all(r.author == "editor" and r.created_at == START for r in history)
     # numbering is per org, measure and month
@@ -44,10 +57,20 @@ def test_latest_commentary(store: AppStore, people: dict[Role, User]) -> None:
 
 def test_saving_is_audited(store: AppStore, people: dict[Role, User]) -> None:
     store.save_commentary("MPS", "burglary", "2009-08", "Down 6%.", people[Role.EDITOR], "10.2.2.2")
-    store.save_commentary("MPS", "burglary", "2009-08", "Down 6.5%.", people[Role.EDITOR], "10.2.2.2")
+    store.save_commentary(
+        "MPS", "burglary", "2009-08", "Down 6.5%.", people[Role.EDITOR], "10.2.2.2"
+    )
     [second, first] = store.audit_log(event="commentary_saved")
-    assert first.detail == {"org": "MPS", "measure": "burglary", "month": "2009-08", "revision": 1, "length": 8}
-    assert second.detail["revision"] == 2 and second.username == "editor" and second.ip == "10.2.2.2"
+    assert first.detail == {
+        "org": "MPS",
+        "measure": "burglary",
+        "month": "2009-08",
+        "revision": 1,
+        "length": 8,
+    }
+    assert (
+        second.detail["revision"] == 2 and second.username == "editor" and second.ip == "10.2.2.2"
+    )
 
 
 def test_viewers_may_not_write(store: AppStore, people: dict[Role, User]) -> None:
@@ -59,7 +82,9 @@ def test_viewers_may_not_write(store: AppStore, people: dict[Role, User]) -> Non
     assert event.detail["action"] == "save_commentary" and event.ip == "10.0.0.5"
 
 
-def test_the_database_decides_the_role_not_the_caller(store: AppStore, people: dict[Role, User]) -> None:
+def test_the_database_decides_the_role_not_the_caller(
+    store: AppStore, people: dict[Role, User]
+) -> None:
     stale = people[Role.EDITOR]  # says editor…
     store.set_role("editor", Role.VIEWER)  # …but is a viewer now
     with pytest.raises(PermissionDenied):
@@ -80,24 +105,38 @@ def test_commentary_limit(store: AppStore, people: dict[Role, User]) -> None:
     assert [r.text for r in store.revisions("MPS", "burglary", "2009-08")] == [at_limit]
 
 
-@pytest.mark.parametrize(("org", "measure", "month"), [
-    ("MPS", "burglary", "2009-8"), ("MPS", "burglary", "2009-13"), ("MPS", "burglary", "Aug-09"),
-    ("", "burglary", "2009-08"), ("MPS", "", "2009-08"), ("M" * 65, "burglary", "2009-08"),
-])
-def test_bad_keys(store: AppStore, people: dict[Role, User], org: str, measure: str, month: str) -> None:
+@pytest.mark.parametrize(
+    ("org", "measure", "month"),
+    [
+        ("MPS", "burglary", "2009-8"),
+        ("MPS", "burglary", "2009-13"),
+        ("MPS", "burglary", "Aug-09"),
+        ("", "burglary", "2009-08"),
+        ("MPS", "", "2009-08"),
+        ("M" * 65, "burglary", "2009-08"),
+    ],
+)
+def test_bad_keys(
+    store: AppStore, people: dict[Role, User], org: str, measure: str, month: str
+) -> None:
     with pytest.raises(KpiboardError):
         store.save_commentary(org, measure, month, "text", people[Role.EDITOR])
 
 
 SQL_METACHARACTERS = [
     ("MPS'; DROP TABLE users; --", 'bur"glary\\%_', "Robert'); DROP TABLE commentary_revisions;--"),
-    ("O'Brien & Co", "a?b:c%s", "100% of 'cases' ?, :name, %(x)s, $1, \\x00-free\nsecond line\ttab"),
+    (
+        "O'Brien & Co",
+        "a?b:c%s",
+        "100% of 'cases' ?, :name, %(x)s, $1, \\x00-free\nsecond line\ttab",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("org", "measure", "text_"), SQL_METACHARACTERS)
-def test_sql_metacharacters_stored_verbatim(store: AppStore, people: dict[Role, User],
-                                            org: str, measure: str, text_: str) -> None:
+def test_sql_metacharacters_stored_verbatim(
+    store: AppStore, people: dict[Role, User], org: str, measure: str, text_: str
+) -> None:
     rev = store.save_commentary(org, measure, "2009-08", text_, people[Role.EDITOR])
     [back] = store.revisions(org, measure, "2009-08")
     assert (back.org, back.measure, back.text) == (org, measure, text_) and back == rev
@@ -107,11 +146,15 @@ def test_sql_metacharacters_stored_verbatim(store: AppStore, people: dict[Role, 
     assert store.audit_log(limit=1)[0] == event and event.detail == {"org": org, "text": text_}
 
 
-def test_the_database_refuses_to_change_or_delete_a_revision(store: AppStore, people: dict[Role, User],
-                                                              db_url: str) -> None:
+def test_the_database_refuses_to_change_or_delete_a_revision(
+    store: AppStore, people: dict[Role, User], db_url: str
+) -> None:
     store.save_commentary("MPS", "burglary", "2009-08", "the original", people[Role.EDITOR])
     engine = create_engine(parse(db_url))
-    for statement in ("UPDATE commentary_revisions SET text = :t", "DELETE FROM commentary_revisions WHERE text <> :t"):
+    for statement in (
+        "UPDATE commentary_revisions SET text = :t",
+        "DELETE FROM commentary_revisions WHERE text <> :t",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement), {"t": "rewritten"})
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:

@@ -22,7 +22,14 @@ from kpiboard.web.db import migrate
 from kpiboard.web.db.engine import make_engine, parse
 from kpiboard.web.db.models import Base, LoginAttemptRow, UserRow
 
-TABLES = {"users", "sessions", "login_attempts", "commentary_revisions", "publications", "audit_events"}
+TABLES = {
+    "users",
+    "sessions",
+    "login_attempts",
+    "commentary_revisions",
+    "publications",
+    "audit_events",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -41,7 +48,9 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 # comparison there; test_the_database_itself_refuses_a_username_differing_only_in_case checks it.
 SQLITE_SKIPS_EXPRESSION_INDEXES = [
     pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
-    pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index"),
+    pytest.mark.filterwarnings(
+        "ignore:autogenerate skipping metadata-specified expression-based index"
+    ),
 ]
 
 
@@ -51,7 +60,9 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
     AppStore.open(empty_url).close()
     engine = make_engine(empty_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
@@ -70,7 +81,9 @@ def test_the_comparison_notices_a_difference(empty_url: str) -> None:
     changed.tables["users"].append_column(Column("extra", Integer, nullable=True))
     engine = make_engine(empty_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), changed)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), changed
+        )
     engine.dispose()
     assert [d[0] for d in diff] == ["add_column"]
 
@@ -118,8 +131,12 @@ def test_servers_starting_together_both_open(empty_url: str) -> None:
 def test_worker_processes_starting_together_all_open(empty_url: str) -> None:
     """The same across processes (uvicorn --workers): the database's own lock serialises them."""
     script = "import sys; from kpiboard.web.db import AppStore; AppStore.open(sys.argv[1]).close()"
-    procs = [subprocess.Popen([sys.executable, "-c", script, empty_url], stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, empty_url], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
     results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
     assert results == [(0, "")] * 4
     engine = make_engine(empty_url)
@@ -141,8 +158,13 @@ def test_sqlite_foreign_keys_and_wal(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     with pytest.raises(Exception, match="FOREIGN KEY"), engine.begin() as conn:
-        conn.execute(text("INSERT INTO sessions (token_sha256, user_id, csrf_token, created_at, expires_at) "
-                          "VALUES (:t, :u, :c, :a, :a)"), {"t": "x", "u": 999, "c": "y", "a": "2026-01-01"})
+        conn.execute(
+            text(
+                "INSERT INTO sessions (token_sha256, user_id, csrf_token, created_at, expires_at) "
+                "VALUES (:t, :u, :c, :a, :a)"
+            ),
+            {"t": "x", "u": 999, "c": "y", "a": "2026-01-01"},
+        )
     engine.dispose()
 
 
@@ -157,8 +179,14 @@ def test_default_url(tmp_path: Path) -> None:
     url = AppStore.default_url(tmp_path, None)
     assert url == f"sqlite:///{tmp_path.resolve() / '.kpiboard' / 'app.sqlite3'}"
     assert (tmp_path / ".kpiboard").is_dir()
-    assert AppStore.default_url(tmp_path, "postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
-    assert AppStore.default_url(tmp_path, "sqlite:///rel/app.db") == f"sqlite:///{tmp_path.resolve() / 'rel' / 'app.db'}"
+    assert (
+        AppStore.default_url(tmp_path, "postgresql+psycopg://u@h/db")
+        == "postgresql+psycopg://u@h/db"
+    )
+    assert (
+        AppStore.default_url(tmp_path, "sqlite:///rel/app.db")
+        == f"sqlite:///{tmp_path.resolve() / 'rel' / 'app.db'}"
+    )
     assert AppStore.default_url(tmp_path, "sqlite:////abs/app.db") == "sqlite:////abs/app.db"
 
 
@@ -168,12 +196,18 @@ def test_postgres_url_spellings() -> None:
     assert parse("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("not a url", "is not a database URL"),
-    ("mysql+nosuchdriver://u@h/db", "cannot use the database"),
-    ("sqlite:////no/such/folder/app.sqlite3", "cannot open the application database"),
-    ("postgresql://kpiboard:secret@127.0.0.1:1/nothing", "cannot open the application database"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "is not a database URL"),
+        ("mysql+nosuchdriver://u@h/db", "cannot use the database"),
+        ("sqlite:////no/such/folder/app.sqlite3", "cannot open the application database"),
+        (
+            "postgresql://kpiboard:secret@127.0.0.1:1/nothing",
+            "cannot open the application database",
+        ),
+    ],
+)
 def test_unopenable_urls(url: str, message: str) -> None:
     with pytest.raises(DatabaseUnavailable, match=message) as exc:
         AppStore.open(url)
@@ -200,10 +234,22 @@ def _at_0001_with(url: str, usernames: list[str], attempts: list[str] = ()) -> N
     at = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
         for name in usernames:
-            conn.execute(UserRow.__table__.insert().values(
-                username=name, display_name=name, role="admin", password_hash="x", active=True, created_at=at))
+            conn.execute(
+                UserRow.__table__.insert().values(
+                    username=name,
+                    display_name=name,
+                    role="admin",
+                    password_hash="x",
+                    active=True,
+                    created_at=at,
+                )
+            )
         for name in attempts:
-            conn.execute(LoginAttemptRow.__table__.insert().values(at=at, username=name, ip=None, outcome="failure"))
+            conn.execute(
+                LoginAttemptRow.__table__.insert().values(
+                    at=at, username=name, ip=None, outcome="failure"
+                )
+            )
     engine.dispose()
 
 
@@ -214,7 +260,8 @@ def test_upgrade_stops_on_usernames_that_differ_only_in_case(empty_url: str) -> 
     assert str(exc.value).startswith(
         "the application database has usernames that differ only in case, which are now one account: "
         "'Admin' and 'admin'; 'BOB' and 'Bob' and 'bob' (rename all but one of each with "
-        "`kpiboard users rename PROJECT OLD NEW`")
+        "`kpiboard users rename PROJECT OLD NEW`"
+    )
     engine = make_engine(empty_url)
     assert migrate.current(engine) == "0001"  # nothing changed
     engine.dispose()
@@ -226,8 +273,18 @@ def test_upgrade_stops_on_usernames_that_differ_only_in_case(empty_url: str) -> 
     store.rename_user("Bob", "bobby")
     store.close()
     store = AppStore.open(empty_url)
-    assert sorted(u.username for u in store.users()) == ["admin", "admin2", "bob", "bobby", "carol", "robert"]
-    assert [e.detail for e in store.audit_log(event="user_renamed")][-1] == {"from": "Admin", "to": "admin2"}
+    assert sorted(u.username for u in store.users()) == [
+        "admin",
+        "admin2",
+        "bob",
+        "bobby",
+        "carol",
+        "robert",
+    ]
+    assert [e.detail for e in store.audit_log(event="user_renamed")][-1] == {
+        "from": "Admin",
+        "to": "admin2",
+    }
     store.close()
 
 
@@ -241,19 +298,30 @@ def test_upgrade_keys_earlier_sign_in_attempts_by_the_lower_cased_name(empty_url
     assert names == ["alice", "alice", "alice", "Ünknown"]  # only ASCII letters are folded
 
 
-def test_the_database_itself_refuses_a_username_differing_only_in_case(store: AppStore, db_url: str) -> None:
+def test_the_database_itself_refuses_a_username_differing_only_in_case(
+    store: AppStore, db_url: str
+) -> None:
     store.add_user("admin", PASSWORD, Role.ADMIN)
     engine = make_engine(db_url)
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(UserRow.__table__.insert().values(
-            username="ADMIN", display_name="x", role="admin", password_hash="x", active=True,
-            created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+        conn.execute(
+            UserRow.__table__.insert().values(
+                username="ADMIN",
+                display_name="x",
+                role="admin",
+                password_hash="x",
+                active=True,
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
     engine.dispose()
 
 
-HOUSEKEEPING_INDEXES = {"ix_login_attempts_at": ("login_attempts", ["at"]),
-                        "ix_sessions_expires_at": ("sessions", ["expires_at"]),
-                        "ix_sessions_ended_at": ("sessions", ["ended_at"])}
+HOUSEKEEPING_INDEXES = {
+    "ix_login_attempts_at": ("login_attempts", ["at"]),
+    "ix_sessions_expires_at": ("sessions", ["expires_at"]),
+    "ix_sessions_ended_at": ("sessions", ["ended_at"]),
+}
 
 
 def _housekeeping_indexes(engine: Engine) -> dict[str, tuple[str, list[str]]]:

@@ -16,81 +16,150 @@ from sqlalchemy.orm import Session as DbSession
 
 from kpiboard.errors import KpiboardError
 from kpiboard.web.db import (
-    AlreadyPublished, AppStore, PermissionDenied, Publication, Revision, Role, User, content_hash,
+    AlreadyPublished,
+    AppStore,
+    PermissionDenied,
+    Publication,
+    Revision,
+    Role,
+    User,
+    content_hash,
 )
 from kpiboard.web.db.engine import parse
 from kpiboard.web.db.models import PublicationRow
 
-CARD = json.dumps({"title": "Scorecard", "as_of": "2009-08", "rows": [{"id": "2a", "status": "amber"}]})
+CARD = json.dumps(
+    {"title": "Scorecard", "as_of": "2009-08", "rows": [{"id": "2a", "status": "amber"}]}
+)
 PACK = "<html><body><h1>August 2009</h1><p>Burglary 'down' &amp; \"robbery\" up</p></body></html>"
 
 
-def _publish(store: AppStore, user: User, month: str = "2009-08", org: str = "MPS", *,
-             commentary: dict[str, Revision] | None = None, pack: str = PACK,
-             data_version: str = "sha256:abc") -> Publication:
-    return store.publish(org, month, scorecard_json=CARD, pack_html=pack, data_version=data_version,
-                         commentary=commentary or {}, changes={"status": {"2a": ["green", "amber"]}},
-                         user=user, ip="10.9.9.9")
+def _publish(
+    store: AppStore,
+    user: User,
+    month: str = "2009-08",
+    org: str = "MPS",
+    *,
+    commentary: dict[str, Revision] | None = None,
+    pack: str = PACK,
+    data_version: str = "sha256:abc",
+) -> Publication:
+    return store.publish(
+        org,
+        month,
+        scorecard_json=CARD,
+        pack_html=pack,
+        data_version=data_version,
+        commentary=commentary or {},
+        changes={"status": {"2a": ["green", "amber"]}},
+        user=user,
+        ip="10.9.9.9",
+    )
 
 
 def test_publish_round_trip(store: AppStore, people: dict[Role, User]) -> None:
-    rev = store.save_commentary("MPS", "burglary", "2009-08", "Down 6% on last year.", people[Role.EDITOR])
+    rev = store.save_commentary(
+        "MPS", "burglary", "2009-08", "Down 6% on last year.", people[Role.EDITOR]
+    )
     pub = _publish(store, people[Role.APPROVER], commentary={"burglary": rev})
-    assert (pub.org, pub.month, pub.published_by, pub.published_at) == ("MPS", "2009-08", "approver", START)
+    assert (pub.org, pub.month, pub.published_by, pub.published_at) == (
+        "MPS",
+        "2009-08",
+        "approver",
+        START,
+    )
     assert (pub.scorecard_json, pub.pack_html, pub.data_version) == (CARD, PACK, "sha256:abc")
     assert pub.commentary == {"burglary": rev}
     assert pub.changes == {"status": {"2a": ["green", "amber"]}}
     commentary_json = json.dumps(
-        {"burglary": {"id": rev.id, "org": "MPS", "measure": "burglary", "month": "2009-08", "number": 1,
-                      "text": "Down 6% on last year.", "author": "editor",
-                      "created_at": "2026-01-05T09:00:00+00:00"}},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        {
+            "burglary": {
+                "id": rev.id,
+                "org": "MPS",
+                "measure": "burglary",
+                "month": "2009-08",
+                "number": 1,
+                "text": "Down 6% on last year.",
+                "author": "editor",
+                "created_at": "2026-01-05T09:00:00+00:00",
+            }
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     assert pub.content_hash == content_hash(CARD, commentary_json, PACK, "sha256:abc")
     assert len(pub.content_hash) == 64
     assert store.publication("MPS", "2009-08") == pub
     assert store.publication("MPS", "2009-09") is None
     [event] = store.audit_log(event="pack_published")
-    assert event.detail["content_hash"] == pub.content_hash and event.detail["measures"] == ["burglary"]
+    assert event.detail["content_hash"] == pub.content_hash and event.detail["measures"] == [
+        "burglary"
+    ]
     assert (event.username, event.ip) == ("approver", "10.9.9.9")
 
 
 def test_content_hash_known_answer() -> None:
     # sha256 of b"1:a\n1:b\n1:c\n1:d\n": each part framed as <byte length>:<bytes>\n
-    assert content_hash("a", "b", "c", "d") == "4cd91a6615837c7995b4f82b6d3c2f844ab6bceb1f9cfff17bd738b08dbdaa3c"
+    assert (
+        content_hash("a", "b", "c", "d")
+        == "4cd91a6615837c7995b4f82b6d3c2f844ab6bceb1f9cfff17bd738b08dbdaa3c"
+    )
     assert content_hash("ab", "", "c", "d") != content_hash("a", "b", "c", "d")  # framing matters
     assert content_hash("é", "", "", "") == hashlib.sha256("2:é\n0:\n0:\n0:\n".encode()).hexdigest()
 
 
-def test_the_snapshot_does_not_follow_later_revisions(store: AppStore, people: dict[Role, User]) -> None:
+def test_the_snapshot_does_not_follow_later_revisions(
+    store: AppStore, people: dict[Role, User]
+) -> None:
     rev = store.save_commentary("MPS", "burglary", "2009-08", "as published", people[Role.EDITOR])
     _publish(store, people[Role.APPROVER], commentary={"burglary": rev})
     store.save_commentary("MPS", "burglary", "2009-08", "written afterwards", people[Role.EDITOR])
     assert store.publication("MPS", "2009-08").commentary["burglary"].text == "as published"  # type: ignore[union-attr]
 
 
-def test_second_publish_refused_and_first_kept(store: AppStore, people: dict[Role, User], clock: Clock) -> None:
+def test_second_publish_refused_and_first_kept(
+    store: AppStore, people: dict[Role, User], clock: Clock
+) -> None:
     first = _publish(store, people[Role.APPROVER])
     clock.advance(hours=2)
     with pytest.raises(AlreadyPublished) as exc:
-        _publish(store, people[Role.ADMIN], pack="<p>a different pack</p>", data_version="sha256:def")
-    assert str(exc.value).startswith("the MPS pack for 2009-08 was already published by approver "
-                                     "on 2026-01-05 at 09:00 UTC")
+        _publish(
+            store, people[Role.ADMIN], pack="<p>a different pack</p>", data_version="sha256:def"
+        )
+    assert str(exc.value).startswith(
+        "the MPS pack for 2009-08 was already published by approver on 2026-01-05 at 09:00 UTC"
+    )
     assert exc.value.published_by == "approver" and exc.value.hint
     assert store.publication("MPS", "2009-08") == first
     assert store.publications() == [first]
     [event] = store.audit_log(event="pack_publish_refused")
     assert event.username == "admin" and event.detail["published_by"] == "approver"
-    assert event.detail["content_hash"] == first.content_hash != event.detail["refused_content_hash"]
+    assert (
+        event.detail["content_hash"] == first.content_hash != event.detail["refused_content_hash"]
+    )
 
 
-def test_the_database_enforces_one_publication_per_month(store: AppStore, people: dict[Role, User],
-                                                          db_url: str) -> None:
+def test_the_database_enforces_one_publication_per_month(
+    store: AppStore, people: dict[Role, User], db_url: str
+) -> None:
     first = _publish(store, people[Role.APPROVER])
     engine = create_engine(parse(db_url))
     with pytest.raises(IntegrityError), DbSession(engine) as s, s.begin():
-        s.add(PublicationRow(org="MPS", month="2009-08", published_at=START, published_by_id=first_user_id(store),
-                             data_version="x", scorecard_json="{}", commentary_json="{}", pack_html="",
-                             changes_json="{}", content_hash="0" * 64))
+        s.add(
+            PublicationRow(
+                org="MPS",
+                month="2009-08",
+                published_at=START,
+                published_by_id=first_user_id(store),
+                data_version="x",
+                scorecard_json="{}",
+                commentary_json="{}",
+                pack_html="",
+                changes_json="{}",
+                content_hash="0" * 64,
+            )
+        )
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text("UPDATE publications SET pack_html = :h"), {"h": "tampered"})
     engine.dispose()
@@ -128,8 +197,11 @@ def test_only_approvers_publish(store: AppStore, people: dict[Role, User], role:
     with pytest.raises(PermissionDenied, match="may not publish packs"):
         _publish(store, people[role])
     assert store.publications() == []
-    assert store.audit_log(event="permission_denied")[0].detail == {"action": "publish", "org": "MPS",
-                                                                    "month": "2009-08"}
+    assert store.audit_log(event="permission_denied")[0].detail == {
+        "action": "publish",
+        "org": "MPS",
+        "month": "2009-08",
+    }
 
 
 def test_forged_or_misplaced_commentary_refused(store: AppStore, people: dict[Role, User]) -> None:
@@ -143,14 +215,20 @@ def test_forged_or_misplaced_commentary_refused(store: AppStore, people: dict[Ro
     assert store.publications() == []
 
 
-def test_publications_order_and_previous(store: AppStore, people: dict[Role, User], clock: Clock) -> None:
+def test_publications_order_and_previous(
+    store: AppStore, people: dict[Role, User], clock: Clock
+) -> None:
     boss = people[Role.APPROVER]
     for month in ("2009-06", "2009-08", "2009-07"):
         _publish(store, boss, month)
         clock.advance(days=1)
     _publish(store, boss, "2009-07", org="GMP")
     assert [(p.org, p.month) for p in store.publications()] == [
-        ("MPS", "2009-08"), ("GMP", "2009-07"), ("MPS", "2009-07"), ("MPS", "2009-06")]
+        ("MPS", "2009-08"),
+        ("GMP", "2009-07"),
+        ("MPS", "2009-07"),
+        ("MPS", "2009-06"),
+    ]
     assert [p.month for p in store.publications("GMP")] == ["2009-07"]
     assert store.previous_publication("MPS", "2009-08").month == "2009-07"  # type: ignore[union-attr]
     assert store.previous_publication("MPS", "2009-10").month == "2009-08"  # type: ignore[union-attr]
@@ -161,14 +239,31 @@ def test_publications_order_and_previous(store: AppStore, people: dict[Role, Use
 
 def test_changes_must_be_json(store: AppStore, people: dict[Role, User]) -> None:
     with pytest.raises(KpiboardError, match="not JSON"):
-        store.publish("MPS", "2009-08", scorecard_json=CARD, pack_html=PACK, data_version="v",
-                      commentary={}, changes={"when": object()}, user=people[Role.APPROVER])
+        store.publish(
+            "MPS",
+            "2009-08",
+            scorecard_json=CARD,
+            pack_html=PACK,
+            data_version="v",
+            commentary={},
+            changes={"when": object()},
+            user=people[Role.APPROVER],
+        )
 
 
 def test_sql_metacharacters_in_a_publication(store: AppStore, people: dict[Role, User]) -> None:
     org = "MPS'); DELETE FROM publications; --"
     rev = store.save_commentary(org, "m'\"", "2009-08", "it's 100% ; --", people[Role.EDITOR])
-    pub = _publish(store, people[Role.APPROVER], org=org, commentary={"m'\"": rev},
-                   pack="<script>alert('x')</script>", data_version="v'1")
+    pub = _publish(
+        store,
+        people[Role.APPROVER],
+        org=org,
+        commentary={"m'\"": rev},
+        pack="<script>alert('x')</script>",
+        data_version="v'1",
+    )
     assert store.publication(org, "2009-08") == pub
-    assert pub.pack_html == "<script>alert('x')</script>" and pub.commentary["m'\""].text == "it's 100% ; --"
+    assert (
+        pub.pack_html == "<script>alert('x')</script>"
+        and pub.commentary["m'\""].text == "it's 100% ; --"
+    )

@@ -37,10 +37,15 @@ def test_unknown_user_and_wrong_password_read_the_same(store: AppStore) -> None:
     with pytest.raises(LoginFailed) as wrong:
         store.authenticate("alice", WRONG, None)
     assert str(unknown.value) == str(wrong.value)
-    assert [e.detail["reason"] for e in store.audit_log(event="sign_in_failed")] == ["wrong_password", "unknown_user"]
+    assert [e.detail["reason"] for e in store.audit_log(event="sign_in_failed")] == [
+        "wrong_password",
+        "unknown_user",
+    ]
 
 
-def test_five_failures_lock_the_username_even_for_the_right_password(store: AppStore, clock: Clock) -> None:
+def test_five_failures_lock_the_username_even_for_the_right_password(
+    store: AppStore, clock: Clock
+) -> None:
     store.add_user("alice", PASSWORD, Role.EDITOR)
     for _ in range(5):
         _fail(store)
@@ -75,7 +80,9 @@ def test_a_success_starts_the_count_again(store: AppStore, clock: Clock) -> None
     assert store.authenticate("alice", PASSWORD, "10.0.0.1").username == "alice"
 
 
-def test_failures_spread_over_more_than_15_minutes_do_not_lock(store: AppStore, clock: Clock) -> None:
+def test_failures_spread_over_more_than_15_minutes_do_not_lock(
+    store: AppStore, clock: Clock
+) -> None:
     store.add_user("alice", PASSWORD, Role.EDITOR)
     for _ in range(8):
         _fail(store)
@@ -95,7 +102,9 @@ def test_ten_wrong_passwords_all_audited(store: AppStore) -> None:
             outcomes.append("failed")
     assert outcomes == ["failed"] * 5 + ["throttled"] * 5
     log = store.audit_log()
-    assert [e.event for e in reversed(log)][1:] == ["sign_in_failed"] * 5 + ["sign_in_throttled"] * 5
+    assert [e.event for e in reversed(log)][1:] == ["sign_in_failed"] * 5 + [
+        "sign_in_throttled"
+    ] * 5
     assert all(e.ip == "203.0.113.9" and e.username == "alice" for e in log[:10])
     assert log[0].detail == {"reason": "username", "retry_after_seconds": 15 * 60}
 
@@ -119,7 +128,10 @@ def test_changing_case_gives_no_more_guesses(store: AppStore) -> None:
     for name in ("ALICE", "alice", "Alice"):  # locked under every spelling, even with the password
         with pytest.raises(LoginThrottled):
             store.authenticate(name, PASSWORD, None)
-    assert [e.username for e in store.audit_log(event="sign_in_failed")][-2:] == ["Alice", "alice"]  # as typed
+    assert [e.username for e in store.audit_log(event="sign_in_failed")][-2:] == [
+        "Alice",
+        "alice",
+    ]  # as typed
 
 
 def test_the_lock_is_per_username(store: AppStore) -> None:
@@ -150,14 +162,17 @@ def test_nineteen_failures_from_one_ip_do_not_lock_it(store: AppStore) -> None:
     assert store.authenticate("alice", PASSWORD, "198.51.100.1").username == "alice"
 
 
-@pytest.mark.parametrize(("minutes", "now", "expected"), [
-    ([0, 1, 2, 3, 4], 5, 14 * 60),
-    ([0, 1, 2, 3, 4], 19, None),
-    ([0, 1, 2, 3], 5, None),
-    ([0, 1, 2, 3, 15], 16, 14 * 60),      # five within 15 minutes of each other
-    ([0, 1, 2, 3, 16], 17, None),         # the first has left the latest one's window
-    ([], 0, None),
-])
+@pytest.mark.parametrize(
+    ("minutes", "now", "expected"),
+    [
+        ([0, 1, 2, 3, 4], 5, 14 * 60),
+        ([0, 1, 2, 3, 4], 19, None),
+        ([0, 1, 2, 3], 5, None),
+        ([0, 1, 2, 3, 15], 16, 14 * 60),  # five within 15 minutes of each other
+        ([0, 1, 2, 3, 16], 17, None),  # the first has left the latest one's window
+        ([], 0, None),
+    ],
+)
 def test_retry_after_rule(minutes: list[int], now: int, expected: int | None) -> None:
     times = [T0 + timedelta(minutes=m) for m in minutes]
     assert retry_after(times, T0 + timedelta(minutes=now), 5) == expected
@@ -173,7 +188,9 @@ def test_password_rehashed_when_parameters_change(db_url: str) -> None:
     second.close()
     engine = create_engine(parse(db_url))
     with engine.connect() as conn:
-        stored = conn.execute(text("SELECT password_hash FROM users WHERE username = :u"), {"u": "alice"}).scalar_one()
+        stored = conn.execute(
+            text("SELECT password_hash FROM users WHERE username = :u"), {"u": "alice"}
+        ).scalar_one()
     engine.dispose()
     assert "m=16,t=2,p=1" in stored
     assert stronger.verify(stored, PASSWORD)
@@ -191,6 +208,7 @@ def test_sql_metacharacters_in_a_sign_in_name(store: AppStore) -> None:
 
 
 # --- sessions ---------------------------------------------------------------------------------
+
 
 def test_session_round_trip(store: AppStore, clock: Clock) -> None:
     alice = store.add_user("alice", PASSWORD, Role.EDITOR)
@@ -249,7 +267,9 @@ def test_deactivation_ends_sessions(store: AppStore) -> None:
         store.create_session(alice, 1)
 
 
-def test_password_change_ends_all_the_users_sessions(store: AppStore, db_url: str, clock: Clock) -> None:
+def test_password_change_ends_all_the_users_sessions(
+    store: AppStore, db_url: str, clock: Clock
+) -> None:
     alice = store.add_user("alice", PASSWORD, Role.EDITOR)
     bob = store.add_user("bob", PASSWORD, Role.EDITOR)
     (t1, _), (t2, _), (t3, _) = (store.create_session(alice, 1) for _ in range(3))
@@ -263,7 +283,9 @@ def test_password_change_ends_all_the_users_sessions(store: AppStore, db_url: st
     assert event.detail == {"username": "alice", "sessions_ended": 2}
     engine = create_engine(parse(db_url))
     with engine.connect() as conn:
-        ended = conn.execute(text("SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL")).scalar_one()
+        ended = conn.execute(
+            text("SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL")
+        ).scalar_one()
     engine.dispose()
     assert ended == 3  # t1 and t2 now, t3 at sign-out; bob's is open
     token, _ = store.create_session(store.authenticate("alice", "a brand new passphrase", None), 1)

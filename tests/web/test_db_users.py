@@ -12,24 +12,44 @@ from sqlalchemy import create_engine, text
 
 from kpiboard.errors import KpiboardError
 from kpiboard.web.db import (
-    AppStore, BadPassword, BadUsername, LastAdmin, LoginFailed, PermissionDenied, Role, UnknownUser, UserExists,
+    AppStore,
+    BadPassword,
+    BadUsername,
+    LastAdmin,
+    LoginFailed,
+    PermissionDenied,
+    Role,
+    UnknownUser,
+    UserExists,
 )
 from kpiboard.web.db.engine import parse
 
 
-@pytest.mark.parametrize(("role", "other", "expected"), [
-    (Role.VIEWER, Role.VIEWER, True), (Role.VIEWER, Role.EDITOR, False),
-    (Role.EDITOR, Role.VIEWER, True), (Role.EDITOR, Role.APPROVER, False),
-    (Role.APPROVER, Role.EDITOR, True), (Role.APPROVER, Role.ADMIN, False),
-    (Role.ADMIN, Role.APPROVER, True), (Role.ADMIN, Role.ADMIN, True),
-])
+@pytest.mark.parametrize(
+    ("role", "other", "expected"),
+    [
+        (Role.VIEWER, Role.VIEWER, True),
+        (Role.VIEWER, Role.EDITOR, False),
+        (Role.EDITOR, Role.VIEWER, True),
+        (Role.EDITOR, Role.APPROVER, False),
+        (Role.APPROVER, Role.EDITOR, True),
+        (Role.APPROVER, Role.ADMIN, False),
+        (Role.ADMIN, Role.APPROVER, True),
+        (Role.ADMIN, Role.ADMIN, True),
+    ],
+)
 def test_roles_are_ordered(role: Role, other: Role, expected: bool) -> None:
     assert role.at_least(other) is expected
 
 
 def test_add_user_and_read_back(store: AppStore) -> None:
     alice = store.add_user("alice", PASSWORD, Role.EDITOR, "Alice Smith")
-    assert (alice.username, alice.display_name, alice.role, alice.active) == ("alice", "Alice Smith", Role.EDITOR, True)
+    assert (alice.username, alice.display_name, alice.role, alice.active) == (
+        "alice",
+        "Alice Smith",
+        Role.EDITOR,
+        True,
+    )
     assert alice.created_at == START and alice.created_at.tzinfo is not None
     assert store.user("alice") == alice
     assert store.user("nobody") is None
@@ -46,7 +66,9 @@ def test_duplicate_username_refused(store: AppStore) -> None:
     assert store.user("alice").role is Role.EDITOR  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("username", ["", "a b", "x" * 65, "bob'; DROP TABLE users;--", "é", "a/b", "tab\t"])
+@pytest.mark.parametrize(
+    "username", ["", "a b", "x" * 65, "bob'; DROP TABLE users;--", "é", "a/b", "tab\t"]
+)
 def test_bad_usernames(store: AppStore, username: str) -> None:
     with pytest.raises(BadUsername) as exc:
         store.add_user(username, PASSWORD, Role.VIEWER)
@@ -59,12 +81,15 @@ def test_username_edge_cases_accepted(store: AppStore) -> None:
         assert store.add_user(name, PASSWORD, Role.VIEWER).username == name
 
 
-@pytest.mark.parametrize(("username", "password", "reason"), [
-    ("alice", "elevenchars", "it has 11 characters; at least 12 are needed"),
-    ("alice", "", "it has 0 characters"),
-    ("alexander.hamilton", "Alexander.Hamilton", "it is the username"),
-    ("alice", "x" * 1025, "at most 1,024"),
-])
+@pytest.mark.parametrize(
+    ("username", "password", "reason"),
+    [
+        ("alice", "elevenchars", "it has 11 characters; at least 12 are needed"),
+        ("alice", "", "it has 0 characters"),
+        ("alexander.hamilton", "Alexander.Hamilton", "it is the username"),
+        ("alice", "x" * 1025, "at most 1,024"),
+    ],
+)
 def test_password_policy(store: AppStore, username: str, password: str, reason: str) -> None:
     with pytest.raises(BadPassword, match=reason) as exc:
         store.add_user(username, password, Role.VIEWER)
@@ -81,7 +106,9 @@ def test_passwords_are_stored_as_argon2id_hashes(store: AppStore, db_url: str) -
     store.add_user("alice", PASSWORD, Role.VIEWER)
     engine = create_engine(parse(db_url))
     with engine.connect() as conn:
-        stored = conn.execute(text("SELECT password_hash FROM users WHERE username = :u"), {"u": "alice"}).scalar_one()
+        stored = conn.execute(
+            text("SELECT password_hash FROM users WHERE username = :u"), {"u": "alice"}
+        ).scalar_one()
     engine.dispose()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
@@ -123,14 +150,20 @@ def test_deactivated_user_cannot_sign_in(store: AppStore) -> None:
     with pytest.raises(LoginFailed):
         store.authenticate("alice", PASSWORD, None)
     assert [e.detail["reason"] for e in store.audit_log(event="sign_in_failed")] == ["deactivated"]
-    assert store.audit_log(event="user_deactivated")[0].detail == {"username": "alice", "sessions_ended": 0}
+    assert store.audit_log(event="user_deactivated")[0].detail == {
+        "username": "alice",
+        "sessions_ended": 0,
+    }
 
 
-@pytest.mark.parametrize("call", [
-    lambda s: s.set_role("ghost", Role.ADMIN),
-    lambda s: s.set_password("ghost", PASSWORD),
-    lambda s: s.deactivate("ghost"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.set_role("ghost", Role.ADMIN),
+        lambda s: s.set_password("ghost", PASSWORD),
+        lambda s: s.deactivate("ghost"),
+    ],
+)
 def test_unknown_user(store: AppStore, call: object) -> None:
     with pytest.raises(UnknownUser, match="no user 'ghost'"):
         call(store)  # type: ignore[operator]
@@ -168,8 +201,11 @@ HINT = "make another user an admin first (`kpiboard users set-role PROJECT USERN
 def test_the_last_active_admin_cannot_be_demoted_or_deactivated(store: AppStore) -> None:
     store.add_user("root", PASSWORD, Role.ADMIN)
     store.add_user("ed", PASSWORD, Role.EDITOR)
-    with pytest.raises(LastAdmin, match="'root' is the last active admin; making them approver would leave "
-                                        "nobody to manage users") as exc:
+    with pytest.raises(
+        LastAdmin,
+        match="'root' is the last active admin; making them approver would leave "
+        "nobody to manage users",
+    ) as exc:
         store.set_role("root", Role.APPROVER)
     assert HINT in (exc.value.hint or "")
     with pytest.raises(LastAdmin, match="deactivating them") as exc:
@@ -177,7 +213,10 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(store: AppStore)
     assert HINT in (exc.value.hint or "")
     root = store.user("root")
     assert root is not None and (root.role, root.active) == (Role.ADMIN, True)
-    assert store.audit_log(event="role_changed") == [] and store.audit_log(event="user_deactivated") == []
+    assert (
+        store.audit_log(event="role_changed") == []
+        and store.audit_log(event="user_deactivated") == []
+    )
     assert [(e.username, e.detail) for e in store.audit_log(event="last_admin_refused")] == [
         ("root", {"action": "deactivate", "username": "root"}),
         (None, {"action": "set_role", "username": "root", "to": "approver"}),
@@ -209,8 +248,10 @@ def test_two_admins_removing_each_other_at_once_leave_one(db_url: str) -> None:
     stores[0].add_user("ann", PASSWORD, Role.ADMIN)
     stores[0].add_user("bob", PASSWORD, Role.ADMIN)
     start, outcomes = threading.Barrier(2), []
-    calls = [lambda: stores[0].set_role("ann", Role.VIEWER, actor="bob"),
-             lambda: stores[1].deactivate("bob", actor="ann")]
+    calls = [
+        lambda: stores[0].set_role("ann", Role.VIEWER, actor="bob"),
+        lambda: stores[1].deactivate("bob", actor="ann"),
+    ]
 
     def run(call: Callable[[], object]) -> None:
         start.wait()
@@ -234,7 +275,9 @@ def test_two_admins_removing_each_other_at_once_leave_one(db_url: str) -> None:
 def test_usernames_ignore_case_but_keep_their_spelling(store: AppStore) -> None:
     alice = store.add_user("Alice", PASSWORD, Role.EDITOR)
     assert store.user("alice") == store.user("ALICE") == alice and alice.username == "Alice"
-    with pytest.raises(UserExists, match="user 'alice' already exists as 'Alice' \\(usernames ignore case\\)"):
+    with pytest.raises(
+        UserExists, match="user 'alice' already exists as 'Alice' \\(usernames ignore case\\)"
+    ):
         store.add_user("alice", PASSWORD, Role.ADMIN)
     assert store.set_role("ALICE", Role.APPROVER).username == "Alice"
     assert store.audit_log(event="role_changed")[0].detail["username"] == "Alice"
@@ -258,7 +301,9 @@ def test_rename_user(store: AppStore) -> None:
     with pytest.raises(PermissionDenied):
         store.rename_user("root", "r00t", actor="edward")
     assert [e.detail for e in store.audit_log(event="user_renamed")] == [
-        {"from": "Edward", "to": "EDWARD"}, {"from": "ed", "to": "Edward"}]
+        {"from": "Edward", "to": "EDWARD"},
+        {"from": "ed", "to": "Edward"},
+    ]
 
 
 def test_refused_user_management_is_audited(store: AppStore) -> None:
@@ -270,10 +315,15 @@ def test_refused_user_management_is_audited(store: AppStore) -> None:
     before = store.users()
     events_before = len(store.audit_log(limit=1000))
     refused = [
-        (lambda: store.add_user("mallory", PASSWORD, Role.ADMIN, actor="ed"), "ed may not add users"),
+        (
+            lambda: store.add_user("mallory", PASSWORD, Role.ADMIN, actor="ed"),
+            "ed may not add users",
+        ),
         (lambda: store.set_role("ed", Role.ADMIN, actor="ed"), "ed may not change roles"),
-        (lambda: store.set_password("carol", PASSWORD + "!", actor="ED"),
-         "ED may not set other people's passwords"),
+        (
+            lambda: store.set_password("carol", PASSWORD + "!", actor="ED"),
+            "ED may not set other people's passwords",
+        ),
         (lambda: store.deactivate("root", actor="carol"), "carol may not deactivate users"),
         (lambda: store.rename_user("root", "r00t", actor="nobody"), "nobody may not rename users"),
     ]
@@ -284,15 +334,36 @@ def test_refused_user_management_is_audited(store: AppStore) -> None:
     assert store.authenticate("carol", PASSWORD, None).username == "carol"
     log = store.audit_log(limit=1000)
     assert len(log) == events_before + 5 + 1  # …only the refusals (and that sign-in) were recorded
-    assert [(e.event, e.username, e.ip, e.detail) for e in reversed(store.audit_log(event="permission_denied"))] == [
-        ("permission_denied", "ed", None, {"action": "add_user", "username": "mallory", "role": "admin"}),
+    assert [
+        (e.event, e.username, e.ip, e.detail)
+        for e in reversed(store.audit_log(event="permission_denied"))
+    ] == [
+        (
+            "permission_denied",
+            "ed",
+            None,
+            {"action": "add_user", "username": "mallory", "role": "admin"},
+        ),
         ("permission_denied", "ed", None, {"action": "set_role", "username": "ed", "to": "admin"}),
         ("permission_denied", "ED", None, {"action": "set_password", "username": "carol"}),
         ("permission_denied", "carol", None, {"action": "deactivate", "username": "root"}),
-        ("permission_denied", "nobody", None, {"action": "rename_user", "username": "root", "to": "r00t"}),
+        (
+            "permission_denied",
+            "nobody",
+            None,
+            {"action": "rename_user", "username": "root", "to": "r00t"},
+        ),
     ]
-    for event in ("user_added", "role_changed", "password_changed", "user_deactivated", "user_renamed"):
-        assert all(e.username is None for e in store.audit_log(event=event))  # only the command line's
+    for event in (
+        "user_added",
+        "role_changed",
+        "password_changed",
+        "user_deactivated",
+        "user_renamed",
+    ):
+        assert all(
+            e.username is None for e in store.audit_log(event=event)
+        )  # only the command line's
 
 
 def test_refused_by_a_deactivated_admin_is_audited(store: AppStore) -> None:
@@ -302,7 +373,10 @@ def test_refused_by_a_deactivated_admin_is_audited(store: AppStore) -> None:
     with pytest.raises(PermissionDenied):
         store.set_role("root", Role.VIEWER, actor="ann")
     [event] = store.audit_log(event="permission_denied")
-    assert (event.username, event.detail) == ("ann", {"action": "set_role", "username": "root", "to": "viewer"})
+    assert (event.username, event.detail) == (
+        "ann",
+        {"action": "set_role", "username": "root", "to": "viewer"},
+    )
 
 
 def test_allowed_user_management_is_not_audited_as_refused(store: AppStore) -> None:

@@ -21,12 +21,25 @@ from kpiboard.web.db import AppStore, Role
 
 CHROMIUM = Path(os.environ.get("KPIBOARD_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-ACCOUNTS = {"analyst": ("analyst password 1", Role.EDITOR), "approver": ("approver password 1", Role.APPROVER)}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ACCOUNTS = {
+    "analyst": ("analyst password 1", Role.EDITOR),
+    "approver": ("approver password 1", Role.APPROVER),
+}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason=f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)",
+)
 
 
 # Every visible form control has a label, every image (SVG or <img>) a text alternative, and the
@@ -61,8 +74,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.close()
     port = _free_port()
     log = (tmp_path_factory.getbasetemp() / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "kpiboard", "serve", str(project), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kpiboard", "serve", str(project), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -88,7 +104,9 @@ def test_the_whole_flow(server: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
@@ -96,7 +114,9 @@ def test_the_whole_flow(server: str) -> None:
         def shot(name: str) -> None:
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             unlabelled = page.evaluate(UNLABELLED)
-            assert unlabelled == [], f"{name}: controls or images without a text alternative: {unlabelled}"
+            assert unlabelled == [], (
+                f"{name}: controls or images without a text alternative: {unlabelled}"
+            )
 
         def sign_in(name: str) -> None:
             page.goto(server + "/")
@@ -130,9 +150,13 @@ def test_the_whole_flow(server: str) -> None:
         page.get_by_role("link", name="Robbery", exact=True).first.click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Robbery")
         shot("03-kpi")
-        page.get_by_label("Write a new revision").fill("Robbery is **down** on last year.\n\n<script>alert(1)</script>")
+        page.get_by_label("Write a new revision").fill(
+            "Robbery is **down** on last year.\n\n<script>alert(1)</script>"
+        )
         page.get_by_role("button", name="Save revision").click()
-        expect(page.locator("#commentary .revision.current")).to_contain_text("Revision 1 by analyst")
+        expect(page.locator("#commentary .revision.current")).to_contain_text(
+            "Revision 1 by analyst"
+        )
         expect(page.locator("#commentary strong")).to_have_text("down")
         shot("04-commentary")
         page.get_by_role("button", name="Sign out").click()

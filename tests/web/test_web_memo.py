@@ -37,7 +37,9 @@ def _client(service: ScorecardService, store: AppStore, ticks: Ticks) -> TestCli
 
 
 def _signed_out(response: object) -> bool:
-    return getattr(response, "status_code") == 303 and getattr(response, "headers")["location"].startswith("/login")
+    return getattr(response, "status_code") == 303 and getattr(response, "headers")[
+        "location"
+    ].startswith("/login")
 
 
 def test_memo_loads_once_forgets_on_demand_and_after_its_time() -> None:
@@ -87,7 +89,9 @@ def test_a_value_loaded_across_a_write_is_not_remembered() -> None:
     assert memo.get("state", lambda: "again") == "after the save"  # remembered now
 
 
-def test_a_signed_out_cookie_reads_nothing_even_just_after(service: ScorecardService, app_store: AppStore) -> None:
+def test_a_signed_out_cookie_reads_nothing_even_just_after(
+    service: ScorecardService, app_store: AppStore
+) -> None:
     client = _client(service, app_store, Ticks())
     csrf = sign_in(client, "viewer")
     token = client.cookies[SESSION_COOKIE]
@@ -97,14 +101,17 @@ def test_a_signed_out_cookie_reads_nothing_even_just_after(service: ScorecardSer
     assert _signed_out(client.get(PAGE))
 
 
-def test_a_user_deactivated_elsewhere_cannot_write_and_soon_cannot_read(service: ScorecardService,
-                                                                         app_store: AppStore) -> None:
+def test_a_user_deactivated_elsewhere_cannot_write_and_soon_cannot_read(
+    service: ScorecardService, app_store: AppStore
+) -> None:
     ticks = Ticks()
     client = _client(service, app_store, ticks)
     sign_in(client, "editor")
     csrf = csrf_of(client.get(KPI).text)
     app_store.deactivate("editor")  # as `kpiboard users deactivate` does from another process
-    refused = client.post(KPI + "/commentary", data={"text": "after deactivation", "csrf_token": csrf})
+    refused = client.post(
+        KPI + "/commentary", data={"text": "after deactivation", "csrf_token": csrf}
+    )
     assert refused.status_code == 401  # writing checks the database: the session has ended
     assert app_store.revisions(ORG, "robbery", MONTH) == []
     assert client.get(PAGE).status_code == 200  # reading: remembered for a few seconds at most
@@ -112,9 +119,13 @@ def test_a_user_deactivated_elsewhere_cannot_write_and_soon_cannot_read(service:
     assert _signed_out(client.get(PAGE))
 
 
-def test_an_expired_session_is_not_read_from_memory(service: ScorecardService, tmp_path: Path) -> None:
+def test_an_expired_session_is_not_read_from_memory(
+    service: ScorecardService, tmp_path: Path
+) -> None:
     clock = Clock()
-    store = AppStore.open(f"sqlite:///{tmp_path / 'app.sqlite3'}", password_hasher=FAST_HASHER, now=clock)
+    store = AppStore.open(
+        f"sqlite:///{tmp_path / 'app.sqlite3'}", password_hasher=FAST_HASHER, now=clock
+    )
     try:
         store.add_user("viewer", PASSWORD, Role.VIEWER)
         client = _client(service, store, Ticks())
@@ -130,6 +141,12 @@ def test_commentary_saved_through_the_dashboard_shows_at_once(client: TestClient
     csrf = sign_in(client, "editor")
     assert client.get(KPI).status_code == 200  # remembered with no commentary
     for text in ("First thoughts.", "Second thoughts."):
-        assert client.post(KPI + "/commentary", data={"text": text, "csrf_token": csrf}).status_code == 303
+        assert (
+            client.post(KPI + "/commentary", data={"text": text, "csrf_token": csrf}).status_code
+            == 303
+        )
         assert text in client.get(KPI).text
-        assert client.get(f"/api/commentary/{ORG}/{MONTH}/robbery").json()["revisions"][0]["text"] == text
+        assert (
+            client.get(f"/api/commentary/{ORG}/{MONTH}/robbery").json()["revisions"][0]["text"]
+            == text
+        )

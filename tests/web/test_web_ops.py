@@ -37,22 +37,37 @@ def pg_store(postgres_url: str) -> Iterator[AppStore]:
     drop_pg_database(postgres_url, name)
 
 
-def test_commentary_and_publishing_on_postgresql(service: ScorecardService, pg_store: AppStore) -> None:
-    client = TestClient(create_app(service, pg_store, Dashboard()), base_url="http://127.0.0.1",
-                        follow_redirects=False)
+def test_commentary_and_publishing_on_postgresql(
+    service: ScorecardService, pg_store: AppStore
+) -> None:
+    client = TestClient(
+        create_app(service, pg_store, Dashboard()),
+        base_url="http://127.0.0.1",
+        follow_redirects=False,
+    )
     csrf = sign_in(client, "approver")
     for text in ("Draft", "Robbery *down*; O'Brien's \"team\"; DROP TABLE users;"):
-        got = client.post(f"/scorecard/{ORG}/{MONTH}/kpi/robbery/commentary", data={"text": text, "csrf_token": csrf})
+        got = client.post(
+            f"/scorecard/{ORG}/{MONTH}/kpi/robbery/commentary",
+            data={"text": text, "csrf_token": csrf},
+        )
         assert got.status_code == 303
     assert client.post(f"/packs/{ORG}/{MONTH}", data={"csrf_token": csrf}).status_code == 303
     assert client.post(f"/packs/{ORG}/{MONTH}", data={"csrf_token": csrf}).status_code == 409
     pack = client.get(f"/api/packs/{ORG}/{MONTH}").json()
     assert pack["scorecard"] == json.loads(render(service.scorecard(ORG, MONTH), "json"))
     assert pack["commentary"]["robbery"]["number"] == 2
-    assert pack["commentary"]["robbery"]["text"] == "Robbery *down*; O'Brien's \"team\"; DROP TABLE users;"
+    assert (
+        pack["commentary"]["robbery"]["text"]
+        == "Robbery *down*; O'Brien's \"team\"; DROP TABLE users;"
+    )
     assert "<em>down</em>" in client.get(f"/packs/{ORG}/{MONTH}/pack.html").text
     events = [e.event for e in pg_store.audit_log(50)]
-    assert events.count("commentary_saved") == 2 and "pack_published" in events and "pack_publish_refused" in events
+    assert (
+        events.count("commentary_saved") == 2
+        and "pack_published" in events
+        and "pack_publish_refused" in events
+    )
 
 
 @pytest.fixture
@@ -63,13 +78,18 @@ def own_project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serving(own_project: Path, app_store: AppStore) -> Iterator[tuple[ScorecardService, TestClient, str]]:
+def serving(
+    own_project: Path, app_store: AppStore
+) -> Iterator[tuple[ScorecardService, TestClient, str]]:
     """The dashboard over a copy of the example: its service, a client signed in as admin and
     that session's CSRF token."""
     service = ScorecardService.open(own_project)
     try:
-        client = TestClient(create_app(service, app_store, Dashboard()), base_url="http://127.0.0.1",
-                            follow_redirects=False)
+        client = TestClient(
+            create_app(service, app_store, Dashboard()),
+            base_url="http://127.0.0.1",
+            follow_redirects=False,
+        )
         yield service, client, sign_in(client, "admin")
     finally:
         service.close()
@@ -81,14 +101,18 @@ def _replace_value(path: Path, line_start: str, new: str) -> None:
     path.write_text("".join(lines), encoding="utf-8")
 
 
-def test_an_admin_reloads_changed_data_while_serving(own_project: Path, app_store: AppStore,
-                                                     serving: tuple[ScorecardService, TestClient, str]) -> None:
+def test_an_admin_reloads_changed_data_while_serving(
+    own_project: Path, app_store: AppStore, serving: tuple[ScorecardService, TestClient, str]
+) -> None:
     service, client, csrf = serving
     url = f"/api/scorecards/{ORG}/{MONTH}/kpis/robbery"
     before_version = service.version.hash
     before = client.get(url).json()["row"]["level"]["value"]
-    _replace_value(own_project / "data" / "crime.csv", "metropolitan,robbery,2009-08,",
-                   "metropolitan,robbery,2009-08,1,2822,,,,,")
+    _replace_value(
+        own_project / "data" / "crime.csv",
+        "metropolitan,robbery,2009-08,",
+        "metropolitan,robbery,2009-08,1,2822,,,,,",
+    )
     got = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
     assert got.status_code == 200, got.text
     assert got.json()["data_version"] != before_version
@@ -97,8 +121,11 @@ def test_an_admin_reloads_changed_data_while_serving(own_project: Path, app_stor
 
     # a broken file: a clear error, and the dashboard keeps the data it had
     version = service.version.hash
-    _replace_value(own_project / "data" / "crime.csv", "metropolitan,robbery,2009-07,",
-                   "metropolitan,robbery,2009-07,1,lots,,,,,")
+    _replace_value(
+        own_project / "data" / "crime.csv",
+        "metropolitan,robbery,2009-07,",
+        "metropolitan,robbery,2009-07,1,lots,,,,,",
+    )
     bad = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
     assert bad.status_code == 400 and bad.json()["error"]["message"]
     assert service.version.hash == version
@@ -109,21 +136,28 @@ def test_an_admin_reloads_changed_data_while_serving(own_project: Path, app_stor
     assert editor.post("/api/admin/reload", headers={"X-CSRF-Token": token}).status_code == 403
 
 
-def test_a_reload_shows_the_ingests_warnings(own_project: Path, app_store: AppStore,
-                                             serving: tuple[ScorecardService, TestClient, str]) -> None:
+def test_a_reload_shows_the_ingests_warnings(
+    own_project: Path, app_store: AppStore, serving: tuple[ScorecardService, TestClient, str]
+) -> None:
     _, client, csrf = serving
     quiet = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
     assert quiet.status_code == 200 and quiet.json()["warnings"] == []
     header = (own_project / "data" / "crime.csv").read_text(encoding="utf-8").splitlines()[0]
-    (own_project / "data" / "later.csv").write_text(header + "\n", encoding="utf-8")  # a header, no rows
+    (own_project / "data" / "later.csv").write_text(
+        header + "\n", encoding="utf-8"
+    )  # a header, no rows
     got = client.post("/api/admin/reload", headers={"X-CSRF-Token": csrf})
     assert got.status_code == 200, got.text
     assert [(w["level"], w["file"], w["message"]) for w in got.json()["warnings"]] == [
-        ("warning", "data/later.csv", "no data rows under the header")]
+        ("warning", "data/later.csv", "no data rows under the header")
+    ]
     (own_project / "data" / "later2.csv").write_text(header + "\n", encoding="utf-8")
     page = client.post("/admin/reload", data={"csrf_token": csrf})
     assert page.status_code == 200
-    assert "Warnings (2)" in page.text and "data/later2.csv: no data rows under the header" in page.text
+    assert (
+        "Warnings (2)" in page.text
+        and "data/later2.csv: no data rows under the header" in page.text
+    )
     assert [e.detail["warnings"] for e in app_store.audit_log(20, "data_reloaded")][:3] == [2, 1, 0]
 
 
@@ -135,8 +169,21 @@ def _free_port() -> int:
 
 def test_demo_ends_by_serving_the_dashboard_with_demo_logins(tmp_path: Path) -> None:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kpiboard", "demo", "--output", str(tmp_path / "demo.html"),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kpiboard",
+            "demo",
+            "--output",
+            str(tmp_path / "demo.html"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     try:
         assert proc.stdout is not None
@@ -156,12 +203,16 @@ def test_demo_ends_by_serving_the_dashboard_with_demo_logins(tmp_path: Path) -> 
         url = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                signed = httpx.post(url + "/api/session", json={"username": "approver", "password": login.group(1)})
+                signed = httpx.post(
+                    url + "/api/session", json={"username": "approver", "password": login.group(1)}
+                )
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
         assert signed.status_code == 200 and signed.json()["role"] == "approver"
-        assert httpx.get(url + f"/scorecard/{ORG}/{MONTH}", cookies=signed.cookies).status_code == 200
+        assert (
+            httpx.get(url + f"/scorecard/{ORG}/{MONTH}", cookies=signed.cookies).status_code == 200
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)

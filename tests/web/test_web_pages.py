@@ -16,7 +16,9 @@ from kpiboard.web.service import ScorecardService
 from webutil import MONTH, ORG, AppFactory, sign_in
 
 
-def test_home_redirects_to_the_latest_month_of_the_home_organisation(client: TestClient, service: ScorecardService) -> None:
+def test_home_redirects_to_the_latest_month_of_the_home_organisation(
+    client: TestClient, service: ScorecardService
+) -> None:
     sign_in(client, "viewer")
     got = client.get("/")
     assert got.status_code == 303
@@ -25,7 +27,10 @@ def test_home_redirects_to_the_latest_month_of_the_home_organisation(client: Tes
 
 def test_signed_out_reader_is_sent_to_sign_in(client: TestClient) -> None:
     got = client.get(f"/scorecard/{ORG}/{MONTH}")
-    assert got.status_code == 303 and got.headers["location"] == f"/login?next=/scorecard/{ORG}/{MONTH}"
+    assert (
+        got.status_code == 303
+        and got.headers["location"] == f"/login?next=/scorecard/{ORG}/{MONTH}"
+    )
     api = client.get(f"/api/scorecards/{ORG}/{MONTH}")
     assert api.status_code == 401 and api.json()["error"]["code"] == "sign_in_required"
 
@@ -35,10 +40,14 @@ def test_anonymous_read_is_a_setting(make_client: AppFactory) -> None:
     assert anon.get(f"/scorecard/{ORG}/{MONTH}").status_code == 200
     assert anon.get(f"/api/scorecards/{ORG}/{MONTH}").status_code == 200
     # reading only: writing still needs an account
-    assert anon.post(f"/api/commentary/{ORG}/{MONTH}/robbery", json={"text": "x"}).status_code == 401
+    assert (
+        anon.post(f"/api/commentary/{ORG}/{MONTH}/robbery", json={"text": "x"}).status_code == 401
+    )
 
 
-def test_scorecard_page_shows_every_row_as_the_engine_computed_it(client: TestClient, service: ScorecardService) -> None:
+def test_scorecard_page_shows_every_row_as_the_engine_computed_it(
+    client: TestClient, service: ScorecardService
+) -> None:
     sign_in(client, "viewer")
     html = unescape(client.get(f"/scorecard/{ORG}/{MONTH}").text)
     card = service.scorecard(ORG, MONTH)
@@ -46,7 +55,7 @@ def test_scorecard_page_shows_every_row_as_the_engine_computed_it(client: TestCl
     assert len(lines) == len(card.all_rows()) > 20
     for line in lines:
         start = html.index(f'id="{line.anchor}"')
-        cell = html[start: html.index("</tr>", start)]
+        cell = html[start : html.index("</tr>", start)]
         assert line.row.title in cell
         assert line.latest in cell
         assert f'<span class="word">{line.status.word}</span>' in cell
@@ -65,7 +74,9 @@ def test_api_scorecard_is_the_json_contract(client: TestClient, service: Scoreca
     assert got.headers["x-kpiboard-data-version"] == service.version.hash
 
 
-def test_kpi_page_has_trend_values_peers_definition_and_commentary(client: TestClient, service: ScorecardService) -> None:
+def test_kpi_page_has_trend_values_peers_definition_and_commentary(
+    client: TestClient, service: ScorecardService
+) -> None:
     sign_in(client, "viewer")
     card = service.scorecard(ORG, MONTH)
     row = next(r for r in card.all_rows() if r.spc is not None and r.ranks)
@@ -74,7 +85,7 @@ def test_kpi_page_has_trend_values_peers_definition_and_commentary(client: TestC
     assert "<svg" in html  # SPC and trend charts, static SVG
     assert f"Show the {len(row.spc.points)} monthly values" in html
     for point in row.spc.points:
-        assert f"<th scope=\"row\">{point.label}</th>" in html
+        assert f'<th scope="row">{point.label}</th>' in html
     for rank in row.ranks:
         assert f"{rank.group}: {rank.text}" in html
     league = service.league(ORG, MONTH, row.measure)
@@ -84,17 +95,25 @@ def test_kpi_page_has_trend_values_peers_definition_and_commentary(client: TestC
     assert 'id="commentary"' in html and "No commentary yet." in html
 
 
-def test_summary_counts_every_kpi_once_by_status(client: TestClient, service: ScorecardService) -> None:
+def test_summary_counts_every_kpi_once_by_status(
+    client: TestClient, service: ScorecardService
+) -> None:
     sign_in(client, "viewer")
     card = service.scorecard(ORG, MONTH)
     got = client.get(f"/api/scorecards/{ORG}/{MONTH}/summary").json()
     rows = card.all_rows()
     assert sum(got["counts"].values()) == len(rows)
     for key in ("red", "amber", "green"):
-        assert got["counts"][key] == sum(1 for r in rows if r.status is not None and r.status.value == key)
+        assert got["counts"][key] == sum(
+            1 for r in rows if r.status is not None and r.status.value == key
+        )
     required = {k["measure"] for k in got["commentary_required"]}
-    expected = {r.measure for r in rows if (r.status is not None and r.status.value == "red")
-                or (r.spc is not None and r.spc.variation in ("concern_high", "concern_low"))}
+    expected = {
+        r.measure
+        for r in rows
+        if (r.status is not None and r.status.value == "red")
+        or (r.spc is not None and r.spc.variation in ("concern_high", "concern_low"))
+    }
     assert required == expected and required
     page = client.get(f"/summary/{ORG}/{MONTH}")
     assert page.status_code == 200 and "Commentary required" in page.text
@@ -102,28 +121,35 @@ def test_summary_counts_every_kpi_once_by_status(client: TestClient, service: Sc
 
 def test_pickers_redirect_to_the_permalink(client: TestClient) -> None:
     sign_in(client, "viewer")
-    got = client.get("/scorecard", params={"org": "Metropolitan Police Service", "month": "2009-07"})
+    got = client.get(
+        "/scorecard", params={"org": "Metropolitan Police Service", "month": "2009-07"}
+    )
     assert got.status_code == 303 and got.headers["location"] == f"/scorecard/{ORG}/2009-07"
     got = client.get("/scorecard", params={"org": ORG, "month": "2009-07", "view": "summary"})
     assert got.headers["location"] == f"/summary/{ORG}/2009-07"
 
 
-@pytest.mark.parametrize("path", [
-    f"/scorecard/no-such-force/{MONTH}",
-    f"/scorecard/{ORG}/2031-01",
-    f"/scorecard/{ORG}/not-a-month",
-    f"/scorecard/{ORG}/{MONTH}/kpi/no_such_kpi",
-    f"/summary/nowhere/{MONTH}",
-    f"/packs/{ORG}/{MONTH}",
-    "/no/such/page",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/scorecard/no-such-force/{MONTH}",
+        f"/scorecard/{ORG}/2031-01",
+        f"/scorecard/{ORG}/not-a-month",
+        f"/scorecard/{ORG}/{MONTH}/kpi/no_such_kpi",
+        f"/summary/nowhere/{MONTH}",
+        f"/packs/{ORG}/{MONTH}",
+        "/no/such/page",
+    ],
+)
 def test_unknown_things_in_urls_are_404_pages(client: TestClient, path: str) -> None:
     sign_in(client, "viewer")
     got = client.get(path)
     assert got.status_code == 404
     assert got.headers["content-type"].startswith("text/html")
     assert "Traceback" not in got.text and "<h1>Not found</h1>" in got.text
-    api = client.get("/api" + path.replace("/scorecard/", "/scorecards/").replace("/kpi/", "/kpis/"))
+    api = client.get(
+        "/api" + path.replace("/scorecard/", "/scorecards/").replace("/kpi/", "/kpis/")
+    )
     assert api.status_code == 404
     body = api.json()
     assert set(body) == {"error"} and set(body["error"]) == {"status", "code", "message", "hint"}
@@ -138,8 +164,13 @@ def test_unknown_organisation_names_the_nearest(client: TestClient) -> None:
 
 def test_openapi_lists_the_api(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/api/scorecards/{org}/{month}", "/api/scorecards/{org}/{month}/kpis/{measure}",
-                 "/api/commentary/{org}/{month}/{measure}", "/api/packs", "/api/packs/{org}/{month}"):
+    for path in (
+        "/api/scorecards/{org}/{month}",
+        "/api/scorecards/{org}/{month}/kpis/{measure}",
+        "/api/commentary/{org}/{month}/{measure}",
+        "/api/packs",
+        "/api/packs/{org}/{month}",
+    ):
         assert path in spec["paths"], path
     assert client.get("/docs").status_code == 200
 

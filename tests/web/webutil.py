@@ -15,7 +15,13 @@ EXAMPLE = ROOT / "examples" / "met-cpa-2009-10"
 ORG = "metropolitan"
 MONTH = "2009-08"
 from appdb_helpers import PASSWORD  # one password for every test account
-ROLES = {"viewer": Role.VIEWER, "editor": Role.EDITOR, "approver": Role.APPROVER, "admin": Role.ADMIN}
+
+ROLES = {
+    "viewer": Role.VIEWER,
+    "editor": Role.EDITOR,
+    "approver": Role.APPROVER,
+    "admin": Role.ADMIN,
+}
 AppFactory = Callable[..., TestClient]
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 
@@ -30,6 +36,9 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Sign in through the form; returns the session's CSRF token (from a page's form)."""
     page = client.get("/login")
     token = csrf_of(page.text)
-    got = client.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/"})
+    got = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+    )
     assert got.status_code == 303, got.text
     return csrf_of(client.get(f"/scorecard/{ORG}/{MONTH}").text)

@@ -87,7 +87,9 @@ class Catalogue:
         found = index.get(text)
         if found is not None:
             return found
-        raise KpiboardError(f"unknown organisation {text!r}", hint=index.did_you_mean(text) or index.known())
+        raise KpiboardError(
+            f"unknown organisation {text!r}", hint=index.did_you_mean(text) or index.known()
+        )
 
     def org_name(self, org_id: str) -> str:
         return self.org_index().names.get(org_id, org_id)
@@ -147,7 +149,9 @@ def validation_findings(
     for err in exc.errors():
         loc = tuple(err["loc"])
         # union members and "after" validators add non-key parts; keep only real path parts
-        path: Loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "tagged-")))
+        path: Loc = tuple(
+            p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "tagged-"))
+        )
         line = doc.line_of(path)
         # the hint a period parser gave (see schema.InvalidValue), if any
         hint: str | None = getattr(err.get("ctx", {}).get("error"), "hint", None)
@@ -156,8 +160,10 @@ def validation_findings(
             owner = _model_at(model, path[:-1])
             valid = sorted(owner.model_fields) if owner else []
             near = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
-            hint = f"did you mean {near[0]!r}?" if near else (
-                "valid keys: " + ", ".join(valid) if valid else None
+            hint = (
+                f"did you mean {near[0]!r}?"
+                if near
+                else ("valid keys: " + ", ".join(valid) if valid else None)
             )
             message = f"unknown key {key!r}"
         elif err["type"] == "missing":
@@ -203,20 +209,34 @@ def load_catalogue(root: Path, *, raise_on_error: bool = True) -> Catalogue:
         except ValidationError as exc:
             findings += validation_findings(exc, doc, Project, PROJECT_FILE)
     except KpiboardError as exc:
-        findings.append(Finding("error", exc.message, PROJECT_FILE, _line_from(exc.where), None, exc.hint))
+        findings.append(
+            Finding("error", exc.message, PROJECT_FILE, _line_from(exc.where), None, exc.hint)
+        )
 
     measures: dict[str, Measure] = {}
     sources: dict[str, Source] = {}
-    measure_files = sorted((root / "measures").glob("*.yaml")) + sorted((root / "measures").glob("*.yml"))
+    measure_files = sorted((root / "measures").glob("*.yaml")) + sorted(
+        (root / "measures").glob("*.yml")
+    )
     if not measure_files:
-        findings.append(Finding("error", "no measure definitions", "measures/", None, None,
-                                "add measures/*.yaml files with a `measures:` list"))
+        findings.append(
+            Finding(
+                "error",
+                "no measure definitions",
+                "measures/",
+                None,
+                None,
+                "add measures/*.yaml files with a `measures:` list",
+            )
+        )
     for path in measure_files:
         display = f"measures/{path.name}"
         try:
             doc = load_yaml(path, display)
         except KpiboardError as exc:
-            findings.append(Finding("error", exc.message, display, _line_from(exc.where), None, exc.hint))
+            findings.append(
+                Finding("error", exc.message, display, _line_from(exc.where), None, exc.hint)
+            )
             continue
         try:
             parsed = MeasureFile.model_validate(doc.data if doc.data is not None else {})
@@ -227,18 +247,34 @@ def load_catalogue(root: Path, *, raise_on_error: bool = True) -> Catalogue:
             line = doc.line_of(("measures", i))
             if measure.id in measures:
                 first = sources[measure.id]
-                findings.append(Finding("error", f"duplicate measure id {measure.id!r}", display, line,
-                                        measure.id, f"first defined at {first.file}:{first.line}"))
+                findings.append(
+                    Finding(
+                        "error",
+                        f"duplicate measure id {measure.id!r}",
+                        display,
+                        line,
+                        measure.id,
+                        f"first defined at {first.file}:{first.line}",
+                    )
+                )
                 continue
             measures[measure.id] = measure
             prefix = ("measures", i)
-            keys = {loc[2:]: n for loc, n in doc.lines.items() if loc[:2] == prefix and len(loc) > 2}
+            keys = {
+                loc[2:]: n for loc, n in doc.lines.items() if loc[:2] == prefix and len(loc) > 2
+            }
             sources[measure.id] = Source(display, line, keys)
 
     if project is None or any(f.level == "error" for f in findings):
         raise ValidationFailed(findings)
-    catalogue = Catalogue(root=root, project=resolve_project(project), measures=measures, sources=sources,
-                          project_lines=project_lines, declared_organisations=list(project.organisations))
+    catalogue = Catalogue(
+        root=root,
+        project=resolve_project(project),
+        measures=measures,
+        sources=sources,
+        project_lines=project_lines,
+        declared_organisations=list(project.organisations),
+    )
     from kpiboard.catalogue.rules import check_catalogue
 
     catalogue.findings = findings + check_catalogue(catalogue)
@@ -251,12 +287,19 @@ def resolve_project(project: Project) -> Project:
     """The project with its built-in organisations merged in (see ``orgs.merge_organisations``)
     and its peer groups' members named by id. A member no organisation answers to is kept as
     written, for the rules to report."""
-    builtin = builtin_organisations(project.builtin_organisations) if project.builtin_organisations else []
+    builtin = (
+        builtin_organisations(project.builtin_organisations)
+        if project.builtin_organisations
+        else []
+    )
     organisations = merge_organisations(builtin, project.organisations)
     index = OrgIndex(organisations)
-    groups = [g if g.members == "all" else
-              g.model_copy(update={"members": [index.get(m) or m for m in g.members]})
-              for g in project.peer_groups]
+    groups = [
+        g
+        if g.members == "all"
+        else g.model_copy(update={"members": [index.get(m) or m for m in g.members]})
+        for g in project.peer_groups
+    ]
     return project.model_copy(update={"organisations": organisations, "peer_groups": groups})
 
 

@@ -99,7 +99,11 @@ def _dedup(names: Iterable[str], besides: Iterable[str] = ()) -> tuple[str, ...]
 @lru_cache(maxsize=1)
 def builtin_forces() -> tuple[Force, ...]:
     """The 43 territorial forces of England and Wales, in ONS code order."""
-    text = resources.files("kpiboard.catalogue").joinpath("data", FORCES_FILE).read_text(encoding="utf-8")
+    text = (
+        resources.files("kpiboard.catalogue")
+        .joinpath("data", FORCES_FILE)
+        .read_text(encoding="utf-8")
+    )
     rows = list(csv.DictReader(io.StringIO(text)))
     by_name: dict[str, str] = {}
     for row in rows:
@@ -109,29 +113,46 @@ def builtin_forces() -> tuple[Force, ...]:
     for row in rows:
         country = row["country"]
         if country not in ("England", "Wales"):
-            raise KpiboardError(f"built-in {FORCES_FILE}: {row['ons_pfa_code']} has country {country!r}")
+            raise KpiboardError(
+                f"built-in {FORCES_FILE}: {row['ons_pfa_code']} has country {country!r}"
+            )
         peers = tuple(by_name[normalise_org_name(p)] for p in _split(row["msf_2008_09_peers"]))
-        spellings = [row["ons_pfa_name"], row["force_name"], row["data_police_uk_id"], row["prc_force_name"],
-                     row["census_2011_name"], *_split(row["aliases"])]
-        forces.append(Force(
-            id=row["ons_pfa_code"], name=row["ons_pfa_name"], force_name=row["force_name"],
-            police_uk_id=row["data_police_uk_id"], prc_name=row["prc_force_name"],
-            census_2011_name=row["census_2011_name"], country="Wales" if country == "Wales" else "England",
-            msf_2008_09_peers=peers,
-            aliases=_dedup(spellings, besides=(row["ons_pfa_code"], row["ons_pfa_name"])),
-        ))
+        spellings = [
+            row["ons_pfa_name"],
+            row["force_name"],
+            row["data_police_uk_id"],
+            row["prc_force_name"],
+            row["census_2011_name"],
+            *_split(row["aliases"]),
+        ]
+        forces.append(
+            Force(
+                id=row["ons_pfa_code"],
+                name=row["ons_pfa_name"],
+                force_name=row["force_name"],
+                police_uk_id=row["data_police_uk_id"],
+                prc_name=row["prc_force_name"],
+                census_2011_name=row["census_2011_name"],
+                country="Wales" if country == "Wales" else "England",
+                msf_2008_09_peers=peers,
+                aliases=_dedup(spellings, besides=(row["ons_pfa_code"], row["ons_pfa_name"])),
+            )
+        )
     return tuple(forces)
 
 
 def builtin_organisations(table: BuiltinTable) -> list[Organisation]:
     """The organisations of a built-in table (``england-wales``: the 43 forces)."""
     if table != "england-wales":
-        raise KpiboardError(f"unknown built-in organisations {table!r}",
-                            hint="known: " + ", ".join(BUILTIN_TABLES))
+        raise KpiboardError(
+            f"unknown built-in organisations {table!r}", hint="known: " + ", ".join(BUILTIN_TABLES)
+        )
     return [force.organisation() for force in builtin_forces()]
 
 
-def merge_organisations(builtin: Sequence[Organisation], declared: Sequence[Organisation]) -> list[Organisation]:
+def merge_organisations(
+    builtin: Sequence[Organisation], declared: Sequence[Organisation]
+) -> list[Organisation]:
     """The built-in organisations extended by a project's own list.
 
     A declared organisation with a built-in's id extends it: its ``name`` (when given) becomes
@@ -186,7 +207,9 @@ class OrgIndex(dict[str, str]):
     def nearest(self, text: str, n: int = 3) -> list[tuple[str, str]]:
         """Up to ``n`` organisations with a spelling close to ``text``, closest first, one
         entry per organisation: (id, the closest spelling)."""
-        keys = difflib.get_close_matches(normalise_org_name(text), list(self), n=5 * n + 5, cutoff=0.5)
+        keys = difflib.get_close_matches(
+            normalise_org_name(text), list(self), n=5 * n + 5, cutoff=0.5
+        )
         out: dict[str, str] = {}
         for key in keys:
             out.setdefault(dict.__getitem__(self, key), self.spellings[key])

@@ -62,7 +62,9 @@ class MeasureKind(StrEnum):
 class ComparatorKind(StrEnum):
     SAME_WINDOW_LAST_YEAR = "same_window_last_year"
     PREVIOUS_FINANCIAL_YEAR = "previous_financial_year"
-    YEAR_START = "year_start"  # the same-length window at the start of the financial year (Q4 vs Q1)
+    YEAR_START = (
+        "year_start"  # the same-length window at the start of the financial year (Q4 vs Q1)
+    )
     NONE = "none"
 
 
@@ -154,7 +156,9 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Target:
-        kinds = [k for k in ("level", "change", "baseline_reduction") if getattr(self, k) is not None]
+        kinds = [
+            k for k in ("level", "change", "baseline_reduction") if getattr(self, k) is not None
+        ]
         if len(kinds) != 1:
             raise ValueError("give exactly one of level, change or baseline_reduction")
         if (self.year is None) == (self.years is None):
@@ -191,7 +195,9 @@ class Ranks(Strict):
 
     groups: list[str] | None = Field(None, description="peer group ids; default all groups")
     window: WindowKind | None = None
-    measure: str | None = Field(None, description="rank on another measure (e.g. a national survey)")
+    measure: str | None = Field(
+        None, description="rank on another measure (e.g. a national survey)"
+    )
     per_population: float | None = Field(
         None, gt=0, description="rank counts as rates per this many residents (e.g. 1000)"
     )
@@ -203,10 +209,14 @@ class SpcOptions(Strict):
     direction: Literal["increase", "decrease", "neutral"] | None = Field(
         None, description="which way is improvement; default from the polarity"
     )
-    rebase: list[str] = Field(default_factory=list, description="months (YYYY-MM) that start new limits")
+    rebase: list[str] = Field(
+        default_factory=list, description="months (YYYY-MM) that start new limits"
+    )
     baseline: int | None = Field(None, ge=12, description="fix the limits after this many points")
     screen_outliers: bool = Field(True, description="drop moving ranges over 3.267 x their mean")
-    months: int = Field(36, ge=2, le=48, description="how many months of the series to chart and judge")
+    months: int = Field(
+        36, ge=2, le=48, description="how many months of the series to chart and judge"
+    )
 
     @field_validator("rebase")
     @classmethod
@@ -218,8 +228,14 @@ class SpcOptions(Strict):
 
 SourceType = Literal["police_uk_street", "home_office_prc", "population"]
 #: record columns a measure may filter on (see docs/RECORDS.md)
-FILTER_COLUMNS = ("crime_type", "outcome", "lsoa_code", "offence_code", "offence_group",
-                  "offence_subgroup")
+FILTER_COLUMNS = (
+    "crime_type",
+    "outcome",
+    "lsoa_code",
+    "offence_code",
+    "offence_group",
+    "offence_subgroup",
+)
 
 
 class Source(Strict):
@@ -227,7 +243,9 @@ class Source(Strict):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     type: SourceType
-    files: list[str] = Field(min_length=1, description="globs relative to the project; .zip archives too")
+    files: list[str] = Field(
+        min_length=1, description="globs relative to the project; .zip archives too"
+    )
     set_aside: list[str] = Field(
         default_factory=list, description="organisation names whose rows are skipped and counted"
     )
@@ -248,7 +266,9 @@ class Measure(Strict):
     title: str
     reference: str | None = Field(None, description='official reference, e.g. "APACS PI 1.1"')
     description: str | None = None
-    owner: str | None = Field(None, description="who answers for the KPI, e.g. a chief officer or team")
+    owner: str | None = Field(
+        None, description="who answers for the KPI, e.g. a chief officer or team"
+    )
     unit: str = Field("", description='"%", "pts", "£m", "" for plain numbers, or any suffix')
     decimals: int = Field(0, ge=0, le=6)
     polarity: Polarity = Polarity.HIGHER_IS_BETTER
@@ -260,7 +280,8 @@ class Measure(Strict):
     per: float | None = Field(None, gt=0, description="per_population scale, e.g. 1000")
     population: str | None = Field(None, description="population measure; default the project's")
     survey: bool = Field(
-        False, description="a sample survey: margins of error apply (n = sample_size, else denominator)"
+        False,
+        description="a sample survey: margins of error apply (n = sample_size, else denominator)",
     )
     deft: float | None = Field(None, gt=0, description="survey design factor for margins of error")
     targets: list[Target] = Field(default_factory=list)
@@ -269,17 +290,22 @@ class Measure(Strict):
     tracking: bool = Field(False, description="a tracking measure: shown, never given a status")
     in_development: bool = Field(False, description="defined but not yet measured")
     hidden: bool = Field(False, description="an input to other measures, not a row of its own")
-    figure_label: str | None = Field(None, description='words after the figure, e.g. "forecast for yr"')
+    figure_label: str | None = Field(
+        None, description='words after the figure, e.g. "forecast for yr"'
+    )
     ranks: Ranks | None = None
     records: Records | None = Field(None, description="count this measure from a record source")
     facts: list[FactKind] = Field(default_factory=list)
     profile: Literal["flat", "seasonal"] = Field(
         "flat", description="how an annual target spreads over its months"
     )
-    profile_years: int = Field(3, ge=1, le=10, description="earlier years a seasonal profile averages")
+    profile_years: int = Field(
+        3, ge=1, le=10, description="earlier years a seasonal profile averages"
+    )
     spc: SpcOptions = Field(default_factory=lambda: SpcOptions())
     status_from: Literal["rag", "spc", "both"] = Field(
-        "rag", description="what drives the headline status: the target (rag), SPC, or rag with SPC beside"
+        "rag",
+        description="what drives the headline status: the target (rag), SPC, or rag with SPC beside",
     )
 
     @model_validator(mode="after")
@@ -329,9 +355,12 @@ class Dashboard(Strict):
     """`kpiboard serve` settings: where the application database lives and who may read."""
 
     database: str | None = Field(
-        None, description="SQLAlchemy URL of the application database; default SQLite .kpiboard/app.sqlite3"
+        None,
+        description="SQLAlchemy URL of the application database; default SQLite .kpiboard/app.sqlite3",
     )
-    anonymous_read: bool = Field(False, description="visitors who have not signed in may read (never write)")
+    anonymous_read: bool = Field(
+        False, description="visitors who have not signed in may read (never write)"
+    )
     session_hours: float = Field(12, gt=0, le=720, description="how long a sign-in lasts")
 
 
@@ -344,15 +373,19 @@ class Project(Strict):
     sections: list[str] = Field(default_factory=list)
     population: str | None = Field(None, description="the measure holding resident population")
     builtin_organisations: BuiltinTable | None = Field(
-        None, description="start from a built-in table: england-wales = the 43 territorial police forces"
+        None,
+        description="start from a built-in table: england-wales = the 43 territorial police forces",
     )
     organisations: list[Organisation] = Field(
-        default_factory=list, description="the project's organisations, or extensions of built-in ones"
+        default_factory=list,
+        description="the project's organisations, or extensions of built-in ones",
     )
     peer_groups: list[PeerGroup] = Field(default_factory=list)
     status_rule: StatusRule = StatusRule(amber_within=Tolerance(percent=10))
     status_key: StatusKey = StatusKey()
-    data: list[str] = Field(default_factory=lambda: ["data/*.csv"], description="observation files (globs)")
+    data: list[str] = Field(
+        default_factory=lambda: ["data/*.csv"], description="observation files (globs)"
+    )
     sources: list[Source] = Field(default_factory=list, description="record sources (open data)")
     dashboard: Dashboard = Dashboard()
 

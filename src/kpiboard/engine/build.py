@@ -12,7 +12,11 @@ from kpiboard.engine import movement
 from kpiboard.engine.data import EngineData, fetch
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.facts import (
-    baseline_sentence, comparator_sentence, contribution_sentence, moe_sentence, rank_sentences,
+    baseline_sentence,
+    comparator_sentence,
+    contribution_sentence,
+    moe_sentence,
+    rank_sentences,
     ratio_sentence,
 )
 from kpiboard.engine.peers import RankResult, period_and_basis, rank_in_group, value_text
@@ -23,15 +27,39 @@ from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
 from kpiboard.engine.targets import Resolved, baseline_span, resolve, target_for
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import (
-    decimals_of, number, percent_change, ratio_to_one, round_half_up, signed, with_unit,
+    decimals_of,
+    number,
+    percent_change,
+    ratio_to_one,
+    round_half_up,
+    signed,
+    with_unit,
 )
 from kpiboard.periods import (
-    MONTH_ABBR, WindowKind, format_month, fy_label, fy_start, month_of, parse_month, short_month,
-    span_label, window_ending, year_of,
+    MONTH_ABBR,
+    WindowKind,
+    format_month,
+    fy_label,
+    fy_start,
+    month_of,
+    parse_month,
+    short_month,
+    span_label,
+    window_ending,
+    year_of,
 )
 from kpiboard.scorecard import (
-    Change, Figure, MarginOfError, Milestone, Organisation, Rank, RatioFigures, Row, Scorecard,
-    Spc, Status,
+    Change,
+    Figure,
+    MarginOfError,
+    Milestone,
+    Organisation,
+    Rank,
+    RatioFigures,
+    Row,
+    Scorecard,
+    Spc,
+    Status,
 )
 
 SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
@@ -68,32 +96,49 @@ def measures_needed(cat: Catalogue, ids: list[str]) -> set[str]:
 
 
 def baseline_spans(cat: Catalogue) -> dict[str, tuple[int, int]]:
-    return {m.id: span for m in cat.measures.values() for t in m.targets if (span := baseline_span(t))}
+    return {
+        m.id: span for m in cat.measures.values() for t in m.targets if (span := baseline_span(t))
+    }
 
 
-def build_scorecard(cat: Catalogue, observations: ir.Table, as_of: int, org: str | None = None) -> Scorecard:
+def build_scorecard(
+    cat: Catalogue, observations: ir.Table, as_of: int, org: str | None = None
+) -> Scorecard:
     """The scorecard of ``org`` (default: the project's organisation) as of month ``as_of``."""
     home = cat.resolve_org(org or cat.project.organisation)
-    data = fetch(observations, cat.measures, cat.fy_start_month, as_of=as_of, home=home,
-                 peer_measures=peer_measures(cat), spans=baseline_spans(cat))
+    data = fetch(
+        observations,
+        cat.measures,
+        cat.fy_start_month,
+        as_of=as_of,
+        home=home,
+        peer_measures=peer_measures(cat),
+        spans=baseline_spans(cat),
+    )
     if data.first_month() is None:
         # nothing at or before as_of: say when the data start
         everything = fetch(observations, cat.measures, cat.fy_start_month, home=home)
         first = everything.first_month()
         if first is not None:
-            raise KpiboardError(f"--as-of {format_month(as_of)} is before any data",
-                                hint=f"the earliest data are for {format_month(first)}")
+            raise KpiboardError(
+                f"--as-of {format_month(as_of)} is before any data",
+                hint=f"the earliest data are for {format_month(first)}",
+            )
     return scorecard_from_data(cat, data, as_of, home)
 
 
 def scorecard_from_data(cat: Catalogue, data: EngineData, as_of: int, home: str) -> Scorecard:
     first = data.first_month()
     if first is None:
-        raise KpiboardError("there are no observations to report on",
-                            hint="add data files and run `kpiboard ingest`")
+        raise KpiboardError(
+            "there are no observations to report on",
+            hint="add data files and run `kpiboard ingest`",
+        )
     if as_of < first:
-        raise KpiboardError(f"--as-of {format_month(as_of)} is before any data",
-                            hint=f"the earliest data are for {format_month(first)}")
+        raise KpiboardError(
+            f"--as-of {format_month(as_of)} is before any data",
+            hint=f"the earliest data are for {format_month(first)}",
+        )
     ev = Evaluator(cat, data)
     builder = _RowBuilder(cat, ev, as_of, home)
     top = [m for m in cat.measures.values() if not m.hidden and m.parent is None]
@@ -134,11 +179,24 @@ class _RowBuilder:
     def row(self, m: Measure) -> Row:
         children = tuple(self.row(c) for c in self.cat.children_of(m.id) if not c.hidden)
         base = Row(
-            id=m.row or m.id, measure=m.id, section=m.section, title=m.title,
-            reference=m.reference, description=m.description, kind=m.kind.value, unit=m.unit,
-            polarity=m.polarity.value, children=children, tracking=m.tracking,
-            in_development=m.in_development, milestones=self._milestones(m),
-            status=None, status_reason="", target=None, latest=None, comparator=None,
+            id=m.row or m.id,
+            measure=m.id,
+            section=m.section,
+            title=m.title,
+            reference=m.reference,
+            description=m.description,
+            kind=m.kind.value,
+            unit=m.unit,
+            polarity=m.polarity.value,
+            children=children,
+            tracking=m.tracking,
+            in_development=m.in_development,
+            milestones=self._milestones(m),
+            status=None,
+            status_reason="",
+            target=None,
+            latest=None,
+            comparator=None,
         )
         report_target = target_for(m, self.as_of, self.fy)
         if m.in_development:
@@ -153,20 +211,38 @@ class _RowBuilder:
         change = self._change(m, latest, comp) if comp else None
         baseline = self._baseline_average(m)
         assessed_target = target_for(m, latest.window.last, self.fy)
-        resolved = (resolve(m, assessed_target, latest.window.last, self.fy,
-                            comparator_level=comp.value if comp else None, baseline_average=baseline)
-                    if assessed_target else None)
-        report_resolved = (resolve(m, report_target, self.as_of, self.fy,
-                                   comparator_level=comp.value if comp else None,
-                                   baseline_average=baseline)
-                           if report_target else None)
+        resolved = (
+            resolve(
+                m,
+                assessed_target,
+                latest.window.last,
+                self.fy,
+                comparator_level=comp.value if comp else None,
+                baseline_average=baseline,
+            )
+            if assessed_target
+            else None
+        )
+        report_resolved = (
+            resolve(
+                m,
+                report_target,
+                self.as_of,
+                self.fy,
+                comparator_level=comp.value if comp else None,
+                baseline_average=baseline,
+            )
+            if report_target
+            else None
+        )
         moe = self._moe(m, latest)
         rag = self._assess(m, latest, resolved, report_target, moe)
         spc = spc_block(self.ev, m, self.home, latest, report_resolved)
         assessment = self._headline(m, rag, spc)
         ranks = self._ranks(m)
-        annual = (report_resolved.level if report_resolved and report_resolved.change is None
-                  else None)
+        annual = (
+            report_resolved.level if report_resolved and report_resolved.change is None else None
+        )
         wanted = {f.value for f in m.facts}
         avg = fc = drop = rng = None
         if m.kind in SUMMABLE:
@@ -205,19 +281,39 @@ class _RowBuilder:
         facts += rank_sentences(self.cat, ranks, self.home, m)
 
         return replace(
-            base, status=assessment.status, status_reason=assessment.reason,
+            base,
+            status=assessment.status,
+            status_reason=assessment.reason,
             target=self._target_figure(m, report_target, report_resolved, latest),
             latest=self._latest_figure(m, latest, change if shows_change else None),
             comparator=self._comparator_figure(m, comp),
-            change=change, ranks=tuple(self._rank(r, m) for r in ranks), facts=tuple(facts),
-            provisional=latest.provisional, fytd=fytd,
-            monthly_average=avg, forecast=fc, drop_off=drop, range_12=rng,
-            margin_of_error=moe_fig, ratio=ratio, spc=spc, rag_status=rag.status, rag_reason=rag.reason,
-            significance=sig, interval=interval(m, latest),
+            change=change,
+            ranks=tuple(self._rank(r, m) for r in ranks),
+            facts=tuple(facts),
+            provisional=latest.provisional,
+            fytd=fytd,
+            monthly_average=avg,
+            forecast=fc,
+            drop_off=drop,
+            range_12=rng,
+            margin_of_error=moe_fig,
+            ratio=ratio,
+            spc=spc,
+            rag_status=rag.status,
+            rag_reason=rag.reason,
+            significance=sig,
+            interval=interval(m, latest),
             status_from=m.status_from,
-            level=(Figure(with_unit(latest.value, m.unit, m.decimals), latest.value,
-                          self._period_label(m, latest), format_month(latest.window.last))
-                   if shows_change else None),
+            level=(
+                Figure(
+                    with_unit(latest.value, m.unit, m.decimals),
+                    latest.value,
+                    self._period_label(m, latest),
+                    format_month(latest.window.last),
+                )
+                if shows_change
+                else None
+            ),
         )
 
     # -- pieces -------------------------------------------------------------------------------
@@ -261,10 +357,12 @@ class _RowBuilder:
         if shown != 0:
             better = (absolute > 0) == (m.polarity.value == "higher_is_better")
         return Change(
-            absolute=absolute, absolute_text=signed(absolute, unit, m.decimals),
+            absolute=absolute,
+            absolute_text=signed(absolute, unit, m.decimals),
             percent=percent,
             percent_text=percent_change(percent, CHANGE_DECIMALS) if percent is not None else None,
-            direction=direction, better=better,
+            direction=direction,
+            better=better,
         )
 
     def _baseline_average(self, m: Measure) -> float | None:
@@ -301,18 +399,25 @@ class _RowBuilder:
             a, b = latest.parts
             if first.survey and second.survey and a.sample_size and b.sample_size:
                 deft = max(first.deft or 1.0, second.deft or 1.0)
-                return margin_of_error_difference(a.value, a.sample_size, b.value, b.sample_size, deft)
+                return margin_of_error_difference(
+                    a.value, a.sample_size, b.value, b.sample_size, deft
+                )
         return None
 
-    def _moe_figure(self, m: Measure, moe: float | None, assessment: Assessment) -> MarginOfError | None:
+    def _moe_figure(
+        self, m: Measure, moe: float | None, assessment: Assessment
+    ) -> MarginOfError | None:
         if moe is None:
             return None
         short = assessment.status in (Status.AMBER, Status.RED)
         shortfall = assessment.shortfall if short else None
         return MarginOfError(
-            value=moe, text=f"+/-{number(moe, max(m.decimals, 1))} pts",
+            value=moe,
+            text=f"+/-{number(moe, max(m.decimals, 1))} pts",
             shortfall=shortfall,
-            shortfall_text=with_unit(shortfall, "pts", m.decimals) if shortfall is not None else None,
+            shortfall_text=with_unit(shortfall, "pts", m.decimals)
+            if shortfall is not None
+            else None,
             method=self._moe_method(m),
         )
 
@@ -322,8 +427,14 @@ class _RowBuilder:
             return f"1.96 x sqrt(p1(1-p1)/n1 + p2(1-p2)/n2){deft}"
         return f"1.96 x sqrt(p(1-p)/n){deft}"
 
-    def _assess(self, m: Measure, latest: Value, resolved: Resolved | None,
-                report_target: Target | None, moe: float | None) -> Assessment:
+    def _assess(
+        self,
+        m: Measure,
+        latest: Value,
+        resolved: Resolved | None,
+        report_target: Target | None,
+        moe: float | None,
+    ) -> Assessment:
         if m.tracking:
             return Assessment(None, "Tracking measure: no target, no status")
         if not m.targets:
@@ -331,11 +442,18 @@ class _RowBuilder:
         if resolved is None:
             period = self._period_label(m, latest)
             if report_target is not None:
-                return Assessment(None, f"Latest data ({period}) predate the "
-                                        f"{fy_label(self.as_of, self.fy)} target: no status")
-            return Assessment(None, f"No target for {fy_label(latest.window.last, self.fy)}: no status")
+                return Assessment(
+                    None,
+                    f"Latest data ({period}) predate the "
+                    f"{fy_label(self.as_of, self.fy)} target: no status",
+                )
+            return Assessment(
+                None, f"No target for {fy_label(latest.window.last, self.fy)}: no status"
+            )
         if resolved.level is None:
-            return Assessment(None, f"Target cannot be worked out ({resolved.why_missing}): no status")
+            return Assessment(
+                None, f"Target cannot be worked out ({resolved.why_missing}): no status"
+            )
         rule = m.status_rule or self.cat.project.status_rule
         if resolved.change is not None:
             assert resolved.comparator_level
@@ -353,8 +471,10 @@ class _RowBuilder:
             return f"{gap}: no status"
         if m.kind is MeasureKind.PER_POPULATION and has_counts:
             pop = m.population or self.cat.project.population
-            return (f"No population for {self.cat.org_name(self.home)} at or before the data "
-                    f"(measure {pop!r}): the rate cannot be worked out, no status")
+            return (
+                f"No population for {self.cat.org_name(self.home)} at or before the data "
+                f"(measure {pop!r}): the rate cannot be worked out, no status"
+            )
         return f"No data at or before {short_month(self.as_of)}: no status"
 
     def _untiled(self, m: Measure, before: int, after: int | None = None) -> str | None:
@@ -362,8 +482,12 @@ class _RowBuilder:
         (``after``, ``before``] has no figure, when its observations do not tile it ("No figure
         for 2017/18: no data for Jul - Sep 2017, ..."); None when there is no such window or it
         is tiled (a rate's population is another matter)."""
-        if m.kind not in (MeasureKind.COUNT, MeasureKind.PROPORTION, MeasureKind.MEAN,
-                          MeasureKind.PER_POPULATION):
+        if m.kind not in (
+            MeasureKind.COUNT,
+            MeasureKind.PROPORTION,
+            MeasureKind.MEAN,
+            MeasureKind.PER_POPULATION,
+        ):
             return None
         months = self.ev.data.months_with_data(self.home, m.id)
         for end in sorted((mm for mm in months if mm <= before), reverse=True):
@@ -375,8 +499,10 @@ class _RowBuilder:
             gap = self.ev.coverage_gap(m.id, self.home, win)
             if gap is None:
                 return None
-            return (f"No figure for {win.label(self.fy)}: {gap} (a window is summed only from "
-                    f"observations that cover each of its months exactly once)")
+            return (
+                f"No figure for {win.label(self.fy)}: {gap} (a window is summed only from "
+                f"observations that cover each of its months exactly once)"
+            )
         return None
 
     def _headline(self, m: Measure, rag: Assessment, spc: Spc | None) -> Assessment:
@@ -398,8 +524,12 @@ class _RowBuilder:
         value = self.ev.evaluate(m.id, self.home, win)
         if value is None:
             return None
-        return Figure(self._value_text(m, value), value.value, value.window.label(self.fy),
-                      format_month(value.window.last))
+        return Figure(
+            self._value_text(m, value),
+            value.value,
+            value.window.label(self.fy),
+            format_month(value.window.last),
+        )
 
     def _ranks(self, m: Measure) -> list[RankResult]:
         if m.ranks is None:
@@ -416,8 +546,9 @@ class _RowBuilder:
         return out
 
     def _rank(self, r: RankResult, m: Measure) -> Rank:
-        period, basis = period_and_basis(m, r.measure, r.window_kind, r.end, r.per_population,
-                                         self.fy)
+        period, basis = period_and_basis(
+            m, r.measure, r.window_kind, r.end, r.per_population, self.fy
+        )
 
         def text(x: float | None) -> str | None:
             return value_text(r.measure, r.per_population, x)
@@ -425,28 +556,44 @@ class _RowBuilder:
         v = r.verdict
         from kpiboard.formatting import ordinal
 
-        return Rank(group_id=r.group.id, group=r.group.name, rank=r.rank, of=r.of,
-                    text=f"{ordinal(r.rank)}/{r.of}", period=period, basis=basis,
-                    group_value=r.pooled, group_value_text=text(r.pooled),
-                    mean_of_rates=r.mean, mean_of_rates_text=text(r.mean),
-                    verdict=v.verdict if v else None,
-                    verdict_text=v.phrase(r.measure.polarity) if v else None,
-                    verdict_method=v.method if v else None,
-                    p_value=v.p_value if v else None,
-                    peer_value=v.peer_value if v else None,
-                    peer_value_text=text(v.peer_value) if v else None,
-                    limits_95=v.limits_95 if v else None, limits_998=v.limits_998 if v else None,
-                    beyond_998=v.beyond_998 if v else None,
-                    rising=r.rising, rising_of=r.rising_of)
+        return Rank(
+            group_id=r.group.id,
+            group=r.group.name,
+            rank=r.rank,
+            of=r.of,
+            text=f"{ordinal(r.rank)}/{r.of}",
+            period=period,
+            basis=basis,
+            group_value=r.pooled,
+            group_value_text=text(r.pooled),
+            mean_of_rates=r.mean,
+            mean_of_rates_text=text(r.mean),
+            verdict=v.verdict if v else None,
+            verdict_text=v.phrase(r.measure.polarity) if v else None,
+            verdict_method=v.method if v else None,
+            p_value=v.p_value if v else None,
+            peer_value=v.peer_value if v else None,
+            peer_value_text=text(v.peer_value) if v else None,
+            limits_95=v.limits_95 if v else None,
+            limits_998=v.limits_998 if v else None,
+            beyond_998=v.beyond_998 if v else None,
+            rising=r.rising,
+            rising_of=r.rising_of,
+        )
 
     def _ratio(self, m: Measure, latest: Value, target: Resolved | None) -> RatioFigures | None:
         if m.kind is not MeasureKind.RATIO or latest.ratio is None or len(latest.parts) != 2:
             return None
         ref = latest.parts[1].value
         goal = target.level / ref if target and target.level is not None and ref else None
-        return RatioFigures(value=latest.ratio, text=ratio_to_one(latest.ratio), reference=ref,
-                            reference_text=with_unit(ref, "%", 1), target=goal,
-                            target_text=ratio_to_one(goal) if goal is not None else None)
+        return RatioFigures(
+            value=latest.ratio,
+            text=ratio_to_one(latest.ratio),
+            reference=ref,
+            reference_text=with_unit(ref, "%", 1),
+            target=goal,
+            target_text=ratio_to_one(goal) if goal is not None else None,
+        )
 
     # -- texts --------------------------------------------------------------------------------
     def _value_text(self, m: Measure, v: Value) -> str:
@@ -463,19 +610,29 @@ class _RowBuilder:
 
     def _latest_figure(self, m: Measure, v: Value, change: Change | None) -> Figure:
         if change is not None and change.percent is not None:
-            return Figure(change.percent_text or "", change.percent, self._period_label(m, v),
-                          format_month(v.window.last))
-        return Figure(self._value_text(m, v), v.value, self._period_label(m, v),
-                      format_month(v.window.last))
+            return Figure(
+                change.percent_text or "",
+                change.percent,
+                self._period_label(m, v),
+                format_month(v.window.last),
+            )
+        return Figure(
+            self._value_text(m, v), v.value, self._period_label(m, v), format_month(v.window.last)
+        )
 
     def _comparator_figure(self, m: Measure, comp: Value | None) -> Figure | None:
         if comp is None:
             return None
-        return Figure(self._value_text(m, comp), comp.value, comp.window.label(self.fy),
-                      format_month(comp.window.last))
+        return Figure(
+            self._value_text(m, comp),
+            comp.value,
+            comp.window.label(self.fy),
+            format_month(comp.window.last),
+        )
 
-    def _target_figure(self, m: Measure, t: Target | None, r: Resolved | None,
-                       latest: Value | None) -> Figure | None:
+    def _target_figure(
+        self, m: Measure, t: Target | None, r: Resolved | None, latest: Value | None
+    ) -> Figure | None:
         if m.tracking:
             return Figure("Tracking measure", None)
         if t is None:
@@ -488,15 +645,30 @@ class _RowBuilder:
         level = r.level if r is not None else t.level
         if level is None:
             return Figure(t.text or "", None, fy)
-        auto = strict + with_unit(level, m.unit, m.decimals if t.level is None else decimals_of(t.level))
+        auto = strict + with_unit(
+            level, m.unit, m.decimals if t.level is None else decimals_of(t.level)
+        )
         if t.baseline_reduction is not None:
             br = t.baseline_reduction
-            auto += (f" ie {number(br.percent)}% reduction on {year_of(parse_month(br.start))}-"
-                     f"{str(year_of(parse_month(br.end)))[-2:]} baseline average")
-        if m.kind is MeasureKind.RATIO and latest is not None and len(latest.parts) == 2 and latest.parts[1].value:
+            auto += (
+                f" ie {number(br.percent)}% reduction on {year_of(parse_month(br.start))}-"
+                f"{str(year_of(parse_month(br.end)))[-2:]} baseline average"
+            )
+        if (
+            m.kind is MeasureKind.RATIO
+            and latest is not None
+            and len(latest.parts) == 2
+            and latest.parts[1].value
+        ):
             auto += f" ({ratio_to_one(level / latest.parts[1].value)})"
         text = t.text or auto
-        if t.text and m.kind is MeasureKind.RATIO and latest is not None and len(latest.parts) == 2 and latest.parts[1].value:
+        if (
+            t.text
+            and m.kind is MeasureKind.RATIO
+            and latest is not None
+            and len(latest.parts) == 2
+            and latest.parts[1].value
+        ):
             text += f" (or {ratio_to_one(level / latest.parts[1].value)})"
         return Figure(text, level, fy)
 
@@ -504,15 +676,22 @@ class _RowBuilder:
         out = []
         for ms in m.milestones:
             mm = parse_month(ms.by)
-            out.append(Milestone(text=with_unit(ms.level, m.unit, m.decimals), value=ms.level,
-                                 by=ms.by, by_text=f"{MONTH_ABBR[month_of(mm) - 1]} {year_of(mm)}"))
+            out.append(
+                Milestone(
+                    text=with_unit(ms.level, m.unit, m.decimals),
+                    value=ms.level,
+                    by=ms.by,
+                    by_text=f"{MONTH_ABBR[month_of(mm) - 1]} {year_of(mm)}",
+                )
+            )
         return tuple(out)
 
     def _provisional_sentence(self, m: Measure, latest: Value) -> str:
-        months = [mm for mm in range(latest.window.first, latest.window.last + 1)
-                  if (row := self.ev.data.window_row(self.home, m.id, mm)) and row["m1_prov"]]
+        months = [
+            mm
+            for mm in range(latest.window.first, latest.window.last + 1)
+            if (row := self.ev.data.window_row(self.home, m.id, mm)) and row["m1_prov"]
+        ]
         if months:
             return f"Figures for {span_label(min(months), max(months))} are provisional"
         return "Includes provisional figures"
-
-

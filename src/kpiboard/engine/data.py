@@ -112,18 +112,37 @@ def fetch(
     data.windows = dict(windows)
 
     others = subset.filter(subset.months != 1).select(
-        "org", "measure", "months", "numerator", "denominator", "value", "sample_size",
-        "provisional", "note", m=month_expr(subset.period_end),
+        "org",
+        "measure",
+        "months",
+        "numerator",
+        "denominator",
+        "value",
+        "sample_size",
+        "provisional",
+        "note",
+        m=month_expr(subset.period_end),
     )
     if as_of is not None:
         others = others.filter(others.m <= as_of)
     recorded: dict[tuple[str, str], list[Recorded]] = defaultdict(list)
     for r in others.to_pyarrow().to_pylist():
         amt = r["numerator"] if r["numerator"] is not None else r["value"]
-        recorded[(r["org"], r["measure"])].append(Recorded(
-            r["org"], r["measure"], r["m"], r["months"], amt, r["numerator"], r["denominator"],
-            r["value"], r["sample_size"], bool(r["provisional"]), r["note"],
-        ))
+        recorded[(r["org"], r["measure"])].append(
+            Recorded(
+                r["org"],
+                r["measure"],
+                r["m"],
+                r["months"],
+                amt,
+                r["numerator"],
+                r["denominator"],
+                r["value"],
+                r["sample_size"],
+                bool(r["provisional"]),
+                r["note"],
+            )
+        )
     data.recorded = {k: sorted(v, key=lambda x: x.end) for k, v in recorded.items()}
     return data
 
@@ -132,12 +151,27 @@ def empty_table() -> ir.Table:
     """An observations table with no rows (for catalogues with nothing ingested)."""
     return ibis.memtable(
         {
-            "org": [], "measure": [], "period_end": [], "months": [], "numerator": [],
-            "denominator": [], "value": [], "sample_size": [], "provisional": [], "note": [],
+            "org": [],
+            "measure": [],
+            "period_end": [],
+            "months": [],
+            "numerator": [],
+            "denominator": [],
+            "value": [],
+            "sample_size": [],
+            "provisional": [],
+            "note": [],
         },
         schema={
-            "org": "string", "measure": "string", "period_end": "date", "months": "int32",
-            "numerator": "float64", "denominator": "float64", "value": "float64",
-            "sample_size": "float64", "provisional": "boolean", "note": "string",
+            "org": "string",
+            "measure": "string",
+            "period_end": "date",
+            "months": "int32",
+            "numerator": "float64",
+            "denominator": "float64",
+            "value": "float64",
+            "sample_size": "float64",
+            "provisional": "boolean",
+            "note": "string",
         },
     )

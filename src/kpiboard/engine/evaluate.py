@@ -124,8 +124,13 @@ class Evaluator:
                 pop = self.population(m, org, window.last)
                 if base is None or pop is None or pop <= 0:
                     return None
-                return Value(base.value / pop * (m.per or 1000.0), window, base.value, pop,
-                             provisional=base.provisional)
+                return Value(
+                    base.value / pop * (m.per or 1000.0),
+                    window,
+                    base.value,
+                    pop,
+                    provisional=base.provisional,
+                )
             case MeasureKind.SNAPSHOT:
                 return self.snapshot(mid, org, window.last, window)
             case MeasureKind.COMPOSITE:
@@ -133,13 +138,20 @@ class Evaluator:
                 if not parts or any(p is None for p in parts):
                     return None
                 got = [p for p in parts if p is not None]
-                return Value(sum(p.value for p in got), window, sum(p.value for p in got),
-                             provisional=any(p.provisional for p in got), parts=tuple(got))
+                return Value(
+                    sum(p.value for p in got),
+                    window,
+                    sum(p.value for p in got),
+                    provisional=any(p.provisional for p in got),
+                    parts=tuple(got),
+                )
             case MeasureKind.DIFFERENCE | MeasureKind.RATIO:
                 return self._combined(m, org, window)
         raise AssertionError(m.kind)  # pragma: no cover
 
-    def latest(self, mid: str, org: str, as_of: int, kind: WindowKind | None = None) -> Value | None:
+    def latest(
+        self, mid: str, org: str, as_of: int, kind: WindowKind | None = None
+    ) -> Value | None:
         """The latest window of the measure's kind ending at or before ``as_of`` with data."""
         kind = kind or self.measure(mid).window
         candidates = self._candidate_months(mid, org)
@@ -168,17 +180,43 @@ class Evaluator:
                 amt = row["m1_amt"]
                 if amt is not None:
                     w = Window(WindowKind.MONTH, m, m)
-                    best = (m, Value(amt, w, row["m1_pnum"], row["m1_pden"],
-                                     provisional=bool(row["m1_prov"]), months=1))
+                    best = (
+                        m,
+                        Value(
+                            amt,
+                            w,
+                            row["m1_pnum"],
+                            row["m1_pden"],
+                            provisional=bool(row["m1_prov"]),
+                            months=1,
+                        ),
+                    )
         for rec in self.data.recorded_for(org, mid):
-            if rec.end <= at and (window is None or rec.end >= window.first) \
-                    and (best is None or rec.end > best[0]) and rec.amt is not None:
-                kind = WindowKind.QUARTER if rec.months == 3 else (
-                    WindowKind.MONTH if rec.months == 1 else WindowKind.ROLLING_12)
+            if (
+                rec.end <= at
+                and (window is None or rec.end >= window.first)
+                and (best is None or rec.end > best[0])
+                and rec.amt is not None
+            ):
+                kind = (
+                    WindowKind.QUARTER
+                    if rec.months == 3
+                    else (WindowKind.MONTH if rec.months == 1 else WindowKind.ROLLING_12)
+                )
                 w = Window(kind, rec.end - rec.months + 1, rec.end)
                 value = rec.value if rec.value is not None else rec.amt
-                best = (rec.end, Value(value, w, rec.numerator, rec.denominator,
-                                       rec.sample_size, rec.provisional, months=rec.months))
+                best = (
+                    rec.end,
+                    Value(
+                        value,
+                        w,
+                        rec.numerator,
+                        rec.denominator,
+                        rec.sample_size,
+                        rec.provisional,
+                        months=rec.months,
+                    ),
+                )
         return best[1] if best else None
 
     def monthly_amount(self, mid: str, org: str, m: int) -> float | None:
@@ -214,18 +252,45 @@ class Evaluator:
         out = []
         for mm, row in sorted(self.data.windows.get((org, mid), {}).items()):
             if window.first <= mm <= window.last:
-                out.append(Piece(mm, mm, True, row["m1_amt"], row["m1_pnum"], row["m1_pden"],
-                                 row["m1_val"], row["m1_ss"], bool(row["m1_prov"])))
+                out.append(
+                    Piece(
+                        mm,
+                        mm,
+                        True,
+                        row["m1_amt"],
+                        row["m1_pnum"],
+                        row["m1_pden"],
+                        row["m1_val"],
+                        row["m1_ss"],
+                        bool(row["m1_prov"]),
+                    )
+                )
         for rec in self.data.recorded_for(org, mid):
             start = rec.end - rec.months + 1
             if window.first <= start and rec.end <= window.last:
                 n = rec.sample_size
-                pnum = rec.numerator if rec.numerator is not None else (
-                    rec.value / 100.0 * n if rec.value is not None and n is not None else None)
+                pnum = (
+                    rec.numerator
+                    if rec.numerator is not None
+                    else (
+                        rec.value / 100.0 * n if rec.value is not None and n is not None else None
+                    )
+                )
                 pden = rec.denominator if rec.denominator is not None else n
                 ss = n if n is not None else rec.denominator
-                out.append(Piece(start, rec.end, rec.months == 1, rec.amt, pnum, pden, rec.value,
-                                 ss, rec.provisional))
+                out.append(
+                    Piece(
+                        start,
+                        rec.end,
+                        rec.months == 1,
+                        rec.amt,
+                        pnum,
+                        pden,
+                        rec.value,
+                        ss,
+                        rec.provisional,
+                    )
+                )
         return out
 
     def coverage_gap(self, mid: str, org: str, window: Window) -> str | None:
@@ -293,8 +358,14 @@ class Evaluator:
         if m.kind is MeasureKind.PROPORTION:
             if rec.numerator is not None and rec.denominator:
                 p = 100.0 * rec.numerator / rec.denominator
-                return Value(p, window, rec.numerator, rec.denominator,
-                             rec.sample_size or rec.denominator, rec.provisional)
+                return Value(
+                    p,
+                    window,
+                    rec.numerator,
+                    rec.denominator,
+                    rec.sample_size or rec.denominator,
+                    rec.provisional,
+                )
             if rec.value is None:
                 return None
             n = rec.sample_size
@@ -302,17 +373,31 @@ class Evaluator:
             return Value(rec.value, window, num, n, n, rec.provisional)
         if m.kind is MeasureKind.MEAN:
             if rec.numerator is not None and rec.denominator:
-                return Value(rec.numerator / rec.denominator, window, rec.numerator,
-                             rec.denominator, provisional=rec.provisional)
-            return None if rec.value is None else Value(rec.value, window, provisional=rec.provisional)
-        return None if rec.amt is None else Value(rec.amt, window, rec.amt, provisional=rec.provisional)
+                return Value(
+                    rec.numerator / rec.denominator,
+                    window,
+                    rec.numerator,
+                    rec.denominator,
+                    provisional=rec.provisional,
+                )
+            return (
+                None if rec.value is None else Value(rec.value, window, provisional=rec.provisional)
+            )
+        return (
+            None
+            if rec.amt is None
+            else Value(rec.amt, window, rec.amt, provisional=rec.provisional)
+        )
 
     def _combined(self, m: Measure, org: str, window: Window) -> Value | None:
         first_id, second_id = m.of or ["", ""]
         a = self.evaluate(first_id, org, window)
         second = self.measure(second_id)
-        b = (self.snapshot(second_id, org, window.last, None)
-             if second.kind is MeasureKind.SNAPSHOT else self.evaluate(second_id, org, window))
+        b = (
+            self.snapshot(second_id, org, window.last, None)
+            if second.kind is MeasureKind.SNAPSHOT
+            else self.evaluate(second_id, org, window)
+        )
         if a is None or b is None:
             return None
         prov = a.provisional or b.provisional
@@ -321,5 +406,13 @@ class Evaluator:
         if b.value == 0:
             return None
         # a ratio reports the first share as its figure, and share / reference as the ratio
-        return Value(a.value, window, a.numerator, a.denominator, a.sample_size, prov,
-                     parts=(a, b), ratio=a.value / b.value)
+        return Value(
+            a.value,
+            window,
+            a.numerator,
+            a.denominator,
+            a.sample_size,
+            prov,
+            parts=(a, b),
+            ratio=a.value / b.value,
+        )

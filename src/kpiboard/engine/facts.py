@@ -34,8 +34,11 @@ def comparator_sentence(
     points = m.unit in ("%", "pts")
     if points and abs(change.absolute) <= MARGINAL_CHANGE_POINTS:
         word += " marginally"
-    detail = change.absolute_text if points or change.percent_text is None else \
-        f"{change.absolute_text}, {change.percent_text}"
+    detail = (
+        change.absolute_text
+        if points or change.percent_text is None
+        else f"{change.absolute_text}, {change.percent_text}"
+    )
     return f"{word} from {then} for {period} ({detail})"
 
 
@@ -67,7 +70,9 @@ def rank_sentences(cat: Catalogue, ranks: Sequence[RankResult], home: str, m: Me
         period = win.label(cat.fy_start_month) if win else ""
         if r.window_kind is WindowKind.FYTD:
             period = f"financial year to date {period}"
-        basis = period + (f", rate per {number(r.per_population)} population" if r.per_population else "")
+        basis = period + (
+            f", rate per {number(r.per_population)} population" if r.per_population else ""
+        )
         if r.measure.id != m.id:
             basis += f", using {r.measure.title}"
         by_period.setdefault(basis, []).append(f"{ordinal(r.rank)}/{r.of} in {r.group.name}")
@@ -76,15 +81,19 @@ def rank_sentences(cat: Catalogue, ranks: Sequence[RankResult], home: str, m: Me
     for r in ranks:
         if r.pooled is not None and r.group.members == "all":
             unit = "" if r.per_population else r.measure.unit
-            out.append(f"{r.group.name} as a whole: {with_unit(r.pooled, unit, max(r.measure.decimals, 1))}")
+            out.append(
+                f"{r.group.name} as a whole: {with_unit(r.pooled, unit, max(r.measure.decimals, 1))}"
+            )
     for r in ranks:
         if r.verdict is not None:
             out.append(verdict_sentence(r))
         if r.rising is not None and r.rising_of is not None and r.comparator_end is not None:
             then = window_ending(r.window_kind, r.comparator_end, cat.fy_start_month)
             when = f" ({then.label(cat.fy_start_month)})" if then else ""
-            out.append(f"{r.rising} of {r.rising_of} members of {r.group.name} saw a rise against "
-                       f"the same period a year earlier{when}")
+            out.append(
+                f"{r.rising} of {r.rising_of} members of {r.group.name} saw a rise against "
+                f"the same period a year earlier{when}"
+            )
     return out
 
 
@@ -102,8 +111,10 @@ def verdict_sentence(r: RankResult) -> str:
     else:
         figure = f"figure is {with_unit(v.peer_value, r.measure.unit, max(r.measure.decimals, 1))}"
     beyond = "; beyond the 99.8% limit" if v.beyond_998 else ""
-    return (f"{head} the rest of {r.group.name}, whose pooled {figure} "
-            f"({v.name}, {format_p_value(v.p_value)}{beyond})")
+    return (
+        f"{head} the rest of {r.group.name}, whose pooled {figure} "
+        f"({v.name}, {format_p_value(v.p_value)}{beyond})"
+    )
 
 
 def baseline_sentence(m: Measure, target: Resolved) -> str:
@@ -111,9 +122,11 @@ def baseline_sentence(m: Measure, target: Resolved) -> str:
     br = target.target.baseline_reduction
     assert br is not None and target.baseline_average is not None and target.level is not None
     first, last = year_of(parse_month(br.start)), year_of(parse_month(br.end))
-    return (f"Target is a {number(br.percent)}% reduction on the {first}-{str(last)[-2:]} baseline "
-            f"average of {with_unit(target.baseline_average, m.unit, m.decimals)}, i.e. "
-            f"{with_unit(target.level, m.unit, m.decimals)}")
+    return (
+        f"Target is a {number(br.percent)}% reduction on the {first}-{str(last)[-2:]} baseline "
+        f"average of {with_unit(target.baseline_average, m.unit, m.decimals)}, i.e. "
+        f"{with_unit(target.level, m.unit, m.decimals)}"
+    )
 
 
 def ratio_sentence(ratio: RatioFigures, reference_title: str) -> str:
@@ -128,7 +141,13 @@ def moe_sentence(moe: MarginOfError) -> str:
     """Whether the shortfall against target is more than sampling noise."""
     assert moe.shortfall is not None
     beyond = moe.shortfall > moe.value
-    return (f"Difference between target and performance ({moe.shortfall_text}) is "
-            f"{'greater than' if beyond else 'within'} the margin of error for this measure "
-            f"({moe.text})" + (", confirming that the target is being missed" if beyond
-                               else ": it may be sampling noise"))
+    return (
+        f"Difference between target and performance ({moe.shortfall_text}) is "
+        f"{'greater than' if beyond else 'within'} the margin of error for this measure "
+        f"({moe.text})"
+        + (
+            ", confirming that the target is being missed"
+            if beyond
+            else ": it may be sampling noise"
+        )
+    )

@@ -15,17 +15,34 @@ from kpiboard.engine.build import measures_needed
 from kpiboard.engine.data import fetch
 from kpiboard.engine.evaluate import Evaluator
 from kpiboard.engine.peer_stats import (
-    EXACT_FUNNEL_NAME, POSITIONS, ExactLimits, exact_funnel_limits, funnel_populations,
+    EXACT_FUNNEL_NAME,
+    POSITIONS,
+    ExactLimits,
+    exact_funnel_limits,
+    funnel_populations,
     mean_of_rates,
 )
 from kpiboard.engine.peers import (
-    RankPeriod, members, period_and_basis, pooled_value, rank_of, rank_period, value_text,
+    RankPeriod,
+    members,
+    period_and_basis,
+    pooled_value,
+    rank_of,
+    rank_period,
+    value_text,
 )
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import number, ordinal
 from kpiboard.periods import format_month
 from kpiboard.scorecard import (
-    Funnel, FunnelLimits, FunnelPoint, League, LeagueGroup, LeagueMeasure, LeagueRow, Organisation,
+    Funnel,
+    FunnelLimits,
+    FunnelPoint,
+    League,
+    LeagueGroup,
+    LeagueMeasure,
+    LeagueRow,
+    Organisation,
 )
 
 ALL_GROUP = PeerGroup(id="all", name="All organisations", members="all")
@@ -64,7 +81,9 @@ def build_league(
     if found is None:
         raise KpiboardError(
             f"{measure.id}: fewer than two members of {group.name} have a figure at or before "
-            f"{format_month(as_of)}", hint="check the data were ingested, or pick another --as-of")
+            f"{format_month(as_of)}",
+            hint="check the data were ingested, or pick another --as-of",
+        )
 
     peers = _peers(cat, home, group) if home is not None else set()
     polarity = found.measure.polarity
@@ -74,27 +93,42 @@ def build_league(
     for org, value in values.items():
         others = [v for o, v in values.items() if o != org]
         rank = rank_of(value, others, polarity)
-        rows.append(LeagueRow(
-            rank=rank, rank_text=f"{ordinal(rank)}/{of}",
-            org=Organisation(org, cat.org_name(org)), value=value,
-            text=value_text(found.measure, found.per_population, value) or "",
-            highlight=org == home, in_group=org in peers,
-        ))
+        rows.append(
+            LeagueRow(
+                rank=rank,
+                rank_text=f"{ordinal(rank)}/{of}",
+                org=Organisation(org, cat.org_name(org)),
+                value=value,
+                text=value_text(found.measure, found.per_population, value) or "",
+                highlight=org == home,
+                in_group=org in peers,
+            )
+        )
     rows.sort(key=lambda r: (r.rank, r.org.name))
     pooled = pooled_value(ev, found)
     mean = mean_of_rates(values.values())
-    period, basis = period_and_basis(measure, found.measure, found.window_kind, found.end,
-                                     found.per_population, cat.fy_start_month)
+    period, basis = period_and_basis(
+        measure,
+        found.measure,
+        found.window_kind,
+        found.end,
+        found.per_population,
+        cat.fy_start_month,
+    )
     per = found.per_population
     unit = f"per {number(per)}" if per else found.measure.unit
     return League(
         title=f"{measure.title}: {group.name}",
         measure=LeagueMeasure(measure.id, measure.title, unit, polarity.value, basis),
-        period=period, period_end=format_month(found.end), as_of=format_month(as_of),
+        period=period,
+        period_end=format_month(found.end),
+        as_of=format_month(as_of),
         group=LeagueGroup(group.id, group.name, of),
         rows=tuple(rows),
-        pooled=pooled, pooled_text=value_text(found.measure, found.per_population, pooled),
-        mean_of_rates=mean, mean_of_rates_text=value_text(found.measure, found.per_population, mean),
+        pooled=pooled,
+        pooled_text=value_text(found.measure, found.per_population, pooled),
+        mean_of_rates=mean,
+        mean_of_rates_text=value_text(found.measure, found.per_population, mean),
         organisation=Organisation(home, cat.org_name(home)) if home is not None else None,
         peer_groups=tuple(g.name for g in _home_groups(cat, home, group)) if home else (),
         missing=tuple(Organisation(o, cat.org_name(o)) for o in orgs if o not in values),
@@ -102,8 +136,9 @@ def build_league(
     )
 
 
-def _funnel(cat: Catalogue, ev: Evaluator, found: RankPeriod, home: str | None,
-            peers: set[str]) -> Funnel | None:
+def _funnel(
+    cat: Catalogue, ev: Evaluator, found: RankPeriod, home: str | None, peers: set[str]
+) -> Funnel | None:
     """The funnel plot of a rate (a ``per_population`` measure, or counts ranked per
     population): each member's count and population at the rank period, the centre line at
     the pooled rate of all of them, and exact Poisson limits at each member's population and
@@ -134,37 +169,58 @@ def _funnel(cat: Catalogue, ev: Evaluator, found: RankPeriod, home: str | None,
         return value_text(m, per, x) or ""
 
     def limits(x: ExactLimits) -> FunnelLimits:
-        return FunnelLimits(x.population, x.expected, x.lower_95, x.upper_95, x.lower_998,
-                            x.upper_998)
+        return FunnelLimits(
+            x.population, x.expected, x.lower_95, x.upper_95, x.lower_998, x.upper_998
+        )
 
     points = []
     for org in counts:
         rate = counts[org] / pops[org] * per
         exact = exact_funnel_limits(centre, pops[org], per)
         position = exact.position(rate)
-        points.append(FunnelPoint(
-            org=Organisation(org, cat.org_name(org)), population=pops[org], count=counts[org],
-            value=rate, text=value_text(m, per, rate) or "", limits=limits(exact),
-            position=position, position_text=POSITIONS[position],
-            highlight=org == home, in_group=org in peers,
-            population_text=number(pops[org]), count_text=number(counts[org]),
-            limits_95_text=f"{limit_text(exact.lower_95)} to {limit_text(exact.upper_95)}",
-            limits_998_text=f"{limit_text(exact.lower_998)} to {limit_text(exact.upper_998)}",
-        ))
+        points.append(
+            FunnelPoint(
+                org=Organisation(org, cat.org_name(org)),
+                population=pops[org],
+                count=counts[org],
+                value=rate,
+                text=value_text(m, per, rate) or "",
+                limits=limits(exact),
+                position=position,
+                position_text=POSITIONS[position],
+                highlight=org == home,
+                in_group=org in peers,
+                population_text=number(pops[org]),
+                count_text=number(counts[org]),
+                limits_95_text=f"{limit_text(exact.lower_95)} to {limit_text(exact.upper_95)}",
+                limits_998_text=f"{limit_text(exact.lower_998)} to {limit_text(exact.upper_998)}",
+            )
+        )
     points.sort(key=lambda p: p.population)
-    curve = tuple(limits(exact_funnel_limits(centre, x, per))
-                  for x in funnel_populations(pops.values()))
-    return Funnel(per=per, per_text=number(per), centre=centre, centre_text=value_text(m, per, centre) or "",
-                  method=EXACT_FUNNEL_NAME, points=tuple(points), curve=curve)
+    curve = tuple(
+        limits(exact_funnel_limits(centre, x, per)) for x in funnel_populations(pops.values())
+    )
+    return Funnel(
+        per=per,
+        per_text=number(per),
+        centre=centre,
+        centre_text=value_text(m, per, centre) or "",
+        method=EXACT_FUNNEL_NAME,
+        points=tuple(points),
+        curve=curve,
+    )
 
 
 def _measure(cat: Catalogue, measure_id: str) -> Measure:
     if measure_id in cat.measures:
         return cat.measures[measure_id]
     near = difflib.get_close_matches(measure_id, list(cat.measures), n=1, cutoff=0.5)
-    raise KpiboardError(f"unknown measure {measure_id!r}",
-                        hint=f"did you mean {near[0]!r}?" if near else
-                        "`kpiboard validate` lists the project's measures")
+    raise KpiboardError(
+        f"unknown measure {measure_id!r}",
+        hint=f"did you mean {near[0]!r}?"
+        if near
+        else "`kpiboard validate` lists the project's measures",
+    )
 
 
 def _group(cat: Catalogue, measure_id: str, group_id: str | None) -> PeerGroup:
@@ -174,9 +230,12 @@ def _group(cat: Catalogue, measure_id: str, group_id: str | None) -> PeerGroup:
             return ALL_GROUP
         if group_id not in groups:
             near = difflib.get_close_matches(group_id, list(groups), n=1, cutoff=0.5)
-            raise KpiboardError(f"unknown peer group {group_id!r}",
-                                hint=f"did you mean {near[0]!r}?" if near else
-                                f"known groups: {', '.join(groups) or 'none'}")
+            raise KpiboardError(
+                f"unknown peer group {group_id!r}",
+                hint=f"did you mean {near[0]!r}?"
+                if near
+                else f"known groups: {', '.join(groups) or 'none'}",
+            )
         return groups[group_id]
     m = cat.measures[measure_id]
     if m.ranks is not None:
@@ -189,8 +248,11 @@ def _group(cat: Catalogue, measure_id: str, group_id: str | None) -> PeerGroup:
 
 def _home_groups(cat: Catalogue, home: str | None, league_group: PeerGroup) -> list[PeerGroup]:
     """The home organisation's named peer groups (not "all", not the league's own group)."""
-    return [g for g in cat.project.peer_groups
-            if g.id != league_group.id and g.members != "all" and home in g.members]
+    return [
+        g
+        for g in cat.project.peer_groups
+        if g.id != league_group.id and g.members != "all" and home in g.members
+    ]
 
 
 def _peers(cat: Catalogue, home: str, league_group: PeerGroup) -> set[str]:

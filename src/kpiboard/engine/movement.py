@@ -56,7 +56,9 @@ def profile(ev: Evaluator, m: Measure, org: str, latest: Value) -> Profile:
         years.append([a / total for a in got])
         labels.append(fy_label(start, ev.fy))
     if not years:
-        return Profile(FLAT.shares, "flat profile: no complete earlier year to take a seasonal one from")
+        return Profile(
+            FLAT.shares, "flat profile: no complete earlier year to take a seasonal one from"
+        )
     shares = tuple(sum(col) / len(years) for col in zip(*years))
     span = labels[-1] if len(labels) == 1 else f"{labels[-1]} to {labels[0]}"
     return Profile(shares, f"seasonal profile (average monthly shares, {span})")
@@ -77,9 +79,12 @@ def monthly_average(
     prof = profile(ev, m, org, latest)
     target = annual_target * prof.elapsed(months) / months if annual_target is not None else None
     return MonthlyAverage(
-        value=avg, text=_fmt(m, avg, extra), months=months,
+        value=avg,
+        text=_fmt(m, avg, extra),
+        months=months,
         period=span_label(fytd.window.first, fytd.window.last),
-        target=target, target_text=_fmt(m, target, extra) if target is not None else None,
+        target=target,
+        target_text=_fmt(m, target, extra) if target is not None else None,
         profile=prof.words,
     )
 
@@ -100,14 +105,20 @@ def forecast(
     value = so_far / elapsed
     remaining = MONTHS_IN_YEAR - avg.months
     fy = fy_label(latest.window.last, ev.fy)
-    method = (f"year to date ({avg.period}) plus {remaining} months at its monthly average"
-              if prof is FLAT else
-              f"year to date ({avg.period}) / its share of the year under the {prof.words}")
+    method = (
+        f"year to date ({avg.period}) plus {remaining} months at its monthly average"
+        if prof is FLAT
+        else f"year to date ({avg.period}) / its share of the year under the {prof.words}"
+    )
     return Forecast(
-        value=value, text=_fmt(m, value), financial_year=fy, method=method,
+        value=value,
+        text=_fmt(m, value),
+        financial_year=fy,
+        method=method,
         target=annual_target,
         target_text=with_unit(annual_target, m.unit, decimals_of(annual_target))
-        if annual_target is not None else None,
+        if annual_target is not None
+        else None,
     )
 
 
@@ -124,9 +135,14 @@ def drop_off(ev: Evaluator, m: Measure, org: str, latest: Value) -> DropOff | No
     if prev is None or dropped is None or added is None:
         return None
     return DropOff(
-        previous_total=prev.value, previous_total_text=_fmt(m, prev.value),
-        dropped_period=short_month(end - 12), dropped_value=dropped, dropped_text=_fmt(m, dropped),
-        added_period=short_month(end), added_value=added, added_text=_fmt(m, added),
+        previous_total=prev.value,
+        previous_total_text=_fmt(m, prev.value),
+        dropped_period=short_month(end - 12),
+        dropped_value=dropped,
+        dropped_text=_fmt(m, dropped),
+        added_period=short_month(end),
+        added_value=added,
+        added_text=_fmt(m, added),
     )
 
 
@@ -139,9 +155,15 @@ def month_range(ev: Evaluator, m: Measure, org: str, latest: Value) -> MonthRang
         return None
     low = min(got, key=lambda x: (x[1], x[0]))
     high = max(got, key=lambda x: (x[1], -x[0]))
-    return MonthRange(low=low[1], low_text=_fmt(m, low[1]), low_period=short_month(low[0]),
-                      high=high[1], high_text=_fmt(m, high[1]), high_period=short_month(high[0]),
-                      months=MONTHS_IN_YEAR)
+    return MonthRange(
+        low=low[1],
+        low_text=_fmt(m, low[1]),
+        low_period=short_month(low[0]),
+        high=high[1],
+        high_text=_fmt(m, high[1]),
+        high_period=short_month(high[0]),
+        months=MONTHS_IN_YEAR,
+    )
 
 
 def sentences(
@@ -169,8 +191,10 @@ def sentences(
                 text += f" ({avg.profile})"
         out.append(text)
     if rng and "range" in wanted:
-        out.append(f"In the last 12 months the monthly range is {rng.low_text} ({rng.low_period}) "
-                   f"to {rng.high_text} ({rng.high_period})")
+        out.append(
+            f"In the last 12 months the monthly range is {rng.low_text} ({rng.low_period}) "
+            f"to {rng.high_text} ({rng.high_period})"
+        )
     if fc and "forecast" in wanted:
         text = f"Run-rate forecast for {fc.financial_year}: {fc.text}"
         if fc.target_text:

@@ -26,7 +26,9 @@ NOT_DIFFERENT = "not significantly different"
 ALPHA_998 = 0.002  # the outer funnel limit: 99.8% (about 3 standard errors)
 RISE_TOLERANCE = 1e-9  # a change no larger than this is not a rise
 
-FUNNEL_NAME = "exact Poisson funnel limits around the other members' pooled rate for this population"
+FUNNEL_NAME = (
+    "exact Poisson funnel limits around the other members' pooled rate for this population"
+)
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,11 @@ def mean_of_rates(values: Iterable[float]) -> float:
 # lower-tail probabilities of the exact funnel limits: 95% (2.5% each side) and 99.8% (0.1%)
 FUNNEL_PROBABILITIES = (0.025, 0.975, 0.001, 0.999)
 FUNNEL_CURVE_POINTS = 60  # populations at which the funnel's limits are drawn
-EXACT_FUNNEL_NAME = ("exact Poisson control limits at 95% and 99.8% around the group's pooled "
-                     "rate (Poisson quantiles of the expected count, interpolated as in "
-                     "Spiegelhalter 2005)")
+EXACT_FUNNEL_NAME = (
+    "exact Poisson control limits at 95% and 99.8% around the group's pooled "
+    "rate (Poisson quantiles of the expected count, interpolated as in "
+    "Spiegelhalter 2005)"
+)
 POSITIONS = {  # position -> words
     "above_998": "above the 99.8% limit",
     "above_95": "above the 95% limit (within 99.8%)",
@@ -134,11 +138,14 @@ def exact_funnel_limits(centre: float, population: float, per: float) -> ExactLi
     expected = centre * population / per
     lo95, hi95, lo998, hi998 = poisson_control_limits(expected, FUNNEL_PROBABILITIES)
     scale = per / population
-    return ExactLimits(population, expected, lo95 * scale, hi95 * scale, lo998 * scale,
-                       hi998 * scale)
+    return ExactLimits(
+        population, expected, lo95 * scale, hi95 * scale, lo998 * scale, hi998 * scale
+    )
 
 
-def funnel_populations(populations: Iterable[float], points: int = FUNNEL_CURVE_POINTS) -> list[float]:
+def funnel_populations(
+    populations: Iterable[float], points: int = FUNNEL_CURVE_POINTS
+) -> list[float]:
     """Populations at which to draw the funnel: evenly spaced on a log scale from a little
     below the smallest member's to a little above the largest's.
 
@@ -150,7 +157,7 @@ def funnel_populations(populations: Iterable[float], points: int = FUNNEL_CURVE_
         return []
     low, high = math.log10(min(pops) * 0.9), math.log10(max(pops) / 0.9)
     if points < 2 or high == low:
-        return [10 ** low]
+        return [10**low]
     return [10 ** (low + (high - low) * i / (points - 1)) for i in range(points)]
 
 
@@ -171,12 +178,20 @@ def poisson_verdict(
         verdict = HIGHER if rate > peer_rate else LOWER
     else:
         verdict = NOT_DIFFERENT
-    method = (f"{test.method}; the count against {expected:,.1f} expected at the other members' "
-              f"pooled rate; {FUNNEL_NAME} at 95% and 99.8%")
+    method = (
+        f"{test.method}; the count against {expected:,.1f} expected at the other members' "
+        f"pooled rate; {FUNNEL_NAME} at 95% and 99.8%"
+    )
     limits = exact_funnel_limits(peer_rate, population, per)
     return PeerVerdict(
-        verdict=verdict, p_value=test.p_value, beyond_998=test.p_value < ALPHA_998,
-        value=rate, peer_value=peer_rate, name=test.name, method=method, expected=expected,
+        verdict=verdict,
+        p_value=test.p_value,
+        beyond_998=test.p_value < ALPHA_998,
+        value=rate,
+        peer_value=peer_rate,
+        name=test.name,
+        method=method,
+        expected=expected,
         limits_95=(limits.lower_95, limits.upper_95),
         limits_998=(limits.lower_998, limits.upper_998),
     )
@@ -194,8 +209,13 @@ def proportion_verdict(
         verdict = NOT_DIFFERENT
     method = f"{test.method}, against the other members' pooled sample (n = {others_n:,.0f})"
     return PeerVerdict(
-        verdict=verdict, p_value=test.p_value, beyond_998=test.p_value < ALPHA_998,
-        value=percent, peer_value=others_percent, name=test.name, method=method,
+        verdict=verdict,
+        p_value=test.p_value,
+        beyond_998=test.p_value < ALPHA_998,
+        value=percent,
+        peer_value=others_percent,
+        name=test.name,
+        method=method,
     )
 
 
@@ -209,4 +229,3 @@ def rising(now: Mapping[str, float], then: Mapping[str, float]) -> tuple[int, in
     if not now or any(o not in then for o in now):
         return None
     return sum(1 for o, v in now.items() if v > then[o] + RISE_TOLERANCE), len(now)
-

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup, Polarity
 from kpiboard.engine.evaluate import Evaluator, Value
-from kpiboard.engine.peer_stats import PeerVerdict, mean_of_rates, poisson_verdict, proportion_verdict, rising
+from kpiboard.engine.peer_stats import (
+    PeerVerdict,
+    mean_of_rates,
+    poisson_verdict,
+    proportion_verdict,
+    rising,
+)
 from kpiboard.formatting import number, with_unit
 from kpiboard.periods import WindowKind, short_month, window_ending
 
@@ -61,19 +67,25 @@ def _rank_value(ev: Evaluator, m: Measure, v: Value, org: str, per: float | None
 
 def _pooled(ev: Evaluator, m: Measure, got: dict[str, Value], per: float | None) -> float | None:
     vals = list(got.values())
-    if m.kind is MeasureKind.PROPORTION and all(v.numerator is not None and v.denominator for v in vals):
+    if m.kind is MeasureKind.PROPORTION and all(
+        v.numerator is not None and v.denominator for v in vals
+    ):
         return 100.0 * sum(v.numerator or 0 for v in vals) / sum(v.denominator or 0 for v in vals)
     if m.kind is MeasureKind.DIFFERENCE and all(len(v.parts) == 2 for v in vals):
         parts = [[v.parts[i] for v in vals] for i in (0, 1)]
         if all(p.numerator is not None and p.denominator for side in parts for p in side):
-            a, b = (100.0 * sum(p.numerator or 0 for p in side) / sum(p.denominator or 0 for p in side)
-                    for side in parts)
+            a, b = (
+                100.0 * sum(p.numerator or 0 for p in side) / sum(p.denominator or 0 for p in side)
+                for side in parts
+            )
             return a - b
     if per is not None or m.kind is MeasureKind.PER_POPULATION:
         pops = {o: ev.population(m, o, v.window.last) for o, v in got.items()}
         if all(pops.values()):
-            counts = [v.numerator if m.kind is MeasureKind.PER_POPULATION else v.value
-                      for v in got.values()]
+            counts = [
+                v.numerator if m.kind is MeasureKind.PER_POPULATION else v.value
+                for v in got.values()
+            ]
             if all(c is not None for c in counts):
                 scale = per or m.per or 1000.0
                 return sum(c or 0 for c in counts) / sum(p or 0 for p in pops.values()) * scale
@@ -92,8 +104,9 @@ class RankPeriod:
     values: dict[str, float]  # their ranked values (rates when ranked per population)
 
 
-def rank_period(ev: Evaluator, measure: Measure, orgs: list[str], as_of: int,
-                anchor: str | None) -> RankPeriod | None:
+def rank_period(
+    ev: Evaluator, measure: Measure, orgs: list[str], as_of: int, anchor: str | None
+) -> RankPeriod | None:
     """The latest month (at or before ``anchor``'s latest figure; without an anchor, the
     latest of any member's) at which the most of ``orgs`` have data, and their values there.
     With an anchor, only months at which the anchor has data count. None when fewer than two
@@ -125,7 +138,9 @@ def rank_period(ev: Evaluator, measure: Measure, orgs: list[str], as_of: int,
     if best is None or best[0] < 2:
         return None
     _, end, got = best
-    values = {o: r for o, v in got.items() if (r := _rank_value(ev, rank_measure, v, o, per)) is not None}
+    values = {
+        o: r for o, v in got.items() if (r := _rank_value(ev, rank_measure, v, o, per)) is not None
+    }
     if (anchor is not None and anchor not in values) or len(values) < 2:
         return None
     ranked = {o: got[o] for o in values}
@@ -142,8 +157,14 @@ def value_text(measure: Measure, per: float | None, x: float | None) -> str | No
     return with_unit(x, unit, decimals)
 
 
-def period_and_basis(measure: Measure, ranked: Measure, kind: WindowKind, end: int,
-                     per: float | None, fy_start_month: int) -> tuple[str, str]:
+def period_and_basis(
+    measure: Measure,
+    ranked: Measure,
+    kind: WindowKind,
+    end: int,
+    per: float | None,
+    fy_start_month: int,
+) -> tuple[str, str]:
     """The rank period in words ("Q4 2017/18") and what was ranked ("Q4 2017/18, rate per
     1,000 population")."""
     win = window_ending(kind, end, fy_start_month)
@@ -186,18 +207,31 @@ def rank_in_group(
             if r is not None:
                 then[o] = r
         rose = rising(values, then)
-    return RankResult(group, rank, len(values), end, kind, rank_measure, per, values, pooled,
-                      mean=mean_of_rates(values.values()), verdict=verdict,
-                      rising=rose[0] if rose else None, rising_of=rose[1] if rose else None,
-                      comparator_end=earlier if rose else None)
+    return RankResult(
+        group,
+        rank,
+        len(values),
+        end,
+        kind,
+        rank_measure,
+        per,
+        values,
+        pooled,
+        mean=mean_of_rates(values.values()),
+        verdict=verdict,
+        rising=rose[0] if rose else None,
+        rising_of=rose[1] if rose else None,
+        comparator_end=earlier if rose else None,
+    )
 
 
 def _whole(x: float | None) -> bool:
     return x is not None and math.isfinite(x) and x >= 0 and float(x).is_integer()
 
 
-def _verdict(ev: Evaluator, m: Measure, got: dict[str, Value], home: str,
-             per: float | None) -> PeerVerdict | None:
+def _verdict(
+    ev: Evaluator, m: Measure, got: dict[str, Value], home: str, per: float | None
+) -> PeerVerdict | None:
     """Rates: the exact Poisson comparison of the home count with the others' pooled rate;
     survey proportions: the two-sample z-test against the others' pooled sample; else None."""
     others = [o for o in got if o != home]
@@ -210,19 +244,28 @@ def _verdict(ev: Evaluator, m: Measure, got: dict[str, Value], home: str,
         pops: dict[str, float] = {}
         for o, v in got.items():
             c = v.numerator if m.kind is MeasureKind.PER_POPULATION else v.value
-            pop = v.denominator if m.kind is MeasureKind.PER_POPULATION else \
-                ev.population(m, o, v.window.last)
+            pop = (
+                v.denominator
+                if m.kind is MeasureKind.PER_POPULATION
+                else ev.population(m, o, v.window.last)
+            )
             if c is None or not _whole(c) or not pop or pop <= 0:
                 return None
             counts[o], pops[o] = c, pop
-        return poisson_verdict(counts[home], pops[home], sum(counts[o] for o in others),
-                               sum(pops[o] for o in others), per=per or m.per or 1000.0)
+        return poisson_verdict(
+            counts[home],
+            pops[home],
+            sum(counts[o] for o in others),
+            sum(pops[o] for o in others),
+            per=per or m.per or 1000.0,
+        )
     if m.kind is MeasureKind.PROPORTION and m.survey:
         sizes = {o: v.sample_size or v.denominator for o, v in got.items()}
         if not all(n and n > 0 for n in sizes.values()):
             return None
         n_others = sum(sizes[o] or 0.0 for o in others)
         p_others = sum(got[o].value * (sizes[o] or 0.0) for o in others) / n_others
-        return proportion_verdict(got[home].value, sizes[home] or 0.0, p_others, n_others,
-                                  deft=m.deft or 1.0)
+        return proportion_verdict(
+            got[home].value, sizes[home] or 0.0, p_others, n_others, deft=m.deft or 1.0
+        )
     return None

@@ -62,10 +62,33 @@ from kpiboard.engine.spc_types import (
 from kpiboard.errors import KpiboardError
 
 __all__ = [
-    "ASSURANCES", "MIN_FIX_AFTER", "NO_ASSURANCE", "POINT_TYPES", "RULES", "VARIATIONS", "MR_SCREEN", "RUN_POINTS", "SHORT_GROUP", "TREND_POINTS", "TWO_OF_THREE_CLOSE",
-    "TWO_OF_THREE_WINDOW", "TWO_SIGMA", "XMR_LIMIT", "Assurance", "Direction", "PointType", "Rule",
-    "SpcBatch", "SpcResult", "Variation", "assurance", "check_options", "spc", "spc_batch",
-    "spc_many", "xmr_limits",
+    "ASSURANCES",
+    "MIN_FIX_AFTER",
+    "NO_ASSURANCE",
+    "POINT_TYPES",
+    "RULES",
+    "VARIATIONS",
+    "MR_SCREEN",
+    "RUN_POINTS",
+    "SHORT_GROUP",
+    "TREND_POINTS",
+    "TWO_OF_THREE_CLOSE",
+    "TWO_OF_THREE_WINDOW",
+    "TWO_SIGMA",
+    "XMR_LIMIT",
+    "Assurance",
+    "Direction",
+    "PointType",
+    "Rule",
+    "SpcBatch",
+    "SpcResult",
+    "Variation",
+    "assurance",
+    "check_options",
+    "spc",
+    "spc_batch",
+    "spc_many",
+    "xmr_limits",
 ]
 
 _A = TypeVar("_A", bound=np.ndarray[Any, Any])
@@ -118,10 +141,17 @@ class SpcResult:
             return float(x) if math.isfinite(x) else None
 
         return [
-            {"date": dates[i], "value": float(self.values[i]), "mean": num(self.mean[i]),
-             "lpl": num(self.lpl[i]), "upl": num(self.upl[i]),
-             "point_type": self.point_type[i].value, "rule": self.rule[i].value,
-             "rebase_group": int(self.rebase_group[i]), "trial_limits": bool(self.trial_limits[i])}
+            {
+                "date": dates[i],
+                "value": float(self.values[i]),
+                "mean": num(self.mean[i]),
+                "lpl": num(self.lpl[i]),
+                "upl": num(self.upl[i]),
+                "point_type": self.point_type[i].value,
+                "rule": self.rule[i].value,
+                "rebase_group": int(self.rebase_group[i]),
+                "trial_limits": bool(self.trial_limits[i]),
+            }
             for i in range(self.n)
         ]
 
@@ -138,32 +168,50 @@ class Limits(NamedTuple):
 
 # --- validation -----------------------------------------------------------------------------
 
+
 def _direction(direction: Direction | str) -> Direction:
     try:
         return Direction(direction)
     except ValueError:
-        raise KpiboardError(f"unknown direction {direction!r}", field="direction",
-                            hint="use one of " + ", ".join(d.value for d in Direction)) from None
+        raise KpiboardError(
+            f"unknown direction {direction!r}",
+            field="direction",
+            hint="use one of " + ", ".join(d.value for d in Direction),
+        ) from None
 
 
-def check_options(direction: Direction | str, target: float | None,
-                  fix_after: int | None) -> Direction:
+def check_options(
+    direction: Direction | str, target: float | None, fix_after: int | None
+) -> Direction:
     """Check the options that do not depend on the data; return the direction."""
     d = _direction(direction)
     if target is not None:
-        if isinstance(target, bool) or not isinstance(target, Real) or not math.isfinite(float(target)):
-            raise KpiboardError(f"the target {target!r} is not a finite number", field="target",
-                                hint="give the target as a plain number, or no target")
+        if (
+            isinstance(target, bool)
+            or not isinstance(target, Real)
+            or not math.isfinite(float(target))
+        ):
+            raise KpiboardError(
+                f"the target {target!r} is not a finite number",
+                field="target",
+                hint="give the target as a plain number, or no target",
+            )
         if d is Direction.NEUTRAL:
-            raise KpiboardError("a target was given for a neutral measure", field="target",
-                                hint="assurance needs a direction: say whether an increase or a "
-                                     "decrease is better, or drop the target")
-    if fix_after is not None and (isinstance(fix_after, bool) or not isinstance(fix_after, int)
-                                  or fix_after < MIN_FIX_AFTER):
-        raise KpiboardError(f"limits can be fixed after {MIN_FIX_AFTER} points at the earliest, "
-                            f"not {fix_after!r}", field="fix_after",
-                            hint=f"give at least {MIN_FIX_AFTER} baseline points, or leave it out "
-                                 "to use every point")
+            raise KpiboardError(
+                "a target was given for a neutral measure",
+                field="target",
+                hint="assurance needs a direction: say whether an increase or a "
+                "decrease is better, or drop the target",
+            )
+    if fix_after is not None and (
+        isinstance(fix_after, bool) or not isinstance(fix_after, int) or fix_after < MIN_FIX_AFTER
+    ):
+        raise KpiboardError(
+            f"limits can be fixed after {MIN_FIX_AFTER} points at the earliest, not {fix_after!r}",
+            field="fix_after",
+            hint=f"give at least {MIN_FIX_AFTER} baseline points, or leave it out "
+            "to use every point",
+        )
     return d
 
 
@@ -173,37 +221,55 @@ def _positions(bad: npt.NDArray[np.bool_]) -> str:
     return shown + (f" and {len(where) - 5} more" if len(where) > 5 else "")
 
 
-_NEVER_INTERPOLATE = ("kpiboard never interpolates: give every period its value; if a period "
-                      "genuinely has none, leave it out and start new limits after the gap "
-                      "(a rebase)")
+_NEVER_INTERPOLATE = (
+    "kpiboard never interpolates: give every period its value; if a period "
+    "genuinely has none, leave it out and start new limits after the gap "
+    "(a rebase)"
+)
 
 
 def _values(values: npt.ArrayLike) -> Floats:
     # a list keeps its items as they are (np.asarray would turn [1, "x"] into two strings)
     raw = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
-    if raw.dtype.kind == "O" and raw.size and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                                 for x in raw.flat):
+    if (
+        raw.dtype.kind == "O"
+        and raw.size
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in raw.flat)
+    ):
         raw = raw.astype(np.float64)
     if raw.ndim != 1:
-        raise KpiboardError(f"an SPC series is one list of numbers, not a {raw.ndim}-d array",
-                            field="values", hint="pass one series; use spc_batch for many")
+        raise KpiboardError(
+            f"an SPC series is one list of numbers, not a {raw.ndim}-d array",
+            field="values",
+            hint="pass one series; use spc_batch for many",
+        )
     if raw.dtype.kind not in "iuf":
         for i, x in enumerate(raw.tolist()):
             if x is None:
                 continue  # reported as missing below
             if isinstance(x, bool) or not isinstance(x, Real):
-                raise KpiboardError(f"the value at position {i} ({x!r}) is not a number",
-                                    field="values", hint="values must be plain numbers")
+                raise KpiboardError(
+                    f"the value at position {i} ({x!r}) is not a number",
+                    field="values",
+                    hint="values must be plain numbers",
+                )
     y = np.array(raw.tolist() if raw.dtype.kind == "O" else raw, dtype=np.float64)
     if y.size == 0:
-        raise KpiboardError("the series has no points", field="values",
-                            hint="an SPC chart needs at least one value")
+        raise KpiboardError(
+            "the series has no points", field="values", hint="an SPC chart needs at least one value"
+        )
     if np.isnan(y).any():
-        raise KpiboardError(f"missing value (NaN) at position {_positions(np.isnan(y))} (from 0)",
-                            field="values", hint=_NEVER_INTERPOLATE)
+        raise KpiboardError(
+            f"missing value (NaN) at position {_positions(np.isnan(y))} (from 0)",
+            field="values",
+            hint=_NEVER_INTERPOLATE,
+        )
     if np.isinf(y).any():
-        raise KpiboardError(f"infinite value at position {_positions(np.isinf(y))} (from 0)",
-                            field="values", hint="values must be finite numbers")
+        raise KpiboardError(
+            f"infinite value at position {_positions(np.isinf(y))} (from 0)",
+            field="values",
+            hint="values must be finite numbers",
+        )
     return y
 
 
@@ -211,14 +277,17 @@ def _group_starts(rebase_indices: Sequence[int], n: int) -> Ints:
     starts = {0}
     for i in rebase_indices:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
-            raise KpiboardError(f"rebase index {i!r} is not a position in the series (0 to {n - 1})",
-                                field="rebase_indices",
-                                hint="give the 0-based position of the first point of each new group")
+            raise KpiboardError(
+                f"rebase index {i!r} is not a position in the series (0 to {n - 1})",
+                field="rebase_indices",
+                hint="give the 0-based position of the first point of each new group",
+            )
         starts.add(int(i))
     return np.array(sorted(starts), dtype=np.intp)
 
 
 # --- the vector core ------------------------------------------------------------------------
+
 
 def _row_mean(x: Floats, keep: npt.NDArray[np.bool_]) -> Floats:
     count = keep.sum(axis=-1)
@@ -244,8 +313,13 @@ def xmr_limits(y: Floats, fix_after: int | None = None, screen_outliers: bool = 
     if screen_outliers:
         cut = MR_SCREEN * amr[..., None]
         amr = _row_mean(mr, has_mr & ((mr < cut) | (cut == 0)))
-    return Limits(mean, mean - XMR_LIMIT * amr, mean + XMR_LIMIT * amr,
-                  mean - TWO_SIGMA * amr, mean + TWO_SIGMA * amr)
+    return Limits(
+        mean,
+        mean - XMR_LIMIT * amr,
+        mean + XMR_LIMIT * amr,
+        mean - TWO_SIGMA * amr,
+        mean + TWO_SIGMA * amr,
+    )
 
 
 def point_type_codes(side: npt.ArrayLike, direction_sign: npt.ArrayLike) -> Codes:
@@ -254,8 +328,12 @@ def point_type_codes(side: npt.ArrayLike, direction_sign: npt.ArrayLike) -> Code
     d = np.asarray(direction_sign)
     good = s * d
     conditions = [s == 0, (d == 0) & (s > 0), d == 0, good > 0]
-    choices = [_PT[PointType.COMMON_CAUSE], _PT[PointType.SPECIAL_CAUSE_NEUTRAL_HIGH],
-               _PT[PointType.SPECIAL_CAUSE_NEUTRAL_LOW], _PT[PointType.SPECIAL_CAUSE_IMPROVEMENT]]
+    choices = [
+        _PT[PointType.COMMON_CAUSE],
+        _PT[PointType.SPECIAL_CAUSE_NEUTRAL_HIGH],
+        _PT[PointType.SPECIAL_CAUSE_NEUTRAL_LOW],
+        _PT[PointType.SPECIAL_CAUSE_IMPROVEMENT],
+    ]
     return np.select(conditions, choices, _PT[PointType.SPECIAL_CAUSE_CONCERN]).astype(np.int8)
 
 
@@ -274,30 +352,39 @@ def _judge(y: Floats, lim: Limits, direction_sign: npt.NDArray[np.int8]) -> tupl
 
 def _variation_codes(last_type: Codes, direction_sign: npt.NDArray[np.int8]) -> Codes:
     up = direction_sign > 0
-    conditions = [last_type == _PT[PointType.SPECIAL_CAUSE_IMPROVEMENT],
-                  last_type == _PT[PointType.SPECIAL_CAUSE_CONCERN],
-                  last_type == _PT[PointType.SPECIAL_CAUSE_NEUTRAL_HIGH],
-                  last_type == _PT[PointType.SPECIAL_CAUSE_NEUTRAL_LOW]]
-    choices = [np.where(up, _VAR[Variation.IMPROVEMENT_HIGH], _VAR[Variation.IMPROVEMENT_LOW]),
-               np.where(up, _VAR[Variation.CONCERN_LOW], _VAR[Variation.CONCERN_HIGH]),
-               np.full(up.shape, _VAR[Variation.NEUTRAL_HIGH]),
-               np.full(up.shape, _VAR[Variation.NEUTRAL_LOW])]
+    conditions = [
+        last_type == _PT[PointType.SPECIAL_CAUSE_IMPROVEMENT],
+        last_type == _PT[PointType.SPECIAL_CAUSE_CONCERN],
+        last_type == _PT[PointType.SPECIAL_CAUSE_NEUTRAL_HIGH],
+        last_type == _PT[PointType.SPECIAL_CAUSE_NEUTRAL_LOW],
+    ]
+    choices = [
+        np.where(up, _VAR[Variation.IMPROVEMENT_HIGH], _VAR[Variation.IMPROVEMENT_LOW]),
+        np.where(up, _VAR[Variation.CONCERN_LOW], _VAR[Variation.CONCERN_HIGH]),
+        np.full(up.shape, _VAR[Variation.NEUTRAL_HIGH]),
+        np.full(up.shape, _VAR[Variation.NEUTRAL_LOW]),
+    ]
     return np.select(conditions, choices, _VAR[Variation.COMMON_CAUSE]).astype(np.int8)
 
 
-def _assurance_codes(target: Floats, direction_sign: npt.NDArray[np.int8], lpl: Floats,
-                     upl: Floats) -> Codes:
+def _assurance_codes(
+    target: Floats, direction_sign: npt.NDArray[np.int8], lpl: Floats, upl: Floats
+) -> Codes:
     up = direction_sign > 0
     undefined = np.isnan(target) | (direction_sign == 0) | np.isnan(lpl) | np.isnan(upl)
     passes, fails = _ASSURE[Assurance.CONSISTENT_PASS], _ASSURE[Assurance.CONSISTENT_FAIL]
     conditions = [undefined, target > upl, target < lpl]
-    choices = [np.full(up.shape, NO_ASSURANCE), np.where(up, fails, passes),
-               np.where(up, passes, fails)]
+    choices = [
+        np.full(up.shape, NO_ASSURANCE),
+        np.where(up, fails, passes),
+        np.where(up, passes, fails),
+    ]
     return np.select(conditions, choices, _ASSURE[Assurance.INCONSISTENT]).astype(np.int8)
 
 
-def assurance(target: float | None, direction: Direction | str, lpl: npt.ArrayLike,
-              upl: npt.ArrayLike) -> Assurance | None:
+def assurance(
+    target: float | None, direction: Direction | str, lpl: npt.ArrayLike, upl: npt.ArrayLike
+) -> Assurance | None:
     """The assurance icon judged at the **last** point's limits (so the last rebase group's,
     or the fixed ones). None without a target, for a neutral measure, or where the limits are
     undefined. Strict comparisons: a target equal to a limit is ``inconsistent``."""
@@ -309,6 +396,7 @@ def assurance(target: float | None, direction: Direction | str, lpl: npt.ArrayLi
 
 
 # --- one series -----------------------------------------------------------------------------
+
 
 def _frozen(a: _A) -> _A:
     a.setflags(write=False)
@@ -353,16 +441,25 @@ def spc(
     variation = VARIATIONS[int(_variation_codes(point_types[-1:], signs[-1:])[0])]
     assured = int(_assurance_codes(t, signs[-1:], lpl[-1:], upl[-1:])[0])
     return SpcResult(
-        values=_frozen(y), mean=_frozen(lim.mean[group]), lpl=_frozen(lpl), upl=_frozen(upl),
-        nlpl=_frozen(lim.nlpl[group]), nupl=_frozen(lim.nupl[group]),
-        point_type=tuple(_PT_OBJECTS[point_types]), rule=rules_of(rule[inside]),
-        rebase_group=_frozen(group), trial_limits=_frozen((sizes < SHORT_GROUP)[group]),
-        variation=variation, assurance=None if assured == NO_ASSURANCE else ASSURANCES[assured],
-        direction=d, target=None if target is None else float(target),
+        values=_frozen(y),
+        mean=_frozen(lim.mean[group]),
+        lpl=_frozen(lpl),
+        upl=_frozen(upl),
+        nlpl=_frozen(lim.nlpl[group]),
+        nupl=_frozen(lim.nupl[group]),
+        point_type=tuple(_PT_OBJECTS[point_types]),
+        rule=rules_of(rule[inside]),
+        rebase_group=_frozen(group),
+        trial_limits=_frozen((sizes < SHORT_GROUP)[group]),
+        variation=variation,
+        assurance=None if assured == NO_ASSURANCE else ASSURANCES[assured],
+        direction=d,
+        target=None if target is None else float(target),
     )
 
 
 # --- many series at once --------------------------------------------------------------------
+
 
 @dataclass(frozen=True, eq=False)
 class SpcBatch:
@@ -387,8 +484,9 @@ class SpcBatch:
         return bool(self.values.shape[1] < SHORT_GROUP)
 
     def result(self, i: int) -> SpcResult:
-        return self._result(i, tuple(_PT_OBJECTS[self.point_type_code[i]]),
-                            tuple(_RULE_OBJECTS[self.rule_code[i]]))
+        return self._result(
+            i, tuple(_PT_OBJECTS[self.point_type_code[i]]), tuple(_RULE_OBJECTS[self.rule_code[i]])
+        )
 
     def results(self) -> list[SpcResult]:
         types = _PT_OBJECTS[self.point_type_code]
@@ -405,8 +503,14 @@ class SpcBatch:
         a = int(self.assurance_code[i])
         t = float(self.target[i])
         return SpcResult(
-            values=self.values[i], mean=row(lim.mean), lpl=row(lim.lpl), upl=row(lim.upl),
-            nlpl=row(lim.nlpl), nupl=row(lim.nupl), point_type=types, rule=rules,
+            values=self.values[i],
+            mean=row(lim.mean),
+            lpl=row(lim.lpl),
+            upl=row(lim.upl),
+            nlpl=row(lim.nlpl),
+            nupl=row(lim.nupl),
+            point_type=types,
+            rule=rules,
             rebase_group=_frozen(np.zeros(n, dtype=np.intp)),
             trial_limits=_frozen(np.full(n, self.trial_limits)),
             variation=VARIATIONS[int(self.variation_code[i])],
@@ -435,22 +539,34 @@ def spc_batch(
     """
     raw = np.asarray(matrix)
     if raw.ndim != 2 or raw.shape[1] == 0:
-        raise KpiboardError(f"expected a matrix of series × points, got shape {raw.shape}",
-                            field="matrix", hint="one row per series, all of the same length")
+        raise KpiboardError(
+            f"expected a matrix of series × points, got shape {raw.shape}",
+            field="matrix",
+            hint="one row per series, all of the same length",
+        )
     if raw.dtype.kind not in "iuf":
-        raise KpiboardError("the matrix holds something other than numbers", field="matrix",
-                            hint="values must be plain numbers")
+        raise KpiboardError(
+            "the matrix holds something other than numbers",
+            field="matrix",
+            hint="values must be plain numbers",
+        )
     y = np.ascontiguousarray(raw, dtype=np.float64)
     m = y.shape[0]
     bad = ~np.isfinite(y)
     if bad.any():
         r, c = (int(v[0]) for v in np.nonzero(bad))
-        raise KpiboardError(f"series {r} has a missing or infinite value at position {c}",
-                            field="matrix", hint=_NEVER_INTERPOLATE)
+        raise KpiboardError(
+            f"series {r} has a missing or infinite value at position {c}",
+            field="matrix",
+            hint=_NEVER_INTERPOLATE,
+        )
     dirs = [directions] * m if isinstance(directions, str) else list(directions)
     if len(dirs) != m:
-        raise KpiboardError(f"{len(dirs)} directions for {m} series", field="directions",
-                            hint="give one direction, or one per series")
+        raise KpiboardError(
+            f"{len(dirs)} directions for {m} series",
+            field="directions",
+            hint="give one direction, or one per series",
+        )
     if targets is None:
         goal = np.full(m, np.nan)
     elif isinstance(targets, (int, float, np.integer, np.floating)):
@@ -458,26 +574,38 @@ def spc_batch(
     else:
         goal = np.array([np.nan if t is None else t for t in targets], dtype=np.float64)
     if goal.shape != (m,):
-        raise KpiboardError(f"{goal.shape[0]} targets for {m} series", field="targets",
-                            hint="give one target, or one per series (NaN or None for none)")
+        raise KpiboardError(
+            f"{goal.shape[0]} targets for {m} series",
+            field="targets",
+            hint="give one target, or one per series (NaN or None for none)",
+        )
     check_options(Direction.INCREASE, None, fix_after)
     sign_of = {dv: _direction(dv).sign for dv in set(dirs)}
     signs = np.array([sign_of[dv] for dv in dirs], dtype=np.int8)
     if np.isinf(goal).any():
-        raise KpiboardError(f"series {_positions(np.isinf(goal))}: the target is infinite",
-                            field="targets", hint="give each target as a plain number, or none")
+        raise KpiboardError(
+            f"series {_positions(np.isinf(goal))}: the target is infinite",
+            field="targets",
+            hint="give each target as a plain number, or none",
+        )
     neutral = (signs == 0) & ~np.isnan(goal)
     if neutral.any():
-        raise KpiboardError(f"series {_positions(neutral)}: a target was given for a neutral measure",
-                            field="targets", hint="assurance needs a direction: drop the target "
-                                                  "or say which way is better")
+        raise KpiboardError(
+            f"series {_positions(neutral)}: a target was given for a neutral measure",
+            field="targets",
+            hint="assurance needs a direction: drop the target or say which way is better",
+        )
     lim = xmr_limits(y, fix_after, screen_outliers)
     rule, ptype = _judge(y, lim, signs)
     return SpcBatch(
-        values=_frozen(y), limits=lim, rule_code=rule, point_type_code=ptype,
+        values=_frozen(y),
+        limits=lim,
+        rule_code=rule,
+        point_type_code=ptype,
         variation_code=_variation_codes(ptype[:, -1], signs),
         assurance_code=_assurance_codes(goal, signs, lim.lpl, lim.upl),
-        direction_sign=signs, target=goal,
+        direction_sign=signs,
+        target=goal,
     )
 
 
@@ -490,5 +618,6 @@ def spc_many(
     screen_outliers: bool = True,
 ) -> list[SpcResult]:
     """:func:`spc_batch`, as one SpcResult per row."""
-    return spc_batch(matrix, directions, targets=targets, fix_after=fix_after,
-                     screen_outliers=screen_outliers).results()
+    return spc_batch(
+        matrix, directions, targets=targets, fix_after=fix_after, screen_outliers=screen_outliers
+    ).results()

@@ -59,7 +59,9 @@ ASSURANCE_TEXT = {
 }
 
 
-def monthly_series(ev: Evaluator, m: Measure, org: str, end: int, months: int) -> list[tuple[int, float]]:
+def monthly_series(
+    ev: Evaluator, m: Measure, org: str, end: int, months: int
+) -> list[tuple[int, float]]:
     """(month, value) for the consecutive months ending at ``end`` that have a monthly value."""
     out: list[tuple[int, float]] = []
     for month in range(end, end - months, -1):
@@ -99,8 +101,14 @@ def spc_block(
     direction = direction_of(m)
     goal = monthly_target(m, target, latest) if direction is not Direction.NEUTRAL else None
     rebase = [months.index(r) for r in (parse_month(x) for x in m.spc.rebase) if r in months]
-    result = spc([v for _, v in series], direction=direction, target=goal, rebase_indices=rebase,
-                 fix_after=m.spc.baseline, screen_outliers=m.spc.screen_outliers)
+    result = spc(
+        [v for _, v in series],
+        direction=direction,
+        target=goal,
+        rebase_indices=rebase,
+        fix_after=m.spc.baseline,
+        screen_outliers=m.spc.screen_outliers,
+    )
     return _block(m, result, months, goal)
 
 
@@ -113,8 +121,11 @@ def _block(m: Measure, r: SpcResult, months: list[int], goal: float | None) -> S
     # a rate's or proportion's is the target as written
     derived = m.kind in (*SUMMABLE, MeasureKind.PER_POPULATION)
     return spc_from_result(
-        r, [format_month(mm) for mm in months], [short_month(mm) for mm in months],
-        unit=m.unit, decimals=m.decimals,
+        r,
+        [format_month(mm) for mm in months],
+        [short_month(mm) for mm in months],
+        unit=m.unit,
+        decimals=m.decimals,
         target_decimals=m.decimals + 1 if derived and goal is not None else None,
     )
 
@@ -140,10 +151,17 @@ def spc_from_result(
     if not len(periods) == len(labels) == r.n:
         raise ValueError(f"{len(periods)} periods and {len(labels)} labels for {r.n} points")
     points = tuple(
-        SpcPoint(period=period, label=label, value=float(r.values[i]),
-                 mean=_num(r.mean[i]), lpl=_num(r.lpl[i]), upl=_num(r.upl[i]),
-                 point_type=r.point_type[i].value, rule=r.rule[i].value,
-                 rebase_group=int(r.rebase_group[i]))
+        SpcPoint(
+            period=period,
+            label=label,
+            value=float(r.values[i]),
+            mean=_num(r.mean[i]),
+            lpl=_num(r.lpl[i]),
+            upl=_num(r.upl[i]),
+            point_type=r.point_type[i].value,
+            rule=r.rule[i].value,
+            rebase_group=int(r.rebase_group[i]),
+        )
         for i, (period, label) in enumerate(zip(periods, labels, strict=True))
     )
     last = points[-1]
@@ -151,12 +169,15 @@ def spc_from_result(
     assurance = r.assurance.value if r.assurance is not None else None
     # limits need enough decimals to tell them from the mean
     spread = (last.upl - last.lpl) if last.upl is not None and last.lpl is not None else None
-    limit_decimals = max(decimals, 0 if spread is None or spread >= 100 else 1 if spread >= 1 else 2)
+    limit_decimals = max(
+        decimals, 0 if spread is None or spread >= 100 else 1 if spread >= 1 else 2
+    )
     goal = r.target
     target_text = None
     if goal is not None:
-        target_text = with_unit(goal, unit, decimals_of(goal) if target_decimals is None
-                                else target_decimals)
+        target_text = with_unit(
+            goal, unit, decimals_of(goal) if target_decimals is None else target_decimals
+        )
     rule_text = RULE_TEXT.get(r.rule[-1].value, r.rule[-1].label)
     summary = f"{VARIATION_TEXT[variation]} at {last.label}"
     if r.rule[-1].value != "common_cause":
@@ -167,16 +188,26 @@ def spc_from_result(
     if bool(r.trial_limits[-1]):
         summary += f" (trial limits: only {len(points)} points)"
     return Spc(
-        variation=variation, variation_text=VARIATION_TEXT[variation],
-        assurance=assurance, assurance_text=ASSURANCE_LABEL[assurance] if assurance else None,
-        rule=r.rule[-1].value, rule_text=rule_text,
-        mean=last.mean, lpl=last.lpl, upl=last.upl,
+        variation=variation,
+        variation_text=VARIATION_TEXT[variation],
+        assurance=assurance,
+        assurance_text=ASSURANCE_LABEL[assurance] if assurance else None,
+        rule=r.rule[-1].value,
+        rule_text=rule_text,
+        mean=last.mean,
+        lpl=last.lpl,
+        upl=last.upl,
         mean_text=_text(last.mean, unit, limit_decimals),
         lpl_text=_text(last.lpl, unit, limit_decimals),
         upl_text=_text(last.upl, unit, limit_decimals),
-        latest_text=with_unit(last.value, unit, decimals), direction=r.direction.value,
-        target=goal, target_text=target_text, period=_span(periods, labels),
-        trial_limits=bool(r.trial_limits[-1]), points=points, summary=summary,
+        latest_text=with_unit(last.value, unit, decimals),
+        direction=r.direction.value,
+        target=goal,
+        target_text=target_text,
+        period=_span(periods, labels),
+        trial_limits=bool(r.trial_limits[-1]),
+        points=points,
+        summary=summary,
     )
 
 

@@ -83,7 +83,9 @@ def _window_sums(x: npt.ArrayLike, length: int, *, ahead: bool) -> npt.NDArray[n
     zero = np.zeros(a.shape[:-1] + (1,), dtype=np.int64)
     c = np.cumsum(np.concatenate([zero, pad, a, pad], axis=-1), axis=-1)  # c[i] = sum(padded[:i])
     first = length if ahead else 1  # padded index of the window's first point, for point 0
-    sums: npt.NDArray[np.int64] = c[..., first + length: first + length + n] - c[..., first: first + n]
+    sums: npt.NDArray[np.int64] = (
+        c[..., first + length : first + length + n] - c[..., first : first + n]
+    )
     return sums
 
 
@@ -128,7 +130,9 @@ def two_in_three(close_to_limits: npt.ArrayLike, relative_to_mean: npt.ArrayLike
 
 def part_of_two_in_three(close_to_limits: npt.ArrayLike, relative_to_mean: npt.ArrayLike) -> Bools:
     """The points that the 2-of-3 rule colours: in a qualifying window and close themselves."""
-    marked: Bools = two_in_three(close_to_limits, relative_to_mean) & (np.asarray(close_to_limits) != 0)
+    marked: Bools = two_in_three(close_to_limits, relative_to_mean) & (
+        np.asarray(close_to_limits) != 0
+    )
     return marked
 
 
@@ -142,7 +146,7 @@ def trend_direction(trend_ends: npt.ArrayLike) -> Signs:
     rising = part_of(ends > 0, TREND_POINTS)
     falling = part_of(ends < 0, TREND_POINTS)
     later = np.zeros(ends.shape, dtype=np.int8)  # the trend starting here ends TREND_POINTS - 1 on
-    later[..., : -(TREND_POINTS - 1)] = ends[..., TREND_POINTS - 1:]
+    later[..., : -(TREND_POINTS - 1)] = ends[..., TREND_POINTS - 1 :]
     only = rising.astype(np.int8) - falling.astype(np.int8)
     return np.where(rising & falling, later, only).astype(np.int8)
 
@@ -166,8 +170,14 @@ def special_cause_rule(
     run = np.asarray(part_of_run) != 0
     code = RULES.index
     conditions = [outside & (rel == 1), outside, t > 0, t < 0, two & above, two, run & above, run]
-    choices = [code(Rule.OUTSIDE_LIMITS_ABOVE), code(Rule.OUTSIDE_LIMITS_BELOW),
-               code(Rule.TREND_INCREASING), code(Rule.TREND_DECREASING),
-               code(Rule.TWO_OF_THREE_ABOVE), code(Rule.TWO_OF_THREE_BELOW),
-               code(Rule.RUN_ABOVE), code(Rule.RUN_BELOW)]
+    choices = [
+        code(Rule.OUTSIDE_LIMITS_ABOVE),
+        code(Rule.OUTSIDE_LIMITS_BELOW),
+        code(Rule.TREND_INCREASING),
+        code(Rule.TREND_DECREASING),
+        code(Rule.TWO_OF_THREE_ABOVE),
+        code(Rule.TWO_OF_THREE_BELOW),
+        code(Rule.RUN_ABOVE),
+        code(Rule.RUN_BELOW),
+    ]
     return np.select(conditions, choices, default=code(Rule.COMMON_CAUSE)).astype(np.int8)

@@ -309,8 +309,14 @@ def poisson_rate_test(
             f"total count exceeds {exact_limit:,}; Wilson interval for the rate ratio"
         )
         return Test(
-            estimate, ratio(low / 100.0), ratio(high / 100.0), z, p_value, p_value < ALPHA,
-            method, POISSON_NORMAL_NAME,
+            estimate,
+            ratio(low / 100.0),
+            ratio(high / 100.0),
+            z,
+            p_value,
+            p_value < ALPHA,
+            method,
+            POISSON_NORMAL_NAME,
         )
     p_value = _binomial_two_sided_p(x, n, pi0)
     low_pi, high_pi = _clopper_pearson(x, n)
@@ -319,14 +325,22 @@ def poisson_rate_test(
         "small p-values; Clopper-Pearson interval for the rate ratio"
     )
     return Test(
-        estimate, ratio(low_pi), ratio(high_pi), None, p_value, p_value < ALPHA, method,
+        estimate,
+        ratio(low_pi),
+        ratio(high_pi),
+        None,
+        p_value,
+        p_value < ALPHA,
+        method,
         POISSON_EXACT_NAME,
     )
 
 
 # --- the Poisson distribution: funnel-plot control limits -------------------------------------
 
-POISSON_TAIL_SDS = 10.0  # the CDF is summed over the mean +/- this many SDs (+ 10): the rest < 1e-20
+POISSON_TAIL_SDS = (
+    10.0  # the CDF is summed over the mean +/- this many SDs (+ 10): the rest < 1e-20
+)
 
 
 def poisson_control_limits(expected: float, probabilities: Sequence[float]) -> list[float]:
@@ -381,8 +395,11 @@ def _binomial_log_pmf(k: int, n: int, p: float) -> float:
     if p >= 1.0:
         return 0.0 if k == n else -math.inf
     return (
-        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
-        + k * math.log(p) + (n - k) * math.log1p(-p)
+        math.lgamma(n + 1)
+        - math.lgamma(k + 1)
+        - math.lgamma(n - k + 1)
+        + k * math.log(p)
+        + (n - k) * math.log1p(-p)
     )
 
 
@@ -507,4 +524,3 @@ def _check_count(name: str, value: float) -> int:
     if not (math.isfinite(value) and value >= 0.0 and float(value).is_integer()):
         raise ValueError(f"{name} must be a whole number of events, 0 or more, got {value!r}")
     return int(value)
-

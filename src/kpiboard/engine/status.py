@@ -54,18 +54,26 @@ def assess(
     goal = target.change if is_change else target.level
     assert goal is not None
     shown = round_half_up(figure, decimals)
-    fig_text = (f"{'+' if shown > 0 else ''}{number(figure, decimals)}%" if is_change
-                else with_unit(figure, measure.unit, decimals))
+    fig_text = (
+        f"{'+' if shown > 0 else ''}{number(figure, decimals)}%"
+        if is_change
+        else with_unit(figure, measure.unit, decimals)
+    )
     # the target as its author wrote it ("-2%", "51.4%"), the figure as published
-    goal_text = (f"{'+' if goal > 0 else ''}{number(goal, decimals_of(goal))}%" if is_change
-                 else with_unit(goal, measure.unit, decimals_of(goal)))
+    goal_text = (
+        f"{'+' if goal > 0 else ''}{number(goal, decimals_of(goal))}%"
+        if is_change
+        else with_unit(goal, measure.unit, decimals_of(goal))
+    )
     strict = target.op in (Op.GT, Op.LT)
     op_text = f"{target.op.value} " if strict else ""
     if meets(shown, target.op, goal):
         better = "better than" if shown != goal else "on"
         if strict:
             better = "meets"
-        return Assessment(Status.GREEN, f"{fig_text} {better} the {op_text}{goal_text} target", 0.0, 0.0)
+        return Assessment(
+            Status.GREEN, f"{fig_text} {better} the {op_text}{goal_text} target", 0.0, 0.0
+        )
 
     gap = abs(figure - goal)
     gap_unit = "pts" if is_change or measure.unit in ("%", "pts") else measure.unit
@@ -76,15 +84,25 @@ def assess(
     tol = rule.amber_within
     if tol.margin_of_error:
         if moe is None:
-            return Assessment(None, head + "; no sample sizes to judge it against its margin of error", gap)
+            return Assessment(
+                None, head + "; no sample sizes to judge it against its margin of error", gap
+            )
         moe_text = f"+/-{number(moe, decimals)} pts"
         if gap > moe:
-            return Assessment(Status.RED, f"{head}, more than the {moe_text} margin of error: "
-                                          "the target is being missed", gap, relative)
-        return Assessment(Status.AMBER, f"{head}, within the {moe_text} margin of error", gap, relative)
+            return Assessment(
+                Status.RED,
+                f"{head}, more than the {moe_text} margin of error: the target is being missed",
+                gap,
+                relative,
+            )
+        return Assessment(
+            Status.AMBER, f"{head}, within the {moe_text} margin of error", gap, relative
+        )
     if tol.percent is not None:
         if relative is None:  # a zero target: no shortfall is a small part of it
-            return Assessment(Status.RED, f"{head} (a target of zero leaves no relative tolerance)", gap)
+            return Assessment(
+                Status.RED, f"{head} (a target of zero leaves no relative tolerance)", gap
+            )
         within = relative <= tol.percent
         words = f"{number(relative, 1)}% short of the target level"
         limit = f"the {number(tol.percent, decimals_of(tol.percent))}% tolerance"

@@ -52,14 +52,26 @@ def resolve(
         return Resolved(target, fy, op, target.level)
     if target.change is not None:
         if comparator_level is None:
-            return Resolved(target, fy, op, None, target.change,
-                            why_missing="no comparator figure to apply the % change to")
+            return Resolved(
+                target,
+                fy,
+                op,
+                None,
+                target.change,
+                why_missing="no comparator figure to apply the % change to",
+            )
         level = comparator_level * (1 + target.change / 100.0)
         return Resolved(target, fy, op, level, target.change, comparator_level)
     br = target.baseline_reduction
     assert br is not None
     if baseline_average is None:
-        return Resolved(target, fy, op, None, why_missing=f"no complete data for the {br.start} to {br.end} baseline")
+        return Resolved(
+            target,
+            fy,
+            op,
+            None,
+            why_missing=f"no complete data for the {br.start} to {br.end} baseline",
+        )
     level = baseline_average * (1 - br.percent / 100.0)
     return Resolved(target, fy, op, level, baseline_average=baseline_average)
 

@@ -18,7 +18,11 @@ from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure, MeasureKind
 from kpiboard.engine.evaluate import Value
 from kpiboard.engine.stats import (
-    Test, format_p_value, poisson_rate_test, two_proportion_test, wilson_interval,
+    Test,
+    format_p_value,
+    poisson_rate_test,
+    two_proportion_test,
+    wilson_interval,
 )
 from kpiboard.formatting import CURRENCY_SYMBOLS, round_half_up, with_unit
 from kpiboard.scorecard import Interval, Significance
@@ -33,8 +37,9 @@ def interval(m: Measure, latest: Value) -> Interval | None:
     low, high = wilson_interval(latest.value, latest.sample_size, deft=m.deft or 1.0)
     decimals = max(m.decimals, 1)
     method = WILSON + (f", design factor {m.deft}" if m.deft else "")
-    return Interval(low, high, f"{with_unit(low, '%', decimals)} to {with_unit(high, '%', decimals)}",
-                    method)
+    return Interval(
+        low, high, f"{with_unit(low, '%', decimals)} to {with_unit(high, '%', decimals)}", method
+    )
 
 
 def significance(
@@ -59,10 +64,13 @@ def significance(
 def _change_test(m: Measure, latest: Value, comp: Value) -> Test | None:
     if m.kind is MeasureKind.PROPORTION:
         if latest.sample_size and comp.sample_size:
-            return two_proportion_test(latest.value, latest.sample_size, comp.value, comp.sample_size,
-                                       deft=m.deft or 1.0)
+            return two_proportion_test(
+                latest.value, latest.sample_size, comp.value, comp.sample_size, deft=m.deft or 1.0
+            )
         return None
-    if m.kind in (MeasureKind.COUNT, MeasureKind.COMPOSITE) and _events(m, latest.value, comp.value):
+    if m.kind in (MeasureKind.COUNT, MeasureKind.COMPOSITE) and _events(
+        m, latest.value, comp.value
+    ):
         # the same window a year apart: equal exposure
         return poisson_rate_test(round(latest.value), 1.0, round(comp.value), 1.0)
     if m.kind is MeasureKind.PER_POPULATION:
@@ -70,8 +78,12 @@ def _change_test(m: Measure, latest: Value, comp: Value) -> Test | None:
         if None in counts or None in pops or not _events(m, *(c or 0.0 for c in counts)):
             return None
         months = latest.window.length
-        return poisson_rate_test(round(counts[0] or 0), (pops[0] or 0) * months,
-                                 round(counts[1] or 0), (pops[1] or 0) * months)
+        return poisson_rate_test(
+            round(counts[0] or 0),
+            (pops[0] or 0) * months,
+            round(counts[1] or 0),
+            (pops[1] or 0) * months,
+        )
     return None
 
 
@@ -90,7 +102,9 @@ def _gap(cat: Catalogue, m: Measure, latest: Value) -> Significance | None:
     deft = max(first.deft or 1.0, second.deft or 1.0)
     test = two_proportion_test(a.value, a.sample_size, b.value, b.sample_size, deft=deft)
     gap = with_unit(abs(latest.value), "pts", max(m.decimals, 1))
-    return _significance("gap between the two groups", test, f"the {gap} gap between the two groups")
+    return _significance(
+        "gap between the two groups", test, f"the {gap} gap between the two groups"
+    )
 
 
 def _significance(tested: str, test: Test, what: str) -> Significance:
@@ -98,7 +112,14 @@ def _significance(tested: str, test: Test, what: str) -> Significance:
         return x if math.isfinite(x) else None
 
     return Significance(
-        tested=tested, verdict=test.verdict, significant=test.significant, method=test.method,
-        p_value=test.p_value, p_text=format_p_value(test.p_value), estimate=test.estimate,
-        ci_low=finite(test.ci_low), ci_high=finite(test.ci_high), text=test.sentence(what),
+        tested=tested,
+        verdict=test.verdict,
+        significant=test.significant,
+        method=test.method,
+        p_value=test.p_value,
+        p_text=format_p_value(test.p_value),
+        estimate=test.estimate,
+        ci_low=finite(test.ci_low),
+        ci_high=finite(test.ci_high),
+        text=test.sentence(what),
     )

@@ -33,11 +33,17 @@ def data_files(catalogue: Catalogue) -> tuple[list[Path], list[Finding]]:
         matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True) if Path(p).is_file())
         if not matches:
             what = "matches no files" if _GLOB_CHARS & set(pattern) else "does not exist"
-            findings.append(Finding(
-                "error", f"data: {pattern!r} {what}", "kpiboard.yaml", None, None,
-                "put the CSV files there, or change `data:` in kpiboard.yaml "
-                "(paths are relative to the project folder)",
-            ))
+            findings.append(
+                Finding(
+                    "error",
+                    f"data: {pattern!r} {what}",
+                    "kpiboard.yaml",
+                    None,
+                    None,
+                    "put the CSV files there, or change `data:` in kpiboard.yaml "
+                    "(paths are relative to the project folder)",
+                )
+            )
         for path in matches:
             found.setdefault(path.resolve(), None)
     return list(found), findings
@@ -55,7 +61,7 @@ def file_sha256(path: Path) -> str:
 def decode(data: bytes, display: str) -> tuple[str, Finding | None]:
     """Bytes -> text, and a warning when the file was not UTF-8."""
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode text": unambiguous thanks to the mark, so no warning
         return data.decode("utf-16"), None
@@ -72,7 +78,9 @@ def decode(data: bytes, display: str) -> tuple[str, Finding | None]:
         warning = Finding(
             "warning",
             f"not UTF-8 (byte 0x{bad:02X} is the first that is not); read as {encoding}",
-            display, line, None,
+            display,
+            line,
+            None,
             "check the text reads right (e.g. £ signs), and save the file as CSV UTF-8",
         )
         return text, warning

@@ -29,9 +29,16 @@ def check_header(cells: list[str], display: str) -> tuple[dict[str, int], list[F
     for index, raw in enumerate(cells):
         name = _normalise(raw)
         if not name:
-            findings.append(Finding("warning", f"column {index + 1} has no name; it is ignored",
-                                    display, HEADER_LINE, None,
-                                    "delete the empty column, or give it one of the known names"))
+            findings.append(
+                Finding(
+                    "warning",
+                    f"column {index + 1} has no name; it is ignored",
+                    display,
+                    HEADER_LINE,
+                    None,
+                    "delete the empty column, or give it one of the known names",
+                )
+            )
         elif name in positions:
             error(f"column {raw.strip()!r} appears twice", "keep one column of each name")
         elif name in CSV_COLUMNS:
@@ -40,13 +47,19 @@ def check_header(cells: list[str], display: str) -> tuple[dict[str, int], list[F
             near = difflib.get_close_matches(name, CSV_COLUMNS, n=1, cutoff=0.6)
             if near:
                 unknown.setdefault(near[0], raw.strip())
-                error(f"unknown column {raw.strip()!r} (did you mean {near[0]!r}?)",
-                      f"rename the column to {near[0]!r}")
+                error(
+                    f"unknown column {raw.strip()!r} (did you mean {near[0]!r}?)",
+                    f"rename the column to {near[0]!r}",
+                )
             else:
-                error(f"unknown column {raw.strip()!r}",
-                      "the columns are " + ", ".join(CSV_COLUMNS) + "; remove or rename it")
+                error(
+                    f"unknown column {raw.strip()!r}",
+                    "the columns are " + ", ".join(CSV_COLUMNS) + "; remove or rename it",
+                )
     for name in REQUIRED_COLUMNS:
         if name not in positions and name not in unknown:  # a typo of it was reported above
-            error(f"missing required column {name!r}",
-                  "the header needs at least " + ", ".join(REQUIRED_COLUMNS))
+            error(
+                f"missing required column {name!r}",
+                "the header needs at least " + ", ".join(REQUIRED_COLUMNS),
+            )
     return positions, findings

@@ -53,8 +53,14 @@ if TYPE_CHECKING:
 SOURCE_TYPE = "home_office_prc"
 #: The official columns, in order.
 COLUMNS: tuple[str, ...] = (
-    "Financial Year", "Financial Quarter", "Force Name", "Offence Description", "Offence Group",
-    "Offence Subgroup", "Offence Code", "Number of Offences",
+    "Financial Year",
+    "Financial Quarter",
+    "Force Name",
+    "Offence Description",
+    "Offence Group",
+    "Offence Subgroup",
+    "Offence Code",
+    "Number of Offences",
 )
 #: Other names a column goes by (older releases; the underscored copy's extra column).
 ALIASES = {"Offence Count": "Number of Offences", "Policeuk Cat": "Police.uk category"}
@@ -64,7 +70,8 @@ _FY = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
 _QUARTER = re.compile(r"^(?:q\s*)?([1-4])(?:\.0+)?$", re.IGNORECASE)
 _COUNT = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})+)(\.0+)?$")
 _KNOWN = {column_key(c): c for c in (*COLUMNS, "Police.uk category")} | {
-    column_key(k): v for k, v in ALIASES.items()}
+    column_key(k): v for k, v in ALIASES.items()
+}
 
 
 def period_end(year: int, quarter: int) -> dt.date:
@@ -94,8 +101,9 @@ def is_header(cells: list[str]) -> bool:
     return all(c in names for c in COLUMNS if c not in OPTIONAL)
 
 
-def _positions(header: list[str], display: str, found: Findings,
-               header_line: int) -> dict[str, int] | None:
+def _positions(
+    header: list[str], display: str, found: Findings, header_line: int
+) -> dict[str, int] | None:
     positions: dict[str, int] = {}
     unknown: list[str] = []
     for index, raw in enumerate(header):
@@ -106,23 +114,37 @@ def _positions(header: list[str], display: str, found: Findings,
         if name is None:
             unknown.append(raw.strip())
         elif name in positions:
-            found.add("error", display, header_line, f"column {raw.strip()!r} appears twice",
-                      "keep one column of each name")
+            found.add(
+                "error",
+                display,
+                header_line,
+                f"column {raw.strip()!r} appears twice",
+                "keep one column of each name",
+            )
         else:
             positions[name] = index
     missing = [c for c in COLUMNS if c not in positions and c not in OPTIONAL]
     if missing:
-        found.add("error", display, header_line,
-                  f"wrong header: missing {', '.join(repr(c) for c in missing)}"
-                  + (f"; unexpected {', '.join(repr(c) for c in unknown)}" if unknown else "")
-                  + f". Expected the Home Office columns: {', '.join(COLUMNS)} (older releases: "
-                  "Offence Count; spaces or underscores, any case)",
-                  "check this is the 'police recorded crime by police force area' table, with its "
-                  "header on the first line")
+        found.add(
+            "error",
+            display,
+            header_line,
+            f"wrong header: missing {', '.join(repr(c) for c in missing)}"
+            + (f"; unexpected {', '.join(repr(c) for c in unknown)}" if unknown else "")
+            + f". Expected the Home Office columns: {', '.join(COLUMNS)} (older releases: "
+            "Offence Count; spaces or underscores, any case)",
+            "check this is the 'police recorded crime by police force area' table, with its "
+            "header on the first line",
+        )
         return None
     for name in unknown:
-        found.add("warning", display, header_line, f"column {name!r} is not a Home Office column; "
-                  "it is ignored", "remove it, or ignore this warning")
+        found.add(
+            "warning",
+            display,
+            header_line,
+            f"column {name!r} is not a Home Office column; it is ignored",
+            "remove it, or ignore this warning",
+        )
     return positions
 
 
@@ -151,8 +173,13 @@ class _Reader:
         if self.progress:
             self.progress(len(inputs), len(inputs), f"read {self.result.rows:,} records")
 
-    def _file(self, inp: TableFile, found: Findings, names: OrgNames,
-              seen: dict[tuple[str, int, int, str], tuple[str, int]]) -> Iterator[pa.RecordBatch]:
+    def _file(
+        self,
+        inp: TableFile,
+        found: Findings,
+        names: OrgNames,
+        seen: dict[tuple[str, int, int, str], tuple[str, int]],
+    ) -> Iterator[pa.RecordBatch]:
         read = read_tables(inp, found, is_header, "the Home Office columns: " + ", ".join(COLUMNS))
         if read is None:
             return
@@ -161,14 +188,25 @@ class _Reader:
         for table in tables:
             yield from self._table(inp, table.display, table.rows, found, names, seen)
 
-    def _table(self, inp: TableFile, display: str, rows: list[tuple[int, list[str]]],
-               found: Findings, names: OrgNames,
-               seen: dict[tuple[str, int, int, str], tuple[str, int]]) -> Iterator[pa.RecordBatch]:
+    def _table(
+        self,
+        inp: TableFile,
+        display: str,
+        rows: list[tuple[int, list[str]]],
+        found: Findings,
+        names: OrgNames,
+        seen: dict[tuple[str, int, int, str], tuple[str, int]],
+    ) -> Iterator[pa.RecordBatch]:
         """One table's records: a CSV file, or a sheet of a spreadsheet (``display`` names it
         in findings; the records keep the file's name, as its stamp does)."""
         if not rows:
-            found.add("error", display, None, "the file is empty",
-                      "give the table with its header line: " + ", ".join(COLUMNS))
+            found.add(
+                "error",
+                display,
+                None,
+                "the file is empty",
+                "give the table with its header line: " + ", ".join(COLUMNS),
+            )
             return
         pos = _positions(rows[0][1], display, found, rows[0][0])
         if pos is None:
@@ -187,25 +225,44 @@ class _Reader:
             org = names.org(cell("Force Name"), "Force Name", display, line, found)
             year = financial_year(cell("Financial Year"))
             if year is None:
-                found.add("error", display, line,
-                          f"Financial Year: {cell('Financial Year')!r} is not a financial year",
-                          "write it as the Home Office does, e.g. 2017/18 (or 2017-18)")
+                found.add(
+                    "error",
+                    display,
+                    line,
+                    f"Financial Year: {cell('Financial Year')!r} is not a financial year",
+                    "write it as the Home Office does, e.g. 2017/18 (or 2017-18)",
+                )
             quarter = _QUARTER.match(cell("Financial Quarter"))
             if quarter is None:
-                found.add("error", display, line,
-                          f"Financial Quarter: {cell('Financial Quarter')!r} is not a quarter 1-4",
-                          "quarters of the financial year: 1 = Apr-Jun, 2 = Jul-Sep, 3 = Oct-Dec, 4 = Jan-Mar")
+                found.add(
+                    "error",
+                    display,
+                    line,
+                    f"Financial Quarter: {cell('Financial Quarter')!r} is not a quarter 1-4",
+                    "quarters of the financial year: 1 = Apr-Jun, 2 = Jul-Sep, 3 = Oct-Dec, 4 = Jan-Mar",
+                )
             code = cell("Offence Code")
             if not code:
-                found.add("error", display, line, "Offence Code: is blank",
-                          "every row of the table has the Home Office offence code, e.g. 34B")
+                found.add(
+                    "error",
+                    display,
+                    line,
+                    "Offence Code: is blank",
+                    "every row of the table has the Home Office offence code, e.g. 34B",
+                )
             raw = cell("Number of Offences")
             count_column = "Number of Offences"
             weight = None
             if not _COUNT.match(raw):
-                found.add("error", display, line,
-                          f"{count_column}: {raw!r} is not a whole number" if raw else f"{count_column}: is blank",
-                          "give the number of offences as a whole number, e.g. 1234")
+                found.add(
+                    "error",
+                    display,
+                    line,
+                    f"{count_column}: {raw!r} is not a whole number"
+                    if raw
+                    else f"{count_column}: is blank",
+                    "give the number of offences as a whole number, e.g. 1234",
+                )
             else:
                 weight = float(raw.replace(",", ""))
             if org is None or year is None or quarter is None or not code or weight is None:
@@ -216,11 +273,15 @@ class _Reader:
                 file, at = seen[key]
                 unit = "row" if display.endswith("]") else "line"  # a sheet has rows
                 where = f"{unit} {at}" if file == display else f"{file}:{at}"
-                found.add("error", display, line,
-                          f"Offence Code: {code} for {cell('Force Name')}, {cell('Financial Year')} "
-                          f"Q{key[2]} appears again (first at {where})",
-                          "each force, quarter and offence code is published once: check the same "
-                          "table was not given twice, or two releases overlap")
+                found.add(
+                    "error",
+                    display,
+                    line,
+                    f"Offence Code: {code} for {cell('Force Name')}, {cell('Financial Year')} "
+                    f"Q{key[2]} appears again (first at {where})",
+                    "each force, quarter and offence code is published once: check the same "
+                    "table was not given twice, or two releases overlap",
+                )
             seen.setdefault(key, (display, line))
             previous = key
             if weight < 0:
@@ -229,18 +290,35 @@ class _Reader:
             if found.errors:
                 continue
             group, sub = cell("Offence Group"), cell("Offence Subgroup")
-            values = (self.spec.id, org, period_end(year, key[2]), 3, None,
-                      cell("Police.uk category") or None, None, None, code, group or None,
-                      sub or None, weight, inp.display)
+            values = (
+                self.spec.id,
+                org,
+                period_end(year, key[2]),
+                3,
+                None,
+                cell("Police.uk category") or None,
+                None,
+                None,
+                code,
+                group or None,
+                sub or None,
+                weight,
+                inp.display,
+            )
             for name, value in zip(RECORD_SCHEMA.names, values):
                 cols[name].append(value)
             if len(cols["org"]) >= BATCH_ROWS:
                 yield self._batch(cols)
         if negatives:
-            found.add("warning", display, first_negative,
-                      f"Number of Offences: {negatives} row(s) have a negative count (the first here); "
-                      "read as published", "the Home Office publishes net quarterly counts: crimes "
-                      "cancelled after their quarter make a count negative")
+            found.add(
+                "warning",
+                display,
+                first_negative,
+                f"Number of Offences: {negatives} row(s) have a negative count (the first here); "
+                "read as published",
+                "the Home Office publishes net quarterly counts: crimes "
+                "cancelled after their quarter make a count negative",
+            )
         if cols["org"]:
             yield self._batch(cols)
 
@@ -252,15 +330,18 @@ class _Reader:
         return batch
 
 
-def read_home_office_prc(catalogue: Catalogue, spec: SourceSpec,
-                         progress: Progress | None = None) -> RecordRead:
+def read_home_office_prc(
+    catalogue: Catalogue, spec: SourceSpec, progress: Progress | None = None
+) -> RecordRead:
     """Read a Home Office recorded-crime source into record batches (see the module notes).
     Nothing is read until the returned :class:`RecordRead` is iterated; problems raise
     ``ValidationFailed`` (every finding) from the iteration, and no batch is yielded after the
     first error."""
     if spec.type != SOURCE_TYPE:
-        raise KpiboardError(f"source {spec.id!r} has type {spec.type!r}, not {SOURCE_TYPE!r}",
-                            hint="read it with the reader of its type")
+        raise KpiboardError(
+            f"source {spec.id!r} has type {spec.type!r}, not {SOURCE_TYPE!r}",
+            hint="read it with the reader of its type",
+        )
     result = RecordRead(spec.id, iter(()))
     result.batches = _Reader(catalogue, spec, result, progress).batches()
     return result

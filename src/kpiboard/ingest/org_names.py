@@ -19,8 +19,10 @@ from kpiboard.errors import KpiboardError
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
 
-_ADD_IT = ("add the name to the organisation's aliases in kpiboard.yaml, or to the source's "
-           "set_aside to skip its rows")
+_ADD_IT = (
+    "add the name to the organisation's aliases in kpiboard.yaml, or to the source's "
+    "set_aside to skip its rows"
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,13 @@ class OrgName:
     def hint(self) -> str:
         """For an unknown name: the catalogue's nearest names, then how to make it known."""
         near = (self.unknown.hint or "") if self.unknown is not None else ""
-        return f"{near} If not, {_ADD_IT}" if near.endswith("?") else f"{near}; {_ADD_IT}" if near else _ADD_IT
+        return (
+            f"{near} If not, {_ADD_IT}"
+            if near.endswith("?")
+            else f"{near}; {_ADD_IT}"
+            if near
+            else _ADD_IT
+        )
 
 
 class OrgLookup:
@@ -42,7 +50,9 @@ class OrgLookup:
     ``set_aside`` (reported as configured); else it is looked up in the catalogue. Safe to use
     from several threads (the catalogue's name index is built on first use)."""
 
-    def __init__(self, catalogue: Catalogue, set_aside: Iterable[str], key: Callable[[str], str]) -> None:
+    def __init__(
+        self, catalogue: Catalogue, set_aside: Iterable[str], key: Callable[[str], str]
+    ) -> None:
         self.catalogue = catalogue
         self._key = key
         self._aside = {key(name): name for name in set_aside}

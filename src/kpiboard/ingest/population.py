@@ -51,7 +51,9 @@ PLAIN_COLUMNS: tuple[str, ...] = ("org", "year", "population")
 CENSUS_YEAR = 2011
 ESTIMATE_MONTH = 6  # mid-year estimates: 30 June
 #: first-column names of a table by force (ONS codes' name columns, and plain words)
-_FORCE_COLUMN = re.compile(r"^(pfa\d*(nm|name)|policeforcearea(name)?|force(name)?|area(name)?|name|geography)$")
+_FORCE_COLUMN = re.compile(
+    r"^(pfa\d*(nm|name)|policeforcearea(name)?|force(name)?|area(name)?|name|geography)$"
+)
 _NUMBER = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
 _YEAR = re.compile(r"^(\d{4})(\.0+)?$")
 
@@ -85,29 +87,48 @@ def _layout(header: list[str], display: str, found: Findings, header_line: int) 
         return layout
     keys = [column_key(c) for c in header]
     missing = [c for c in PLAIN_COLUMNS if c not in keys]
-    found.add("error", display, header_line,
-              f"wrong header: not a population table (found {', '.join(repr(c.strip()) for c in header[:5])}"
-              f"{', ...' if len(header) > 5 else ''}; missing {', '.join(repr(c) for c in missing)})",
-              "give either the columns org, year, population (one row per organisation and "
-              "year), or the census table by force whose first column is the force name "
-              "(e.g. PFA16NM) and second the total population")
+    found.add(
+        "error",
+        display,
+        header_line,
+        f"wrong header: not a population table (found {', '.join(repr(c.strip()) for c in header[:5])}"
+        f"{', ...' if len(header) > 5 else ''}; missing {', '.join(repr(c) for c in missing)})",
+        "give either the columns org, year, population (one row per organisation and "
+        "year), or the census table by force whose first column is the force name "
+        "(e.g. PFA16NM) and second the total population",
+    )
     return None
 
 
 def _population(raw: str, column: str, display: str, line: int, found: Findings) -> float | None:
     text = raw.strip()
     if not text:
-        found.add("error", display, line, f"{column}: is blank",
-                  "give every organisation's population; a missing one must not become zero")
+        found.add(
+            "error",
+            display,
+            line,
+            f"{column}: is blank",
+            "give every organisation's population; a missing one must not become zero",
+        )
         return None
     if not _NUMBER.match(text):
-        found.add("error", display, line, f"{column}: {text!r} is not a number",
-                  "give the population as a number, e.g. 2281700 (thousands separators are fine)")
+        found.add(
+            "error",
+            display,
+            line,
+            f"{column}: {text!r} is not a number",
+            "give the population as a number, e.g. 2281700 (thousands separators are fine)",
+        )
         return None
     value = float(text.replace(",", ""))
     if value <= 0:
-        found.add("error", display, line, f"{column}: {text} is not a population (it must be above zero)",
-                  "check the column: a rate per population needs a positive population")
+        found.add(
+            "error",
+            display,
+            line,
+            f"{column}: {text} is not a population (it must be above zero)",
+            "check the column: a rate per population needs a positive population",
+        )
         return None
     return value
 
@@ -139,24 +160,45 @@ class _Reader:
         if self.progress:
             self.progress(len(inputs), len(inputs), f"read {self.result.rows:,} populations")
 
-    def _file(self, inp: TableFile, found: Findings, names: OrgNames,
-              seen: dict[tuple[str, int], tuple[str, int]]) -> list[pa.RecordBatch]:
-        read = read_tables(inp, found, is_header, "the columns org, year, population, or a "
-                           "force-name column (e.g. PFA16NM) then the total population")
+    def _file(
+        self,
+        inp: TableFile,
+        found: Findings,
+        names: OrgNames,
+        seen: dict[tuple[str, int], tuple[str, int]],
+    ) -> list[pa.RecordBatch]:
+        read = read_tables(
+            inp,
+            found,
+            is_header,
+            "the columns org, year, population, or a "
+            "force-name column (e.g. PFA16NM) then the total population",
+        )
         if read is None:
             return []
         tables, stamp = read
         self.result.files.append(stamp)
         return [b for t in tables if (b := self._table(inp, t.display, t.rows, found, names, seen))]
 
-    def _table(self, inp: TableFile, display: str, rows: list[tuple[int, list[str]]],
-               found: Findings, names: OrgNames,
-               seen: dict[tuple[str, int], tuple[str, int]]) -> pa.RecordBatch | None:
+    def _table(
+        self,
+        inp: TableFile,
+        display: str,
+        rows: list[tuple[int, list[str]]],
+        found: Findings,
+        names: OrgNames,
+        seen: dict[tuple[str, int], tuple[str, int]],
+    ) -> pa.RecordBatch | None:
         """One table's records: a CSV file, or a sheet of a spreadsheet (``display`` names it
         in findings; the records keep the file's name, as its stamp does)."""
         if not rows:
-            found.add("error", display, None, "the file is empty",
-                      "give the header line, then one row per organisation")
+            found.add(
+                "error",
+                display,
+                None,
+                "the file is empty",
+                "give the header line, then one row per organisation",
+            )
             return None
         header = rows[0][1]
         layout = _layout(header, display, found, rows[0][0])
@@ -176,9 +218,13 @@ class _Reader:
                 match = _YEAR.match(cells[layout.year].strip())
                 year = int(match.group(1)) if match else None
                 if year is None:
-                    found.add("error", display, line,
-                              f"year: {cells[layout.year].strip()!r} is not a year written YYYY",
-                              "give the year of the mid-year estimate, e.g. 2017")
+                    found.add(
+                        "error",
+                        display,
+                        line,
+                        f"year: {cells[layout.year].strip()!r} is not a year written YYYY",
+                        "give the year of the mid-year estimate, e.g. 2017",
+                    )
             value = _population(cells[layout.population], pop_column, display, line, found)
             if org is None or year is None or value is None:
                 continue
@@ -186,11 +232,15 @@ class _Reader:
                 file, at = seen[(org, year)]
                 unit = "row" if display.endswith("]") else "line"  # a sheet has rows
                 where = f"{unit} {at}" if file == display else f"{file}:{at}"
-                found.add("error", display, line,
-                          f"{org_column}: {cells[layout.org].strip()} has a population for {year} "
-                          f"already (at {where})",
-                          "give each organisation's population once per year: check the same "
-                          "table was not given twice, or two names of one force are not both there")
+                found.add(
+                    "error",
+                    display,
+                    line,
+                    f"{org_column}: {cells[layout.org].strip()} has a population for {year} "
+                    f"already (at {where})",
+                    "give each organisation's population once per year: check the same "
+                    "table was not given twice, or two names of one force are not both there",
+                )
                 continue
             seen[(org, year)] = (display, line)
             orgs.append(org)
@@ -200,21 +250,37 @@ class _Reader:
         if not n:
             return None
         nulls = pa.nulls(n, pa.string())
-        return pa.RecordBatch.from_arrays([
-            pa.array([self.spec.id] * n, pa.string()), pa.array(orgs, pa.string()),
-            pa.array(ends, pa.date32()), pa.array([1] * n, pa.int32()),
-            nulls, nulls, nulls, nulls, nulls, nulls, nulls,
-            pa.array(weights, pa.float64()), pa.array([inp.display] * n, pa.string()),
-        ], schema=RECORD_SCHEMA)
+        return pa.RecordBatch.from_arrays(
+            [
+                pa.array([self.spec.id] * n, pa.string()),
+                pa.array(orgs, pa.string()),
+                pa.array(ends, pa.date32()),
+                pa.array([1] * n, pa.int32()),
+                nulls,
+                nulls,
+                nulls,
+                nulls,
+                nulls,
+                nulls,
+                nulls,
+                pa.array(weights, pa.float64()),
+                pa.array([inp.display] * n, pa.string()),
+            ],
+            schema=RECORD_SCHEMA,
+        )
 
 
-def read_population(catalogue: Catalogue, spec: SourceSpec, progress: Progress | None = None) -> RecordRead:
+def read_population(
+    catalogue: Catalogue, spec: SourceSpec, progress: Progress | None = None
+) -> RecordRead:
     """Read a population source into record batches (see the module notes). Nothing is read
     until the returned :class:`RecordRead` is iterated; problems raise ``ValidationFailed``
     (every finding) from the iteration."""
     if spec.type != SOURCE_TYPE:
-        raise KpiboardError(f"source {spec.id!r} has type {spec.type!r}, not {SOURCE_TYPE!r}",
-                            hint="read it with the reader of its type")
+        raise KpiboardError(
+            f"source {spec.id!r} has type {spec.type!r}, not {SOURCE_TYPE!r}",
+            hint="read it with the reader of its type",
+        )
     result = RecordRead(spec.id, iter(()))
     result.batches = _Reader(catalogue, spec, result, progress).batches()
     return result

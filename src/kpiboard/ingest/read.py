@@ -45,7 +45,9 @@ class _File:
     size: int
 
 
-def _resolve(catalogue: Catalogue, files: Sequence[Path | str] | None) -> tuple[list[Path], list[Finding]]:
+def _resolve(
+    catalogue: Catalogue, files: Sequence[Path | str] | None
+) -> tuple[list[Path], list[Finding]]:
     if files is None:
         return data_files(catalogue)
     paths: list[Path] = []
@@ -55,8 +57,16 @@ def _resolve(catalogue: Catalogue, files: Sequence[Path | str] | None) -> tuple[
         if path.is_file():
             paths.append(path)
         else:
-            findings.append(Finding("error", "file not found", catalogue.rel(path), None, None,
-                                    "check the path (relative paths are relative to the project folder)"))
+            findings.append(
+                Finding(
+                    "error",
+                    "file not found",
+                    catalogue.rel(path),
+                    None,
+                    None,
+                    "check the path (relative paths are relative to the project folder)",
+                )
+            )
     return paths, findings
 
 
@@ -65,8 +75,16 @@ def _load(catalogue: Catalogue, path: Path, findings: list[Finding]) -> _File | 
     try:
         data = path.read_bytes()
     except OSError as exc:
-        findings.append(Finding("error", f"cannot read the file: {exc.strerror or exc}", display, None,
-                                None, "check the file exists and is readable"))
+        findings.append(
+            Finding(
+                "error",
+                f"cannot read the file: {exc.strerror or exc}",
+                display,
+                None,
+                None,
+                "check the file exists and is readable",
+            )
+        )
         return None
     text, warning = decode(data, display)
     if warning:
@@ -74,22 +92,35 @@ def _load(catalogue: Catalogue, path: Path, findings: list[Finding]) -> _File | 
     return _File(path, display, text, hashlib.sha256(data).hexdigest(), len(data))
 
 
-def _read_file(f: _File, checker: RowChecker, findings: list[Finding],
-               tick: Progress | None, done: int, total: int) -> int:
+def _read_file(
+    f: _File,
+    checker: RowChecker,
+    findings: list[Finding],
+    tick: Progress | None,
+    done: int,
+    total: int,
+) -> int:
     """Check one file's rows, adding good rows to ``checker.columns``; return its row count."""
+
     def error(message: str, line: int | None, hint: str) -> None:
         findings.append(Finding("error", message, f.display, line, None, hint))
 
     if f.size == 0:
-        error("the file is empty", None, "write a header line (" + ",".join(CSV_COLUMNS) +
-              ") and data rows, or remove the file")
+        error(
+            "the file is empty",
+            None,
+            "write a header line (" + ",".join(CSV_COLUMNS) + ") and data rows, or remove the file",
+        )
         return 0
     reader = csv.reader(io.StringIO(f.text, newline=""), strict=True)
     try:
         header = next(reader, [])
         if not any(c.strip() for c in header):
-            error("the first line is not a header", 1, "start the file with the column names: "
-                  + ",".join(CSV_COLUMNS))
+            error(
+                "the first line is not a header",
+                1,
+                "start the file with the column names: " + ",".join(CSV_COLUMNS),
+            )
             return 0
         positions, header_findings = check_header(header, f.display)
         findings.extend(header_findings)
@@ -102,29 +133,50 @@ def _read_file(f: _File, checker: RowChecker, findings: list[Finding],
             if not "".join(cells).strip():
                 continue  # blank lines and spreadsheet rows of empty cells
             if len(cells) != width:
-                problems = [Finding("error", f"the line has {len(cells)} fields but the header has {width}",
-                                    f.display, line, None,
-                                    "put text containing commas (e.g. a note) in double quotes")]
+                problems = [
+                    Finding(
+                        "error",
+                        f"the line has {len(cells)} fields but the header has {width}",
+                        f.display,
+                        line,
+                        None,
+                        "put text containing commas (e.g. a note) in double quotes",
+                    )
+                ]
             else:
                 problems = checker.check(cells, pos, f.display, line)
             if problems:
                 findings.extend(problems)
                 errors += len(problems)
                 if errors >= MAX_ERRORS_PER_FILE:
-                    error(f"stopped checking this file after {errors} errors", line,
-                          "fix these and run again to see the rest")
+                    error(
+                        f"stopped checking this file after {errors} errors",
+                        line,
+                        "fix these and run again to see the rest",
+                    )
                     return rows
             else:
                 rows += 1
             if tick and rows % PROGRESS_EVERY == 0:
                 tick(done + line, total, f.display)
     except csv.Error as exc:
-        error(f"the CSV cannot be parsed: {exc}", reader.line_num or None,
-              "check the quoting near this line (a quote must be closed before the line ends)")
+        error(
+            f"the CSV cannot be parsed: {exc}",
+            reader.line_num or None,
+            "check the quoting near this line (a quote must be closed before the line ends)",
+        )
         return rows
     if rows == 0 and errors == 0:
-        findings.append(Finding("warning", "no data rows under the header", f.display, None, None,
-                                "add data rows, or remove the file if it is not needed"))
+        findings.append(
+            Finding(
+                "warning",
+                "no data rows under the header",
+                f.display,
+                None,
+                None,
+                "add data rows, or remove the file if it is not needed",
+            )
+        )
     return rows
 
 

@@ -25,21 +25,23 @@ from kpiboard.ingest.schema import FileStamp
 
 #: One row per record (a crime, an incident, or a published count with its ``weight``).
 #: ``period_end`` is the first day of the period's last month, as for observations.
-RECORD_SCHEMA = pa.schema([
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("org", pa.string(), nullable=False),
-    pa.field("period_end", pa.date32(), nullable=False),
-    pa.field("months", pa.int32(), nullable=False),
-    pa.field("record_id", pa.string()),
-    pa.field("crime_type", pa.string()),
-    pa.field("outcome", pa.string()),
-    pa.field("lsoa_code", pa.string()),
-    pa.field("offence_code", pa.string()),
-    pa.field("offence_group", pa.string()),
-    pa.field("offence_subgroup", pa.string()),
-    pa.field("weight", pa.float64(), nullable=False),
-    pa.field("file", pa.string(), nullable=False),
-])
+RECORD_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("org", pa.string(), nullable=False),
+        pa.field("period_end", pa.date32(), nullable=False),
+        pa.field("months", pa.int32(), nullable=False),
+        pa.field("record_id", pa.string()),
+        pa.field("crime_type", pa.string()),
+        pa.field("outcome", pa.string()),
+        pa.field("lsoa_code", pa.string()),
+        pa.field("offence_code", pa.string()),
+        pa.field("offence_group", pa.string()),
+        pa.field("offence_subgroup", pa.string()),
+        pa.field("weight", pa.float64(), nullable=False),
+        pa.field("file", pa.string(), nullable=False),
+    ]
+)
 RECORD_COLUMNS: tuple[str, ...] = tuple(RECORD_SCHEMA.names)
 
 

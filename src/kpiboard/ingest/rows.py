@@ -28,10 +28,30 @@ COMPUTED_KINDS = (MeasureKind.COMPOSITE, MeasureKind.DIFFERENCE, MeasureKind.RAT
 #: Kinds whose ``value`` is a count, share or rate, so it cannot be negative.
 NON_NEGATIVE_KINDS = (MeasureKind.COUNT, MeasureKind.PROPORTION, MeasureKind.PER_POPULATION)
 MAX_MONTHS = 1200  # a century: anything longer is a typo, and it keeps months in int32
-PROVISIONAL = {"": False, "true": True, "false": False, "yes": True, "no": False,
-               "y": True, "n": False, "1": True, "0": False}
-_OTHER_MONTH_FORMATS = ("%b-%y", "%b %y", "%b-%Y", "%b %Y", "%B %Y", "%B-%Y", "%Y-%m-%d",
-                        "%d/%m/%Y", "%m/%Y", "%Y/%m", "%Y%m")
+PROVISIONAL = {
+    "": False,
+    "true": True,
+    "false": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "1": True,
+    "0": False,
+}
+_OTHER_MONTH_FORMATS = (
+    "%b-%y",
+    "%b %y",
+    "%b-%Y",
+    "%b %Y",
+    "%B %Y",
+    "%B-%Y",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%Y",
+    "%Y/%m",
+    "%Y%m",
+)
 MONTH_HINT = "write months as YYYY-MM, e.g. 2009-08"
 NUMBER_HINT = "write a plain number such as 1234 or 77.3 (no thousands separators, units or %)"
 
@@ -51,7 +71,10 @@ def _month_problem(text: str) -> Problem | None:
                 when = dt.datetime.strptime(text, fmt)
             except ValueError:
                 continue
-            return exc.message, f"write months as YYYY-MM: {when.year:04d}-{when.month:02d} for {text!r}"
+            return (
+                exc.message,
+                f"write months as YYYY-MM: {when.year:04d}-{when.month:02d} for {text!r}",
+            )
         hint = exc.hint or ""
         return exc.message, hint if "YYYY-MM" in hint else f"{hint}; {MONTH_HINT}".lstrip("; ")
 
@@ -79,9 +102,22 @@ class Columns:
 
     def to_table(self) -> pa.Table:
         num, den, val, size = self.numbers
-        data = [self.org, self.measure, self.period_end, self.months, num, den, val, size,
-                self.provisional, self.note, self.source]
-        arrays = [pa.array(col, type=f.type) for col, f in zip(data, OBSERVATION_SCHEMA, strict=True)]
+        data = [
+            self.org,
+            self.measure,
+            self.period_end,
+            self.months,
+            num,
+            den,
+            val,
+            size,
+            self.provisional,
+            self.note,
+            self.source,
+        ]
+        arrays = [
+            pa.array(col, type=f.type) for col, f in zip(data, OBSERVATION_SCHEMA, strict=True)
+        ]
         return pa.Table.from_arrays(arrays, schema=OBSERVATION_SCHEMA)
 
 
@@ -114,7 +150,9 @@ class RowChecker:
         ids = list(dict.fromkeys(index[n] for n in near))[:3]
         add = "or add it (or an alias) to organisations in kpiboard.yaml"
         if ids:
-            return f"unknown organisation {text!r}", "did you mean " + " or ".join(map(repr, ids)) + f"? {add}"
+            return f"unknown organisation {text!r}", "did you mean " + " or ".join(
+                map(repr, ids)
+            ) + f"? {add}"
         known = ", ".join(sorted(set(index.values()))[:10])
         return f"unknown organisation {text!r}", f"known: {known}; {add}"
 
@@ -136,7 +174,9 @@ class RowChecker:
             return message, "did you mean " + " or ".join(map(repr, near)) + "?"
         return message, "use the id of a measure in measures/*.yaml, or define it there"
 
-    def check(self, cells: Sequence[str], pos: Sequence[int | None], display: str, line: int) -> list[Finding]:
+    def check(
+        self, cells: Sequence[str], pos: Sequence[int | None], display: str, line: int
+    ) -> list[Finding]:
         """Check one row (``pos`` = the cell index of each CSV column, in CSV_COLUMNS order, or
         None when absent). Returns its error findings; a clean row is added to the columns."""
         cell = [cells[i].strip() if i is not None else "" for i in pos]
@@ -177,12 +217,17 @@ class RowChecker:
             months = int(months_text) if months_text.isdigit() else None
             if months is None or not 1 <= months <= MAX_MONTHS:
                 months = None
-                error("months", f"{months_text!r} is not a positive whole number",
-                      "months is the period's length: 1 for a month, 3 for a quarter, "
-                      "12 for a rolling year; leave it blank for 1")
+                error(
+                    "months",
+                    f"{months_text!r} is not a positive whole number",
+                    "months is the period's length: 1 for a month, 3 for a quarter, "
+                    "12 for a rolling year; leave it blank for 1",
+                )
 
         numbers: list[float | None] = []
-        for field, text in zip(("numerator", "denominator", "value", "sample_size"), cell[4:8], strict=True):
+        for field, text in zip(
+            ("numerator", "denominator", "value", "sample_size"), cell[4:8], strict=True
+        ):
             number: float | None = None
             if text:
                 try:
@@ -194,32 +239,48 @@ class RowChecker:
                     number = None
                 else:
                     if number < 0 and field != "value":
-                        error(field, f"{text} is negative", f"{field} is a count and cannot be negative; "
-                                                            "check the sign")
+                        error(
+                            field,
+                            f"{text} is negative",
+                            f"{field} is a count and cannot be negative; check the sign",
+                        )
             numbers.append(number)
         num, den, val, _size = numbers
         provisional = PROVISIONAL.get(cell[8].lower())
         if provisional is None:
-            error("provisional", f"{cell[8]!r} is not yes or no",
-                  "write yes/no, true/false or 1/0, or leave it blank (= no)")
+            error(
+                "provisional",
+                f"{cell[8]!r} is not yes or no",
+                "write yes/no, true/false or 1/0, or leave it blank (= no)",
+            )
 
         if measure is not None:
             self._check_kind(measure.kind, measure.id, cell, numbers, error)
         if den == 0 and cell[5]:
-            error("denominator", "is zero", "a rate needs a denominator above zero; check the figure, "
-                                            "or give value alone if only the rate is known")
+            error(
+                "denominator",
+                "is zero",
+                "a rate needs a denominator above zero; check the figure, "
+                "or give value alone if only the rate is known",
+            )
         if num is None and val is None and not cell[4] and not cell[6]:
-            error("numerator", "numerator and value are both blank: the row has no figure",
-                  "give the count in numerator (with denominator for a proportion) or the figure in value")
+            error(
+                "numerator",
+                "numerator and value are both blank: the row has no figure",
+                "give the count in numerator (with denominator for a proportion) or the figure in value",
+            )
 
         if org is not None and measure is not None and month is not None and months is not None:
             key = (org, measure.id, month, months)
             first = self._seen.get(key)
             here = f"{display}:{line}"
             if first is not None:
-                error("period_end", f"duplicate row: {org} {measure.id} {format_month(month)} "
-                      f"(months {months}) is also at {first}",
-                      "keep one row per org, measure, period_end and months; delete or correct one")
+                error(
+                    "period_end",
+                    f"duplicate row: {org} {measure.id} {format_month(month)} "
+                    f"(months {months}) is also at {first}",
+                    "keep one row per org, measure, period_end and months; delete or correct one",
+                )
             else:
                 self._seen[key] = here
         if errors:
@@ -237,27 +298,48 @@ class RowChecker:
         cols.source.append(f"{display}:{line}")
         return errors
 
-    def _check_kind(self, kind: MeasureKind, mid: str, cell: list[str],
-                    numbers: list[float | None], error: ErrorFn) -> None:
+    def _check_kind(
+        self,
+        kind: MeasureKind,
+        mid: str,
+        cell: list[str],
+        numbers: list[float | None],
+        error: ErrorFn,
+    ) -> None:
         num, den, val, _size = numbers
         if kind in COMPUTED_KINDS:
             m = self.measures[mid]
             parts = m.of or [c.id for c in self.catalogue.children_of(mid)]
-            error("measure", f"{mid!r} is a {kind} measure; kpiboard computes it, so it takes no data",
-                  f"remove these rows and give data for {' and '.join(map(repr, parts)) or 'its parts'}")
+            error(
+                "measure",
+                f"{mid!r} is a {kind} measure; kpiboard computes it, so it takes no data",
+                f"remove these rows and give data for {' and '.join(map(repr, parts)) or 'its parts'}",
+            )
         if val is not None and val < 0 and kind in NON_NEGATIVE_KINDS:
-            error("value", f"{cell[6]} is negative, but a {kind} cannot be",
-                  "only snapshot and mean measures may be negative; check the sign")
+            error(
+                "value",
+                f"{cell[6]} is negative, but a {kind} cannot be",
+                "only snapshot and mean measures may be negative; check the sign",
+            )
         if kind is MeasureKind.PROPORTION:
             if num is not None and den is not None and den > 0 and num > den:
-                error("numerator", f"{cell[4]} is more than the denominator {cell[5]}",
-                      "a proportion's numerator is part of its denominator; are the columns swapped?")
+                error(
+                    "numerator",
+                    f"{cell[4]} is more than the denominator {cell[5]}",
+                    "a proportion's numerator is part of its denominator; are the columns swapped?",
+                )
             if num is not None and not cell[5]:
-                error("denominator", "is blank, but a proportion needs one with its numerator",
-                      "give the denominator, or give value (a percentage) instead of the numerator")
+                error(
+                    "denominator",
+                    "is blank, but a proportion needs one with its numerator",
+                    "give the denominator, or give value (a percentage) instead of the numerator",
+                )
             if val is not None and val > 100:  # below 0 was reported above
-                error("value", f"{cell[6]} is outside 0-100",
-                      "a proportion's value is a percentage, e.g. 77.3 for 77.3%")
+                error(
+                    "value",
+                    f"{cell[6]} is outside 0-100",
+                    "a proportion's value is a percentage, e.g. 77.3 for 77.3%",
+                )
 
     def _date(self, month: int) -> dt.date:
         date = self._dates.get(month)

@@ -12,8 +12,16 @@ from kpiboard.errors import Finding
 
 #: Columns a CSV file may have, in the documented order (any order is accepted).
 CSV_COLUMNS: tuple[str, ...] = (
-    "org", "measure", "period_end", "months", "numerator", "denominator",
-    "value", "sample_size", "provisional", "note",
+    "org",
+    "measure",
+    "period_end",
+    "months",
+    "numerator",
+    "denominator",
+    "value",
+    "sample_size",
+    "provisional",
+    "note",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("org", "measure", "period_end")
 NUMBER_COLUMNS: tuple[str, ...] = ("numerator", "denominator", "value", "sample_size")
@@ -22,19 +30,21 @@ KEY_COLUMNS: tuple[str, ...] = ("org", "measure", "period_end", "months")
 
 #: The observation table (as read, and as stored in the warehouse). ``period_end`` is the
 #: first day of the period's last month; ``source`` is ``file:line`` of the row it came from.
-OBSERVATION_SCHEMA = pa.schema([
-    pa.field("org", pa.string(), nullable=False),
-    pa.field("measure", pa.string(), nullable=False),
-    pa.field("period_end", pa.date32(), nullable=False),
-    pa.field("months", pa.int32(), nullable=False),
-    pa.field("numerator", pa.float64()),
-    pa.field("denominator", pa.float64()),
-    pa.field("value", pa.float64()),
-    pa.field("sample_size", pa.float64()),
-    pa.field("provisional", pa.bool_(), nullable=False),
-    pa.field("note", pa.string()),
-    pa.field("source", pa.string(), nullable=False),
-])
+OBSERVATION_SCHEMA = pa.schema(
+    [
+        pa.field("org", pa.string(), nullable=False),
+        pa.field("measure", pa.string(), nullable=False),
+        pa.field("period_end", pa.date32(), nullable=False),
+        pa.field("months", pa.int32(), nullable=False),
+        pa.field("numerator", pa.float64()),
+        pa.field("denominator", pa.float64()),
+        pa.field("value", pa.float64()),
+        pa.field("sample_size", pa.float64()),
+        pa.field("provisional", pa.bool_(), nullable=False),
+        pa.field("note", pa.string()),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
 OBSERVATION_COLUMNS: tuple[str, ...] = tuple(OBSERVATION_SCHEMA.names)
 
 #: ``progress(done, total, label)``: called as files and rows are processed.

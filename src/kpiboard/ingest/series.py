@@ -39,8 +39,9 @@ class SeriesInvalid(ValidationFailed):
 
     def __init__(self, findings: list[Finding], source: str) -> None:
         errors = sum(f.level == "error" for f in findings)
-        KpiboardError.__init__(self, f"{errors} problem(s) in the series {source}",
-                               hint="fix the rows listed above")
+        KpiboardError.__init__(
+            self, f"{errors} problem(s) in the series {source}", hint="fix the rows listed above"
+        )
         self.findings = findings
 
 
@@ -109,8 +110,10 @@ class Series:
                     f"the rebase date {d.isoformat()} matches no period of the series; the nearest "
                     f"are {self.labels[before]} (line {self.lines[before]}) and "
                     f"{self.labels[after]} (line {self.lines[after]})",
-                    field="--rebase", where=self.source,
-                    hint="rebase on a period the file has: the first period of the new limits")
+                    field="--rebase",
+                    where=self.source,
+                    hint="rebase on a period the file has: the first period of the new limits",
+                )
             out.append(i)
         return out
 
@@ -129,30 +132,47 @@ class Series:
                 continue
             gap = int(steps[i - 1])
             if gap % step:
-                problem = (f"{self.labels[i]} is {gap} {unit}s after {self.labels[i - 1]} (line "
-                           f"{self.lines[i - 1]}), but the series moves in steps of {step} {unit}(s)")
+                problem = (
+                    f"{self.labels[i]} is {gap} {unit}s after {self.labels[i - 1]} (line "
+                    f"{self.lines[i - 1]}), but the series moves in steps of {step} {unit}(s)"
+                )
             else:
-                problem = (f"{gap // step - 1} period(s) missing between {self.labels[i - 1]} "
-                           f"(line {self.lines[i - 1]}) and {self.labels[i]}")
-            findings.append(Finding(
-                "error", problem, self.source, self.lines[i], "date",
-                "an XmR chart treats rows as consecutive periods and kpiboard never interpolates: "
-                "add the missing periods' values, or, if they cannot exist, start new limits "
-                f"after the gap with --rebase {self.labels[i]}"))
+                problem = (
+                    f"{gap // step - 1} period(s) missing between {self.labels[i - 1]} "
+                    f"(line {self.lines[i - 1]}) and {self.labels[i]}"
+                )
+            findings.append(
+                Finding(
+                    "error",
+                    problem,
+                    self.source,
+                    self.lines[i],
+                    "date",
+                    "an XmR chart treats rows as consecutive periods and kpiboard never interpolates: "
+                    "add the missing periods' values, or, if they cannot exist, start new limits "
+                    f"after the gap with --rebase {self.labels[i]}",
+                )
+            )
         if findings:
             raise SeriesInvalid(findings, self.source)
 
 
 def _value_problem(text: str) -> tuple[str, str] | None:
     if not text or text.lower() in MISSING_WORDS:
-        return ("missing value", "give every period its value, as kpiboard never interpolates; "
-                "leave a period out only if it has no figure at all, and rebase after it")
+        return (
+            "missing value",
+            "give every period its value, as kpiboard never interpolates; "
+            "leave a period out only if it has no figure at all, and rebase after it",
+        )
     if not _NUMBER_RE.match(text):
         if text.lstrip("+-").lower() in {"inf", "infinity"}:
             return f"{text!r} is not a finite number", "values must be finite numbers"
         plain = text.replace(",", "").rstrip("%").strip()
-        hint = (f"write {plain!r} (no thousands separators, units or %)" if _NUMBER_RE.match(plain)
-                else "write a plain number such as 1234 or 77.3")
+        hint = (
+            f"write {plain!r} (no thousands separators, units or %)"
+            if _NUMBER_RE.match(plain)
+            else "write a plain number such as 1234 or 77.3"
+        )
         return f"{text!r} is not a number", hint
     if not math.isfinite(float(text)):
         return f"{text!r} is too large to be a number", "values must be finite numbers"
@@ -166,16 +186,22 @@ def read_series(path: Path) -> Series:
         with path.open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
     except FileNotFoundError:
-        raise KpiboardError(f"{source}: no such file", hint="give the path of a date,value CSV") from None
+        raise KpiboardError(
+            f"{source}: no such file", hint="give the path of a date,value CSV"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise KpiboardError(f"cannot read {source}: {exc}", hint="give a UTF-8 CSV file") from None
     if not rows:
-        raise KpiboardError("the file is empty", where=source, hint="the first line must be date,value")
+        raise KpiboardError(
+            "the file is empty", where=source, hint="the first line must be date,value"
+        )
     header = [c.strip().lower() for c in rows[0]]
     if sorted(header) != sorted(COLUMNS):
-        raise KpiboardError(f"the header is {','.join(rows[0])!r}, not date,value",
-                            where=f"{source}:{HEADER_LINE}",
-                            hint="the first line must name the two columns: date,value")
+        raise KpiboardError(
+            f"the header is {','.join(rows[0])!r}, not date,value",
+            where=f"{source}:{HEADER_LINE}",
+            hint="the first line must name the two columns: date,value",
+        )
     at = {name: header.index(name) for name in COLUMNS}
     findings: list[Finding] = []
     labels: list[str] = []
@@ -193,8 +219,12 @@ def read_series(path: Path) -> Series:
         if not any(c.strip() for c in cells):
             continue  # a blank line
         if len(cells) != len(COLUMNS):
-            problem(line, None, f"{len(cells)} cells, not {len(COLUMNS)}",
-                    "each row is one date and one value; quote a value that contains a comma")
+            problem(
+                line,
+                None,
+                f"{len(cells)} cells, not {len(COLUMNS)}",
+                "each row is one date and one value; quote a value that contains a comma",
+            )
             continue
         date_text, value_text = cells[at["date"]].strip(), cells[at["value"]].strip()
         ok = True
@@ -204,8 +234,12 @@ def read_series(path: Path) -> Series:
                 month_style = is_month
             elif is_month != month_style:
                 ok = False
-                problem(line, "date", f"{date_text!r} mixes YYYY-MM months with YYYY-MM-DD dates",
-                        "write every date the same way")
+                problem(
+                    line,
+                    "date",
+                    f"{date_text!r} mixes YYYY-MM months with YYYY-MM-DD dates",
+                    "write every date the same way",
+                )
         except KpiboardError as exc:
             ok = False
             problem(line, "date", exc.message, exc.hint or DATE_HINT)
@@ -216,11 +250,19 @@ def read_series(path: Path) -> Series:
             continue
         if dates and when <= dates[-1]:
             if when == dates[-1]:
-                problem(line, "date", f"{date_text} appears twice (also line {lines[-1]})",
-                        "give each period one row")
+                problem(
+                    line,
+                    "date",
+                    f"{date_text} appears twice (also line {lines[-1]})",
+                    "give each period one row",
+                )
             else:
-                problem(line, "date", f"{date_text} comes after {labels[-1]} (line {lines[-1]})",
-                        "sort the rows by date, earliest first")
+                problem(
+                    line,
+                    "date",
+                    f"{date_text} comes after {labels[-1]} (line {lines[-1]})",
+                    "sort the rows by date, earliest first",
+                )
             continue
         labels.append(date_text if is_month else when.isoformat())
         dates.append(when)
@@ -229,6 +271,11 @@ def read_series(path: Path) -> Series:
     if findings:
         raise SeriesInvalid(findings, source)
     if not dates:
-        raise KpiboardError("the file has a header but no rows", where=source,
-                            hint="add one date,value row per period")
-    return Series(source, tuple(labels), tuple(dates), np.array(values, dtype=np.float64), tuple(lines))
+        raise KpiboardError(
+            "the file has a header but no rows",
+            where=source,
+            hint="add one date,value row per period",
+        )
+    return Series(
+        source, tuple(labels), tuple(dates), np.array(values, dtype=np.float64), tuple(lines)
+    )

@@ -62,11 +62,18 @@ T_NAME = f"{{{_TABLE}}}name"
 T_COLS_REPEATED = f"{{{_TABLE}}}number-columns-repeated"
 T_ROWS_REPEATED = f"{{{_TABLE}}}number-rows-repeated"
 O_VALUE_TYPE, O_VALUE = f"{{{_OFFICE}}}value-type", f"{{{_OFFICE}}}value"
-O_DATE, O_TIME, O_BOOLEAN = (f"{{{_OFFICE}}}date-value", f"{{{_OFFICE}}}time-value",
-                             f"{{{_OFFICE}}}boolean-value")
+O_DATE, O_TIME, O_BOOLEAN = (
+    f"{{{_OFFICE}}}date-value",
+    f"{{{_OFFICE}}}time-value",
+    f"{{{_OFFICE}}}boolean-value",
+)
 O_ANNOTATION = f"{{{_OFFICE}}}annotation"
-X_P, X_S, X_TAB, X_BREAK = (f"{{{_TEXT}}}p", f"{{{_TEXT}}}s", f"{{{_TEXT}}}tab",
-                            f"{{{_TEXT}}}line-break")
+X_P, X_S, X_TAB, X_BREAK = (
+    f"{{{_TEXT}}}p",
+    f"{{{_TEXT}}}s",
+    f"{{{_TEXT}}}tab",
+    f"{{{_TEXT}}}line-break",
+)
 X_C = f"{{{_TEXT}}}c"
 
 Row = tuple[int, list[str]]  # (row number as the spreadsheet shows it, cells as text)
@@ -138,7 +145,9 @@ def find_tables(data: bytes, name: str, is_header: Callable[[list[str]], bool]) 
     return Search(tables, names)
 
 
-def _table(sheet: str, rows: Iterator[Row], is_header: Callable[[list[str]], bool]) -> SheetTable | None:
+def _table(
+    sheet: str, rows: Iterator[Row], is_header: Callable[[list[str]], bool]
+) -> SheetTable | None:
     header: Row | None = None
     searched = 0
     out: list[Row] = []
@@ -167,7 +176,7 @@ def _without_notes(rows: list[Row]) -> list[Row]:
         rows = rows[:-1]
     last_blank = max((i for i, (_, cells) in enumerate(rows) if not cells), default=None)
     if last_blank is not None:
-        tail = rows[last_blank + 1:]
+        tail = rows[last_blank + 1 :]
         if tail and all(sum(1 for c in cells if c.strip()) <= 1 for _, cells in tail):
             rows = rows[:last_blank]
     return [(n, cells) for n, cells in rows if cells]
@@ -189,8 +198,9 @@ class Table:
         return self.rows[0][0] if self.rows else HEADER_LINE
 
 
-def read_tables(inp: TableFile, found: Findings, is_header: Callable[[list[str]], bool],
-                expected: str) -> tuple[list[Table], FileStamp] | None:
+def read_tables(
+    inp: TableFile, found: Findings, is_header: Callable[[list[str]], bool], expected: str
+) -> tuple[list[Table], FileStamp] | None:
     """The file's tables: a CSV is one (header on line 1); a spreadsheet one per sheet whose
     header ``is_header`` recognises (``expected`` says what that header is, for the error when
     no sheet has it). None, with an error, when the file cannot be read."""
@@ -200,29 +210,43 @@ def read_tables(inp: TableFile, found: Findings, is_header: Callable[[list[str]]
     try:
         data = inp.read_bytes()
     except OSError as exc:
-        found.add("error", inp.display, None, f"cannot be read: {exc}", "check the file is there and readable")
+        found.add(
+            "error",
+            inp.display,
+            None,
+            f"cannot be read: {exc}",
+            "check the file is there and readable",
+        )
         return None
     kind = "ODS" if inp.path.suffix.lower() == ".ods" else "XLSX"
     try:
         search = find_tables(data, inp.path.name, is_header)
     except SpreadsheetError as exc:
-        found.add("error", inp.display, None, f"not a readable {kind} spreadsheet: {exc}",
-                  f"open it in a spreadsheet program and save it again as {kind}, or save the "
-                  "sheet as CSV (UTF-8)")
+        found.add(
+            "error",
+            inp.display,
+            None,
+            f"not a readable {kind} spreadsheet: {exc}",
+            f"open it in a spreadsheet program and save it again as {kind}, or save the "
+            "sheet as CSV (UTF-8)",
+        )
         return None
     if not search.tables:
         sheets = ", ".join(repr(s) for s in search.sheets) or "none"
-        found.add("error", inp.display, None,
-                  f"no sheet has the header row of the table: looked at the first "
-                  f"{HEADER_SEARCH_ROWS} filled rows of sheet(s) {sheets}",
-                  f"expected a header row with {expected}; check this is the right file, or "
-                  "that the header was not renamed")
+        found.add(
+            "error",
+            inp.display,
+            None,
+            f"no sheet has the header row of the table: looked at the first "
+            f"{HEADER_SEARCH_ROWS} filled rows of sheet(s) {sheets}",
+            f"expected a header row with {expected}; check this is the right file, or "
+            "that the header was not renamed",
+        )
         return None
     tables = [Table(f"{inp.display}[{t.sheet}]", t.rows) for t in search.tables]
     rows = sum(len(t.rows) - 1 for t in tables)
     stamp = FileStamp(inp.display, hashlib.sha256(data).hexdigest(), len(data), rows)
     return tables, stamp
-
 
 
 # --- XLSX ----------------------------------------------------------------------------------------
@@ -316,7 +340,11 @@ def _ods_cell(cell: ElementTree.Element) -> str:
         return cell_text(float(cell.get(O_VALUE, "nan")))
     if kind == "date":
         value = cell.get(O_DATE, "")
-        return value[:10] if value.endswith("T00:00:00") or len(value) == 10 else value.replace("T", " ")
+        return (
+            value[:10]
+            if value.endswith("T00:00:00") or len(value) == 10
+            else value.replace("T", " ")
+        )
     if kind == "boolean":
         return "TRUE" if cell.get(O_BOOLEAN) == "true" else "FALSE"
     if kind == "time":

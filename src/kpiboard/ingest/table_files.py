@@ -82,16 +82,23 @@ class Findings:
         return [f for f in self.items if f.level == "warning"]
 
 
-def source_files(catalogue: Catalogue, spec: SourceSpec, found: Findings, what: str) -> list[TableFile]:
+def source_files(
+    catalogue: Catalogue, spec: SourceSpec, found: Findings, what: str
+) -> list[TableFile]:
     """The source's files (globs relative to the project), zips opened to their CSV members."""
     paths: dict[Path, None] = {}
     for pattern in spec.files:
         matches = matching_files(catalogue.root, pattern)
         if not matches:
             state = "matches no files" if set("*?[") & set(pattern) else "does not exist"
-            found.add("error", "kpiboard.yaml", None, f"source {spec.id!r}: files: {pattern!r} {state}",
-                      "put the files there, or change the source's `files:` (paths are relative "
-                      "to the project folder)")
+            found.add(
+                "error",
+                "kpiboard.yaml",
+                None,
+                f"source {spec.id!r}: files: {pattern!r} {state}",
+                "put the files there, or change the source's `files:` (paths are relative "
+                "to the project folder)",
+            )
         for path in matches:
             paths.setdefault(path.resolve(), None)
     out: list[TableFile] = []
@@ -101,10 +108,14 @@ def source_files(catalogue: Catalogue, spec: SourceSpec, found: Findings, what: 
         if suffix == ".zip":
             out.extend(_zip_members(path, display, found, what))
         elif suffix in SPREADSHEETS and suffix not in READ_SPREADSHEETS:
-            found.add("error", display, None,
-                      f"an old binary Excel file ({suffix}) cannot be read",
-                      f"open it and save it as XLSX (Excel Workbook) or ODS, or save the sheet of "
-                      f"{what} as CSV (UTF-8)")
+            found.add(
+                "error",
+                display,
+                None,
+                f"an old binary Excel file ({suffix}) cannot be read",
+                f"open it and save it as XLSX (Excel Workbook) or ODS, or save the sheet of "
+                f"{what} as CSV (UTF-8)",
+            )
         else:
             out.append(TableFile(display, path))
     return out
@@ -113,16 +124,31 @@ def source_files(catalogue: Catalogue, spec: SourceSpec, found: Findings, what: 
 def _zip_members(path: Path, display: str, found: Findings, what: str) -> list[TableFile]:
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [i.filename for i in archive.infolist() if not i.is_dir()
-                     and not i.filename.startswith("__MACOSX/") and not Path(i.filename).name.startswith("._")]
+            names = [
+                i.filename
+                for i in archive.infolist()
+                if not i.is_dir()
+                and not i.filename.startswith("__MACOSX/")
+                and not Path(i.filename).name.startswith("._")
+            ]
     except (zipfile.BadZipFile, OSError) as exc:
-        found.add("error", display, None, f"not a readable zip archive: {exc}",
-                  "download the archive again, or give the CSV file itself")
+        found.add(
+            "error",
+            display,
+            None,
+            f"not a readable zip archive: {exc}",
+            "download the archive again, or give the CSV file itself",
+        )
         return []
     csvs = [n for n in names if n.lower().endswith(".csv")]
     if not csvs:
-        found.add("error", display, None, f"the zip has no CSV file in it ({len(names)} other file(s))",
-                  f"the archive should hold {what} as CSV")
+        found.add(
+            "error",
+            display,
+            None,
+            f"the zip has no CSV file in it ({len(names)} other file(s))",
+            f"the archive should hold {what} as CSV",
+        )
     return [TableFile(f"{display}:{n}", path, n) for n in sorted(csvs)]
 
 
@@ -130,29 +156,46 @@ def decode(data: bytes, display: str, found: Findings) -> str | None:
     """The file's text: UTF-8 (with or without a byte-order mark), UTF-16 with a mark, or, with
     a warning, Windows-1252. None (with an error) if it is a spreadsheet in disguise."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        found.add("error", display, None, "this is a spreadsheet (XLSX/ODS/XLS), not a CSV file",
-                  "give it its real extension (.xlsx or .ods) to have it read as a spreadsheet, "
-                  "or open it and save the sheet as CSV (UTF-8)")
+        found.add(
+            "error",
+            display,
+            None,
+            "this is a spreadsheet (XLSX/ODS/XLS), not a CSV file",
+            "give it its real extension (.xlsx or .ods) to have it read as a spreadsheet, "
+            "or open it and save the sheet as CSV (UTF-8)",
+        )
         return None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        found.add("warning", display, line,
-                  f"not UTF-8 (byte 0x{data[exc.start]:02X} is the first that is not); read as "
-                  "Windows-1252 (cp1252)", "check names with accents read right, and save the file "
-                  "as CSV UTF-8")
+        line = data[: exc.start].count(b"\n") + 1
+        found.add(
+            "warning",
+            display,
+            line,
+            f"not UTF-8 (byte 0x{data[exc.start]:02X} is the first that is not); read as "
+            "Windows-1252 (cp1252)",
+            "check names with accents read right, and save the file as CSV UTF-8",
+        )
         return data.decode("cp1252", errors="replace")
 
 
-def read_file(inp: TableFile, found: Findings) -> tuple[list[tuple[int, list[str]]], FileStamp] | None:
+def read_file(
+    inp: TableFile, found: Findings
+) -> tuple[list[tuple[int, list[str]]], FileStamp] | None:
     """The file's rows as (line, cells), header first, blank lines dropped; and its stamp."""
     try:
         data = inp.read_bytes()
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
-        found.add("error", inp.display, None, f"cannot be read: {exc}", "check the file is there and readable")
+        found.add(
+            "error",
+            inp.display,
+            None,
+            f"cannot be read: {exc}",
+            "check the file is there and readable",
+        )
         return None
     text = decode(data, inp.display, found)
     if text is None:
@@ -166,10 +209,17 @@ def read_file(inp: TableFile, found: Findings) -> tuple[list[tuple[int, list[str
                 rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
-        found.add("error", inp.display, start, f"not a readable CSV line: {exc}",
-                  "check the quoting (a value with a comma or line break must be in double quotes)")
+        found.add(
+            "error",
+            inp.display,
+            start,
+            f"not a readable CSV line: {exc}",
+            "check the quoting (a value with a comma or line break must be in double quotes)",
+        )
         return None
-    stamp = FileStamp(inp.display, hashlib.sha256(data).hexdigest(), len(data), max(len(rows) - 1, 0))
+    stamp = FileStamp(
+        inp.display, hashlib.sha256(data).hexdigest(), len(data), max(len(rows) - 1, 0)
+    )
     return rows, stamp
 
 
@@ -203,4 +253,3 @@ class OrgNames:
             self.reported.add(name)
             found.add("error", file, line, f"{column}: {meaning.unknown.message}", meaning.hint())
         return meaning.org
-

@@ -67,10 +67,8 @@ POINT_TYPES: dict[str, tuple[str, str, str]] = {  # key -> (legend words, colour
     "common_cause": ("Common cause", "#a6a6a6", "circle"),
     "special_cause_improvement": ("Special cause improvement", "#00b0f0", "diamond"),
     "special_cause_concern": ("Special cause concern", "#e46c0a", "square"),
-    "special_cause_neutral_high": ("Special cause (higher), neutral", "#7030a0",
-                                   "triangle-up"),
-    "special_cause_neutral_low": ("Special cause (lower), neutral", "#7030a0",
-                                  "triangle-down"),
+    "special_cause_neutral_high": ("Special cause (higher), neutral", "#7030a0", "triangle-up"),
+    "special_cause_neutral_low": ("Special cause (lower), neutral", "#7030a0", "triangle-down"),
 }
 UNKNOWN_POINT = ("Other", "#555555", "cross")
 
@@ -125,8 +123,9 @@ class Charted:
     def monthly(self) -> bool:
         """Months (``YYYY-MM``), or dates that are all the first of their month: the axis
         reads by month. Otherwise by day."""
-        return all(_MONTH.match(p.period) or _FIRST_OF_MONTH.match(p.period)
-                   for p in self.spc.points)
+        return all(
+            _MONTH.match(p.period) or _FIRST_OF_MONTH.match(p.period) for p in self.spc.points
+        )
 
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -144,8 +143,7 @@ def spc_spec(charted: Charted) -> dict[str, Any]:
     present = [k for k in POINT_TYPES if any(p.point_type == k for p in points)]
     present += sorted({p.point_type for p in points} - set(POINT_TYPES))
     values = [
-        {"month": _day(p), "label": p.label, "value": p.value,
-         "type": _point_words(p.point_type)}
+        {"month": _day(p), "label": p.label, "value": p.value, "type": _point_words(p.point_type)}
         for p in points
     ]
     reference = _reference_lines(spc)
@@ -159,42 +157,58 @@ def spc_spec(charted: Charted) -> dict[str, Any]:
         },
     ]
     if reference:
-        layers.append({
-            "data": {"values": reference},
-            "mark": {"type": "line", "strokeWidth": 1.5},
-            "encoding": {
-                "x": _x(monthly),
-                "y": {**y, "field": "y"},
-                "color": {
-                    "field": "line", "type": "nominal",
-                    "scale": {"domain": lines, "range": [LINES[n][0] for n in lines]},
-                    "legend": {"title": None, "orient": "bottom", "symbolType": "stroke"},
+        layers.append(
+            {
+                "data": {"values": reference},
+                "mark": {"type": "line", "strokeWidth": 1.5},
+                "encoding": {
+                    "x": _x(monthly),
+                    "y": {**y, "field": "y"},
+                    "color": {
+                        "field": "line",
+                        "type": "nominal",
+                        "scale": {"domain": lines, "range": [LINES[n][0] for n in lines]},
+                        "legend": {"title": None, "orient": "bottom", "symbolType": "stroke"},
+                    },
+                    "strokeDash": {
+                        "field": "line",
+                        "type": "nominal",
+                        "scale": {"domain": lines, "range": [LINES[n][1] for n in lines]},
+                        "legend": {"title": None, "orient": "bottom", "symbolType": "stroke"},
+                    },
+                    "detail": {"field": "segment", "type": "nominal"},
                 },
-                "strokeDash": {
-                    "field": "line", "type": "nominal",
-                    "scale": {"domain": lines, "range": [LINES[n][1] for n in lines]},
-                    "legend": {"title": None, "orient": "bottom", "symbolType": "stroke"},
-                },
-                "detail": {"field": "segment", "type": "nominal"},
-            },
-        })
+            }
+        )
     layers += [
         {
-            "mark": {"type": "point", "filled": True, "size": 42, "opacity": 1,
-                     "stroke": "#ffffff", "strokeWidth": 0.5},
+            "mark": {
+                "type": "point",
+                "filled": True,
+                "size": 42,
+                "opacity": 1,
+                "stroke": "#ffffff",
+                "strokeWidth": 0.5,
+            },
             "encoding": {
                 "x": _x(monthly),
                 "y": y,
                 "color": {
-                    "field": "type", "type": "nominal",
-                    "scale": {"domain": [_point_words(k) for k in present],
-                              "range": [_point_style(k)[1] for k in present]},
+                    "field": "type",
+                    "type": "nominal",
+                    "scale": {
+                        "domain": [_point_words(k) for k in present],
+                        "range": [_point_style(k)[1] for k in present],
+                    },
                     "legend": {"title": None, "orient": "bottom"},
                 },
                 "shape": {
-                    "field": "type", "type": "nominal",
-                    "scale": {"domain": [_point_words(k) for k in present],
-                              "range": [_point_style(k)[2] for k in present]},
+                    "field": "type",
+                    "type": "nominal",
+                    "scale": {
+                        "domain": [_point_words(k) for k in present],
+                        "range": [_point_style(k)[2] for k in present],
+                    },
                     "legend": {"title": None, "orient": "bottom"},
                 },
             },
@@ -202,24 +216,51 @@ def spc_spec(charted: Charted) -> dict[str, Any]:
     ]
     breaks = [(prev, p) for prev, p in pairwise(points) if p.rebase_group != prev.rebase_group]
     if breaks:
-        layers.append({
-            "data": {"values": [{"month": _between(prev, p, monthly), "text": "limits rebased"}
-                                for prev, p in breaks]},
-            "layer": [
-                {"mark": {"type": "rule", "color": REBASE_RULE, "strokeDash": [3, 2]},
-                 "encoding": {"x": _x(monthly)}},
-                {"mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3,
-                          "dy": 2, "fontSize": 10, "color": "#444444"},
-                 "encoding": {"x": _x(monthly), "y": {"value": 0}, "text": {"field": "text"}}},
-            ],
-        })
+        layers.append(
+            {
+                "data": {
+                    "values": [
+                        {"month": _between(prev, p, monthly), "text": "limits rebased"}
+                        for prev, p in breaks
+                    ]
+                },
+                "layer": [
+                    {
+                        "mark": {"type": "rule", "color": REBASE_RULE, "strokeDash": [3, 2]},
+                        "encoding": {"x": _x(monthly)},
+                    },
+                    {
+                        "mark": {
+                            "type": "text",
+                            "align": "left",
+                            "baseline": "top",
+                            "dx": 3,
+                            "dy": 2,
+                            "fontSize": 10,
+                            "color": "#444444",
+                        },
+                        "encoding": {
+                            "x": _x(monthly),
+                            "y": {"value": 0},
+                            "text": {"field": "text"},
+                        },
+                    },
+                ],
+            }
+        )
     title = f"SPC chart: {charted.name}"
     subtitle = f"{points[0].label} to {points[-1].label} · XmR chart"
     if spc.trial_limits:
         subtitle += " · trial limits (short series)"
-    return _chart(title, subtitle, values, layers,
-                  resolve={"scale": {"color": "independent", "shape": "independent",
-                                     "strokeDash": "independent"}})
+    return _chart(
+        title,
+        subtitle,
+        values,
+        layers,
+        resolve={
+            "scale": {"color": "independent", "shape": "independent", "strokeDash": "independent"}
+        },
+    )
 
 
 def trend_spec(charted: Charted) -> dict[str, Any]:
@@ -227,8 +268,12 @@ def trend_spec(charted: Charted) -> dict[str, Any]:
     spc, monthly = charted.spc, charted.monthly
     points = spc.points
     values = [{"month": _day(p), "label": p.label, "value": p.value} for p in points]
-    x = {**_x(monthly), "timeUnit": "utcyearmonth" if monthly else "utcyearmonthdate",
-         "bandPosition": 0, "scale": {"type": "utc"}}
+    x = {
+        **_x(monthly),
+        "timeUnit": "utcyearmonth" if monthly else "utcyearmonthdate",
+        "bandPosition": 0,
+        "scale": {"type": "utc"},
+    }
     y = _y(charted, [p.value for p in points] + ([spc.target] if spc.target is not None else []))
     layers: list[dict[str, Any]] = [
         {
@@ -239,19 +284,33 @@ def trend_spec(charted: Charted) -> dict[str, Any]:
     if spc.target is not None:
         target = "Monthly target" if monthly else "Target"
         colour, dash = LINES[TARGET]
-        layers.append({
-            "data": {"values": [{"y": spc.target, "line": f"{target} {spc.target_text}"
-                                 if spc.target_text else target}]},
-            "mark": {"type": "rule", "color": colour, "strokeDash": dash, "strokeWidth": 2},
-            "encoding": {
-                "y": {**y, "field": "y"},
-                "strokeDash": {"field": "line", "type": "nominal",
-                               "scale": {"range": [dash]},
-                               "legend": {"title": None, "orient": "bottom",
-                                          "symbolType": "stroke",
-                                          "symbolStrokeColor": colour}},
-            },
-        })
+        layers.append(
+            {
+                "data": {
+                    "values": [
+                        {
+                            "y": spc.target,
+                            "line": f"{target} {spc.target_text}" if spc.target_text else target,
+                        }
+                    ]
+                },
+                "mark": {"type": "rule", "color": colour, "strokeDash": dash, "strokeWidth": 2},
+                "encoding": {
+                    "y": {**y, "field": "y"},
+                    "strokeDash": {
+                        "field": "line",
+                        "type": "nominal",
+                        "scale": {"range": [dash]},
+                        "legend": {
+                            "title": None,
+                            "orient": "bottom",
+                            "symbolType": "stroke",
+                            "symbolStrokeColor": colour,
+                        },
+                    },
+                },
+            }
+        )
     title = f"{'Monthly values' if monthly else 'Values'} against target: {charted.name}"
     subtitle = f"{points[0].label} to {points[-1].label}"
     if spc.target is None:
@@ -266,31 +325,52 @@ def rebase_breaks(points: tuple[SpcPoint, ...]) -> list[SpcPoint]:
     return [p for prev, p in pairwise(points) if p.rebase_group != prev.rebase_group]
 
 
-def _chart(title: str, subtitle: str, values: list[dict[str, Any]],
-           layers: list[dict[str, Any]], resolve: dict[str, Any] | None = None) -> dict[str, Any]:
+def _chart(
+    title: str,
+    subtitle: str,
+    values: list[dict[str, Any]],
+    layers: list[dict[str, Any]],
+    resolve: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "$schema": SCHEMA,
         "width": WIDTH,
         "height": HEIGHT,
         "background": "#ffffff",
-        "title": {"text": textwrap.wrap(title, TITLE_CHARS) or [title], "subtitle": subtitle,
-                  "anchor": "start", "fontSize": 13, "subtitleFontSize": 11,
-                  "subtitleColor": "#444444"},
+        "title": {
+            "text": textwrap.wrap(title, TITLE_CHARS) or [title],
+            "subtitle": subtitle,
+            "anchor": "start",
+            "fontSize": 13,
+            "subtitleFontSize": 11,
+            "subtitleColor": "#444444",
+        },
         "data": {"values": values},
         "layer": layers,
         "config": {
             "font": FONT,
             "aria": False,  # the <svg> as a whole is one role="img" with its own label
             "view": {"stroke": None},
-            "axis": {"labelColor": "#333333", "titleColor": "#1a1a1a", "tickColor": "#8a8a8a",
-                     "domainColor": "#8a8a8a", "labelFontSize": 10, "titleFontSize": 11},
+            "axis": {
+                "labelColor": "#333333",
+                "titleColor": "#1a1a1a",
+                "tickColor": "#8a8a8a",
+                "domainColor": "#8a8a8a",
+                "labelFontSize": 10,
+                "titleFontSize": 11,
+            },
             "axisX": {"grid": False},
             "axisY": {"gridColor": "#e6e6e6"},
-            "legend": {"labelFontSize": 10, "titleFontSize": 10, "labelColor": "#333333",
-                       "direction": "horizontal", "columnPadding": 14, "labelLimit": 0,
-                       # the lines' key above the points' key, not beside it
-                       "layout": {"bottom": {"anchor": "start", "direction": "vertical",
-                                             "margin": 4}}},
+            "legend": {
+                "labelFontSize": 10,
+                "titleFontSize": 10,
+                "labelColor": "#333333",
+                "direction": "horizontal",
+                "columnPadding": 14,
+                "labelLimit": 0,
+                # the lines' key above the points' key, not beside it
+                "layout": {"bottom": {"anchor": "start", "direction": "vertical", "margin": 4}},
+            },
         },
     }
     if resolve:
@@ -306,12 +386,16 @@ def _x(monthly: bool = True) -> dict[str, Any]:
     # UTC throughout, so the date on the axis never depends on the machine's time zone.
     axis: dict[str, Any] = (
         {"format": "%b-%y", "labelAngle": 0, "tickCount": {"interval": "month", "step": 3}}
-        if monthly else
-        {"format": "%-d %b %Y", "labelAngle": 0, "tickCount": DAY_TICKS, "labelOverlap": True}
+        if monthly
+        else {"format": "%-d %b %Y", "labelAngle": 0, "tickCount": DAY_TICKS, "labelOverlap": True}
     )
-    return {"field": "month", "type": "temporal", "title": "Month" if monthly else "Date",
-            "scale": {"type": "utc", "padding": 6},  # pixels, so edge points are whole
-            "axis": axis}
+    return {
+        "field": "month",
+        "type": "temporal",
+        "title": "Month" if monthly else "Date",
+        "scale": {"type": "utc", "padding": 6},  # pixels, so edge points are whole
+        "axis": axis,
+    }
 
 
 def _y(charted: Charted, values: list[float]) -> dict[str, Any]:
@@ -324,8 +408,12 @@ def _y(charted: Charted, values: list[float]) -> dict[str, Any]:
     if unit[:1] in CURRENCY and max((abs(v) for v in values), default=0) >= MILLION:
         title = f"{what} ({unit[0]} millions)"
         axis["labelExpr"] = f"format(datum.value / {MILLION}, ',~r') + 'm'"
-    y: dict[str, Any] = {"field": "value", "type": "quantitative", "title": title,
-                         "scale": {"zero": False}}
+    y: dict[str, Any] = {
+        "field": "value",
+        "type": "quantitative",
+        "title": title,
+        "scale": {"zero": False},
+    }
     if axis:
         y["axis"] = axis
     return y
@@ -371,12 +459,13 @@ def _reference_lines(spc: Spc) -> list[dict[str, Any]]:
                 continue
             if previous is None or p.rebase_group != previous.rebase_group:
                 segment += 1
-            rows.append({"month": _day(p), "y": y, "line": line,
-                         "segment": f"{field}/{segment}"})
+            rows.append({"month": _day(p), "y": y, "line": line, "segment": f"{field}/{segment}"})
             previous = p
     if spc.target is not None:
-        rows.extend({"month": _day(p), "y": spc.target, "line": TARGET, "segment": TARGET}
-                    for p in spc.points)
+        rows.extend(
+            {"month": _day(p), "y": spc.target, "line": TARGET, "segment": TARGET}
+            for p in spc.points
+        )
     return rows
 
 
@@ -422,11 +511,11 @@ def labelled_svg(svg: str, label: str) -> str:
         raise ValueError("not an SVG document")
     attrs = re.sub(r'\s(?:role|aria-label|focusable)="[^"]*"', "", match.group(1))
     opening = f'<svg{attrs} role="img" aria-label="{text}" focusable="false">'
-    return svg[: match.start()] + opening + f"<title>{text}</title>" + svg[match.end():]
+    return svg[: match.start()] + opening + f"<title>{text}</title>" + svg[match.end() :]
 
 
 def spc_label(charted: Charted) -> str:
-    """"SPC chart of Robbery, Sep-07 to Aug-09: common cause variation; mean 2,765, limits
+    """ "SPC chart of Robbery, Sep-07 to Aug-09: common cause variation; mean 2,765, limits
     2,310 to 3,220; monthly target 2,700; hit and miss" (the engine's texts for every number)."""
     spc, monthly = charted.spc, charted.monthly
     first, last = spc.points[0].label, spc.points[-1].label
@@ -472,13 +561,24 @@ def charts_for(row: Row) -> list[Chart]:
         return []
     charted = Charted.of(row)
     spc_text = spc_label(charted)
-    out = [Chart("spc", labelled_svg(chart_svg(spc_spec(charted)), spc_text), spc_text,
-                 f"SPC chart (XmR, Making Data Count rules). {row.spc.summary}".strip())]
+    out = [
+        Chart(
+            "spc",
+            labelled_svg(chart_svg(spc_spec(charted)), spc_text),
+            spc_text,
+            f"SPC chart (XmR, Making Data Count rules). {row.spc.summary}".strip(),
+        )
+    ]
     if row.spc.target is not None:
         trend_text = trend_label(charted)
-        out.append(Chart("trend", labelled_svg(chart_svg(trend_spec(charted)), trend_text),
-                         trend_text, f"Monthly values against the monthly target "
-                         f"({row.spc.target_text or 'as given'})."))
+        out.append(
+            Chart(
+                "trend",
+                labelled_svg(chart_svg(trend_spec(charted)), trend_text),
+                trend_text,
+                f"Monthly values against the monthly target ({row.spc.target_text or 'as given'}).",
+            )
+        )
     return out
 
 

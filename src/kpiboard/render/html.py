@@ -119,7 +119,9 @@ def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
         assurance_key=scorecard.spc_key.get("assurance", {}),
         status_swatches=STATUS_SWATCHES,
         page=PAGE_SWATCHES,
-        commentary={m: Markup(commentary_html(t)) for m, t in options.commentary.items() if t.strip()},
+        commentary={
+            m: Markup(commentary_html(t)) for m, t in options.commentary.items() if t.strip()
+        },
         stamp=options.stamp,
         changes=options.changes,
     )

@@ -73,8 +73,11 @@ def assurance_icon(key: str, label: str | None = None) -> str:
 
 def text_colours() -> dict[str, str]:
     """Every letter colour an icon draws on its white fill (for the contrast test)."""
-    styles = {**{f"variation {k}": s for k, s in VARIATION_STYLES.items()},
-              **{f"assurance {k}": s for k, s in ASSURANCE_STYLES.items()}, "unknown": UNKNOWN}
+    styles = {
+        **{f"variation {k}": s for k, s in VARIATION_STYLES.items()},
+        **{f"assurance {k}": s for k, s in ASSURANCE_STYLES.items()},
+        "unknown": UNKNOWN,
+    }
     return {name: style.text for name, style in styles.items()}
 
 
@@ -85,8 +88,7 @@ def _icon(kind: str, key: str, style: IconStyle, words: str) -> str:
         f'<svg class="mdc-icon mdc-{kind} mdc-{css_key}" viewBox="0 0 32 32" width="{SIZE}" '
         f'height="{SIZE}" role="img" aria-label="{label}" focusable="false">',
         f"<title>{label}</title>",
-        f'<circle cx="16" cy="16" r="14" fill="#ffffff" stroke="{style.ring}" '
-        'stroke-width="3"/>',
+        f'<circle cx="16" cy="16" r="14" fill="#ffffff" stroke="{style.ring}" stroke-width="3"/>',
     ]
     if not style.letter:  # common cause: a flat, wavy run of points
         parts.append(

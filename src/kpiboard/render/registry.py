@@ -80,7 +80,11 @@ def unregister(name: str) -> None:
 
 
 def render(
-    scorecard: Scorecard, fmt: str, options: RenderOptions | None = None, *, width: int | None = None,
+    scorecard: Scorecard,
+    fmt: str,
+    options: RenderOptions | None = None,
+    *,
+    width: int | None = None,
     color: bool = False,
 ) -> bytes:
     """Render ``scorecard`` in format ``fmt`` (``table``, ``json``, ``csv``, ``md``, ``html``...),
@@ -99,4 +103,6 @@ def render(
         raise KpiboardError(
             f"width must be a positive number of columns, not {width}", field="width"
         )
-    return renderer(scorecard, options if options is not None else RenderOptions(width=width, color=color))
+    return renderer(
+        scorecard, options if options is not None else RenderOptions(width=width, color=color)
+    )

@@ -174,9 +174,7 @@ def _wide(scorecard: Scorecard) -> RenderableType:
     table.add_column("Latest data", width=15, overflow="fold")
     table.add_column("Comments", ratio=5, overflow="fold")
     for section in sections(scorecard):
-        table.add_row(
-            "", Text(section.name, style="bold reverse"), "", "", "", "", style="bold"
-        )
+        table.add_row("", Text(section.name, style="bold reverse"), "", "", "", "", style="bold")
         for line in section.lines:
             table.add_row(
                 Text(line.ref, style="bold"),

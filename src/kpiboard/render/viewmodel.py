@@ -218,9 +218,7 @@ def rag_text(rag: StatusLabel) -> str:
 
 
 def _line(row: Row, depth: int, parent: Row | None, parent_anchor: str = "") -> Line:
-    label = (
-        IN_DEVELOPMENT_LABEL if row.in_development else TRACKING_LABEL if row.tracking else None
-    )
+    label = IN_DEVELOPMENT_LABEL if row.in_development else TRACKING_LABEL if row.tracking else None
     # A child's id is often just its measure id ("robbery"): not a label the board uses.
     ref = "" if depth > 0 and row.id == row.measure else row.id
     if row.target is not None:

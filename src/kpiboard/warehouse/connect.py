@@ -33,7 +33,7 @@ def duckdb_path(url: str | None, root: Path | None) -> Path | str | None:
         return root / DEFAULT_DUCKDB
     text = url.strip()
     if text.startswith(_DUCKDB_PREFIX):
-        rest = text[len(_DUCKDB_PREFIX):].split("?", 1)[0]
+        rest = text[len(_DUCKDB_PREFIX) :].split("?", 1)[0]
     elif "://" not in text and text.endswith((".duckdb", ".ddb", ".db")):
         rest = text  # a bare file path is clearly meant as a DuckDB file
     else:
@@ -56,13 +56,16 @@ def connect(url: str | None, root: Path | None) -> tuple[BaseBackend, str]:
                 path.parent.mkdir(parents=True, exist_ok=True)
             return ibis.duckdb.connect(database=str(path)), shown
         except Exception as exc:  # noqa: BLE001 - any driver failure is the user's setting/file
-            hint = ("another kpiboard (or DuckDB) process may have the file open; close it"
-                    if "lock" in str(exc).lower() else "check the path and that the file is a DuckDB database")
+            hint = (
+                "another kpiboard (or DuckDB) process may have the file open; close it"
+                if "lock" in str(exc).lower()
+                else "check the path and that the file is a DuckDB database"
+            )
             raise KpiboardError(f"cannot open the warehouse {shown}: {exc}", hint=hint) from exc
     assert url is not None
     text = url.strip()
     if text.startswith("postgresql://"):
-        text = "postgres://" + text[len("postgresql://"):]
+        text = "postgres://" + text[len("postgresql://") :]
     shown = redact(text)
     try:
         return ibis.connect(text), shown
@@ -70,5 +73,5 @@ def connect(url: str | None, root: Path | None) -> tuple[BaseBackend, str]:
         raise KpiboardError(
             f"cannot connect to the warehouse {shown}: {redact(str(exc)).strip()}",
             hint="check `warehouse:` in kpiboard.yaml, that the server is running, and that its "
-                 "driver is installed (PostgreSQL: pip install 'kpiboard[postgres]')",
+            "driver is installed (PostgreSQL: pip install 'kpiboard[postgres]')",
         ) from exc

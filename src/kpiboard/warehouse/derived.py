@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 
 def _nullable(table: ir.Table) -> ir.Table:
     """The observation columns, every one nullable, so the parts of a union agree."""
-    return table.select(**{
-        name: table[name].cast(dtype.copy(nullable=True)) for name, dtype in OBSERVATIONS_IBIS_SCHEMA.items()
-    })
+    return table.select(
+        **{
+            name: table[name].cast(dtype.copy(nullable=True))
+            for name, dtype in OBSERVATIONS_IBIS_SCHEMA.items()
+        }
+    )
 
 
 def counted(records: ir.Table, m: Measure) -> ir.Table:
@@ -32,10 +35,17 @@ def counted(records: ir.Table, m: Measure) -> ir.Table:
     g = r.group_by(["org", "period_end", "months"]).agg(numerator=r.weight.sum())
     null = ibis.null()
     return g.select(
-        org=g.org, measure=ibis.literal(m.id), period_end=g.period_end, months=g.months,
-        numerator=g.numerator, denominator=null.cast("float64"), value=null.cast("float64"),
-        sample_size=null.cast("float64"), provisional=ibis.literal(False),
-        note=null.cast("string"), source=ibis.literal(f"records:{m.records.source}"),
+        org=g.org,
+        measure=ibis.literal(m.id),
+        period_end=g.period_end,
+        months=g.months,
+        numerator=g.numerator,
+        denominator=null.cast("float64"),
+        value=null.cast("float64"),
+        sample_size=null.cast("float64"),
+        provisional=ibis.literal(False),
+        note=null.cast("string"),
+        source=ibis.literal(f"records:{m.records.source}"),
     )
 
 

@@ -52,7 +52,10 @@ READERS: dict[str, Callable[[Catalogue, SourceSpec, Progress | None], RecordRead
 
 
 def source_specs(catalogue: Catalogue) -> list[SourceSpec]:
-    return [SourceSpec(s.id, s.type, list(s.files), list(s.set_aside)) for s in catalogue.project.sources]
+    return [
+        SourceSpec(s.id, s.type, list(s.files), list(s.set_aside))
+        for s in catalogue.project.sources
+    ]
 
 
 def read_source(catalogue: Catalogue, spec: SourceSpec, progress: Progress | None) -> RecordRead:
@@ -69,8 +72,9 @@ def source_files(catalogue: Catalogue) -> list[Path]:
     return list(found)
 
 
-def ingest_project(catalogue: Catalogue, progress: Progress | None = None,
-                   warehouse: Warehouse | None = None) -> IngestSummary:
+def ingest_project(
+    catalogue: Catalogue, progress: Progress | None = None, warehouse: Warehouse | None = None
+) -> IngestSummary:
     """Read, validate and load all of the project's data files. Raises ValidationFailed (with
     every finding) or KpiboardError; in either case the warehouse is unchanged. The summary's
     warnings include measures' ``records.where`` values that match no loaded record
@@ -95,13 +99,25 @@ def ingest_project(catalogue: Catalogue, progress: Progress | None = None,
         if warehouse is None:
             wh.close()
     warnings = [*result.warnings, *(w for read in reads for w in read.warnings), *unmatched]
-    return IngestSummary(wh.url, loaded.load_id, loaded.files, loaded.rows, loaded.new_keys,
-                         loaded.replaced_keys, loaded.removed_rows, tuple(warnings),
-                         loaded.records, loaded.set_aside)
+    return IngestSummary(
+        wh.url,
+        loaded.load_id,
+        loaded.files,
+        loaded.rows,
+        loaded.new_keys,
+        loaded.replaced_keys,
+        loaded.removed_rows,
+        tuple(warnings),
+        loaded.records,
+        loaded.set_aside,
+    )
 
 
-def ingest_if_stale(catalogue: Catalogue, warehouse: Warehouse, progress: Progress | None = None,
-                    ) -> IngestSummary | None:
+def ingest_if_stale(
+    catalogue: Catalogue,
+    warehouse: Warehouse,
+    progress: Progress | None = None,
+) -> IngestSummary | None:
     """Ingest when the data files differ from the last load (for `kpiboard report`); None when
     the warehouse is up to date."""
     files, findings = data_files(catalogue)

@@ -25,7 +25,12 @@ from kpiboard.errors import KpiboardError
 from kpiboard.ingest import KEY_COLUMNS, OBSERVATION_COLUMNS, FileStamp
 from kpiboard.ingest.records import RECORD_COLUMNS, RecordRead
 from kpiboard.warehouse.tables import (
-    LOADS, OBSERVATION_SQL_TYPES, OBSERVATIONS, RECORD_SQL_TYPES, RECORDS, observations_ddl,
+    LOADS,
+    OBSERVATION_SQL_TYPES,
+    OBSERVATIONS,
+    RECORD_SQL_TYPES,
+    RECORDS,
+    observations_ddl,
 )
 
 STAGE = "_kpiboard_staging"
@@ -83,10 +88,14 @@ class _DuckSession:
         files of a 10M-row police.uk load, against a few milliseconds)."""
         if not rows:
             return
-        self.raw.register(ROWS_STAGE, pa.table({c: list(v) for c, v in zip(columns, zip(*rows), strict=True)}))
+        self.raw.register(
+            ROWS_STAGE, pa.table({c: list(v) for c, v in zip(columns, zip(*rows), strict=True)})
+        )
         try:
             cols = ", ".join(columns)
-            self.raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {ROWS_STAGE}").fetchall()
+            self.raw.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {ROWS_STAGE}"
+            ).fetchall()
         finally:
             self.raw.unregister(ROWS_STAGE)
 
@@ -108,12 +117,17 @@ class _PgSession:
     def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if rows:
             marks = ", ".join([self.param] * len(columns))
-            self.cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            self.cur.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+            )
 
 
 def _log_files(s: _Session, load_id: int, files: Sequence[FileStamp], now: dt.datetime) -> None:
-    s.insert(LOADS, ("load_id", "path", "sha256", "size", "rows", "loaded_at"),
-             [(load_id, f.path, f.sha256, f.size, f.rows, now) for f in files])
+    s.insert(
+        LOADS,
+        ("load_id", "path", "sha256", "size", "rows", "loaded_at"),
+        [(load_id, f.path, f.sha256, f.size, f.rows, now) for f in files],
+    )
 
 
 def _apply(s: _Session, files: Sequence[FileStamp], rows: int, complete: bool) -> LoadResult:
@@ -128,7 +142,9 @@ def _apply(s: _Session, files: Sequence[FileStamp], rows: int, complete: bool) -
     # complete load (the project's whole data set) also drops rows of files since removed.
     removed = s.run(
         f"DELETE FROM {OBSERVATIONS} WHERE regexp_replace(source, ':[0-9]+$', '') IN "
-        f"(SELECT path FROM {LOADS} WHERE load_id = {p} OR {p})", (load_id, complete))
+        f"(SELECT path FROM {LOADS} WHERE load_id = {p} OR {p})",
+        (load_id, complete),
+    )
     cols = ", ".join(OBSERVATION_COLUMNS)
     casts = ", ".join(f"CAST({c} AS {OBSERVATION_SQL_TYPES[c]})" for c in OBSERVATION_COLUMNS)
     inserted = s.run(f"INSERT INTO {OBSERVATIONS} ({cols}) SELECT {casts} FROM {STAGE}")
@@ -137,8 +153,13 @@ def _apply(s: _Session, files: Sequence[FileStamp], rows: int, complete: bool) -
     return LoadResult(load_id, rows, rows - replaced, replaced, removed, tuple(files))
 
 
-def _with_records(s: _Session, result: LoadResult, reads: Sequence[RecordRead],
-                  insert_batch: Any, wait: Callable[[], None] = lambda: None) -> LoadResult:
+def _with_records(
+    s: _Session,
+    result: LoadResult,
+    reads: Sequence[RecordRead],
+    insert_batch: Any,
+    wait: Callable[[], None] = lambda: None,
+) -> LoadResult:
     """Replace each record source's rows with what its reader yields, in chunks of about
     ``RECORD_CHUNK_ROWS`` rows (so a national volume never sits in memory whole), and log its
     files under the same load. ``wait`` returns once every chunk handed to ``insert_batch`` is
@@ -170,17 +191,33 @@ def _with_records(s: _Session, result: LoadResult, reads: Sequence[RecordRead],
         files += read.files
         for name, count in read.set_aside.items():
             set_aside[name] = set_aside.get(name, 0) + count
-    return LoadResult(result.load_id, result.rows, result.new_keys, result.replaced_keys,
-                      result.removed_rows, tuple(files), rows, tuple(sorted(set_aside.items())))
+    return LoadResult(
+        result.load_id,
+        result.rows,
+        result.new_keys,
+        result.replaced_keys,
+        result.removed_rows,
+        tuple(files),
+        rows,
+        tuple(sorted(set_aside.items())),
+    )
 
 
 _RECORD_CASTS = [f"CAST({c} AS {RECORD_SQL_TYPES[c]}) AS {c}" for c in RECORD_COLUMNS]
-_RECORD_INSERT = (f"INSERT INTO {RECORDS} ({', '.join(RECORD_COLUMNS)}) SELECT "
-                  + ", ".join(_RECORD_CASTS) + f" FROM {RECORD_STAGE}")
+_RECORD_INSERT = (
+    f"INSERT INTO {RECORDS} ({', '.join(RECORD_COLUMNS)}) SELECT "
+    + ", ".join(_RECORD_CASTS)
+    + f" FROM {RECORD_STAGE}"
+)
 
 
-def _load_duckdb(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool,
-                 reads: Sequence[RecordRead] = ()) -> LoadResult:
+def _load_duckdb(
+    backend: Any,
+    table: pa.Table,
+    files: Sequence[FileStamp],
+    complete: bool,
+    reads: Sequence[RecordRead] = (),
+) -> LoadResult:
     raw = backend.con
     raw.register(STAGE, table)  # a zero-copy view of the Arrow table: no row-by-row inserts
 
@@ -267,15 +304,22 @@ class _Overlapped:
             self._pool.shutdown()
 
 
-def _load_postgres(backend: Any, table: pa.Table, files: Sequence[FileStamp], complete: bool,
-                   reads: Sequence[RecordRead] = ()) -> LoadResult:
+def _load_postgres(
+    backend: Any,
+    table: pa.Table,
+    files: Sequence[FileStamp],
+    complete: bool,
+    reads: Sequence[RecordRead] = (),
+) -> LoadResult:
     # COPY is an order of magnitude faster than INSERTs (or ibis create_table) on PostgreSQL
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
     conn = backend.con
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(observations_ddl(STAGE, temporary=True))
-        with cur.copy(f"COPY {STAGE} ({', '.join(OBSERVATION_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
+        with cur.copy(
+            f"COPY {STAGE} ({', '.join(OBSERVATION_COLUMNS)}) FROM STDIN (FORMAT csv)"
+        ) as copy:
             copy.write(buf.getvalue())
         session = _PgSession(cur)
         result = _apply(session, files, table.num_rows, complete)
@@ -283,7 +327,9 @@ def _load_postgres(backend: Any, table: pa.Table, files: Sequence[FileStamp], co
         def insert_batch(batch: pa.Table) -> None:
             data = io.BytesIO()
             pacsv.write_csv(batch, data, pacsv.WriteOptions(include_header=False))
-            with cur.copy(f"COPY {RECORDS} ({', '.join(RECORD_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
+            with cur.copy(
+                f"COPY {RECORDS} ({', '.join(RECORD_COLUMNS)}) FROM STDIN (FORMAT csv)"
+            ) as copy:
                 copy.write(data.getvalue())
 
         return _with_records(session, result, reads, insert_batch)
@@ -315,24 +361,35 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def load_table(backend: BaseBackend, table: pa.Table, files: Sequence[FileStamp], *,
-               complete: bool = False, records: Sequence[RecordRead] = ()) -> LoadResult:
+def load_table(
+    backend: BaseBackend,
+    table: pa.Table,
+    files: Sequence[FileStamp],
+    *,
+    complete: bool = False,
+    records: Sequence[RecordRead] = (),
+) -> LoadResult:
     """Load ``table`` (observation columns, any order) atomically; see the module docstring."""
     missing = [c for c in OBSERVATION_COLUMNS if c not in table.column_names]
     if missing:
-        raise KpiboardError(f"the table to load lacks column(s) {', '.join(missing)}",
-                            hint="build it with kpiboard.ingest.read_observations")
+        raise KpiboardError(
+            f"the table to load lacks column(s) {', '.join(missing)}",
+            hint="build it with kpiboard.ingest.read_observations",
+        )
     table = table.select(list(OBSERVATION_COLUMNS))
     loaders = {"duckdb": _load_duckdb, "postgres": _load_postgres}
     loader = loaders.get(backend.name)
     if loader is None:
-        raise KpiboardError(f"loading into a {backend.name} warehouse is not supported yet",
-                            hint="use a DuckDB or PostgreSQL warehouse for ingest: "
-                                 + ", ".join(SUPPORTED))
+        raise KpiboardError(
+            f"loading into a {backend.name} warehouse is not supported yet",
+            hint="use a DuckDB or PostgreSQL warehouse for ingest: " + ", ".join(SUPPORTED),
+        )
     try:
         return loader(backend, table, files, complete, records)
     except _driver_errors() as exc:
-        raise KpiboardError(f"the load failed and was rolled back; the warehouse is unchanged: "
-                            f"{str(exc).strip().splitlines()[0]}",
-                            hint="nothing was written; check the data with `kpiboard validate` and that "
-                                 "the warehouse is writable and not in use") from exc
+        raise KpiboardError(
+            f"the load failed and was rolled back; the warehouse is unchanged: "
+            f"{str(exc).strip().splitlines()[0]}",
+            hint="nothing was written; check the data with `kpiboard validate` and that "
+            "the warehouse is writable and not in use",
+        ) from exc

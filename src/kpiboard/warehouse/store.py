@@ -82,8 +82,11 @@ class Warehouse:
         return str(self.backend.name)
 
     def _ensure_tables(self) -> None:
-        for name, ddl in ((OBSERVATIONS, observations_ddl()), (LOADS, loads_ddl()),
-                          (RECORDS, records_ddl())):
+        for name, ddl in (
+            (OBSERVATIONS, observations_ddl()),
+            (LOADS, loads_ddl()),
+            (RECORDS, records_ddl()),
+        ):
             # not list_tables(): ibis 12 calls a method DuckDB 2.0 no longer has
             try:
                 self.backend.table(name)
@@ -94,7 +97,7 @@ class Warehouse:
             raise KpiboardError(
                 f"the warehouse {self.url} has a {OBSERVATIONS} table of another shape",
                 hint="it was made by another kpiboard version: delete the DuckDB file (it is "
-                     f"rebuilt from the data) or drop the table {OBSERVATIONS}",
+                f"rebuilt from the data) or drop the table {OBSERVATIONS}",
             )
 
     def observations(self) -> ibis.Table:
@@ -115,8 +118,14 @@ class Warehouse:
         """The load log: load_id, path, sha256, size, rows, loaded_at (one row per file)."""
         return self.backend.table(LOADS)
 
-    def load(self, table: pa.Table, files: Sequence[FileStamp], *, complete: bool = False,
-             records: Sequence[RecordRead] = ()) -> LoadResult:
+    def load(
+        self,
+        table: pa.Table,
+        files: Sequence[FileStamp],
+        *,
+        complete: bool = False,
+        records: Sequence[RecordRead] = (),
+    ) -> LoadResult:
         """Load observations atomically. Rows whose key (org, measure, period_end, months) is
         already stored are replaced, as are the earlier rows of the files in ``files``;
         ``complete=True`` says these files are the project's whole data set, so rows of files
@@ -146,7 +155,7 @@ class Warehouse:
         current: dict[str, Callable[[], str | None]] = {}
         for p in files:
             name = self.stamp_path(p)
-            members = [r[len(name) + 1:] for r in recorded if r.startswith(f"{name}:")]
+            members = [r[len(name) + 1 :] for r in recorded if r.startswith(f"{name}:")]
             if members and zipfile.is_zipfile(p):
                 # a reader logs the members of an archive it read, each with its own hash
                 for member in members:
@@ -166,8 +175,12 @@ class Warehouse:
     def __enter__(self) -> Warehouse:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:

@@ -21,12 +21,14 @@ _SQL_TYPES = {
     "double": "DOUBLE PRECISION",
     "bool": "BOOLEAN",
 }
-OBSERVATION_SQL_TYPES: dict[str, str] = {f.name: _SQL_TYPES[str(f.type)] for f in OBSERVATION_SCHEMA}
+OBSERVATION_SQL_TYPES: dict[str, str] = {
+    f.name: _SQL_TYPES[str(f.type)] for f in OBSERVATION_SCHEMA
+}
 
 #: The Ibis schema of :meth:`Warehouse.observations` (nullability as stored).
-OBSERVATIONS_IBIS_SCHEMA = ibis.schema({
-    f.name: dt.dtype(f.type).copy(nullable=f.nullable) for f in OBSERVATION_SCHEMA
-})
+OBSERVATIONS_IBIS_SCHEMA = ibis.schema(
+    {f.name: dt.dtype(f.type).copy(nullable=f.nullable) for f in OBSERVATION_SCHEMA}
+)
 
 LOAD_COLUMNS: dict[str, str] = {
     "load_id": "INTEGER NOT NULL",
@@ -61,6 +63,7 @@ RECORD_SQL_TYPES: dict[str, str] = {f.name: _SQL_TYPES[str(f.type)] for f in REC
 def records_ddl() -> str:
     """CREATE TABLE for records (one row per crime, or a published count with its weight)."""
     cols = ", ".join(
-        f"{f.name} {RECORD_SQL_TYPES[f.name]}{'' if f.nullable else ' NOT NULL'}" for f in RECORD_SCHEMA
+        f"{f.name} {RECORD_SQL_TYPES[f.name]}{'' if f.nullable else ' NOT NULL'}"
+        for f in RECORD_SCHEMA
     )
     return f"CREATE TABLE IF NOT EXISTS {RECORDS} ({cols})"

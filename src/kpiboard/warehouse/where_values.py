@@ -43,8 +43,9 @@ def present_values(records: ir.Table, pairs: Sequence[Pair]) -> dict[Pair, set[s
     parts = []
     for source, column in pairs:
         r = records.filter((records.source == source) & records[column].notnull())
-        parts.append(r.select(src=ibis.literal(source), col=ibis.literal(column),
-                              value=r[column]).distinct())
+        parts.append(
+            r.select(src=ibis.literal(source), col=ibis.literal(column), value=r[column]).distinct()
+        )
     found: dict[Pair, set[str]] = {pair: set() for pair in pairs}
     if not parts:
         return found
@@ -79,10 +80,17 @@ def where_findings(catalogue: Catalogue, records: ir.Table) -> list[Finding]:
     try:
         present = present_values(records, pairs)
     except Exception as exc:  # noqa: BLE001 - a failed check must not fail the ingest
-        return [Finding("warning", f"the records' values could not be read to check measures' "
-                                   f"records.where: {exc}", None, None, None,
-                        "the data were loaded; this is a kpiboard bug or a warehouse problem: "
-                        "please report it")]
+        return [
+            Finding(
+                "warning",
+                f"the records' values could not be read to check measures' records.where: {exc}",
+                None,
+                None,
+                None,
+                "the data were loaded; this is a kpiboard bug or a warehouse problem: "
+                "please report it",
+            )
+        ]
     out: list[Finding] = []
     for m in catalogue.measures.values():
         if m.records is None:
@@ -119,8 +127,9 @@ def _split_runs(values: Sequence[str], present: set[str]) -> list[tuple[int, int
     return runs
 
 
-def _column_findings(catalogue: Catalogue, m: Measure, column: str, values: Sequence[str],
-                     present: set[str]) -> list[Finding]:
+def _column_findings(
+    catalogue: Catalogue, m: Measure, column: str, values: Sequence[str], present: set[str]
+) -> list[Finding]:
     assert m.records is not None
     src = catalogue.sources.get(m.id)
     file = src.file if src else None
@@ -131,51 +140,107 @@ def _column_findings(catalogue: Catalogue, m: Measure, column: str, values: Sequ
     source = m.records.source
     key = f"records.where.{column}"
     if not values:
-        return [Finding("warning", f"{key} is an empty list: {m.id} will have no data", file, at(),
-                        m.id, f"list the {column} values to count, or remove {column} from where")]
+        return [
+            Finding(
+                "warning",
+                f"{key} is an empty list: {m.id} will have no data",
+                file,
+                at(),
+                m.id,
+                f"list the {column} values to count, or remove {column} from where",
+            )
+        ]
     if not present:
-        return [Finding(
-            "warning", f"{key}: no record of source {source!r} has a {column}, so none matches "
-                       f"{_listed(values)}: {m.id} will have no data", file, at(), m.id,
-            "filter on a column that source fills, or set records.source to the source whose "
-            "records have these values")]
+        return [
+            Finding(
+                "warning",
+                f"{key}: no record of source {source!r} has a {column}, so none matches "
+                f"{_listed(values)}: {m.id} will have no data",
+                file,
+                at(),
+                m.id,
+                "filter on a column that source fills, or set records.source to the source whose "
+                "records have these values",
+            )
+        ]
     found: list[tuple[int, Finding]] = []
     runs = _split_runs(values, present)
     in_run = {i for start, end, _ in runs for i in range(start, end)}
     for start, end, joined in runs:
         pieces = ", ".join(repr(v) for v in values[start:end])
-        found.append((start, Finding(
-            "warning", f"{key}: {pieces} look like the value {joined!r} split at its comma"
-                       f"{'s' if end - start > 2 else ''} (YAML splits an unquoted value at commas "
-                       f"in a [...] list); {m.id} counts no records of {joined!r}",
-            file, at(start), m.id,
-            f'quote the value: {column}: ["{joined}"], or put it on a line of its own: - {joined}')))
+        found.append(
+            (
+                start,
+                Finding(
+                    "warning",
+                    f"{key}: {pieces} look like the value {joined!r} split at its comma"
+                    f"{'s' if end - start > 2 else ''} (YAML splits an unquoted value at commas "
+                    f"in a [...] list); {m.id} counts no records of {joined!r}",
+                    file,
+                    at(start),
+                    m.id,
+                    f'quote the value: {column}: ["{joined}"], or put it on a line of its own: - {joined}',
+                ),
+            )
+        )
     ordered = sorted(present)
     missing = [i for i, value in enumerate(values) if i not in in_run and value not in present]
     if len(missing) > MAX_NAMED:
         rest = [values[i] for i in missing[MAX_NAMED:]]
-        found.append((missing[MAX_NAMED], Finding(
-            "warning", f"{key}: {len(rest):,} more values match no record of source {source!r}: "
-                       f"{_listed(rest)}", file, at(missing[MAX_NAMED]), m.id,
-            "check them against the source's data, and that records.source names the right source")))
+        found.append(
+            (
+                missing[MAX_NAMED],
+                Finding(
+                    "warning",
+                    f"{key}: {len(rest):,} more values match no record of source {source!r}: "
+                    f"{_listed(rest)}",
+                    file,
+                    at(missing[MAX_NAMED]),
+                    m.id,
+                    "check them against the source's data, and that records.source names the right source",
+                ),
+            )
+        )
     for i in missing[:MAX_NAMED]:
         value = values[i]
         near = difflib.get_close_matches(value, ordered, n=NEAREST, cutoff=0.6)
         if near:
             others = f" (nearest present: {', '.join(map(repr, near))})" if len(near) > 1 else ""
-            hint = (f"did you mean {near[0]!r}?{others} Correct the value in {file or 'the measure'}, "
-                    f"or remove it")
+            hint = (
+                f"did you mean {near[0]!r}?{others} Correct the value in {file or 'the measure'}, "
+                f"or remove it"
+            )
         else:
-            hint = (f"nothing present is close; source {source!r} has {column} {_listed(ordered)}. Check "
-                    f"the value, and that records.source names the source that has it")
-        found.append((i, Finding("warning", f"{key}: {value!r} matches no record of source {source!r}",
-                                 file, at(i), m.id, hint)))
+            hint = (
+                f"nothing present is close; source {source!r} has {column} {_listed(ordered)}. Check "
+                f"the value, and that records.source names the source that has it"
+            )
+        found.append(
+            (
+                i,
+                Finding(
+                    "warning",
+                    f"{key}: {value!r} matches no record of source {source!r}",
+                    file,
+                    at(i),
+                    m.id,
+                    hint,
+                ),
+            )
+        )
     out = [f for _, f in sorted(found, key=lambda pair: pair[0])]
     if not any(v in present for v in values):
-        out.append(Finding(
-            "warning", f"{key}: none of its values matches a record of source {source!r}: "
-                       f"{m.id} will have no data", file, at(), m.id,
-            "correct the values named above"))
+        out.append(
+            Finding(
+                "warning",
+                f"{key}: none of its values matches a record of source {source!r}: "
+                f"{m.id} will have no data",
+                file,
+                at(),
+                m.id,
+                "correct the values named above",
+            )
+        )
     return out
 
 

@@ -26,8 +26,21 @@ from kpiboard.web.security import CSRF_HEADER, SESSION_COOKIE, Viewer, check_csr
 if TYPE_CHECKING:
     from kpiboard.web.app import Context
 
-ERROR_SHAPE = {"description": "the error shape", "content": {"application/json": {"example": {
-    "error": {"status": 404, "code": "not_found", "message": "unknown organisation 'x'", "hint": "..."}}}}}
+ERROR_SHAPE = {
+    "description": "the error shape",
+    "content": {
+        "application/json": {
+            "example": {
+                "error": {
+                    "status": 404,
+                    "code": "not_found",
+                    "message": "unknown organisation 'x'",
+                    "hint": "...",
+                }
+            }
+        }
+    },
+}
 RESPONSES: dict[int | str, dict[str, Any]] = {401: ERROR_SHAPE, 403: ERROR_SHAPE, 404: ERROR_SHAPE}
 
 
@@ -45,15 +58,28 @@ def _when(dt: datetime) -> str:
 
 
 def revision_json(r: Revision) -> dict[str, Any]:
-    return {"id": r.id, "org": r.org, "measure": r.measure, "month": r.month, "number": r.number,
-            "text": r.text, "author": r.author, "created_at": _when(r.created_at)}
+    return {
+        "id": r.id,
+        "org": r.org,
+        "measure": r.measure,
+        "month": r.month,
+        "number": r.number,
+        "text": r.text,
+        "author": r.author,
+        "created_at": _when(r.created_at),
+    }
 
 
 def publication_json(p: Publication, *, full: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "org": p.org, "month": p.month, "published_at": _when(p.published_at), "published_by": p.published_by,
-        "data_version": p.data_version, "content_hash": p.content_hash,
-        "url": f"/packs/{quote(p.org, safe='')}/{p.month}", "pack_html_url": f"/packs/{quote(p.org, safe='')}/{p.month}/pack.html",
+        "org": p.org,
+        "month": p.month,
+        "published_at": _when(p.published_at),
+        "published_by": p.published_by,
+        "data_version": p.data_version,
+        "content_hash": p.content_hash,
+        "url": f"/packs/{quote(p.org, safe='')}/{p.month}",
+        "pack_html_url": f"/packs/{quote(p.org, safe='')}/{p.month}/pack.html",
     }
     if full:
         out["scorecard"] = json.loads(p.scorecard_json)
@@ -63,7 +89,14 @@ def publication_json(p: Publication, *, full: bool = False) -> dict[str, Any]:
 
 
 def audit_json(e: AuditEvent) -> dict[str, Any]:
-    return {"id": e.id, "at": _when(e.at), "username": e.username, "event": e.event, "detail": e.detail, "ip": e.ip}
+    return {
+        "id": e.id,
+        "at": _when(e.at),
+        "username": e.username,
+        "event": e.event,
+        "detail": e.detail,
+        "ip": e.ip,
+    }
 
 
 def api_router(ctx: Context) -> APIRouter:
@@ -80,25 +113,39 @@ def api_router(ctx: Context) -> APIRouter:
     @router.get("/organisations", summary="Organisations with data, the home organisation first")
     def organisations(request: Request) -> dict[str, Any]:
         reader_of(ctx, request)
-        return {"home": service.home,
-                "organisations": [{"id": o.id, "name": o.name} for o in service.organisations()]}
+        return {
+            "home": service.home,
+            "organisations": [{"id": o.id, "name": o.name} for o in service.organisations()],
+        }
 
     @router.get("/months", summary="Months with data, newest first")
     def months(request: Request) -> dict[str, Any]:
         reader_of(ctx, request)
-        return {"latest": service.latest_month, "months": service.months(),
-                "data_version": service.version.hash}
+        return {
+            "latest": service.latest_month,
+            "months": service.months(),
+            "data_version": service.version.hash,
+        }
 
-    @router.get("/scorecards/{org}/{month}", summary="The Scorecard (the JSON contract of docs/DESIGN.md)")
+    @router.get(
+        "/scorecards/{org}/{month}", summary="The Scorecard (the JSON contract of docs/DESIGN.md)"
+    )
     def scorecard(request: Request, org: str, month: str) -> Response:
         reader_of(ctx, request)
         o, m = service.org(org), service.month(month)
         card = service.scorecard(o.id, m)
-        body = service.cached(("scorecard-json", o.id, m), lambda: json.dumps(card.to_dict(), ensure_ascii=False))
-        return Response(body, media_type="application/json",
-                        headers={"x-kpiboard-data-version": service.version.hash})
+        body = service.cached(
+            ("scorecard-json", o.id, m), lambda: json.dumps(card.to_dict(), ensure_ascii=False)
+        )
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"x-kpiboard-data-version": service.version.hash},
+        )
 
-    @router.get("/scorecards/{org}/{month}/summary", summary="The board cover: KPIs by status and SPC icon")
+    @router.get(
+        "/scorecards/{org}/{month}/summary", summary="The board cover: KPIs by status and SPC icon"
+    )
     def summary(request: Request, org: str, month: str) -> dict[str, Any]:
         reader_of(ctx, request)
         o, m = service.org(org), service.month(month)
@@ -109,15 +156,24 @@ def api_router(ctx: Context) -> APIRouter:
             return {"id": line.row.id, "measure": line.row.measure, "title": line.row.title}
 
         return {
-            "org": o.id, "month": m, "counts": s.counts,
-            "by_status": [{"status": g.label.key, "word": g.label.word, "kpis": [entry(x) for x in g.lines]}
-                          for g in s.by_status],
-            "by_variation": [{"variation": g.key, "words": g.words, "kpis": [entry(x) for x in g.lines]}
-                             for g in s.by_variation],
+            "org": o.id,
+            "month": m,
+            "counts": s.counts,
+            "by_status": [
+                {"status": g.label.key, "word": g.label.word, "kpis": [entry(x) for x in g.lines]}
+                for g in s.by_status
+            ],
+            "by_variation": [
+                {"variation": g.key, "words": g.words, "kpis": [entry(x) for x in g.lines]}
+                for g in s.by_variation
+            ],
             "commentary_required": [entry(x) for x in s.required],
         }
 
-    @router.get("/scorecards/{org}/{month}/kpis/{measure}", summary="One KPI: its row, definition, commentary")
+    @router.get(
+        "/scorecards/{org}/{month}/kpis/{measure}",
+        summary="One KPI: its row, definition, commentary",
+    )
     def kpi(request: Request, org: str, month: str, measure: str) -> dict[str, Any]:
         reader_of(ctx, request)
         o, m = service.org(org), service.month(month)
@@ -127,26 +183,47 @@ def api_router(ctx: Context) -> APIRouter:
         flag = views.commentary_flag(row)
         league = service.league(o.id, m, measure)
         return {
-            "org": o.id, "month": m, "row": _row_dict(card, measure),
+            "org": o.id,
+            "month": m,
+            "row": _row_dict(card, measure),
             "status": status_label(row.status).key,
-            "commentary_required": flag.required, "commentary_required_because": list(flag.reasons),
-            "definition": dict(views.definition(definition, service.sources(measure, o.id))) if definition else {},
+            "commentary_required": flag.required,
+            "commentary_required_because": list(flag.reasons),
+            "definition": dict(views.definition(definition, service.sources(measure, o.id)))
+            if definition
+            else {},
             "league": league.to_dict() if league is not None else None,
             "commentary": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)],
         }
 
-    @router.get("/commentary/{org}/{month}/{measure}", summary="Every revision of a KPI's commentary, newest first")
+    @router.get(
+        "/commentary/{org}/{month}/{measure}",
+        summary="Every revision of a KPI's commentary, newest first",
+    )
     def commentary(request: Request, org: str, month: str, measure: str) -> dict[str, Any]:
         reader_of(ctx, request)
         o, m = service.org(org), service.month(month)
         service.row(service.scorecard(o.id, m), measure)
-        return {"org": o.id, "month": m, "measure": measure,
-                "revisions": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)]}
+        return {
+            "org": o.id,
+            "month": m,
+            "measure": measure,
+            "revisions": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)],
+        }
 
-    @router.post("/commentary/{org}/{month}/{measure}", status_code=201,
-                 summary="Save a new revision (editors; X-CSRF-Token header)")
-    def save(request: Request, org: str, month: str, measure: str, body: CommentaryIn,
-             x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> dict[str, Any]:
+    @router.post(
+        "/commentary/{org}/{month}/{measure}",
+        status_code=201,
+        summary="Save a new revision (editors; X-CSRF-Token header)",
+    )
+    def save(
+        request: Request,
+        org: str,
+        month: str,
+        measure: str,
+        body: CommentaryIn,
+        x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+    ) -> dict[str, Any]:
         viewer = writer(request, x_csrf_token)
         user = viewer.require(Role.EDITOR, "write commentary")
         o, m = service.org(org), service.month(month)
@@ -165,7 +242,9 @@ def api_router(ctx: Context) -> APIRouter:
         org_id = service.org(org).id if org else None
         return {"packs": [publication_json(p) for p in store.publications(org_id)]}
 
-    @router.get("/packs/{org}/{month}", summary="A published pack: frozen Scorecard, commentary, changes")
+    @router.get(
+        "/packs/{org}/{month}", summary="A published pack: frozen Scorecard, commentary, changes"
+    )
     def pack(request: Request, org: str, month: str) -> dict[str, Any]:
         from kpiboard.web.app import _month_text
         from kpiboard.web.service import NotFound
@@ -174,39 +253,70 @@ def api_router(ctx: Context) -> APIRouter:
         o = service.org(org)
         pub = store.publication(o.id, _month_text(month))
         if pub is None:
-            raise NotFound(f"no published pack for {o.name} in {month}", hint="GET /api/packs lists them")
+            raise NotFound(
+                f"no published pack for {o.name} in {month}", hint="GET /api/packs lists them"
+            )
         return publication_json(pub, full=True)
 
-    @router.post("/packs/{org}/{month}", status_code=201, summary="Publish the month's pack (approvers; once)")
-    def publish(request: Request, org: str, month: str,
-                x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> dict[str, Any]:
+    @router.post(
+        "/packs/{org}/{month}",
+        status_code=201,
+        summary="Publish the month's pack (approvers; once)",
+    )
+    def publish(
+        request: Request,
+        org: str,
+        month: str,
+        x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+    ) -> dict[str, Any]:
         viewer = writer(request, x_csrf_token)
-        return publication_json(publish_pack(ctx, viewer, org, month, client_ip(request)), full=True)
+        return publication_json(
+            publish_pack(ctx, viewer, org, month, client_ip(request)), full=True
+        )
 
     @router.post("/session", summary="Sign in: sets the session cookie, returns the CSRF token")
     def sign_in(request: Request, body: Credentials) -> Response:
         user = store.authenticate(body.username, body.password, client_ip(request))
         token, session = store.create_session(user, ctx.settings.session_hours)
-        response = JSONResponse({"username": user.username, "role": user.role.value, "csrf_token": session.csrf_token,
-                                 "expires_at": _when(session.expires_at)})
-        set_cookie(response, request, SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600))
+        response = JSONResponse(
+            {
+                "username": user.username,
+                "role": user.role.value,
+                "csrf_token": session.csrf_token,
+                "expires_at": _when(session.expires_at),
+            }
+        )
+        set_cookie(
+            response, request, SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600)
+        )
         return response
 
     @router.delete("/session", status_code=204, summary="Sign out (X-CSRF-Token header)")
-    def sign_out(request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> Response:
+    def sign_out(
+        request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None
+    ) -> Response:
         writer(request, x_csrf_token)
         end_session(ctx, request)
         response = Response(status_code=204)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @router.post("/admin/reload", summary="Re-read definitions, ingest changed data files (admins; X-CSRF-Token)")
-    def reload(request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> dict[str, Any]:
+    @router.post(
+        "/admin/reload",
+        summary="Re-read definitions, ingest changed data files (admins; X-CSRF-Token)",
+    )
+    def reload(
+        request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None
+    ) -> dict[str, Any]:
         from kpiboard.web.app import reload_data
 
         done = reload_data(ctx, writer(request, x_csrf_token), client_ip(request))
-        return {"message": done.message, "warnings": [dataclasses.asdict(w) for w in done.warnings],
-                "data_version": service.version.hash, "latest": service.latest_month}
+        return {
+            "message": done.message,
+            "warnings": [dataclasses.asdict(w) for w in done.warnings],
+            "data_version": service.version.hash,
+            "latest": service.latest_month,
+        }
 
     @router.get("/audit", summary="The audit log, newest first (admins)")
     def audit(request: Request, event: str | None = None, limit: int = 200) -> dict[str, Any]:

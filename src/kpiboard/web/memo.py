@@ -28,8 +28,9 @@ class Memo(Generic[K, V]):
     it is that old. Thread-safe; a value is loaded outside the lock. When ``size`` keys are
     held, everything is forgotten (a simple bound: the hot keys come straight back)."""
 
-    def __init__(self, size: int, seconds: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, size: int, seconds: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._size = size
         self._seconds = seconds
         self._clock = clock
@@ -37,7 +38,9 @@ class Memo(Generic[K, V]):
         self._generation = 0  # how many times something was forgotten
         self._lock = threading.Lock()
 
-    def get(self, key: K, load: Callable[[], V], *, keep: Callable[[V], bool] = lambda _v: True) -> V:
+    def get(
+        self, key: K, load: Callable[[], V], *, keep: Callable[[V], bool] = lambda _v: True
+    ) -> V:
         """The remembered value, or ``load()`` (remembered when ``keep`` says so, and only if
         nothing was forgotten while it loaded: a value read just before a write and returned
         just after it must not outlive the write)."""

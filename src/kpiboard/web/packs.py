@@ -35,8 +35,14 @@ class Pack:
     changes: dict[str, object]
 
 
-def build_pack(card: Scorecard, version: DataVersion, commentary: dict[str, Revision],
-               previous: Publication | None, user: User, when: datetime) -> Pack:
+def build_pack(
+    card: Scorecard,
+    version: DataVersion,
+    commentary: dict[str, Revision],
+    previous: Publication | None,
+    user: User,
+    when: datetime,
+) -> Pack:
     scorecard_json = render(card, "json").decode("utf-8")
     changes = compare(previous, json.loads(scorecard_json), commentary, version)
     stamp = (
@@ -45,14 +51,21 @@ def build_pack(card: Scorecard, version: DataVersion, commentary: dict[str, Revi
         f"Data version {version.short}: sha256 of the data files and KPI definitions it was built from.",
     )
     lines = tuple(str(x) for x in changes["lines"])  # type: ignore[attr-defined]
-    options = RenderOptions(commentary={m: r.text for m, r in commentary.items()}, stamp=stamp,
-                            changes=lines if previous is not None else ())
+    options = RenderOptions(
+        commentary={m: r.text for m, r in commentary.items()},
+        stamp=stamp,
+        changes=lines if previous is not None else (),
+    )
     html = render(card, "html", options).decode("utf-8")
     return Pack(scorecard_json, html, dict(commentary), changes)
 
 
-def compare(previous: Publication | None, card: dict[str, Any], commentary: dict[str, Revision],
-            version: DataVersion) -> dict[str, object]:
+def compare(
+    previous: Publication | None,
+    card: dict[str, Any],
+    commentary: dict[str, Revision],
+    version: DataVersion,
+) -> dict[str, object]:
     """The differences between ``previous`` and the new pack, as items and as sentences."""
     if previous is None:
         return {"previous": None, "items": [], "lines": []}
@@ -61,8 +74,16 @@ def compare(previous: Publication | None, card: dict[str, Any], commentary: dict
     items: list[dict[str, object]] = []
 
     def add(measure: str, label: str, what: str, old: object, new: object, sentence: str) -> None:
-        items.append({"measure": measure, "row": label, "what": what, "before": old, "after": new,
-                      "text": sentence})
+        items.append(
+            {
+                "measure": measure,
+                "row": label,
+                "what": what,
+                "before": old,
+                "after": new,
+                "text": sentence,
+            }
+        )
 
     for measure, row in after.items():
         label = f"{row['id']} {row['title']}" if row["id"] != measure else row["title"]
@@ -71,36 +92,82 @@ def compare(previous: Publication | None, card: dict[str, Any], commentary: dict
             add(measure, label, "added", None, measure, f"{label}: new on the scorecard")
             continue
         if old.get("status") != row.get("status"):
-            add(measure, label, "status", old.get("status"), row.get("status"),
-                f"{label}: status {_word(old.get('status'))} → {_word(row.get('status'))}")
+            add(
+                measure,
+                label,
+                "status",
+                old.get("status"),
+                row.get("status"),
+                f"{label}: status {_word(old.get('status'))} → {_word(row.get('status'))}",
+            )
         old_latest, new_latest = _figure(old.get("latest")), _figure(row.get("latest"))
         if old_latest != new_latest:
-            add(measure, label, "latest", old_latest, new_latest,
-                f"{label}: latest {old_latest or 'none'} → {new_latest or 'none'}")
+            add(
+                measure,
+                label,
+                "latest",
+                old_latest,
+                new_latest,
+                f"{label}: latest {old_latest or 'none'} → {new_latest or 'none'}",
+            )
         old_var, new_var = _variation(old), _variation(row)
         if old_var != new_var:
-            add(measure, label, "spc", old_var, new_var,
-                f"{label}: SPC {old_var or 'none'} → {new_var or 'none'}")
+            add(
+                measure,
+                label,
+                "spc",
+                old_var,
+                new_var,
+                f"{label}: SPC {old_var or 'none'} → {new_var or 'none'}",
+            )
     for measure, row in before.items():
         if measure not in after:
-            add(measure, row["title"], "removed", measure, None, f"{row['title']}: no longer on the scorecard")
+            add(
+                measure,
+                row["title"],
+                "removed",
+                measure,
+                None,
+                f"{row['title']}: no longer on the scorecard",
+            )
     old_commentary = {m: r.number for m, r in previous.commentary.items()}
     for measure, rev in sorted(commentary.items()):
         if old_commentary.get(measure) is None or rev.id != previous.commentary[measure].id:
             title = after.get(measure, {}).get("title", measure)
-            add(measure, title, "commentary", old_commentary.get(measure), rev.number,
-                f"{title}: commentary revision {rev.number} by {rev.author}")
+            add(
+                measure,
+                title,
+                "commentary",
+                old_commentary.get(measure),
+                rev.number,
+                f"{title}: commentary revision {rev.number} by {rev.author}",
+            )
     if previous.data_version != version.hash:
-        items.append({"measure": None, "row": None, "what": "data_version", "before": previous.data_version,
-                      "after": version.hash,
-                      "text": f"Data version {previous.data_version[:12]} → {version.short}"})
+        items.append(
+            {
+                "measure": None,
+                "row": None,
+                "what": "data_version",
+                "before": previous.data_version,
+                "after": version.hash,
+                "text": f"Data version {previous.data_version[:12]} → {version.short}",
+            }
+        )
     return {
-        "previous": {"org": previous.org, "month": previous.month, "content_hash": previous.content_hash,
-                     "published_by": previous.published_by, "published_at": previous.published_at.isoformat()},
+        "previous": {
+            "org": previous.org,
+            "month": previous.month,
+            "content_hash": previous.content_hash,
+            "published_by": previous.published_by,
+            "published_at": previous.published_at.isoformat(),
+        },
         "items": items,
-        "lines": [f"Since the pack for {short_month(parse_month(previous.month))}: " + str(i["text"])
-                  for i in items] if items else
-                 [f"Nothing changed since the pack for {short_month(parse_month(previous.month))}."],
+        "lines": [
+            f"Since the pack for {short_month(parse_month(previous.month))}: " + str(i["text"])
+            for i in items
+        ]
+        if items
+        else [f"Nothing changed since the pack for {short_month(parse_month(previous.month))}."],
     }
 
 

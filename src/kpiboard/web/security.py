@@ -70,10 +70,14 @@ class Viewer:
 
     def require(self, role: Role, doing: str) -> User:
         if self.user is None:
-            raise SignInRequired(f"sign in to {doing}", hint="use the Sign in link at the top of the page")
+            raise SignInRequired(
+                f"sign in to {doing}", hint="use the Sign in link at the top of the page"
+            )
         if not self.can(role):
-            raise Forbidden(f"{doing} needs the {role.value} role; {self.user.username} is a {self.user.role.value}",
-                            hint="ask an administrator for the role (kpiboard users set-role)")
+            raise Forbidden(
+                f"{doing} needs the {role.value} role; {self.user.username} is a {self.user.role.value}",
+                hint="ask an administrator for the role (kpiboard users set-role)",
+            )
         return self.user
 
 
@@ -82,15 +86,19 @@ def check_csrf(viewer: Viewer, submitted: str | None) -> None:
     if viewer.session is None:
         raise SignInRequired("your session has ended; sign in again", hint="nothing was saved")
     if not submitted or not hmac.compare_digest(submitted, viewer.session.csrf_token):
-        raise CsrfFailed("the form's security token is missing or wrong, so nothing was saved",
-                         hint="reload the page and try again")
+        raise CsrfFailed(
+            "the form's security token is missing or wrong, so nothing was saved",
+            hint="reload the page and try again",
+        )
 
 
 def check_login_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not submitted or not cookie or not hmac.compare_digest(submitted, cookie):
-        raise CsrfFailed("the sign-in form's security token is missing or wrong",
-                         hint="reload the sign-in page and try again (cookies must be allowed)")
+        raise CsrfFailed(
+            "the sign-in form's security token is missing or wrong",
+            hint="reload the sign-in page and try again (cookies must be allowed)",
+        )
 
 
 def login_csrf(request: Request) -> str:
@@ -98,9 +106,18 @@ def login_csrf(request: Request) -> str:
     return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
 
 
-def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https")
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
 
 
 def safe_next(target: str | None) -> str:
@@ -111,9 +128,11 @@ def safe_next(target: str | None) -> str:
 
 
 SECURITY_HEADERS = {
-    "content-security-policy": ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                "script-src 'self'; object-src 'none'; base-uri 'none'; "
-                                "form-action 'self'; frame-ancestors 'none'"),
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",

@@ -35,19 +35,30 @@ def check_port(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise KpiboardError(f"cannot serve on {host}: {exc.strerror}", hint="give --host an address such as 127.0.0.1") from None
+        raise KpiboardError(
+            f"cannot serve on {host}: {exc.strerror}",
+            hint="give --host an address such as 127.0.0.1",
+        ) from None
     family, _, _, _, address = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(address)
         except OSError as exc:
-            raise KpiboardError(f"cannot serve on {host}:{port}: {exc.strerror}",
-                                hint="another program uses the port; pass --port with a free one") from None
+            raise KpiboardError(
+                f"cannot serve on {host}:{port}: {exc.strerror}",
+                hint="another program uses the port; pass --port with a free one",
+            ) from None
 
 
-def serve(project: Path, host: str, port: int, *, announce: Callable[[str], None] = print,
-          demo: bool = False) -> None:
+def serve(
+    project: Path,
+    host: str,
+    port: int,
+    *,
+    announce: Callable[[str], None] = print,
+    demo: bool = False,
+) -> None:
     """Open the project and serve its dashboard until interrupted."""
     import uvicorn
 
@@ -63,7 +74,9 @@ def serve(project: Path, host: str, port: int, *, announce: Callable[[str], None
             for username, password, role in ensure_demo_accounts(store):
                 announce(f"  demo login: {username} / {password}  ({role.value})")
         elif not store.users():
-            announce("No accounts yet: add one with `kpiboard users add PROJECT NAME --role admin`.")
+            announce(
+                "No accounts yet: add one with `kpiboard users add PROJECT NAME --role admin`."
+            )
         app = create_app(service, store, settings)
         announce(f"Dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -133,7 +133,9 @@ class ScorecardService:
     def _use(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self._observations: ir.Table = self._warehouse.scorecard_observations(catalogue)
-        self.version = DataVersion.of(self._warehouse.recorded_files(), _definition_hashes(catalogue))
+        self.version = DataVersion.of(
+            self._warehouse.recorded_files(), _definition_hashes(catalogue)
+        )
         self._months = self._read_months()
         with self._cache_lock:
             self._cache = _Cache(4096)
@@ -179,7 +181,11 @@ class ScorecardService:
         """The organisations with any data, the home organisation first, then by name."""
         home = self.home
         with_data = self._orgs_with_data
-        orgs = [Org(o.id, o.name or o.id) for o in self.catalogue.project.organisations if o.id in with_data or o.id == home]
+        orgs = [
+            Org(o.id, o.name or o.id)
+            for o in self.catalogue.project.organisations
+            if o.id in with_data or o.id == home
+        ]
         return sorted(orgs, key=lambda o: (o.id != home, o.name.lower()))
 
     def org(self, text: str) -> Org:
@@ -197,7 +203,9 @@ class ScorecardService:
     @property
     def latest_month(self) -> str:
         if not self._months:
-            raise NotFound("the project has no data yet", hint="add data files and run `kpiboard ingest`")
+            raise NotFound(
+                "the project has no data yet", hint="add data files and run `kpiboard ingest`"
+            )
         return format_month(self._months[-1])
 
     def month(self, text: str) -> str:
@@ -205,9 +213,15 @@ class ScorecardService:
         try:
             m = parse_month(text)
         except KpiboardError as exc:
-            raise NotFound(f"{text!r} is not a month: {exc.message}", hint="months are written YYYY-MM") from None
+            raise NotFound(
+                f"{text!r} is not a month: {exc.message}", hint="months are written YYYY-MM"
+            ) from None
         if not self._months or not self._months[0] <= m <= self._months[-1]:
-            span = f"{format_month(self._months[0])} to {format_month(self._months[-1])}" if self._months else "none"
+            span = (
+                f"{format_month(self._months[0])} to {format_month(self._months[-1])}"
+                if self._months
+                else "none"
+            )
             raise NotFound(f"no data for {format_month(m)}", hint=f"the data cover {span}")
         return format_month(m)
 
@@ -223,15 +237,19 @@ class ScorecardService:
 
     def scorecard(self, org: str, month: str) -> Scorecard:
         """The Scorecard for ``org`` at ``month`` (both already checked by org()/month())."""
-        return self._cached(("scorecard", org, month), lambda: build_scorecard(
-            self.catalogue, self._observations, parse_month(month), org))
+        return self._cached(
+            ("scorecard", org, month),
+            lambda: build_scorecard(self.catalogue, self._observations, parse_month(month), org),
+        )
 
     def row(self, card: Scorecard, measure: str) -> Row:
         for row in card.all_rows():
             if row.measure == measure:
                 return row
-        raise NotFound(f"no KPI {measure!r} on the scorecard of {card.organisation.name}",
-                       hint="pick a KPI from the scorecard page")
+        raise NotFound(
+            f"no KPI {measure!r} on the scorecard of {card.organisation.name}",
+            hint="pick a KPI from the scorecard page",
+        )
 
     def league(self, org: str, month: str, measure: str, group: str | None = None) -> League | None:
         """The league table of ``measure`` (the league the KPI is ranked in), or None when the
@@ -242,8 +260,14 @@ class ScorecardService:
 
         def build() -> League | None:
             try:
-                return build_league(self.catalogue, self._observations, parse_month(month), measure, group,
-                                    highlight=org)
+                return build_league(
+                    self.catalogue,
+                    self._observations,
+                    parse_month(month),
+                    measure,
+                    group,
+                    highlight=org,
+                )
             except KpiboardError:
                 return None  # no values at that month: the page says there is no comparison
 

@@ -22,13 +22,16 @@ from kpiboard.web.db import AppStore, Role, UnknownUser, UserExists, UsernamesDi
 from kpiboard.web.db.engine import make_engine
 from kpiboard.web.db.rules import check_username
 
-users_app = typer.Typer(no_args_is_help=True, help="Manage who may sign in to the dashboard (kpiboard serve).")
+users_app = typer.Typer(
+    no_args_is_help=True, help="Manage who may sign in to the dashboard (kpiboard serve)."
+)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
 UsernameArg = Annotated[str, typer.Argument(help="letters, digits, dots, underscores or hyphens")]
-PasswordStdin = Annotated[bool, typer.Option("--password-stdin",
-                                             help="read the password from the first line of stdin")]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
+]
 
 
 def _fail(exc: KpiboardError) -> None:
@@ -61,7 +64,10 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
-            raise KpiboardError("--password-stdin: nothing on stdin", hint="e.g. pass-tool show kpiboard | kpiboard users …")
+            raise KpiboardError(
+                "--password-stdin: nothing on stdin",
+                hint="e.g. pass-tool show kpiboard | kpiboard users …",
+            )
         return line.rstrip("\r\n")
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
@@ -101,13 +107,18 @@ def list_users(project: ProjectArg) -> None:
     width = max(len(u.username) for u in users)
     for u in users:
         state = "active" if u.active else "deactivated"
-        typer.echo(f"{u.username:<{width}}  {u.role.value:<8}  {state:<11}  {u.display_name}  "
-                   f"(added {u.created_at:%Y-%m-%d})")
+        typer.echo(
+            f"{u.username:<{width}}  {u.role.value:<8}  {state:<11}  {u.display_name}  "
+            f"(added {u.created_at:%Y-%m-%d})"
+        )
 
 
 @users_app.command("set-role")
-def set_role(project: ProjectArg, username: UsernameArg,
-             role: Annotated[Role, typer.Argument(help="viewer, editor, approver or admin")]) -> None:
+def set_role(
+    project: ProjectArg,
+    username: UsernameArg,
+    role: Annotated[Role, typer.Argument(help="viewer, editor, approver or admin")],
+) -> None:
     """Change what a user may do."""
     try:
         with _store(project) as store:
@@ -118,7 +129,9 @@ def set_role(project: ProjectArg, username: UsernameArg,
 
 
 @users_app.command("set-password")
-def set_password(project: ProjectArg, username: UsernameArg, password_stdin: PasswordStdin = False) -> None:
+def set_password(
+    project: ProjectArg, username: UsernameArg, password_stdin: PasswordStdin = False
+) -> None:
     """Set a new password for a user."""
     try:
         with _store(project) as store:
@@ -131,8 +144,11 @@ def set_password(project: ProjectArg, username: UsernameArg, password_stdin: Pas
 
 
 @users_app.command("rename")
-def rename(project: ProjectArg, username: UsernameArg,
-           new: Annotated[str, typer.Argument(help="the new username (case is ignored when signing in)")]) -> None:
+def rename(
+    project: ProjectArg,
+    username: UsernameArg,
+    new: Annotated[str, typer.Argument(help="the new username (case is ignored when signing in)")],
+) -> None:
     """Change a username; the user's commentary, publications and sessions stay theirs."""
     try:
         check_username(new)

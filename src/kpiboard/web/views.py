@@ -47,16 +47,22 @@ def sparkline(row: Row) -> str:
     low, high = min(values), max(values)
     span = (high - low) or 1.0
     step = (SPARK_W - 2 * SPARK_PAD) / (len(values) - 1)
-    xy = [(SPARK_PAD + i * step, SPARK_H - SPARK_PAD - (v - low) / span * (SPARK_H - 2 * SPARK_PAD))
-          for i, v in enumerate(values)]
+    xy = [
+        (SPARK_PAD + i * step, SPARK_H - SPARK_PAD - (v - low) / span * (SPARK_H - 2 * SPARK_PAD))
+        for i, v in enumerate(values)
+    ]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     last_x, last_y = xy[-1]
-    label = (f"Trend of {row.title}, {points[0].label} to {points[-1].label}: "
-             f"from {_num(values[0])} to {_num(values[-1])}, lowest {_num(low)}, highest {_num(high)}")
-    return (f'<svg class="spark" role="img" aria-label="{escape(label)}" width="{SPARK_W}" height="{SPARK_H}" '
-            f'viewBox="0 0 {SPARK_W} {SPARK_H}"><title>{escape(label)}</title>'
-            f'<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{path}"/>'
-            f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.2" fill="currentColor"/></svg>')
+    label = (
+        f"Trend of {row.title}, {points[0].label} to {points[-1].label}: "
+        f"from {_num(values[0])} to {_num(values[-1])}, lowest {_num(low)}, highest {_num(high)}"
+    )
+    return (
+        f'<svg class="spark" role="img" aria-label="{escape(label)}" width="{SPARK_W}" height="{SPARK_H}" '
+        f'viewBox="0 0 {SPARK_W} {SPARK_H}"><title>{escape(label)}</title>'
+        f'<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{path}"/>'
+        f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.2" fill="currentColor"/></svg>'
+    )
 
 
 def _num(value: float) -> str:

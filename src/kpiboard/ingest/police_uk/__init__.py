@@ -47,8 +47,23 @@ on each batch, ``masks`` (the row masks they share), ``lines`` (placing rows on 
 >>> read_police_uk(catalogue, spec).read_all().num_rows  # doctest: +SKIP
 """
 
-from kpiboard.ingest.police_uk.layout import ASB, COLUMNS, CRIME_TYPES, HEADER_LINE, READ_COLUMNS, SOURCE_TYPE
+from kpiboard.ingest.police_uk.layout import (
+    ASB,
+    COLUMNS,
+    CRIME_TYPES,
+    HEADER_LINE,
+    READ_COLUMNS,
+    SOURCE_TYPE,
+)
 from kpiboard.ingest.police_uk.reader import DEFAULT_BLOCK_SIZE, read_police_uk
 
-__all__ = ["ASB", "COLUMNS", "CRIME_TYPES", "DEFAULT_BLOCK_SIZE", "HEADER_LINE", "READ_COLUMNS",
-           "SOURCE_TYPE", "read_police_uk"]
+__all__ = [
+    "ASB",
+    "COLUMNS",
+    "CRIME_TYPES",
+    "DEFAULT_BLOCK_SIZE",
+    "HEADER_LINE",
+    "READ_COLUMNS",
+    "SOURCE_TYPE",
+    "read_police_uk",
+]

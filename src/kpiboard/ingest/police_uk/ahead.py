@@ -55,8 +55,13 @@ class Ahead(Generic[T]):
     in order, or its exception. Setting ``stop`` makes the thread give up (and close the
     iterator) at its next item, so that an abandoned read ends."""
 
-    def __init__(self, pool: ThreadPoolExecutor, items: Callable[[], Iterator[T]],
-                 stop: threading.Event, size: int = 16) -> None:
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        items: Callable[[], Iterator[T]],
+        stop: threading.Event,
+        size: int = 16,
+    ) -> None:
         self._queue: queue.Queue[T | _End] = queue.Queue(size)
         self._stop = stop
         pool.submit(self._run, items)

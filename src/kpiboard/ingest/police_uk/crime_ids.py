@@ -67,7 +67,8 @@ class MonthIds:
         counts = table.group_by("id").aggregate([("place", "count")])
         repeated = counts.filter(pc.greater(counts["place_count"], 1))["id"].combine_chunks()
         rows = table.filter(pc.is_in(table["id"], value_set=repeated)).sort_by(
-            [("id", "ascending"), ("place", "ascending")])
+            [("id", "ascending"), ("place", "ascending")]
+        )
         first: dict[str, str] = {}
         reported = 0
         for crime_id, place in zip(rows["id"].to_pylist(), rows["place"].to_pylist()):
@@ -81,14 +82,24 @@ class MonthIds:
             reported += 1
             file, line = where.rsplit(":", 1)
             yield Finding(
-                "error", f"Crime ID: {crime_id} appears again in {self.month} (first at "
-                f"{first[crime_id]})", file, int(line), subject,
+                "error",
+                f"Crime ID: {crime_id} appears again in {self.month} (first at {first[crime_id]})",
+                file,
+                int(line),
+                subject,
                 "police.uk gives every crime its own Crime ID: check the same file was not given "
-                "twice (e.g. as a CSV and inside a zip)")
+                "twice (e.g. as a CSV and inside a zip)",
+            )
 
 
-def remember(f: FileState, ids: pa.Array, month: pa.Array, keep: pa.Array | None,
-             other_month: bool, base: int) -> None:
+def remember(
+    f: FileState,
+    ids: pa.Array,
+    month: pa.Array,
+    keep: pa.Array | None,
+    other_month: bool,
+    base: int,
+) -> None:
     """Keep a batch's Crime IDs, and where they are, in its file's state (for the month's
     duplicate check, once the file is read)."""
     mask = keep
@@ -112,9 +123,19 @@ def remember(f: FileState, ids: pa.Array, month: pa.Array, keep: pa.Array | None
             f.prints.append(prints)
 
 
-_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
-                         0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
-                         0x27D4EB2F165667C5, 0x94D049BB133111EB], dtype=np.uint64)
+_MULTIPLIERS = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+        0xC4CEB9FE1A85EC53,
+        0x27D4EB2F165667C5,
+        0x94D049BB133111EB,
+    ],
+    dtype=np.uint64,
+)
 
 
 def fingerprints(ids: pa.Array) -> np.ndarray | None:
@@ -132,5 +153,5 @@ def fingerprints(ids: pa.Array) -> np.ndarray | None:
         return None
     data = np.frombuffer(data_buffer, np.uint8, count=n * width, offset=int(offsets[0]))
     words = data.view(np.uint64).reshape(n, width // 8)  # (native byte order: same for all)
-    prints: np.ndarray = (words * _MULTIPLIERS[:width // 8]).sum(axis=1, dtype=np.uint64)
+    prints: np.ndarray = (words * _MULTIPLIERS[: width // 8]).sum(axis=1, dtype=np.uint64)
     return prints

@@ -29,8 +29,9 @@ class Forces:
     def __init__(self, catalogue: Catalogue, spec: SourceSpec) -> None:
         self.lookup = OrgLookup(catalogue, spec.set_aside, _key)
 
-    def resolve(self, f: FileState, falls: pa.Array, keep: pa.Array | None,
-                base: int) -> tuple[pa.Array, pa.Array | None]:
+    def resolve(
+        self, f: FileState, falls: pa.Array, keep: pa.Array | None, base: int
+    ) -> tuple[pa.Array, pa.Array | None]:
         """Each row's organisation id (resolved once per distinct name), and which rows are set
         aside."""
         coded = pc.dictionary_encode(falls)
@@ -40,14 +41,22 @@ class Forces:
         for name, meaning in zip(names, meanings):
             if meaning.unknown is not None and name not in f.names_reported:
                 f.names_reported.add(name)
-                f.add("error", f"Falls within: {meaning.unknown.message}", meaning.hint(),
-                      row=base + int(pc.index(falls, name).as_py()))
+                f.add(
+                    "error",
+                    f"Falls within: {meaning.unknown.message}",
+                    meaning.hint(),
+                    row=base + int(pc.index(falls, name).as_py()),
+                )
         if falls.null_count and None not in f.names_reported:
             row = first(both(pc.is_null(falls), keep))
             if row >= 0:
                 f.names_reported.add(None)
-                f.add("error", "Falls within: is blank", "give the force's name, as police.uk "
-                      "writes it (e.g. West Yorkshire Police)", row=base + row)
+                f.add(
+                    "error",
+                    "Falls within: is blank",
+                    "give the force's name, as police.uk writes it (e.g. West Yorkshire Police)",
+                    row=base + row,
+                )
         asides = [name for name, meaning in zip(names, meanings) if meaning.aside is not None]
         if not asides:
             return org, None

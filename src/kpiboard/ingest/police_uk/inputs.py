@@ -58,24 +58,52 @@ def _zip_inputs(path: Path, display: str, findings: list[Finding]) -> list[Input
         with zipfile.ZipFile(path) as archive:
             members = [i for i in archive.infolist() if not i.is_dir() and not _is_junk(i.filename)]
     except (zipfile.BadZipFile, OSError) as exc:
-        findings.append(Finding("error", f"not a readable zip archive: {exc}", display, None, None,
-                                "download the archive again, or give the CSV files themselves"))
+        findings.append(
+            Finding(
+                "error",
+                f"not a readable zip archive: {exc}",
+                display,
+                None,
+                None,
+                "download the archive again, or give the CSV files themselves",
+            )
+        )
         return []
     csvs = [i for i in members if i.filename.lower().endswith(".csv")]
     street = [i for i in csvs if i.filename.lower().endswith("street.csv")]
     if not csvs:
-        findings.append(Finding(
-            "error", f"the zip has no CSV file in it ({len(members)} other file(s))", display, None,
-            None, "a police.uk archive holds YYYY-MM/YYYY-MM-<force>-street.csv files: check this "
-            "is the right download, or remove it from the source's files"))
+        findings.append(
+            Finding(
+                "error",
+                f"the zip has no CSV file in it ({len(members)} other file(s))",
+                display,
+                None,
+                None,
+                "a police.uk archive holds YYYY-MM/YYYY-MM-<force>-street.csv files: check this "
+                "is the right download, or remove it from the source's files",
+            )
+        )
     elif not street:
-        findings.append(Finding(
-            "error", f"the zip has no *street.csv file in it (it has {len(csvs)} other CSV file(s), "
-            f"e.g. {csvs[0].filename!r})", display, None, None,
-            "only street-level crime files (*-street.csv) are read; outcomes and stop-and-search "
-            "files have other layouts"))
-    return [Input(f"{display}:{i.filename}", i.file_size, functools.partial(_open_member, path, i.filename))
-            for i in sorted(street, key=lambda i: i.filename)]
+        findings.append(
+            Finding(
+                "error",
+                f"the zip has no *street.csv file in it (it has {len(csvs)} other CSV file(s), "
+                f"e.g. {csvs[0].filename!r})",
+                display,
+                None,
+                None,
+                "only street-level crime files (*-street.csv) are read; outcomes and stop-and-search "
+                "files have other layouts",
+            )
+        )
+    return [
+        Input(
+            f"{display}:{i.filename}",
+            i.file_size,
+            functools.partial(_open_member, path, i.filename),
+        )
+        for i in sorted(street, key=lambda i: i.filename)
+    ]
 
 
 def find_inputs(catalogue: Catalogue, spec: SourceSpec, findings: list[Finding]) -> list[Input]:
@@ -86,10 +114,17 @@ def find_inputs(catalogue: Catalogue, spec: SourceSpec, findings: list[Finding])
         matches = matching_files(catalogue.root, pattern)
         if not matches:
             what = "matches no files" if set("*?[") & set(pattern) else "does not exist"
-            findings.append(Finding(
-                "error", f"source {spec.id!r}: files: {pattern!r} {what}", "kpiboard.yaml", None,
-                spec.id, "put the files there, or change the source's `files:` (paths are "
-                "relative to the project folder)"))
+            findings.append(
+                Finding(
+                    "error",
+                    f"source {spec.id!r}: files: {pattern!r} {what}",
+                    "kpiboard.yaml",
+                    None,
+                    spec.id,
+                    "put the files there, or change the source's `files:` (paths are "
+                    "relative to the project folder)",
+                )
+            )
         for path in matches:
             found.setdefault(path.resolve(), None)
     inputs: list[Input] = []

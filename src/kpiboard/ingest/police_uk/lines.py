@@ -49,8 +49,12 @@ def scan(inp: Input) -> Scan | None:
     for a file whose line count does not add up, so its speed does not matter."""
     line_map, bad, multiline, row = LineMap(), [], [], 0
     try:
-        with io.TextIOWrapper(io.BufferedReader(Utf8Stream(inp.open(), inp.display)),
-                              encoding="utf-8", errors="replace", newline="") as text:
+        with io.TextIOWrapper(
+            io.BufferedReader(Utf8Stream(inp.open(), inp.display)),
+            encoding="utf-8",
+            errors="replace",
+            newline="",
+        ) as text:
             reader = csv.reader(text)
             next(reader, None)
             previous = reader.line_num

@@ -66,8 +66,15 @@ _Step = tuple[pa.RecordBatch | None, int]
 class _Reader:
     """One read of a source: its findings so far, the month's Crime IDs, what it has resolved."""
 
-    def __init__(self, catalogue: Catalogue, spec: SourceSpec, result: RecordRead,
-                 progress: Progress | None, block_size: int, workers: int) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        spec: SourceSpec,
+        result: RecordRead,
+        progress: Progress | None,
+        block_size: int,
+        workers: int,
+    ) -> None:
         self.catalogue, self.spec, self.result = catalogue, spec, result
         self.progress = progress
         self.workers = workers
@@ -82,8 +89,12 @@ class _Reader:
         # every column read as text; only those a record keeps are converted
         self.read_options = pv.ReadOptions(column_names=list(COLUMNS), block_size=block_size)
         self.convert_options = pv.ConvertOptions(
-            column_types={c: pa.string() for c in COLUMNS}, include_columns=list(READ_COLUMNS),
-            null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True)
+            column_types={c: pa.string() for c in COLUMNS},
+            include_columns=list(READ_COLUMNS),
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
 
     # findings
 
@@ -105,11 +116,21 @@ class _Reader:
                     continue
                 self.new_types.add(p.once)
             line = f.line_map.line(p.row) if p.row is not None else p.line
-            message = p.message if p.other is None else p.message.format(other=f.line_map.line(p.other))
+            message = (
+                p.message if p.other is None else p.message.format(other=f.line_map.line(p.other))
+            )
             self._add(Finding(p.level, message, f.inp.display, line, self.spec.id, p.hint))
         if f.full:
-            self._add(Finding("error", f"stopped checking this file after {f.errors} errors",
-                              f.inp.display, None, self.spec.id, "fix these and run again to see the rest"))
+            self._add(
+                Finding(
+                    "error",
+                    f"stopped checking this file after {f.errors} errors",
+                    f.inp.display,
+                    None,
+                    self.spec.id,
+                    "fix these and run again to see the rest",
+                )
+            )
         f.pending = []
 
     def _check_duplicates(self) -> None:
@@ -129,22 +150,37 @@ class _Reader:
         inputs = find_inputs(self.catalogue, self.spec, found)
         for finding in found:
             self._add(finding)
-        pool = (ThreadPoolExecutor(self.workers, thread_name_prefix="kpiboard-read", initializer=lower_priority)
-                if self.workers > 1 and len(inputs) > 1 else None)
+        pool = (
+            ThreadPoolExecutor(
+                self.workers, thread_name_prefix="kpiboard-read", initializer=lower_priority
+            )
+            if self.workers > 1 and len(inputs) > 1
+            else None
+        )
         stop = threading.Event()
         try:
             # in month order, so that only one month's Crime IDs are held for the duplicate check
             months = pool.map(peek_month, inputs) if pool is not None else map(peek_month, inputs)
-            order = sorted(zip(months, (inp.display for inp in inputs), inputs), key=lambda t: t[:2])
+            order = sorted(
+                zip(months, (inp.display for inp in inputs), inputs), key=lambda t: t[:2]
+            )
             files = [FileState(number, inp) for number, (_, _, inp) in enumerate(order)]
             ahead: dict[int, Ahead[_Step]] = {}
-            started, started_bytes = 0, 0  # files given to the threads, and their bytes not yet taken
+            started, started_bytes = (
+                0,
+                0,
+            )  # files given to the threads, and their bytes not yet taken
             total, done = sum(inp.size for inp in inputs), 0
             for number, f in enumerate(files):
-                while pool is not None and started < len(files) and (
-                        started < number + self.workers or started_bytes < AHEAD_BYTES):
+                while (
+                    pool is not None
+                    and started < len(files)
+                    and (started < number + self.workers or started_bytes < AHEAD_BYTES)
+                ):
                     # the next files, read meanwhile (each in its own state)
-                    ahead[started] = Ahead(pool, functools.partial(self._file, files[started]), stop)
+                    ahead[started] = Ahead(
+                        pool, functools.partial(self._file, files[started]), stop
+                    )
                     started_bytes += files[started].inp.size
                     started += 1
                 key = order[number][0]
@@ -191,8 +227,12 @@ class _Reader:
         try:
             yield from self._read(f)
         except READ_ERRORS as exc:
-            f.add("error", f"cannot read the file: {exc}", "check the file (or the zip) is "
-                  "complete and readable; download it again if need be")
+            f.add(
+                "error",
+                f"cannot read the file: {exc}",
+                "check the file (or the zip) is "
+                "complete and readable; download it again if need be",
+            )
 
     def _read(self, f: FileState) -> Iterator[_Step]:
         """Read a file whole (up to ``WHOLE_FILE`` bytes), else stream it; a file that cannot be
@@ -226,8 +266,12 @@ class _Reader:
             f.found.append(stream.problem)
             return False
         if header is None:
-            f.add("error", "the file is empty", "download it again: a police.uk street file "
-                  f"starts with the line {HEADER_TEXT}", line=None)
+            f.add(
+                "error",
+                "the file is empty",
+                f"download it again: a police.uk street file starts with the line {HEADER_TEXT}",
+                line=None,
+            )
             return False
         problem = header_problem(header)
         if problem is not None:
@@ -235,15 +279,21 @@ class _Reader:
             f.add("error", message, hint, line=HEADER_LINE)
             return False
         if not stream.more():
-            f.add("warning", "no data rows under the header",
-                  "add the rows, or remove the file if it is not needed")
+            f.add(
+                "warning",
+                "no data rows under the header",
+                "add the rows, or remove the file if it is not needed",
+            )
             f.stamp = (stream.sha256.hexdigest(), stream.size)
             return False
         return True
 
     def _parse_options(self, f: FileState, quotes: bool = True) -> pv.ParseOptions:
-        return pv.ParseOptions(newlines_in_values=quotes, ignore_empty_lines=False,
-                               invalid_row_handler=functools.partial(_skip_row, f))
+        return pv.ParseOptions(
+            newlines_in_values=quotes,
+            ignore_empty_lines=False,
+            invalid_row_handler=functools.partial(_skip_row, f),
+        )
 
     def _parsed(self, f: FileState, text: bytes) -> list[pa.RecordBatch] | None:
         """The rows after the header, parsed in batches as a stream would be; None if pyarrow
@@ -251,9 +301,12 @@ class _Reader:
         and pyarrow splits the lines twice as fast when told so."""
         reader = None
         try:
-            reader = pv.open_csv(pa.BufferReader(text), read_options=self.read_options,
-                                 parse_options=self._parse_options(f, quotes=b'"' in text),
-                                 convert_options=self.convert_options)
+            reader = pv.open_csv(
+                pa.BufferReader(text),
+                read_options=self.read_options,
+                parse_options=self._parse_options(f, quotes=b'"' in text),
+                convert_options=self.convert_options,
+            )
             return list(reader)
         except pa.ArrowInvalid:
             return None
@@ -261,7 +314,9 @@ class _Reader:
             if reader is not None:
                 reader.close()
 
-    def _checked(self, f: FileState, stream: Utf8Stream, batches: list[pa.RecordBatch]) -> Iterator[_Step]:
+    def _checked(
+        self, f: FileState, stream: Utf8Stream, batches: list[pa.RecordBatch]
+    ) -> Iterator[_Step]:
         complete = False
         try:
             for batch in batches:
@@ -277,9 +332,12 @@ class _Reader:
     def _streamed(self, f: FileState, stream: Utf8Stream) -> Iterator[_Step]:
         complete, reader = False, None
         try:
-            reader = pv.open_csv(stream, read_options=self.read_options,
-                                 parse_options=self._parse_options(f),
-                                 convert_options=self.convert_options)
+            reader = pv.open_csv(
+                stream,
+                read_options=self.read_options,
+                parse_options=self._parse_options(f),
+                convert_options=self.convert_options,
+            )
             for batch in reader:
                 yield self._batch(f, batch), stream.size
                 if f.full or stream.problem:
@@ -302,8 +360,11 @@ class _Reader:
             f.found.append(stream.warning)
         check_lines(f, stream, complete)
         if complete and f.data_rows == 0 and f.invalid == 0:
-            f.add("warning", "no data rows under the header",
-                  "add the rows, or remove the file if it is not needed")
+            f.add(
+                "warning",
+                "no data rows under the header",
+                "add the rows, or remove the file if it is not needed",
+            )
         if complete:
             f.stamp = (stream.sha256.hexdigest(), stream.size)
 
@@ -337,13 +398,24 @@ class _Reader:
         if m == 0:
             return None
         period_end = pa.scalar(dt.date(int(f.month[:4]), int(f.month[5:]), 1), pa.date32())
-        return pa.RecordBatch.from_arrays([
-            pa.repeat(self.source, m), org, pa.repeat(period_end, m), pa.repeat(self.one_month, m),
-            batch.column("Crime ID"), batch.column("Crime type"), batch.column("Last outcome category"),
-            batch.column("LSOA code"), pa.nulls(m, pa.string()), pa.nulls(m, pa.string()),
-            pa.nulls(m, pa.string()), pa.repeat(self.weight, m),
-            pa.repeat(pa.scalar(f.inp.display, pa.string()), m),
-        ], schema=RECORD_SCHEMA)
+        return pa.RecordBatch.from_arrays(
+            [
+                pa.repeat(self.source, m),
+                org,
+                pa.repeat(period_end, m),
+                pa.repeat(self.one_month, m),
+                batch.column("Crime ID"),
+                batch.column("Crime type"),
+                batch.column("Last outcome category"),
+                batch.column("LSOA code"),
+                pa.nulls(m, pa.string()),
+                pa.nulls(m, pa.string()),
+                pa.nulls(m, pa.string()),
+                pa.repeat(self.weight, m),
+                pa.repeat(pa.scalar(f.inp.display, pa.string()), m),
+            ],
+            schema=RECORD_SCHEMA,
+        )
 
 
 def _skip_row(f: FileState, row: Any) -> str:
@@ -353,8 +425,14 @@ def _skip_row(f: FileState, row: Any) -> str:
     return "skip"
 
 
-def read_police_uk(catalogue: Catalogue, spec: SourceSpec, progress: Progress | None = None, *,
-                   block_size: int = DEFAULT_BLOCK_SIZE, workers: int | None = None) -> RecordRead:
+def read_police_uk(
+    catalogue: Catalogue,
+    spec: SourceSpec,
+    progress: Progress | None = None,
+    *,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    workers: int | None = None,
+) -> RecordRead:
     """Read a police.uk street-level source into record batches (see the package notes).
 
     ``progress(done, total, label)`` is called after each batch and each file, counting bytes
@@ -368,8 +446,10 @@ def read_police_uk(catalogue: Catalogue, spec: SourceSpec, progress: Progress | 
     {'British Transport Police': 12}
     """
     if spec.type != SOURCE_TYPE:
-        raise KpiboardError(f"source {spec.id!r} has type {spec.type!r}, not {SOURCE_TYPE!r}",
-                            hint="read it with the reader of its type")
+        raise KpiboardError(
+            f"source {spec.id!r} has type {spec.type!r}, not {SOURCE_TYPE!r}",
+            hint="read it with the reader of its type",
+        )
     if block_size < 1:
         raise ValueError("block_size must be positive")
     workers = DEFAULT_WORKERS if workers is None else workers
@@ -381,4 +461,8 @@ def read_police_uk(catalogue: Catalogue, spec: SourceSpec, progress: Progress | 
 
 
 def _unreadable(f: FileState, exc: pa.ArrowInvalid) -> None:
-    f.add("error", f"the file cannot be read as CSV: {exc}", "check the file is a police.uk street-level CSV")
+    f.add(
+        "error",
+        f"the file cannot be read as CSV: {exc}",
+        "check the file is a police.uk street-level CSV",
+    )

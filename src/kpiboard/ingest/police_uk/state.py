@@ -67,8 +67,16 @@ class FileState:
     def full(self) -> bool:
         return self.errors >= MAX_ERRORS_PER_FILE
 
-    def add(self, level: str, message: str, hint: str, row: int | None = None,
-            line: int | None = None, other: int | None = None, once: str | None = None) -> None:
+    def add(
+        self,
+        level: str,
+        message: str,
+        hint: str,
+        row: int | None = None,
+        line: int | None = None,
+        other: int | None = None,
+        once: str | None = None,
+    ) -> None:
         """Hold a finding on a ``row`` (placed on its line later), a ``line``, or neither."""
         if level == "error":
             if self.full:

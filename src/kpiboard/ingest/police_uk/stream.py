@@ -85,7 +85,7 @@ class Utf8Stream(io.RawIOBase):
             self._eof = True
         if not self._mode:
             if data.startswith(codecs.BOM_UTF8):
-                data, self._mode = data[len(codecs.BOM_UTF8):], "utf-8"
+                data, self._mode = data[len(codecs.BOM_UTF8) :], "utf-8"
             elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 self._mode, self._utf16 = "utf-16", codecs.getincrementaldecoder("utf-16")()
             else:
@@ -94,7 +94,7 @@ class Utf8Stream(io.RawIOBase):
         if text:
             self.breaks += _count_breaks(text, self.last)
             self.last = text[-1:]
-            self._out = self._out[self._pos:] + text if self._pos < len(self._out) else text
+            self._out = self._out[self._pos :] + text if self._pos < len(self._out) else text
             self._pos = 0
         return bool(data) or bool(text)
 
@@ -111,7 +111,7 @@ class Utf8Stream(io.RawIOBase):
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             if exc.reason == "unexpected end of data" and not final:
-                data, self._carry = data[:exc.start], data[exc.start:]  # the rest comes next
+                data, self._carry = data[: exc.start], data[exc.start :]  # the rest comes next
             else:
                 return self._not_utf8(data, exc.start)
         if self._ascii:
@@ -129,22 +129,33 @@ class Utf8Stream(io.RawIOBase):
                 "warning",
                 f"not UTF-8 (byte 0x{data[bad]:02X} is the first that is not); "
                 "read as Windows-1252 (cp1252)",
-                self._display, line, None,
+                self._display,
+                line,
+                None,
                 "check the text reads right (e.g. place names with accents), and save the file "
-                "as CSV UTF-8")
+                "as CSV UTF-8",
+            )
             return self._decode(data, final=False)
-        first = self._first_non_ascii if not self._ascii else self._line_at(data, _first_non_ascii(data))
+        first = (
+            self._first_non_ascii
+            if not self._ascii
+            else self._line_at(data, _first_non_ascii(data))
+        )
         self.problem = Finding(
             "error",
             f"the file mixes UTF-8 text (from line {first}) with bytes that are not UTF-8 "
             f"(0x{data[bad]:02X} on line {line}); it cannot be decoded reliably",
-            self._display, line, None, "save the whole file in one encoding, preferably CSV UTF-8")
+            self._display,
+            line,
+            None,
+            "save the whole file in one encoding, preferably CSV UTF-8",
+        )
         self._eof = True
         return b""
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:  # the rest, gathered in parts (not copied at each chunk)
-            parts = [self._out[self._pos:]]
+            parts = [self._out[self._pos :]]
             self._out, self._pos = b"", 0
             while self._fill():
                 parts.append(self._out)
@@ -152,13 +163,13 @@ class Utf8Stream(io.RawIOBase):
             return b"".join(parts)
         while len(self._out) - self._pos < size and self._fill(size - (len(self._out) - self._pos)):
             pass
-        out = self._out[self._pos:self._pos + size]
+        out = self._out[self._pos : self._pos + size]
         self._pos += len(out)
         return out
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def more(self) -> bool:
@@ -173,7 +184,9 @@ class Utf8Stream(io.RawIOBase):
         while True:
             match = _LINE_BREAK.search(self._out, self._pos)
             # a "\r" at the end of the decoded text may be the first half of "\r\n"
-            if match and (match.end() < len(self._out) or self._out[match.start()] == 10 or self._eof):
+            if match and (
+                match.end() < len(self._out) or self._out[match.start()] == 10 or self._eof
+            ):
                 break
             if len(self._out) - self._pos > _MAX_HEADER or not self._fill():
                 break  # (not a CSV file: its first "line" is cut here, and fails the header check)
@@ -183,8 +196,8 @@ class Utf8Stream(io.RawIOBase):
             end = after = min(len(self._out), self._pos + _MAX_HEADER)
         else:
             end = after = match.start()
-            after += 2 if self._out[end:end + 2] == b"\r\n" else 1
-        header = self._out[self._pos:end].decode("utf-8", errors="replace")
+            after += 2 if self._out[end : end + 2] == b"\r\n" else 1
+        header = self._out[self._pos : end].decode("utf-8", errors="replace")
         self._pos = after
         return header
 

@@ -36,16 +36,26 @@ DEFAULT_DB = Path(".kpiboard") / "app.sqlite3"
 class StoreBase:
     """What every part of the store shares. Open with :meth:`open`; share one per process."""
 
-    def __init__(self, engine: Engine, *, now: Callable[[], datetime] | None = None,
-                 password_hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        now: Callable[[], datetime] | None = None,
+        password_hasher: PasswordHasher | None = None,
+    ) -> None:
         self._engine = engine
         self._clock = now or (lambda: datetime.now(UTC))
         self._hasher = password_hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
         self._dummy_hash: str | None = None
 
     @classmethod
-    def open(cls, url: str, *, now: Callable[[], datetime] | None = None,
-             password_hasher: PasswordHasher | None = None) -> Self:
+    def open(
+        cls,
+        url: str,
+        *,
+        now: Callable[[], datetime] | None = None,
+        password_hasher: PasswordHasher | None = None,
+    ) -> Self:
         """Connect to ``url`` and upgrade its schema to the newest revision.
 
         ``now`` is the clock (tests inject one); ``password_hasher`` sets argon2's parameters
@@ -59,7 +69,7 @@ class StoreBase:
             raise DatabaseUnavailable(
                 f"cannot open the application database {redacted(url)}: {exc.orig}",
                 hint="check the dashboard `database` setting in kpiboard.yaml, that the server is "
-                     "running and that the folder exists and is writable",
+                "running and that the folder exists and is writable",
             ) from exc
         except KpiboardError:  # a migration's own refusal, e.g. UsernamesDifferOnlyInCase
             engine.dispose()
@@ -78,7 +88,7 @@ class StoreBase:
         SQLite file ``.kpiboard/app.sqlite3`` in the project, whose folder this creates."""
         if configured:
             prefix = "sqlite:///"
-            rest = configured[len(prefix):] if configured.startswith(prefix) else None
+            rest = configured[len(prefix) :] if configured.startswith(prefix) else None
             if rest and not rest.startswith(("/", ":memory:")) and not Path(rest).is_absolute():
                 return f"{prefix}{(project_root / rest).resolve()}"
             return configured
@@ -111,18 +121,33 @@ class StoreBase:
             with DbSession(bind=conn, expire_on_commit=False) as s, s.begin():
                 yield s
 
-    def _audit(self, s: DbSession, event: str, username: str | None,
-               detail: dict[str, object] | None, ip: str | None) -> AuditEventRow:
-        row = AuditEventRow(at=self.now(), username=None if username is None else username[:ATTEMPTED_USERNAME_MAX],
-                            event=event, detail_json=json.dumps(detail or {}, sort_keys=True, default=str,
-                                                                ensure_ascii=False),
-                            ip=None if ip is None else ip[:IP_MAX])
+    def _audit(
+        self,
+        s: DbSession,
+        event: str,
+        username: str | None,
+        detail: dict[str, object] | None,
+        ip: str | None,
+    ) -> AuditEventRow:
+        row = AuditEventRow(
+            at=self.now(),
+            username=None if username is None else username[:ATTEMPTED_USERNAME_MAX],
+            event=event,
+            detail_json=json.dumps(detail or {}, sort_keys=True, default=str, ensure_ascii=False),
+            ip=None if ip is None else ip[:IP_MAX],
+        )
         s.add(row)
         s.flush()
         return row
 
-    def _refuse(self, exc: KpiboardError, event: str, username: str | None,
-                detail: dict[str, object], ip: str | None) -> KpiboardError:
+    def _refuse(
+        self,
+        exc: KpiboardError,
+        event: str,
+        username: str | None,
+        detail: dict[str, object],
+        ip: str | None,
+    ) -> KpiboardError:
         """Audit a refusal in its own transaction and return the error to raise."""
         with self._write() as s:
             self._audit(s, event, username, detail, ip)
@@ -135,7 +160,9 @@ class StoreBase:
         migration 0002 two names may differ only in case: then only the exact one is found.)"""
         if not USERNAME.fullmatch(username):
             return None
-        rows = s.scalars(select(UserRow).where(func.lower(UserRow.username) == username_key(username))).all()
+        rows = s.scalars(
+            select(UserRow).where(func.lower(UserRow.username) == username_key(username))
+        ).all()
         if len(rows) > 1:
             rows = [r for r in rows if r.username == username]
         return rows[0] if len(rows) == 1 else None
@@ -154,8 +181,9 @@ class StoreBase:
             raise PermissionDenied(user.username, action, needed.value)
         return row
 
-    def _check_actor(self, actor: str | None, action: str, detail: dict[str, object],
-                     target: str | None = None) -> None:
+    def _check_actor(
+        self, actor: str | None, action: str, detail: dict[str, object], target: str | None = None
+    ) -> None:
         """User management is for administrators (``actor=None`` is the command line, which
         whoever holds the project folder may run); people may change their own password.
 
@@ -167,5 +195,10 @@ class StoreBase:
         with self._read() as s:
             row = self._find(s, actor)
         if row is None or not row.active or Role(row.role) is not Role.ADMIN:
-            raise self._refuse(PermissionDenied(actor, action, Role.ADMIN.value), "permission_denied", actor,
-                               detail, None)
+            raise self._refuse(
+                PermissionDenied(actor, action, Role.ADMIN.value),
+                "permission_denied",
+                actor,
+                detail,
+                None,
+            )

@@ -16,9 +16,20 @@ from kpiboard.web.db import throttle
 from kpiboard.web.db._base import StoreBase
 from kpiboard.web.db.entities import Role, Session, User
 from kpiboard.web.db.errors import (
-    MAX_PASSWORD_CHARS, LastAdmin, LoginFailed, LoginThrottled, PermissionDenied, UserExists,
+    MAX_PASSWORD_CHARS,
+    LastAdmin,
+    LoginFailed,
+    LoginThrottled,
+    PermissionDenied,
+    UserExists,
 )
-from kpiboard.web.db.models import ATTEMPTED_USERNAME_MAX, IP_MAX, LoginAttemptRow, SessionRow, UserRow
+from kpiboard.web.db.models import (
+    ATTEMPTED_USERNAME_MAX,
+    IP_MAX,
+    LoginAttemptRow,
+    SessionRow,
+    UserRow,
+)
 from kpiboard.web.db.rules import DISPLAY_NAME_MAX, check_password, check_username, username_key
 from kpiboard.web.db.snapshot import token_hash, user_of
 
@@ -32,50 +43,87 @@ class Accounts(StoreBase):
 
     # --- users ------------------------------------------------------------------------------
 
-    def add_user(self, username: str, password: str, role: Role, display_name: str | None = None,
-                 *, actor: str | None = None) -> User:
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        role: Role,
+        display_name: str | None = None,
+        *,
+        actor: str | None = None,
+    ) -> User:
         check_username(username)
         check_password(username, password)
         role = Role(role)
         name = (display_name or "").strip() or username
         if len(name) > DISPLAY_NAME_MAX:
-            raise KpiboardError(f"display name is {len(name)} characters; at most {DISPLAY_NAME_MAX}")
-        self._check_actor(actor, "add users", {"action": "add_user", "username": username, "role": role.value})
+            raise KpiboardError(
+                f"display name is {len(name)} characters; at most {DISPLAY_NAME_MAX}"
+            )
+        self._check_actor(
+            actor, "add users", {"action": "add_user", "username": username, "role": role.value}
+        )
         hashed = self._hasher.hash(password)
         try:
             with self._write() as s:
                 existing = self._find(s, username)
                 if existing is not None:
                     raise UserExists(username, existing.username)
-                row = UserRow(username=username, display_name=name, role=role.value,
-                              password_hash=hashed, active=True, created_at=self.now())
+                row = UserRow(
+                    username=username,
+                    display_name=name,
+                    role=role.value,
+                    password_hash=hashed,
+                    active=True,
+                    created_at=self.now(),
+                )
                 s.add(row)
                 s.flush()
-                self._audit(s, "user_added", actor,
-                            {"username": username, "role": role.value, "display_name": name}, None)
+                self._audit(
+                    s,
+                    "user_added",
+                    actor,
+                    {"username": username, "role": role.value, "display_name": name},
+                    None,
+                )
                 return user_of(row)
         except IntegrityError as exc:  # added by someone else between the check and the insert
             raise UserExists(username) from exc
 
     def set_role(self, username: str, role: Role, *, actor: str | None = None) -> User:
         role = Role(role)
-        self._check_actor(actor, "change roles", {"action": "set_role", "username": username, "to": role.value})
+        self._check_actor(
+            actor, "change roles", {"action": "set_role", "username": username, "to": role.value}
+        )
         with self._write() as s:
             row = self._row(s, username)
             last = role is not Role.ADMIN and self._is_last_admin(s, row)
             if not last:
                 before, row.role = row.role, role.value
-                self._audit(s, "role_changed", actor, {"username": row.username, "from": before, "to": role.value}, None)
+                self._audit(
+                    s,
+                    "role_changed",
+                    actor,
+                    {"username": row.username, "from": before, "to": role.value},
+                    None,
+                )
                 return user_of(row)
-        raise self._refuse(LastAdmin(username, f"making them {role.value}"), "last_admin_refused", actor,
-                           {"action": "set_role", "username": username, "to": role.value}, None)
+        raise self._refuse(
+            LastAdmin(username, f"making them {role.value}"),
+            "last_admin_refused",
+            actor,
+            {"action": "set_role", "username": username, "to": role.value},
+            None,
+        )
 
     def rename_user(self, username: str, new: str, *, actor: str | None = None) -> User:
         """Change a username (to another spelling, or only its case). Commentary, publications
         and sessions follow (they refer to the user, not the name); the audit log keeps the
         names used at the time."""
         check_username(new)
-        self._check_actor(actor, "rename users", {"action": "rename_user", "username": username, "to": new})
+        self._check_actor(
+            actor, "rename users", {"action": "rename_user", "username": username, "to": new}
+        )
         try:
             with self._write() as s:
                 row = self._row(s, username)
@@ -91,24 +139,36 @@ class Accounts(StoreBase):
     def _end_sessions(self, s: DbSession, user_id: int) -> int:
         """End every open session of the user (expired ones too, so none is left open);
         how many were ended."""
-        ended = s.execute(update(SessionRow)
-                          .where(SessionRow.user_id == user_id, SessionRow.ended_at.is_(None))
-                          .values(ended_at=self.now())
-                          .execution_options(synchronize_session=False))
+        ended = s.execute(
+            update(SessionRow)
+            .where(SessionRow.user_id == user_id, SessionRow.ended_at.is_(None))
+            .values(ended_at=self.now())
+            .execution_options(synchronize_session=False)
+        )
         return int(ended.rowcount)  # type: ignore[attr-defined]
 
     def set_password(self, username: str, password: str, *, actor: str | None = None) -> None:
         """Set a new password and end all the user's open sessions: whoever signed in with the
         old password (perhaps the reason it is being changed) is signed out."""
         check_password(username, password)
-        self._check_actor(actor, "set other people's passwords", {"action": "set_password", "username": username},
-                          username)
+        self._check_actor(
+            actor,
+            "set other people's passwords",
+            {"action": "set_password", "username": username},
+            username,
+        )
         hashed = self._hasher.hash(password)
         with self._write() as s:
             row = self._row(s, username)
             row.password_hash = hashed
             ended = self._end_sessions(s, row.id)
-            self._audit(s, "password_changed", actor, {"username": row.username, "sessions_ended": ended}, None)
+            self._audit(
+                s,
+                "password_changed",
+                actor,
+                {"username": row.username, "sessions_ended": ended},
+                None,
+            )
 
     def deactivate(self, username: str, *, actor: str | None = None) -> User:
         """Stop the user signing in, and end their sessions. Their commentary and
@@ -119,10 +179,21 @@ class Accounts(StoreBase):
             if not self._is_last_admin(s, row):
                 row.active = False
                 ended = self._end_sessions(s, row.id)
-                self._audit(s, "user_deactivated", actor, {"username": row.username, "sessions_ended": ended}, None)
+                self._audit(
+                    s,
+                    "user_deactivated",
+                    actor,
+                    {"username": row.username, "sessions_ended": ended},
+                    None,
+                )
                 return user_of(row)
-        raise self._refuse(LastAdmin(username, "deactivating them"), "last_admin_refused", actor,
-                           {"action": "deactivate", "username": username}, None)
+        raise self._refuse(
+            LastAdmin(username, "deactivating them"),
+            "last_admin_refused",
+            actor,
+            {"action": "deactivate", "username": username},
+            None,
+        )
 
     @staticmethod
     def _is_last_admin(s: DbSession, row: UserRow) -> bool:
@@ -130,8 +201,12 @@ class Accounts(StoreBase):
         locked (in id order, so two such changes queue instead of deadlocking) until the
         transaction ends: two admins demoting each other at the same moment cannot leave none.
         SQLite's write transactions already take turns."""
-        admins = s.scalars(select(UserRow.id).where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
-                           .order_by(UserRow.id).with_for_update()).all()
+        admins = s.scalars(
+            select(UserRow.id)
+            .where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
+            .order_by(UserRow.id)
+            .with_for_update()
+        ).all()
         return list(admins) == [row.id]
 
     def users(self) -> list[User]:
@@ -146,20 +221,33 @@ class Accounts(StoreBase):
     # --- sign-in ----------------------------------------------------------------------------
 
     def _failures(self, s: DbSession, column: Any, key: str, since: datetime) -> list[datetime]:
-        return list(s.scalars(select(LoginAttemptRow.at).where(
-            column == key, LoginAttemptRow.outcome == "failure", LoginAttemptRow.at > since)))
+        return list(
+            s.scalars(
+                select(LoginAttemptRow.at).where(
+                    column == key, LoginAttemptRow.outcome == "failure", LoginAttemptRow.at > since
+                )
+            )
+        )
 
-    def _throttled(self, s: DbSession, name: str, ip: str | None, now: datetime) -> tuple[int, str] | None:
+    def _throttled(
+        self, s: DbSession, name: str, ip: str | None, now: datetime
+    ) -> tuple[int, str] | None:
         since = now - throttle.LOOK_BACK
-        last_success = s.scalar(select(func.max(LoginAttemptRow.at)).where(
-            LoginAttemptRow.username == name, LoginAttemptRow.outcome == "success"))
-        by_name = self._failures(s, LoginAttemptRow.username, name, max(since, last_success or since))
+        last_success = s.scalar(
+            select(func.max(LoginAttemptRow.at)).where(
+                LoginAttemptRow.username == name, LoginAttemptRow.outcome == "success"
+            )
+        )
+        by_name = self._failures(
+            s, LoginAttemptRow.username, name, max(since, last_success or since)
+        )
         wait = throttle.retry_after(by_name, now, throttle.USERNAME_LIMIT)
         if wait is not None:
             return wait, "username"
         if ip is not None:
-            wait = throttle.retry_after(self._failures(s, LoginAttemptRow.ip, ip, since), now,
-                                        throttle.IP_LIMIT)
+            wait = throttle.retry_after(
+                self._failures(s, LoginAttemptRow.ip, ip, since), now, throttle.IP_LIMIT
+            )
             if wait is not None:
                 return wait, "ip"
         return None
@@ -191,14 +279,24 @@ class Accounts(StoreBase):
             wait, by = throttled
             with self._write() as s:
                 s.add(LoginAttemptRow(at=now, username=key, ip=ip, outcome="throttled"))
-                self._audit(s, "sign_in_throttled", name, {"reason": by, "retry_after_seconds": wait}, ip)
+                self._audit(
+                    s, "sign_in_throttled", name, {"reason": by, "retry_after_seconds": wait}, ip
+                )
             raise LoginThrottled(wait)
         ok = self._verify(None if row is None else row.password_hash, password)
-        reason = "unknown_user" if row is None else "wrong_password" if not ok else (
-            "deactivated" if not row.active else None)
+        reason = (
+            "unknown_user"
+            if row is None
+            else "wrong_password"
+            if not ok
+            else ("deactivated" if not row.active else None)
+        )
         with self._write() as s:
-            s.add(LoginAttemptRow(at=now, username=key, ip=ip,
-                                  outcome="failure" if reason else "success"))
+            s.add(
+                LoginAttemptRow(
+                    at=now, username=key, ip=ip, outcome="failure" if reason else "success"
+                )
+            )
             if reason is not None:
                 self._audit(s, "sign_in_failed", name, {"reason": reason}, ip)
             else:
@@ -218,11 +316,18 @@ class Accounts(StoreBase):
         (they can no longer lock anything) and sessions that ended or expired more than
         SESSION_RETENTION ago. Each DELETE is a range on an index of migration 0003, so it costs
         little when there is nothing to delete. The append-only tables are never touched."""
-        s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < now - throttle.LOOK_BACK)
-                  .execution_options(synchronize_session=False))
+        s.execute(
+            delete(LoginAttemptRow)
+            .where(LoginAttemptRow.at < now - throttle.LOOK_BACK)
+            .execution_options(synchronize_session=False)
+        )
         cutoff = now - SESSION_RETENTION
         for column in (SessionRow.expires_at, SessionRow.ended_at):  # one DELETE per index
-            s.execute(delete(SessionRow).where(column < cutoff).execution_options(synchronize_session=False))
+            s.execute(
+                delete(SessionRow)
+                .where(column < cutoff)
+                .execution_options(synchronize_session=False)
+            )
 
     # --- sessions ---------------------------------------------------------------------------
 
@@ -236,10 +341,19 @@ class Accounts(StoreBase):
         with self._write() as s:
             row = s.get(UserRow, user.id)
             if row is None or not row.active:
-                raise PermissionDenied(user.username, "sign in (the account is deactivated)", Role.VIEWER.value)
+                raise PermissionDenied(
+                    user.username, "sign in (the account is deactivated)", Role.VIEWER.value
+                )
             expires = now + timedelta(hours=hours)
-            s.add(SessionRow(token_sha256=token_hash(token), user_id=row.id, csrf_token=csrf,
-                             created_at=now, expires_at=expires))
+            s.add(
+                SessionRow(
+                    token_sha256=token_hash(token),
+                    user_id=row.id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=expires,
+                )
+            )
             return token, Session(user=user_of(row), csrf_token=csrf, expires_at=expires)
 
     def session(self, token: str) -> Session | None:
@@ -247,22 +361,29 @@ class Accounts(StoreBase):
         user has been deactivated."""
         now = self.now()
         with self._read() as s:
-            found = s.execute(select(SessionRow, UserRow).join(UserRow, SessionRow.user_id == UserRow.id)
-                              .where(SessionRow.token_sha256 == token_hash(token))).one_or_none()
+            found = s.execute(
+                select(SessionRow, UserRow)
+                .join(UserRow, SessionRow.user_id == UserRow.id)
+                .where(SessionRow.token_sha256 == token_hash(token))
+            ).one_or_none()
             if found is None:
                 return None
             srow, urow = found
             if srow.ended_at is not None or srow.expires_at <= now or not urow.active:
                 return None
-            return Session(user=user_of(urow), csrf_token=srow.csrf_token, expires_at=srow.expires_at)
+            return Session(
+                user=user_of(urow), csrf_token=srow.csrf_token, expires_at=srow.expires_at
+            )
 
     def end_session(self, token: str, ip: str | None = None) -> None:
         """Sign out (audited); an unknown or already ended token is ignored."""
         with self._write() as s:
-            found = s.execute(select(SessionRow, UserRow).join(UserRow, SessionRow.user_id == UserRow.id)
-                              .where(SessionRow.token_sha256 == token_hash(token))).one_or_none()
+            found = s.execute(
+                select(SessionRow, UserRow)
+                .join(UserRow, SessionRow.user_id == UserRow.id)
+                .where(SessionRow.token_sha256 == token_hash(token))
+            ).one_or_none()
             if found is None or found[0].ended_at is not None:
                 return
             found[0].ended_at = self.now()
             self._audit(s, "sign_out", found[1].username, {}, ip)
-

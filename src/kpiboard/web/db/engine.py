@@ -55,10 +55,14 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError, ArgumentError) as exc:
-        hint = ("install the PostgreSQL driver: pip install 'kpiboard[postgres]'"
-                if parsed.get_backend_name() == "postgresql"
-                else "the application database may be SQLite or PostgreSQL")
-        raise DatabaseUnavailable(f"cannot use the database {redacted(parsed)}: {exc}", hint=hint) from exc
+        hint = (
+            "install the PostgreSQL driver: pip install 'kpiboard[postgres]'"
+            if parsed.get_backend_name() == "postgresql"
+            else "the application database may be SQLite or PostgreSQL"
+        )
+        raise DatabaseUnavailable(
+            f"cannot use the database {redacted(parsed)}: {exc}", hint=hint
+        ) from exc
     if sqlite:
         _sqlite_setup(engine, wal=not memory)
     return engine

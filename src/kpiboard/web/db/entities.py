@@ -14,10 +14,10 @@ class Role(StrEnum):
     True
     """
 
-    VIEWER = "viewer"      # read the dashboard
-    EDITOR = "editor"      # + write commentary
+    VIEWER = "viewer"  # read the dashboard
+    EDITOR = "editor"  # + write commentary
     APPROVER = "approver"  # + publish the month's pack
-    ADMIN = "admin"        # + manage users, read the audit log
+    ADMIN = "admin"  # + manage users, read the audit log
 
     @property
     def rank(self) -> int:
@@ -65,7 +65,9 @@ class Publication:
     published_by: str
     data_version: str  # content hash of the data the pack was built from (given by the caller)
     scorecard_json: str  # the frozen Scorecard JSON
-    commentary: dict[str, Revision]  # measure -> the revision published (a snapshot, not a reference)
+    commentary: dict[
+        str, Revision
+    ]  # measure -> the revision published (a snapshot, not a reference)
     pack_html: str  # the frozen rendered pack
     changes: dict[str, object]  # what changed since the last published pack
     content_hash: str  # see kpiboard.web.db.store.content_hash

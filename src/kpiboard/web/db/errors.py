@@ -8,7 +8,9 @@ from kpiboard.errors import KpiboardError
 
 MAX_COMMENTARY_CHARS = 20_000
 MIN_PASSWORD_CHARS = 12
-MAX_PASSWORD_CHARS = 1024  # argon2 would hash more, but nobody types it; bounds the work per attempt
+MAX_PASSWORD_CHARS = (
+    1024  # argon2 would hash more, but nobody types it; bounds the work per attempt
+)
 
 
 class DatabaseUnavailable(KpiboardError):
@@ -18,8 +20,10 @@ class DatabaseUnavailable(KpiboardError):
 class UserExists(KpiboardError):
     def __init__(self, username: str, existing: str | None = None) -> None:
         same = "" if existing in (None, username) else f" as {existing!r} (usernames ignore case)"
-        super().__init__(f"user {username!r} already exists{same}",
-                         hint="choose another username, or change this user with `kpiboard users set-role`")
+        super().__init__(
+            f"user {username!r} already exists{same}",
+            hint="choose another username, or change this user with `kpiboard users set-role`",
+        )
         self.username = username
 
 
@@ -33,20 +37,25 @@ class UsernamesDifferOnlyInCase(DatabaseUnavailable):
             f"the application database has usernames that differ only in case, which are now one "
             f"account: {names}",
             hint="rename all but one of each with `kpiboard users rename PROJECT OLD NEW` (it works "
-                 "before the upgrade), then open the dashboard again")
+            "before the upgrade), then open the dashboard again",
+        )
         self.groups = groups
 
 
 class UnknownUser(KpiboardError):
     def __init__(self, username: str) -> None:
-        super().__init__(f"no user {username!r}", hint="`kpiboard users list PROJECT` shows who there is")
+        super().__init__(
+            f"no user {username!r}", hint="`kpiboard users list PROJECT` shows who there is"
+        )
         self.username = username
 
 
 class BadUsername(KpiboardError):
     def __init__(self, username: str) -> None:
-        super().__init__(f"{username!r} is not a valid username",
-                         hint="use 1 to 64 letters, digits, dots, underscores or hyphens")
+        super().__init__(
+            f"{username!r} is not a valid username",
+            hint="use 1 to 64 letters, digits, dots, underscores or hyphens",
+        )
         self.username = username
 
 
@@ -54,9 +63,11 @@ class BadPassword(KpiboardError):
     """The password breaks the policy; the message never contains the password."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"password refused: {reason}",
-                         hint=f"use at least {MIN_PASSWORD_CHARS} characters, not the username; "
-                              "a few unrelated words make a good one")
+        super().__init__(
+            f"password refused: {reason}",
+            hint=f"use at least {MIN_PASSWORD_CHARS} characters, not the username; "
+            "a few unrelated words make a good one",
+        )
 
 
 class LoginFailed(KpiboardError):
@@ -64,22 +75,27 @@ class LoginFailed(KpiboardError):
     answer does not tell which usernames exist."""
 
     def __init__(self) -> None:
-        super().__init__("sign-in failed: wrong username or password",
-                         hint="check both and try again; an administrator can reset a password")
+        super().__init__(
+            "sign-in failed: wrong username or password",
+            hint="check both and try again; an administrator can reset a password",
+        )
 
 
 class LoginThrottled(KpiboardError):
     def __init__(self, retry_after_seconds: int) -> None:
         minutes = max(1, -(-retry_after_seconds // 60))
-        super().__init__("too many failed sign-in attempts",
-                         hint=f"try again in {minutes} minute(s)")
+        super().__init__(
+            "too many failed sign-in attempts", hint=f"try again in {minutes} minute(s)"
+        )
         self.retry_after_seconds = retry_after_seconds
 
 
 class PermissionDenied(KpiboardError):
     def __init__(self, username: str, action: str, needed: str) -> None:
-        super().__init__(f"{username} may not {action}",
-                         hint=f"this needs the {needed} role or above; ask an administrator")
+        super().__init__(
+            f"{username} may not {action}",
+            hint=f"this needs the {needed} role or above; ask an administrator",
+        )
         self.username = username
 
 
@@ -88,16 +104,20 @@ class LastAdmin(KpiboardError):
     users from the dashboard)."""
 
     def __init__(self, username: str, action: str) -> None:
-        super().__init__(f"{username!r} is the last active admin; {action} would leave nobody to manage users",
-                         hint="make another user an admin first (`kpiboard users set-role PROJECT USERNAME "
-                              "admin`), then try again")
+        super().__init__(
+            f"{username!r} is the last active admin; {action} would leave nobody to manage users",
+            hint="make another user an admin first (`kpiboard users set-role PROJECT USERNAME "
+            "admin`), then try again",
+        )
         self.username = username
 
 
 class CommentaryTooLong(KpiboardError):
     def __init__(self, size: int) -> None:
-        super().__init__(f"commentary is {size:,} characters; the limit is {MAX_COMMENTARY_CHARS:,}",
-                         hint="shorten it, or link to a longer paper")
+        super().__init__(
+            f"commentary is {size:,} characters; the limit is {MAX_COMMENTARY_CHARS:,}",
+            hint="shorten it, or link to a longer paper",
+        )
         self.size = size
 
 

@@ -12,13 +12,28 @@ from sqlalchemy.orm import Session as DbSession
 from kpiboard.errors import KpiboardError
 from kpiboard.web.db._base import StoreBase
 from kpiboard.web.db.entities import AuditEvent, Publication, Revision, Role, User
-from kpiboard.web.db.errors import MAX_COMMENTARY_CHARS, AlreadyPublished, CommentaryTooLong, PermissionDenied
+from kpiboard.web.db.errors import (
+    MAX_COMMENTARY_CHARS,
+    AlreadyPublished,
+    CommentaryTooLong,
+    PermissionDenied,
+)
 from kpiboard.web.db.models import AuditEventRow, CommentaryRevisionRow, PublicationRow, UserRow
 from kpiboard.web.db.rules import (
-    DATA_VERSION_MAX, EVENT_MAX, MEASURE_MAX, ORG_MAX, check_key, check_month,
+    DATA_VERSION_MAX,
+    EVENT_MAX,
+    MEASURE_MAX,
+    ORG_MAX,
+    check_key,
+    check_month,
 )
 from kpiboard.web.db.snapshot import (
-    canonical_json, content_hash, event_of, publication_of, revision_json, revision_of,
+    canonical_json,
+    content_hash,
+    event_of,
+    publication_of,
+    revision_json,
+    revision_of,
 )
 
 NUMBERING_RETRIES = 10  # two editors saving at once: the loser of the unique number tries again
@@ -29,16 +44,20 @@ class Records(StoreBase):
 
     # --- commentary -------------------------------------------------------------------------
 
-    def save_commentary(self, org: str, measure: str, month: str, text: str, author: User,
-                        ip: str | None = None) -> Revision:
+    def save_commentary(
+        self, org: str, measure: str, month: str, text: str, author: User, ip: str | None = None
+    ) -> Revision:
         """Append a new revision (numbered 1, 2, 3… per org, measure and month)."""
         check_key("organisation", org, ORG_MAX)
         check_key("measure", measure, MEASURE_MAX)
         check_month(month)
         if len(text) > MAX_COMMENTARY_CHARS:
             raise CommentaryTooLong(len(text))
-        where = (CommentaryRevisionRow.org == org, CommentaryRevisionRow.measure == measure,
-                 CommentaryRevisionRow.month == month)
+        where = (
+            CommentaryRevisionRow.org == org,
+            CommentaryRevisionRow.measure == measure,
+            CommentaryRevisionRow.month == month,
+        )
         for attempt in range(NUMBERING_RETRIES):
             try:
                 with self._write() as s:
@@ -48,18 +67,42 @@ class Records(StoreBase):
                         denied = exc
                     else:
                         self._lock_numbering(s, org, measure, month)
-                        number = (s.scalar(select(func.max(CommentaryRevisionRow.number)).where(*where)) or 0) + 1
-                        rev = CommentaryRevisionRow(org=org, measure=measure, month=month, number=number,
-                                                    text=text, author_id=row.id, created_at=self.now())
+                        number = (
+                            s.scalar(select(func.max(CommentaryRevisionRow.number)).where(*where))
+                            or 0
+                        ) + 1
+                        rev = CommentaryRevisionRow(
+                            org=org,
+                            measure=measure,
+                            month=month,
+                            number=number,
+                            text=text,
+                            author_id=row.id,
+                            created_at=self.now(),
+                        )
                         s.add(rev)
                         s.flush()
-                        self._audit(s, "commentary_saved", row.username,
-                                    {"org": org, "measure": measure, "month": month,
-                                     "revision": number, "length": len(text)}, ip)
+                        self._audit(
+                            s,
+                            "commentary_saved",
+                            row.username,
+                            {
+                                "org": org,
+                                "measure": measure,
+                                "month": month,
+                                "revision": number,
+                                "length": len(text),
+                            },
+                            ip,
+                        )
                         return revision_of(rev, row.username)
-                raise self._refuse(denied, "permission_denied", author.username,
-                                   {"action": "save_commentary", "org": org, "measure": measure,
-                                    "month": month}, ip)
+                raise self._refuse(
+                    denied,
+                    "permission_denied",
+                    author.username,
+                    {"action": "save_commentary", "org": org, "measure": measure, "month": month},
+                    ip,
+                )
             except IntegrityError:
                 if attempt == NUMBERING_RETRIES - 1:
                     raise
@@ -77,42 +120,65 @@ class Records(StoreBase):
 
     def _revisions(self, *where: Any) -> list[Revision]:
         with self._read() as s:
-            rows = s.execute(select(CommentaryRevisionRow, UserRow.username)
-                             .join(UserRow, CommentaryRevisionRow.author_id == UserRow.id)
-                             .where(*where)
-                             .order_by(CommentaryRevisionRow.measure, CommentaryRevisionRow.number.desc()))
+            rows = s.execute(
+                select(CommentaryRevisionRow, UserRow.username)
+                .join(UserRow, CommentaryRevisionRow.author_id == UserRow.id)
+                .where(*where)
+                .order_by(CommentaryRevisionRow.measure, CommentaryRevisionRow.number.desc())
+            )
             return [revision_of(r, name) for r, name in rows]
 
     def revisions(self, org: str, measure: str, month: str) -> list[Revision]:
         """Every revision, newest first."""
-        return self._revisions(CommentaryRevisionRow.org == org, CommentaryRevisionRow.measure == measure,
-                               CommentaryRevisionRow.month == month)
+        return self._revisions(
+            CommentaryRevisionRow.org == org,
+            CommentaryRevisionRow.measure == measure,
+            CommentaryRevisionRow.month == month,
+        )
 
     def latest_commentary(self, org: str, month: str) -> dict[str, Revision]:
         """measure -> its newest revision, for one organisation and month."""
         latest: dict[str, Revision] = {}
-        for rev in self._revisions(CommentaryRevisionRow.org == org, CommentaryRevisionRow.month == month):
+        for rev in self._revisions(
+            CommentaryRevisionRow.org == org, CommentaryRevisionRow.month == month
+        ):
             latest.setdefault(rev.measure, rev)  # newest first within each measure
         return latest
 
     # --- publications -----------------------------------------------------------------------
 
-    def _check_commentary(self, s: DbSession, org: str, month: str,
-                          commentary: dict[str, Revision]) -> None:
+    def _check_commentary(
+        self, s: DbSession, org: str, month: str, commentary: dict[str, Revision]
+    ) -> None:
         """Each revision is the stored one, for this org and month, under its own measure."""
         for measure, rev in commentary.items():
             stored = s.get(CommentaryRevisionRow, rev.id)
             author = None if stored is None else s.get(UserRow, stored.author_id)
-            if (stored is None or author is None or measure != rev.measure
-                    or revision_of(stored, author.username) != rev
-                    or (rev.org, rev.month) != (org, month)):
+            if (
+                stored is None
+                or author is None
+                or measure != rev.measure
+                or revision_of(stored, author.username) != rev
+                or (rev.org, rev.month) != (org, month)
+            ):
                 raise KpiboardError(
                     f"the commentary for {measure!r} is not a saved revision of {org} {month}",
-                    hint="publish the revisions that latest_commentary returned")
+                    hint="publish the revisions that latest_commentary returned",
+                )
 
-    def publish(self, org: str, month: str, *, scorecard_json: str, pack_html: str, data_version: str,
-                commentary: dict[str, Revision], changes: dict[str, object], user: User,
-                ip: str | None = None) -> Publication:
+    def publish(
+        self,
+        org: str,
+        month: str,
+        *,
+        scorecard_json: str,
+        pack_html: str,
+        data_version: str,
+        commentary: dict[str, Revision],
+        changes: dict[str, object],
+        user: User,
+        ip: str | None = None,
+    ) -> Publication:
         """Freeze the month's pack. Once per org and month: the first publication is kept."""
         check_key("organisation", org, ORG_MAX)
         check_month(month)
@@ -134,35 +200,69 @@ class Records(StoreBase):
                 else:
                     if s.scalars(select(PublicationRow.id).where(*where)).first() is None:
                         self._check_commentary(s, org, month, commentary)
-                        pub = PublicationRow(org=org, month=month, published_at=self.now(),
-                                             published_by_id=row.id, data_version=data_version,
-                                             scorecard_json=scorecard_json, commentary_json=commentary_json,
-                                             pack_html=pack_html, changes_json=changes_json,
-                                             content_hash=digest)
+                        pub = PublicationRow(
+                            org=org,
+                            month=month,
+                            published_at=self.now(),
+                            published_by_id=row.id,
+                            data_version=data_version,
+                            scorecard_json=scorecard_json,
+                            commentary_json=commentary_json,
+                            pack_html=pack_html,
+                            changes_json=changes_json,
+                            content_hash=digest,
+                        )
                         s.add(pub)
                         s.flush()
-                        self._audit(s, "pack_published", row.username,
-                                    {"org": org, "month": month, "content_hash": digest,
-                                     "data_version": data_version, "measures": sorted(commentary)}, ip)
+                        self._audit(
+                            s,
+                            "pack_published",
+                            row.username,
+                            {
+                                "org": org,
+                                "month": month,
+                                "content_hash": digest,
+                                "data_version": data_version,
+                                "measures": sorted(commentary),
+                            },
+                            ip,
+                        )
                         return publication_of(pub, row.username)
                     denied = None
         except IntegrityError:  # a racing publish won between our check and our insert
             denied = None
         if denied is not None:
-            raise self._refuse(denied, "permission_denied", user.username,
-                               {"action": "publish", "org": org, "month": month}, ip)
+            raise self._refuse(
+                denied,
+                "permission_denied",
+                user.username,
+                {"action": "publish", "org": org, "month": month},
+                ip,
+            )
         first = self.publication(org, month)
         assert first is not None
-        raise self._refuse(AlreadyPublished(org, month, first.published_by, first.published_at),
-                           "pack_publish_refused", user.username,
-                           {"org": org, "month": month, "published_by": first.published_by,
-                            "content_hash": first.content_hash, "refused_content_hash": digest}, ip)
+        raise self._refuse(
+            AlreadyPublished(org, month, first.published_by, first.published_at),
+            "pack_publish_refused",
+            user.username,
+            {
+                "org": org,
+                "month": month,
+                "published_by": first.published_by,
+                "content_hash": first.content_hash,
+                "refused_content_hash": digest,
+            },
+            ip,
+        )
 
     def _publications(self, *where: Any, limit: int | None = None) -> list[Publication]:
         with self._read() as s:
-            query = (select(PublicationRow, UserRow.username)
-                     .join(UserRow, PublicationRow.published_by_id == UserRow.id)
-                     .where(*where).order_by(PublicationRow.month.desc(), PublicationRow.org))
+            query = (
+                select(PublicationRow, UserRow.username)
+                .join(UserRow, PublicationRow.published_by_id == UserRow.id)
+                .where(*where)
+                .order_by(PublicationRow.month.desc(), PublicationRow.org)
+            )
             if limit is not None:
                 query = query.limit(limit)
             return [publication_of(p, name) for p, name in s.execute(query)]
@@ -182,8 +282,13 @@ class Records(StoreBase):
 
     # --- audit ------------------------------------------------------------------------------
 
-    def audit(self, event: str, username: str | None, detail: dict[str, object] | None = None,
-              ip: str | None = None) -> AuditEvent:
+    def audit(
+        self,
+        event: str,
+        username: str | None,
+        detail: dict[str, object] | None = None,
+        ip: str | None = None,
+    ) -> AuditEvent:
         """Record an event (the dashboard's own, e.g. a page export); returns it."""
         check_key("event", event, EVENT_MAX)
         with self._write() as s:

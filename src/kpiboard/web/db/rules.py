@@ -34,20 +34,25 @@ def check_username(username: str) -> None:
 def check_password(username: str, password: str) -> None:
     """At least 12 characters (at most 1,024), and not the username."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise BadPassword(f"it has {len(password)} characters; at least {MIN_PASSWORD_CHARS} are needed")
+        raise BadPassword(
+            f"it has {len(password)} characters; at least {MIN_PASSWORD_CHARS} are needed"
+        )
     if len(password) > MAX_PASSWORD_CHARS:
-        raise BadPassword(f"it has {len(password):,} characters; at most {MAX_PASSWORD_CHARS:,} are allowed")
+        raise BadPassword(
+            f"it has {len(password):,} characters; at most {MAX_PASSWORD_CHARS:,} are allowed"
+        )
     if password.strip().casefold() == username.casefold():
         raise BadPassword("it is the username")
 
 
 def check_key(what: str, value: str, longest: int) -> None:
     if not value or len(value) > longest:
-        raise KpiboardError(f"{what} must be 1 to {longest} characters, not {len(value)}",
-                            hint=f"pass the {what}'s id as the scorecard names it")
+        raise KpiboardError(
+            f"{what} must be 1 to {longest} characters, not {len(value)}",
+            hint=f"pass the {what}'s id as the scorecard names it",
+        )
 
 
 def check_month(month: str) -> None:
     if not MONTH.fullmatch(month):
         raise KpiboardError(f"month {month!r} is not YYYY-MM", hint="e.g. 2009-08")
-

@@ -18,8 +18,9 @@ USERNAME_LIMIT = 5
 IP_LIMIT = 20
 
 
-def retry_after(failures: Sequence[datetime], now: datetime, limit: int,
-                window: timedelta = WINDOW) -> int | None:
+def retry_after(
+    failures: Sequence[datetime], now: datetime, limit: int, window: timedelta = WINDOW
+) -> int | None:
     """Seconds until the key may try again, or None when it is not locked.
 
     ``failures`` are the key's failure times (any order; those older than ``2 * window``

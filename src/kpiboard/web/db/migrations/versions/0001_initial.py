@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", _utc(), nullable=False),
-        sa.CheckConstraint("role IN ('viewer', 'editor', 'approver', 'admin')", name=op.f("ck_users_role")),
+        sa.CheckConstraint(
+            "role IN ('viewer', 'editor', 'approver', 'admin')", name=op.f("ck_users_role")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -62,12 +64,15 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=255), nullable=False),
         sa.Column("ip", sa.String(length=64), nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=False),
-        sa.CheckConstraint("outcome IN ('success', 'failure', 'throttled')",
-                           name=op.f("ck_login_attempts_outcome")),
+        sa.CheckConstraint(
+            "outcome IN ('success', 'failure', 'throttled')", name=op.f("ck_login_attempts_outcome")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
     )
     op.create_index("ix_login_attempts_ip_at", "login_attempts", ["ip", "at"], unique=False)
-    op.create_index("ix_login_attempts_username_at", "login_attempts", ["username", "at"], unique=False)
+    op.create_index(
+        "ix_login_attempts_username_at", "login_attempts", ["username", "at"], unique=False
+    )
     op.create_table(
         "commentary_revisions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,11 +84,17 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.Column("created_at", _utc(), nullable=False),
         sa.CheckConstraint("number >= 1", name=op.f("ck_commentary_revisions_number_positive")),
-        sa.ForeignKeyConstraint(["author_id"], ["users.id"],
-                                name=op.f("fk_commentary_revisions_author_id_users")),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["users.id"], name=op.f("fk_commentary_revisions_author_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_commentary_revisions")),
-        sa.UniqueConstraint("org", "measure", "month", "number",
-                            name=op.f("uq_commentary_revisions_org_measure_month_number")),
+        sa.UniqueConstraint(
+            "org",
+            "measure",
+            "month",
+            "number",
+            name=op.f("uq_commentary_revisions_org_measure_month_number"),
+        ),
     )
     op.create_table(
         "publications",
@@ -98,8 +109,9 @@ def upgrade() -> None:
         sa.Column("pack_html", sa.Text(), nullable=False),
         sa.Column("changes_json", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["published_by_id"], ["users.id"],
-                                name=op.f("fk_publications_published_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"], ["users.id"], name=op.f("fk_publications_published_by_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_publications")),
         sa.UniqueConstraint("org", "month", name=op.f("uq_publications_org_month")),
     )
@@ -125,14 +137,18 @@ def _append_only_triggers() -> None:
             "TG_TABLE_NAME; END $$"
         )
         for table in APPEND_ONLY:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       "FOR EACH ROW EXECUTE FUNCTION kpiboard_append_only()")
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION kpiboard_append_only()"
+            )
     else:  # SQLite
         for table in APPEND_ONLY:
             for action in ("UPDATE", "DELETE"):
-                op.execute(f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                           f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows are never "
-                           "changed or removed'); END")
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows are never "
+                    "changed or removed'); END"
+                )
 
 
 def downgrade() -> None:

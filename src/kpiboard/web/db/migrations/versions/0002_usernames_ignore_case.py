@@ -40,12 +40,21 @@ def upgrade() -> None:
         raise UsernamesDifferOnlyInCase(clashes)
     op.create_index("uq_users_lower_username", "users", [sa.text("lower(username)")], unique=True)
     # The per-username throttle now counts "Admin" and "admin" together: key earlier attempts so.
-    typed = conn.execute(sa.text("SELECT DISTINCT username FROM login_attempts "
-                                 "WHERE username <> lower(username)")).scalars().all()
+    typed = (
+        conn.execute(
+            sa.text(
+                "SELECT DISTINCT username FROM login_attempts WHERE username <> lower(username)"
+            )
+        )
+        .scalars()
+        .all()
+    )
     for name in typed:
         if username_key(name) != name:
-            conn.execute(sa.text("UPDATE login_attempts SET username = :key WHERE username = :name"),
-                         {"key": username_key(name), "name": name})
+            conn.execute(
+                sa.text("UPDATE login_attempts SET username = :key WHERE username = :name"),
+                {"key": username_key(name), "name": name},
+            )
 
 
 def downgrade() -> None:
