@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from obs import monthly, obs, project
 
 from kpiboard.engine import build_scorecard
 from kpiboard.engine.spc import spc
@@ -13,7 +14,6 @@ from kpiboard.engine.spc_row import SPC_MIN_POINTS, spc_from_result, status_from
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
 from kpiboard.periods import parse_month
 from kpiboard.scorecard import Row, Status
-from obs import monthly, obs, project
 
 STEADY = [100, 104, 97, 101, 99, 103, 96, 102, 98, 100, 105, 95] * 3  # 36 months, no signal
 

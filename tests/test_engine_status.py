@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from obs import monthly, obs, project
 
 from kpiboard.engine import build_scorecard
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_month
 from kpiboard.scorecard import Row, Status
-from obs import monthly, obs, project
 
 AUG09 = parse_month("2009-08")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from obs import monthly, obs, project
 
 from kpiboard.engine.data import fetch
 from kpiboard.engine.evaluate import Evaluator
 from kpiboard.periods import WindowKind, parse_month, window_ending
-from obs import monthly, obs, project
 
 AUG09 = parse_month("2009-08")
 

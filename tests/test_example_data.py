@@ -560,7 +560,7 @@ def test_population_mid_year_estimates():
         assert rows.period_end.tolist() == ["2006-06", "2007-06", "2008-06", "2009-06"]
         assert (rows.months == 1).all() and rows.value.is_monotonic_increasing
     mps = OBS[(OBS.org == MPS) & (OBS.measure == "population")].value
-    assert 7.5e6 <= mps.min() and mps.max() <= 7.75e6
+    assert mps.min() >= 7.5e6 and mps.max() <= 7.75e6
     growth = (mps.iloc[-1] / mps.iloc[0]) ** (1 / 3) - 1
     assert 0.006 < growth < 0.01
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from obs import obs, project
 from typer.testing import CliRunner
 
 from kpiboard.cli import app
@@ -21,7 +22,6 @@ from kpiboard.engine.stats import poisson_control_limits
 from kpiboard.periods import parse_month
 from kpiboard.render.league import funnel_spec, funnel_svg
 from kpiboard.scorecard import League
-from obs import obs, project
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017-18"
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from obs import obs, project
 from typer.testing import CliRunner
 
 from kpiboard.cli import app
@@ -22,7 +23,6 @@ from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_month
 from kpiboard.render.league import render_league
 from kpiboard.scorecard import League
-from obs import obs, project
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017-18"
 NOT_FORCES = {

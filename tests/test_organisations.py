@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from obs import monthly, obs
 
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.orgs import (
@@ -22,7 +23,6 @@ from kpiboard.engine import build_scorecard
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
 from kpiboard.ingest import read_observations
 from kpiboard.periods import parse_month
-from obs import monthly, obs
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

@@ -19,7 +19,6 @@ import pytest
 from fixtures.scorecard_fixture import SAC_SPC, SPC_KEY, VEHICLE_SPC, sample_scorecard
 from test_render_html import _contrast
 
-from kpiboard.render.viewmodel import spc_line
 from kpiboard.render.charts import (
     LIMITS,
     MEAN,
@@ -38,6 +37,7 @@ from kpiboard.render.charts import (
 )
 from kpiboard.render.html import MIN_CONTRAST, Swatch
 from kpiboard.render.icons import assurance_icon, text_colours, variation_icon
+from kpiboard.render.viewmodel import spc_line
 from kpiboard.scorecard import Row, Spc, SpcPoint
 
 GOLDEN = Path(__file__).parent / "golden"

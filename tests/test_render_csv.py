@@ -12,12 +12,34 @@ from kpiboard.render import render
 from kpiboard.render.csvout import COLUMNS
 from kpiboard.scorecard import Scorecard
 
-EXPECTED_COLUMNS = (
-    "section,id,parent,measure,title,reference,target,target_value,status,status_reason,"
-    "latest,latest_value,latest_period,latest_period_end,comparator,comparator_value,"
-    "comparator_period,change,ranks,facts,spc_variation,spc_assurance,spc_rule,spc_mean,"
-    "spc_lpl,spc_upl"
-).split(",")
+EXPECTED_COLUMNS = [
+    "section",
+    "id",
+    "parent",
+    "measure",
+    "title",
+    "reference",
+    "target",
+    "target_value",
+    "status",
+    "status_reason",
+    "latest",
+    "latest_value",
+    "latest_period",
+    "latest_period_end",
+    "comparator",
+    "comparator_value",
+    "comparator_period",
+    "change",
+    "ranks",
+    "facts",
+    "spc_variation",
+    "spc_assurance",
+    "spc_rule",
+    "spc_mean",
+    "spc_lpl",
+    "spc_upl",
+]
 
 
 def _records(scorecard: Scorecard | None = None) -> list[dict[str, str]]:

@@ -53,14 +53,14 @@ def test_is_indented_utf8_with_a_trailing_newline() -> None:
 
 def test_keeps_the_contract_field_names() -> None:
     data = _load()
-    assert TOP_LEVEL <= set(data)
+    assert set(data) >= TOP_LEVEL
     assert set(data["organisation"]) >= {"id", "name"}
     assert data["as_of"] == "2009-08"
     assert data["financial_year"] == "2009/10"
     rows = _rows(data["rows"])
     assert len(rows) == len(sample_scorecard().all_rows())
     for row in rows:
-        assert ROW <= set(row), row["id"]
+        assert set(row) >= ROW, row["id"]
         if row["target"] is not None:
             assert {"text", "value"} <= set(row["target"])
         if row["latest"] is not None:

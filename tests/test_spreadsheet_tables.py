@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import yaml
+from spreadsheets import csv_rows, published, write_ods, write_xlsx
 
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.errors import Finding, ValidationFailed
@@ -19,7 +20,6 @@ from kpiboard.ingest.population import read_population
 from kpiboard.ingest.records import SourceSpec
 from kpiboard.ingest.spreadsheet import HEADER_SEARCH_ROWS, cell_text
 from kpiboard.warehouse import Warehouse, ingest_project
-from spreadsheets import csv_rows, published, write_ods, write_xlsx
 
 DATA = Path(__file__).parent / "data"
 PRC = DATA / "home-office" / "prc-pfa-2017-18-sample.csv"

@@ -744,12 +744,10 @@ def knife_ok(k0: int, k1: int) -> bool:
 
 k0 = 13950  # about 1,160 a month in the year to Aug-08
 best = min(
-    (
-        (abs(dk0) + abs(k1 - round(k0 * 0.889)), k0 + dk0, k1)
-        for dk0 in range(-300, 301)
-        for k1 in range(round((k0 + dk0) * 0.875), round((k0 + dk0) * 0.895))
-        if knife_ok(k0 + dk0, k1)
-    )
+    (abs(dk0) + abs(k1 - round(k0 * 0.889)), k0 + dk0, k1)
+    for dk0 in range(-300, 301)
+    for k1 in range(round((k0 + dk0) * 0.875), round((k0 + dk0) * 0.895))
+    if knife_ok(k0 + dk0, k1)
 )
 _, k0_target, k1_target = best
 set_total(knife[HOME], span(*R12_AUG08), k0_target, lo=900, hi=1400)

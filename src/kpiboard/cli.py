@@ -38,8 +38,8 @@ from kpiboard.ingest import check_data
 from kpiboard.ingest.series import parse_period, read_series
 from kpiboard.periods import parse_month, short_month
 from kpiboard.render import FORMATS, print_table, render
-from kpiboard.render.league import LEAGUE_FORMATS, render_league
 from kpiboard.render.charts import Charted, series_chart_svg
+from kpiboard.render.league import LEAGUE_FORMATS, render_league
 from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
 from kpiboard.web.usercmd import users_app

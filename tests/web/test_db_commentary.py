@@ -172,7 +172,7 @@ def test_concurrent_saves_get_distinct_numbers(store: AppStore, people: dict[Rol
             start.wait()
             for j in range(5):
                 store.save_commentary("MPS", "burglary", "2009-08", f"{i}-{j}", ed)
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001 - reported below  # pragma: no cover
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]

@@ -52,7 +52,7 @@ def _sha(token: str) -> str:
 
 def test_the_look_back_is_the_throttles_rule() -> None:
     assert LOOK_BACK == 2 * WINDOW == timedelta(minutes=30)
-    assert SESSION_RETENTION == timedelta(days=30)
+    assert timedelta(days=30) == SESSION_RETENTION
 
 
 def test_sign_in_deletes_attempts_older_than_the_look_back(

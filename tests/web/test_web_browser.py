@@ -124,7 +124,7 @@ def test_the_whole_flow(server: str) -> None:
             page.get_by_label("Username").fill(name)
             page.get_by_label("Password").fill(ACCOUNTS[name][0])
             page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_text(f"Signed in as")).to_be_visible()
+            expect(page.get_by_text("Signed in as")).to_be_visible()
 
         # 1. sign in as the analyst and open the scorecard
         page.goto(server + "/")

@@ -37,9 +37,7 @@ def _client(service: ScorecardService, store: AppStore, ticks: Ticks) -> TestCli
 
 
 def _signed_out(response: object) -> bool:
-    return getattr(response, "status_code") == 303 and getattr(response, "headers")[
-        "location"
-    ].startswith("/login")
+    return response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
 def test_memo_loads_once_forgets_on_demand_and_after_its_time() -> None:

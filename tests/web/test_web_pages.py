@@ -8,12 +8,11 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
+from webutil import MONTH, ORG, AppFactory, sign_in
 
 from kpiboard.render import render
 from kpiboard.render.viewmodel import sections
 from kpiboard.web.service import ScorecardService
-
-from webutil import MONTH, ORG, AppFactory, sign_in
 
 
 def test_home_redirects_to_the_latest_month_of_the_home_organisation(

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from appdb_helpers import PASSWORD  # one password for every test account
 from fastapi.testclient import TestClient
 
 from kpiboard.web.db import Role
@@ -14,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "met-cpa-2009-10"
 ORG = "metropolitan"
 MONTH = "2009-08"
-from appdb_helpers import PASSWORD  # one password for every test account
 
 ROLES = {
     "viewer": Role.VIEWER,

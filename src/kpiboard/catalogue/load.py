@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from kpiboard.catalogue.orgs import OrgIndex, builtin_organisations, merge_organisations
 from kpiboard.catalogue.schema import Measure, MeasureFile, Organisation, Project
-from kpiboard.catalogue.yamlfile import LocatedYaml, Loc, load_yaml
+from kpiboard.catalogue.yamlfile import Loc, LocatedYaml, load_yaml
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
 
 PROJECT_FILE = "kpiboard.yaml"

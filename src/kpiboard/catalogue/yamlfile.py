@@ -94,7 +94,7 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedYaml:
         ) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=_NoDuplicateLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_NoDuplicateLoader)  # a SafeLoader subclass: safe
     except _DuplicateKey as exc:
         where = f"{name}:{exc.problem_mark.line + 1}" if exc.problem_mark else name
         raise KpiboardError(

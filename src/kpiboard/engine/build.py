@@ -21,10 +21,10 @@ from kpiboard.engine.facts import (
 )
 from kpiboard.engine.peers import RankResult, period_and_basis, rank_in_group, value_text
 from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
-from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
 from kpiboard.engine.targets import Resolved, baseline_span, resolve, target_for
+from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import (
     decimals_of,

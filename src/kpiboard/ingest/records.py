@@ -13,10 +13,9 @@ volume, and writes nothing.
 from __future__ import annotations
 
 import glob
-from pathlib import Path
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyarrow as pa
 

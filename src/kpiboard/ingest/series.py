@@ -80,7 +80,7 @@ class Series:
         """Months (or every date on the same day of its month, or every date a month end):
         periods are then compared by month, so 2020-04 and 2020-04-30 are the same period."""
         days = {d.day for d in self.dates}
-        return len(days) == 1 and min(days) <= 28 or all(_is_month_end(d) for d in self.dates)
+        return (len(days) == 1 and min(days) <= 28) or all(_is_month_end(d) for d in self.dates)
 
     def _keys(self) -> list[int]:
         if self.monthly:

@@ -36,9 +36,9 @@ import re
 import textwrap
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import pairwise
 from functools import lru_cache
 from html import escape
+from itertools import pairwise
 from typing import Any
 
 import vl_convert

@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import io
 
-from kpiboard.render.viewmodel import change_text, ranks_inline
 from kpiboard.render.registry import RenderOptions
+from kpiboard.render.viewmodel import change_text, ranks_inline
 from kpiboard.scorecard import Figure, Row, Scorecard
 
 COLUMNS: tuple[str, ...] = (

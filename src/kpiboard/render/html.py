@@ -26,16 +26,16 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from kpiboard.render.charts import Chart, charts_for
+from kpiboard.render.commentary import commentary_html
+from kpiboard.render.icons import assurance_icon, variation_icon
+from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import (
     assurance_words,
     key_entries,
     sections,
     variation_words,
 )
-from kpiboard.render.charts import Chart, charts_for
-from kpiboard.render.commentary import commentary_html
-from kpiboard.render.icons import assurance_icon, variation_icon
-from kpiboard.render.registry import RenderOptions
 from kpiboard.scorecard import Scorecard
 
 MIN_CONTRAST = 4.5  # WCAG 2.1 AA for normal-size text

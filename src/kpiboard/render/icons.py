@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-
 SIZE = 28  # CSS pixels; the viewBox is 32 x 32
 FONT = "Arial, 'DejaVu Sans', Helvetica, sans-serif"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import (
     CHILD_MARKER,
     PROVISIONAL_LABEL,
@@ -21,7 +22,6 @@ from kpiboard.render.viewmodel import (
     key_text,
     sections,
 )
-from kpiboard.render.registry import RenderOptions
 from kpiboard.scorecard import Scorecard
 
 # Coloured circles for a quick scan; the letter and word carry the meaning.

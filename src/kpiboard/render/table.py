@@ -23,6 +23,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import (
     CHILD_MARKER,
     PROVISIONAL_LABEL,
@@ -32,7 +33,6 @@ from kpiboard.render.viewmodel import (
     key_text,
     sections,
 )
-from kpiboard.render.registry import RenderOptions
 from kpiboard.scorecard import Scorecard
 
 DEFAULT_WIDTH = 120  # for files and pipes, where there is no terminal to measure

@@ -55,7 +55,7 @@ def connect(url: str | None, root: Path | None) -> tuple[BaseBackend, str]:
             if isinstance(path, Path):
                 path.parent.mkdir(parents=True, exist_ok=True)
             return ibis.duckdb.connect(database=str(path)), shown
-        except Exception as exc:  # noqa: BLE001 - any driver failure is the user's setting/file
+        except Exception as exc:  # any driver failure is the user's setting/file
             hint = (
                 "another kpiboard (or DuckDB) process may have the file open; close it"
                 if "lock" in str(exc).lower()
@@ -69,7 +69,7 @@ def connect(url: str | None, root: Path | None) -> tuple[BaseBackend, str]:
     shown = redact(text)
     try:
         return ibis.connect(text), shown
-    except Exception as exc:  # noqa: BLE001 - unreachable server, bad URL, missing driver
+    except Exception as exc:  # unreachable server, bad URL, missing driver
         raise KpiboardError(
             f"cannot connect to the warehouse {shown}: {redact(str(exc)).strip()}",
             hint="check `warehouse:` in kpiboard.yaml, that the server is running, and that its "

@@ -290,7 +290,7 @@ class _Overlapped:
         while self._futures:
             try:
                 self._futures.popleft().result()
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - kept, raised once all are done
                 error = error or exc
         if error is not None:
             raise error
@@ -298,7 +298,7 @@ class _Overlapped:
     def close(self) -> None:
         try:
             self.wait()
-        except BaseException:  # pragma: no cover - raised already by the load, or rolled back
+        except BaseException:  # noqa: BLE001 - raised already by the load, or rolled back
             pass
         if self._pool is not None:
             self._pool.shutdown()

@@ -21,10 +21,10 @@ from ibis.common.exceptions import TableNotFound
 
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest import FileStamp, file_sha256
+from kpiboard.ingest.records import RecordRead
 from kpiboard.warehouse.connect import connect
 from kpiboard.warehouse.derived import with_records
 from kpiboard.warehouse.load import LoadResult, load_table, run_ddl
-from kpiboard.ingest.records import RecordRead
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATIONS,

@@ -305,7 +305,7 @@ def _error_page(
 ) -> HTMLResponse:
     try:
         viewer = viewer_of(ctx, request)
-    except Exception:  # the database itself may be what failed
+    except Exception:  # noqa: BLE001 - the database itself may be what failed
         viewer = Viewer(None, None)
     response = _page(
         ctx,

@@ -11,10 +11,10 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from kpiboard.render.viewmodel import anchor_for, change_text, ranks_inline, sections, spc_line
 from kpiboard.render.charts import charts_for
 from kpiboard.render.commentary import commentary_html
 from kpiboard.render.league import funnel_label, funnel_svg, league_label, league_svg
+from kpiboard.render.viewmodel import anchor_for, change_text, ranks_inline, sections, spc_line
 from kpiboard.scorecard import Row, Scorecard
 from kpiboard.web import views
 from kpiboard.web.app import (

@@ -77,7 +77,7 @@ class Ahead(Generic[T]):
                 close = getattr(iterator, "close", None)
                 if close is not None:
                     close()
-        except BaseException as exc:  # handed to the consumer, which raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
             self._put(_End(exc))
             return
         self._put(_End())

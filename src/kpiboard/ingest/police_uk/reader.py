@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
-from kpiboard.ingest.police_uk.checks import check_ids, check_lines, check_month, check_types
 from kpiboard.ingest.police_uk.ahead import Ahead, lower_priority
+from kpiboard.ingest.police_uk.checks import check_ids, check_lines, check_month, check_types
 from kpiboard.ingest.police_uk.crime_ids import MonthIds, remember
 from kpiboard.ingest.police_uk.forces import Forces
 from kpiboard.ingest.police_uk.inputs import READ_ERRORS, find_inputs, peek_month
