@@ -163,7 +163,7 @@ def check_counts(catalogue: Catalogue, paths: list[Path]) -> RecordRead:
     assert [(s.path, s.rows) for s in read.files] == [
         (f"data/police-uk/{p.name}", sum(1 for _ in p.open(encoding="utf-8")) - 1) for p in paths
     ]
-    for stamp, path in zip(read.files, paths):
+    for stamp, path in zip(read.files, paths, strict=True):
         assert stamp.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
         assert stamp.size == path.stat().st_size
     return read

@@ -178,7 +178,7 @@ def test_failure_midway_through_the_transaction_rolls_back(make_project: Project
 
 
 def test_load_refuses_a_table_without_the_observation_columns(make_project: ProjectFactory) -> None:
-    wh, table, before = _good_read(make_project)
+    wh, table, _before = _good_read(make_project)
     with wh, pytest.raises(KpiboardError, match="lacks column"):
         wh.load(table.drop_columns(["source"]), [])
 

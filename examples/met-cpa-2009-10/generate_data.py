@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import math
 import random
 from collections import defaultdict
@@ -206,7 +207,9 @@ def wobble(
         elif i >= points[-1][0]:
             base = points[-1][1]
         else:
-            (a, va), (b, vb) = next((p, q) for p, q in zip(points, points[1:]) if p[0] <= i <= q[0])
+            (a, va), (b, vb) = next(
+                (p, q) for p, q in itertools.pairwise(points) if p[0] <= i <= q[0]
+            )
             base = va + (vb - va) * (i - a) / (b - a)
         season = 1 + amp * math.cos(2 * math.pi * ((i % 12 + 1) - peak) / 12)
         out[i] = max(floor, round(base * season * (1 + rng.gauss(0, noise))))
@@ -469,7 +472,7 @@ def write_bcs(measure: str, mps_now: float, mps_before: float | None, league: di
         mps_now,
         rank(values, HOME, False),
         len(values),
-        rank({k: values[k] for k in [HOME] + MSF_PEERS}, HOME, False),
+        rank({k: values[k] for k in [HOME, *MSF_PEERS]}, HOME, False),
     )
 
 
@@ -862,18 +865,18 @@ PEER_SAC = {  # monthly levels: burglary, robbery, MV crime
     "west-yorkshire": (1300, 190, 2250),
 }
 for p in MSF_PEERS:
-    for m, level in zip(SAC_CHANGE, PEER_SAC[p]):
+    for m, level in zip(SAC_CHANGE, PEER_SAC[p], strict=True):
         sac[m][p] = wobble(*CRIME_PEERS, level, trend=-0.04, **SAC_SHAPE[m])
 sac_jul = {
     o: per_1000(sum(total(sac[m][o], *R12_JUL09) for m in sac), o, "2009-07")
-    for o in [HOME] + MSF_PEERS
+    for o in [HOME, *MSF_PEERS]
 }
 assert rank(sac_jul, HOME, True) == 4
 KEY["serious_acquisitive"] = dict(
     r12_aug08=sac_a, r12_aug09=sac_b, change=sac_change, msf_rate_jul09=sac_jul
 )
 
-for o in [HOME] + MSF_PEERS:
+for o in [HOME, *MSF_PEERS]:
     file = "crime.csv" if o == HOME else "peers-crime.csv"
     emit_counts(file, o, "msv", msv[o])
     emit_counts(file, o, "msv_awi", awi[o])
