@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
+from kpiboard.catalogue.model import Catalogue
 from kpiboard.catalogue.orgs import builtin_organisations, normalise_org_name
 from kpiboard.catalogue.schema import (
     FILTER_COLUMNS,
@@ -20,15 +20,12 @@ from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
 from kpiboard.periods import parse_fy
 
-if TYPE_CHECKING:
-    from kpiboard.catalogue.load import Catalogue
-
 # A difference or ratio combines two percentages: survey or recorded proportions, or a published
 # percentage held as a snapshot (e.g. a census share).
 OPERAND_KINDS = (MeasureKind.PROPORTION, MeasureKind.SNAPSHOT)
 SUMMABLE_KINDS = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
 
-Rule = Callable[["Catalogue"], Iterator[Finding]]
+Rule = Callable[[Catalogue], Iterator[Finding]]
 
 
 def _at(
