@@ -1,7 +1,7 @@
 """The loaded catalogue: a project's settings and measures, with where each was defined.
 
-Loading (``load``) builds it and the rules (``rules``) check it; both depend on this module,
-neither on the other."""
+Loading (``load``) builds it, then has the rules (``rules``) check it: the rules depend on this
+module, never on the loading, so that the two do not import each other."""
 
 from __future__ import annotations
 
