@@ -336,6 +336,14 @@ def test_unterminated_quote_is_reported_with_its_line(make_project: ProjectFacto
     assert "cannot be parsed" in errors[0].message or "fields" in errors[0].message
 
 
+def test_unterminated_quote_in_the_header_is_reported_not_raised(
+    make_project: ProjectFactory,
+) -> None:
+    errors = errors_for(make_project, "", '"org,measure\n')
+    assert [(e.file, e.line) for e in errors] == [("data/crime.csv", 1)]
+    assert errors[0].message == "the CSV cannot be parsed: unexpected end of data"
+
+
 def test_rendered_finding_reads_like_the_cli_prints_it(make_project: ProjectFactory) -> None:
     err = the_error(make_project, "MPS,burglary,2009-08,1,abc,,,,,\n")
     assert err.render() == (

@@ -34,12 +34,12 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
-            lines[loc + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, loc + (key,), lines)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*loc, key), lines)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            lines[loc + (i,)] = item.start_mark.line + 1
-            _walk(item, loc + (i,), lines)
+            lines[(*loc, i)] = item.start_mark.line + 1
+            _walk(item, (*loc, i), lines)
 
 
 class _NoDuplicateLoader(yaml.SafeLoader):

@@ -66,6 +66,7 @@ COLUMNS: tuple[str, ...] = (
 ALIASES = {"Offence Count": "Number of Offences", "Policeuk Cat": "Police.uk category"}
 OPTIONAL: tuple[str, ...] = ("Offence Description", "Police.uk category")
 BATCH_ROWS = 50_000
+_Key = tuple[str, int, int, str]  # (organisation, financial year, quarter, offence code)
 _FY = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
 _QUARTER = re.compile(r"^(?:q\s*)?([1-4])(?:\.0+)?$", re.IGNORECASE)
 _COUNT = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})+)(\.0+)?$")
@@ -159,7 +160,7 @@ class _Reader:
         found = Findings(self.spec.id)
         names = OrgNames(self.catalogue, self.spec)
         inputs = source_files(self.catalogue, self.spec, found, "recorded crime")
-        seen: dict[tuple[str, int, int, str], tuple[str, int]] = {}  # key -> (file, line)
+        seen: dict[_Key, tuple[str, int]] = {}  # key -> (file, line)
         for number, inp in enumerate(inputs):
             if self.progress:
                 self.progress(number, len(inputs), f"reading {inp.display}")
@@ -178,7 +179,7 @@ class _Reader:
         inp: TableFile,
         found: Findings,
         names: OrgNames,
-        seen: dict[tuple[str, int, int, str], tuple[str, int]],
+        seen: dict[_Key, tuple[str, int]],
     ) -> Iterator[pa.RecordBatch]:
         read = read_tables(inp, found, is_header, "the Home Office columns: " + ", ".join(COLUMNS))
         if read is None:
@@ -195,93 +196,26 @@ class _Reader:
         rows: list[tuple[int, list[str]]],
         found: Findings,
         names: OrgNames,
-        seen: dict[tuple[str, int, int, str], tuple[str, int]],
+        seen: dict[_Key, tuple[str, int]],
     ) -> Iterator[pa.RecordBatch]:
         """One table's records: a CSV file, or a sheet of a spreadsheet (``display`` names it
         in findings; the records keep the file's name, as its stamp does)."""
-        if not rows:
-            found.add(
-                "error",
-                display,
-                None,
-                "the file is empty",
-                "give the table with its header line: " + ", ".join(COLUMNS),
-            )
-            return
-        pos = _positions(rows[0][1], display, found, rows[0][0])
+        pos = _table_positions(rows, display, found)
         if pos is None:
             return
         width = max(pos.values()) + 1
         cols: dict[str, list[object]] = {n: [] for n in RECORD_SCHEMA.names}
         first_negative: int | None = None
         negatives = 0
-        previous: tuple[str, int, int, str] | None = None
+        previous: _Key | None = None
         for line, cells in rows[1:]:
-            cells = cells + [""] * (width - len(cells))
-
-            def cell(name: str, cells: list[str] = cells) -> str:
-                return cells[pos[name]].strip() if name in pos else ""
-
-            org = names.org(cell("Force Name"), "Force Name", display, line, found)
-            year = financial_year(cell("Financial Year"))
-            if year is None:
-                found.add(
-                    "error",
-                    display,
-                    line,
-                    f"Financial Year: {cell('Financial Year')!r} is not a financial year",
-                    "write it as the Home Office does, e.g. 2017/18 (or 2017-18)",
-                )
-            quarter = _QUARTER.match(cell("Financial Quarter"))
-            if quarter is None:
-                found.add(
-                    "error",
-                    display,
-                    line,
-                    f"Financial Quarter: {cell('Financial Quarter')!r} is not a quarter 1-4",
-                    "quarters of the financial year: 1 = Apr-Jun, 2 = Jul-Sep, 3 = Oct-Dec, 4 = Jan-Mar",
-                )
-            code = cell("Offence Code")
-            if not code:
-                found.add(
-                    "error",
-                    display,
-                    line,
-                    "Offence Code: is blank",
-                    "every row of the table has the Home Office offence code, e.g. 34B",
-                )
-            raw = cell("Number of Offences")
-            count_column = "Number of Offences"
-            weight = None
-            if not _COUNT.match(raw):
-                found.add(
-                    "error",
-                    display,
-                    line,
-                    f"{count_column}: {raw!r} is not a whole number"
-                    if raw
-                    else f"{count_column}: is blank",
-                    "give the number of offences as a whole number, e.g. 1234",
-                )
-            else:
-                weight = float(raw.replace(",", ""))
-            if org is None or year is None or quarter is None or not code or weight is None:
+            row = _Row(cells + [""] * (width - len(cells)), pos)
+            parsed = _parse(row, names, display, line, found)
+            if parsed is None:
                 previous = None
                 continue
-            key = (org, year, int(quarter.group(1)), code)
-            if key in seen and key != previous:
-                file, at = seen[key]
-                unit = "row" if display.endswith("]") else "line"  # a sheet has rows
-                where = f"{unit} {at}" if file == display else f"{file}:{at}"
-                found.add(
-                    "error",
-                    display,
-                    line,
-                    f"Offence Code: {code} for {cell('Force Name')}, {cell('Financial Year')} "
-                    f"Q{key[2]} appears again (first at {where})",
-                    "each force, quarter and offence code is published once: check the same "
-                    "table was not given twice, or two releases overlap",
-                )
+            key, weight = parsed
+            _check_repeat(key, previous, seen, row, display, line, found)
             seen.setdefault(key, (display, line))
             previous = key
             if weight < 0:
@@ -289,24 +223,7 @@ class _Reader:
                 first_negative = first_negative or line
             if found.errors:
                 continue
-            group, sub = cell("Offence Group"), cell("Offence Subgroup")
-            values = (
-                self.spec.id,
-                org,
-                period_end(year, key[2]),
-                3,
-                None,
-                cell("Police.uk category") or None,
-                None,
-                None,
-                code,
-                group or None,
-                sub or None,
-                weight,
-                inp.display,
-            )
-            for name, value in zip(RECORD_SCHEMA.names, values):
-                cols[name].append(value)
+            self._add(cols, row, inp, key, weight)
             if len(cols["org"]) >= BATCH_ROWS:
                 yield self._batch(cols)
         if negatives:
@@ -322,12 +239,144 @@ class _Reader:
         if cols["org"]:
             yield self._batch(cols)
 
+    def _add(
+        self, cols: dict[str, list[object]], row: _Row, inp: TableFile, key: _Key, weight: float
+    ) -> None:
+        """A good row's record, into the columns of the next batch."""
+        org, year, quarter, code = key
+        group, sub = row["Offence Group"], row["Offence Subgroup"]
+        values = (
+            self.spec.id,
+            org,
+            period_end(year, quarter),
+            3,
+            None,
+            row["Police.uk category"] or None,
+            None,
+            None,
+            code,
+            group or None,
+            sub or None,
+            weight,
+            inp.display,
+        )
+        for name, value in zip(RECORD_SCHEMA.names, values, strict=True):
+            cols[name].append(value)
+
     def _batch(self, cols: dict[str, list[object]]) -> pa.RecordBatch:
         batch = pa.RecordBatch.from_pydict(dict(cols), schema=RECORD_SCHEMA)
         self.result.rows += batch.num_rows
         for values in cols.values():
             values.clear()
         return batch
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A row's cells by column name (a column the table lacks reads as blank)."""
+
+    cells: list[str]
+    pos: dict[str, int]
+
+    def __getitem__(self, name: str) -> str:
+        return self.cells[self.pos[name]].strip() if name in self.pos else ""
+
+
+def _table_positions(
+    rows: list[tuple[int, list[str]]], display: str, found: Findings
+) -> dict[str, int] | None:
+    """Where each column is, from the table's header (its first row); None if there is no
+    header, or it lacks a column."""
+    if not rows:
+        found.add(
+            "error",
+            display,
+            None,
+            "the file is empty",
+            "give the table with its header line: " + ", ".join(COLUMNS),
+        )
+        return None
+    return _positions(rows[0][1], display, found, rows[0][0])
+
+
+def _parse(
+    row: _Row, names: OrgNames, display: str, line: int, found: Findings
+) -> tuple[_Key, float] | None:
+    """A row's key and its number of offences; None (with its problems in ``found``) when a
+    field is not what it should be."""
+    org = names.org(row["Force Name"], "Force Name", display, line, found)
+    year = financial_year(row["Financial Year"])
+    if year is None:
+        found.add(
+            "error",
+            display,
+            line,
+            f"Financial Year: {row['Financial Year']!r} is not a financial year",
+            "write it as the Home Office does, e.g. 2017/18 (or 2017-18)",
+        )
+    quarter = _QUARTER.match(row["Financial Quarter"])
+    if quarter is None:
+        found.add(
+            "error",
+            display,
+            line,
+            f"Financial Quarter: {row['Financial Quarter']!r} is not a quarter 1-4",
+            "quarters of the financial year: 1 = Apr-Jun, 2 = Jul-Sep, 3 = Oct-Dec, 4 = Jan-Mar",
+        )
+    code = row["Offence Code"]
+    if not code:
+        found.add(
+            "error",
+            display,
+            line,
+            "Offence Code: is blank",
+            "every row of the table has the Home Office offence code, e.g. 34B",
+        )
+    weight = _count(row["Number of Offences"], display, line, found)
+    if org is None or year is None or quarter is None or not code or weight is None:
+        return None
+    return (org, year, int(quarter.group(1)), code), weight
+
+
+def _count(raw: str, display: str, line: int, found: Findings) -> float | None:
+    count_column = "Number of Offences"
+    if not _COUNT.match(raw):
+        found.add(
+            "error",
+            display,
+            line,
+            f"{count_column}: {raw!r} is not a whole number"
+            if raw
+            else f"{count_column}: is blank",
+            "give the number of offences as a whole number, e.g. 1234",
+        )
+        return None
+    return float(raw.replace(",", ""))
+
+
+def _check_repeat(
+    key: _Key,
+    previous: _Key | None,
+    seen: dict[_Key, tuple[str, int]],
+    row: _Row,
+    display: str,
+    line: int,
+    found: Findings,
+) -> None:
+    """A key read before is an error, unless on the row just before (a split offence)."""
+    if key in seen and key != previous:
+        file, at = seen[key]
+        unit = "row" if display.endswith("]") else "line"  # a sheet has rows
+        where = f"{unit} {at}" if file == display else f"{file}:{at}"
+        found.add(
+            "error",
+            display,
+            line,
+            f"Offence Code: {key[3]} for {row['Force Name']}, {row['Financial Year']} "
+            f"Q{key[2]} appears again (first at {where})",
+            "each force, quarter and offence code is published once: check the same "
+            "table was not given twice, or two releases overlap",
+        )
 
 
 def read_home_office_prc(

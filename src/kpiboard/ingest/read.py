@@ -30,6 +30,8 @@ from kpiboard.ingest.rows import RowChecker
 from kpiboard.ingest.schema import CSV_COLUMNS, FileStamp, Progress, ReadResult
 
 if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
+
     from kpiboard.catalogue import Catalogue
 
 MAX_ERRORS_PER_FILE = 50
@@ -101,33 +103,62 @@ def _read_file(
     total: int,
 ) -> int:
     """Check one file's rows, adding good rows to ``checker.columns``; return its row count."""
-
-    def error(message: str, line: int | None, hint: str) -> None:
-        findings.append(Finding("error", message, f.display, line, None, hint))
-
     if f.size == 0:
-        error(
-            "the file is empty",
-            None,
-            "write a header line (" + ",".join(CSV_COLUMNS) + ") and data rows, or remove the file",
+        hint = (
+            "write a header line (" + ",".join(CSV_COLUMNS) + ") and data rows, or remove the file"
         )
+        findings.append(_error(f, "the file is empty", None, hint))
         return 0
     reader = csv.reader(io.StringIO(f.text, newline=""), strict=True)
     try:
-        header = next(reader, [])
-        if not any(c.strip() for c in header):
-            error(
+        header = _header(f, reader, findings)
+    except csv.Error as exc:
+        findings.append(_unparsable(f, exc, reader))
+        return 0
+    if header is None:
+        return 0
+    pos, width = header
+    return _read_rows(f, reader, pos, width, checker, findings, tick, done, total)
+
+
+def _header(
+    f: _File, reader: CsvReader, findings: list[Finding]
+) -> tuple[list[int | None], int] | None:
+    """The cell index of each of CSV_COLUMNS (None when absent) and the header's width; None
+    when the header has errors (then the rows cannot be read meaningfully)."""
+    header: list[str] = next(reader, [])
+    if not any(c.strip() for c in header):
+        findings.append(
+            _error(
+                f,
                 "the first line is not a header",
                 1,
                 "start the file with the column names: " + ",".join(CSV_COLUMNS),
             )
-            return 0
-        positions, header_findings = check_header(header, f.display)
-        findings.extend(header_findings)
-        if any(h.level == "error" for h in header_findings):
-            return 0  # without a trustworthy header the rows cannot be read meaningfully
-        pos = [positions.get(name) for name in CSV_COLUMNS]
-        width, rows, errors, previous = len(header), 0, 0, reader.line_num
+        )
+        return None
+    positions, header_findings = check_header(header, f.display)
+    findings.extend(header_findings)
+    if any(h.level == "error" for h in header_findings):
+        return None
+    return [positions.get(name) for name in CSV_COLUMNS], len(header)
+
+
+def _read_rows(
+    f: _File,
+    reader: CsvReader,
+    pos: list[int | None],
+    width: int,
+    checker: RowChecker,
+    findings: list[Finding],
+    tick: Progress | None,
+    done: int,
+    total: int,
+) -> int:
+    """Check the rows under the header (up to MAX_ERRORS_PER_FILE errors); return how many
+    were good."""
+    rows, errors, previous = 0, 0, reader.line_num
+    try:
         for cells in reader:
             line, previous = previous + 1, reader.line_num
             if not "".join(cells).strip():
@@ -149,10 +180,13 @@ def _read_file(
                 findings.extend(problems)
                 errors += len(problems)
                 if errors >= MAX_ERRORS_PER_FILE:
-                    error(
-                        f"stopped checking this file after {errors} errors",
-                        line,
-                        "fix these and run again to see the rest",
+                    findings.append(
+                        _error(
+                            f,
+                            f"stopped checking this file after {errors} errors",
+                            line,
+                            "fix these and run again to see the rest",
+                        )
                     )
                     return rows
             else:
@@ -160,11 +194,7 @@ def _read_file(
             if tick and rows % PROGRESS_EVERY == 0:
                 tick(done + line, total, f.display)
     except csv.Error as exc:
-        error(
-            f"the CSV cannot be parsed: {exc}",
-            reader.line_num or None,
-            "check the quoting near this line (a quote must be closed before the line ends)",
-        )
+        findings.append(_unparsable(f, exc, reader))
         return rows
     if rows == 0 and errors == 0:
         findings.append(
@@ -178,6 +208,19 @@ def _read_file(
             )
         )
     return rows
+
+
+def _unparsable(f: _File, exc: csv.Error, reader: CsvReader) -> Finding:
+    return _error(
+        f,
+        f"the CSV cannot be parsed: {exc}",
+        reader.line_num or None,
+        "check the quoting near this line (a quote must be closed before the line ends)",
+    )
+
+
+def _error(f: _File, message: str, line: int | None, hint: str) -> Finding:
+    return Finding("error", message, f.display, line, None, hint)
 
 
 def read_observations(

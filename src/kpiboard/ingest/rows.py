@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -57,7 +57,8 @@ NUMBER_HINT = "write a plain number such as 1234 or 77.3 (no thousands separator
 
 Key = tuple[str, str, int, int]
 Problem = tuple[str, str]  # (message, hint)
-ErrorFn = Callable[[str, str, str], None]  # (field, message, hint)
+FieldProblem = tuple[str, str, str]  # (field, message, hint)
+NUMBER_FIELDS = ("numerator", "denominator", "value", "sample_size")
 
 
 def _month_problem(text: str) -> Problem | None:
@@ -180,123 +181,111 @@ class RowChecker:
         """Check one row (``pos`` = the cell index of each CSV column, in CSV_COLUMNS order, or
         None when absent). Returns its error findings; a clean row is added to the columns."""
         cell = [cells[i].strip() if i is not None else "" for i in pos]
-        org_text, measure_text, period_text, months_text = cell[0], cell[1], cell[2], cell[3]
-        measure = self.measures.get(measure_text)
-        subject = measure.id if measure else None
-        errors: list[Finding] = []
-
-        def error(field: str, message: str, hint: str) -> None:
-            errors.append(Finding("error", f"{field}: {message}", display, line, subject, hint))
-
-        org: str | None = None
-        if not org_text:
-            error("org", "is blank", "give the organisation's id, name or alias")
-        else:
-            found = self._orgs.get(org_text) or self._org(org_text)
-            if isinstance(found, str):
-                org = found
-            else:
-                error("org", *found)
-        if not measure_text:
-            error("measure", "is blank", "give the id of a measure in measures/*.yaml")
-        elif measure is None:
-            error("measure", *self._measure_problem(measure_text))
-        month: int | None = None
-        if not period_text:
-            error("period_end", "is blank", MONTH_HINT)
-        else:
-            got = self._months.get(period_text)
-            if got is None:
-                got = self._month(period_text)
-            if isinstance(got, int):
-                month = got
-            else:
-                error("period_end", *got)
-        months: int | None = 1
-        if months_text:
-            months = int(months_text) if months_text.isdigit() else None
-            if months is None or not 1 <= months <= MAX_MONTHS:
-                months = None
-                error(
-                    "months",
-                    f"{months_text!r} is not a positive whole number",
-                    "months is the period's length: 1 for a month, 3 for a quarter, "
-                    "12 for a rolling year; leave it blank for 1",
-                )
-
-        numbers: list[float | None] = []
-        for field, text in zip(
-            ("numerator", "denominator", "value", "sample_size"), cell[4:8], strict=True
-        ):
-            number: float | None = None
-            if text:
-                try:
-                    number = float(text)
-                    if not math.isfinite(number) or "_" in text:
-                        raise ValueError(text)
-                except ValueError:
-                    error(field, f"{text!r} is not a number", _number_hint(text))
-                    number = None
-                else:
-                    if number < 0 and field != "value":
-                        error(
-                            field,
-                            f"{text} is negative",
-                            f"{field} is a count and cannot be negative; check the sign",
-                        )
-            numbers.append(number)
-        num, den, val, _size = numbers
+        measure = self.measures.get(cell[1])
+        # each problem is (field, message, hint), in the order the row's fields are checked;
+        # findings are made only for a row that has some (most rows have none)
+        problems: list[FieldProblem] = []
+        org = self._orgs.get(cell[0])  # (the calls below only when not known already)
+        if not isinstance(org, str):
+            org = self._org_cell(cell[0], problems)
+        if not cell[1] or measure is None:
+            self._unknown_measure(cell[1], problems)
+        month = self._months.get(cell[2])
+        if not isinstance(month, int):
+            month = self._period_cell(cell[2], problems)
+        months = _months_cell(cell[3], problems) if cell[3] else 1
+        numbers = _numbers(cell, problems)
         provisional = PROVISIONAL.get(cell[8].lower())
         if provisional is None:
-            error(
-                "provisional",
-                f"{cell[8]!r} is not yes or no",
-                "write yes/no, true/false or 1/0, or leave it blank (= no)",
-            )
-
-        if measure is not None:
-            self._check_kind(measure.kind, measure.id, cell, numbers, error)
-        if den == 0 and cell[5]:
-            error(
-                "denominator",
-                "is zero",
-                "a rate needs a denominator above zero; check the figure, "
-                "or give value alone if only the rate is known",
-            )
-        if num is None and val is None and not cell[4] and not cell[6]:
-            error(
-                "numerator",
-                "numerator and value are both blank: the row has no figure",
-                "give the count in numerator (with denominator for a proportion) or the figure in value",
-            )
-
-        if org is not None and measure is not None and month is not None and months is not None:
-            key = (org, measure.id, month, months)
-            first = self._seen.get(key)
-            here = f"{display}:{line}"
-            if first is not None:
-                error(
-                    "period_end",
-                    f"duplicate row: {org} {measure.id} {format_month(month)} "
-                    f"(months {months}) is also at {first}",
-                    "keep one row per org, measure, period_end and months; delete or correct one",
+            problems.append(
+                (
+                    "provisional",
+                    f"{cell[8]!r} is not yes or no",
+                    "write yes/no, true/false or 1/0, or leave it blank (= no)",
                 )
-            else:
-                self._seen[key] = here
-        if errors:
-            return errors
+            )
+        if measure is not None:
+            self._check_kind(measure.kind, measure.id, cell, numbers, problems)
+        _check_figures(cell, numbers, problems)
+        here = f"{display}:{line}"
+        if org is not None and measure is not None and month is not None and months is not None:
+            self._check_key((org, measure.id, month, months), here, problems)
+        if problems:
+            subject = measure.id if measure else None
+            return [
+                Finding("error", f"{field}: {message}", display, line, subject, hint)
+                for field, message, hint in problems
+            ]
         assert org is not None and month is not None and months is not None and measure is not None
+        self._add(org, measure.id, month, months, numbers, bool(provisional), cell[9], here)
+        return []
+
+    def _org_cell(self, text: str, problems: list[FieldProblem]) -> str | None:
+        if not text:
+            problems.append(("org", "is blank", "give the organisation's id, name or alias"))
+            return None
+        found = self._orgs.get(text) or self._org(text)
+        if isinstance(found, str):
+            return found
+        problems.append(("org", *found))
+        return None
+
+    def _unknown_measure(self, text: str, problems: list[FieldProblem]) -> None:
+        if not text:
+            problems.append(("measure", "is blank", "give the id of a measure in measures/*.yaml"))
+        else:
+            problems.append(("measure", *self._measure_problem(text)))
+
+    def _period_cell(self, text: str, problems: list[FieldProblem]) -> int | None:
+        if not text:
+            problems.append(("period_end", "is blank", MONTH_HINT))
+            return None
+        got = self._months.get(text)
+        if got is None:
+            got = self._month(text)
+        if isinstance(got, int):
+            return got
+        problems.append(("period_end", *got))
+        return None
+
+    def _check_key(self, key: Key, here: str, problems: list[FieldProblem]) -> None:
+        """A row's key (org, measure, month, months) is given once across the read's files."""
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = here
+            return
+        org, mid, month, months = key
+        problems.append(
+            (
+                "period_end",
+                f"duplicate row: {org} {mid} {format_month(month)} "
+                f"(months {months}) is also at {first}",
+                "keep one row per org, measure, period_end and months; delete or correct one",
+            )
+        )
+
+    def _add(
+        self,
+        org: str,
+        mid: str,
+        month: int,
+        months: int,
+        numbers: list[float | None],
+        provisional: bool,
+        note: str,
+        source: str,
+    ) -> None:
+        """A clean row, into the columns."""
         cols = self.columns
         cols.org.append(org)
-        cols.measure.append(measure.id)
+        cols.measure.append(mid)
         cols.period_end.append(self._dates.get(month) or self._date(month))
         cols.months.append(months)
         for column, number in zip(cols.numbers, numbers, strict=True):
             column.append(number)
-        cols.provisional.append(bool(provisional))
-        cols.note.append(cell[9] or None)
-        cols.source.append(f"{display}:{line}")
-        return errors
+        cols.provisional.append(provisional)
+        cols.note.append(note or None)
+        cols.source.append(source)
 
     def _check_kind(
         self,
@@ -304,41 +293,51 @@ class RowChecker:
         mid: str,
         cell: list[str],
         numbers: list[float | None],
-        error: ErrorFn,
+        problems: list[FieldProblem],
     ) -> None:
         num, den, val, _size = numbers
         if kind in COMPUTED_KINDS:
             m = self.measures[mid]
             parts = m.of or [c.id for c in self.catalogue.children_of(mid)]
-            error(
-                "measure",
-                f"{mid!r} is a {kind} measure; kpiboard computes it, so it takes no data",
-                f"remove these rows and give data for {' and '.join(map(repr, parts)) or 'its parts'}",
+            problems.append(
+                (
+                    "measure",
+                    f"{mid!r} is a {kind} measure; kpiboard computes it, so it takes no data",
+                    f"remove these rows and give data for {' and '.join(map(repr, parts)) or 'its parts'}",
+                )
             )
         if val is not None and val < 0 and kind in NON_NEGATIVE_KINDS:
-            error(
-                "value",
-                f"{cell[6]} is negative, but a {kind} cannot be",
-                "only snapshot and mean measures may be negative; check the sign",
+            problems.append(
+                (
+                    "value",
+                    f"{cell[6]} is negative, but a {kind} cannot be",
+                    "only snapshot and mean measures may be negative; check the sign",
+                )
             )
         if kind is MeasureKind.PROPORTION:
             if num is not None and den is not None and den > 0 and num > den:
-                error(
-                    "numerator",
-                    f"{cell[4]} is more than the denominator {cell[5]}",
-                    "a proportion's numerator is part of its denominator; are the columns swapped?",
+                problems.append(
+                    (
+                        "numerator",
+                        f"{cell[4]} is more than the denominator {cell[5]}",
+                        "a proportion's numerator is part of its denominator; are the columns swapped?",
+                    )
                 )
             if num is not None and not cell[5]:
-                error(
-                    "denominator",
-                    "is blank, but a proportion needs one with its numerator",
-                    "give the denominator, or give value (a percentage) instead of the numerator",
+                problems.append(
+                    (
+                        "denominator",
+                        "is blank, but a proportion needs one with its numerator",
+                        "give the denominator, or give value (a percentage) instead of the numerator",
+                    )
                 )
             if val is not None and val > 100:  # below 0 was reported above
-                error(
-                    "value",
-                    f"{cell[6]} is outside 0-100",
-                    "a proportion's value is a percentage, e.g. 77.3 for 77.3%",
+                problems.append(
+                    (
+                        "value",
+                        f"{cell[6]} is outside 0-100",
+                        "a proportion's value is a percentage, e.g. 77.3 for 77.3%",
+                    )
                 )
 
     def _date(self, month: int) -> dt.date:
@@ -346,3 +345,69 @@ class RowChecker:
         if date is None:
             date = self._dates[month] = dt.date(year_of(month), month_of(month), 1)
         return date
+
+
+def _months_cell(text: str, problems: list[FieldProblem]) -> int | None:
+    """The period's length in months from a non-blank cell."""
+    months = int(text) if text.isdigit() else None
+    if months is None or not 1 <= months <= MAX_MONTHS:
+        problems.append(
+            (
+                "months",
+                f"{text!r} is not a positive whole number",
+                "months is the period's length: 1 for a month, 3 for a quarter, "
+                "12 for a rolling year; leave it blank for 1",
+            )
+        )
+        return None
+    return months
+
+
+def _numbers(cell: list[str], problems: list[FieldProblem]) -> list[float | None]:
+    """numerator, denominator, value and sample_size (None when blank or not a number)."""
+    numbers: list[float | None] = []
+    for field, text in zip(NUMBER_FIELDS, cell[4:8], strict=True):
+        number: float | None = None
+        if text:
+            try:
+                number = float(text)
+                if not math.isfinite(number) or "_" in text:
+                    raise ValueError(text)
+            except ValueError:
+                problems.append((field, f"{text!r} is not a number", _number_hint(text)))
+                number = None
+            else:
+                if number < 0 and field != "value":
+                    problems.append(
+                        (
+                            field,
+                            f"{text} is negative",
+                            f"{field} is a count and cannot be negative; check the sign",
+                        )
+                    )
+        numbers.append(number)
+    return numbers
+
+
+def _check_figures(
+    cell: list[str], numbers: list[float | None], problems: list[FieldProblem]
+) -> None:
+    """A denominator above zero, and a figure at all (a numerator or a value)."""
+    num, den, val, _size = numbers
+    if den == 0 and cell[5]:
+        problems.append(
+            (
+                "denominator",
+                "is zero",
+                "a rate needs a denominator above zero; check the figure, "
+                "or give value alone if only the rate is known",
+            )
+        )
+    if num is None and val is None and not cell[4] and not cell[6]:
+        problems.append(
+            (
+                "numerator",
+                "numerator and value are both blank: the row has no figure",
+                "give the count in numerator (with denominator for a proportion) or the figure in value",
+            )
+        )

@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -182,6 +182,18 @@ def _value_problem(text: str) -> tuple[str, str] | None:
 def read_series(path: Path) -> Series:
     """Read and check a ``date,value`` CSV (UTF-8, header required, any column order)."""
     source = str(path)
+    rows = _rows(path, source)
+    at = _columns(rows[0], source)
+    points = _Points(source)
+    for line, cells in enumerate(rows[1:], start=HEADER_LINE + 1):
+        if len(points.findings) >= MAX_FINDINGS:
+            break
+        points.add(line, cells, at)
+    return points.series()
+
+
+def _rows(path: Path, source: str) -> list[list[str]]:
+    """The file's rows, the header first; KpiboardError if it cannot be read or is empty."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
@@ -195,87 +207,116 @@ def read_series(path: Path) -> Series:
         raise KpiboardError(
             "the file is empty", where=source, hint="the first line must be date,value"
         )
-    header = [c.strip().lower() for c in rows[0]]
+    return rows
+
+
+def _columns(header_row: list[str], source: str) -> dict[str, int]:
+    """The cell index of each of COLUMNS; KpiboardError unless the header is exactly those."""
+    header = [c.strip().lower() for c in header_row]
     if sorted(header) != sorted(COLUMNS):
         raise KpiboardError(
-            f"the header is {','.join(rows[0])!r}, not date,value",
+            f"the header is {','.join(header_row)!r}, not date,value",
             where=f"{source}:{HEADER_LINE}",
             hint="the first line must name the two columns: date,value",
         )
-    at = {name: header.index(name) for name in COLUMNS}
-    findings: list[Finding] = []
-    labels: list[str] = []
-    dates: list[dt.date] = []
-    values: list[float] = []
-    lines: list[int] = []
-    month_style: bool | None = None
+    return {name: header.index(name) for name in COLUMNS}
 
-    def problem(line: int, field: str | None, message: str, hint: str) -> None:
-        findings.append(Finding("error", message, source, line, field, hint))
 
-    for line, cells in enumerate(rows[1:], start=HEADER_LINE + 1):
-        if len(findings) >= MAX_FINDINGS:
-            break
+@dataclass
+class _Points:
+    """The points of a series as its rows are read, and the problems of the rows."""
+
+    source: str
+    findings: list[Finding] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    dates: list[dt.date] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    month_style: bool | None = None  # True: YYYY-MM months; False: YYYY-MM-DD dates
+
+    def problem(self, line: int, column: str | None, message: str, hint: str) -> None:
+        self.findings.append(Finding("error", message, self.source, line, column, hint))
+
+    def add(self, line: int, cells: list[str], at: dict[str, int]) -> None:
+        """One row: a point if its date and value are good and its date follows the last."""
         if not any(c.strip() for c in cells):
-            continue  # a blank line
+            return  # a blank line
         if len(cells) != len(COLUMNS):
-            problem(
+            self.problem(
                 line,
                 None,
                 f"{len(cells)} cells, not {len(COLUMNS)}",
                 "each row is one date and one value; quote a value that contains a comma",
             )
-            continue
+            return
         date_text, value_text = cells[at["date"]].strip(), cells[at["value"]].strip()
-        ok = True
-        try:
-            when, is_month = parse_period(date_text)
-            if month_style is None:
-                month_style = is_month
-            elif is_month != month_style:
-                ok = False
-                problem(
-                    line,
-                    "date",
-                    f"{date_text!r} mixes YYYY-MM months with YYYY-MM-DD dates",
-                    "write every date the same way",
-                )
-        except KpiboardError as exc:
-            ok = False
-            problem(line, "date", exc.message, exc.hint or DATE_HINT)
+        period = self._period(line, date_text)
         bad_value = _value_problem(value_text)
         if bad_value:
-            problem(line, "value", *bad_value)
-        if not ok or bad_value:
-            continue
-        if dates and when <= dates[-1]:
-            if when == dates[-1]:
-                problem(
-                    line,
-                    "date",
-                    f"{date_text} appears twice (also line {lines[-1]})",
-                    "give each period one row",
-                )
-            else:
-                problem(
-                    line,
-                    "date",
-                    f"{date_text} comes after {labels[-1]} (line {lines[-1]})",
-                    "sort the rows by date, earliest first",
-                )
-            continue
-        labels.append(date_text if is_month else when.isoformat())
-        dates.append(when)
-        values.append(float(value_text))
-        lines.append(line)
-    if findings:
-        raise SeriesInvalid(findings, source)
-    if not dates:
-        raise KpiboardError(
-            "the file has a header but no rows",
-            where=source,
-            hint="add one date,value row per period",
+            self.problem(line, "value", *bad_value)
+        if period is None or bad_value or not self._follows(line, date_text, period[0]):
+            return
+        when, is_month = period
+        self.labels.append(date_text if is_month else when.isoformat())
+        self.dates.append(when)
+        self.values.append(float(value_text))
+        self.lines.append(line)
+
+    def _period(self, line: int, text: str) -> tuple[dt.date, bool] | None:
+        """The row's date and whether it is a month; None (and a problem) if it is not a date,
+        or is not written the way the series' first date was."""
+        try:
+            when, is_month = parse_period(text)
+        except KpiboardError as exc:
+            self.problem(line, "date", exc.message, exc.hint or DATE_HINT)
+            return None
+        if self.month_style is None:
+            self.month_style = is_month
+        elif is_month != self.month_style:
+            self.problem(
+                line,
+                "date",
+                f"{text!r} mixes YYYY-MM months with YYYY-MM-DD dates",
+                "write every date the same way",
+            )
+            return None
+        return when, is_month
+
+    def _follows(self, line: int, text: str, when: dt.date) -> bool:
+        """Whether ``when`` comes after the last point (else a problem: a repeat, or out of
+        order)."""
+        if not self.dates or when > self.dates[-1]:
+            return True
+        if when == self.dates[-1]:
+            self.problem(
+                line,
+                "date",
+                f"{text} appears twice (also line {self.lines[-1]})",
+                "give each period one row",
+            )
+        else:
+            self.problem(
+                line,
+                "date",
+                f"{text} comes after {self.labels[-1]} (line {self.lines[-1]})",
+                "sort the rows by date, earliest first",
+            )
+        return False
+
+    def series(self) -> Series:
+        """The series read; SeriesInvalid with every problem, if any."""
+        if self.findings:
+            raise SeriesInvalid(self.findings, self.source)
+        if not self.dates:
+            raise KpiboardError(
+                "the file has a header but no rows",
+                where=self.source,
+                hint="add one date,value row per period",
+            )
+        return Series(
+            self.source,
+            tuple(self.labels),
+            tuple(self.dates),
+            np.array(self.values, dtype=np.float64),
+            tuple(self.lines),
         )
-    return Series(
-        source, tuple(labels), tuple(dates), np.array(values, dtype=np.float64), tuple(lines)
-    )

@@ -10,6 +10,7 @@ mostly without the GIL) while the one before is being consumed. The queue holds 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import sys
@@ -37,10 +38,8 @@ def lower_priority(steps: int = READER_NICENESS) -> None:
     if not sys.platform.startswith("linux"):
         return
     tid = threading.get_native_id()
-    try:
+    with contextlib.suppress(OSError):  # a sandbox forbidding it: reading is only slower
         os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + steps)
-    except OSError:  # pragma: no cover - a sandbox forbidding it: reading is only slower
-        pass
 
 
 class _End:
@@ -99,3 +98,40 @@ class Ahead(Generic[T]):
                     raise item.error
                 return
             yield item
+
+
+class ReadAhead(Generic[T]):
+    """Which of a read's files are being read ahead: when file ``number`` is taken, the files
+    up to ``workers`` beyond it are started, and more while those started and not yet taken
+    add up to less than ``ahead_bytes``.
+
+    ``files`` gives each file's size and the iterator reading it (started in ``pool``)."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        files: list[tuple[int, Callable[[], Iterator[T]]]],
+        stop: threading.Event,
+        workers: int,
+        ahead_bytes: int,
+    ) -> None:
+        self._pool, self._files, self._stop = pool, files, stop
+        self._workers, self._ahead_bytes = workers, ahead_bytes
+        self._ahead: dict[int, Ahead[T]] = {}
+        self._started = 0  # files given to the threads
+        self._started_bytes = 0  # their bytes, less those of the files taken
+
+    def take(self, number: int) -> Ahead[T]:
+        """File ``number``'s items (to iterate once), the files after it started meanwhile."""
+        while self._started < len(self._files) and (
+            self._started < number + self._workers or self._started_bytes < self._ahead_bytes
+        ):
+            size, items = self._files[self._started]
+            self._ahead[self._started] = Ahead(self._pool, items, self._stop)
+            self._started_bytes += size
+            self._started += 1
+        return self._ahead.pop(number)
+
+    def taken(self, number: int) -> None:
+        """File ``number`` is read: its bytes no longer count as read ahead."""
+        self._started_bytes -= self._files[number][0]

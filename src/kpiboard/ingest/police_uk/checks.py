@@ -98,7 +98,7 @@ def check_ids(
     if ids.null_count:
         no_id = both(pc.and_(pc.is_null(ids), pc.fill_null(pc.not_equal(types, ASB), False)), keep)
         rows = true_rows(no_id, MAX_ERRORS_PER_FILE - f.errors)
-        for row, kind in zip(rows, types.take(pa.array(rows, pa.int64())).to_pylist()):
+        for row, kind in zip(rows, types.take(pa.array(rows, pa.int64())).to_pylist(), strict=True):
             f.add(
                 "error",
                 f"Crime ID: is blank on a {kind!r} record",

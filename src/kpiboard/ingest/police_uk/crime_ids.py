@@ -71,7 +71,7 @@ class MonthIds:
         )
         first: dict[str, str] = {}
         reported = 0
-        for crime_id, place in zip(rows["id"].to_pylist(), rows["place"].to_pylist()):
+        for crime_id, place in zip(rows["id"].to_pylist(), rows["place"].to_pylist(), strict=True):
             f = self.files[place >> 32]
             where = f"{f.inp.display}:{f.line_map.line(place & 0xFFFFFFFF)}"
             if crime_id not in first:

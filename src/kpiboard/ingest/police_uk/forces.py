@@ -38,7 +38,7 @@ class Forces:
         names: list[str] = coded.dictionary.to_pylist()
         meanings = [self.lookup.resolve(name) for name in names]
         org = pa.array([m.org for m in meanings], pa.string()).take(coded.indices)
-        for name, meaning in zip(names, meanings):
+        for name, meaning in zip(names, meanings, strict=True):
             if meaning.unknown is not None and name not in f.names_reported:
                 f.names_reported.add(name)
                 f.add(
@@ -57,7 +57,9 @@ class Forces:
                     "give the force's name, as police.uk writes it (e.g. West Yorkshire Police)",
                     row=base + row,
                 )
-        asides = [name for name, meaning in zip(names, meanings) if meaning.aside is not None]
+        asides = [
+            name for name, meaning in zip(names, meanings, strict=True) if meaning.aside is not None
+        ]
         if not asides:
             return org, None
         aside = pc.is_in(falls, value_set=pa.array(asides, pa.string()))

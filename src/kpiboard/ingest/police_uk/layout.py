@@ -67,7 +67,8 @@ def header_problem(header: str) -> tuple[str, str] | None:
     extra = [c for c in found if c not in COLUMNS]
     details = []
     if not missing and not extra:
-        moved = next(c for c, e in zip(found, COLUMNS) if c != e)
+        # (not strict: a column given twice makes ``found`` the longer)
+        moved = next(c for c, e in zip(found, COLUMNS, strict=False) if c != e)
         details.append(
             f"the same columns in another order ({moved!r} is column "
             f"{found.index(moved) + 1}, not {COLUMNS.index(moved) + 1})"

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
-from kpiboard.ingest.police_uk.ahead import Ahead, lower_priority
+from kpiboard.ingest.police_uk.ahead import ReadAhead, lower_priority
 from kpiboard.ingest.police_uk.checks import check_ids, check_lines, check_month, check_types
 from kpiboard.ingest.police_uk.crime_ids import MonthIds, remember
 from kpiboard.ingest.police_uk.forces import Forces
@@ -162,44 +162,22 @@ class _Reader:
             # in month order, so that only one month's Crime IDs are held for the duplicate check
             months = pool.map(peek_month, inputs) if pool is not None else map(peek_month, inputs)
             order = sorted(
-                zip(months, (inp.display for inp in inputs), inputs), key=lambda t: t[:2]
+                zip(months, (inp.display for inp in inputs), inputs, strict=True),
+                key=lambda t: t[:2],
             )
             files = [FileState(number, inp) for number, (_, _, inp) in enumerate(order)]
-            ahead: dict[int, Ahead[_Step]] = {}
-            started, started_bytes = (
-                0,
-                0,
-            )  # files given to the threads, and their bytes not yet taken
-            total, done = sum(inp.size for inp in inputs), 0
-            for number, f in enumerate(files):
-                while (
-                    pool is not None
-                    and started < len(files)
-                    and (started < number + self.workers or started_bytes < AHEAD_BYTES)
-                ):
-                    # the next files, read meanwhile (each in its own state)
-                    ahead[started] = Ahead(
-                        pool, functools.partial(self._file, files[started]), stop
-                    )
-                    started_bytes += files[started].inp.size
-                    started += 1
-                key = order[number][0]
-                if key != self.month.month:
-                    self._check_duplicates()
-                    self.month = MonthIds(key)
-                failed = self.failed  # (nothing changes it while the file's batches come)
-                for out, size in ahead.pop(number) if pool is not None else self._file(f):
-                    if out is not None and not failed:
-                        f.records += out.num_rows
-                        self.result.rows += out.num_rows
-                        yield out
-                    if self.progress:
-                        self.progress(done + size, total, f.inp.display)
-                self._take(f)
-                started_bytes -= f.inp.size
-                done += f.inp.size
-                if self.progress:
-                    self.progress(done, total, f.inp.display)
+            ahead = (
+                ReadAhead(
+                    pool,
+                    [(f.inp.size, functools.partial(self._file, f)) for f in files],
+                    stop,
+                    self.workers,
+                    AHEAD_BYTES,
+                )
+                if pool is not None
+                else None
+            )
+            yield from self._in_order(files, [key for key, _, _ in order], ahead)
             self._check_duplicates()
         finally:
             stop.set()  # a read abandoned: the threads reading ahead give up
@@ -207,6 +185,31 @@ class _Reader:
                 pool.shutdown()
         if self.failed:
             raise ValidationFailed(self.findings)
+
+    def _in_order(
+        self, files: list[FileState], months: list[str], ahead: ReadAhead[_Step] | None
+    ) -> Iterator[pa.RecordBatch]:
+        """The files' records, file after file (each read ahead in a thread, or here)."""
+        total, done = sum(f.inp.size for f in files), 0
+        for number, f in enumerate(files):
+            steps = ahead.take(number) if ahead is not None else self._file(f)
+            if months[number] != self.month.month:
+                self._check_duplicates()
+                self.month = MonthIds(months[number])
+            failed = self.failed  # (nothing changes it while the file's batches come)
+            for out, size in steps:
+                if out is not None and not failed:
+                    f.records += out.num_rows
+                    self.result.rows += out.num_rows
+                    yield out
+                if self.progress:
+                    self.progress(done + size, total, f.inp.display)
+            self._take(f)
+            if ahead is not None:
+                ahead.taken(number)
+            done += f.inp.size
+            if self.progress:
+                self.progress(done, total, f.inp.display)
 
     def _take(self, f: FileState) -> None:
         """What the read keeps of a file once it is read, in file order: its findings, its
