@@ -39,7 +39,8 @@ from kpiboard.ingest.series import parse_period, read_series
 from kpiboard.periods import parse_month, short_month
 from kpiboard.render import FORMATS, print_table, render
 from kpiboard.render.charts import Charted, series_chart_svg
-from kpiboard.render.league import LEAGUE_FORMATS, render_league
+from kpiboard.render.league import render_league
+from kpiboard.render.registry import LEAGUE
 from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
 from kpiboard.web.usercmd import users_app
@@ -240,10 +241,10 @@ def report(
                 raise UsageError(
                     "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
                 )
-            if fmt not in LEAGUE_FORMATS:
+            if fmt not in LEAGUE.formats:
                 raise UsageError(
                     f"--format: unknown format {fmt!r} for a league table",
-                    hint=f"use one of {', '.join(LEAGUE_FORMATS)}",
+                    hint=f"use one of {', '.join(LEAGUE.formats)}",
                 )
             _emit(render_league(_league(project, as_of, measure, group), fmt), output)
             return

@@ -15,10 +15,23 @@ from __future__ import annotations
 from kpiboard.render.csvout import render_csv
 from kpiboard.render.html import render_html
 from kpiboard.render.jsonout import render_json
+from kpiboard.render.league import (
+    render_league_csv,
+    render_league_html,
+    render_league_json,
+    render_league_markdown,
+    render_league_table,
+)
 from kpiboard.render.markdown import render_markdown
 from kpiboard.render.registry import (
+    DOCUMENTS,
     FORMATS,
+    LEAGUE,
+    PACK,
     RENDERERS,
+    SCORECARD,
+    SPC_SERIES,
+    Document,
     Renderer,
     RenderOptions,
     register,
@@ -28,8 +41,14 @@ from kpiboard.render.registry import (
 from kpiboard.render.table import print_table, render_table, render_table_bytes
 
 __all__ = [
+    "DOCUMENTS",
     "FORMATS",
+    "LEAGUE",
+    "PACK",
     "RENDERERS",
+    "SCORECARD",
+    "SPC_SERIES",
+    "Document",
     "RenderOptions",
     "Renderer",
     "print_table",
@@ -45,3 +64,8 @@ register("json", render_json)
 register("csv", render_csv)
 register("md", render_markdown)
 register("html", render_html)
+LEAGUE.register("table", render_league_table)
+LEAGUE.register("json", render_league_json)
+LEAGUE.register("csv", render_league_csv)
+LEAGUE.register("md", render_league_markdown)
+LEAGUE.register("html", render_league_html)
