@@ -83,7 +83,7 @@ ALLOWED_KPIBOARD = ("kpiboard.scorecard", "kpiboard.errors", "kpiboard.render")
 def test_render_imports_only_the_scorecard_layer() -> None:
     package = Path(render_pkg.__file__).parent
     offenders: list[str] = []
-    for path in sorted(package.glob("*.py")):
+    for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             names: list[str] = []

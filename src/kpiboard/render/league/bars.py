@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from kpiboard.render.charts import FONT, SCHEMA, chart_svg, labelled_svg
+from kpiboard.render.charts.vega import FONT, SCHEMA, chart_svg, labelled_svg
 from kpiboard.render.league.words import subtitle
 from kpiboard.scorecard import League, LeagueRow
 

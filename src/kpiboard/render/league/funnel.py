@@ -9,7 +9,7 @@ import re
 import textwrap
 from typing import Any
 
-from kpiboard.render.charts import FONT, SCHEMA, chart_svg, labelled_svg
+from kpiboard.render.charts.vega import FONT, SCHEMA, chart_svg, labelled_svg
 from kpiboard.render.league.bars import HOME, OTHER, PEER, POOLED_RULE
 from kpiboard.scorecard import Funnel, FunnelPoint, League
 
