@@ -348,7 +348,7 @@ def test_at_a_glance_comes_first_and_lists_every_row(doc: Node) -> None:
     assert tables[0] is _glance(doc)
     glance = _glance(doc)
     assert glance.find("caption").text == "At a glance"
-    headers = [th for th in glance.find("thead").iter("th")]
+    headers = list(glance.find("thead").iter("th"))
     assert [th.text for th in headers] == GLANCE_COLUMNS
     assert all(th.attrs.get("scope") == "col" for th in headers)
     groups = [th.text for th in glance.iter("th") if th.attrs.get("scope") == "rowgroup"]

@@ -360,7 +360,9 @@ def test_svg_output_is_the_reports_chart_self_contained_and_accessible(tmp_path:
 
 
 def test_svg_output_of_daily_dates_reads_by_day(tmp_path: Path) -> None:
-    days = "".join(f"2020-01-{d:02d},{v}\n" for d, v in zip(range(2, 22), [1.25, 2.5] * 10))
+    days = "".join(
+        f"2020-01-{d:02d},{v}\n" for d, v in zip(range(2, 22), [1.25, 2.5] * 10, strict=True)
+    )
     out = tmp_path / "daily.svg"
     run(write(tmp_path, "date,value\n" + days, "daily.csv"), "--format", "svg", "--output", out)
     root = _svg_root(out.read_text())
@@ -373,7 +375,7 @@ def test_svg_output_of_daily_dates_reads_by_day(tmp_path: Path) -> None:
 
 
 def test_svg_output_of_first_of_month_dates_reads_by_month(tmp_path: Path) -> None:
-    rows = "".join(f"2016-{m:02d}-01,{v}\n" for m, v in zip(range(1, 13), [3, 5] * 6))
+    rows = "".join(f"2016-{m:02d}-01,{v}\n" for m, v in zip(range(1, 13), [3, 5] * 6, strict=True))
     svg = run(write(tmp_path, "date,value\n" + rows), "--format", "svg").stdout
     root = _svg_root(svg)
     assert (root.get("aria-label") or "").startswith("SPC chart of series, Jan-16 to Dec-16: ")
