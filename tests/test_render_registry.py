@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import ast
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fixtures.scorecard_fixture import sample_scorecard
+from fixtures.scorecard_fixture import SAC_SPC, sample_scorecard
 
 import kpiboard.render as render_pkg
 from kpiboard.errors import KpiboardError
-from kpiboard.render import FORMATS, RENDERERS, RenderOptions, register, render, unregister
-from kpiboard.scorecard import Scorecard
+from kpiboard.render import (
+    DOCUMENTS,
+    FORMATS,
+    LEAGUE,
+    PACK,
+    RENDERERS,
+    SCORECARD,
+    RenderOptions,
+    register,
+    render,
+    unregister,
+)
+from kpiboard.scorecard import (
+    League,
+    LeagueGroup,
+    LeagueMeasure,
+    LeagueRow,
+    Organisation,
+    PublishedPack,
+    Scorecard,
+    SpcSeries,
+)
 
 BUILT_INS = ["table", "json", "csv", "md", "html"]
 
@@ -83,7 +104,7 @@ ALLOWED_KPIBOARD = ("kpiboard.scorecard", "kpiboard.errors", "kpiboard.render")
 def test_render_imports_only_the_scorecard_layer() -> None:
     package = Path(render_pkg.__file__).parent
     offenders: list[str] = []
-    for path in sorted(package.glob("*.py")):
+    for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             names: list[str] = []
@@ -95,3 +116,100 @@ def test_render_imports_only_the_scorecard_layer() -> None:
                 if name.startswith("kpiboard") and not name.startswith(ALLOWED_KPIBOARD):
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []
+
+
+# --- every document through the same seam -------------------------------------------------
+
+BUILT_IN_PAIRS = {
+    "scorecard": ["table", "json", "csv", "md", "html"],
+    "league": ["table", "json", "csv", "md", "html"],
+    "spc": ["json", "csv", "svg"],
+    "pack": ["html"],
+}
+
+
+def _league() -> League:
+    orgs = [Organisation(i, f"Force {i}") for i in "ABC"]
+    rows = tuple(
+        LeagueRow(n + 1, f"{n + 1}/3", org, value, f"{value:.1f}", org.id == "A", org.id == "B")
+        for n, (org, value) in enumerate(zip(orgs, [5.0, 7.0, 9.0], strict=True))
+    )
+    return League(
+        title="Crime rate: league table",
+        measure=LeagueMeasure("rate", "Crime rate", "per 1,000", "lower_is_better", "2009/10"),
+        period="2009/10",
+        period_end="2010-03",
+        as_of="2010-03",
+        group=LeagueGroup("ew", "England & Wales", 3),
+        rows=rows,
+        pooled=7.0,
+        pooled_text="7.0",
+        mean_of_rates=7.0,
+        mean_of_rates_text="7.0",
+        organisation=orgs[0],
+    )
+
+
+def _pack() -> PublishedPack:
+    when = datetime(2009, 9, 14, tzinfo=UTC)
+    return PublishedPack(sample_scorecard(), "Alice Smith", "alice", when, "0123456789ab")
+
+
+def _sample(document: str) -> object:
+    samples: dict[str, object] = {
+        "scorecard": sample_scorecard(),
+        "league": _league(),
+        "spc": SpcSeries("series", SAC_SPC, tuple(False for _ in SAC_SPC.points)),
+        "pack": _pack(),
+    }
+    return samples[document]
+
+
+def test_every_document_has_its_built_in_formats_in_order() -> None:
+    assert {name: d.formats[: len(BUILT_IN_PAIRS[name])] for name, d in DOCUMENTS.items()} == (
+        BUILT_IN_PAIRS
+    )
+    assert DOCUMENTS["scorecard"] is SCORECARD and SCORECARD.formats is FORMATS
+
+
+@pytest.mark.parametrize(
+    ("document", "fmt"),
+    [(d, f) for d, formats in BUILT_IN_PAIRS.items() for f in formats],
+    ids=lambda x: str(x),
+)
+def test_every_registered_pair_renders_bytes(document: str, fmt: str) -> None:
+    out = DOCUMENTS[document].render(_sample(document), fmt)
+    assert isinstance(out, bytes)
+    assert out.decode("utf-8").strip()
+
+
+@pytest.mark.parametrize("document", list(BUILT_IN_PAIRS))
+def test_an_unknown_pair_is_the_same_error_for_every_document(document: str) -> None:
+    with pytest.raises(KpiboardError) as info:
+        DOCUMENTS[document].render(_sample(document), "xlsx")
+    exc = info.value
+    assert exc.message.startswith("unknown format 'xlsx'")
+    assert exc.hint == f"choose one of: {', '.join(BUILT_IN_PAIRS[document])}"
+    assert exc.field == "format"
+    with pytest.raises(KpiboardError) as checked:
+        DOCUMENTS[document].check("xlsx")
+    assert str(checked.value) == str(exc)
+
+
+def test_the_league_error_names_the_league_table() -> None:
+    with pytest.raises(KpiboardError, match="unknown format 'pdf' for a league table"):
+        LEAGUE.render(_league(), "pdf")
+
+
+def test_a_new_format_for_any_document_is_one_registration() -> None:
+    def title_page(pack: PublishedPack, options: RenderOptions) -> bytes:
+        return f"{pack.scorecard.title} ({pack.signed_off_by})".encode()
+
+    PACK.register("pdf", title_page)
+    try:
+        out = PACK.render(_pack(), "pdf")
+        assert out == b"2009/10 Critical Performance Areas (Alice Smith)"
+        assert "pdf" in PACK.formats and "pdf" not in FORMATS
+    finally:
+        PACK.unregister("pdf")
+    assert PACK.formats == ["html"]

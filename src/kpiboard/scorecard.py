@@ -8,7 +8,9 @@ there are kept; more may be added.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -398,6 +400,32 @@ class League:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (plain dicts, lists, strings, numbers, None)."""
         return _plain(self)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class SpcSeries:
+    """One series of dates and values through SPC (``kpiboard spc``): the Spc block the engine
+    wrote (points, icons, their texts), the name the chart calls the series by, and, point by
+    point, whether its limits are trial limits (its rebase group is still short)."""
+
+    name: str  # the input file's name without its suffix
+    spc: Spc  # points' periods are the dates as given (YYYY-MM or YYYY-MM-DD)
+    trial_limits: tuple[bool, ...]  # one per point
+
+
+@dataclass(frozen=True)
+class PublishedPack:
+    """A month's Scorecard as signed off for publication: who signed it off and when, from
+    which data version, the commentary shown beside its KPIs, and what changed since the
+    previous pack (sentences). The dashboard fills it; renderers lay it out."""
+
+    scorecard: Scorecard
+    signed_off_by: str  # the name shown in the dashboard
+    username: str
+    signed_off_at: datetime
+    data_version: str  # the short form of the data version's hash
+    commentary: Mapping[str, str] = field(default_factory=dict)  # measure id -> Markdown
+    changes: tuple[str, ...] = ()  # () for a first pack
 
 
 def _plain(obj: Any) -> Any:

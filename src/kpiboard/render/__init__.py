@@ -1,13 +1,22 @@
-"""Renderers: a Scorecard in, bytes out, one registered function per format.
+"""Renderers: a document in, bytes out, one registered function per document and format.
 
->>> from kpiboard.render import FORMATS, render
+>>> from kpiboard.render import DOCUMENTS, FORMATS, render
 >>> FORMATS
 ['table', 'json', 'csv', 'md', 'html']
+>>> {name: d.formats for name, d in DOCUMENTS.items()}  # doctest: +NORMALIZE_WHITESPACE
+{'scorecard': ['table', 'json', 'csv', 'md', 'html'],
+ 'league': ['table', 'json', 'csv', 'md', 'html'],
+ 'spc': ['json', 'csv', 'svg'], 'pack': ['html']}
 >>> render(scorecard, "md")  # doctest: +SKIP
 b'# 2009/10 Critical Performance Areas\\n...'
+>>> LEAGUE.render(league, "csv")  # doctest: +SKIP
 
-Renderers only lay out text the engine already wrote into the Scorecard; they never
-compute a figure. An extension adds a format with ``register("xlsx", render_xlsx)``.
+The documents are frozen objects from :mod:`kpiboard.scorecard` (Scorecard, League,
+SpcSeries, PublishedPack). Renderers only lay out text the engine already wrote into them;
+they never compute a figure. An extension adds a format with one registration, the seam the
+built-ins below use: ``register("xlsx", render_xlsx)`` for the scorecard,
+``PACK.register("pdf", render_pack_pdf)`` for another document (see
+:mod:`kpiboard.render.registry`).
 """
 
 from __future__ import annotations
@@ -15,21 +24,42 @@ from __future__ import annotations
 from kpiboard.render.csvout import render_csv
 from kpiboard.render.html import render_html
 from kpiboard.render.jsonout import render_json
+from kpiboard.render.league import (
+    render_league_csv,
+    render_league_html,
+    render_league_json,
+    render_league_markdown,
+    render_league_table,
+)
 from kpiboard.render.markdown import render_markdown
+from kpiboard.render.pack import render_pack_html
 from kpiboard.render.registry import (
+    DOCUMENTS,
     FORMATS,
+    LEAGUE,
+    PACK,
     RENDERERS,
+    SCORECARD,
+    SPC_SERIES,
+    Document,
     Renderer,
     RenderOptions,
     register,
     render,
     unregister,
 )
+from kpiboard.render.spc_series import render_spc_csv, render_spc_json, render_spc_svg
 from kpiboard.render.table import print_table, render_table, render_table_bytes
 
 __all__ = [
+    "DOCUMENTS",
     "FORMATS",
+    "LEAGUE",
+    "PACK",
     "RENDERERS",
+    "SCORECARD",
+    "SPC_SERIES",
+    "Document",
     "RenderOptions",
     "Renderer",
     "print_table",
@@ -45,3 +75,12 @@ register("json", render_json)
 register("csv", render_csv)
 register("md", render_markdown)
 register("html", render_html)
+LEAGUE.register("table", render_league_table)
+LEAGUE.register("json", render_league_json)
+LEAGUE.register("csv", render_league_csv)
+LEAGUE.register("md", render_league_markdown)
+LEAGUE.register("html", render_league_html)
+SPC_SERIES.register("json", render_spc_json)
+SPC_SERIES.register("csv", render_spc_csv)
+SPC_SERIES.register("svg", render_spc_svg)
+PACK.register("html", render_pack_html)

@@ -75,7 +75,7 @@ PAGE_SWATCHES: dict[str, Swatch] = {
 @dataclass(frozen=True)
 class ChartView:
     """A chart as the template places it: the SVG is markup (drawn by vl-convert from
-    escaped JSON, labelled by :func:`kpiboard.render.charts.labelled_svg`)."""
+    escaped JSON, labelled by :func:`kpiboard.render.charts.vega.labelled_svg`)."""
 
     kind: str
     svg: Markup

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import assert_never
 
-from kpiboard.scorecard import Row, Scorecard, Spc, Status
+from kpiboard.scorecard import Figure, Row, Scorecard, Spc, Status
 
 NO_VALUE = "–"  # en dash: an empty cell the reader can see is deliberately empty
 CHILD_MARKER = "↳"
@@ -221,10 +221,7 @@ def _line(row: Row, depth: int, parent: Row | None, parent_anchor: str = "") -> 
     label = IN_DEVELOPMENT_LABEL if row.in_development else TRACKING_LABEL if row.tracking else None
     # A child's id is often just its measure id ("robbery"): not a label the board uses.
     ref = "" if depth > 0 and row.id == row.measure else row.id
-    if row.target is not None:
-        target = row.target.text
-    else:
-        target = label or NO_VALUE
+    target = row.target.text if row.target is not None else label or NO_VALUE
     source, rag = status_source(row)
     if row.latest is not None:
         latest, period = row.latest.text, row.latest.period
@@ -271,35 +268,61 @@ def _against(text: str, target_text: str | None) -> str:
 def _figures(row: Row) -> tuple[tuple[str, str], ...]:
     """The statistics behind the status, as (label, text) pairs, in reading order."""
     out: list[tuple[str, str]] = []
+    for part in (_level_and_ratio, _comparison, _year_figures, _movement):
+        out += part(row)
+    return tuple(out)
+
+
+def _when(figure: Figure) -> str:
+    return f" ({figure.period})" if figure.period else ""
+
+
+def _level_and_ratio(row: Row) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
     if row.level is not None:
         # The count or rate behind a latest figure that is reported as a % change.
-        when = f" ({row.level.period})" if row.level.period else ""
-        out.append((f"Level{when}", row.level.text))
+        out.append((f"Level{_when(row.level)}", row.level.text))
     if row.ratio is not None:
         ratio = row.ratio
         text = f"{ratio.text} (reference share {ratio.reference_text})"
         out.append(("Ratio", _against(text, ratio.target_text)))
+    return out
+
+
+def _comparison(row: Row) -> list[tuple[str, str]]:
+    """Comparator, change, year to date and margin of error."""
+    out: list[tuple[str, str]] = []
     if row.comparator is not None:
-        when = f" ({row.comparator.period})" if row.comparator.period else ""
-        out.append((f"Comparator{when}", row.comparator.text))
+        out.append((f"Comparator{_when(row.comparator)}", row.comparator.text))
     change = change_text(row)
     if change is not None:
         out.append(("Change", change))
     if row.fytd is not None:
-        when = f" ({row.fytd.period})" if row.fytd.period else ""
-        out.append((f"Year to date{when}", row.fytd.text))
+        out.append((f"Year to date{_when(row.fytd)}", row.fytd.text))
     if row.margin_of_error is not None:
         moe = row.margin_of_error
         text = moe.text
         if moe.shortfall_text:
             text += f"; shortfall {moe.shortfall_text}"
         out.append(("Margin of error", text))
+    return out
+
+
+def _year_figures(row: Row) -> list[tuple[str, str]]:
+    """The monthly average so far and the forecast outturn, each against its target."""
+    out: list[tuple[str, str]] = []
     if row.monthly_average is not None:
         avg = row.monthly_average
         out.append((f"Monthly average ({avg.period})", _against(avg.text, avg.target_text)))
     if row.forecast is not None:
         fc = row.forecast
         out.append((f"Forecast {fc.financial_year}", _against(fc.text, fc.target_text)))
+    return out
+
+
+def _movement(row: Row) -> list[tuple[str, str]]:
+    """The range over the last months and what dropped out of a rolling total."""
+    out: list[tuple[str, str]] = []
     if row.range_12 is not None:
         r = row.range_12
         out.append(
@@ -318,4 +341,4 @@ def _figures(row: Row) -> tuple[tuple[str, str], ...]:
                 f"previously {d.previous_total_text}",
             )
         )
-    return tuple(out)
+    return out

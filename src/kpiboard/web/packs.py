@@ -3,7 +3,8 @@
 A pack is built here and handed to the application database, which stores it and refuses a
 second pack for the same organisation and month. What is frozen: the Scorecard JSON (the
 contract in docs/DESIGN.md), the commentary revisions shown, the data version (content hash of
-the data files and KPI definitions), and the rendered HTML pack — served back byte for byte,
+the data files and KPI definitions), and the HTML pack (rendered by the registry's ``pack``
+document, :mod:`kpiboard.render.pack`) — served back byte for byte,
 so a pack opened years later looks exactly as it did when it was signed off, whatever the code
 or the data have become since.
 
@@ -20,11 +21,12 @@ from datetime import datetime
 from typing import Any
 
 from kpiboard.periods import parse_month, short_month
-from kpiboard.render import render
-from kpiboard.render.registry import RenderOptions
-from kpiboard.scorecard import Scorecard
+from kpiboard.render import PACK, render
+from kpiboard.scorecard import PublishedPack, Scorecard
 from kpiboard.web.db import Publication, Revision, User
 from kpiboard.web.service import DataVersion
+
+Item = dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -45,18 +47,17 @@ def build_pack(
 ) -> Pack:
     scorecard_json = render(card, "json").decode("utf-8")
     changes = compare(previous, json.loads(scorecard_json), commentary, version)
-    stamp = (
-        f"Published pack for {short_month(parse_month(card.as_of))}, signed off on "
-        f"{when:%d %b %Y} by {user.display_name} ({user.username}).",
-        f"Data version {version.short}: sha256 of the data files and KPI definitions it was built from.",
-    )
     lines = tuple(str(x) for x in changes["lines"])  # type: ignore[attr-defined]
-    options = RenderOptions(
+    published = PublishedPack(
+        scorecard=card,
+        signed_off_by=user.display_name,
+        username=user.username,
+        signed_off_at=when,
+        data_version=version.short,
         commentary={m: r.text for m, r in commentary.items()},
-        stamp=stamp,
         changes=lines if previous is not None else (),
     )
-    html = render(card, "html", options).decode("utf-8")
+    html = PACK.render(published, "html").decode("utf-8")
     return Pack(scorecard_json, html, dict(commentary), changes)
 
 
@@ -71,77 +72,22 @@ def compare(
         return {"previous": None, "items": [], "lines": []}
     before = _rows(json.loads(previous.scorecard_json))
     after = _rows(card)
-    items: list[dict[str, object]] = []
-
-    def add(measure: str, label: str, what: str, old: object, new: object, sentence: str) -> None:
-        items.append(
-            {
-                "measure": measure,
-                "row": label,
-                "what": what,
-                "before": old,
-                "after": new,
-                "text": sentence,
-            }
-        )
-
+    items: list[Item] = []
     for measure, row in after.items():
-        label = f"{row['id']} {row['title']}" if row["id"] != measure else row["title"]
-        old = before.get(measure)
-        if old is None:
-            add(measure, label, "added", None, measure, f"{label}: new on the scorecard")
-            continue
-        if old.get("status") != row.get("status"):
-            add(
-                measure,
-                label,
-                "status",
-                old.get("status"),
-                row.get("status"),
-                f"{label}: status {_word(old.get('status'))} → {_word(row.get('status'))}",
-            )
-        old_latest, new_latest = _figure(old.get("latest")), _figure(row.get("latest"))
-        if old_latest != new_latest:
-            add(
-                measure,
-                label,
-                "latest",
-                old_latest,
-                new_latest,
-                f"{label}: latest {old_latest or 'none'} → {new_latest or 'none'}",
-            )
-        old_var, new_var = _variation(old), _variation(row)
-        if old_var != new_var:
-            add(
-                measure,
-                label,
-                "spc",
-                old_var,
-                new_var,
-                f"{label}: SPC {old_var or 'none'} → {new_var or 'none'}",
-            )
-    for measure, row in before.items():
-        if measure not in after:
-            add(
-                measure,
-                row["title"],
-                "removed",
-                measure,
-                None,
-                f"{row['title']}: no longer on the scorecard",
-            )
-    old_commentary = {m: r.number for m, r in previous.commentary.items()}
-    for measure, rev in sorted(commentary.items()):
-        if old_commentary.get(measure) is None or rev.id != previous.commentary[measure].id:
-            title = after.get(measure, {}).get("title", measure)
-            add(
-                measure,
-                title,
-                "commentary",
-                old_commentary.get(measure),
-                rev.number,
-                f"{title}: commentary revision {rev.number} by {rev.author}",
-            )
+        items += _row_changes(measure, before.get(measure), row)
+    items += [
+        _item(
+            measure,
+            row["title"],
+            "removed",
+            measure,
+            None,
+            f"{row['title']}: no longer on the scorecard",
+        )
+        for measure, row in before.items()
+        if measure not in after
+    ]
+    items += _commentary_changes(previous, commentary, after)
     if previous.data_version != version.hash:
         items.append(
             {
@@ -153,6 +99,7 @@ def compare(
                 "text": f"Data version {previous.data_version[:12]} → {version.short}",
             }
         )
+    since = short_month(parse_month(previous.month))
     return {
         "previous": {
             "org": previous.org,
@@ -162,13 +109,61 @@ def compare(
             "published_at": previous.published_at.isoformat(),
         },
         "items": items,
-        "lines": [
-            f"Since the pack for {short_month(parse_month(previous.month))}: " + str(i["text"])
-            for i in items
-        ]
+        "lines": [f"Since the pack for {since}: " + str(i["text"]) for i in items]
         if items
-        else [f"Nothing changed since the pack for {short_month(parse_month(previous.month))}."],
+        else [f"Nothing changed since the pack for {since}."],
     }
+
+
+def _item(measure: str, label: str, what: str, old: object, new: object, sentence: str) -> Item:
+    return {
+        "measure": measure,
+        "row": label,
+        "what": what,
+        "before": old,
+        "after": new,
+        "text": sentence,
+    }
+
+
+def _row_changes(measure: str, old: dict[str, Any] | None, row: dict[str, Any]) -> list[Item]:
+    """A row of the new pack against the same measure's row in the previous one: added, or its
+    status, latest figure and SPC variation where they differ."""
+    label = f"{row['id']} {row['title']}" if row["id"] != measure else row["title"]
+    if old is None:
+        return [_item(measure, label, "added", None, measure, f"{label}: new on the scorecard")]
+    items: list[Item] = []
+    if old.get("status") != row.get("status"):
+        old_status, new_status = old.get("status"), row.get("status")
+        sentence = f"{label}: status {_word(old_status)} → {_word(new_status)}"
+        items.append(_item(measure, label, "status", old_status, new_status, sentence))
+    old_latest, new_latest = _figure(old.get("latest")), _figure(row.get("latest"))
+    if old_latest != new_latest:
+        sentence = f"{label}: latest {old_latest or 'none'} → {new_latest or 'none'}"
+        items.append(_item(measure, label, "latest", old_latest, new_latest, sentence))
+    old_var, new_var = _variation(old), _variation(row)
+    if old_var != new_var:
+        sentence = f"{label}: SPC {old_var or 'none'} → {new_var or 'none'}"
+        items.append(_item(measure, label, "spc", old_var, new_var, sentence))
+    return items
+
+
+def _commentary_changes(
+    previous: Publication, commentary: dict[str, Revision], after: dict[str, dict[str, Any]]
+) -> list[Item]:
+    """Commentary revisions in the new pack that the previous one did not show."""
+    old_commentary = {m: r.number for m, r in previous.commentary.items()}
+    items: list[Item] = []
+    for measure, rev in sorted(commentary.items()):
+        if old_commentary.get(measure) is None or rev.id != previous.commentary[measure].id:
+            title = after.get(measure, {}).get("title", measure)
+            sentence = f"{title}: commentary revision {rev.number} by {rev.author}"
+            items.append(
+                _item(
+                    measure, title, "commentary", old_commentary.get(measure), rev.number, sentence
+                )
+            )
+    return items
 
 
 def _rows(card: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -11,13 +11,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 from kpiboard.catalogue import load_catalogue
-from kpiboard.errors import KpiboardError, ValidationFailed
+from kpiboard.cli.common import ProjectArg, print_error
+from kpiboard.errors import KpiboardError
 from kpiboard.web.db import AppStore, Role, UnknownUser, UserExists, UsernamesDifferOnlyInCase
 from kpiboard.web.db.engine import make_engine
 from kpiboard.web.db.rules import check_username
@@ -25,20 +25,15 @@ from kpiboard.web.db.rules import check_username
 users_app = typer.Typer(
     no_args_is_help=True, help="Manage who may sign in to the dashboard (kpiboard serve)."
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
 UsernameArg = Annotated[str, typer.Argument(help="letters, digits, dots, underscores or hyphens")]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
 ]
 
 
-def _fail(exc: KpiboardError) -> None:
-    if isinstance(exc, ValidationFailed):
-        for f in exc.findings:
-            err.print(f.render(), markup=False)
-    err.print(f"error: {exc}", markup=False, style="bold red")
+def _fail(exc: KpiboardError) -> NoReturn:
+    """Every error here, usage errors included, exits 1 (as these commands always have)."""
+    print_error(exc)
     raise typer.Exit(1)
 
 
@@ -100,7 +95,6 @@ def list_users(project: ProjectArg) -> None:
             users = store.users()
     except KpiboardError as exc:
         _fail(exc)
-        return
     if not users:
         typer.echo("no users yet: add one with `kpiboard users add PROJECT USERNAME --role admin`")
         return

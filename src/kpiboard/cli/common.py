@@ -1,0 +1,68 @@
+"""What every command shares: the error console, the project argument, turning an error into
+its message and exit code, checking a --format against a document's formats, and writing a
+command's bytes to stdout or a file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from kpiboard.errors import KpiboardError, UsageError, ValidationFailed
+from kpiboard.render import Document
+
+# soft_wrap: a finding is one line (`LEVEL file:line measure: message (hint)`) however narrow
+# the terminal, so it can be grepped and clicked; rich would otherwise wrap it at 80 columns
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
+
+
+def print_error(exc: KpiboardError) -> None:
+    """The error (after the findings behind it, if any) on stderr."""
+    if isinstance(exc, ValidationFailed):
+        for f in exc.findings:
+            err.print(f.render(), markup=False)
+    err.print(f"error: {exc}", markup=False, style="bold red")
+
+
+def fail(exc: KpiboardError) -> NoReturn:
+    """Print the error and exit: 2 for a usage error, 1 otherwise."""
+    print_error(exc)
+    raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
+
+
+def check_format(document: Document[Any], fmt: str) -> None:
+    """A --format the document has no renderer for is a usage error, found before any work."""
+    try:
+        document.check(fmt)
+    except KpiboardError as exc:
+        raise UsageError(
+            f"--format: {exc.message}", hint=f"use one of {', '.join(document.formats)}"
+        ) from None
+
+
+def write(output: Path, data: bytes) -> None:
+    """Write an output file; a path that cannot be written is the user's to fix, not a crash."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(data)
+    except OSError as exc:
+        culprit = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(output) else ""
+        raise KpiboardError(
+            f"cannot write {output}: {culprit}{exc.strerror or exc}",
+            hint="give --output a file path in a folder you can write to",
+        ) from None
+
+
+def emit(data: bytes, output: Path | None) -> None:
+    """Write to ``output``, or to stdout when there is none."""
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write(output, data)
+        err.print(f"wrote {output}", markup=False)

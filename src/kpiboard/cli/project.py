@@ -1,0 +1,125 @@
+"""``kpiboard validate`` and ``kpiboard ingest``: check a project, load its data (with a
+progress bar on long loads)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from kpiboard.catalogue import Catalogue, load_catalogue
+from kpiboard.cli.common import ProjectArg, err, fail
+from kpiboard.errors import KpiboardError, ValidationFailed
+from kpiboard.ingest import check_data
+from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
+
+PROGRESS_AFTER_SECONDS = 0.5  # show a bar only when a load takes more than a moment
+
+
+class _Bar:
+    """A rich progress bar that appears only if the load is still going after a moment."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if self.progress is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER_SECONDS:
+                return
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task(label, total=total)
+        assert self.task is not None
+        self.progress.update(self.task, completed=done, total=total, description=label)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _describe(summary: IngestSummary) -> str:
+    files = ", ".join(f"{path} ({rows:,})" for path, rows in summary.rows_by_file.items())
+    text = (
+        f"ingested {summary.rows:,} rows from {len(summary.files)} file(s) into "
+        f"{summary.warehouse}: {summary.new_keys:,} new, {summary.replaced_keys:,} replaced, "
+        f"{summary.removed_rows:,} removed [{files}]"
+    )
+    if summary.records:
+        text += f"; {summary.records:,} records from record sources"
+    if summary.set_aside:
+        text += "; set aside: " + ", ".join(
+            f"{name} ({rows:,} rows)" for name, rows in summary.set_aside
+        )
+    return text
+
+
+def run_ingest(
+    cat: Catalogue,
+    warehouse: Warehouse | None = None,
+    *,
+    only_if_stale: bool = False,
+    quiet: bool = False,
+) -> None:
+    bar = _Bar()
+    try:
+        if only_if_stale:
+            assert warehouse is not None
+            summary = ingest_if_stale(cat, warehouse, progress=bar)
+        else:
+            summary = ingest_project(cat, progress=bar, warehouse=warehouse)
+    finally:
+        bar.close()
+    if summary is None:
+        return
+    for w in summary.warnings:
+        err.print(w.render(), markup=False)
+    if not quiet:
+        err.print(_describe(summary), markup=False)
+
+
+def validate(project: ProjectArg = Path(".")) -> None:
+    """Check the project's YAML and data; print every finding as LEVEL file:line measure: message."""
+    data_checked = True
+    try:
+        # a catalogue that loads but fails a cross-check still says enough to check the data
+        cat = load_catalogue(project, raise_on_error=False)
+        findings = cat.findings + check_data(cat)
+    except ValidationFailed as exc:
+        findings, data_checked = exc.findings, False
+    except KpiboardError as exc:
+        fail(exc)
+    for f in findings:
+        err.print(f.render(), markup=False)
+    if not data_checked:
+        err.print("the data files were not checked: fix the definitions above first", markup=False)
+    errors = sum(f.level == "error" for f in findings)
+    warnings = sum(f.level == "warning" for f in findings)
+    typer.echo(f"{errors} error(s), {warnings} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+def ingest(project: ProjectArg = Path(".")) -> None:
+    """Load the project's data into its warehouse, atomically (all files or none)."""
+    try:
+        run_ingest(load_catalogue(project))
+    except KpiboardError as exc:
+        fail(exc)

@@ -1,0 +1,98 @@
+"""``kpiboard report``: the scorecard as of a month, or one measure's league table
+(``--org all --measure ID``), in any of the document's registered formats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import ibis.expr.types as ir
+import typer
+from rich.console import Console
+
+from kpiboard.catalogue import Catalogue, load_catalogue
+from kpiboard.cli.common import ProjectArg, check_format, emit, fail
+from kpiboard.cli.project import run_ingest
+from kpiboard.engine import build_scorecard
+from kpiboard.engine.league import build_league
+from kpiboard.errors import KpiboardError, UsageError
+from kpiboard.periods import parse_month
+from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
+from kpiboard.scorecard import League, Scorecard
+from kpiboard.warehouse import Warehouse
+
+LEAGUE_ORG = "all"  # --org all: the league table of one measure
+
+
+@contextmanager
+def _observed(project: Path, as_of: str) -> Iterator[tuple[Catalogue, ir.Table, int]]:
+    """The project, its observations (ingested first if the data changed) and the month."""
+    try:
+        month = parse_month(as_of)
+    except KpiboardError as exc:
+        raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
+    cat = load_catalogue(project)
+    wh = Warehouse.open(cat)
+    try:
+        run_ingest(cat, wh, only_if_stale=True, quiet=True)
+        yield cat, wh.scorecard_observations(cat), month
+    finally:
+        wh.close()
+
+
+def scorecard_of(project: Path, as_of: str, org: str | None) -> Scorecard:
+    with _observed(project, as_of) as (cat, observations, month):
+        return build_scorecard(cat, observations, month, org)
+
+
+def league_of(project: Path, as_of: str, measure: str, group: str | None) -> League:
+    with _observed(project, as_of) as (cat, observations, month):
+        return build_league(
+            cat, observations, month, measure, group, highlight=cat.project.organisation
+        )
+
+
+def report(
+    project: ProjectArg = Path("."),
+    as_of: Annotated[str, typer.Option("--as-of", help="the report month, YYYY-MM")] = ...,  # type: ignore[assignment]
+    org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")] = "table",
+    output: Annotated[
+        Path | None, typer.Option(help="write to this file instead of stdout")
+    ] = None,
+    measure: Annotated[
+        str | None, typer.Option(help="with --org all: the measure whose league table to show")
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            help="with --org all: the peer group to rank in (default: the measure's first)"
+        ),
+    ] = None,
+) -> None:
+    """Build the scorecard as of a month (ingesting first if the data changed); with
+    --org all --measure ID, that measure's league table instead."""
+    try:
+        if org is not None and org.strip().lower() == LEAGUE_ORG:
+            if measure is None:
+                raise UsageError(
+                    "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
+                )
+            check_format(LEAGUE, fmt)
+            emit(LEAGUE.render(league_of(project, as_of, measure, group), fmt), output)
+            return
+        if measure is not None or group is not None:
+            raise UsageError(
+                "--measure and --group go with --org all",
+                hint="add --org all for one measure's league table",
+            )
+        check_format(SCORECARD, fmt)
+        card = scorecard_of(project, as_of, org)
+        if fmt == "table" and output is None:
+            print_table(card, Console(highlight=False))
+            return
+        emit(render(card, fmt), output)
+    except KpiboardError as exc:
+        fail(exc)

@@ -1,0 +1,94 @@
+"""The league table as one self-contained HTML page (inline style, the charts as inline SVG
+drawn by vl-convert, nothing fetched): the ski-slope bar chart and, for a rate, the funnel
+plot beside it, then the table, the averages, and the funnel plot's figures as a table."""
+
+from __future__ import annotations
+
+from html import escape
+
+from kpiboard.render.league.bars import league_label, league_svg
+from kpiboard.render.league.funnel import funnel_label, funnel_svg
+from kpiboard.render.league.words import averages, subtitle, who
+from kpiboard.render.registry import RenderOptions
+from kpiboard.scorecard import Funnel, FunnelPoint, League
+
+
+def render_league_html(league: League, options: RenderOptions) -> bytes:
+    del options  # the page has no layout options
+    return _html(league).encode()
+
+
+def _funnel_table(league: League, funnel: Funnel) -> str:
+    e = escape
+    rows = []
+    for p in sorted(funnel.points, key=lambda p: p.population):
+        cls = ' class="home"' if p.highlight else ' class="peer"' if p.in_group else ""
+        rows.append(
+            f'<tr{cls}><th scope="row">{e(p.org.name)}</th><td class="n">{e(p.population_text)}</td>'
+            f'<td class="n">{e(p.count_text)}</td><td class="n">{e(p.text)}</td>'
+            f'<td class="n">{e(p.limits_95_text)}</td><td class="n">{e(p.limits_998_text)}</td>'
+            f"<td>{e(p.position_text)}</td><td>{e(_who_point(p))}</td></tr>"
+        )
+    return (
+        f"<table>\n<caption>Funnel plot figures: {e(league.measure.title)}, {e(league.period)}"
+        f" (centre {e(funnel.centre_text)})</caption>\n"
+        '<thead><tr><th scope="col">Organisation</th><th scope="col">Population</th>'
+        '<th scope="col">Count</th><th scope="col">Rate</th><th scope="col">95% limits</th>'
+        '<th scope="col">99.8% limits</th><th scope="col">Position</th>'
+        '<th scope="col">Note</th></tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + f"\n</tbody>\n</table>\n<p>{e(funnel.method)}.</p>\n"
+    )
+
+
+def _who_point(p: FunnelPoint) -> str:
+    return "this organisation" if p.highlight else "peer" if p.in_group else ""
+
+
+_STYLE = """
+body{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;color:#1a1a1a;margin:1.5rem;max-width:60rem}
+table{border-collapse:collapse;margin:1rem 0}caption{text-align:left;font-weight:bold;padding:.3rem 0}
+th,td{padding:.2rem .6rem;border-bottom:1px solid #ddd}td.n{text-align:right}
+tr.home td{font-weight:bold;background:#ffebee}tr.peer td{background:#fff3e0}
+figure{margin:1rem 0;overflow-x:auto}.charts{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}figcaption{font-size:.9rem;color:#444}
+"""
+
+
+def _funnel_html(league: League) -> str:
+    """The funnel plot and its figures, for a rate; nothing otherwise."""
+    funnel = league.funnel
+    if funnel is None or not funnel.points:
+        return ""
+    label = funnel_label(league, funnel)
+    return (
+        f'<figure class="funnel">{funnel_svg(league, funnel)}'
+        f"<figcaption>{escape(label)}</figcaption></figure>\n"
+    )
+
+
+def _html(league: League) -> str:
+    e = escape
+    label = league_label(league)
+    rows = []
+    for r in league.rows:
+        cls = ' class="home"' if r.highlight else ' class="peer"' if r.in_group else ""
+        rows.append(
+            f'<tr{cls}><td class="n">{r.rank}</td><th scope="row">{e(r.org.name)}</th>'
+            f'<td class="n">{e(r.text)}</td><td>{e(who(r))}</td></tr>'
+        )
+    notes = "".join(f"<li>{e(line)}</li>" for line in averages(league))
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{e(league.title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{e(league.title)}</h1>\n<p>{e(subtitle(league))}</p>\n"
+        f'<div class="charts"><figure>{league_svg(league)}<figcaption>{e(label)}</figcaption></figure>\n'
+        + _funnel_html(league)
+        + "</div>\n"
+        + f"<table>\n<caption>{e(league.title)}, {e(league.period)}</caption>\n"
+        '<thead><tr><th scope="col">Rank</th><th scope="col">Organisation</th>'
+        '<th scope="col">Value</th><th scope="col">Note</th></tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + f"\n</tbody>\n</table>\n<ul>{notes}</ul>\n"
+        + (_funnel_table(league, league.funnel) if league.funnel and league.funnel.points else "")
+        + "</body>\n</html>\n"
+    )
