@@ -14,6 +14,7 @@ from markupsafe import Markup
 from kpiboard.render.charts import charts_for
 from kpiboard.render.commentary import commentary_html
 from kpiboard.render.league import funnel_label, funnel_svg, league_label, league_svg
+from kpiboard.render.sparkline import sparkline
 from kpiboard.render.viewmodel import anchor_for, change_text, ranks_inline, sections, spc_line
 from kpiboard.scorecard import Row, Scorecard
 from kpiboard.web import views
@@ -65,7 +66,7 @@ def scorecard_view(ctx: Context, card: Scorecard, org: str, month: str) -> dict[
         by_section = sections(card)
         extras = {
             line.row.measure: {
-                "spark": Markup(views.sparkline(line.row)),
+                "spark": Markup(sparkline(line.row)),
                 "change": change_text(line.row),
                 "ranks": ranks_inline(line.row),
                 "spc": spc_line(line.row.spc),

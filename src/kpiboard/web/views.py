@@ -1,15 +1,15 @@
 """What the dashboard's pages show, laid out from a Scorecard: no statistic is computed here.
 
 The report's view model (:mod:`kpiboard.render.viewmodel`) gives each row's texts; this module adds
-what only the dashboard has — sparklines, "commentary required" flags, the board cover's
-grouping by status and SPC icon, and a KPI's definition as written in the YAML.
+what only the dashboard has — "commentary required" flags, the board cover's grouping by
+status and SPC icon, and a KPI's definition as written in the YAML. (Sparklines are drawn by
+:mod:`kpiboard.render.sparkline`.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html import escape
 
 from kpiboard.catalogue.schema import Measure
 from kpiboard.render.viewmodel import Line, StatusLabel, sections, status_label, variation_words
@@ -17,7 +17,6 @@ from kpiboard.scorecard import Row, Scorecard, Status
 
 # SPC variations that are a special cause of concern (docs/SPC.md): red flags for the board.
 CONCERN = frozenset({"concern_high", "concern_low"})
-SPARK_W, SPARK_H, SPARK_PAD = 96, 24, 2
 
 
 @dataclass(frozen=True)
@@ -35,38 +34,6 @@ def commentary_flag(row: Row) -> Flag:
     if row.spc is not None and row.spc.variation in CONCERN:
         reasons.append("SPC shows special cause concern")
     return Flag(bool(reasons), tuple(reasons))
-
-
-def sparkline(row: Row) -> str:
-    """The last months of the row's SPC series as a small inline SVG line with a text
-    alternative; "" when the row has no monthly series. Drawn from the Scorecard's points."""
-    if row.spc is None or len(row.spc.points) < 2:
-        return ""
-    points = row.spc.points[-24:]
-    values = [p.value for p in points]
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    step = (SPARK_W - 2 * SPARK_PAD) / (len(values) - 1)
-    xy = [
-        (SPARK_PAD + i * step, SPARK_H - SPARK_PAD - (v - low) / span * (SPARK_H - 2 * SPARK_PAD))
-        for i, v in enumerate(values)
-    ]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
-    last_x, last_y = xy[-1]
-    label = (
-        f"Trend of {row.title}, {points[0].label} to {points[-1].label}: "
-        f"from {_num(values[0])} to {_num(values[-1])}, lowest {_num(low)}, highest {_num(high)}"
-    )
-    return (
-        f'<svg class="spark" role="img" aria-label="{escape(label)}" width="{SPARK_W}" height="{SPARK_H}" '
-        f'viewBox="0 0 {SPARK_W} {SPARK_H}"><title>{escape(label)}</title>'
-        f'<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{path}"/>'
-        f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.2" fill="currentColor"/></svg>'
-    )
-
-
-def _num(value: float) -> str:
-    return f"{value:,.1f}".removesuffix(".0")
 
 
 @dataclass(frozen=True)
