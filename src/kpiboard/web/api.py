@@ -179,7 +179,7 @@ def api_router(ctx: Context) -> APIRouter:
         o, m = service.org(org), service.month(month)
         card = service.scorecard(o.id, m)
         row = service.row(card, measure)
-        definition = service.catalogue.measures.get(measure)
+        definition = service.definition(measure)
         flag = views.commentary_flag(row)
         league = service.league(o.id, m, measure)
         return {
@@ -189,7 +189,7 @@ def api_router(ctx: Context) -> APIRouter:
             "status": status_label(row.status).key,
             "commentary_required": flag.required,
             "commentary_required_because": list(flag.reasons),
-            "definition": dict(views.definition(definition, service.sources(measure, o.id)))
+            "definition": dict(definition.items(service.sources(measure, o.id)))
             if definition
             else {},
             "league": league.to_dict() if league is not None else None,

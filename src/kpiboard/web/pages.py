@@ -92,10 +92,8 @@ def kpi_view(ctx: Context, card: Scorecard, row: Row, org: str, month: str) -> d
                 league_charts.append(
                     (Markup(funnel_svg(league, league.funnel)), funnel_label(league, league.funnel))
                 )
-        measure = ctx.service.catalogue.measures.get(row.measure)
-        definition = (
-            views.definition(measure, ctx.service.sources(row.measure, org)) if measure else []
-        )
+        measure = ctx.service.definition(row.measure)
+        definition = measure.items(ctx.service.sources(row.measure, org)) if measure else []
         line = next(
             (ln for s in sections(card) for ln in s.lines if ln.row.measure == row.measure), None
         )

@@ -30,6 +30,7 @@ from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
 from kpiboard.scorecard import League, Row, Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale
+from kpiboard.web.definition import Definition, definitions
 
 T = TypeVar("T")
 
@@ -131,6 +132,7 @@ class ScorecardService:
             self._warehouse.recorded_files(), _definition_hashes(catalogue)
         )
         self._months = self._read_months()
+        self._definitions = definitions(catalogue)
         with self._cache_lock:
             self._cache = _Cache(4096)
 
@@ -264,6 +266,10 @@ class ScorecardService:
                 return None  # no values at that month: the page says there is no comparison
 
         return self._cached(("league", org, month, measure, group), build)
+
+    def definition(self, measure: str) -> Definition | None:
+        """The measure's definition as its YAML states it (None for an unknown measure)."""
+        return self._definitions.get(measure)
 
     def sources(self, measure: str, org: str | None = None) -> list[str]:
         """The files (or record sources) the measure's observations came from, as the

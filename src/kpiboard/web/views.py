@@ -1,17 +1,15 @@
 """What the dashboard's pages show, laid out from a Scorecard: no statistic is computed here.
 
 The report's view model (:mod:`kpiboard.render.viewmodel`) gives each row's texts; this module adds
-what only the dashboard has — "commentary required" flags, the board cover's grouping by
-status and SPC icon, and a KPI's definition as written in the YAML. (Sparklines are drawn by
-:mod:`kpiboard.render.sparkline`.)
+what only the dashboard has: "commentary required" flags and the board cover's grouping by
+status and SPC icon. (Sparklines are drawn by :mod:`kpiboard.render.sparkline`; a KPI's
+definition as written in the YAML is :mod:`kpiboard.web.definition`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Measure
 from kpiboard.render.viewmodel import Line, StatusLabel, sections, status_label, variation_words
 from kpiboard.scorecard import Row, Scorecard, Status
 
@@ -85,59 +83,3 @@ def summary(card: Scorecard) -> Summary:
         no_spc=tuple(line for line in lines if line.row.spc is None),
         required=tuple(line for line in lines if commentary_flag(line.row).required),
     )
-
-
-def definition(measure: Measure, sources: list[str]) -> list[tuple[str, str]]:
-    """The KPI's definition as the YAML states it: (label, text) pairs for a <dl>."""
-    out: list[tuple[str, str]] = [("Measure id", measure.id)]
-    if measure.row:
-        out.append(("Row", measure.row))
-    if measure.description:
-        out.append(("What is measured", measure.description))
-    if measure.reference:
-        out.append(("Reference", measure.reference))
-    out.append(("Kind", measure.kind.value.replace("_", " ")))
-    if measure.records is not None:
-        out.append(("What is counted", _records_text(measure)))
-    if measure.of:
-        out.append(("Computed from", ", ".join(measure.of)))
-    if measure.per:
-        out.append(("Rate", f"per {measure.per:,g} of the population"))
-    if measure.unit:
-        out.append(("Unit", measure.unit))
-    out.append(("Better when", measure.polarity.value.replace("_", " ")))
-    out.append(("Window", measure.window.value.replace("_", " ")))
-    out.append(("Compared with", measure.comparator.value.replace("_", " ")))
-    for target in measure.targets:
-        year = target.year or ", ".join(target.years or [])
-        if target.text:
-            what = target.text
-        elif target.level is not None:
-            what = f"level {target.level:g}"
-        elif target.change is not None:
-            what = f"change of {target.change:+g}%"
-        else:
-            what = "baseline reduction"
-        out.append((f"Target {year}", what))
-    if measure.ranks is not None and measure.ranks.groups:
-        out.append(("Ranked among", ", ".join(measure.ranks.groups)))
-    out.append(("Source", "; ".join(sources) if sources else "no data loaded"))
-    out.append(("Owner", measure.owner or "not named in the definition"))
-    return out
-
-
-def _records_text(measure: Measure) -> str:
-    records = measure.records
-    assert records is not None
-    text = f"records of source {records.source!r}"
-    if records.where:
-        text += " where " + _plain(records.where)
-    return text
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, Mapping):
-        return "; ".join(f"{k} in {_plain(v)}" for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
