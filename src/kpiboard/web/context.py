@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, cast
 
 from fastapi import Depends, Form, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from jinja2 import Environment
 
 from kpiboard.catalogue.schema import Dashboard
@@ -92,14 +93,27 @@ def viewer_of(ctx: Context, request: Request) -> Viewer:
     return Viewer(session.user if session else None, session)
 
 
-def reader_of(ctx: Context, request: Request) -> Viewer:
+def check_reader(ctx: Context, viewer: Viewer) -> Viewer:
     """The viewer, who must be signed in unless anonymous reading is on."""
-    viewer = viewer_of(ctx, request)
     if viewer.user is None and not ctx.settings.anonymous_read:
         raise SignInRequired(
             "sign in to read the dashboard", hint="anonymous reading is off for this project"
         )
     return viewer
+
+
+def remembered_viewer(ctx: Context, request: Request) -> Viewer | None:
+    """Who is asking, when that needs no database lookup: no session cookie, or a reading
+    request whose session is remembered and unexpired; None otherwise."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return Viewer(None, None)
+    if request.method not in ("GET", "HEAD"):
+        return None
+    session = ctx.sessions.peek(token, None)
+    if session is None or session.expires_at <= ctx.store.now():
+        return None  # viewer_of looks it up, or forgets it
+    return Viewer(session.user, session)
 
 
 def client_ip(request: Request) -> str | None:
@@ -116,15 +130,22 @@ async def get_context(request: Request) -> Context:
 Ctx = Annotated[Context, Depends(get_context)]
 
 
-def get_viewer(request: Request, ctx: Ctx) -> Viewer:
-    return viewer_of(ctx, request)
-
-
-def get_reader(request: Request, ctx: Ctx) -> Viewer:
-    return reader_of(ctx, request)
+async def get_viewer(request: Request, ctx: Ctx) -> Viewer:
+    # A remembered session (most page reads) is answered on the event loop; a database lookup
+    # goes to a worker thread, so it never holds up other requests.
+    remembered = remembered_viewer(ctx, request)
+    if remembered is not None:
+        return remembered
+    return await run_in_threadpool(viewer_of, ctx, request)
 
 
 AnyViewer = Annotated[Viewer, Depends(get_viewer)]
+
+
+async def get_reader(ctx: Ctx, viewer: AnyViewer) -> Viewer:
+    return check_reader(ctx, viewer)
+
+
 Reader = Annotated[Viewer, Depends(get_reader)]
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
 
