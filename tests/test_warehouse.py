@@ -12,6 +12,7 @@ from conftest import GOOD_CSV, ProjectFactory
 from kpiboard.catalogue import load_catalogue
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import KEY_COLUMNS, OBSERVATION_COLUMNS, data_files, read_observations
+from kpiboard.periods import format_month
 from kpiboard.warehouse import DEFAULT_DUCKDB, Warehouse, ingest_if_stale, ingest_project
 from kpiboard.warehouse.tables import OBSERVATIONS_IBIS_SCHEMA
 
@@ -255,3 +256,19 @@ def test_duckdb_paths(tmp_path: Path, url: str | None, expected: str | None) -> 
 
     got = duckdb_path(url, tmp_path)
     assert (str(got).replace(str(tmp_path), "ROOT") if got is not None else None) == expected
+
+
+def test_what_the_data_cover(make_project: ProjectFactory) -> None:
+    """The months, organisations and source files the dashboard lists, as the warehouse
+    answers them (one SELECT DISTINCT each on what the engine reads)."""
+    cat = load_catalogue(make_project())
+    ingest_project(cat)
+    with Warehouse.open(cat) as wh:
+        months = wh.months_with_data(cat)
+        orgs = wh.organisations_with_data(cat)
+        burglary = wh.measure_sources(cat, "burglary")
+        gmp_robbery = wh.measure_sources(cat, "robbery", "GMP")
+    assert [format_month(m) for m in months] == ["2009-03", "2009-06", "2009-07", "2009-08"]
+    assert orgs == {"GMP", "MPS"}  # "Met" is an alias of MPS
+    assert burglary == ["data/crime.csv"]  # "data/crime.csv:2" etc. without the line numbers
+    assert gmp_robbery == []

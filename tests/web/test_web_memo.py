@@ -148,3 +148,13 @@ def test_commentary_saved_through_the_dashboard_shows_at_once(client: TestClient
             client.get(f"/api/commentary/{ORG}/{MONTH}/robbery").json()["revisions"][0]["text"]
             == text
         )
+
+
+def test_peek_answers_only_what_is_remembered_and_fresh() -> None:
+    ticks = Ticks()
+    memo: Memo[str, int] = Memo(3, seconds=5, clock=ticks)
+    assert memo.peek("a", None) is None  # never loads
+    memo.get("a", lambda: 1)
+    assert memo.peek("a", None) == 1
+    ticks.now += 5
+    assert memo.peek("a", None) is None  # too old

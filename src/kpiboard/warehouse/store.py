@@ -22,6 +22,7 @@ from ibis.common.exceptions import TableNotFound
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest import FileStamp, file_sha256
 from kpiboard.ingest.records import RecordRead
+from kpiboard.warehouse import present
 from kpiboard.warehouse.connect import connect
 from kpiboard.warehouse.derived import with_records
 from kpiboard.warehouse.load import LoadResult, load_table, run_ddl
@@ -185,3 +186,20 @@ class Warehouse:
 
     def __repr__(self) -> str:
         return f"Warehouse({self.url!r})"
+
+    # --- what the data cover, as the dashboard lists it (kpiboard.warehouse.present) ---------
+
+    def months_with_data(self, catalogue: Catalogue) -> list[int]:
+        """The months (kpiboard.periods numbers) some scorecard observation ends in, ascending."""
+        return present.months_present(self.scorecard_observations(catalogue))
+
+    def organisations_with_data(self, catalogue: Catalogue) -> frozenset[str]:
+        """The organisations with any scorecard observation."""
+        return present.organisations_present(self.scorecard_observations(catalogue))
+
+    def measure_sources(
+        self, catalogue: Catalogue, measure: str, org: str | None = None
+    ) -> list[str]:
+        """The files (or ``records:`` sources) the measure's observations came from, without
+        line numbers, sorted; only ``org``'s when given."""
+        return present.measure_sources(self.scorecard_observations(catalogue), measure, org)

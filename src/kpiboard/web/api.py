@@ -11,20 +11,28 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from kpiboard.render.viewmodel import Line, status_label
+from kpiboard.scorecard import Scorecard
 from kpiboard.web import views
+from kpiboard.web.actions import (
+    commentary_target,
+    end_session,
+    publish_pack,
+    reload_data,
+    save_commentary,
+)
+from kpiboard.web.context import AnyViewer, ApiWriter, CsrfHeader, Ctx, client_ip, get_reader
 from kpiboard.web.db import AuditEvent, Publication, Revision, Role
-from kpiboard.web.security import CSRF_HEADER, SESSION_COOKIE, Viewer, check_csrf, set_cookie
-
-if TYPE_CHECKING:
-    from kpiboard.web.app import Context
+from kpiboard.web.security import SESSION_COOKIE, check_csrf, set_cookie
+from kpiboard.web.service import NotFound
+from kpiboard.web.urls import month_text
 
 ERROR_SHAPE = {
     "description": "the error shape",
@@ -99,234 +107,224 @@ def audit_json(e: AuditEvent) -> dict[str, Any]:
     }
 
 
-def api_router(ctx: Context) -> APIRouter:
-    from kpiboard.web.app import client_ip, end_session, publish_pack, reader_of, viewer_of
+router = APIRouter(prefix="/api", responses=RESPONSES)
+READ = [Depends(get_reader)]
 
-    service, store = ctx.service, ctx.store
-    router = APIRouter(prefix="/api", responses=RESPONSES)
 
-    def writer(request: Request, csrf: str | None) -> Viewer:
-        viewer = viewer_of(ctx, request)
-        check_csrf(viewer, csrf)
-        return viewer
+@router.get(
+    "/organisations",
+    summary="Organisations with data, the home organisation first",
+    dependencies=READ,
+)
+def organisations(ctx: Ctx) -> dict[str, Any]:
+    service = ctx.service
+    return {
+        "home": service.home,
+        "organisations": [{"id": o.id, "name": o.name} for o in service.organisations()],
+    }
 
-    @router.get("/organisations", summary="Organisations with data, the home organisation first")
-    def organisations(request: Request) -> dict[str, Any]:
-        reader_of(ctx, request)
-        return {
-            "home": service.home,
-            "organisations": [{"id": o.id, "name": o.name} for o in service.organisations()],
-        }
 
-    @router.get("/months", summary="Months with data, newest first")
-    def months(request: Request) -> dict[str, Any]:
-        reader_of(ctx, request)
-        return {
-            "latest": service.latest_month,
-            "months": service.months(),
-            "data_version": service.version.hash,
-        }
+@router.get("/months", summary="Months with data, newest first", dependencies=READ)
+def months(ctx: Ctx) -> dict[str, Any]:
+    service = ctx.service
+    return {
+        "latest": service.latest_month,
+        "months": service.months(),
+        "data_version": service.version.hash,
+    }
 
-    @router.get(
-        "/scorecards/{org}/{month}", summary="The Scorecard (the JSON contract of docs/DESIGN.md)"
+
+@router.get(
+    "/scorecards/{org}/{month}",
+    summary="The Scorecard (the JSON contract of docs/DESIGN.md)",
+    dependencies=READ,
+)
+def scorecard(org: str, month: str, ctx: Ctx) -> Response:
+    service = ctx.service
+    o, m = service.org(org), service.month(month)
+    card = service.scorecard(o.id, m)
+    body = service.cached(
+        ("scorecard-json", o.id, m), lambda: json.dumps(card.to_dict(), ensure_ascii=False)
     )
-    def scorecard(request: Request, org: str, month: str) -> Response:
-        reader_of(ctx, request)
-        o, m = service.org(org), service.month(month)
-        card = service.scorecard(o.id, m)
-        body = service.cached(
-            ("scorecard-json", o.id, m), lambda: json.dumps(card.to_dict(), ensure_ascii=False)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"x-kpiboard-data-version": service.version.hash},
+    )
+
+
+@router.get(
+    "/scorecards/{org}/{month}/summary",
+    summary="The board cover: KPIs by status and SPC icon",
+    dependencies=READ,
+)
+def summary(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
+    o, m = ctx.service.org(org), ctx.service.month(month)
+    s = views.summary(ctx.service.scorecard(o.id, m))
+    return {
+        "org": o.id,
+        "month": m,
+        "counts": s.counts,
+        "by_status": [
+            {"status": g.label.key, "word": g.label.word, "kpis": [_entry(x) for x in g.lines]}
+            for g in s.by_status
+        ],
+        "by_variation": [
+            {"variation": g.key, "words": g.words, "kpis": [_entry(x) for x in g.lines]}
+            for g in s.by_variation
+        ],
+        "commentary_required": [_entry(x) for x in s.required],
+    }
+
+
+def _entry(line: Line) -> dict[str, str]:
+    return {"id": line.row.id, "measure": line.row.measure, "title": line.row.title}
+
+
+@router.get(
+    "/scorecards/{org}/{month}/kpis/{measure}",
+    summary="One KPI: its row, definition, commentary",
+    dependencies=READ,
+)
+def kpi(org: str, month: str, measure: str, ctx: Ctx) -> dict[str, Any]:
+    service = ctx.service
+    o, m = service.org(org), service.month(month)
+    card = service.scorecard(o.id, m)
+    row = service.row(card, measure)
+    definition = service.definition(measure)
+    flag = views.commentary_flag(row)
+    league = service.league(o.id, m, measure)
+    return {
+        "org": o.id,
+        "month": m,
+        "row": _row_dict(card, measure),
+        "status": status_label(row.status).key,
+        "commentary_required": flag.required,
+        "commentary_required_because": list(flag.reasons),
+        "definition": dict(definition.items(service.sources(measure, o.id))) if definition else {},
+        "league": league.to_dict() if league is not None else None,
+        "commentary": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)],
+    }
+
+
+@router.get(
+    "/commentary/{org}/{month}/{measure}",
+    summary="Every revision of a KPI's commentary, newest first",
+    dependencies=READ,
+)
+def commentary(org: str, month: str, measure: str, ctx: Ctx) -> dict[str, Any]:
+    service = ctx.service
+    o, m = service.org(org), service.month(month)
+    service.row(service.scorecard(o.id, m), measure)
+    return {
+        "org": o.id,
+        "month": m,
+        "measure": measure,
+        "revisions": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)],
+    }
+
+
+@router.post(
+    "/commentary/{org}/{month}/{measure}",
+    status_code=201,
+    summary="Save a new revision (editors; X-CSRF-Token header)",
+)
+def save(
+    request: Request,
+    org: str,
+    month: str,
+    measure: str,
+    body: CommentaryIn,
+    ctx: Ctx,
+    viewer: AnyViewer,
+    x_csrf_token: CsrfHeader = None,
+) -> dict[str, Any]:
+    # The token is checked here rather than by ApiWriter: a malformed body is a 422 before
+    # anything else, and dependencies run before the body is validated.
+    check_csrf(viewer, x_csrf_token)
+    user, o, m = commentary_target(ctx, viewer, org, month, measure)
+    return revision_json(save_commentary(ctx, user, o, m, measure, body.text, client_ip(request)))
+
+
+@router.get("/packs", summary="Published packs, newest month first", dependencies=READ)
+def packs(ctx: Ctx, org: str | None = None) -> dict[str, Any]:
+    org_id = ctx.service.org(org).id if org else None
+    return {"packs": [publication_json(p) for p in ctx.store.publications(org_id)]}
+
+
+@router.get(
+    "/packs/{org}/{month}",
+    summary="A published pack: frozen Scorecard, commentary, changes",
+    dependencies=READ,
+)
+def pack(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
+    o = ctx.service.org(org)
+    pub = ctx.store.publication(o.id, month_text(month))
+    if pub is None:
+        raise NotFound(
+            f"no published pack for {o.name} in {month}", hint="GET /api/packs lists them"
         )
-        return Response(
-            body,
-            media_type="application/json",
-            headers={"x-kpiboard-data-version": service.version.hash},
-        )
+    return publication_json(pub, full=True)
 
-    @router.get(
-        "/scorecards/{org}/{month}/summary", summary="The board cover: KPIs by status and SPC icon"
-    )
-    def summary(request: Request, org: str, month: str) -> dict[str, Any]:
-        reader_of(ctx, request)
-        o, m = service.org(org), service.month(month)
-        card = service.scorecard(o.id, m)
-        s = views.summary(card)
 
-        def entry(line: Line) -> dict[str, str]:
-            return {"id": line.row.id, "measure": line.row.measure, "title": line.row.title}
+@router.post(
+    "/packs/{org}/{month}",
+    status_code=201,
+    summary="Publish the month's pack (approvers; once)",
+)
+def publish(request: Request, org: str, month: str, ctx: Ctx, viewer: ApiWriter) -> dict[str, Any]:
+    return publication_json(publish_pack(ctx, viewer, org, month, client_ip(request)), full=True)
 
-        return {
-            "org": o.id,
-            "month": m,
-            "counts": s.counts,
-            "by_status": [
-                {"status": g.label.key, "word": g.label.word, "kpis": [entry(x) for x in g.lines]}
-                for g in s.by_status
-            ],
-            "by_variation": [
-                {"variation": g.key, "words": g.words, "kpis": [entry(x) for x in g.lines]}
-                for g in s.by_variation
-            ],
-            "commentary_required": [entry(x) for x in s.required],
+
+@router.post("/session", summary="Sign in: sets the session cookie, returns the CSRF token")
+def sign_in(request: Request, body: Credentials, ctx: Ctx) -> Response:
+    user = ctx.store.authenticate(body.username, body.password, client_ip(request))
+    token, session = ctx.store.create_session(user, ctx.settings.session_hours)
+    response = JSONResponse(
+        {
+            "username": user.username,
+            "role": user.role.value,
+            "csrf_token": session.csrf_token,
+            "expires_at": _when(session.expires_at),
         }
-
-    @router.get(
-        "/scorecards/{org}/{month}/kpis/{measure}",
-        summary="One KPI: its row, definition, commentary",
     )
-    def kpi(request: Request, org: str, month: str, measure: str) -> dict[str, Any]:
-        reader_of(ctx, request)
-        o, m = service.org(org), service.month(month)
-        card = service.scorecard(o.id, m)
-        row = service.row(card, measure)
-        definition = service.catalogue.measures.get(measure)
-        flag = views.commentary_flag(row)
-        league = service.league(o.id, m, measure)
-        return {
-            "org": o.id,
-            "month": m,
-            "row": _row_dict(card, measure),
-            "status": status_label(row.status).key,
-            "commentary_required": flag.required,
-            "commentary_required_because": list(flag.reasons),
-            "definition": dict(views.definition(definition, service.sources(measure, o.id)))
-            if definition
-            else {},
-            "league": league.to_dict() if league is not None else None,
-            "commentary": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)],
-        }
-
-    @router.get(
-        "/commentary/{org}/{month}/{measure}",
-        summary="Every revision of a KPI's commentary, newest first",
+    set_cookie(
+        response, request, SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600)
     )
-    def commentary(request: Request, org: str, month: str, measure: str) -> dict[str, Any]:
-        reader_of(ctx, request)
-        o, m = service.org(org), service.month(month)
-        service.row(service.scorecard(o.id, m), measure)
-        return {
-            "org": o.id,
-            "month": m,
-            "measure": measure,
-            "revisions": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, measure)],
-        }
-
-    @router.post(
-        "/commentary/{org}/{month}/{measure}",
-        status_code=201,
-        summary="Save a new revision (editors; X-CSRF-Token header)",
-    )
-    def save(
-        request: Request,
-        org: str,
-        month: str,
-        measure: str,
-        body: CommentaryIn,
-        x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
-    ) -> dict[str, Any]:
-        viewer = writer(request, x_csrf_token)
-        user = viewer.require(Role.EDITOR, "write commentary")
-        o, m = service.org(org), service.month(month)
-        service.row(service.scorecard(o.id, m), measure)
-        if store.publication(o.id, m) is not None:
-            from kpiboard.web.app import CommentaryFrozen
-
-            raise CommentaryFrozen
-        saved = store.save_commentary(o.id, measure, m, body.text, user, ip=client_ip(request))
-        ctx.forget(o.id, m)
-        return revision_json(saved)
-
-    @router.get("/packs", summary="Published packs, newest month first")
-    def packs(request: Request, org: str | None = None) -> dict[str, Any]:
-        reader_of(ctx, request)
-        org_id = service.org(org).id if org else None
-        return {"packs": [publication_json(p) for p in store.publications(org_id)]}
-
-    @router.get(
-        "/packs/{org}/{month}", summary="A published pack: frozen Scorecard, commentary, changes"
-    )
-    def pack(request: Request, org: str, month: str) -> dict[str, Any]:
-        from kpiboard.web.app import _month_text
-        from kpiboard.web.service import NotFound
-
-        reader_of(ctx, request)
-        o = service.org(org)
-        pub = store.publication(o.id, _month_text(month))
-        if pub is None:
-            raise NotFound(
-                f"no published pack for {o.name} in {month}", hint="GET /api/packs lists them"
-            )
-        return publication_json(pub, full=True)
-
-    @router.post(
-        "/packs/{org}/{month}",
-        status_code=201,
-        summary="Publish the month's pack (approvers; once)",
-    )
-    def publish(
-        request: Request,
-        org: str,
-        month: str,
-        x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
-    ) -> dict[str, Any]:
-        viewer = writer(request, x_csrf_token)
-        return publication_json(
-            publish_pack(ctx, viewer, org, month, client_ip(request)), full=True
-        )
-
-    @router.post("/session", summary="Sign in: sets the session cookie, returns the CSRF token")
-    def sign_in(request: Request, body: Credentials) -> Response:
-        user = store.authenticate(body.username, body.password, client_ip(request))
-        token, session = store.create_session(user, ctx.settings.session_hours)
-        response = JSONResponse(
-            {
-                "username": user.username,
-                "role": user.role.value,
-                "csrf_token": session.csrf_token,
-                "expires_at": _when(session.expires_at),
-            }
-        )
-        set_cookie(
-            response, request, SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600)
-        )
-        return response
-
-    @router.delete("/session", status_code=204, summary="Sign out (X-CSRF-Token header)")
-    def sign_out(
-        request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None
-    ) -> Response:
-        writer(request, x_csrf_token)
-        end_session(ctx, request)
-        response = Response(status_code=204)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
-
-    @router.post(
-        "/admin/reload",
-        summary="Re-read definitions, ingest changed data files (admins; X-CSRF-Token)",
-    )
-    def reload(
-        request: Request, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None
-    ) -> dict[str, Any]:
-        from kpiboard.web.app import reload_data
-
-        done = reload_data(ctx, writer(request, x_csrf_token), client_ip(request))
-        return {
-            "message": done.message,
-            "warnings": [dataclasses.asdict(w) for w in done.warnings],
-            "data_version": service.version.hash,
-            "latest": service.latest_month,
-        }
-
-    @router.get("/audit", summary="The audit log, newest first (admins)")
-    def audit(request: Request, event: str | None = None, limit: int = 200) -> dict[str, Any]:
-        viewer_of(ctx, request).require(Role.ADMIN, "read the audit log")
-        return {"events": [audit_json(e) for e in store.audit_log(max(1, min(limit, 5000)), event)]}
-
-    return router
+    return response
 
 
-def _row_dict(card: Any, measure: str) -> dict[str, Any]:
+@router.delete("/session", status_code=204, summary="Sign out (X-CSRF-Token header)")
+def sign_out(request: Request, ctx: Ctx, viewer: ApiWriter) -> Response:
+    end_session(ctx, request)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post(
+    "/admin/reload",
+    summary="Re-read definitions, ingest changed data files (admins; X-CSRF-Token)",
+)
+def reload(request: Request, ctx: Ctx, viewer: ApiWriter) -> dict[str, Any]:
+    done = reload_data(ctx, viewer, client_ip(request))
+    return {
+        "message": done.message,
+        "warnings": [dataclasses.asdict(w) for w in done.warnings],
+        "data_version": ctx.service.version.hash,
+        "latest": ctx.service.latest_month,
+    }
+
+
+@router.get("/audit", summary="The audit log, newest first (admins)")
+def audit(
+    ctx: Ctx, viewer: AnyViewer, event: str | None = None, limit: int = 200
+) -> dict[str, Any]:
+    viewer.require(Role.ADMIN, "read the audit log")
+    return {"events": [audit_json(e) for e in ctx.store.audit_log(max(1, min(limit, 5000)), event)]}
+
+
+def _row_dict(card: Scorecard, measure: str) -> dict[str, Any]:
     def find(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         for row in rows:
             if row["measure"] == measure:

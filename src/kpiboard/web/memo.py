@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+D = TypeVar("D")
 
 SESSION_MEMORY_SECONDS = 5.0
 
@@ -58,6 +59,15 @@ class Memo(Generic[K, V]):
                         self._values.clear()
                     self._values[key] = (now, value)
         return value
+
+    def peek(self, key: K, default: D) -> V | D:
+        """The remembered value if it is still fresh, else ``default``; never loads."""
+        now = self._clock()
+        with self._lock:
+            hit = self._values.get(key)
+        if hit is not None and (self._seconds is None or now - hit[0] < self._seconds):
+            return hit[1]
+        return default
 
     def forget(self, key: K) -> None:
         with self._lock:

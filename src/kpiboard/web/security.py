@@ -151,39 +151,57 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if _declared_length(scope) > MAX_BODY_BYTES:
             await self.on_too_large(scope)(scope, receive, send)
             return
-        received = 0
-        started = False
-
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > MAX_BODY_BYTES:
-                    raise _Overflow
-            return message
-
-        async def with_headers(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = list(message.get("headers") or [])
-                present = {k.lower() for k, _ in headers}
-                for key, value in SECURITY_HEADERS.items():
-                    if key.encode() not in present:
-                        headers.append((key.encode(), value.encode()))
-                message["headers"] = headers
-            await send(message)
-
+        exchange = _Exchange(receive, send)
         try:
-            await self.app(scope, limited, with_headers)
+            await self.app(scope, exchange.receive, exchange.send)
         except _Overflow:
-            if not started:
-                await self.on_too_large(scope)(scope, receive, with_headers)
+            if not exchange.started:
+                await self.on_too_large(scope)(scope, receive, exchange.send)
+
+
+def _declared_length(scope: Scope) -> int:
+    """The request's Content-Length, 0 when it has none (or not a number)."""
+    length = dict(scope.get("headers") or []).get(b"content-length")
+    return int(length) if length is not None and length.isdigit() else 0
+
+
+def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The response's headers plus every security header it does not set itself."""
+    present = {k.lower() for k, _ in headers}
+    return headers + [
+        (key.encode(), value.encode())
+        for key, value in SECURITY_HEADERS.items()
+        if key.encode() not in present
+    ]
+
+
+class _Exchange:
+    """One request's receive and send, watched: the body counted as it arrives (a body over
+    the limit without a Content-Length raises _Overflow), the security headers added to the
+    response, and whether the response has started."""
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
+        self.received = 0
+        self.started = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > MAX_BODY_BYTES:
+                raise _Overflow
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            message["headers"] = with_security_headers(list(message.get("headers") or []))
+        await self._send(message)
 
 
 class _Overflow(Exception):

@@ -1,4 +1,6 @@
-"""Running the dashboard: open the project and its application database, then uvicorn."""
+"""Running the dashboard: open the project and its application database, then uvicorn.
+
+The CLI imports this module only when it serves (so other commands never load the web stack)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,12 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import uvicorn
+
 from kpiboard.errors import KpiboardError
+from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore, Role
+from kpiboard.web.service import ScorecardService
 
 # The demo's accounts: printed by `kpiboard demo`, for a dashboard bound to 127.0.0.1 only.
 DEMO_ACCOUNTS = (
@@ -60,11 +66,6 @@ def serve(
     demo: bool = False,
 ) -> None:
     """Open the project and serve its dashboard until interrupted."""
-    import uvicorn
-
-    from kpiboard.web.app import create_app
-    from kpiboard.web.service import ScorecardService
-
     check_port(host, port)
     service = ScorecardService.open(project)
     settings = service.catalogue.project.dashboard

@@ -30,6 +30,7 @@ from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
 from kpiboard.scorecard import League, Row, Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale
+from kpiboard.web.definition import Definition, definitions
 
 T = TypeVar("T")
 
@@ -114,12 +115,6 @@ def _definition_hashes(cat: Catalogue) -> dict[str, str]:
     return {cat.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
 
 
-def _without_line(source: str) -> str:
-    """``data/crime.csv:166`` -> ``data/crime.csv``."""
-    head, sep, tail = source.rpartition(":")
-    return head if sep and tail.isdigit() else source
-
-
 class ScorecardService:
     """One project as the dashboard reads it. Thread-safe; open once per process."""
 
@@ -137,6 +132,7 @@ class ScorecardService:
             self._warehouse.recorded_files(), _definition_hashes(catalogue)
         )
         self._months = self._read_months()
+        self._definitions = definitions(catalogue)
         with self._cache_lock:
             self._cache = _Cache(4096)
 
@@ -226,12 +222,10 @@ class ScorecardService:
         return format_month(m)
 
     def _read_months(self) -> list[int]:
-        obs = self._observations
         with self._lock:
-            got = obs.select("period_end").distinct().to_pyarrow().column(0).to_pylist()
-            orgs = obs.select("org").distinct().to_pyarrow().column(0).to_pylist()
-        self._orgs_with_data = frozenset(str(o) for o in orgs)
-        return sorted({d.year * 12 + d.month - 1 for d in got if d is not None})
+            months = self._warehouse.months_with_data(self.catalogue)
+            self._orgs_with_data = self._warehouse.organisations_with_data(self.catalogue)
+        return months
 
     # --- what the engine computes -----------------------------------------------------------
 
@@ -273,18 +267,17 @@ class ScorecardService:
 
         return self._cached(("league", org, month, measure, group), build)
 
+    def definition(self, measure: str) -> Definition | None:
+        """The measure's definition as its YAML states it (None for an unknown measure)."""
+        return self._definitions.get(measure)
+
     def sources(self, measure: str, org: str | None = None) -> list[str]:
         """The files (or record sources) the measure's observations came from, as the
         warehouse recorded them, without their line numbers."""
 
         def build() -> list[str]:
-            obs = self._observations
-            rows = obs.filter(obs.measure == measure)
-            if org is not None:
-                rows = rows.filter(rows.org == org)
             with self._lock:
-                got = rows.select("source").distinct().to_pyarrow().column(0).to_pylist()
-            return sorted({_without_line(str(s)) for s in got if s})
+                return self._warehouse.measure_sources(self.catalogue, measure, org)
 
         return self.cached(("sources", measure, org), build)
 

@@ -1,0 +1,114 @@
+"""What the dashboard changes, shared by the pages and the JSON API: saving commentary,
+publishing a month's pack, reloading the data, signing out. Each checks the viewer's role and
+is audited by the application database; the caller has already checked the CSRF token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import Request
+
+from kpiboard.errors import Finding
+from kpiboard.web.context import Context, client_ip
+from kpiboard.web.db import AlreadyPublished, Publication, Revision, Role, User
+from kpiboard.web.errors import CommentaryFrozen
+from kpiboard.web.packs import build_pack
+from kpiboard.web.security import SESSION_COOKIE, Viewer
+
+
+def commentary_target(
+    ctx: Context, viewer: Viewer, org: str, month: str, measure: str
+) -> tuple[User, str, str]:
+    """Who writes (an editor), for which organisation id and month: the KPI must be on the
+    month's scorecard."""
+    user = viewer.require(Role.EDITOR, "write commentary")
+    o, m = ctx.service.org(org), ctx.service.month(month)
+    ctx.service.row(ctx.service.scorecard(o.id, m), measure)
+    return user, o.id, m
+
+
+def save_commentary(
+    ctx: Context, user: User, org: str, month: str, measure: str, text: str, ip: str | None
+) -> Revision:
+    """A new revision of the KPI's commentary; CommentaryFrozen once the month is published."""
+    if ctx.store.publication(org, month) is not None:
+        raise CommentaryFrozen
+    saved = ctx.store.save_commentary(org, measure, month, text, user, ip=ip)
+    ctx.forget(org, month)
+    return saved
+
+
+def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | None) -> Publication:
+    """Freeze and store the month's pack (approvers only; a month is published once)."""
+    user = viewer.require(Role.APPROVER, "publish a pack")
+    o, m = ctx.service.org(org), ctx.service.month(month)
+    existing = ctx.store.publication(o.id, m)
+    if existing is not None:
+        ctx.store.audit("pack_publish_refused", user.username, {"org": o.id, "month": m}, ip)
+        raise AlreadyPublished(o.id, m, existing.published_by, existing.published_at)
+    card = ctx.service.scorecard(o.id, m)
+    commentary = ctx.store.latest_commentary(o.id, m)
+    previous = ctx.store.previous_publication(o.id, m)
+    pack = build_pack(card, ctx.service.version, commentary, previous, user, datetime.now(UTC))
+    try:
+        return ctx.store.publish(
+            o.id,
+            m,
+            scorecard_json=pack.scorecard_json,
+            pack_html=pack.pack_html,
+            data_version=ctx.service.version.hash,
+            commentary=pack.commentary,
+            changes=pack.changes,
+            user=user,
+            ip=ip,
+        )
+    finally:
+        ctx.forget(o.id, m)
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """What a reload says: one sentence, and the ingest's warnings (rows read but worth a look,
+    measures' ``where`` values matching no record, ...)."""
+
+    message: str
+    warnings: tuple[Finding, ...] = ()
+
+
+def reload_data(ctx: Context, viewer: Viewer, ip: str | None) -> Reloaded:
+    """Admins: re-read the definitions and ingest changed data files (audited)."""
+    user = viewer.require(Role.ADMIN, "reload the data")
+    before = ctx.service.version.hash
+    summary = ctx.service.reload()
+    ctx.pages.clear()
+    after = ctx.service.version.hash
+    warnings = tuple(summary.warnings) if summary is not None else ()
+    detail: dict[str, object] = {
+        "before": before,
+        "after": after,
+        "rows": summary.rows if summary is not None else 0,
+        "warnings": len(warnings),
+    }
+    ctx.store.audit("data_reloaded", user.username, detail, ip)
+    if before == after:
+        return Reloaded(
+            f"The data and definitions are unchanged (data version {after[:12]}).", warnings
+        )
+    return Reloaded(
+        f"Reloaded: data version {before[:12]} → {after[:12]}"
+        + (
+            f"; {summary.rows:,} rows ingested."
+            if summary is not None
+            else "; definitions changed."
+        ),
+        warnings,
+    )
+
+
+def end_session(ctx: Context, request: Request) -> None:
+    """Sign out: end the request's session (audited) and forget it at once."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        ctx.store.end_session(token, ip=client_ip(request))
+        ctx.sessions.forget(token)

@@ -1,0 +1,24 @@
+"""The dashboard's pages: each route reads the engine's Scorecard through the service, the
+month's commentary and publication through the application database, and renders a template.
+Every page has a JSON twin in :mod:`kpiboard.web.api`.
+
+One router per part of the site, included by :func:`kpiboard.web.app.create_app` in this
+order: the scorecard and board cover, a KPI and its commentary, published packs, signing in
+and out, the admins' pages.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kpiboard.web.pages import admin, kpi, packs, scorecard, signin
+
+ROUTERS: tuple[APIRouter, ...] = (
+    scorecard.router,
+    kpi.router,
+    packs.router,
+    signin.router,
+    admin.router,
+)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,89 @@
+"""Published packs: the list, one pack's record, the frozen pack itself, and publishing."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from kpiboard.render.commentary import commentary_html
+from kpiboard.web.actions import publish_pack
+from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip, get_reader
+from kpiboard.web.db import Publication
+from kpiboard.web.service import NotFound, Org
+from kpiboard.web.templating import render_page
+from kpiboard.web.urls import month_text
+
+router = APIRouter(include_in_schema=False)
+
+# A frozen pack may only style itself: no scripts, no fetches, no forms.
+PACK_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
+def published(ctx: Context, org: str, month: str) -> tuple[Org, Publication]:
+    """The organisation and its pack for the month, or NotFound."""
+    o = ctx.service.org(org)
+    pub = ctx.store.publication(o.id, month_text(month))
+    if pub is None:
+        raise NotFound(
+            f"no published pack for {o.name} in {month}", hint="see the list of published packs"
+        )
+    return o, pub
+
+
+@router.get("/packs", response_class=HTMLResponse)
+def packs_page(request: Request, ctx: Ctx, viewer: Reader) -> Response:
+    return render_page(
+        ctx,
+        request,
+        "packs.html",
+        viewer=viewer,
+        packs=ctx.store.publications(),
+        org=None,
+        month=None,
+    )
+
+
+@router.get("/packs/{org}/{month}", response_class=HTMLResponse)
+def pack_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Reader) -> Response:
+    o, pub = published(ctx, org, month)
+    rendered = {m: Markup(commentary_html(r.text)) for m, r in pub.commentary.items()}
+    return render_page(
+        ctx,
+        request,
+        "pack.html",
+        viewer=viewer,
+        pack=pub,
+        org=o,
+        month=pub.month,
+        rendered=rendered,
+        current=ctx.service.version.hash,
+    )
+
+
+@router.get("/packs/{org}/{month}/pack.html", dependencies=[Depends(get_reader)])
+def pack_file(org: str, month: str, ctx: Ctx) -> Response:
+    _, pub = published(ctx, org, month)
+    # Served byte for byte as frozen.
+    return Response(
+        pub.pack_html.encode("utf-8"),
+        media_type="text/html; charset=utf-8",
+        headers={
+            "content-security-policy": PACK_POLICY,
+            "x-kpiboard-content-hash": pub.content_hash,
+        },
+    )
+
+
+@router.post("/packs/{org}/{month}")
+def publish(request: Request, org: str, month: str, ctx: Ctx, viewer: FormWriter) -> Response:
+    publish_pack(ctx, viewer, org, month, client_ip(request))
+    o = ctx.service.org(org)
+    return RedirectResponse(
+        f"/packs/{quote(o.id, safe='')}/{ctx.service.month(month)}", status_code=303
+    )

@@ -1,0 +1,103 @@
+"""Pages rendered from the Jinja templates, once per role and state where they can be.
+
+A cacheable page (one whose ``cache_key`` names everything it shows besides who is looking) is
+rendered with placeholders where the viewer's name and CSRF token go, and those are filled in
+per request; the data version is implied, as the cache is cleared on reload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from kpiboard import __version__
+from kpiboard.periods import parse_month, short_month
+from kpiboard.render.icons import assurance_icon, variation_icon
+from kpiboard.render.viewmodel import assurance_words, status_label, variation_words
+from kpiboard.web.context import Context, viewer_of
+from kpiboard.web.db import Role
+from kpiboard.web.security import Viewer
+
+CSRF_MARK = "__kpiboard_csrf_placeholder__"
+NAME_MARK = "__kpiboard_name_placeholder__"
+
+
+def environment() -> Environment:
+    """The templates (kpiboard/web/templates), autoescaped, with the helpers they call."""
+    env = Environment(
+        loader=PackageLoader("kpiboard.web", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        variation_icon=lambda key, label=None: Markup(variation_icon(key, label)),
+        assurance_icon=lambda key, label=None: Markup(assurance_icon(key, label)),
+        variation_words=variation_words,
+        assurance_words=assurance_words,
+        status_label=status_label,
+        short_month=lambda m: short_month(parse_month(m)),
+        quote=lambda s: quote(str(s), safe=""),
+        version=__version__,
+        Role=Role,
+    )
+    return env
+
+
+def render_page(
+    ctx: Context,
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    viewer: Viewer | None = None,
+    cache_key: tuple[object, ...] | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    """Render a page. With ``cache_key`` (everything the page shows besides who is looking:
+    the data version is implied, commentary and publication state must be in the key), the
+    page is rendered once per role with placeholders for the viewer's name and CSRF token,
+    which are filled in per request."""
+    viewer = viewer if viewer is not None else viewer_of(ctx, request)
+    if cache_key is None:
+        return HTMLResponse(
+            _render(ctx, request.url.path, template, viewer, values), status_code=status
+        )
+    role = viewer.user.role.value if viewer.user is not None else None
+    stand_in = _stand_in(viewer)
+    body = ctx.pages.get(
+        (template, request.url.path, role, *cache_key),
+        lambda: _render(ctx, request.url.path, template, stand_in, values),
+    )
+    if viewer.user is not None and viewer.session is not None:
+        body = body.replace(CSRF_MARK, escape(viewer.session.csrf_token)).replace(
+            NAME_MARK, escape(viewer.user.display_name)
+        )
+    return HTMLResponse(body, status_code=status)
+
+
+def _stand_in(viewer: Viewer) -> Viewer:
+    """The viewer with placeholders where the page would show their name and CSRF token."""
+    if viewer.user is None or viewer.session is None:
+        return viewer
+    user = dataclasses.replace(viewer.user, display_name=NAME_MARK)
+    return Viewer(user, dataclasses.replace(viewer.session, user=user, csrf_token=CSRF_MARK))
+
+
+def _render(ctx: Context, path: str, template: str, viewer: Viewer, values: dict[str, Any]) -> str:
+    return ctx.env.get_template(template).render(
+        request_path=path,
+        viewer=viewer,
+        title=ctx.service.title,
+        orgs=ctx.service.organisations(),
+        months=ctx.service.months(),
+        **values,
+    )

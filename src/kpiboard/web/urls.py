@@ -1,0 +1,25 @@
+"""The dashboard's addresses: a KPI's permalink, and a month as a URL writes it."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from kpiboard.errors import KpiboardError
+from kpiboard.periods import format_month, parse_month
+from kpiboard.web.service import NotFound
+
+
+def kpi_path(org: str, month: str, measure: str) -> str:
+    return f"/scorecard/{quote(org, safe='')}/{month}/kpi/{quote(measure, safe='')}"
+
+
+def month_text(text: str) -> str:
+    """A month from a URL as YYYY-MM, whether or not the data cover it (packs may be of months
+    the data no longer cover); NotFound when it is not a month."""
+    try:
+        m = parse_month(text)
+    except KpiboardError as exc:
+        raise NotFound(
+            f"{text!r} is not a month: {exc.message}", hint="months are written YYYY-MM"
+        ) from None
+    return format_month(m)
