@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from obs import obs, project
 
-from kpiboard.catalogue.schema import Polarity
 from kpiboard.engine import build_scorecard
 from kpiboard.engine.peer_stats import (
     FUNNEL_NAME,
@@ -25,6 +24,7 @@ from kpiboard.engine.peer_stats import (
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
 from kpiboard.periods import parse_month
 from kpiboard.scorecard import Row
+from kpiboard.vocabulary import Polarity
 
 # three forces, one month: counts and populations where the two averages differ
 COUNTS = {"A": 30.0, "B": 40.0, "C": 100.0}

@@ -12,15 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-
-class Status(StrEnum):
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
-
-    @property
-    def letter(self) -> str:
-        return self.value[0].upper()
+from kpiboard.vocabulary import Status
 
 
 @dataclass(frozen=True)

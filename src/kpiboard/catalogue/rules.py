@@ -8,17 +8,11 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from kpiboard.catalogue.orgs import builtin_organisations, normalise_org_name
-from kpiboard.catalogue.schema import (
-    FILTER_COLUMNS,
-    ComparatorKind,
-    Measure,
-    MeasureKind,
-    Op,
-    Polarity,
-)
+from kpiboard.catalogue.schema import FILTER_COLUMNS, Measure
 from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
 from kpiboard.periods import parse_fy
+from kpiboard.vocabulary import ComparatorKind, MeasureKind, Op, Polarity
 
 if TYPE_CHECKING:
     from kpiboard.catalogue.load import Catalogue

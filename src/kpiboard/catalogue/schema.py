@@ -6,13 +6,20 @@ does not fit the measure kind, ...) live in ``rules.py`` and return findings wit
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kpiboard.errors import KpiboardError
-from kpiboard.periods import WindowKind, parse_fy, parse_month
+from kpiboard.periods import parse_fy, parse_month
+from kpiboard.vocabulary import (
+    ComparatorKind,
+    FactKind,
+    MeasureKind,
+    Op,
+    Polarity,
+    WindowKind,
+)
 
 
 class Strict(BaseModel):
@@ -41,49 +48,6 @@ def _checked_fy(label: str) -> int:
         return parse_fy(label)
     except KpiboardError as exc:
         raise InvalidValue(exc) from None
-
-
-class Polarity(StrEnum):
-    HIGHER_IS_BETTER = "higher_is_better"
-    LOWER_IS_BETTER = "lower_is_better"
-
-
-class MeasureKind(StrEnum):
-    COUNT = "count"  # sums over the window
-    PROPORTION = "proportion"  # sum(numerator) / sum(denominator), shown as a percentage
-    PER_POPULATION = "per_population"  # count / population * per
-    MEAN = "mean"  # sum(numerator) / sum(denominator), or the average of monthly values
-    SNAPSHOT = "snapshot"  # the latest value in the window
-    DIFFERENCE = "difference"  # proportion(of[0]) - proportion(of[1]), in percentage points
-    RATIO = "ratio"  # proportion(of[0]) / proportion(of[1]), shown as "0.6 : 1"
-    COMPOSITE = "composite"  # sum of the child measures (parent: this id)
-
-
-class ComparatorKind(StrEnum):
-    SAME_WINDOW_LAST_YEAR = "same_window_last_year"
-    PREVIOUS_FINANCIAL_YEAR = "previous_financial_year"
-    YEAR_START = (
-        "year_start"  # the same-length window at the start of the financial year (Q4 vs Q1)
-    )
-    NONE = "none"
-
-
-class FactKind(StrEnum):
-    """Optional commentary facts a measure asks for (the structured figures are always in the
-    JSON where they apply; these choose which become sentences)."""
-
-    MONTHLY_AVERAGE = "monthly_average"  # average a month so far this year vs the target's
-    FORECAST = "forecast"  # run-rate forecast of the year's outturn
-    DROP_OFF = "drop_off"  # the month that left and the month that joined the rolling window
-    RANGE = "range"  # lowest and highest month in the last 12
-    FYTD = "fytd"  # the financial-year-to-date figure beside a rolling one
-
-
-class Op(StrEnum):
-    GE = ">="
-    GT = ">"
-    LE = "<="
-    LT = "<"
 
 
 class Tolerance(Strict):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import ibis.expr.types as ir
 
 from kpiboard.catalogue import Catalogue
-from kpiboard.catalogue.schema import ComparatorKind, FactKind, Measure, MeasureKind, Op, Target
+from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.engine import movement
 from kpiboard.engine.data import EngineData, fetch
 from kpiboard.engine.evaluate import Evaluator, Value
@@ -37,7 +37,6 @@ from kpiboard.formatting import (
 )
 from kpiboard.periods import (
     MONTH_ABBR,
-    WindowKind,
     format_month,
     fy_label,
     fy_start,
@@ -59,8 +58,8 @@ from kpiboard.scorecard import (
     Row,
     Scorecard,
     Spc,
-    Status,
 )
+from kpiboard.vocabulary import ComparatorKind, FactKind, MeasureKind, Op, Status, WindowKind
 
 SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
 

@@ -12,8 +12,9 @@ from kpiboard.engine.peers import RankResult
 from kpiboard.engine.stats import format_p_value
 from kpiboard.engine.targets import Resolved
 from kpiboard.formatting import number, ordinal, with_unit
-from kpiboard.periods import WindowKind, parse_month, window_ending, year_of
+from kpiboard.periods import parse_month, window_ending, year_of
 from kpiboard.scorecard import Change, MarginOfError, RatioFigures, Row
+from kpiboard.vocabulary import WindowKind
 
 MARGINAL_CHANGE_POINTS = 0.5  # a change this small (pts) or smaller is "marginal"
 

@@ -10,7 +10,7 @@ import difflib
 import ibis.expr.types as ir
 
 from kpiboard.catalogue import Catalogue
-from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup
+from kpiboard.catalogue.schema import Measure, PeerGroup
 from kpiboard.engine.build import measures_needed
 from kpiboard.engine.data import fetch
 from kpiboard.engine.evaluate import Evaluator
@@ -44,6 +44,7 @@ from kpiboard.scorecard import (
     LeagueRow,
     Organisation,
 )
+from kpiboard.vocabulary import MeasureKind
 
 ALL_GROUP = PeerGroup(id="all", name="All organisations", members="all")
 

@@ -16,8 +16,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Polarity
 from kpiboard.engine.stats import poisson_control_limits, poisson_rate_test, two_proportion_test
+from kpiboard.vocabulary import Polarity
 
 HIGHER = "significantly higher"
 LOWER = "significantly lower"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup, Polarity
+from kpiboard.catalogue.schema import Measure, PeerGroup
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.peer_stats import (
     PeerVerdict,
@@ -15,7 +15,8 @@ from kpiboard.engine.peer_stats import (
     rising,
 )
 from kpiboard.formatting import number, with_unit
-from kpiboard.periods import WindowKind, short_month, window_ending
+from kpiboard.periods import short_month, window_ending
+from kpiboard.vocabulary import MeasureKind, Polarity, WindowKind
 
 TIE_TOLERANCE = 1e-9
 RANK_LOOKBACK = 24  # months searched back for the period with the most peers' data

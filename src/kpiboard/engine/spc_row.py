@@ -12,13 +12,14 @@ import math
 import re
 from collections.abc import Sequence
 
-from kpiboard.catalogue.schema import Measure, MeasureKind, Polarity
+from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Evaluator, Value
-from kpiboard.engine.spc import Direction, SpcResult, spc
+from kpiboard.engine.spc import SpcResult, spc
 from kpiboard.engine.targets import Resolved
 from kpiboard.formatting import decimals_of, with_unit
-from kpiboard.periods import Window, WindowKind, format_month, parse_month, short_month, span_label
-from kpiboard.scorecard import Spc, SpcPoint, Status
+from kpiboard.periods import Window, format_month, parse_month, short_month, span_label
+from kpiboard.scorecard import Spc, SpcPoint
+from kpiboard.vocabulary import Direction, MeasureKind, Polarity, Status, WindowKind
 
 SPC_MIN_POINTS = 12  # fewer monthly points than this: no SPC verdict (limits would mean little)
 MONTHS_IN_YEAR = 12

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Measure, Op, Polarity, StatusRule
+from kpiboard.catalogue.schema import Measure, StatusRule
 from kpiboard.engine.targets import Resolved, meets
 from kpiboard.formatting import decimals_of, number, round_half_up, with_unit
-from kpiboard.scorecard import Status
+from kpiboard.vocabulary import Op, Polarity, Status
 
 CHANGE_DECIMALS = 1  # % changes are published to one decimal place
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Measure, Op, Polarity, Target
+from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.periods import fy_label, parse_fy, parse_month
+from kpiboard.vocabulary import Op, Polarity
 
 
 @dataclass(frozen=True)
