@@ -12,7 +12,7 @@ from kpiboard.catalogue.schema import FILTER_COLUMNS, Measure
 from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
 from kpiboard.periods import parse_fy
-from kpiboard.vocabulary import ComparatorKind, MeasureKind, Op, Polarity
+from kpiboard.vocabulary import ComparatorKind, Direction, MeasureKind, StatusFrom
 
 if TYPE_CHECKING:
     from kpiboard.catalogue.load import Catalogue
@@ -267,17 +267,15 @@ def targets(cat: Catalogue) -> Iterator[Finding]:
                     )
                 else:
                     seen[start] = src.line_at(year_at) if src else None
-            if t.op is not None:
-                up = t.op in (Op.GE, Op.GT)
-                if up != (m.polarity is Polarity.HIGHER_IS_BETTER):
-                    yield _at(
-                        cat,
-                        m.id,
-                        "error",
-                        f"a {m.polarity.value.replace('_', '-')} measure with a '{t.op.value}' target",
-                        "flip the operator or the polarity",
-                        at=("targets", i, "op"),
-                    )
+            if t.op is not None and t.op.polarity is not m.polarity:
+                yield _at(
+                    cat,
+                    m.id,
+                    "error",
+                    f"a {m.polarity.value.replace('_', '-')} measure with a '{t.op.value}' target",
+                    "flip the operator or the polarity",
+                    at=("targets", i, "op"),
+                )
             if t.kind == "change" and m.comparator is ComparatorKind.NONE:
                 yield _at(
                     cat,
@@ -409,9 +407,9 @@ def rows(cat: Catalogue) -> Iterator[Finding]:
 
 def spc(cat: Catalogue) -> Iterator[Finding]:
     for m in cat.measures.values():
-        if m.spc.direction != "neutral":
+        if m.spc.direction is not Direction.NEUTRAL:
             continue
-        if m.status_from == "spc":
+        if m.status_from is StatusFrom.SPC:
             yield _at(
                 cat,
                 m.id,

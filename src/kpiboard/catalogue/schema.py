@@ -14,10 +14,12 @@ from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_fy, parse_month
 from kpiboard.vocabulary import (
     ComparatorKind,
+    Direction,
     FactKind,
     MeasureKind,
     Op,
     Polarity,
+    StatusFrom,
     WindowKind,
 )
 
@@ -170,7 +172,7 @@ class Ranks(Strict):
 class SpcOptions(Strict):
     """Statistical process control (XmR) options for a measure's monthly series."""
 
-    direction: Literal["increase", "decrease", "neutral"] | None = Field(
+    direction: Direction | None = Field(
         None, description="which way is improvement; default from the polarity"
     )
     rebase: list[str] = Field(
@@ -267,8 +269,8 @@ class Measure(Strict):
         3, ge=1, le=10, description="earlier years a seasonal profile averages"
     )
     spc: SpcOptions = Field(default_factory=lambda: SpcOptions())
-    status_from: Literal["rag", "spc", "both"] = Field(
-        "rag",
+    status_from: StatusFrom = Field(
+        StatusFrom.RAG,
         description="what drives the headline status: the target (rag), SPC, or rag with SPC beside",
     )
 

@@ -120,7 +120,7 @@ def build_league(
     unit = f"per {number(per)}" if per else found.measure.unit
     return League(
         title=f"{measure.title}: {group.name}",
-        measure=LeagueMeasure(measure.id, measure.title, unit, polarity.value, basis),
+        measure=LeagueMeasure(measure.id, measure.title, unit, polarity, basis),
         period=period,
         period_end=format_month(found.end),
         as_of=format_month(as_of),

@@ -46,11 +46,9 @@ def rank_of(home: float, others: list[float], polarity: Polarity) -> int:
     >>> rank_of(5.0, [1.0, 5.0, 9.0], Polarity.LOWER_IS_BETTER)
     2
     """
-    if polarity is Polarity.HIGHER_IS_BETTER:
-        better = sum(1 for v in others if v > home + TIE_TOLERANCE)
-    else:
-        better = sum(1 for v in others if v < home - TIE_TOLERANCE)
-    return 1 + better
+    # better than home by more than the tolerance: compared with home moved that far their way
+    bar = home + polarity.sign * TIE_TOLERANCE
+    return 1 + sum(1 for v in others if polarity.better(v, bar))
 
 
 def members(group: PeerGroup, all_orgs: list[str]) -> list[str]:

@@ -139,7 +139,7 @@ def definition(measure: Measure, sources: list[str]) -> list[tuple[str, str]]:
         out.append(("Rate", f"per {measure.per:,g} of the population"))
     if measure.unit:
         out.append(("Unit", measure.unit))
-    out.append(("Better when", measure.polarity.value.replace("_", " ")))
+    out.append(("Better when", measure.polarity.words))
     out.append(("Window", measure.window.value.replace("_", " ")))
     out.append(("Compared with", measure.comparator.value.replace("_", " ")))
     for target in measure.targets:
