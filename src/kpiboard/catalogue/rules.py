@@ -12,7 +12,7 @@ from kpiboard.catalogue.schema import FILTER_COLUMNS, Measure
 from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
 from kpiboard.periods import parse_fy
-from kpiboard.vocabulary import ComparatorKind, Direction, MeasureKind, StatusFrom
+from kpiboard.vocabulary import ComparatorKind, Direction, MeasureKind, StatusFrom, TargetKind
 
 if TYPE_CHECKING:
     from kpiboard.catalogue.load import Catalogue
@@ -276,7 +276,7 @@ def targets(cat: Catalogue) -> Iterator[Finding]:
                     "flip the operator or the polarity",
                     at=("targets", i, "op"),
                 )
-            if t.kind == "change" and m.comparator is ComparatorKind.NONE:
+            if t.kind is TargetKind.CHANGE and m.comparator is ComparatorKind.NONE:
                 yield _at(
                     cat,
                     m.id,
@@ -285,7 +285,7 @@ def targets(cat: Catalogue) -> Iterator[Finding]:
                     "remove comparator: none",
                     at=("targets", i, "change"),
                 )
-            if t.kind == "change" and m.kind in (
+            if t.kind is TargetKind.CHANGE and m.kind in (
                 MeasureKind.DIFFERENCE,
                 MeasureKind.RATIO,
                 MeasureKind.SNAPSHOT,
@@ -298,7 +298,7 @@ def targets(cat: Catalogue) -> Iterator[Finding]:
                     "use level: instead",
                     at=("targets", i, "change"),
                 )
-            if t.kind == "baseline_reduction" and m.kind not in (
+            if t.kind is TargetKind.BASELINE_REDUCTION and m.kind not in (
                 MeasureKind.COUNT,
                 MeasureKind.COMPOSITE,
                 MeasureKind.PER_POPULATION,
@@ -312,7 +312,7 @@ def targets(cat: Catalogue) -> Iterator[Finding]:
                     at=("targets", i, "baseline_reduction"),
                 )
             if (
-                t.kind == "level"
+                t.kind is TargetKind.LEVEL
                 and m.kind is MeasureKind.PROPORTION
                 and t.level is not None
                 and not 0 <= t.level <= 100

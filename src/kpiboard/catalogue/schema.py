@@ -20,6 +20,7 @@ from kpiboard.vocabulary import (
     Op,
     Polarity,
     StatusFrom,
+    TargetKind,
     WindowKind,
 )
 
@@ -122,9 +123,7 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Target:
-        kinds = [
-            k for k in ("level", "change", "baseline_reduction") if getattr(self, k) is not None
-        ]
+        kinds = [k for k in TargetKind if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError("give exactly one of level, change or baseline_reduction")
         if (self.year is None) == (self.years is None):
@@ -132,12 +131,12 @@ class Target(Strict):
         return self
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> TargetKind:
         if self.level is not None:
-            return "level"
+            return TargetKind.LEVEL
         if self.change is not None:
-            return "change"
-        return "baseline_reduction"
+            return TargetKind.CHANGE
+        return TargetKind.BASELINE_REDUCTION
 
     def financial_years(self) -> list[str]:
         return [self.year] if self.year else list(self.years or [])
