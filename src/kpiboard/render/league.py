@@ -30,7 +30,6 @@ from rich.text import Text
 from kpiboard.errors import KpiboardError
 from kpiboard.render.charts import FONT, SCHEMA, chart_svg, labelled_svg
 from kpiboard.scorecard import Funnel, FunnelPoint, League, LeagueRow
-from kpiboard.vocabulary import Polarity
 
 LEAGUE_FORMATS = ("table", "json", "csv", "md", "html")
 TABLE_WIDTH = 100
@@ -91,7 +90,7 @@ def _averages(league: League) -> list[str]:
 
 
 def _subtitle(league: League) -> str:
-    better = Polarity(league.measure.polarity).words
+    better = league.measure.polarity.words
     return (
         f"{league.measure.basis}; {league.group.of} members of {league.group.name}, "
         f"best first ({better})"
