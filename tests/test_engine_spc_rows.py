@@ -13,7 +13,8 @@ from kpiboard.engine.spc import spc
 from kpiboard.engine.spc_row import SPC_MIN_POINTS, spc_from_result, status_from_spc
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
 from kpiboard.periods import parse_month
-from kpiboard.scorecard import Row, Status
+from kpiboard.scorecard import Row
+from kpiboard.vocabulary import Status
 
 STEADY = [100, 104, 97, 101, 99, 103, 96, 102, 98, 100, 105, 95] * 3  # 36 months, no signal
 

@@ -11,7 +11,8 @@ from obs import monthly, obs, project
 from kpiboard.engine import build_scorecard
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_month
-from kpiboard.scorecard import Row, Status
+from kpiboard.scorecard import Row
+from kpiboard.vocabulary import Status
 
 AUG09 = parse_month("2009-08")
 

@@ -9,7 +9,8 @@ from obs import monthly, obs, project
 
 from kpiboard.engine.data import fetch
 from kpiboard.engine.evaluate import Evaluator
-from kpiboard.periods import WindowKind, parse_month, window_ending
+from kpiboard.periods import parse_month, window_ending
+from kpiboard.vocabulary import WindowKind
 
 AUG09 = parse_month("2009-08")
 

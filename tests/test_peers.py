@@ -9,13 +9,9 @@ from typing import Any
 import pytest
 from obs import obs, project
 
-from kpiboard.catalogue.schema import Polarity
 from kpiboard.engine import build_scorecard
 from kpiboard.engine.peer_stats import (
     FUNNEL_NAME,
-    HIGHER,
-    LOWER,
-    NOT_DIFFERENT,
     exact_funnel_limits,
     mean_of_rates,
     poisson_verdict,
@@ -25,6 +21,9 @@ from kpiboard.engine.peer_stats import (
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
 from kpiboard.periods import parse_month
 from kpiboard.scorecard import Row
+from kpiboard.vocabulary import Polarity, RankVerdict
+
+HIGHER, LOWER, NOT_DIFFERENT = RankVerdict.HIGHER, RankVerdict.LOWER, RankVerdict.NOT_DIFFERENT
 
 # three forces, one month: counts and populations where the two averages differ
 COUNTS = {"A": 30.0, "B": 40.0, "C": 100.0}

@@ -5,7 +5,6 @@ import pytest
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import number, ordinal, ratio_to_one, round_half_up, signed, with_unit
 from kpiboard.periods import (
-    WindowKind,
     fy_label,
     fy_quarter,
     fy_start,
@@ -14,6 +13,7 @@ from kpiboard.periods import (
     short_month,
     window_ending,
 )
+from kpiboard.vocabulary import WindowKind
 
 AUG09 = parse_month("2009-08")
 

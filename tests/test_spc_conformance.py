@@ -27,8 +27,6 @@ from kpiboard.engine.spc import (
     spc,
 )
 from kpiboard.engine.spc_rules import (
-    RUN_POINTS,
-    TREND_POINTS,
     part_of,
     part_of_two_in_three,
     rules_of,
@@ -38,6 +36,7 @@ from kpiboard.engine.spc_rules import (
     two_in_three,
 )
 from kpiboard.errors import KpiboardError
+from kpiboard.vocabulary import RUN_POINTS, TREND_POINTS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "spc"

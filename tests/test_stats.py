@@ -14,9 +14,7 @@ import pytest
 
 from kpiboard.engine.stats import (
     ALPHA,
-    NOT_SIGNIFICANT,
     POISSON_EXACT_LIMIT,
-    SIGNIFICANT,
     Z_95,
     format_p_value,
     margin_of_error,
@@ -27,6 +25,9 @@ from kpiboard.engine.stats import (
     two_proportion_test,
     wilson_interval,
 )
+from kpiboard.vocabulary import SignificanceVerdict
+
+SIGNIFICANT, NOT_SIGNIFICANT = SignificanceVerdict.SIGNIFICANT, SignificanceVerdict.NOT_SIGNIFICANT
 
 # --- independent references -------------------------------------------------------------------
 

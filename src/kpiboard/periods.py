@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 from kpiboard.errors import KpiboardError
+from kpiboard.vocabulary import WindowKind
 
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTH_NAME = (
@@ -118,15 +118,6 @@ def span_label(first: int, last: int) -> str:
             f"{MONTH_ABBR[month_of(first) - 1]} - {MONTH_ABBR[month_of(last) - 1]} {year_of(last)}"
         )
     return f"{short_month(first)} - {short_month(last)}"
-
-
-class WindowKind(StrEnum):
-    MONTH = "month"
-    ROLLING_3 = "rolling_3"
-    QUARTER = "quarter"
-    ROLLING_12 = "rolling_12"
-    FYTD = "fytd"
-    FINANCIAL_YEAR = "financial_year"
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-
-class Status(StrEnum):
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
-
-    @property
-    def letter(self) -> str:
-        return self.value[0].upper()
+from kpiboard.vocabulary import (
+    Assurance,
+    ChangeDirection,
+    Direction,
+    FunnelPosition,
+    MeasureKind,
+    PointType,
+    Polarity,
+    RankVerdict,
+    Rule,
+    SignificanceVerdict,
+    Status,
+    StatusFrom,
+    Variation,
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class Change:
     absolute_text: str
     percent: float | None
     percent_text: str | None
-    direction: str  # "up" | "down" | "level"
+    direction: ChangeDirection  # as published: a change that rounds to nothing is level
     better: bool | None  # None when the measure has no polarity that applies
 
 
@@ -61,9 +67,7 @@ class Rank:
     mean_of_rates: float | None = None  # unweighted mean of the members' values (HMIC comparator)
     mean_of_rates_text: str | None = None
     # the home organisation against the pooled figure of the other members
-    verdict: str | None = (
-        None  # "significantly higher" / "significantly lower" / "not significantly different"
-    )
+    verdict: RankVerdict | None = None
     verdict_text: str | None = None  # by polarity: "significantly worse", ...
     verdict_method: str | None = None
     p_value: float | None = None
@@ -147,7 +151,7 @@ class Significance:
     the gap between two groups, with the test named."""
 
     tested: str  # "change against 2008/09", "gap between the two groups"
-    verdict: str  # "statistically significant" | "within normal variation"
+    verdict: SignificanceVerdict
     significant: bool
     method: str
     p_value: float
@@ -179,8 +183,8 @@ class SpcPoint:
     mean: float | None
     lpl: float | None
     upl: float | None
-    point_type: str  # common_cause, special_cause_improvement, ...
-    rule: str  # common_cause, outside_limits_above, trend_increasing, ...
+    point_type: PointType
+    rule: Rule
     rebase_group: int = 0  # 0 for the first limits, 1 after the first rebase, ...
 
 
@@ -190,16 +194,16 @@ class Spc:
     Data Count rules): variation and assurance icons, the rule at the latest point, and the
     limits there."""
 
-    variation: str  # common_cause, improvement_high, improvement_low, concern_high, ...
+    variation: Variation
     variation_text: str
-    assurance: str | None  # consistent_pass, consistent_fail, inconsistent; None without a target
+    assurance: Assurance | None  # None without a target
     assurance_text: str | None
-    rule: str  # the rule that fired at the latest point
+    rule: Rule  # the rule that fired at the latest point
     rule_text: str
     mean: float | None
     lpl: float | None
     upl: float | None
-    direction: str  # increase | decrease | neutral
+    direction: Direction
     target: float | None  # the monthly target the assurance is judged against
     target_text: str | None
     period: str  # "Sep-06 - Aug-09"
@@ -228,9 +232,9 @@ class Row:
     title: str
     reference: str | None
     description: str | None
-    kind: str
+    kind: MeasureKind
     unit: str
-    polarity: str
+    polarity: Polarity
     status: Status | None
     status_reason: str
     target: Figure | None
@@ -257,7 +261,7 @@ class Row:
     interval: Interval | None = None
     rag_status: Status | None = None  # the target's verdict, when status comes from SPC
     rag_reason: str | None = None  # and its reason
-    status_from: str = "rag"  # rag | spc | both
+    status_from: StatusFrom = StatusFrom.RAG
 
 
 @dataclass(frozen=True)
@@ -303,7 +307,7 @@ class LeagueMeasure:
     id: str
     title: str
     unit: str  # the unit of the values ranked ("per 1,000", "%")
-    polarity: str
+    polarity: Polarity
     basis: str  # what was ranked: "Q4 2017/18, rate per 1,000 population"
 
 
@@ -350,7 +354,7 @@ class FunnelPoint:
     value: float  # rate per the funnel's ``per``
     text: str  # the rate as the board reads it
     limits: FunnelLimits
-    position: str  # above_998 | above_95 | within | below_95 | below_998
+    position: FunnelPosition
     position_text: str  # "above the 99.8% limit"
     highlight: bool  # the home organisation
     in_group: bool  # a member of one of its (other) peer groups

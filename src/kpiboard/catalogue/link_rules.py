@@ -8,9 +8,10 @@ from collections.abc import Iterator
 
 from kpiboard.catalogue.model import Catalogue
 from kpiboard.catalogue.rule_findings import at_measure, did_you_mean
-from kpiboard.catalogue.schema import Measure, MeasureKind
+from kpiboard.catalogue.schema import Measure
 from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
+from kpiboard.vocabulary import MeasureKind
 
 # A difference or ratio combines two percentages: survey or recorded proportions, or a published
 # percentage held as a snapshot (e.g. a census share).

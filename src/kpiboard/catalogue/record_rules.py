@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from kpiboard.catalogue.model import Catalogue
 from kpiboard.catalogue.rule_findings import at_measure, at_project, did_you_mean
-from kpiboard.catalogue.schema import FILTER_COLUMNS, MeasureKind
+from kpiboard.catalogue.schema import FILTER_COLUMNS
 from kpiboard.errors import Finding
+from kpiboard.vocabulary import MeasureKind
 
 
 def records(cat: Catalogue) -> Iterator[Finding]:

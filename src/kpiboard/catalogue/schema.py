@@ -6,13 +6,23 @@ does not fit the measure kind, ...) live in ``rules.py`` and return findings wit
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kpiboard.errors import KpiboardError
-from kpiboard.periods import WindowKind, parse_fy, parse_month
+from kpiboard.periods import parse_fy, parse_month
+from kpiboard.vocabulary import (
+    ComparatorKind,
+    Direction,
+    FactKind,
+    MeasureKind,
+    Op,
+    Polarity,
+    StatusFrom,
+    TargetKind,
+    WindowKind,
+)
 
 
 class Strict(BaseModel):
@@ -41,49 +51,6 @@ def _checked_fy(label: str) -> int:
         return parse_fy(label)
     except KpiboardError as exc:
         raise InvalidValue(exc) from None
-
-
-class Polarity(StrEnum):
-    HIGHER_IS_BETTER = "higher_is_better"
-    LOWER_IS_BETTER = "lower_is_better"
-
-
-class MeasureKind(StrEnum):
-    COUNT = "count"  # sums over the window
-    PROPORTION = "proportion"  # sum(numerator) / sum(denominator), shown as a percentage
-    PER_POPULATION = "per_population"  # count / population * per
-    MEAN = "mean"  # sum(numerator) / sum(denominator), or the average of monthly values
-    SNAPSHOT = "snapshot"  # the latest value in the window
-    DIFFERENCE = "difference"  # proportion(of[0]) - proportion(of[1]), in percentage points
-    RATIO = "ratio"  # proportion(of[0]) / proportion(of[1]), shown as "0.6 : 1"
-    COMPOSITE = "composite"  # sum of the child measures (parent: this id)
-
-
-class ComparatorKind(StrEnum):
-    SAME_WINDOW_LAST_YEAR = "same_window_last_year"
-    PREVIOUS_FINANCIAL_YEAR = "previous_financial_year"
-    YEAR_START = (
-        "year_start"  # the same-length window at the start of the financial year (Q4 vs Q1)
-    )
-    NONE = "none"
-
-
-class FactKind(StrEnum):
-    """Optional commentary facts a measure asks for (the structured figures are always in the
-    JSON where they apply; these choose which become sentences)."""
-
-    MONTHLY_AVERAGE = "monthly_average"  # average a month so far this year vs the target's
-    FORECAST = "forecast"  # run-rate forecast of the year's outturn
-    DROP_OFF = "drop_off"  # the month that left and the month that joined the rolling window
-    RANGE = "range"  # lowest and highest month in the last 12
-    FYTD = "fytd"  # the financial-year-to-date figure beside a rolling one
-
-
-class Op(StrEnum):
-    GE = ">="
-    GT = ">"
-    LE = "<="
-    LT = "<"
 
 
 class Tolerance(Strict):
@@ -156,9 +123,7 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Target:
-        kinds = [
-            k for k in ("level", "change", "baseline_reduction") if getattr(self, k) is not None
-        ]
+        kinds = [k for k in TargetKind if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError("give exactly one of level, change or baseline_reduction")
         if (self.year is None) == (self.years is None):
@@ -166,12 +131,12 @@ class Target(Strict):
         return self
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> TargetKind:
         if self.level is not None:
-            return "level"
+            return TargetKind.LEVEL
         if self.change is not None:
-            return "change"
-        return "baseline_reduction"
+            return TargetKind.CHANGE
+        return TargetKind.BASELINE_REDUCTION
 
     def financial_years(self) -> list[str]:
         return [self.year] if self.year else list(self.years or [])
@@ -206,7 +171,7 @@ class Ranks(Strict):
 class SpcOptions(Strict):
     """Statistical process control (XmR) options for a measure's monthly series."""
 
-    direction: Literal["increase", "decrease", "neutral"] | None = Field(
+    direction: Direction | None = Field(
         None, description="which way is improvement; default from the polarity"
     )
     rebase: list[str] = Field(
@@ -303,8 +268,8 @@ class Measure(Strict):
         3, ge=1, le=10, description="earlier years a seasonal profile averages"
     )
     spc: SpcOptions = Field(default_factory=lambda: SpcOptions())
-    status_from: Literal["rag", "spc", "both"] = Field(
-        "rag",
+    status_from: StatusFrom = Field(
+        StatusFrom.RAG,
         description="what drives the headline status: the target (rag), SPC, or rag with SPC beside",
     )
 

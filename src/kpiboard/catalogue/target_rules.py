@@ -8,10 +8,11 @@ from collections.abc import Iterator
 
 from kpiboard.catalogue.model import Catalogue
 from kpiboard.catalogue.rule_findings import at_measure
-from kpiboard.catalogue.schema import ComparatorKind, Measure, MeasureKind, Op, Polarity, Target
+from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.catalogue.yamlfile import Loc
 from kpiboard.errors import Finding
 from kpiboard.periods import parse_fy
+from kpiboard.vocabulary import ComparatorKind, Direction, MeasureKind, StatusFrom, TargetKind
 
 
 def targets(cat: Catalogue) -> Iterator[Finding]:
@@ -47,23 +48,21 @@ def _years(
 
 
 def _operator(cat: Catalogue, m: Measure, i: int, t: Target) -> Iterator[Finding]:
-    if t.op is not None:
-        up = t.op in (Op.GE, Op.GT)
-        if up != (m.polarity is Polarity.HIGHER_IS_BETTER):
-            yield at_measure(
-                cat,
-                m.id,
-                "error",
-                f"a {m.polarity.value.replace('_', '-')} measure with a '{t.op.value}' target",
-                "flip the operator or the polarity",
-                at=("targets", i, "op"),
-            )
+    if t.op is not None and t.op.polarity is not m.polarity:
+        yield at_measure(
+            cat,
+            m.id,
+            "error",
+            f"a {m.polarity.value.replace('_', '-')} measure with a '{t.op.value}' target",
+            "flip the operator or the polarity",
+            at=("targets", i, "op"),
+        )
 
 
 def _kind_fits(cat: Catalogue, m: Measure, i: int, t: Target) -> Iterator[Finding]:
     """A change target needs a comparator and a measure it can change; a baseline reduction
     fits counts and rates; a level of a proportion is a percentage."""
-    if t.kind == "change" and m.comparator is ComparatorKind.NONE:
+    if t.kind is TargetKind.CHANGE and m.comparator is ComparatorKind.NONE:
         yield at_measure(
             cat,
             m.id,
@@ -72,7 +71,7 @@ def _kind_fits(cat: Catalogue, m: Measure, i: int, t: Target) -> Iterator[Findin
             "remove comparator: none",
             at=("targets", i, "change"),
         )
-    if t.kind == "change" and m.kind in (
+    if t.kind is TargetKind.CHANGE and m.kind in (
         MeasureKind.DIFFERENCE,
         MeasureKind.RATIO,
         MeasureKind.SNAPSHOT,
@@ -85,7 +84,7 @@ def _kind_fits(cat: Catalogue, m: Measure, i: int, t: Target) -> Iterator[Findin
             "use level: instead",
             at=("targets", i, "change"),
         )
-    if t.kind == "baseline_reduction" and m.kind not in (
+    if t.kind is TargetKind.BASELINE_REDUCTION and m.kind not in (
         MeasureKind.COUNT,
         MeasureKind.COMPOSITE,
         MeasureKind.PER_POPULATION,
@@ -99,7 +98,7 @@ def _kind_fits(cat: Catalogue, m: Measure, i: int, t: Target) -> Iterator[Findin
             at=("targets", i, "baseline_reduction"),
         )
     if (
-        t.kind == "level"
+        t.kind is TargetKind.LEVEL
         and m.kind is MeasureKind.PROPORTION
         and t.level is not None
         and not 0 <= t.level <= 100
@@ -146,9 +145,9 @@ def _is_survey(cat: Catalogue, m: Measure) -> bool:
 
 def spc(cat: Catalogue) -> Iterator[Finding]:
     for m in cat.measures.values():
-        if m.spc.direction != "neutral":
+        if m.spc.direction is not Direction.NEUTRAL:
             continue
-        if m.status_from == "spc":
+        if m.status_from is StatusFrom.SPC:
             yield at_measure(
                 cat,
                 m.id,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import ibis.expr.types as ir
 
 from kpiboard.catalogue import Catalogue
-from kpiboard.catalogue.schema import ComparatorKind, FactKind, Measure, MeasureKind, Op, Target
+from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.engine import movement
 from kpiboard.engine.data import EngineData, fetch
 from kpiboard.engine.evaluate import Evaluator, Value
@@ -23,7 +23,14 @@ from kpiboard.engine.peers import RankResult, period_and_basis, rank_in_group, v
 from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
-from kpiboard.engine.targets import Resolved, baseline_span, resolve, target_for
+from kpiboard.engine.targets import (
+    Resolved,
+    baseline_span,
+    baseline_years,
+    resolve,
+    target_for,
+    target_text,
+)
 from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import (
@@ -37,7 +44,6 @@ from kpiboard.formatting import (
 )
 from kpiboard.periods import (
     MONTH_ABBR,
-    WindowKind,
     format_month,
     fy_label,
     fy_start,
@@ -59,7 +65,15 @@ from kpiboard.scorecard import (
     Row,
     Scorecard,
     Spc,
+)
+from kpiboard.vocabulary import (
+    ChangeDirection,
+    ComparatorKind,
+    FactKind,
+    MeasureKind,
     Status,
+    StatusFrom,
+    WindowKind,
 )
 
 SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
@@ -185,9 +199,9 @@ class _RowBuilder:
             title=m.title,
             reference=m.reference,
             description=m.description,
-            kind=m.kind.value,
+            kind=m.kind,
             unit=m.unit,
-            polarity=m.polarity.value,
+            polarity=m.polarity,
             children=children,
             tracking=m.tracking,
             in_development=m.in_development,
@@ -350,12 +364,10 @@ class _RowBuilder:
         points = m.unit in ("%", "pts")
         unit = "pts" if points else m.unit
         percent = None if points or comp.value == 0 else (latest.value / comp.value - 1) * 100
-        # direction as published: a change that rounds to nothing is "level"
+        # direction as published: a change that rounds to nothing is "level", neither better
         shown = round_half_up(absolute, m.decimals)
-        direction = "up" if shown > 0 else "down" if shown < 0 else "level"
-        better = None
-        if shown != 0:
-            better = (absolute > 0) == (m.polarity.value == "higher_is_better")
+        direction = ChangeDirection.of(shown)
+        better = m.polarity.better(shown, 0.0)
         return Change(
             absolute=absolute,
             absolute_text=signed(absolute, unit, m.decimals),
@@ -508,10 +520,10 @@ class _RowBuilder:
     def _headline(self, m: Measure, rag: Assessment, spc: Spc | None) -> Assessment:
         """The status the row leads with: the target's (rag), SPC's, or the target's with the
         SPC verdict beside it in the reason (both)."""
-        if m.status_from == "spc":
+        if m.status_from is StatusFrom.SPC:
             status, reason = status_from_spc(spc)
             return replace(rag, status=status, reason=reason)
-        if m.status_from == "both" and spc is not None:
+        if m.status_from is StatusFrom.BOTH and spc is not None:
             return replace(rag, reason=f"{rag.reason}; SPC: {spc.summary}")
         return rag
 
@@ -637,23 +649,18 @@ class _RowBuilder:
             return Figure("Tracking measure", None)
         if t is None:
             return None
-        strict = f"{t.op.value} " if t.op in (Op.GT, Op.LT) else ""
         fy = fy_label(self.as_of, self.fy)
         if t.change is not None:
-            auto = percent_change(t.change, decimals_of(t.change))
+            auto = target_text(t.change, m.unit, decimals_of(t.change), change=True)
             return Figure(t.text or auto, t.change, fy)
         level = r.level if r is not None else t.level
         if level is None:
             return Figure(t.text or "", None, fy)
-        auto = strict + with_unit(
-            level, m.unit, m.decimals if t.level is None else decimals_of(t.level)
-        )
+        decimals = m.decimals if t.level is None else decimals_of(t.level)
+        auto = target_text(level, m.unit, decimals, op=t.op)
         if t.baseline_reduction is not None:
             br = t.baseline_reduction
-            auto += (
-                f" ie {number(br.percent)}% reduction on {year_of(parse_month(br.start))}-"
-                f"{str(year_of(parse_month(br.end)))[-2:]} baseline average"
-            )
+            auto += f" ie {number(br.percent)}% reduction on {baseline_years(br)} baseline average"
         if (
             m.kind is MeasureKind.RATIO
             and latest is not None

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kpiboard.catalogue import Catalogue
-from kpiboard.catalogue.schema import Measure, MeasureKind
+from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.data import EngineData, Recorded, Row
-from kpiboard.periods import Window, WindowKind, span_label, window_ending
+from kpiboard.periods import Window, span_label, window_ending
+from kpiboard.vocabulary import MeasureKind, WindowKind
 
 # which SQL window (kpiboard.engine.windows) answers which kind of window
 SQL_WINDOW = {

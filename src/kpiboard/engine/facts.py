@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import assert_never
 
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Value
-from kpiboard.engine.peer_stats import NOT_DIFFERENT
 from kpiboard.engine.peers import RankResult
 from kpiboard.engine.stats import format_p_value
-from kpiboard.engine.targets import Resolved
+from kpiboard.engine.targets import Resolved, baseline_years
 from kpiboard.formatting import number, ordinal, with_unit
-from kpiboard.periods import WindowKind, parse_month, window_ending, year_of
+from kpiboard.periods import window_ending
 from kpiboard.scorecard import Change, MarginOfError, RatioFigures, Row
+from kpiboard.vocabulary import ChangeDirection, RankVerdict, WindowKind
 
 MARGINAL_CHANGE_POINTS = 0.5  # a change this small (pts) or smaller is "marginal"
 
@@ -28,9 +29,15 @@ def comparator_sentence(
     if shows_change:
         now = with_unit(latest.value, m.unit, m.decimals)
         return f"{now} in {latest.window.label(fy_start)} against {then} in {period}"
-    if change.direction == "level":
-        return f"Level with {then} for {period}"
-    word = "Up" if change.direction == "up" else "Down"
+    match change.direction:
+        case ChangeDirection.LEVEL:
+            return f"Level with {then} for {period}"
+        case ChangeDirection.UP:
+            word = "Up"
+        case ChangeDirection.DOWN:
+            word = "Down"
+        case _:  # pragma: no cover
+            assert_never(change.direction)
     points = m.unit in ("%", "pts")
     if points and abs(change.absolute) <= MARGINAL_CHANGE_POINTS:
         word += " marginally"
@@ -49,7 +56,7 @@ def contribution_sentence(children: Sequence[Row], latest: Value) -> str | None:
         ch = child.change
         if ch is None or ch.percent is None:
             continue
-        word = {"up": "up", "down": "down", "level": "level"}[ch.direction]
+        word = ChangeDirection(ch.direction).value
         pct = number(abs(ch.percent), 1)
         parts.append(f"{child.title} {word} {pct}% ({ch.absolute_text})")
     if not parts:
@@ -104,7 +111,7 @@ def verdict_sentence(r: RankResult) -> str:
     assert v is not None
     phrase = v.phrase(r.measure.polarity)
     head = phrase[:1].upper() + phrase[1:]
-    head += " from" if v.verdict == NOT_DIFFERENT else " than"
+    head += " from" if v.verdict is RankVerdict.NOT_DIFFERENT else " than"
     if v.limits_95 is not None:
         per = r.per_population or r.measure.per or 1000.0
         figure = f"rate is {number(v.peer_value, max(r.measure.decimals, 2))} per {number(per)}"
@@ -121,9 +128,8 @@ def baseline_sentence(m: Measure, target: Resolved) -> str:
     """``Target is a 50% reduction on the 1994-98 baseline average of 6,640, i.e. 3,320``."""
     br = target.target.baseline_reduction
     assert br is not None and target.baseline_average is not None and target.level is not None
-    first, last = year_of(parse_month(br.start)), year_of(parse_month(br.end))
     return (
-        f"Target is a {number(br.percent)}% reduction on the {first}-{str(last)[-2:]} baseline "
+        f"Target is a {number(br.percent)}% reduction on the {baseline_years(br)} baseline "
         f"average of {with_unit(target.baseline_average, m.unit, m.decimals)}, i.e. "
         f"{with_unit(target.level, m.unit, m.decimals)}"
     )

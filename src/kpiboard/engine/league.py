@@ -10,7 +10,7 @@ import difflib
 import ibis.expr.types as ir
 
 from kpiboard.catalogue import Catalogue
-from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup
+from kpiboard.catalogue.schema import Measure, PeerGroup
 from kpiboard.engine.build import measures_needed
 from kpiboard.engine.data import fetch
 from kpiboard.engine.evaluate import Evaluator
@@ -44,6 +44,7 @@ from kpiboard.scorecard import (
     LeagueRow,
     Organisation,
 )
+from kpiboard.vocabulary import MeasureKind
 
 ALL_GROUP = PeerGroup(id="all", name="All organisations", members="all")
 
@@ -119,7 +120,7 @@ def build_league(
     unit = f"per {number(per)}" if per else found.measure.unit
     return League(
         title=f"{measure.title}: {group.name}",
-        measure=LeagueMeasure(measure.id, measure.title, unit, polarity.value, basis),
+        measure=LeagueMeasure(measure.id, measure.title, unit, polarity, basis),
         period=period,
         period_end=format_month(found.end),
         as_of=format_month(as_of),

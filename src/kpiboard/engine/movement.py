@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.formatting import decimals_of, with_unit
-from kpiboard.periods import WindowKind, fy_label, fy_start, short_month, span_label
+from kpiboard.periods import fy_label, fy_start, short_month, span_label
 from kpiboard.scorecard import DropOff, Forecast, MonthlyAverage, MonthRange
+from kpiboard.vocabulary import WindowKind
 
 MONTHS_IN_YEAR = 12
 AVERAGE_EXTRA_DECIMALS = 1  # a monthly average carries one more decimal than the measure

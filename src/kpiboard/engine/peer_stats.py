@@ -6,7 +6,7 @@ their caveats are in ``docs/ENGINE.md`` ("Peers").
 >>> round(mean_of_rates([1.0, 2.0, 6.0]), 3)
 3.0
 >>> v = poisson_verdict(30, 10_000, 40, 40_000, per=1000.0)
->>> v.verdict, round(v.peer_value, 2), v.beyond_998
+>>> v.verdict.value, round(v.peer_value, 2), v.beyond_998
 ('significantly higher', 1.0, True)
 """
 
@@ -16,12 +16,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Polarity
 from kpiboard.engine.stats import poisson_control_limits, poisson_rate_test, two_proportion_test
-
-HIGHER = "significantly higher"
-LOWER = "significantly lower"
-NOT_DIFFERENT = "not significantly different"
+from kpiboard.vocabulary import FunnelPosition, Polarity, RankVerdict
 
 ALPHA_998 = 0.002  # the outer funnel limit: 99.8% (about 3 standard errors)
 RISE_TOLERANCE = 1e-9  # a change no larger than this is not a rise
@@ -43,7 +39,7 @@ class PeerVerdict:
     the test, ``method`` the full description.
     """
 
-    verdict: str
+    verdict: RankVerdict
     p_value: float
     beyond_998: bool
     value: float  # the home organisation's rate or percentage
@@ -54,10 +50,6 @@ class PeerVerdict:
     limits_95: tuple[float, float] | None = None
     limits_998: tuple[float, float] | None = None
 
-    @property
-    def higher(self) -> bool:
-        return self.value > self.peer_value
-
     def phrase(self, polarity: Polarity) -> str:
         """``significantly worse``/``significantly better`` by polarity, or ``not
         significantly different``.
@@ -65,9 +57,9 @@ class PeerVerdict:
         >>> poisson_verdict(30, 10_000, 40, 40_000, per=1000.0).phrase(Polarity.LOWER_IS_BETTER)
         'significantly worse'
         """
-        if self.verdict == NOT_DIFFERENT:
-            return NOT_DIFFERENT
-        better = self.higher == (polarity is Polarity.HIGHER_IS_BETTER)
+        if self.verdict is RankVerdict.NOT_DIFFERENT:
+            return RankVerdict.NOT_DIFFERENT.value
+        better = polarity.better(self.value, self.peer_value)
         return "significantly better" if better else "significantly worse"
 
 
@@ -91,11 +83,11 @@ EXACT_FUNNEL_NAME = (
     "Spiegelhalter 2005)"
 )
 POSITIONS = {  # position -> words
-    "above_998": "above the 99.8% limit",
-    "above_95": "above the 95% limit (within 99.8%)",
-    "within": "within the 95% limits",
-    "below_95": "below the 95% limit (within 99.8%)",
-    "below_998": "below the 99.8% limit",
+    FunnelPosition.ABOVE_998: "above the 99.8% limit",
+    FunnelPosition.ABOVE_95: "above the 95% limit (within 99.8%)",
+    FunnelPosition.WITHIN: "within the 95% limits",
+    FunnelPosition.BELOW_95: "below the 95% limit (within 99.8%)",
+    FunnelPosition.BELOW_998: "below the 99.8% limit",
 }
 
 
@@ -110,17 +102,17 @@ class ExactLimits:
     lower_998: float
     upper_998: float
 
-    def position(self, rate: float) -> str:
-        """Where ``rate`` falls: a key of POSITIONS (on a limit counts as within it)."""
+    def position(self, rate: float) -> FunnelPosition:
+        """Where ``rate`` falls (on a limit counts as within it)."""
         if rate > self.upper_998:
-            return "above_998"
+            return FunnelPosition.ABOVE_998
         if rate > self.upper_95:
-            return "above_95"
+            return FunnelPosition.ABOVE_95
         if rate < self.lower_998:
-            return "below_998"
+            return FunnelPosition.BELOW_998
         if rate < self.lower_95:
-            return "below_95"
-        return "within"
+            return FunnelPosition.BELOW_95
+        return FunnelPosition.WITHIN
 
 
 def exact_funnel_limits(centre: float, population: float, per: float) -> ExactLimits:
@@ -174,10 +166,7 @@ def poisson_verdict(
     peer_rate = others_count / others_population * per
     rate = count / population * per
     expected = others_count / others_population * population
-    if test.significant:
-        verdict = HIGHER if rate > peer_rate else LOWER
-    else:
-        verdict = NOT_DIFFERENT
+    verdict = _verdict(test.significant, rate, peer_rate)
     method = (
         f"{test.method}; the count against {expected:,.1f} expected at the other members' "
         f"pooled rate; {FUNNEL_NAME} at 95% and 99.8%"
@@ -197,16 +186,19 @@ def poisson_verdict(
     )
 
 
+def _verdict(significant: bool, value: float, peer_value: float) -> RankVerdict:
+    if not significant:
+        return RankVerdict.NOT_DIFFERENT
+    return RankVerdict.HIGHER if value > peer_value else RankVerdict.LOWER
+
+
 def proportion_verdict(
     percent: float, n: float, others_percent: float, others_n: float, *, deft: float = 1.0
 ) -> PeerVerdict:
     """A survey percentage against the pooled percentage of the other members (their samples
     taken together, n = Σ n): the two-sample z-test for independent proportions."""
     test = two_proportion_test(percent, n, others_percent, others_n, deft=deft)
-    if test.significant:
-        verdict = HIGHER if percent > others_percent else LOWER
-    else:
-        verdict = NOT_DIFFERENT
+    verdict = _verdict(test.significant, percent, others_percent)
     method = f"{test.method}, against the other members' pooled sample (n = {others_n:,.0f})"
     return PeerVerdict(
         verdict=verdict,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Measure, MeasureKind, PeerGroup, Polarity
+from kpiboard.catalogue.schema import Measure, PeerGroup
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.peer_stats import (
     PeerVerdict,
@@ -15,7 +15,8 @@ from kpiboard.engine.peer_stats import (
     rising,
 )
 from kpiboard.formatting import number, with_unit
-from kpiboard.periods import WindowKind, short_month, window_ending
+from kpiboard.periods import short_month, window_ending
+from kpiboard.vocabulary import MeasureKind, Polarity, WindowKind
 
 TIE_TOLERANCE = 1e-9
 RANK_LOOKBACK = 24  # months searched back for the period with the most peers' data
@@ -45,11 +46,9 @@ def rank_of(home: float, others: list[float], polarity: Polarity) -> int:
     >>> rank_of(5.0, [1.0, 5.0, 9.0], Polarity.LOWER_IS_BETTER)
     2
     """
-    if polarity is Polarity.HIGHER_IS_BETTER:
-        better = sum(1 for v in others if v > home + TIE_TOLERANCE)
-    else:
-        better = sum(1 for v in others if v < home - TIE_TOLERANCE)
-    return 1 + better
+    # better than home by more than the tolerance: compared with home moved that far their way
+    bar = home + polarity.sign * TIE_TOLERANCE
+    return 1 + sum(1 for v in others if polarity.better(v, bar))
 
 
 def members(group: PeerGroup, all_orgs: list[str]) -> list[str]:

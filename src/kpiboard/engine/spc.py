@@ -27,12 +27,7 @@ import numpy.typing as npt
 from kpiboard.engine.spc_rules import (
     RULE_SIDE,
     RULES,
-    RUN_POINTS,
-    TREND_POINTS,
-    TWO_OF_THREE_CLOSE,
-    TWO_OF_THREE_WINDOW,
     Codes,
-    Rule,
     part_of,
     part_of_two_in_three,
     rules_of,
@@ -51,15 +46,22 @@ from kpiboard.engine.spc_types import (
     TWO_SIGMA,
     VARIATIONS,
     XMR_LIMIT,
-    Assurance,
-    Direction,
     Floats,
     Ints,
-    PointType,
     Record,
-    Variation,
 )
 from kpiboard.errors import KpiboardError
+from kpiboard.vocabulary import (
+    RUN_POINTS,
+    TREND_POINTS,
+    TWO_OF_THREE_CLOSE,
+    TWO_OF_THREE_WINDOW,
+    Assurance,
+    Direction,
+    PointType,
+    Rule,
+    Variation,
+)
 
 __all__ = [
     "ASSURANCES",

@@ -11,14 +11,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from typing import assert_never
 
-from kpiboard.catalogue.schema import Measure, MeasureKind, Polarity
+from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Evaluator, Value
-from kpiboard.engine.spc import Direction, SpcResult, spc
+from kpiboard.engine.spc import SpcResult, spc
 from kpiboard.engine.targets import Resolved
 from kpiboard.formatting import decimals_of, with_unit
-from kpiboard.periods import Window, WindowKind, format_month, parse_month, short_month, span_label
-from kpiboard.scorecard import Spc, SpcPoint, Status
+from kpiboard.periods import Window, format_month, parse_month, short_month, span_label
+from kpiboard.scorecard import Spc, SpcPoint
+from kpiboard.vocabulary import Assurance, Direction, MeasureKind, Status, Variation, WindowKind
 
 SPC_MIN_POINTS = 12  # fewer monthly points than this: no SPC verdict (limits would mean little)
 MONTHS_IN_YEAR = 12
@@ -75,8 +77,8 @@ def monthly_series(
 
 def direction_of(m: Measure) -> Direction:
     if m.spc.direction is not None:
-        return Direction(m.spc.direction)
-    return Direction.INCREASE if m.polarity is Polarity.HIGHER_IS_BETTER else Direction.DECREASE
+        return m.spc.direction
+    return m.polarity.direction
 
 
 def monthly_target(m: Measure, target: Resolved | None, latest: Value) -> float | None:
@@ -158,15 +160,15 @@ def spc_from_result(
             mean=_num(r.mean[i]),
             lpl=_num(r.lpl[i]),
             upl=_num(r.upl[i]),
-            point_type=r.point_type[i].value,
-            rule=r.rule[i].value,
+            point_type=r.point_type[i],
+            rule=r.rule[i],
             rebase_group=int(r.rebase_group[i]),
         )
         for i, (period, label) in enumerate(zip(periods, labels, strict=True))
     )
     last = points[-1]
-    variation = r.variation.value
-    assurance = r.assurance.value if r.assurance is not None else None
+    variation = r.variation
+    assurance = r.assurance
     # limits need enough decimals to tell them from the mean
     spread = (last.upl - last.lpl) if last.upl is not None and last.lpl is not None else None
     limit_decimals = max(
@@ -192,7 +194,7 @@ def spc_from_result(
         variation_text=VARIATION_TEXT[variation],
         assurance=assurance,
         assurance_text=ASSURANCE_LABEL[assurance] if assurance else None,
-        rule=r.rule[-1].value,
+        rule=r.rule[-1],
         rule_text=rule_text,
         mean=last.mean,
         lpl=last.lpl,
@@ -201,7 +203,7 @@ def spc_from_result(
         lpl_text=_text(last.lpl, unit, limit_decimals),
         upl_text=_text(last.upl, unit, limit_decimals),
         latest_text=with_unit(last.value, unit, decimals),
-        direction=r.direction.value,
+        direction=r.direction,
         target=goal,
         target_text=target_text,
         period=_span(periods, labels),
@@ -230,17 +232,37 @@ def status_from_spc(block: Spc | None) -> tuple[Status | None, str]:
     neutral measure -> no status."""
     if block is None:
         return None, f"No SPC verdict: fewer than {SPC_MIN_POINTS} consecutive monthly points"
-    if block.variation.startswith("concern"):
-        return Status.RED, f"SPC: {block.summary}"
-    if block.variation.startswith("improvement"):
-        return Status.GREEN, f"SPC: {block.summary}"
-    if block.assurance == "consistent_pass":
-        return Status.GREEN, f"SPC: {block.summary}"
-    if block.assurance == "consistent_fail":
-        return Status.RED, f"SPC: {block.summary}"
-    if block.assurance == "inconsistent":
-        return Status.AMBER, f"SPC: {block.summary}"
-    return None, f"SPC: {block.summary}; no target to judge it against: no status"
+    status = _status_of_variation(block.variation) or _status_of_assurance(block.assurance)
+    if status is None:
+        return None, f"SPC: {block.summary}; no target to judge it against: no status"
+    return status, f"SPC: {block.summary}"
+
+
+def _status_of_variation(variation: Variation) -> Status | None:
+    """Special cause decides by itself: concern red, improvement green."""
+    match variation:
+        case Variation.CONCERN_HIGH | Variation.CONCERN_LOW:
+            return Status.RED
+        case Variation.IMPROVEMENT_HIGH | Variation.IMPROVEMENT_LOW:
+            return Status.GREEN
+        case Variation.COMMON_CAUSE | Variation.NEUTRAL_HIGH | Variation.NEUTRAL_LOW:
+            return None
+        case _:  # pragma: no cover
+            assert_never(variation)
+
+
+def _status_of_assurance(assurance: Assurance | None) -> Status | None:
+    match assurance:
+        case Assurance.CONSISTENT_PASS:
+            return Status.GREEN
+        case Assurance.CONSISTENT_FAIL:
+            return Status.RED
+        case Assurance.INCONSISTENT:
+            return Status.AMBER
+        case None:
+            return None
+        case _:  # pragma: no cover
+            assert_never(assurance)
 
 
 def spc_key() -> dict[str, dict[str, str]]:

@@ -13,59 +13,26 @@ past either end of a row: the ends are padded with zeros, which can never comple
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
 import numpy.typing as npt
 
-TREND_POINTS = 7  # consecutive rising (or falling) points make a trend
-RUN_POINTS = 7  # consecutive points on one side of the mean make a run (a "shift")
-TWO_OF_THREE_WINDOW = 3  # ... of this many consecutive points on one side of the mean
-TWO_OF_THREE_CLOSE = 2  # at least this many beyond two sigma (but inside the limits)
+from kpiboard.vocabulary import (
+    RUN_POINTS,
+    TREND_POINTS,
+    TWO_OF_THREE_CLOSE,
+    TWO_OF_THREE_WINDOW,
+    Rule,
+)
 
 Bools = npt.NDArray[np.bool_]
 Signs = npt.NDArray[np.int8]  # -1, 0, +1
 Codes = npt.NDArray[np.int8]  # an index into RULES
 
 
-class Rule(StrEnum):
-    """The rule that decided a point, one per point, by precedence (outside limits > trend >
-    2 of 3 > run). ``label`` is NHSRplotthedots' wording, ``side`` +1 for high, -1 for low."""
-
-    COMMON_CAUSE = "common_cause"
-    OUTSIDE_LIMITS_ABOVE = "outside_limits_above"
-    OUTSIDE_LIMITS_BELOW = "outside_limits_below"
-    TREND_INCREASING = "trend_increasing"
-    TREND_DECREASING = "trend_decreasing"
-    TWO_OF_THREE_ABOVE = "two_of_three_above"
-    TWO_OF_THREE_BELOW = "two_of_three_below"
-    RUN_ABOVE = "run_above"
-    RUN_BELOW = "run_below"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    @property
-    def side(self) -> int:
-        return int(RULE_SIDE[RULES.index(self)])
-
-
-_LABELS = {
-    Rule.COMMON_CAUSE: "Common Cause",
-    Rule.OUTSIDE_LIMITS_ABOVE: "Above UCL",
-    Rule.OUTSIDE_LIMITS_BELOW: "Below LCL",
-    Rule.TREND_INCREASING: f"{TREND_POINTS} Point Trend (Increasing)",
-    Rule.TREND_DECREASING: f"{TREND_POINTS} Point Trend (Decreasing)",
-    Rule.TWO_OF_THREE_ABOVE: f"{TWO_OF_THREE_CLOSE} in {TWO_OF_THREE_WINDOW} Above CL",
-    Rule.TWO_OF_THREE_BELOW: f"{TWO_OF_THREE_CLOSE} in {TWO_OF_THREE_WINDOW} Below CL",
-    Rule.RUN_ABOVE: f"{RUN_POINTS} Points Above CL",
-    Rule.RUN_BELOW: f"{RUN_POINTS} Points Below CL",
-}
 #: The order of the integer rule codes the vector functions return.
 RULES: tuple[Rule, ...] = tuple(Rule)
 #: +1 where a rule says "high" (above, increasing), -1 "low", 0 common cause; by code.
-RULE_SIDE: Signs = np.array([0, 1, -1, 1, -1, 1, -1, 1, -1], dtype=np.int8)
+RULE_SIDE: Signs = np.array([r.side for r in RULES], dtype=np.int8)
 _RULE_OBJECTS = np.array(RULES, dtype=object)
 
 

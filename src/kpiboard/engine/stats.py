@@ -5,7 +5,7 @@ the binomial through log-gamma and a term-ratio recurrence (no scipy). Percentag
 0-100 scale and differences between them are in points. What each test is used for, and its
 caveats, is in ``docs/ENGINE.md`` ("Significance").
 
->>> two_proportion_test(79.0, 9102, 73.5, 4108).verdict
+>>> two_proportion_test(79.0, 9102, 73.5, 4108).verdict.value
 'statistically significant'
 >>> poisson_rate_test(10, 1, 20, 1).sentence("the fall from 20 to 10")
 'The fall from 20 to 10 is within normal variation (exact Poisson rate comparison, p = 0.099)'
@@ -19,11 +19,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from kpiboard.vocabulary import SignificanceVerdict
+
 Z_95 = 1.96  # two-sided 95% normal quantile, as in the published margins of error
 ALPHA = 0.05  # significance level of every test: significant when p < ALPHA
 CONFIDENCE = 1.0 - ALPHA  # level of the exact (Clopper-Pearson) intervals
-SIGNIFICANT = "statistically significant"
-NOT_SIGNIFICANT = "within normal variation"
 P_VALUE_FLOOR = 0.001  # smaller p-values are written "p < 0.001"
 P_VALUE_DIGITS = 2  # significant figures of a written p-value
 POISSON_EXACT_LIMIT = 1_000_000  # above this total count the normal approximation is used
@@ -67,9 +67,11 @@ class Test:
     standard_error: float | None = None
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> SignificanceVerdict:
         """``"statistically significant"`` or ``"within normal variation"``."""
-        return SIGNIFICANT if self.significant else NOT_SIGNIFICANT
+        if self.significant:
+            return SignificanceVerdict.SIGNIFICANT
+        return SignificanceVerdict.NOT_SIGNIFICANT
 
     def sentence(self, what: str) -> str:
         r"""``what`` (its first letter capitalised) with the verdict, test and p-value, in the
@@ -183,7 +185,7 @@ def two_proportion_test(
     the unpooled SE is 0, and the pooled SE (the SE under no difference) is used, saying so.
 
     >>> t = two_proportion_test(79.0, 9102, 73.5, 4108)
-    >>> round(t.statistic or 0, 2), t.verdict
+    >>> round(t.statistic or 0, 2), t.verdict.value
     (6.79, 'statistically significant')
     """
     _check_percent("p1_percent", p1_percent)
@@ -210,7 +212,7 @@ def proportion_vs_value_test(
     exactly when the gap exceeds the margin of error (DOMAIN.md's "confirmed missed").
     At p = 0% or 100% that SE is 0 and the SE at T is used instead, saying so.
 
-    >>> proportion_vs_value_test(49.0, 1000, 51.0).verdict
+    >>> proportion_vs_value_test(49.0, 1000, 51.0).verdict.value
     'within normal variation'
     """
     _check_percent("p_percent", p_percent)
@@ -281,7 +283,7 @@ def poisson_rate_test(
     and named. The ratio is inf when count2 = 0 and NaN when both counts are 0 (p = 1).
 
     >>> t = poisson_rate_test(10, 1, 20, 1)
-    >>> round(t.estimate, 2), round(t.p_value, 4), t.verdict
+    >>> round(t.estimate, 2), round(t.p_value, 4), t.verdict.value
     (0.5, 0.0987, 'within normal variation')
     """
     x = _check_count("count1", count1)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Measure, Op, Polarity, StatusRule
-from kpiboard.engine.targets import Resolved, meets
-from kpiboard.formatting import decimals_of, number, round_half_up, with_unit
-from kpiboard.scorecard import Status
+from kpiboard.catalogue.schema import Measure, StatusRule
+from kpiboard.engine.targets import Resolved, target_text
+from kpiboard.formatting import decimals_of, number, percent_change, round_half_up, with_unit
+from kpiboard.vocabulary import Status
 
 CHANGE_DECIMALS = 1  # % changes are published to one decimal place
 
@@ -55,31 +55,20 @@ def assess(
     assert goal is not None
     shown = round_half_up(figure, decimals)
     fig_text = (
-        f"{'+' if shown > 0 else ''}{number(figure, decimals)}%"
-        if is_change
-        else with_unit(figure, measure.unit, decimals)
+        percent_change(figure, decimals) if is_change else with_unit(figure, measure.unit, decimals)
     )
-    # the target as its author wrote it ("-2%", "51.4%"), the figure as published
-    goal_text = (
-        f"{'+' if goal > 0 else ''}{number(goal, decimals_of(goal))}%"
-        if is_change
-        else with_unit(goal, measure.unit, decimals_of(goal))
-    )
-    strict = target.op in (Op.GT, Op.LT)
-    op_text = f"{target.op.value} " if strict else ""
-    if meets(shown, target.op, goal):
+    # the target as its author wrote it ("-2%", "51.4%", "> 2,516"), the figure as published
+    goal_text = target_text(goal, measure.unit, decimals_of(goal), change=is_change, op=target.op)
+    if target.op.meets(shown, goal):
         better = "better than" if shown != goal else "on"
-        if strict:
+        if target.op.strict:
             better = "meets"
-        return Assessment(
-            Status.GREEN, f"{fig_text} {better} the {op_text}{goal_text} target", 0.0, 0.0
-        )
+        return Assessment(Status.GREEN, f"{fig_text} {better} the {goal_text} target", 0.0, 0.0)
 
     gap = abs(figure - goal)
     gap_unit = "pts" if is_change or measure.unit in ("%", "pts") else measure.unit
     gap_text = with_unit(gap, gap_unit, decimals) if gap_unit else number(gap, decimals)
-    worse = "below" if measure.polarity is Polarity.HIGHER_IS_BETTER else "above"
-    head = f"{fig_text} is {gap_text} {worse} the {op_text}{goal_text} target"
+    head = f"{fig_text} is {gap_text} {measure.polarity.short_side} the {goal_text} target"
     relative = abs(level - target.level) / abs(target.level) * 100.0 if target.level else None
     tol = rule.amber_within
     if tol.margin_of_error:

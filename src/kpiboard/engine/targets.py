@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpiboard.catalogue.schema import Measure, Op, Polarity, Target
-from kpiboard.periods import fy_label, parse_fy, parse_month
+from kpiboard.catalogue.schema import BaselineReduction, Measure, Target
+from kpiboard.formatting import percent_change, with_unit
+from kpiboard.periods import fy_label, parse_fy, parse_month, year_of
+from kpiboard.vocabulary import Op
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,6 @@ class Resolved:
     comparator_level: float | None = None
     baseline_average: float | None = None
     why_missing: str | None = None
-
-
-def default_op(polarity: Polarity) -> Op:
-    return Op.GE if polarity is Polarity.HIGHER_IS_BETTER else Op.LE
 
 
 def target_for(measure: Measure, month: int, fy_start_month: int) -> Target | None:
@@ -46,7 +44,7 @@ def resolve(
     comparator_level: float | None,
     baseline_average: float | None,
 ) -> Resolved:
-    op = target.op or default_op(measure.polarity)
+    op = target.op or measure.polarity.default_op
     fy = fy_label(month, fy_start_month)
     if target.level is not None:
         return Resolved(target, fy, op, target.level)
@@ -82,14 +80,21 @@ def baseline_span(target: Target) -> tuple[int, int] | None:
     return parse_month(target.baseline_reduction.start), parse_month(target.baseline_reduction.end)
 
 
-def meets(value: float, op: Op, level: float) -> bool:
-    match op:
-        case Op.GE:
-            return value >= level
-        case Op.GT:
-            return value > level
-        case Op.LE:
-            return value <= level
-        case Op.LT:
-            return value < level
-    raise AssertionError(op)  # pragma: no cover
+def target_text(
+    goal: float, unit: str, decimals: int, *, change: bool = False, op: Op | None = None
+) -> str:
+    """The target as the board reads it, the one place it is composed: ``80%``, ``> 2,516``
+    (a strict operator is written, the default ones are implied by the polarity), ``-4.3%``
+    (a % change against the comparator, ``goal`` in %).
+
+    >>> target_text(2516, "", 0, op=Op.GT), target_text(-4.3, "", 1, change=True)
+    ('> 2,516', '-4.3%')
+    """
+    prefix = f"{op.value} " if op is not None and op.strict else ""
+    return prefix + (percent_change(goal, decimals) if change else with_unit(goal, unit, decimals))
+
+
+def baseline_years(reduction: BaselineReduction) -> str:
+    """``1994-98``: the span of a baseline as targets name it."""
+    first, last = year_of(parse_month(reduction.start)), year_of(parse_month(reduction.end))
+    return f"{first}-{str(last)[-2:]}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from kpiboard.catalogue import Catalogue
-from kpiboard.catalogue.schema import Measure, MeasureKind
+from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Value
 from kpiboard.engine.stats import (
     Test,
@@ -26,6 +26,7 @@ from kpiboard.engine.stats import (
 )
 from kpiboard.formatting import CURRENCY_SYMBOLS, round_half_up, with_unit
 from kpiboard.scorecard import Interval, Significance
+from kpiboard.vocabulary import MeasureKind
 
 WILSON = "Wilson 95% interval"
 

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from kpiboard.catalogue.schema import MeasureKind
 from kpiboard.errors import Finding, KpiboardError
 from kpiboard.ingest.schema import OBSERVATION_SCHEMA
 from kpiboard.periods import format_month, month_of, parse_month, year_of
+from kpiboard.vocabulary import MeasureKind
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import assert_never
 
-from kpiboard.scorecard import Figure, Row, Scorecard, Spc, Status
+from kpiboard.scorecard import Figure, Row, Scorecard, Spc
+from kpiboard.vocabulary import Status
 
 NO_VALUE = "–"  # en dash: an empty cell the reader can see is deliberately empty
 CHILD_MARKER = "↳"

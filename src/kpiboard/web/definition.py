@@ -70,7 +70,7 @@ def _how(measure: Measure) -> list[tuple[str, str]]:
         out.append(("Rate", f"per {measure.per:,g} of the population"))
     if measure.unit:
         out.append(("Unit", measure.unit))
-    out.append(("Better when", _words(measure.polarity.value)))
+    out.append(("Better when", measure.polarity.words))
     out.append(("Window", _words(measure.window.value)))
     out.append(("Compared with", _words(measure.comparator.value)))
     return out

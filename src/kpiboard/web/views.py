@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpiboard.render.viewmodel import Line, StatusLabel, sections, status_label, variation_words
-from kpiboard.scorecard import Row, Scorecard, Status
+from kpiboard.scorecard import Row, Scorecard
+from kpiboard.vocabulary import Status
 
 # SPC variations that are a special cause of concern (docs/SPC.md): red flags for the board.
 CONCERN = frozenset({"concern_high", "concern_low"})
