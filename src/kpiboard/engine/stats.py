@@ -1,7 +1,7 @@
 """Sampling statistics: survey margins of error and intervals, and tests of significance.
 
 Pure functions on the standard library alone: the normal distribution through ``math.erfc``,
-the binomial through log-gamma and a term-ratio recurrence (no scipy). Percentages are on a
+the binomial in :mod:`kpiboard.engine.binomial` (no scipy). Percentages are on a
 0-100 scale and differences between them are in points. What each test is used for, and its
 caveats, is in ``docs/ENGINE.md`` ("Significance").
 
@@ -16,9 +16,10 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kpiboard.engine.binomial import binomial_two_sided_p, clopper_pearson
 from kpiboard.vocabulary import SignificanceVerdict
 
 Z_95 = 1.96  # two-sided 95% normal quantile, as in the published margins of error
@@ -27,15 +28,6 @@ CONFIDENCE = 1.0 - ALPHA  # level of the exact (Clopper-Pearson) intervals
 P_VALUE_FLOOR = 0.001  # smaller p-values are written "p < 0.001"
 P_VALUE_DIGITS = 2  # significant figures of a written p-value
 POISSON_EXACT_LIMIT = 1_000_000  # above this total count the normal approximation is used
-
-# pmf values within this relative distance count as equally likely in the two-sided exact p-value
-# (the tolerance R's binom.test and poisson.test use, so that ties are not lost to rounding)
-_TIE_TOLERANCE = 1e-7
-# a binomial tail sum stops once a term adds less than this fraction of the sum so far
-_TAIL_EPSILON = 1e-17
-# Clopper-Pearson bounds are found by bisection to this relative precision
-_BOUND_PRECISION = 1e-12
-_MAX_BISECTIONS = 200
 
 Z_TEST_NAME = "two-sample z-test for independent proportions"
 VALUE_TEST_NAME = "z-test of a proportion against a fixed value"
@@ -320,8 +312,8 @@ def poisson_rate_test(
             method,
             POISSON_NORMAL_NAME,
         )
-    p_value = _binomial_two_sided_p(x, n, pi0)
-    low_pi, high_pi = _clopper_pearson(x, n)
+    p_value = binomial_two_sided_p(x, n, pi0)
+    low_pi, high_pi = clopper_pearson(x, n, CONFIDENCE)
     method = (
         f"{POISSON_EXACT_NAME}: conditional binomial test, two-sided p-value by the method of "
         "small p-values; Clopper-Pearson interval for the rate ratio"
@@ -386,127 +378,6 @@ def poisson_control_limits(expected: float, probabilities: Sequence[float]) -> l
         r = (lo + i) - (cdf[i] - p) / step if step > 0 else float(lo + i)
         out.append(max(0.0, r))
     return out
-
-
-# --- the binomial distribution ----------------------------------------------------------------
-
-
-def _binomial_log_pmf(k: int, n: int, p: float) -> float:
-    if p <= 0.0:
-        return 0.0 if k == 0 else -math.inf
-    if p >= 1.0:
-        return 0.0 if k == n else -math.inf
-    return (
-        math.lgamma(n + 1)
-        - math.lgamma(k + 1)
-        - math.lgamma(n - k + 1)
-        + k * math.log(p)
-        + (n - k) * math.log1p(-p)
-    )
-
-
-def _binomial_mode(n: int, p: float) -> int:
-    """The pmf rises up to this k and falls after it."""
-    return min(n, math.floor((n + 1) * p))
-
-
-def _tail_from(k: int, n: int, p: float, step: int) -> float:
-    """Σ pmf(k), pmf(k + step), ... going away from the mode (step -1 from k ≤ mode, +1 from
-    k ≥ mode), so terms only shrink; stops when they no longer change the sum."""
-    term = math.exp(_binomial_log_pmf(k, n, p))
-    odds = p / (1.0 - p)
-    total = 0.0
-    while term > 0.0:
-        total += term
-        if term <= total * _TAIL_EPSILON:
-            break
-        if step > 0:
-            if k == n:
-                break
-            term *= (n - k) / (k + 1) * odds
-        else:
-            if k == 0:
-                break
-            term *= k / (n - k + 1) / odds
-        k += step
-    return total
-
-
-def _binomial_cdf(k: int, n: int, p: float) -> float:
-    """P(X ≤ k), summing the smaller tail directly (no 1 − (almost 1))."""
-    if k < 0:
-        return 0.0
-    if k >= n:
-        return 1.0
-    if p <= 0.0 or p >= 1.0:
-        return 1.0 if p <= 0.0 else 0.0
-    if k <= _binomial_mode(n, p):
-        return min(1.0, _tail_from(k, n, p, -1))
-    return max(0.0, 1.0 - _tail_from(k + 1, n, p, +1))
-
-
-def _binomial_sf(k: int, n: int, p: float) -> float:
-    """P(X ≥ k)."""
-    if k <= 0:
-        return 1.0
-    if k > n:
-        return 0.0
-    if p <= 0.0 or p >= 1.0:
-        return 0.0 if p <= 0.0 else 1.0
-    if k >= _binomial_mode(n, p):
-        return min(1.0, _tail_from(k, n, p, +1))
-    return max(0.0, 1.0 - _tail_from(k - 1, n, p, -1))
-
-
-def _binomial_two_sided_p(x: int, n: int, p: float) -> float:
-    """Two-sided exact p-value: the probability of every outcome no more likely than x (within
-    ``_TIE_TOLERANCE``), as R's binom.test. The pmf falls monotonically on each side of the
-    mean, so the opposite tail's boundary is found by bisection."""
-    expected = n * p
-    if x == expected:
-        return 1.0
-    threshold = _binomial_log_pmf(x, n, p) + math.log1p(_TIE_TOLERANCE)
-    if x < expected:
-        # first j in [ceil(expected), n] with pmf(j) ≤ pmf(x); n + 1 if none
-        lo, hi = math.ceil(expected), n + 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if _binomial_log_pmf(mid, n, p) <= threshold:
-                hi = mid
-            else:
-                lo = mid + 1
-        return min(1.0, _binomial_cdf(x, n, p) + _binomial_sf(lo, n, p))
-    # last j in [0, floor(expected)] with pmf(j) ≤ pmf(x); -1 if none
-    lo, hi = -1, math.floor(expected)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if _binomial_log_pmf(mid, n, p) <= threshold:
-            lo = mid
-        else:
-            hi = mid - 1
-    return min(1.0, _binomial_cdf(lo, n, p) + _binomial_sf(x, n, p))
-
-
-def _clopper_pearson(x: int, n: int) -> tuple[float, float]:
-    """Exact interval for a binomial π at ``CONFIDENCE``: the π at which P(X ≥ x) and
-    P(X ≤ x) are each (1 − CONFIDENCE)/2 (0 and 1 at x = 0 and x = n)."""
-    tail = (1.0 - CONFIDENCE) / 2.0
-    low = 0.0 if x == 0 else _bisect(lambda pi: _binomial_sf(x, n, pi) < tail, 0.0, x / n)
-    high = 1.0 if x == n else _bisect(lambda pi: _binomial_cdf(x, n, pi) > tail, x / n, 1.0)
-    return low, high
-
-
-def _bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
-    """The point in [lo, hi] where ``below`` turns from true to false."""
-    for _ in range(_MAX_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        if below(mid):
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= _BOUND_PRECISION * hi:
-            break
-    return 0.5 * (lo + hi)
 
 
 # --- input checks (programmer errors: the catalogue and ingest layers stop user mistakes) -----
