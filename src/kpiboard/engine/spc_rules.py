@@ -46,8 +46,8 @@ def _window_sums(x: npt.ArrayLike, length: int, *, ahead: bool) -> npt.NDArray[n
     (``ahead=True``) each point, zero-padded past either end of the last axis."""
     a = np.asarray(x, dtype=np.int64)
     n = a.shape[-1]
-    pad = np.zeros(a.shape[:-1] + (length,), dtype=np.int64)
-    zero = np.zeros(a.shape[:-1] + (1,), dtype=np.int64)
+    pad = np.zeros((*a.shape[:-1], length), dtype=np.int64)
+    zero = np.zeros((*a.shape[:-1], 1), dtype=np.int64)
     c = np.cumsum(np.concatenate([zero, pad, a, pad], axis=-1), axis=-1)  # c[i] = sum(padded[:i])
     first = length if ahead else 1  # padded index of the window's first point, for point 0
     sums: npt.NDArray[np.int64] = (
