@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from obs import obs, project
 
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue.schema import Polarity
-from kpiboard.engine import build_scorecard
 from kpiboard.engine.peer_stats import (
     FUNNEL_NAME,
     HIGHER,
@@ -41,7 +41,7 @@ def row(
     **settings: Any,
 ) -> Row:
     cat = project(tmp_path, [measure, *(extra or [])], **settings)
-    card = build_scorecard(cat, obs(rows), parse_month("2009-08"))
+    card = assemble_scorecard(cat, obs(rows), parse_month("2009-08"))
     return next(r for r in card.all_rows() if r.measure == measure["id"])
 
 

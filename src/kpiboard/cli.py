@@ -26,9 +26,8 @@ from rich.progress import (
 )
 
 from kpiboard import __version__
+from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.engine import build_scorecard
-from kpiboard.engine.league import build_league
 from kpiboard.engine.spc import Direction, check_options
 from kpiboard.engine.spc import spc as run_spc
 from kpiboard.engine.spc_row import spc_from_result
@@ -170,12 +169,12 @@ def _observed(project: Path, as_of: str) -> Iterator[tuple[Catalogue, ir.Table, 
 
 def _scorecard(project: Path, as_of: str, org: str | None) -> Scorecard:
     with _observed(project, as_of) as (cat, observations, month):
-        return build_scorecard(cat, observations, month, org)
+        return assemble_scorecard(cat, observations, month, org)
 
 
 def _league(project: Path, as_of: str, measure: str, group: str | None) -> League:
     with _observed(project, as_of) as (cat, observations, month):
-        return build_league(
+        return assemble_league(
             cat, observations, month, measure, group, highlight=cat.project.organisation
         )
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import ibis.expr.types as ir
-
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import ComparatorKind, FactKind, Measure, MeasureKind, Op, Target
 from kpiboard.engine import movement
-from kpiboard.engine.data import EngineData, fetch
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.facts import (
     baseline_sentence,
@@ -19,12 +16,14 @@ from kpiboard.engine.facts import (
     rank_sentences,
     ratio_sentence,
 )
+from kpiboard.engine.needs import before_any_data
 from kpiboard.engine.peers import RankResult, period_and_basis, rank_in_group, value_text
 from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
 from kpiboard.engine.targets import Resolved, baseline_span, resolve, target_for
 from kpiboard.engine.uncertainty import interval, significance
+from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import (
     decimals_of,
@@ -65,69 +64,9 @@ from kpiboard.scorecard import (
 SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
 
 
-def peer_measures(cat: Catalogue) -> set[str]:
-    """Measures read for other organisations too: those ranked, and what they are made of."""
-    ranked: list[str] = []
-    for m in cat.measures.values():
-        if m.ranks is not None:
-            ranked.append(m.ranks.measure or m.id)
-            if m.ranks.per_population:
-                ranked.append(m.population or cat.project.population or "")
-    return measures_needed(cat, ranked)
-
-
-def measures_needed(cat: Catalogue, ids: list[str]) -> set[str]:
-    """``ids`` and everything they are made of: parts, children, populations."""
-    out: set[str] = set()
-
-    def add(mid: str) -> None:
-        if mid in out or mid not in cat.measures:
-            return
-        out.add(mid)
-        m = cat.measures[mid]
-        for part in (*(m.of or []), *(c.id for c in cat.children_of(mid))):
-            add(part)
-        if m.kind is MeasureKind.PER_POPULATION or (m.ranks and m.ranks.per_population):
-            add(m.population or cat.project.population or "")
-
-    for mid in ids:
-        add(mid)
-    return out
-
-
-def baseline_spans(cat: Catalogue) -> dict[str, tuple[int, int]]:
-    return {
-        m.id: span for m in cat.measures.values() for t in m.targets if (span := baseline_span(t))
-    }
-
-
-def build_scorecard(
-    cat: Catalogue, observations: ir.Table, as_of: int, org: str | None = None
-) -> Scorecard:
-    """The scorecard of ``org`` (default: the project's organisation) as of month ``as_of``."""
-    home = cat.resolve_org(org or cat.project.organisation)
-    data = fetch(
-        observations,
-        cat.measures,
-        cat.fy_start_month,
-        as_of=as_of,
-        home=home,
-        peer_measures=peer_measures(cat),
-        spans=baseline_spans(cat),
-    )
-    if data.first_month() is None:
-        # nothing at or before as_of: say when the data start
-        everything = fetch(observations, cat.measures, cat.fy_start_month, home=home)
-        first = everything.first_month()
-        if first is not None:
-            raise KpiboardError(
-                f"--as-of {format_month(as_of)} is before any data",
-                hint=f"the earliest data are for {format_month(first)}",
-            )
-    return scorecard_from_data(cat, data, as_of, home)
-
-
-def scorecard_from_data(cat: Catalogue, data: EngineData, as_of: int, home: str) -> Scorecard:
+def build_scorecard(cat: Catalogue, data: EngineData, as_of: int, home: str) -> Scorecard:
+    """The scorecard of organisation ``home`` as of month ``as_of``, from the data the engine
+    asked for (``needs.scorecard_request``). Pure: no I/O."""
     first = data.first_month()
     if first is None:
         raise KpiboardError(
@@ -135,10 +74,7 @@ def scorecard_from_data(cat: Catalogue, data: EngineData, as_of: int, home: str)
             hint="add data files and run `kpiboard ingest`",
         )
     if as_of < first:
-        raise KpiboardError(
-            f"--as-of {format_month(as_of)} is before any data",
-            hint=f"the earliest data are for {format_month(first)}",
-        )
+        raise before_any_data(as_of, first)
     ev = Evaluator(cat, data)
     builder = _RowBuilder(cat, ev, as_of, home)
     top = [m for m in cat.measures.values() if not m.hidden and m.parent is None]
@@ -690,7 +626,7 @@ class _RowBuilder:
         months = [
             mm
             for mm in range(latest.window.first, latest.window.last + 1)
-            if (row := self.ev.data.window_row(self.home, m.id, mm)) and row["m1_prov"]
+            if (row := self.ev.data.window_row(self.home, m.id, mm)) and row.month.prov
         ]
         if months:
             return f"Figures for {span_label(min(months), max(months))} are provisional"

@@ -25,6 +25,7 @@ from kpiboard.ingest.records import RecordRead
 from kpiboard.warehouse.connect import connect
 from kpiboard.warehouse.derived import with_records
 from kpiboard.warehouse.load import LoadResult, load_table, run_ddl
+from kpiboard.warehouse.reads import Observations
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATIONS,
@@ -109,6 +110,10 @@ class Warehouse:
     def scorecard_observations(self, catalogue: Catalogue) -> ibis.Table:
         """What the engine reads: stored observations plus the measures counted from records."""
         return with_records(self.observations(), self.records(), catalogue)
+
+    def reads(self, catalogue: Catalogue) -> Observations:
+        """The queries the engine and the pages run, over :meth:`scorecard_observations`."""
+        return Observations(self.scorecard_observations(catalogue))
 
     def records(self) -> ibis.Table:
         """Records read from record sources (docs/RECORDS.md), one row per crime or count."""
