@@ -69,7 +69,7 @@ def test_a_gap_ends_the_series_and_short_series_get_none(tmp_path: Path) -> None
 
 
 def test_status_from_spc_reads_concern_as_red(tmp_path: Path) -> None:
-    rising = STEADY[:-3] + [160, 165, 170]  # far above the limits at the end; lower is better
+    rising = [*STEADY[:-3], 160, 165, 170]  # far above the limits at the end; lower is better
     r = row(tmp_path, {**COUNT, "status_from": "spc"}, monthly("A", "c", "2006-09", rising))
     assert r.spc is not None and r.spc.variation == "concern_high"
     assert r.spc.rule == "outside_limits_above"

@@ -138,7 +138,7 @@ def test_reduction_on_a_baseline_average(tmp_path: Path) -> None:
     }
     rows = [
         {"org": "A", "measure": "ksi", "period_end": f"{y}-12", "months": 12, "numerator": v}
-        for y, v in zip(range(1994, 1999), (7000, 6800, 6600, 6500, 6300))
+        for y, v in zip(range(1994, 1999), (7000, 6800, 6600, 6500, 6300), strict=True)
     ]  # average 6,640
     rows += monthly("A", "ksi", "2008-04", [274] * 11 + [280])  # 3,294 in 2008/09
     r = row(tmp_path, m, rows)
@@ -439,8 +439,10 @@ def test_a_rate_without_a_population_says_so(tmp_path: Path) -> None:
     r = row(
         tmp_path,
         m,
-        monthly("A", "k", "2008-09", [10] * 12)
-        + [{"org": "B", "measure": "population", "period_end": "2009-06", "value": 1000.0}],
+        [
+            *monthly("A", "k", "2008-09", [10] * 12),
+            {"org": "B", "measure": "population", "period_end": "2009-06", "value": 1000.0},
+        ],
         extra=[pop],
         population="population",
     )

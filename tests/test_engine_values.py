@@ -56,7 +56,7 @@ def test_a_window_with_a_missing_month_has_no_value(tmp_path: Path) -> None:
 
 def test_proportion_is_pooled_never_an_average_of_rates(tmp_path: Path) -> None:
     rows = monthly("A", "p", "2009-06", [1, 99, 50])
-    for row, den in zip(rows, (2.0, 100.0, 100.0)):
+    for row, den in zip(rows, (2.0, 100.0, 100.0), strict=True):
         row["denominator"] = den
     ev = evaluator(tmp_path, [{"id": "p", "title": "P", "kind": "proportion", "unit": "%"}], rows)
     v = ev.evaluate("p", "A", win(WindowKind.ROLLING_3))

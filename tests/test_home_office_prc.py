@@ -287,9 +287,10 @@ def test_set_aside_names_are_counted_not_read(project: Project) -> None:
     assert read.set_aside == {"Action Fraud": 2, "CIFAS": 1}
     # without set_aside, Action Fraud is an unknown force
     found = findings(cat, spec(set_aside=[]))
-    assert [f.message for f in found if f.level == "error"][
-        0
-    ] == "Force Name: unknown organisation 'Action Fraud'"
+    assert (
+        next(f.message for f in found if f.level == "error")
+        == "Force Name: unknown organisation 'Action Fraud'"
+    )
 
 
 def test_broken_spreadsheets_and_missing_files_are_clear_errors(project: Project) -> None:
