@@ -112,7 +112,7 @@ class Warehouse:
         return with_records(self.observations(), self.records(), catalogue)
 
     def reads(self, catalogue: Catalogue) -> Observations:
-        """The queries the engine and the pages run, over :meth:`scorecard_observations`."""
+        """What the engine reads, from :meth:`scorecard_observations`."""
         return Observations(self.scorecard_observations(catalogue))
 
     def records(self) -> ibis.Table:
