@@ -3,7 +3,7 @@
 Builds a synthetic national cube (43 organisations x 30 measures x 120 months of monthly data,
 154,800 rows) in a DuckDB file, then in the same process times, best of N:
 
-* kpiboard: ``engine.windows.window_table`` (rolling 1/3/12 months and FYTD sums of every
+* kpiboard: ``warehouse.windows.window_table`` (rolling 1/3/12 months and FYTD sums of every
   statistic, with the same window a year earlier joined), compiled by Ibis, fetched as Arrow;
 * hand-written DuckDB SQL computing the same columns;
 * pandas computing the same columns (groupby rolling / cumsum / merge);
@@ -30,10 +30,10 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import load_catalogue
-from kpiboard.engine import build_scorecard
-from kpiboard.engine.windows import STATS, WINDOWS, window_table
 from kpiboard.periods import parse_month
+from kpiboard.warehouse.windows import STATS, WINDOWS, window_table
 
 ORGS, MEASURES, MONTHS = 43, 30, 120
 START = (2000, 4)
@@ -263,7 +263,7 @@ def main() -> int:
         con2 = ibis.duckdb.connect(str(tmp / "proj" / "wh.duckdb"))
         obs2 = con2.table("obs")
         t_card, card = best(
-            lambda: build_scorecard(cat, obs2, parse_month("2009-08"), "org00"), args.repeat
+            lambda: assemble_scorecard(cat, obs2, parse_month("2009-08"), "org00"), args.repeat
         )
         print(
             f"{'one organisation scorecard (30 KPIs, ranks of 43)':45s} {t_card:7.3f}s  "

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import load_catalogue
-from kpiboard.engine import build_scorecard
 from kpiboard.periods import parse_month
 from kpiboard.warehouse import Warehouse, ingest_project
 
@@ -20,7 +20,7 @@ def _scorecard(root: Path) -> dict[str, object]:
     cat = load_catalogue(root)
     ingest_project(cat)
     with Warehouse.open(cat) as wh:
-        return build_scorecard(cat, wh.observations(), parse_month("2009-08")).to_dict()
+        return assemble_scorecard(cat, wh.observations(), parse_month("2009-08")).to_dict()
 
 
 def test_example_scorecard_on_postgres_equals_duckdb(postgres_url: str, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from obs import monthly, obs, project
 
-from kpiboard.engine import build_scorecard
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.engine.spc import spc
 from kpiboard.engine.spc_row import SPC_MIN_POINTS, spc_from_result, status_from_spc
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
@@ -28,7 +28,7 @@ def row(
     as_of: str = "2009-08",
 ) -> Row:
     cat = project(tmp_path, [measure, *extra])
-    card = build_scorecard(cat, obs(rows), parse_month(as_of))
+    card = assemble_scorecard(cat, obs(rows), parse_month(as_of))
     return next(r for r in card.all_rows() if r.measure == measure["id"])
 
 
@@ -191,5 +191,7 @@ def test_the_scorecard_carries_the_words_of_every_icon(tmp_path: Path) -> None:
     from fixtures.scorecard_fixture import SPC_KEY
 
     cat = project(tmp_path, [COUNT])
-    card = build_scorecard(cat, obs(monthly("A", "c", "2006-09", STEADY)), parse_month("2009-08"))
+    card = assemble_scorecard(
+        cat, obs(monthly("A", "c", "2006-09", STEADY)), parse_month("2009-08")
+    )
     assert card.spc_key == SPC_KEY  # the renderers' fixture speaks the engine's words

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from obs import monthly, obs, project
 
-from kpiboard.engine import build_scorecard
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_month
 from kpiboard.scorecard import Row
@@ -27,7 +27,7 @@ def row(
     **settings: Any,
 ) -> Row:
     cat = project(tmp_path, [measure, *extra], **settings)
-    card = build_scorecard(cat, obs(rows), parse_month(as_of))
+    card = assemble_scorecard(cat, obs(rows), parse_month(as_of))
     return next(r for r in card.all_rows() if r.measure == measure["id"])
 
 
@@ -358,7 +358,7 @@ def test_movement_facts_for_a_rolling_total(tmp_path: Path) -> None:
 def test_as_of_before_any_data_is_a_clear_error(tmp_path: Path) -> None:
     cat = project(tmp_path, [{"id": "c", "title": "C", "kind": "count"}])
     with pytest.raises(KpiboardError) as exc:
-        build_scorecard(cat, obs(monthly("A", "c", "2008-04", [1] * 3)), parse_month("2007-01"))
+        assemble_scorecard(cat, obs(monthly("A", "c", "2008-04", [1] * 3)), parse_month("2007-01"))
     assert "before any data" in exc.value.message and "2008-04" in (exc.value.hint or "")
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from obs import monthly, obs, project
 
-from kpiboard.engine.data import fetch
 from kpiboard.engine.evaluate import Evaluator
+from kpiboard.enginedata import EngineRequest
 from kpiboard.periods import parse_month, window_ending
 from kpiboard.vocabulary import WindowKind
+from kpiboard.warehouse import Observations
 
 AUG09 = parse_month("2009-08")
 
@@ -19,7 +20,8 @@ def evaluator(
     tmp_path: Path, measures: list[dict], rows: list[dict], **settings: object
 ) -> Evaluator:
     cat = project(tmp_path, measures, **settings)
-    return Evaluator(cat, fetch(obs(rows), cat.measures, cat.fy_start_month))
+    request = EngineRequest(frozenset(cat.measures), cat.fy_start_month)
+    return Evaluator(cat, Observations(obs(rows)).engine_data(request))
 
 
 def win(kind: WindowKind, end: str = "2009-08"):

@@ -15,8 +15,8 @@ import pytest
 from obs import obs, project
 from typer.testing import CliRunner
 
+from kpiboard.assemble import assemble_league
 from kpiboard.cli import app
-from kpiboard.engine.league import build_league
 from kpiboard.engine.peer_stats import exact_funnel_limits
 from kpiboard.engine.stats import poisson_control_limits
 from kpiboard.periods import parse_month
@@ -105,7 +105,7 @@ def tiny(tmp_path: Path) -> League:
         {"org": o, "measure": "population", "period_end": "2009-06", "value": p}
         for o, p in pops.items()
     ]
-    return build_league(cat, obs(rows), parse_month("2009-08"), "r", highlight="A")
+    return assemble_league(cat, obs(rows), parse_month("2009-08"), "r", highlight="A")
 
 
 def test_league_carries_the_funnel_with_the_engine_limits(tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_counts_or_percentages_have_no_funnel(tmp_path: Path) -> None:
         {"org": o, "measure": "c", "period_end": "2009-08", "numerator": v}
         for o, v in (("A", 1.0), ("B", 2.0))
     ]
-    assert build_league(cat, obs(rows), parse_month("2009-08"), "c").funnel is None
+    assert assemble_league(cat, obs(rows), parse_month("2009-08"), "c").funnel is None
 
 
 # --- the SVG -----------------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def test_counts_ranked_per_population_get_the_same_funnel_as_the_rate(tmp_path: 
         {"org": o, "measure": "population", "period_end": "2009-06", "value": p}
         for o, p in (("A", 10_000.0), ("B", 10_000.0), ("C", 80_000.0))
     ]
-    league = build_league(cat, obs(rows), parse_month("2009-08"), "c")
+    league = assemble_league(cat, obs(rows), parse_month("2009-08"), "c")
     rate = tiny(tmp_path / "rate")
     assert league.funnel is not None and rate.funnel is not None
     assert league.funnel.centre == pytest.approx(rate.funnel.centre)

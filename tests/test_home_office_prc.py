@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.engine import build_scorecard
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
 from kpiboard.ingest.home_office_prc import (
     COLUMNS,
@@ -383,7 +383,7 @@ def test_a_quarterly_count_and_its_rate_through_the_warehouse(tmp_path: Path) ->
         "CIFAS": 4,
     }
     with Warehouse.open(cat) as wh:
-        card = build_scorecard(cat, wh.scorecard_observations(cat), parse_month("2018-03"))
+        card = assemble_scorecard(cat, wh.scorecard_observations(cat), parse_month("2018-03"))
     rows = {r.title: r for r in card.rows}
     # by hand, from the fixture: West Yorkshire, 2017/18 Q4, offence 34B = 802; census 2011: 2,226,058
     assert rows["Robbery"].latest is not None and rows["Robbery"].latest.value == 802

@@ -17,8 +17,8 @@ import pytest
 from obs import obs, project
 from typer.testing import CliRunner
 
+from kpiboard.assemble import assemble_league
 from kpiboard.cli import app
-from kpiboard.engine.league import build_league
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_month
 from kpiboard.render.league import render_league
@@ -66,7 +66,7 @@ def tiny(
         {"org": o, "measure": "c", "period_end": "2009-08", "numerator": v}
         for o, v in values.items()
     ]
-    return build_league(cat, obs(rows), parse_month("2009-08"), "c", **kwargs)
+    return assemble_league(cat, obs(rows), parse_month("2009-08"), "c", **kwargs)
 
 
 def test_ties_share_the_better_rank_and_rows_run_best_first(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_a_named_group_and_unknown_names(tmp_path: Path) -> None:
     assert "msf" in (exc.value.hint or "")
     with pytest.raises(KpiboardError, match="unknown measure 'cc'"):
         cat = project(tmp_path, [COUNT])
-        build_league(cat, obs([]), parse_month("2009-08"), "cc")
+        assemble_league(cat, obs([]), parse_month("2009-08"), "cc")
 
 
 def test_formats_lay_out_the_same_rows(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from obs import monthly, obs
 
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.orgs import (
     OrgIndex,
@@ -19,7 +20,6 @@ from kpiboard.catalogue.orgs import (
     builtin_organisations,
     normalise_org_name,
 )
-from kpiboard.engine import build_scorecard
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
 from kpiboard.ingest import read_observations
 from kpiboard.periods import parse_month
@@ -554,7 +554,7 @@ def test_ranks_in_a_peer_group_named_by_alias(tmp_path: Path) -> None:
     cat = load_catalogue(root)
     counts = {"E23000001": 30, "E23000005": 10, "E23000014": 20, "E23000010": 40, "E23000002": 1}
     rows = [r for org, n in counts.items() for r in monthly(org, "burglary", "2008-09", [n] * 12)]
-    card = build_scorecard(cat, obs(rows), parse_month("2009-08"))
+    card = assemble_scorecard(cat, obs(rows), parse_month("2009-08"))
     [row] = [r for r in card.all_rows() if r.measure == "burglary"]
     [rank] = row.ranks
     assert (rank.rank, rank.of) == (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from obs import obs, project
 
-from kpiboard.engine import build_scorecard
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.engine.peer_stats import (
     FUNNEL_NAME,
     exact_funnel_limits,
@@ -40,7 +40,7 @@ def row(
     **settings: Any,
 ) -> Row:
     cat = project(tmp_path, [measure, *(extra or [])], **settings)
-    card = build_scorecard(cat, obs(rows), parse_month("2009-08"))
+    card = assemble_scorecard(cat, obs(rows), parse_month("2009-08"))
     return next(r for r in card.all_rows() if r.measure == measure["id"])
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.engine import build_scorecard
 from kpiboard.errors import ValidationFailed
 from kpiboard.ingest.records import RECORD_COLUMNS
 from kpiboard.periods import parse_month
@@ -77,7 +77,7 @@ def test_counts_from_records_equal_a_plain_count_of_the_rows(tmp_path: Path) -> 
     summary = ingest_project(cat)
     assert summary.rows == 0  # no tidy observations: everything comes from records
     with Warehouse.open(cat) as wh:
-        card = build_scorecard(cat, wh.scorecard_observations(cat), parse_month("2017-07"))
+        card = assemble_scorecard(cat, wh.scorecard_observations(cat), parse_month("2017-07"))
     by_title = {r.title: r for r in card.rows}
     july17, july16 = plain_counts("2017-07"), plain_counts("2016-07")
     for t in TYPES:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import load_catalogue
 from kpiboard.cli import app
-from kpiboard.engine import build_scorecard
 from kpiboard.errors import Finding
 from kpiboard.ingest.home_office_prc import COLUMNS
 from kpiboard.periods import parse_month
@@ -253,7 +253,7 @@ def test_a_value_split_at_its_comma_gets_the_quote_hint(tmp_path: Path) -> None:
     cat = load_catalogue(root)
     assert where_warnings(ingest_project(cat).warnings) == []
     with Warehouse.open(cat) as wh:
-        card = build_scorecard(cat, wh.scorecard_observations(cat), parse_month("2017-06"))
+        card = assemble_scorecard(cat, wh.scorecard_observations(cat), parse_month("2017-06"))
     latest = {r.id: r.latest.value if r.latest else None for r in card.rows}
     assert latest == {"rates": 10, "burglary": 12}
 

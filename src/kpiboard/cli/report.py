@@ -12,11 +12,10 @@ import ibis.expr.types as ir
 import typer
 from rich.console import Console
 
+from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import ProjectArg, check_format, emit, fail
 from kpiboard.cli.project import run_ingest
-from kpiboard.engine import build_scorecard
-from kpiboard.engine.league import build_league
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.periods import parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
@@ -44,12 +43,12 @@ def _observed(project: Path, as_of: str) -> Iterator[tuple[Catalogue, ir.Table, 
 
 def scorecard_of(project: Path, as_of: str, org: str | None) -> Scorecard:
     with _observed(project, as_of) as (cat, observations, month):
-        return build_scorecard(cat, observations, month, org)
+        return assemble_scorecard(cat, observations, month, org)
 
 
 def league_of(project: Path, as_of: str, measure: str, group: str | None) -> League:
     with _observed(project, as_of) as (cat, observations, month):
-        return build_league(
+        return assemble_league(
             cat, observations, month, measure, group, highlight=cat.project.organisation
         )
 

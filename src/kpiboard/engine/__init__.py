@@ -1,5 +1,10 @@
-"""The engine: pure rules from observations to the Scorecard."""
+"""The engine: pure calculations from the catalogue and typed data to a frozen Scorecard.
 
-from kpiboard.engine.build import build_scorecard, scorecard_from_data
+It reads nothing itself: ``engine.needs`` says what a scorecard needs (an
+:class:`~kpiboard.enginedata.EngineRequest`), the warehouse answers with
+:class:`~kpiboard.enginedata.EngineData`, and ``kpiboard.assemble`` joins the two.
+"""
 
-__all__ = ["build_scorecard", "scorecard_from_data"]
+from kpiboard.engine.build import build_scorecard
+
+__all__ = ["build_scorecard"]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import ibis.expr.types as ir
-
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.engine import movement
-from kpiboard.engine.data import EngineData, fetch
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.facts import (
     baseline_sentence,
@@ -19,6 +16,7 @@ from kpiboard.engine.facts import (
     rank_sentences,
     ratio_sentence,
 )
+from kpiboard.engine.needs import before_any_data
 from kpiboard.engine.peers import RankResult, period_and_basis, rank_in_group, value_text
 from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
@@ -32,6 +30,7 @@ from kpiboard.engine.targets import (
     target_text,
 )
 from kpiboard.engine.uncertainty import interval, significance
+from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import (
     decimals_of,
@@ -56,14 +55,19 @@ from kpiboard.periods import (
 )
 from kpiboard.scorecard import (
     Change,
+    DropOff,
     Figure,
+    Forecast,
     MarginOfError,
     Milestone,
+    MonthlyAverage,
+    MonthRange,
     Organisation,
     Rank,
     RatioFigures,
     Row,
     Scorecard,
+    Significance,
     Spc,
 )
 from kpiboard.vocabulary import (
@@ -79,69 +83,9 @@ from kpiboard.vocabulary import (
 SUMMABLE = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
 
 
-def peer_measures(cat: Catalogue) -> set[str]:
-    """Measures read for other organisations too: those ranked, and what they are made of."""
-    ranked: list[str] = []
-    for m in cat.measures.values():
-        if m.ranks is not None:
-            ranked.append(m.ranks.measure or m.id)
-            if m.ranks.per_population:
-                ranked.append(m.population or cat.project.population or "")
-    return measures_needed(cat, ranked)
-
-
-def measures_needed(cat: Catalogue, ids: list[str]) -> set[str]:
-    """``ids`` and everything they are made of: parts, children, populations."""
-    out: set[str] = set()
-
-    def add(mid: str) -> None:
-        if mid in out or mid not in cat.measures:
-            return
-        out.add(mid)
-        m = cat.measures[mid]
-        for part in (*(m.of or []), *(c.id for c in cat.children_of(mid))):
-            add(part)
-        if m.kind is MeasureKind.PER_POPULATION or (m.ranks and m.ranks.per_population):
-            add(m.population or cat.project.population or "")
-
-    for mid in ids:
-        add(mid)
-    return out
-
-
-def baseline_spans(cat: Catalogue) -> dict[str, tuple[int, int]]:
-    return {
-        m.id: span for m in cat.measures.values() for t in m.targets if (span := baseline_span(t))
-    }
-
-
-def build_scorecard(
-    cat: Catalogue, observations: ir.Table, as_of: int, org: str | None = None
-) -> Scorecard:
-    """The scorecard of ``org`` (default: the project's organisation) as of month ``as_of``."""
-    home = cat.resolve_org(org or cat.project.organisation)
-    data = fetch(
-        observations,
-        cat.measures,
-        cat.fy_start_month,
-        as_of=as_of,
-        home=home,
-        peer_measures=peer_measures(cat),
-        spans=baseline_spans(cat),
-    )
-    if data.first_month() is None:
-        # nothing at or before as_of: say when the data start
-        everything = fetch(observations, cat.measures, cat.fy_start_month, home=home)
-        first = everything.first_month()
-        if first is not None:
-            raise KpiboardError(
-                f"--as-of {format_month(as_of)} is before any data",
-                hint=f"the earliest data are for {format_month(first)}",
-            )
-    return scorecard_from_data(cat, data, as_of, home)
-
-
-def scorecard_from_data(cat: Catalogue, data: EngineData, as_of: int, home: str) -> Scorecard:
+def build_scorecard(cat: Catalogue, data: EngineData, as_of: int, home: str) -> Scorecard:
+    """The scorecard of organisation ``home`` as of month ``as_of``, from the data the engine
+    asked for (``needs.scorecard_request``). Pure: no I/O."""
     first = data.first_month()
     if first is None:
         raise KpiboardError(
@@ -149,10 +93,7 @@ def scorecard_from_data(cat: Catalogue, data: EngineData, as_of: int, home: str)
             hint="add data files and run `kpiboard ingest`",
         )
     if as_of < first:
-        raise KpiboardError(
-            f"--as-of {format_month(as_of)} is before any data",
-            hint=f"the earliest data are for {format_month(first)}",
-        )
+        raise before_any_data(as_of, first)
     ev = Evaluator(cat, data)
     builder = _RowBuilder(cat, ev, as_of, home)
     top = [m for m in cat.measures.values() if not m.hidden and m.parent is None]
@@ -178,6 +119,38 @@ def scorecard_from_data(cat: Catalogue, data: EngineData, as_of: int, home: str)
     )
 
 
+@dataclass(frozen=True)
+class _Movement:
+    """How a count moved (``engine/movement.py``); all None for other kinds."""
+
+    average: MonthlyAverage | None = None
+    forecast: Forecast | None = None
+    drop_off: DropOff | None = None
+    range_12: MonthRange | None = None
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """A row's figures once its latest value is known, as the steps of ``_RowBuilder.row``
+    pass them on."""
+
+    latest: Value
+    comparator: Value | None
+    change: Change | None
+    shows_change: bool
+    resolved: Resolved | None  # the target assessed: for the year the latest data end in
+    report_resolved: Resolved | None  # the target shown: for the report's year
+    rag: Assessment
+    assessment: Assessment
+    spc: Spc | None
+    ranks: tuple[RankResult, ...]
+    moves: _Movement
+    fytd: Figure | None
+    ratio: RatioFigures | None
+    moe: MarginOfError | None
+    significance: Significance | None
+
+
 @dataclass
 class _RowBuilder:
     cat: Catalogue
@@ -192,7 +165,21 @@ class _RowBuilder:
     # -- the row ------------------------------------------------------------------------------
     def row(self, m: Measure) -> Row:
         children = tuple(self.row(c) for c in self.cat.children_of(m.id) if not c.hidden)
-        base = Row(
+        base = self._base(m, children)
+        report_target = target_for(m, self.as_of, self.fy)
+        if m.in_development:
+            return replace(base, status_reason="In development: not yet measured, no status")
+        latest = self.ev.latest(m.id, self.home, self.as_of)
+        if latest is None:
+            target_fig = self._target_figure(m, report_target, None, None)
+            return replace(base, target=target_fig, status_reason=self._no_figure_reason(m))
+        fig = self._figures(m, latest, report_target)
+        facts = [*self._figure_facts(m, fig, children), *self._context_facts(m, fig)]
+        return self._with_figures(base, m, fig, report_target, facts)
+
+    def _base(self, m: Measure, children: tuple[Row, ...]) -> Row:
+        """The row as far as the definitions go: no figures, no status."""
+        return Row(
             id=m.row or m.id,
             measure=m.id,
             section=m.section,
@@ -212,110 +199,141 @@ class _RowBuilder:
             latest=None,
             comparator=None,
         )
-        report_target = target_for(m, self.as_of, self.fy)
-        if m.in_development:
-            return replace(base, status_reason="In development: not yet measured, no status")
-        latest = self.ev.latest(m.id, self.home, self.as_of)
-        if latest is None:
-            target_fig = self._target_figure(m, report_target, None, None)
-            return replace(base, target=target_fig, status_reason=self._no_figure_reason(m))
 
+    def _figures(self, m: Measure, latest: Value, report_target: Target | None) -> _Figures:
+        """Everything computed around the latest figure: comparator, targets, status, SPC,
+        ranks, movement."""
         comp = self._comparator(m, latest)
-        shows_change = self._shows_change(m)
         change = self._change(m, latest, comp) if comp else None
         baseline = self._baseline_average(m)
         assessed_target = target_for(m, latest.window.last, self.fy)
-        resolved = (
-            resolve(
-                m,
-                assessed_target,
-                latest.window.last,
-                self.fy,
-                comparator_level=comp.value if comp else None,
-                baseline_average=baseline,
-            )
-            if assessed_target
-            else None
-        )
-        report_resolved = (
-            resolve(
-                m,
-                report_target,
-                self.as_of,
-                self.fy,
-                comparator_level=comp.value if comp else None,
-                baseline_average=baseline,
-            )
-            if report_target
-            else None
-        )
+        resolved = self._resolve(m, assessed_target, latest.window.last, comp, baseline)
+        report_resolved = self._resolve(m, report_target, self.as_of, comp, baseline)
         moe = self._moe(m, latest)
         rag = self._assess(m, latest, resolved, report_target, moe)
         spc = spc_block(self.ev, m, self.home, latest, report_resolved)
         assessment = self._headline(m, rag, spc)
         ranks = self._ranks(m)
-        annual = (
-            report_resolved.level if report_resolved and report_resolved.change is None else None
-        )
-        wanted = {f.value for f in m.facts}
-        avg = fc = drop = rng = None
-        if m.kind in SUMMABLE:
-            avg = movement.monthly_average(self.ev, m, self.home, latest, annual)
-            fc = movement.forecast(self.ev, m, self.home, latest, annual)
-            drop = movement.drop_off(self.ev, m, self.home, latest)
-            rng = movement.month_range(self.ev, m, self.home, latest)
+        moves = self._movement(m, latest, report_resolved)
         fytd = self._fytd(m, latest)
-
         ratio = self._ratio(m, latest, report_resolved)
         moe_fig = self._moe_figure(m, moe, assessment)
+        sig = significance(self.cat, m, latest, comp, comp.window.label(self.fy) if comp else "")
+        return _Figures(
+            latest=latest,
+            comparator=comp,
+            change=change,
+            shows_change=self._shows_change(m),
+            resolved=resolved,
+            report_resolved=report_resolved,
+            rag=rag,
+            assessment=assessment,
+            spc=spc,
+            ranks=tuple(ranks),
+            moves=moves,
+            fytd=fytd,
+            ratio=ratio,
+            moe=moe_fig,
+            significance=sig,
+        )
+
+    def _resolve(
+        self,
+        m: Measure,
+        target: Target | None,
+        month: int,
+        comp: Value | None,
+        baseline: float | None,
+    ) -> Resolved | None:
+        if not target:
+            return None
+        return resolve(
+            m,
+            target,
+            month,
+            self.fy,
+            comparator_level=comp.value if comp else None,
+            baseline_average=baseline,
+        )
+
+    def _movement(self, m: Measure, latest: Value, report_resolved: Resolved | None) -> _Movement:
+        """Monthly average, forecast, drop-off and range: for counts and their sums only."""
+        if m.kind not in SUMMABLE:
+            return _Movement()
+        r = report_resolved
+        annual = r.level if r and r.change is None else None
+        return _Movement(
+            average=movement.monthly_average(self.ev, m, self.home, latest, annual),
+            forecast=movement.forecast(self.ev, m, self.home, latest, annual),
+            drop_off=movement.drop_off(self.ev, m, self.home, latest),
+            range_12=movement.month_range(self.ev, m, self.home, latest),
+        )
+
+    def _figure_facts(self, m: Measure, fig: _Figures, children: tuple[Row, ...]) -> list[str]:
+        """Sentences about the figure itself: against the comparator, the baseline, the ratio's
+        reference, the margin of error, the significance test, the children's contributions."""
+        latest, comp, change = fig.latest, fig.comparator, fig.change
         facts: list[str] = []
         if comp and change:
-            facts.append(comparator_sentence(m, latest, comp, change, shows_change, self.fy))
-        if resolved and resolved.baseline_average is not None:
-            facts.append(baseline_sentence(m, resolved))
-        if ratio is not None:
-            facts.append(ratio_sentence(ratio, self.cat.measures[(m.of or ["", ""])[1]].title))
-        if moe_fig is not None and moe_fig.shortfall is not None:
-            facts.append(moe_sentence(moe_fig))
-        sig = significance(self.cat, m, latest, comp, comp.window.label(self.fy) if comp else "")
-        if sig is not None:
-            facts.append(sig.text)
+            facts.append(comparator_sentence(m, latest, comp, change, fig.shows_change, self.fy))
+        if fig.resolved and fig.resolved.baseline_average is not None:
+            facts.append(baseline_sentence(m, fig.resolved))
+        if fig.ratio is not None:
+            reference = self.cat.measures[(m.of or ["", ""])[1]]
+            facts.append(ratio_sentence(fig.ratio, reference.title))
+        if fig.moe is not None and fig.moe.shortfall is not None:
+            facts.append(moe_sentence(fig.moe))
+        if fig.significance is not None:
+            facts.append(fig.significance.text)
         if m.kind is MeasureKind.COMPOSITE and children:
             sentence = contribution_sentence(children, latest)
             if sentence:
                 facts.append(sentence)
-        if fytd is not None and FactKind.FYTD.value in wanted:
-            facts.append(f"Financial year to date ({fytd.period}): {fytd.text}")
-        facts += movement.sentences(m, avg, fc, drop, rng, wanted)
+        return facts
+
+    def _context_facts(self, m: Measure, fig: _Figures) -> list[str]:
+        """Sentences around the figure: the year to date, movement, provisional months, a later
+        window that has no figure, ranks."""
+        latest, mv = fig.latest, fig.moves
+        wanted = {f.value for f in m.facts}
+        facts: list[str] = []
+        if fig.fytd is not None and FactKind.FYTD.value in wanted:
+            facts.append(f"Financial year to date ({fig.fytd.period}): {fig.fytd.text}")
+        facts += movement.sentences(m, mv.average, mv.forecast, mv.drop_off, mv.range_12, wanted)
         if latest.provisional:
             facts.append(self._provisional_sentence(m, latest))
         later_gap = self._untiled(m, self.as_of, after=latest.window.last)
         if later_gap is not None:
             facts.append(later_gap)
-        facts += rank_sentences(self.cat, ranks, self.home, m)
+        facts += rank_sentences(self.cat, fig.ranks, self.home, m)
+        return facts
 
+    def _with_figures(
+        self, base: Row, m: Measure, fig: _Figures, report_target: Target | None, facts: list[str]
+    ) -> Row:
+        latest, change = fig.latest, fig.change
         return replace(
             base,
-            status=assessment.status,
-            status_reason=assessment.reason,
-            target=self._target_figure(m, report_target, report_resolved, latest),
-            latest=self._latest_figure(m, latest, change if shows_change else None),
-            comparator=self._comparator_figure(m, comp),
+            status=fig.assessment.status,
+            status_reason=fig.assessment.reason,
+            target=self._target_figure(m, report_target, fig.report_resolved, latest),
+            latest=self._latest_figure(m, latest, change if fig.shows_change else None),
+            comparator=self._comparator_figure(m, fig.comparator),
             change=change,
-            ranks=tuple(self._rank(r, m) for r in ranks),
+            ranks=tuple(self._rank(r, m) for r in fig.ranks),
             facts=tuple(facts),
             provisional=latest.provisional,
-            fytd=fytd,
-            monthly_average=avg,
-            forecast=fc,
-            drop_off=drop,
-            range_12=rng,
-            margin_of_error=moe_fig,
-            ratio=ratio,
-            spc=spc,
-            rag_status=rag.status,
-            rag_reason=rag.reason,
-            significance=sig,
+            fytd=fig.fytd,
+            monthly_average=fig.moves.average,
+            forecast=fig.moves.forecast,
+            drop_off=fig.moves.drop_off,
+            range_12=fig.moves.range_12,
+            margin_of_error=fig.moe,
+            ratio=fig.ratio,
+            spc=fig.spc,
+            rag_status=fig.rag.status,
+            rag_reason=fig.rag.reason,
+            significance=fig.significance,
             interval=interval(m, latest),
             status_from=m.status_from,
             level=(
@@ -325,7 +343,7 @@ class _RowBuilder:
                     self._period_label(m, latest),
                     format_month(latest.window.last),
                 )
-                if shows_change
+                if fig.shows_change
                 else None
             ),
         )
@@ -697,7 +715,7 @@ class _RowBuilder:
         months = [
             mm
             for mm in range(latest.window.first, latest.window.last + 1)
-            if (row := self.ev.data.window_row(self.home, m.id, mm)) and row["m1_prov"]
+            if (row := self.ev.data.window_row(self.home, m.id, mm)) and row.month.prov
         ]
         if months:
             return f"Figures for {span_label(min(months), max(months))} are provisional"

@@ -14,20 +14,26 @@ from dataclasses import dataclass
 
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure
-from kpiboard.engine.data import EngineData, Recorded, Row
+from kpiboard.enginedata import EngineData, MonthSums, Recorded, WindowSums
 from kpiboard.periods import Window, span_label, window_ending
 from kpiboard.vocabulary import MeasureKind, WindowKind
 
-# which SQL window (kpiboard.engine.windows) answers which kind of window
-SQL_WINDOW = {
-    WindowKind.MONTH: "m1",
-    WindowKind.ROLLING_3: "r3",
-    WindowKind.QUARTER: "r3",
-    WindowKind.ROLLING_12: "r12",
-    WindowKind.FINANCIAL_YEAR: "r12",
-    WindowKind.FYTD: "fytd",
-}
 LOOKBACK_MONTHS = 120  # how far back "the latest period with data" is sought
+
+
+def sums_over(row: MonthSums, kind: WindowKind) -> WindowSums:
+    """The sums of the window of ``kind`` ending at the row's month: a quarter is the 3 months
+    and a financial year the 12 months ending at its last month."""
+    match kind:
+        case WindowKind.MONTH:
+            return row.month
+        case WindowKind.ROLLING_3 | WindowKind.QUARTER:
+            return row.rolling_3
+        case WindowKind.ROLLING_12 | WindowKind.FINANCIAL_YEAR:
+            return row.rolling_12
+        case WindowKind.FYTD:
+            return row.fytd
+    raise AssertionError(kind)  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class Value:
 
 @dataclass(frozen=True)
 class Piece:
-    """One observation inside a window, with the effective figures of ``engine/windows.py``:
+    """One observation inside a window, with the effective figures of ``enginedata.py``:
     ``amt`` (numerator, else value), ``pnum``/``pden`` (a proportion's numerator and
     denominator, value% x sample_size of sample_size when only those are given), ``val`` (the
     value) and ``ss`` (sample size, else denominator)."""
@@ -176,21 +182,14 @@ class Evaluator:
     def snapshot(self, mid: str, org: str, at: int, window: Window | None) -> Value | None:
         """The latest observation at or before ``at`` (within ``window`` when given)."""
         best: tuple[int, Value] | None = None
-        for m, row in self.data.windows.get((org, mid), {}).items():
+        for m, row in self.data.series(org, mid).items():
             if m <= at and (window is None or m >= window.first) and (best is None or m > best[0]):
-                amt = row["m1_amt"]
-                if amt is not None:
+                sums = row.month
+                if sums.amt is not None:
                     w = Window(WindowKind.MONTH, m, m)
                     best = (
                         m,
-                        Value(
-                            amt,
-                            w,
-                            row["m1_pnum"],
-                            row["m1_pden"],
-                            provisional=bool(row["m1_prov"]),
-                            months=1,
-                        ),
+                        Value(sums.amt, w, sums.pnum, sums.pden, provisional=sums.prov, months=1),
                     )
         for rec in self.data.recorded_for(org, mid):
             if (
@@ -222,7 +221,7 @@ class Evaluator:
 
     def monthly_amount(self, mid: str, org: str, m: int) -> float | None:
         row = self.data.window_row(org, mid, m)
-        return None if row is None else row["m1_amt"]
+        return None if row is None else row.month.amt
 
     # -- internals --------------------------------------------------------------------------
     def _candidate_months(self, mid: str, org: str) -> set[int]:
@@ -238,9 +237,9 @@ class Evaluator:
     def _summed(self, m: Measure, org: str, window: Window) -> Value | None:
         row = self.data.window_row(org, m.id, window.last)
         if row is not None:
-            col = SQL_WINDOW[window.kind]
-            if row[f"{col}_n"] == window.length:
-                return self._from_sums(m, window, row, col)
+            sums = sums_over(row, window.kind)
+            if sums.n == window.length:
+                return self._from_sums(m, window, sums)
         for rec in self.data.recorded_for(org, m.id):
             if rec.end == window.last and rec.months == window.length:
                 return self._from_recorded(m, window, rec)
@@ -251,21 +250,10 @@ class Evaluator:
         """Every observation of the measure lying wholly inside ``window``: monthly rows and
         recorded observations of more months (which may overlap one another)."""
         out = []
-        for mm, row in sorted(self.data.windows.get((org, mid), {}).items()):
+        for mm, row in sorted(self.data.series(org, mid).items()):
             if window.first <= mm <= window.last:
-                out.append(
-                    Piece(
-                        mm,
-                        mm,
-                        True,
-                        row["m1_amt"],
-                        row["m1_pnum"],
-                        row["m1_pden"],
-                        row["m1_val"],
-                        row["m1_ss"],
-                        bool(row["m1_prov"]),
-                    )
-                )
+                s = row.month
+                out.append(Piece(mm, mm, True, s.amt, s.pnum, s.pden, s.val, s.ss, s.prov))
         for rec in self.data.recorded_for(org, mid):
             start = rec.end - rec.months + 1
             if window.first <= start and rec.end <= window.last:
@@ -313,17 +301,17 @@ class Evaluator:
             return f"no data for {spans}"
         return "its observations overlap and no set of them covers each month exactly once"
 
-    def _from_sums(self, m: Measure, window: Window, row: Row, col: str) -> Value | None:
-        prov = bool(row[f"{col}_prov"])
-        amt, pnum, pden = row[f"{col}_amt"], row[f"{col}_pnum"], row[f"{col}_pden"]
+    def _from_sums(self, m: Measure, window: Window, sums: WindowSums) -> Value | None:
+        prov = sums.prov
+        amt, pnum, pden = sums.amt, sums.pnum, sums.pden
         if m.kind is MeasureKind.PROPORTION:
             if pnum is None or not pden:
                 return None
-            return Value(100.0 * pnum / pden, window, pnum, pden, row[f"{col}_ss"] or pden, prov)
+            return Value(100.0 * pnum / pden, window, pnum, pden, sums.ss or pden, prov)
         if m.kind is MeasureKind.MEAN:
-            if pden and row[f"{col}_val"] is None and amt is not None:
+            if pden and sums.val is None and amt is not None:
                 return Value(amt / pden, window, amt, pden, provisional=prov)
-            val = row[f"{col}_val"]
+            val = sums.val
             return None if val is None else Value(val / window.length, window, provisional=prov)
         return None if amt is None else Value(amt, window, amt, provisional=prov)
 

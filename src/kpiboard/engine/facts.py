@@ -66,31 +66,59 @@ def contribution_sentence(children: Sequence[Row], latest: Value) -> str | None:
 
 def rank_sentences(cat: Catalogue, ranks: Sequence[RankResult], home: str, m: Measure) -> list[str]:
     """``Metropolitan Police Service is 14th/42 in England & Wales and 2nd/4 in MSF group
-    (12 months to Mar-09)``, one sentence per distinct period; then group averages."""
-    out: list[str] = []
+    (12 months to Mar-09)``, one sentence per distinct period; then group averages, verdicts
+    and how many members rose."""
     if not ranks:
-        return out
+        return []
+    return [
+        *_rank_position_sentences(cat, ranks, home, m),
+        *_group_average_sentences(ranks),
+        *_verdict_and_rising_sentences(cat, ranks),
+    ]
+
+
+def _rank_basis(cat: Catalogue, r: RankResult, m: Measure) -> str:
+    """What a rank is of: ``12 months to Mar-09, rate per 1,000 population, using ...``."""
+    win = window_ending(r.window_kind, r.end, cat.fy_start_month)
+    period = win.label(cat.fy_start_month) if win else ""
+    if r.window_kind is WindowKind.FYTD:
+        period = f"financial year to date {period}"
+    basis = period + (
+        f", rate per {number(r.per_population)} population" if r.per_population else ""
+    )
+    if r.measure.id != m.id:
+        basis += f", using {r.measure.title}"
+    return basis
+
+
+def _rank_position_sentences(
+    cat: Catalogue, ranks: Sequence[RankResult], home: str, m: Measure
+) -> list[str]:
+    """One sentence per distinct basis, naming every rank on it."""
     name = cat.org_name(home)
     by_period: dict[str, list[str]] = {}
     for r in ranks:
-        win = window_ending(r.window_kind, r.end, cat.fy_start_month)
-        period = win.label(cat.fy_start_month) if win else ""
-        if r.window_kind is WindowKind.FYTD:
-            period = f"financial year to date {period}"
-        basis = period + (
-            f", rate per {number(r.per_population)} population" if r.per_population else ""
+        by_period.setdefault(_rank_basis(cat, r, m), []).append(
+            f"{ordinal(r.rank)}/{r.of} in {r.group.name}"
         )
-        if r.measure.id != m.id:
-            basis += f", using {r.measure.title}"
-        by_period.setdefault(basis, []).append(f"{ordinal(r.rank)}/{r.of} in {r.group.name}")
-    for basis, items in by_period.items():
-        out.append(f"{name} is {' and '.join(items)} ({basis})")
+    return [f"{name} is {' and '.join(items)} ({basis})" for basis, items in by_period.items()]
+
+
+def _group_average_sentences(ranks: Sequence[RankResult]) -> list[str]:
+    """``England & Wales as a whole: 5.7 pts``, for groups of every organisation."""
+    out = []
     for r in ranks:
         if r.pooled is not None and r.group.members == "all":
             unit = "" if r.per_population else r.measure.unit
             out.append(
                 f"{r.group.name} as a whole: {with_unit(r.pooled, unit, max(r.measure.decimals, 1))}"
             )
+    return out
+
+
+def _verdict_and_rising_sentences(cat: Catalogue, ranks: Sequence[RankResult]) -> list[str]:
+    """Per rank, its verdict against the rest of the group, then how many members rose."""
+    out = []
     for r in ranks:
         if r.verdict is not None:
             out.append(verdict_sentence(r))

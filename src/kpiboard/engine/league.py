@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import difflib
 
-import ibis.expr.types as ir
-
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure, PeerGroup
-from kpiboard.engine.build import measures_needed
-from kpiboard.engine.data import fetch
 from kpiboard.engine.evaluate import Evaluator
+from kpiboard.engine.needs import measures_needed
 from kpiboard.engine.peer_stats import (
     EXACT_FUNNEL_NAME,
     POSITIONS,
@@ -31,6 +28,7 @@ from kpiboard.engine.peers import (
     rank_period,
     value_text,
 )
+from kpiboard.enginedata import EngineData, EngineRequest
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import number, ordinal
 from kpiboard.periods import format_month
@@ -49,9 +47,30 @@ from kpiboard.vocabulary import MeasureKind
 ALL_GROUP = PeerGroup(id="all", name="All organisations", members="all")
 
 
+def league_request(
+    cat: Catalogue,
+    as_of: int,
+    measure_id: str,
+    group_id: str | None = None,
+    highlight: str | None = None,
+) -> EngineRequest:
+    """What the league table of ``measure_id`` reads: the measure, the one it ranks on and
+    what they are made of, of every organisation, up to ``as_of``. Checks the measure, group
+    and organisation named first, as :func:`build_league` does."""
+    measure = _measure(cat, measure_id)
+    _group(cat, measure_id, group_id)
+    if highlight is not None:
+        cat.resolve_org(highlight)
+    ranked_id = measure.ranks.measure if measure.ranks and measure.ranks.measure else measure.id
+    needed = measures_needed(cat, [measure.id, ranked_id])
+    if measure.ranks and measure.ranks.per_population:
+        needed |= measures_needed(cat, [measure.population or cat.project.population or ""])
+    return EngineRequest(frozenset(needed), cat.fy_start_month, as_of=as_of)
+
+
 def build_league(
     catalogue: Catalogue,
-    observations: ir.Table,
+    data: EngineData,
     as_of: int,
     measure_id: str,
     group_id: str | None = None,
@@ -60,19 +79,13 @@ def build_league(
     """The league table of ``measure_id`` in ``group_id`` (default: the first group the
     measure ranks in, else all organisations) as of month ``as_of``. ``highlight`` (an
     organisation id, name or alias) is flagged, and the members of its other peer groups are
-    flagged ``in_group``."""
+    flagged ``in_group``. ``data`` are what :func:`league_request` asked for. Pure: no I/O."""
     cat = catalogue
     measure = _measure(cat, measure_id)
     group = _group(cat, measure_id, group_id)
     home = cat.resolve_org(highlight) if highlight is not None else None
     all_orgs = [o.id for o in cat.project.organisations]
     orgs = members(group, all_orgs)
-
-    ranked_id = measure.ranks.measure if measure.ranks and measure.ranks.measure else measure.id
-    needed = measures_needed(cat, [measure.id, ranked_id])
-    if measure.ranks and measure.ranks.per_population:
-        needed |= measures_needed(cat, [measure.population or cat.project.population or ""])
-    data = fetch(observations, needed, cat.fy_start_month, as_of=as_of)
     ev = Evaluator(cat, data)
 
     # anchored on the home organisation, the period is the one its scorecard ranks at

@@ -60,7 +60,7 @@ def profile(ev: Evaluator, m: Measure, org: str, latest: Value) -> Profile:
         return Profile(
             FLAT.shares, "flat profile: no complete earlier year to take a seasonal one from"
         )
-    shares = tuple(sum(col) / len(years) for col in zip(*years))
+    shares = tuple(sum(col) / len(years) for col in zip(*years, strict=True))
     span = labels[-1] if len(labels) == 1 else f"{labels[-1]} to {labels[0]}"
     return Profile(shares, f"seasonal profile (average monthly shares, {span})")
 

@@ -4,6 +4,7 @@ stores observations and loads them atomically. All backend specifics live in thi
 from kpiboard.warehouse.connect import DEFAULT_DUCKDB
 from kpiboard.warehouse.ingest_run import IngestSummary, ingest_if_stale, ingest_project
 from kpiboard.warehouse.load import LoadResult
+from kpiboard.warehouse.reads import Observations
 from kpiboard.warehouse.store import Warehouse
 from kpiboard.warehouse.tables import LOADS, OBSERVATIONS
 
@@ -13,6 +14,7 @@ __all__ = [
     "OBSERVATIONS",
     "IngestSummary",
     "LoadResult",
+    "Observations",
     "Warehouse",
     "ingest_if_stale",
     "ingest_project",

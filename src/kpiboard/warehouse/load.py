@@ -10,6 +10,7 @@ through Ibis.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import io
 from collections.abc import Callable, Sequence
@@ -89,7 +90,8 @@ class _DuckSession:
         if not rows:
             return
         self.raw.register(
-            ROWS_STAGE, pa.table({c: list(v) for c, v in zip(columns, zip(*rows), strict=True)})
+            ROWS_STAGE,
+            pa.table({c: list(v) for c, v in zip(columns, zip(*rows, strict=True), strict=True)}),
         )
         try:
             cols = ", ".join(columns)
@@ -296,10 +298,9 @@ class _Overlapped:
             raise error
 
     def close(self) -> None:
-        try:
+        # raised already by the load, or rolled back
+        with contextlib.suppress(BaseException):
             self.wait()
-        except BaseException:  # noqa: BLE001 - raised already by the load, or rolled back
-            pass
         if self._pool is not None:
             self._pool.shutdown()
 

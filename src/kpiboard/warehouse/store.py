@@ -26,6 +26,7 @@ from kpiboard.warehouse import present
 from kpiboard.warehouse.connect import connect
 from kpiboard.warehouse.derived import with_records
 from kpiboard.warehouse.load import LoadResult, load_table, run_ddl
+from kpiboard.warehouse.reads import Observations
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATIONS,
@@ -110,6 +111,10 @@ class Warehouse:
     def scorecard_observations(self, catalogue: Catalogue) -> ibis.Table:
         """What the engine reads: stored observations plus the measures counted from records."""
         return with_records(self.observations(), self.records(), catalogue)
+
+    def reads(self, catalogue: Catalogue) -> Observations:
+        """What the engine reads, from :meth:`scorecard_observations`."""
+        return Observations(self.scorecard_observations(catalogue))
 
     def records(self) -> ibis.Table:
         """Records read from record sources (docs/RECORDS.md), one row per crime or count."""

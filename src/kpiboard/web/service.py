@@ -22,10 +22,9 @@ from typing import TypeVar
 
 import ibis.expr.types as ir
 
+from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.load import PROJECT_FILE
-from kpiboard.engine import build_scorecard
-from kpiboard.engine.league import build_league
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
 from kpiboard.scorecard import League, Row, Scorecard
@@ -233,7 +232,7 @@ class ScorecardService:
         """The Scorecard for ``org`` at ``month`` (both already checked by org()/month())."""
         return self._cached(
             ("scorecard", org, month),
-            lambda: build_scorecard(self.catalogue, self._observations, parse_month(month), org),
+            lambda: assemble_scorecard(self.catalogue, self._observations, parse_month(month), org),
         )
 
     def row(self, card: Scorecard, measure: str) -> Row:
@@ -254,7 +253,7 @@ class ScorecardService:
 
         def build() -> League | None:
             try:
-                return build_league(
+                return assemble_league(
                     self.catalogue,
                     self._observations,
                     parse_month(month),

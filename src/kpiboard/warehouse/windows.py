@@ -3,8 +3,9 @@
 For every organisation x measure x month that has monthly data, the sums each measure kind
 needs over the month itself, the last 3 and 12 months and the financial year to date, with the
 count of months present (so a window with a missing month is never passed off as complete),
-and the same figures for the window a year earlier. Only this compact table (one row per org x
-measure x month) comes back into Python; everything after it is plain arithmetic.
+and (for the benchmark) the same figures for the window a year earlier. Only this compact
+table (one row per org x measure x month) comes back into Python, as
+:class:`kpiboard.enginedata.MonthSums`; everything after it is plain arithmetic in the engine.
 
 Per row the *effective* figures are:
 
