@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.engine import movement
+from kpiboard.engine.coverage import baseline_average, no_figure_reason, untiled
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.engine.facts import (
     baseline_sentence,
@@ -17,41 +18,42 @@ from kpiboard.engine.facts import (
     ratio_sentence,
 )
 from kpiboard.engine.needs import before_any_data
-from kpiboard.engine.peers import RankResult, period_and_basis, rank_in_group, value_text
+from kpiboard.engine.peers import RankResult, rank_in_group
+from kpiboard.engine.row_figures import (
+    comparator_figure,
+    latest_figure,
+    milestones,
+    moe_figure,
+    period_label,
+    rank_figure,
+    ratio_figures,
+    target_figure,
+    value_text,
+)
 from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
 from kpiboard.engine.targets import (
     Resolved,
-    baseline_span,
-    baseline_years,
     resolve,
     target_for,
-    target_text,
 )
 from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import (
-    decimals_of,
-    number,
     percent_change,
-    ratio_to_one,
     round_half_up,
     signed,
     with_unit,
 )
 from kpiboard.periods import (
-    MONTH_ABBR,
     format_month,
     fy_label,
     fy_start,
-    month_of,
-    parse_month,
     short_month,
     span_label,
     window_ending,
-    year_of,
 )
 from kpiboard.scorecard import (
     Change,
@@ -59,11 +61,9 @@ from kpiboard.scorecard import (
     Figure,
     Forecast,
     MarginOfError,
-    Milestone,
     MonthlyAverage,
     MonthRange,
     Organisation,
-    Rank,
     RatioFigures,
     Row,
     Scorecard,
@@ -75,7 +75,6 @@ from kpiboard.vocabulary import (
     ComparatorKind,
     FactKind,
     MeasureKind,
-    Status,
     StatusFrom,
     WindowKind,
 )
@@ -171,8 +170,12 @@ class _RowBuilder:
             return replace(base, status_reason="In development: not yet measured, no status")
         latest = self.ev.latest(m.id, self.home, self.as_of)
         if latest is None:
-            target_fig = self._target_figure(m, report_target, None, None)
-            return replace(base, target=target_fig, status_reason=self._no_figure_reason(m))
+            target_fig = target_figure(self.as_of, self.fy, m, report_target, None, None)
+            return replace(
+                base,
+                target=target_fig,
+                status_reason=no_figure_reason(self.ev, self.cat, m, self.home, self.as_of),
+            )
         fig = self._figures(m, latest, report_target)
         facts = [*self._figure_facts(m, fig, children), *self._context_facts(m, fig)]
         return self._with_figures(base, m, fig, report_target, facts)
@@ -192,7 +195,7 @@ class _RowBuilder:
             children=children,
             tracking=m.tracking,
             in_development=m.in_development,
-            milestones=self._milestones(m),
+            milestones=milestones(m),
             status=None,
             status_reason="",
             target=None,
@@ -205,7 +208,7 @@ class _RowBuilder:
         ranks, movement."""
         comp = self._comparator(m, latest)
         change = self._change(m, latest, comp) if comp else None
-        baseline = self._baseline_average(m)
+        baseline = baseline_average(self.ev, m, self.home)
         assessed_target = target_for(m, latest.window.last, self.fy)
         resolved = self._resolve(m, assessed_target, latest.window.last, comp, baseline)
         report_resolved = self._resolve(m, report_target, self.as_of, comp, baseline)
@@ -216,8 +219,8 @@ class _RowBuilder:
         ranks = self._ranks(m)
         moves = self._movement(m, latest, report_resolved)
         fytd = self._fytd(m, latest)
-        ratio = self._ratio(m, latest, report_resolved)
-        moe_fig = self._moe_figure(m, moe, assessment)
+        ratio = ratio_figures(m, latest, report_resolved)
+        moe_fig = moe_figure(m, moe, assessment)
         sig = significance(self.cat, m, latest, comp, comp.window.label(self.fy) if comp else "")
         return _Figures(
             latest=latest,
@@ -302,7 +305,7 @@ class _RowBuilder:
         facts += movement.sentences(m, mv.average, mv.forecast, mv.drop_off, mv.range_12, wanted)
         if latest.provisional:
             facts.append(self._provisional_sentence(m, latest))
-        later_gap = self._untiled(m, self.as_of, after=latest.window.last)
+        later_gap = untiled(self.ev, m, self.home, self.fy, self.as_of, after=latest.window.last)
         if later_gap is not None:
             facts.append(later_gap)
         facts += rank_sentences(self.cat, fig.ranks, self.home, m)
@@ -316,11 +319,13 @@ class _RowBuilder:
             base,
             status=fig.assessment.status,
             status_reason=fig.assessment.reason,
-            target=self._target_figure(m, report_target, fig.report_resolved, latest),
-            latest=self._latest_figure(m, latest, change if fig.shows_change else None),
-            comparator=self._comparator_figure(m, fig.comparator),
+            target=target_figure(
+                self.as_of, self.fy, m, report_target, fig.report_resolved, latest
+            ),
+            latest=latest_figure(self.fy, m, latest, change if fig.shows_change else None),
+            comparator=comparator_figure(self.fy, m, fig.comparator),
             change=change,
-            ranks=tuple(self._rank(r, m) for r in fig.ranks),
+            ranks=tuple(rank_figure(self.fy, r, m) for r in fig.ranks),
             facts=tuple(facts),
             provisional=latest.provisional,
             fytd=fig.fytd,
@@ -340,7 +345,7 @@ class _RowBuilder:
                 Figure(
                     with_unit(latest.value, m.unit, m.decimals),
                     latest.value,
-                    self._period_label(m, latest),
+                    period_label(m, latest, self.fy),
                     format_month(latest.window.last),
                 )
                 if fig.shows_change
@@ -395,31 +400,6 @@ class _RowBuilder:
             better=better,
         )
 
-    def _baseline_average(self, m: Measure) -> float | None:
-        """Annual average over a target's baseline span, from data that cover every month of it
-        exactly once (monthly rows or recorded windows inside the span)."""
-        spans = {s for t in m.targets if (s := baseline_span(t))}
-        if not spans:
-            return None
-        first, last = spans.pop()
-        covered: dict[int, int] = {}
-        total = 0.0
-        for mm in range(first, last + 1):
-            amount = self.ev.monthly_amount(m.id, self.home, mm)
-            if amount is not None:
-                covered[mm] = covered.get(mm, 0) + 1
-                total += amount
-        for rec in self.ev.data.recorded_for(self.home, m.id):
-            start = rec.end - rec.months + 1
-            if start >= first and rec.end <= last and rec.amt is not None:
-                for mm in range(start, rec.end + 1):
-                    covered[mm] = covered.get(mm, 0) + 1
-                total += rec.amt
-        span = last - first + 1
-        if len(covered) != span or any(c != 1 for c in covered.values()):
-            return None
-        return total / (span / 12)
-
     def _moe(self, m: Measure, latest: Value) -> float | None:
         """95% margin of error, for sample surveys only (recorded crime is not a sample)."""
         if m.kind is MeasureKind.PROPORTION and m.survey and latest.sample_size:
@@ -434,29 +414,6 @@ class _RowBuilder:
                 )
         return None
 
-    def _moe_figure(
-        self, m: Measure, moe: float | None, assessment: Assessment
-    ) -> MarginOfError | None:
-        if moe is None:
-            return None
-        short = assessment.status in (Status.AMBER, Status.RED)
-        shortfall = assessment.shortfall if short else None
-        return MarginOfError(
-            value=moe,
-            text=f"+/-{number(moe, max(m.decimals, 1))} pts",
-            shortfall=shortfall,
-            shortfall_text=with_unit(shortfall, "pts", m.decimals)
-            if shortfall is not None
-            else None,
-            method=self._moe_method(m),
-        )
-
-    def _moe_method(self, m: Measure) -> str:
-        deft = f" x design factor {m.deft}" if m.deft else ""
-        if m.kind is MeasureKind.DIFFERENCE:
-            return f"1.96 x sqrt(p1(1-p1)/n1 + p2(1-p2)/n2){deft}"
-        return f"1.96 x sqrt(p(1-p)/n){deft}"
-
     def _assess(
         self,
         m: Measure,
@@ -470,7 +427,7 @@ class _RowBuilder:
         if not m.targets:
             return Assessment(None, "No target set: no status")
         if resolved is None:
-            period = self._period_label(m, latest)
+            period = period_label(m, latest, self.fy)
             if report_target is not None:
                 return Assessment(
                     None,
@@ -492,49 +449,6 @@ class _RowBuilder:
             figure = latest.value
         return assess(m, rule, resolved, figure=figure, level=latest.value, moe=moe)
 
-    def _no_figure_reason(self, m: Measure) -> str:
-        """Why a measure has no latest figure: no data, or (for a rate) no population to divide
-        by — never a silent zero."""
-        has_counts = any(mm <= self.as_of for mm in self.ev.data.months_with_data(self.home, m.id))
-        gap = self._untiled(m, self.as_of)
-        if gap is not None:
-            return f"{gap}: no status"
-        if m.kind is MeasureKind.PER_POPULATION and has_counts:
-            pop = m.population or self.cat.project.population
-            return (
-                f"No population for {self.cat.org_name(self.home)} at or before the data "
-                f"(measure {pop!r}): the rate cannot be worked out, no status"
-            )
-        return f"No data at or before {short_month(self.as_of)}: no status"
-
-    def _untiled(self, m: Measure, before: int, after: int | None = None) -> str | None:
-        """Why the latest window of the measure's kind ending at a month with data in
-        (``after``, ``before``] has no figure, when its observations do not tile it ("No figure
-        for 2017/18: no data for Jul - Sep 2017, ..."); None when there is no such window or it
-        is tiled (a rate's population is another matter)."""
-        if m.kind not in (
-            MeasureKind.COUNT,
-            MeasureKind.PROPORTION,
-            MeasureKind.MEAN,
-            MeasureKind.PER_POPULATION,
-        ):
-            return None
-        months = self.ev.data.months_with_data(self.home, m.id)
-        for end in sorted((mm for mm in months if mm <= before), reverse=True):
-            if after is not None and end <= after:
-                return None
-            win = window_ending(m.window, end, self.fy)
-            if win is None:
-                continue
-            gap = self.ev.coverage_gap(m.id, self.home, win)
-            if gap is None:
-                return None
-            return (
-                f"No figure for {win.label(self.fy)}: {gap} (a window is summed only from "
-                f"observations that cover each of its months exactly once)"
-            )
-        return None
-
     def _headline(self, m: Measure, rag: Assessment, spc: Spc | None) -> Assessment:
         """The status the row leads with: the target's (rag), SPC's, or the target's with the
         SPC verdict beside it in the reason (both)."""
@@ -555,7 +469,7 @@ class _RowBuilder:
         if value is None:
             return None
         return Figure(
-            self._value_text(m, value),
+            value_text(m, value),
             value.value,
             value.window.label(self.fy),
             format_month(value.window.last),
@@ -574,142 +488,6 @@ class _RowBuilder:
                 if r is not None:
                     out.append(r)
         return out
-
-    def _rank(self, r: RankResult, m: Measure) -> Rank:
-        period, basis = period_and_basis(
-            m, r.measure, r.window_kind, r.end, r.per_population, self.fy
-        )
-
-        def text(x: float | None) -> str | None:
-            return value_text(r.measure, r.per_population, x)
-
-        v = r.verdict
-        from kpiboard.formatting import ordinal
-
-        return Rank(
-            group_id=r.group.id,
-            group=r.group.name,
-            rank=r.rank,
-            of=r.of,
-            text=f"{ordinal(r.rank)}/{r.of}",
-            period=period,
-            basis=basis,
-            group_value=r.pooled,
-            group_value_text=text(r.pooled),
-            mean_of_rates=r.mean,
-            mean_of_rates_text=text(r.mean),
-            verdict=v.verdict if v else None,
-            verdict_text=v.phrase(r.measure.polarity) if v else None,
-            verdict_method=v.method if v else None,
-            p_value=v.p_value if v else None,
-            peer_value=v.peer_value if v else None,
-            peer_value_text=text(v.peer_value) if v else None,
-            limits_95=v.limits_95 if v else None,
-            limits_998=v.limits_998 if v else None,
-            beyond_998=v.beyond_998 if v else None,
-            rising=r.rising,
-            rising_of=r.rising_of,
-        )
-
-    def _ratio(self, m: Measure, latest: Value, target: Resolved | None) -> RatioFigures | None:
-        if m.kind is not MeasureKind.RATIO or latest.ratio is None or len(latest.parts) != 2:
-            return None
-        ref = latest.parts[1].value
-        goal = target.level / ref if target and target.level is not None and ref else None
-        return RatioFigures(
-            value=latest.ratio,
-            text=ratio_to_one(latest.ratio),
-            reference=ref,
-            reference_text=with_unit(ref, "%", 1),
-            target=goal,
-            target_text=ratio_to_one(goal) if goal is not None else None,
-        )
-
-    # -- texts --------------------------------------------------------------------------------
-    def _value_text(self, m: Measure, v: Value) -> str:
-        if m.kind is MeasureKind.SNAPSHOT and v.numerator is not None and v.denominator:
-            return f"{number(v.numerator, m.decimals)}/{number(v.denominator, m.decimals)}"
-        text = with_unit(v.value, m.unit, m.decimals)
-        if m.kind is MeasureKind.RATIO and v.ratio is not None:
-            text += f" ({ratio_to_one(v.ratio)})"
-        return text
-
-    def _period_label(self, m: Measure, v: Value) -> str:
-        label = v.window.label(self.fy)
-        return f"{m.figure_label} ({label})" if m.figure_label else label
-
-    def _latest_figure(self, m: Measure, v: Value, change: Change | None) -> Figure:
-        if change is not None and change.percent is not None:
-            return Figure(
-                change.percent_text or "",
-                change.percent,
-                self._period_label(m, v),
-                format_month(v.window.last),
-            )
-        return Figure(
-            self._value_text(m, v), v.value, self._period_label(m, v), format_month(v.window.last)
-        )
-
-    def _comparator_figure(self, m: Measure, comp: Value | None) -> Figure | None:
-        if comp is None:
-            return None
-        return Figure(
-            self._value_text(m, comp),
-            comp.value,
-            comp.window.label(self.fy),
-            format_month(comp.window.last),
-        )
-
-    def _target_figure(
-        self, m: Measure, t: Target | None, r: Resolved | None, latest: Value | None
-    ) -> Figure | None:
-        if m.tracking:
-            return Figure("Tracking measure", None)
-        if t is None:
-            return None
-        fy = fy_label(self.as_of, self.fy)
-        if t.change is not None:
-            auto = target_text(t.change, m.unit, decimals_of(t.change), change=True)
-            return Figure(t.text or auto, t.change, fy)
-        level = r.level if r is not None else t.level
-        if level is None:
-            return Figure(t.text or "", None, fy)
-        decimals = m.decimals if t.level is None else decimals_of(t.level)
-        auto = target_text(level, m.unit, decimals, op=t.op)
-        if t.baseline_reduction is not None:
-            br = t.baseline_reduction
-            auto += f" ie {number(br.percent)}% reduction on {baseline_years(br)} baseline average"
-        if (
-            m.kind is MeasureKind.RATIO
-            and latest is not None
-            and len(latest.parts) == 2
-            and latest.parts[1].value
-        ):
-            auto += f" ({ratio_to_one(level / latest.parts[1].value)})"
-        text = t.text or auto
-        if (
-            t.text
-            and m.kind is MeasureKind.RATIO
-            and latest is not None
-            and len(latest.parts) == 2
-            and latest.parts[1].value
-        ):
-            text += f" (or {ratio_to_one(level / latest.parts[1].value)})"
-        return Figure(text, level, fy)
-
-    def _milestones(self, m: Measure) -> tuple[Milestone, ...]:
-        out = []
-        for ms in m.milestones:
-            mm = parse_month(ms.by)
-            out.append(
-                Milestone(
-                    text=with_unit(ms.level, m.unit, m.decimals),
-                    value=ms.level,
-                    by=ms.by,
-                    by_text=f"{MONTH_ABBR[month_of(mm) - 1]} {year_of(mm)}",
-                )
-            )
-        return tuple(out)
 
     def _provisional_sentence(self, m: Measure, latest: Value) -> str:
         months = [
