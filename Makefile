@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test lint format bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,19 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; \
 	  else echo "warning: /usr/bin/chromium is missing; the browser tests will be skipped (apt-get install chromium)"; fi; }
 
-test: $(STAMP) browser
+# Ruff (lint, then the formatter in check mode), the import contracts, strict typing.
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/lint-imports
 	$(BIN)/mypy src
+
+# `make format` rewrites the tree as `make lint` wants it (ruff's safe fixes, then the formatter).
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests benchmarks examples
+	$(BIN)/ruff format src tests benchmarks examples
+
+test: lint browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
