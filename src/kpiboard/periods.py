@@ -32,7 +32,9 @@ _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 def month_index(year: int, month: int) -> int:
-    """>>> month_index(2009, 8) - month_index(2008, 8)
+    """The month's index: year * 12 + month - 1, so that months subtract.
+
+    >>> month_index(2009, 8) - month_index(2008, 8)
     12
     """
     return year * 12 + (month - 1)

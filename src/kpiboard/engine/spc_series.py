@@ -3,7 +3,7 @@
 
 >>> s = spc_series([5, 6, 5, 7, 6, 5, 6, 7, 5, 6, 14], [f"2020-{m:02d}" for m in range(1, 12)],
 ...                "series", direction="increase")
->>> s.spc.variation, s.spc.points[-1].label, s.spc.mean_text
+>>> s.spc.variation.value, s.spc.points[-1].label, s.spc.mean_text
 ('improvement_high', 'Nov-20', '6.5')
 """
 

@@ -12,7 +12,7 @@ the meaning without colour:
 Letters are drawn in a darker shade of the ring's hue, at least
 :data:`kpiboard.render.html.MIN_CONTRAST` against the white fill (tested).
 
->>> 'aria-label="Special cause concern (higher)"' in variation_icon("concern_high")
+>>> 'aria-label="Special cause concern (higher)"' in variation_icon("concern_high", "Special cause concern (higher)")
 True
 """
 
