@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -262,6 +262,38 @@ class Accounts(StoreBase):
         except (VerificationError, InvalidHashError):
             return False
 
+    @staticmethod
+    def _lock_attempts(s: DbSession) -> None:
+        """Make concurrent sign-in admissions take turns, so that each one's throttle check
+        sees the attempts admitted before it. SQLite's write transactions already do (BEGIN
+        IMMEDIATE); on PostgreSQL the table is locked against other writers (readers go on)
+        until the short admission transaction ends."""
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE"))
+
+    def _admit(
+        self, name: str, key: str, ip: str | None, username: str, now: datetime
+    ) -> tuple[int, UserRow | None]:
+        """Check the throttle and count the attempt, in one transaction, before the password
+        is looked at: (the attempt's id, the user's row). The attempt is counted as a failure
+        until the password proves right, so a burst of attempts sent at once gets no more
+        password checks than the throttle allows. Raises LoginThrottled (audited)."""
+        with self._write() as s:
+            self._lock_attempts(s)
+            throttled = self._throttled(s, key, ip, now)
+            attempt = LoginAttemptRow(
+                at=now, username=key, ip=ip, outcome="failure" if throttled is None else "throttled"
+            )
+            s.add(attempt)
+            if throttled is None:
+                s.flush()
+                return attempt.id, self._find(s, username)
+            wait, by = throttled
+            self._audit(
+                s, "sign_in_throttled", name, {"reason": by, "retry_after_seconds": wait}, ip
+            )
+        raise LoginThrottled(wait)
+
     def authenticate(self, username: str, password: str, ip: str | None) -> User:
         """The user, if the password is right, the account active and no throttle applies.
 
@@ -272,17 +304,7 @@ class Accounts(StoreBase):
         key = username_key(username)[:ATTEMPTED_USERNAME_MAX]  # the throttle's: case ignored
         ip = None if ip is None else ip[:IP_MAX]
         now = self.now()
-        with self._read() as s:
-            throttled = self._throttled(s, key, ip, now)
-            row = self._find(s, username)
-        if throttled is not None:
-            wait, by = throttled
-            with self._write() as s:
-                s.add(LoginAttemptRow(at=now, username=key, ip=ip, outcome="throttled"))
-                self._audit(
-                    s, "sign_in_throttled", name, {"reason": by, "retry_after_seconds": wait}, ip
-                )
-            raise LoginThrottled(wait)
+        attempt_id, row = self._admit(name, key, ip, username, now)
         ok = self._verify(None if row is None else row.password_hash, password)
         reason = (
             "unknown_user"
@@ -292,15 +314,16 @@ class Accounts(StoreBase):
             else ("deactivated" if not row.active else None)
         )
         with self._write() as s:
-            s.add(
-                LoginAttemptRow(
-                    at=now, username=key, ip=ip, outcome="failure" if reason else "success"
-                )
-            )
-            if reason is not None:
+            if reason is not None:  # the attempt stays counted as a failure
                 self._audit(s, "sign_in_failed", name, {"reason": reason}, ip)
             else:
                 assert row is not None
+                s.execute(
+                    update(LoginAttemptRow)
+                    .where(LoginAttemptRow.id == attempt_id)
+                    .values(outcome="success")
+                    .execution_options(synchronize_session=False)
+                )
                 fresh = self._row(s, username)
                 if self._hasher.check_needs_rehash(fresh.password_hash):
                     fresh.password_hash = self._hasher.hash(password)
