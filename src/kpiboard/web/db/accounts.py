@@ -60,12 +60,11 @@ class Accounts(StoreBase):
             raise KpiboardError(
                 f"display name is {len(name)} characters; at most {DISPLAY_NAME_MAX}"
             )
-        self._check_actor(
-            actor, "add users", {"action": "add_user", "username": username, "role": role.value}
-        )
         hashed = self._hasher.hash(password)
         try:
-            with self._write() as s:
+            with self._admin_write(
+                actor, "add users", {"action": "add_user", "username": username, "role": role.value}
+            ) as s:
                 existing = self._find(s, username)
                 if existing is not None:
                     raise UserExists(username, existing.username)
@@ -92,10 +91,9 @@ class Accounts(StoreBase):
 
     def set_role(self, username: str, role: Role, *, actor: str | None = None) -> User:
         role = Role(role)
-        self._check_actor(
+        with self._admin_write(
             actor, "change roles", {"action": "set_role", "username": username, "to": role.value}
-        )
-        with self._write() as s:
+        ) as s:
             row = self._row(s, username)
             last = role is not Role.ADMIN and self._is_last_admin(s, row)
             if not last:
@@ -121,11 +119,10 @@ class Accounts(StoreBase):
         and sessions follow (they refer to the user, not the name); the audit log keeps the
         names used at the time."""
         check_username(new)
-        self._check_actor(
-            actor, "rename users", {"action": "rename_user", "username": username, "to": new}
-        )
         try:
-            with self._write() as s:
+            with self._admin_write(
+                actor, "rename users", {"action": "rename_user", "username": username, "to": new}
+            ) as s:
                 row = self._row(s, username)
                 other = self._find(s, new)
                 if other is not None and other.id != row.id:
@@ -151,14 +148,13 @@ class Accounts(StoreBase):
         """Set a new password and end all the user's open sessions: whoever signed in with the
         old password (perhaps the reason it is being changed) is signed out."""
         check_password(username, password)
-        self._check_actor(
+        hashed = self._hasher.hash(password)
+        with self._admin_write(
             actor,
             "set other people's passwords",
             {"action": "set_password", "username": username},
             username,
-        )
-        hashed = self._hasher.hash(password)
-        with self._write() as s:
+        ) as s:
             row = self._row(s, username)
             row.password_hash = hashed
             ended = self._end_sessions(s, row.id)
@@ -173,8 +169,9 @@ class Accounts(StoreBase):
     def deactivate(self, username: str, *, actor: str | None = None) -> User:
         """Stop the user signing in, and end their sessions. Their commentary and
         publications stay, attributed to them."""
-        self._check_actor(actor, "deactivate users", {"action": "deactivate", "username": username})
-        with self._write() as s:
+        with self._admin_write(
+            actor, "deactivate users", {"action": "deactivate", "username": username}
+        ) as s:
             row = self._row(s, username)
             if not self._is_last_admin(s, row):
                 row.active = False
