@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
 from appdb_helpers import FAST_HASHER, PASSWORD, START
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
 from kpiboard.errors import KpiboardError
@@ -243,11 +245,14 @@ def test_with_another_active_admin_the_change_is_allowed(store: AppStore) -> Non
 
 def test_two_admins_removing_each_other_at_once_leave_one(db_url: str) -> None:
     """Two changes at the same moment, each of which alone is allowed: one waits for the
-    other and is then refused, so an admin is always left."""
+    other and is then refused, so an admin is always left. Its actor's role is checked in its
+    own write transaction, after the other's change: whichever goes second has lost the right
+    (demoted, or deactivated), so the refusal is always PermissionDenied."""
     stores = [AppStore.open(db_url, password_hasher=FAST_HASHER) for _ in range(2)]
     stores[0].add_user("ann", PASSWORD, Role.ADMIN)
     stores[0].add_user("bob", PASSWORD, Role.ADMIN)
     start, outcomes = threading.Barrier(2), []
+    refusals: list[type[Exception]] = []
     calls = [
         lambda: stores[0].set_role("ann", Role.VIEWER, actor="bob"),
         lambda: stores[1].deactivate("bob", actor="ann"),
@@ -258,8 +263,9 @@ def test_two_admins_removing_each_other_at_once_leave_one(db_url: str) -> None:
         try:
             call()
             outcomes.append("done")
-        except LastAdmin:
+        except (LastAdmin, PermissionDenied) as exc:
             outcomes.append("refused")
+            refusals.append(type(exc))
 
     threads = [threading.Thread(target=run, args=(c,)) for c in calls]
     for t in threads:
@@ -267,9 +273,53 @@ def test_two_admins_removing_each_other_at_once_leave_one(db_url: str) -> None:
     for t in threads:
         t.join(timeout=60)
     assert sorted(outcomes) == ["done", "refused"]
+    assert refusals == [PermissionDenied]
     assert len([u for u in stores[0].users() if u.active and u.role is Role.ADMIN]) == 1
     for store in stores:
         store.close()
+
+
+class _SlowHasher(PasswordHasher):
+    """argon2 at its cheapest, but hashing takes a while (as a real hash does); ``hashing``
+    is set when one begins."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.hashing = threading.Event()
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.hashing.set()
+        time.sleep(0.5)
+        return super().hash(password, salt=salt)
+
+
+def test_an_admin_demoted_while_adding_a_user_is_refused(db_url: str) -> None:
+    """The actor's role is checked in the transaction that adds the user, not before the
+    slow password hash: demoted meanwhile, they are refused (and it is audited)."""
+    store = AppStore.open(db_url, password_hasher=FAST_HASHER)
+    store.add_user("ann", PASSWORD, Role.ADMIN)
+    store.add_user("bob", PASSWORD, Role.ADMIN)
+    slow = _SlowHasher()
+    ann_store = AppStore.open(db_url, password_hasher=slow)
+    outcome: list[str] = []
+
+    def add() -> None:
+        try:
+            ann_store.add_user("mallory", PASSWORD, Role.ADMIN, actor="ann")
+            outcome.append("added")
+        except PermissionDenied:
+            outcome.append("refused")
+
+    thread = threading.Thread(target=add)
+    thread.start()
+    assert slow.hashing.wait(30)
+    store.set_role("ann", Role.VIEWER, actor="bob")
+    thread.join(timeout=60)
+    assert outcome == ["refused"]
+    assert store.user("mallory") is None
+    assert store.audit_log(event="permission_denied")[0].detail["action"] == "add_user"
+    ann_store.close()
+    store.close()
 
 
 def test_usernames_ignore_case_but_keep_their_spelling(store: AppStore) -> None:

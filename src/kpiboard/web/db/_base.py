@@ -181,24 +181,46 @@ class StoreBase:
             raise PermissionDenied(user.username, action, needed.value)
         return row
 
-    def _check_actor(
-        self, actor: str | None, action: str, detail: dict[str, object], target: str | None = None
-    ) -> None:
-        """User management is for administrators (``actor=None`` is the command line, which
-        whoever holds the project folder may run); people may change their own password.
+    @contextmanager
+    def _admin_write(
+        self,
+        actor: str | None,
+        action: str,
+        detail: dict[str, object],
+        target: str | None = None,
+    ) -> Iterator[DbSession]:
+        """One write transaction for user management, with the actor's right checked inside it
+        (not in a read before it, which another admin's change could overtake): administrators
+        may do it (``actor=None`` is the command line, which whoever holds the project folder
+        may run); people may change their own password (``target``).
 
-        A refusal raises PermissionDenied and is audited as ``permission_denied`` with
-        ``detail`` (its ``action`` names the method), in a transaction of its own, so it is
-        recorded although the action is not."""
+        On PostgreSQL the active admins' rows are locked first (in id order, as
+        ``_is_last_admin`` does), so the actor's role is read after any change to it being
+        committed. A refusal raises PermissionDenied and is audited as ``permission_denied``
+        with ``detail`` (its ``action`` names the method), in a transaction of its own, so it
+        is recorded although the action is not."""
+        checked = False
+        try:
+            with self._write() as s:
+                self._require_admin(s, actor, action, target)
+                checked = True
+                yield s
+        except PermissionDenied as exc:
+            if checked:
+                raise
+            raise self._refuse(exc, "permission_denied", actor, detail, None) from None
+
+    def _require_admin(
+        self, s: DbSession, actor: str | None, action: str, target: str | None
+    ) -> None:
         if actor is None or (target is not None and username_key(actor) == username_key(target)):
             return
-        with self._read() as s:
-            row = self._find(s, actor)
+        s.scalars(
+            select(UserRow.id)
+            .where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
+            .order_by(UserRow.id)
+            .with_for_update()
+        ).all()
+        row = self._find(s, actor)
         if row is None or not row.active or Role(row.role) is not Role.ADMIN:
-            raise self._refuse(
-                PermissionDenied(actor, action, Role.ADMIN.value),
-                "permission_denied",
-                actor,
-                detail,
-                None,
-            )
+            raise PermissionDenied(actor, action, Role.ADMIN.value)

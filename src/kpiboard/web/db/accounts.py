@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -60,12 +60,11 @@ class Accounts(StoreBase):
             raise KpiboardError(
                 f"display name is {len(name)} characters; at most {DISPLAY_NAME_MAX}"
             )
-        self._check_actor(
-            actor, "add users", {"action": "add_user", "username": username, "role": role.value}
-        )
         hashed = self._hasher.hash(password)
         try:
-            with self._write() as s:
+            with self._admin_write(
+                actor, "add users", {"action": "add_user", "username": username, "role": role.value}
+            ) as s:
                 existing = self._find(s, username)
                 if existing is not None:
                     raise UserExists(username, existing.username)
@@ -92,10 +91,9 @@ class Accounts(StoreBase):
 
     def set_role(self, username: str, role: Role, *, actor: str | None = None) -> User:
         role = Role(role)
-        self._check_actor(
+        with self._admin_write(
             actor, "change roles", {"action": "set_role", "username": username, "to": role.value}
-        )
-        with self._write() as s:
+        ) as s:
             row = self._row(s, username)
             last = role is not Role.ADMIN and self._is_last_admin(s, row)
             if not last:
@@ -121,11 +119,10 @@ class Accounts(StoreBase):
         and sessions follow (they refer to the user, not the name); the audit log keeps the
         names used at the time."""
         check_username(new)
-        self._check_actor(
-            actor, "rename users", {"action": "rename_user", "username": username, "to": new}
-        )
         try:
-            with self._write() as s:
+            with self._admin_write(
+                actor, "rename users", {"action": "rename_user", "username": username, "to": new}
+            ) as s:
                 row = self._row(s, username)
                 other = self._find(s, new)
                 if other is not None and other.id != row.id:
@@ -151,14 +148,13 @@ class Accounts(StoreBase):
         """Set a new password and end all the user's open sessions: whoever signed in with the
         old password (perhaps the reason it is being changed) is signed out."""
         check_password(username, password)
-        self._check_actor(
+        hashed = self._hasher.hash(password)
+        with self._admin_write(
             actor,
             "set other people's passwords",
             {"action": "set_password", "username": username},
             username,
-        )
-        hashed = self._hasher.hash(password)
-        with self._write() as s:
+        ) as s:
             row = self._row(s, username)
             row.password_hash = hashed
             ended = self._end_sessions(s, row.id)
@@ -173,8 +169,9 @@ class Accounts(StoreBase):
     def deactivate(self, username: str, *, actor: str | None = None) -> User:
         """Stop the user signing in, and end their sessions. Their commentary and
         publications stay, attributed to them."""
-        self._check_actor(actor, "deactivate users", {"action": "deactivate", "username": username})
-        with self._write() as s:
+        with self._admin_write(
+            actor, "deactivate users", {"action": "deactivate", "username": username}
+        ) as s:
             row = self._row(s, username)
             if not self._is_last_admin(s, row):
                 row.active = False
@@ -262,6 +259,38 @@ class Accounts(StoreBase):
         except (VerificationError, InvalidHashError):
             return False
 
+    @staticmethod
+    def _lock_attempts(s: DbSession) -> None:
+        """Make concurrent sign-in admissions take turns, so that each one's throttle check
+        sees the attempts admitted before it. SQLite's write transactions already do (BEGIN
+        IMMEDIATE); on PostgreSQL the table is locked against other writers (readers go on)
+        until the short admission transaction ends."""
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE"))
+
+    def _admit(
+        self, name: str, key: str, ip: str | None, username: str, now: datetime
+    ) -> tuple[int, UserRow | None]:
+        """Check the throttle and count the attempt, in one transaction, before the password
+        is looked at: (the attempt's id, the user's row). The attempt is counted as a failure
+        until the password proves right, so a burst of attempts sent at once gets no more
+        password checks than the throttle allows. Raises LoginThrottled (audited)."""
+        with self._write() as s:
+            self._lock_attempts(s)
+            throttled = self._throttled(s, key, ip, now)
+            attempt = LoginAttemptRow(
+                at=now, username=key, ip=ip, outcome="failure" if throttled is None else "throttled"
+            )
+            s.add(attempt)
+            if throttled is None:
+                s.flush()
+                return attempt.id, self._find(s, username)
+            wait, by = throttled
+            self._audit(
+                s, "sign_in_throttled", name, {"reason": by, "retry_after_seconds": wait}, ip
+            )
+        raise LoginThrottled(wait)
+
     def authenticate(self, username: str, password: str, ip: str | None) -> User:
         """The user, if the password is right, the account active and no throttle applies.
 
@@ -272,17 +301,7 @@ class Accounts(StoreBase):
         key = username_key(username)[:ATTEMPTED_USERNAME_MAX]  # the throttle's: case ignored
         ip = None if ip is None else ip[:IP_MAX]
         now = self.now()
-        with self._read() as s:
-            throttled = self._throttled(s, key, ip, now)
-            row = self._find(s, username)
-        if throttled is not None:
-            wait, by = throttled
-            with self._write() as s:
-                s.add(LoginAttemptRow(at=now, username=key, ip=ip, outcome="throttled"))
-                self._audit(
-                    s, "sign_in_throttled", name, {"reason": by, "retry_after_seconds": wait}, ip
-                )
-            raise LoginThrottled(wait)
+        attempt_id, row = self._admit(name, key, ip, username, now)
         ok = self._verify(None if row is None else row.password_hash, password)
         reason = (
             "unknown_user"
@@ -292,15 +311,16 @@ class Accounts(StoreBase):
             else ("deactivated" if not row.active else None)
         )
         with self._write() as s:
-            s.add(
-                LoginAttemptRow(
-                    at=now, username=key, ip=ip, outcome="failure" if reason else "success"
-                )
-            )
-            if reason is not None:
+            if reason is not None:  # the attempt stays counted as a failure
                 self._audit(s, "sign_in_failed", name, {"reason": reason}, ip)
             else:
                 assert row is not None
+                s.execute(
+                    update(LoginAttemptRow)
+                    .where(LoginAttemptRow.id == attempt_id)
+                    .values(outcome="success")
+                    .execution_options(synchronize_session=False)
+                )
                 fresh = self._row(s, username)
                 if self._hasher.check_needs_rehash(fresh.password_hash):
                     fresh.password_hash = self._hasher.hash(password)
