@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -193,11 +194,13 @@ class Guard:
             await self.on_too_large(scope)(scope, receive, send)
             return
         exchange = _Exchange(receive, send)
-        try:
+        with contextlib.suppress(_Overflow):
             await self.app(scope, exchange.receive, exchange.send)
-        except _Overflow:
-            if not exchange.started:
-                await self.on_too_large(scope)(scope, receive, exchange.send)
+        # The app may have caught the overflow (FastAPI answers a body it cannot read with a
+        # 400): its answer was held back, and the body is refused as a sized one would be.
+        if exchange.overflowed and not exchange.started:
+            exchange.overflowed = False
+            await self.on_too_large(scope)(scope, receive, exchange.send)
 
 
 def _declared_length(scope: Scope) -> int:
@@ -218,13 +221,14 @@ def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byte
 
 class _Exchange:
     """One request's receive and send, watched: the body counted as it arrives (a body over
-    the limit without a Content-Length raises _Overflow), the security headers added to the
-    response, and whether the response has started."""
+    the limit without a Content-Length raises _Overflow, and the app's answer to it is held
+    back), the security headers added to the response, and whether the response has started."""
 
     def __init__(self, receive: Receive, send: Send) -> None:
         self._receive = receive
         self._send = send
         self.received = 0
+        self.overflowed = False
         self.started = False
 
     async def receive(self) -> Message:
@@ -232,10 +236,13 @@ class _Exchange:
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             if self.received > MAX_BODY_BYTES:
+                self.overflowed = True
                 raise _Overflow
         return message
 
     async def send(self, message: Message) -> None:
+        if self.overflowed:
+            return
         if message["type"] == "http.response.start":
             self.started = True
             message["headers"] = with_security_headers(list(message.get("headers") or []))
