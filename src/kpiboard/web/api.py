@@ -30,7 +30,7 @@ from kpiboard.web.actions import (
 )
 from kpiboard.web.context import AnyViewer, ApiWriter, CsrfHeader, Ctx, client_ip, get_reader
 from kpiboard.web.db import AuditEvent, Publication, Revision, Role
-from kpiboard.web.security import SESSION_COOKIE, check_csrf, set_cookie
+from kpiboard.web.security import SESSION_COOKIE, check_csrf, check_text, set_cookie
 from kpiboard.web.service import NotFound
 from kpiboard.web.urls import month_text
 
@@ -241,6 +241,7 @@ def save(
 ) -> dict[str, Any]:
     # The token is checked here rather than by ApiWriter: a malformed body is a 422 before
     # anything else, and dependencies run before the body is validated.
+    check_text("text", body.text)
     check_csrf(viewer, x_csrf_token)
     user, o, m = commentary_target(ctx, viewer, org, month, measure)
     return revision_json(save_commentary(ctx, user, o, m, measure, body.text, client_ip(request)))
@@ -278,6 +279,8 @@ def publish(request: Request, org: str, month: str, ctx: Ctx, viewer: ApiWriter)
 
 @router.post("/session", summary="Sign in: sets the session cookie, returns the CSRF token")
 def sign_in(request: Request, body: Credentials, ctx: Ctx) -> Response:
+    check_text("username", body.username)
+    check_text("password", body.password)
     user = ctx.store.authenticate(body.username, body.password, client_ip(request))
     token, session = ctx.store.create_session(user, ctx.settings.session_hours)
     response = JSONResponse(

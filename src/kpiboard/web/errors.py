@@ -26,7 +26,14 @@ from kpiboard.web.db import (
     LoginThrottled,
     PermissionDenied,
 )
-from kpiboard.web.security import BodyTooLarge, CsrfFailed, Forbidden, SignInRequired, Viewer
+from kpiboard.web.security import (
+    BodyTooLarge,
+    CsrfFailed,
+    Forbidden,
+    SignInRequired,
+    UnusableText,
+    Viewer,
+)
 from kpiboard.web.service import NotFound
 from kpiboard.web.templating import render_page
 
@@ -55,6 +62,7 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (CommentaryFrozen, 409, "commentary_frozen"),
     (CommentaryTooLong, 413, "too_large"),
     (BodyTooLarge, 413, "too_large"),
+    (UnusableText, 422, "invalid_text"),
     (LoginThrottled, 429, "throttled"),
 ]
 HTTP_MESSAGES = {

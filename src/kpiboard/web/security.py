@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -54,6 +55,39 @@ class BodyTooLarge(KpiboardError):
     """A request body over the limit."""
 
 
+class UnusableText(KpiboardError):
+    """A text field with a NUL byte or a lone surrogate: it cannot be stored as sent."""
+
+
+def check_text(field: str, value: str) -> str:
+    """``value`` if it can be stored as sent; :class:`UnusableText` naming ``field`` if it
+    holds a NUL byte (PostgreSQL refuses them, and they hide text from readers) or a lone
+    surrogate (JSON's ``"\\ud800"``, which has no UTF-8 spelling).
+
+    >>> check_text("text", "Rising é")
+    'Rising é'
+    >>> try:
+    ...     check_text("text", "a\\x00b")
+    ... except UnusableText as exc:
+    ...     print(exc.message)
+    the text contains a NUL byte (character 2)
+    """
+    if "\x00" in value:
+        raise UnusableText(
+            f"the {field} contains a NUL byte (character {value.index(chr(0)) + 1})",
+            hint="remove it (it often comes from pasting out of another program) and send again",
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnusableText(
+            f"the {field} contains a lone surrogate (character {exc.start + 1}), "
+            "half of a character that cannot be stored",
+            hint="send the whole character (a surrogate pair in JSON, or UTF-8)",
+        ) from None
+    return value
+
+
 @dataclass(frozen=True)
 class Viewer:
     """The person behind a request: a signed-in user with a session, or anonymous."""
@@ -85,16 +119,21 @@ def check_csrf(viewer: Viewer, submitted: str | None) -> None:
     """The session's CSRF token must come back with every state-changing request."""
     if viewer.session is None:
         raise SignInRequired("your session has ended; sign in again", hint="nothing was saved")
-    if not submitted or not hmac.compare_digest(submitted, viewer.session.csrf_token):
+    if not submitted or not _same(submitted, viewer.session.csrf_token):
         raise CsrfFailed(
             "the form's security token is missing or wrong, so nothing was saved",
             hint="reload the page and try again",
         )
 
 
+def _same(submitted: str, token: str) -> bool:
+    """Constant-time comparison that also takes text compare_digest refuses (non-ASCII)."""
+    return hmac.compare_digest(submitted.encode("utf-8", "replace"), token.encode("utf-8"))
+
+
 def check_login_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not submitted or not cookie or not hmac.compare_digest(submitted, cookie):
+    if not submitted or not cookie or not _same(submitted, cookie):
         raise CsrfFailed(
             "the sign-in form's security token is missing or wrong",
             hint="reload the sign-in page and try again (cookies must be allowed)",
@@ -155,11 +194,13 @@ class Guard:
             await self.on_too_large(scope)(scope, receive, send)
             return
         exchange = _Exchange(receive, send)
-        try:
+        with contextlib.suppress(_Overflow):
             await self.app(scope, exchange.receive, exchange.send)
-        except _Overflow:
-            if not exchange.started:
-                await self.on_too_large(scope)(scope, receive, exchange.send)
+        # The app may have caught the overflow (FastAPI answers a body it cannot read with a
+        # 400): its answer was held back, and the body is refused as a sized one would be.
+        if exchange.overflowed and not exchange.started:
+            exchange.overflowed = False
+            await self.on_too_large(scope)(scope, receive, exchange.send)
 
 
 def _declared_length(scope: Scope) -> int:
@@ -180,13 +221,14 @@ def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byte
 
 class _Exchange:
     """One request's receive and send, watched: the body counted as it arrives (a body over
-    the limit without a Content-Length raises _Overflow), the security headers added to the
-    response, and whether the response has started."""
+    the limit without a Content-Length raises _Overflow, and the app's answer to it is held
+    back), the security headers added to the response, and whether the response has started."""
 
     def __init__(self, receive: Receive, send: Send) -> None:
         self._receive = receive
         self._send = send
         self.received = 0
+        self.overflowed = False
         self.started = False
 
     async def receive(self) -> Message:
@@ -194,10 +236,13 @@ class _Exchange:
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             if self.received > MAX_BODY_BYTES:
+                self.overflowed = True
                 raise _Overflow
         return message
 
     async def send(self, message: Message) -> None:
+        if self.overflowed:
+            return
         if message["type"] == "http.response.start":
             self.started = True
             message["headers"] = with_security_headers(list(message.get("headers") or []))

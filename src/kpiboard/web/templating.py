@@ -1,13 +1,17 @@
 """Pages rendered from the Jinja templates, once per role and state where they can be.
 
 A cacheable page (one whose ``cache_key`` names everything it shows besides who is looking) is
-rendered with placeholders where the viewer's name and CSRF token go, and those are filled in
-per request; the data version is implied, as the cache is cleared on reload.
+rendered with marks where the viewer's name and CSRF token go, and those are filled in per
+request; the data version is implied, as the cache is cleared on reload. The marks are drawn at
+random when the process starts and never reach a browser (every one is filled in before a page
+leaves), so no text a user writes can contain one: commentary that spells out a mark of its own
+shows as written, never as the reader's token or name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -25,8 +29,9 @@ from kpiboard.web.context import Context, viewer_of
 from kpiboard.web.db import Role
 from kpiboard.web.security import Viewer
 
-CSRF_MARK = "__kpiboard_csrf_placeholder__"
-NAME_MARK = "__kpiboard_name_placeholder__"
+_UNGUESSABLE = secrets.token_hex(16)
+CSRF_MARK = f"kpiboard-csrf-{_UNGUESSABLE}"
+NAME_MARK = f"kpiboard-name-{_UNGUESSABLE}"
 
 
 def environment() -> Environment:

@@ -19,7 +19,7 @@ from kpiboard.web.actions import commentary_target, save_commentary
 from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip
 from kpiboard.web.db import MAX_COMMENTARY_CHARS, CommentaryTooLong
 from kpiboard.web.errors import CommentaryFrozen
-from kpiboard.web.security import Viewer
+from kpiboard.web.security import UnusableText, Viewer, check_text
 from kpiboard.web.templating import render_page
 from kpiboard.web.urls import kpi_path
 
@@ -125,7 +125,19 @@ def save_commentary_form(
 ) -> Response:
     user, o, m = commentary_target(ctx, viewer, org, month, measure)
     try:
-        save_commentary(ctx, user, o, m, measure, text, client_ip(request))
+        save_commentary(ctx, user, o, m, measure, check_text("text", text), client_ip(request))
+    except UnusableText as exc:
+        return kpi_response(
+            ctx,
+            request,
+            viewer,
+            o,
+            m,
+            measure,
+            status=422,
+            draft=text.replace("\x00", "\ufffd"),  # shows where the NULs were
+            problem=f"{exc.message} ({exc.hint})",
+        )
     except CommentaryFrozen as exc:
         return kpi_response(
             ctx, request, viewer, o, m, measure, status=409, draft=text, problem=exc.message

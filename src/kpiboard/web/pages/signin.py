@@ -15,8 +15,10 @@ from kpiboard.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    UnusableText,
     Viewer,
     check_login_csrf,
+    check_text,
     login_csrf,
     safe_next,
     set_cookie,
@@ -57,9 +59,11 @@ def login(
     check_login_csrf(request, csrf_token)
     token = login_csrf(request)
     try:
+        check_text("username", username)
+        check_text("password", password)
         user = ctx.store.authenticate(username, password, client_ip(request))
-    except (LoginFailed, LoginThrottled) as exc:
-        return _refused(ctx, request, exc, token, username, next)
+    except (LoginFailed, LoginThrottled, UnusableText) as exc:
+        return _refused(ctx, request, exc, token, username.replace("\x00", "\ufffd"), next)
     session_token, _session = ctx.store.create_session(user, ctx.settings.session_hours)
     done = RedirectResponse(safe_next(next), status_code=303)
     set_cookie(
@@ -76,7 +80,7 @@ def login(
 def _refused(
     ctx: Context,
     request: Request,
-    exc: LoginFailed | LoginThrottled,
+    exc: LoginFailed | LoginThrottled | UnusableText,
     token: str,
     username: str,
     next: str,
