@@ -594,6 +594,39 @@ def test_bad_yaml_gives_the_expected_findings(
     check(findings_of(write(tmp_path, measures, project or PROJECT)), expected)
 
 
+# "billion laughs": each line nine aliases of the one before; ~300 bytes, 9**9 values written out
+BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+)
+ALIAS_HINT = "anchors and aliases are for sharing a value, not for building large structures"
+
+
+def test_nested_aliases_are_refused_at_the_line_that_crosses_the_budget(tmp_path: Path) -> None:
+    # lines 2-4 expand to 9 + 90 + 819 alias uses; line 5's first alias passes 1000
+    check(
+        findings_of(write(tmp_path, BOMB)),
+        [("error", M, 5, None, "too many YAML aliases (more than 1000)", ALIAS_HINT)],
+    )
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
+    check(
+        findings_of(write(tmp_path, "measures: &m\n  - *m\n")),
+        [("error", M, 2, None, "alias *m inside its own anchor", ALIAS_HINT)],
+    )
+
+
+def test_a_shared_status_rule_still_loads(tmp_path: Path) -> None:
+    shared = GOOD + (
+        "    status_rule: &rule\n      amber_within: {percent: 5}\n"
+        "  - id: robbery\n    title: Robbery\n    kind: count\n    polarity: lower_is_better\n"
+        "    status_rule: *rule\n"
+    )
+    cat = load_catalogue(write(tmp_path, shared))
+    rules = [cat.measures[m].status_rule for m in ("burglary", "robbery")]
+    assert rules[0] == rules[1] and rules[0] is not None
+
+
 def test_failure_is_a_validation_failed_carrying_every_finding(tmp_path: Path) -> None:
     root = write(
         tmp_path, GOOD + "    parent: nothere\n  - id: x\n    title: X\n    kind: composite\n"

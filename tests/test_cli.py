@@ -163,6 +163,20 @@ def test_validate_an_invalid_financial_year_names_file_and_line(project: Path) -
     )
 
 
+def test_validate_refuses_a_yaml_alias_bomb(project: Path) -> None:
+    # "billion laughs": each line nine aliases of the one before, 9**9 values once written out
+    bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n"
+        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    (project / "measures" / "9-bomb.yaml").write_text(bomb, encoding="utf-8")
+    result = run("validate", project, code=1)
+    assert result.stderr.splitlines()[0] == (
+        "ERROR measures/9-bomb.yaml:5: too many YAML aliases (more than 1000) (anchors and aliases "
+        "are for sharing a value, not for building large structures; write the values out)"
+    )
+
+
 def test_validate_a_folder_that_is_not_a_project(tmp_path: Path) -> None:
     result = run("validate", tmp_path, code=1)
     assert f"error: no kpiboard.yaml in {tmp_path}" in result.stderr

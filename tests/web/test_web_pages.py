@@ -199,3 +199,20 @@ def test_one_error_shape_for_every_api_failure(client: TestClient) -> None:
     assert got.status_code == 403
     _error_shape(got.json(), 403)
     assert csrf
+
+
+def test_a_month_before_an_organisations_data_is_a_404_in_a_web_users_words(
+    client: TestClient,
+) -> None:
+    # the project's data start in 1994-12; Avon and Somerset's in 2001-04
+    sign_in(client, "viewer")
+    page = client.get("/scorecard/avon-and-somerset/1994-12")
+    assert page.status_code == 404
+    text = unescape(page.text)
+    assert "No data for 1994-12: the data start in 2001-04" in text and "--as-of" not in text
+    got = client.get("/api/scorecards/avon-and-somerset/1994-12")
+    assert got.status_code == 404
+    error = got.json()["error"]
+    assert error["code"] == "not_found"
+    assert error["message"] == "No data for 1994-12: the data start in 2001-04"
+    assert "2001-04 to 2009-08" in error["hint"]

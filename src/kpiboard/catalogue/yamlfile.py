@@ -42,7 +42,61 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
             _walk(item, (*loc, i), lines)
 
 
-class _NoDuplicateLoader(yaml.SafeLoader):
+MAX_ALIASES = 1000
+"""Alias uses a file may make, counting each alias inside an aliased value every time the value
+is repeated: plenty for sharing a rule or a block of defaults, far short of a "billion laughs"
+file whose few hundred bytes of nested aliases expand to millions of values."""
+
+
+class _TooManyAliases(yaml.composer.ComposerError):
+    """Aliases that would expand past MAX_ALIASES, or an alias inside its own anchor."""
+
+
+class _AliasBudgetLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses aliases past MAX_ALIASES, at the alias that crosses it: the
+    composer shares an aliased node, but every walk of the result (ours, and the checks') would
+    repeat it."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._alias_uses = 0  # counted as if every alias were written out in full
+        self._within: list[int] = [0]  # alias uses inside each node being composed
+        self._uses_in: dict[int, int] = {}  # id(node) -> alias uses inside it
+        self._open: set[str] = set()  # anchors whose node is still being composed
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            self._use_alias(event)
+            return super().compose_node(parent, index)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open.add(anchor)
+        self._within.append(0)
+        node = super().compose_node(parent, index)
+        uses = self._within.pop()
+        self._uses_in[id(node)] = uses
+        self._within[-1] += uses
+        self._open.discard(anchor)
+        return node
+
+    def _use_alias(self, event: yaml.AliasEvent) -> None:
+        target = self.anchors.get(event.anchor)
+        if target is None:
+            return  # an undefined alias: SafeLoader says so
+        mark: Any = event.start_mark  # a yaml.error.Mark, typed more loosely
+        if event.anchor in self._open:
+            raise _TooManyAliases(None, None, f"alias *{event.anchor} inside its own anchor", mark)
+        uses = 1 + self._uses_in.get(id(target), 0)
+        self._alias_uses += uses
+        self._within[-1] += uses
+        if self._alias_uses > MAX_ALIASES:
+            raise _TooManyAliases(
+                None, None, f"too many YAML aliases (more than {MAX_ALIASES})", mark
+            )
+
+
+class _NoDuplicateLoader(_AliasBudgetLoader):
     pass
 
 
@@ -93,8 +147,16 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedYaml:
             f"not UTF-8 text (byte {exc.start})", where=name, hint="save the file as UTF-8"
         ) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_AliasBudgetLoader)
         data = yaml.load(text, Loader=_NoDuplicateLoader)  # a SafeLoader subclass: safe
+    except _TooManyAliases as exc:
+        where = f"{name}:{exc.problem_mark.line + 1}" if exc.problem_mark else name
+        raise KpiboardError(
+            str(exc.problem),
+            where=where,
+            hint="anchors and aliases are for sharing a value, not for building large "
+            "structures; write the values out",
+        ) from None
     except _DuplicateKey as exc:
         where = f"{name}:{exc.problem_mark.line + 1}" if exc.problem_mark else name
         raise KpiboardError(

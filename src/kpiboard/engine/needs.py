@@ -71,9 +71,19 @@ def all_months_request(cat: Catalogue, home: str) -> EngineRequest:
     )
 
 
+class BeforeAnyData(KpiboardError):
+    """A report month before the first month of data (worded for the command line; the
+    dashboard rewords it from ``as_of`` and ``first``)."""
+
+    def __init__(self, as_of: int, first: int) -> None:
+        super().__init__(
+            f"--as-of {format_month(as_of)} is before any data",
+            hint=f"the earliest data are for {format_month(first)}",
+        )
+        self.as_of = as_of
+        self.first = first
+
+
 def before_any_data(as_of: int, first: int) -> KpiboardError:
     """The error for a report month before the first month of data."""
-    return KpiboardError(
-        f"--as-of {format_month(as_of)} is before any data",
-        hint=f"the earliest data are for {format_month(first)}",
-    )
+    return BeforeAnyData(as_of, first)

@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.load import PROJECT_FILE
+from kpiboard.engine.needs import BeforeAnyData
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
 from kpiboard.scorecard import League, Row, Scorecard
@@ -230,10 +231,21 @@ class ScorecardService:
 
     def scorecard(self, org: str, month: str) -> Scorecard:
         """The Scorecard for ``org`` at ``month`` (both already checked by org()/month())."""
-        return self._cached(
-            ("scorecard", org, month),
-            lambda: assemble_scorecard(self.catalogue, self._observations, parse_month(month), org),
-        )
+
+        def build() -> Scorecard:
+            try:
+                return assemble_scorecard(
+                    self.catalogue, self._observations, parse_month(month), org
+                )
+            except BeforeAnyData as exc:  # its words are the command line's (--as-of)
+                first, last = format_month(exc.first), self.latest_month
+                raise NotFound(
+                    f"No data for {format_month(exc.as_of)}: the data start in {first}",
+                    hint=f"the data for this organisation cover {first} to {last}; "
+                    "pick a month in that range",
+                ) from None
+
+        return self._cached(("scorecard", org, month), build)
 
     def row(self, card: Scorecard, measure: str) -> Row:
         for row in card.all_rows():
