@@ -110,29 +110,41 @@ def league_spec(league: League) -> dict[str, Any]:
         "title": {
             "text": textwrap.wrap(league.title, 80) or [league.title],
             "subtitle": subtitle(league),
-            "anchor": "start",
-            "fontSize": 13,
-            "subtitleFontSize": 11,
-            "subtitleColor": "#444444",
+            **TITLE_STYLE,
         },
         "data": {"values": values},
         "layer": layers,
-        "config": {
-            "font": FONT,
-            "aria": False,
-            "view": {"stroke": None},
-            "axis": {
-                "labelColor": "#333333",
-                "titleColor": "#1a1a1a",
-                "labelFontSize": 10,
-                "titleFontSize": 11,
-                "domainColor": "#8a8a8a",
-                "tickColor": "#8a8a8a",
-            },
-            "axisX": {"grid": False},
-            "axisY": {"gridColor": "#e6e6e6"},
-            "legend": {"labelFontSize": 10, "labelLimit": 0},
-        },
+        "config": chart_config({}, axisX={"grid": False}, axisY={"gridColor": "#e6e6e6"}),
+    }
+
+
+# what the league's two charts (these bars and the funnel plot) share
+TITLE_STYLE = {
+    "anchor": "start",
+    "fontSize": 13,
+    "subtitleFontSize": 11,
+    "subtitleColor": "#444444",
+}
+AXIS_STYLE = {
+    "labelColor": "#333333",
+    "titleColor": "#1a1a1a",
+    "labelFontSize": 10,
+    "titleFontSize": 11,
+    "domainColor": "#8a8a8a",
+    "tickColor": "#8a8a8a",
+}
+
+
+def chart_config(axis: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A league chart's Vega-Lite config: the shared axis look plus ``axis``, then ``more``
+    (per-axis settings) before the legend."""
+    return {
+        "font": FONT,
+        "aria": False,
+        "view": {"stroke": None},
+        "axis": {**AXIS_STYLE, **axis},
+        **more,
+        "legend": {"labelFontSize": 10, "labelLimit": 0},
     }
 
 

@@ -9,8 +9,15 @@ import re
 import textwrap
 from typing import Any
 
-from kpiboard.render.charts.vega import FONT, SCHEMA, chart_svg, labelled_svg
-from kpiboard.render.league.bars import HOME, OTHER, PEER, POOLED_RULE
+from kpiboard.render.charts.vega import SCHEMA, chart_svg, labelled_svg
+from kpiboard.render.league.bars import (
+    HOME,
+    OTHER,
+    PEER,
+    POOLED_RULE,
+    TITLE_STYLE,
+    chart_config,
+)
 from kpiboard.scorecard import Funnel, FunnelPoint, League
 
 # shapes repeat what the colours say, and the home organisation and its peers are named
@@ -193,28 +200,11 @@ def funnel_spec(league: League, funnel: Funnel) -> dict[str, Any]:
             "text": textwrap.wrap(f"{league.measure.title}: funnel plot", 80),
             "subtitle": f"{league.period}; each member's rate against its population, "
             f"with exact Poisson limits around the {league.group.name} rate",
-            "anchor": "start",
-            "fontSize": 13,
-            "subtitleFontSize": 11,
-            "subtitleColor": "#444444",
+            **TITLE_STYLE,
         },
         "layer": layers,
         "resolve": {"scale": {"color": "independent", "strokeDash": "independent"}},
-        "config": {
-            "font": FONT,
-            "aria": False,
-            "view": {"stroke": None},
-            "axis": {
-                "labelColor": "#333333",
-                "titleColor": "#1a1a1a",
-                "labelFontSize": 10,
-                "titleFontSize": 11,
-                "domainColor": "#8a8a8a",
-                "tickColor": "#8a8a8a",
-                "gridColor": "#eeeeee",
-            },
-            "legend": {"labelFontSize": 10, "labelLimit": 0},
-        },
+        "config": chart_config({"gridColor": "#eeeeee"}),
     }
 
 
