@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kpiboard import __version__
 from kpiboard.catalogue.schema import Dashboard
@@ -50,6 +51,13 @@ def create_app(
         service, store, settings or service.catalogue.project.dashboard, environment()
     )
     app.add_middleware(Guard, on_too_large=too_large)
+    if app.state.ctx.settings.trusted_proxies:
+        # outermost, so that everything else sees the client behind a named proxy; nobody
+        # else's forwarded headers are believed (they would forge the audit log's addresses
+        # and escape the per-address sign-in throttle)
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=app.state.ctx.settings.trusted_proxies
+        )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_handlers(app)
     for router in PAGE_ROUTERS:

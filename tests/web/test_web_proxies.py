@@ -1,0 +1,152 @@
+"""Forwarded headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from the reverse
+proxies named in kpiboard.yaml (`dashboard.trusted_proxies`), never by default: a real
+`kpiboard serve` on 127.0.0.1, signed in through with forged headers, records the address
+the connection really came from."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from appdb_helpers import PASSWORD
+
+from kpiboard.catalogue.load import load_catalogue
+from kpiboard.errors import KpiboardError
+from kpiboard.web.db import AppStore, Role
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "met-cpa-2009-10"
+FORGED = "203.0.113.9"  # a documentation address: no such client exists
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _project(tmp_path: Path, dashboard: str) -> Path:
+    project = tmp_path / "met"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".kpiboard"))
+    yaml = project / "kpiboard.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8") + dashboard, encoding="utf-8")
+    store = AppStore.open(AppStore.default_url(project, None))
+    try:
+        store.add_user("admin", PASSWORD, Role.ADMIN, "Admin")
+    finally:
+        store.close()
+    return project
+
+
+def _serve(project: Path) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kpiboard", "serve", str(project), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        out = []
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("Dashboard: "):
+                break
+        assert any(line.startswith("Dashboard: ") for line in out), "".join(out)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(url + "/favicon.ico")
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+def no_proxies(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    project = _project(tmp_path, "")
+    for url in _serve(project):
+        yield project, url
+
+
+@pytest.fixture
+def behind_a_proxy(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    project = _project(tmp_path, "dashboard:\n  trusted_proxies: [127.0.0.1]\n")
+    for url in _serve(project):
+        yield project, url
+
+
+def _signed_in_from(project: Path) -> list[str | None]:
+    store = AppStore.open(AppStore.default_url(project, None))
+    try:
+        return [e.ip for e in store.audit_log(10) if e.event in {"sign_in", "sign_in_failed"}]
+    finally:
+        store.close()
+
+
+def _sign_in(url: str, password: str, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(
+        url + "/api/session", json={"username": "admin", "password": password}, headers=headers
+    )
+
+
+def test_forged_forwarded_headers_are_not_believed_by_default(
+    no_proxies: tuple[Path, str],
+) -> None:
+    project, url = no_proxies
+    forged = {"X-Forwarded-For": FORGED, "X-Forwarded-Proto": "https"}
+    assert _sign_in(url, "wrong", forged).status_code == 401
+    signed = _sign_in(url, PASSWORD, forged)
+    assert signed.status_code == 200
+    assert _signed_in_from(project) == ["127.0.0.1", "127.0.0.1"]
+    # the connection is plain http: a forged "https" does not make the cookie Secure-only
+    assert "secure" not in signed.headers["set-cookie"].lower()
+
+
+def test_a_forged_address_does_not_escape_the_per_address_throttle(
+    no_proxies: tuple[Path, str],
+) -> None:
+    _, url = no_proxies
+    statuses = [
+        httpx.post(
+            url + "/api/session",
+            json={"username": f"nobody{n}", "password": "wrong"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        ).status_code
+        for n in range(25)
+    ]
+    assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}, statuses
+
+
+def test_a_named_proxy_is_believed(behind_a_proxy: tuple[Path, str]) -> None:
+    project, url = behind_a_proxy
+    signed = _sign_in(url, PASSWORD, {"X-Forwarded-For": FORGED, "X-Forwarded-Proto": "https"})
+    assert signed.status_code == 200
+    assert _signed_in_from(project) == [FORGED]
+    assert "secure" in signed.headers["set-cookie"].lower()  # the proxy said https
+
+
+def test_a_proxy_named_by_host_name_is_a_finding(tmp_path: Path) -> None:
+    project = tmp_path / "met"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".kpiboard"))
+    yaml = project / "kpiboard.yaml"
+    yaml.write_text(
+        yaml.read_text(encoding="utf-8") + "dashboard:\n  trusted_proxies: [proxy.local]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KpiboardError) as caught:
+        load_catalogue(project)
+    text = str(caught.value) + "".join(str(f) for f in getattr(caught.value, "findings", []))
+    assert "'proxy.local' is not an IP address or network" in text, text
+    assert "kpiboard.yaml" in text
