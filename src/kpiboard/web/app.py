@@ -42,7 +42,7 @@ def create_app(
         version=__version__,
         description="The scorecard, KPI pages, commentary and published packs as JSON. "
         'Errors are {"error": {status, code, message, hint}}.',
-        docs_url="/docs",
+        docs_url=None,  # /docs is our own page (kpiboard.web.pages.apidocs): no CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
