@@ -5,94 +5,36 @@ the connection really came from."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from appdb_helpers import PASSWORD
+from live import audit, project_copy, serving
 
 from kpiboard.catalogue.load import load_catalogue
 from kpiboard.errors import KpiboardError
-from kpiboard.web.db import AppStore, Role
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "met-cpa-2009-10"
 FORGED = "203.0.113.9"  # a documentation address: no such client exists
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _project(tmp_path: Path, dashboard: str) -> Path:
-    project = tmp_path / "met"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".kpiboard"))
-    yaml = project / "kpiboard.yaml"
-    yaml.write_text(yaml.read_text(encoding="utf-8") + dashboard, encoding="utf-8")
-    store = AppStore.open(AppStore.default_url(project, None))
-    try:
-        store.add_user("admin", PASSWORD, Role.ADMIN, "Admin")
-    finally:
-        store.close()
-    return project
-
-
-def _serve(project: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kpiboard", "serve", str(project), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        out = []
-        for line in proc.stdout:
-            out.append(line)
-            if line.startswith("Dashboard: "):
-                break
-        assert any(line.startswith("Dashboard: ") for line in out), "".join(out)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(url + "/favicon.ico")
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture
 def no_proxies(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    project = _project(tmp_path, "")
-    for url in _serve(project):
+    project = project_copy(tmp_path)
+    with serving(project) as url:
         yield project, url
 
 
 @pytest.fixture
 def behind_a_proxy(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    project = _project(tmp_path, "dashboard:\n  trusted_proxies: [127.0.0.1]\n")
-    for url in _serve(project):
+    project = project_copy(tmp_path, "dashboard:\n  trusted_proxies: [127.0.0.1]\n")
+    with serving(project) as url:
         yield project, url
 
 
 def _signed_in_from(project: Path) -> list[str | None]:
-    store = AppStore.open(AppStore.default_url(project, None))
-    try:
-        return [e.ip for e in store.audit_log(10) if e.event in {"sign_in", "sign_in_failed"}]
-    finally:
-        store.close()
+    return [e.ip for e in audit(project) if e.event in {"sign_in", "sign_in_failed"}]
 
 
 def _sign_in(url: str, password: str, headers: dict[str, str]) -> httpx.Response:
@@ -138,13 +80,7 @@ def test_a_named_proxy_is_believed(behind_a_proxy: tuple[Path, str]) -> None:
 
 
 def test_a_proxy_named_by_host_name_is_a_finding(tmp_path: Path) -> None:
-    project = tmp_path / "met"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".kpiboard"))
-    yaml = project / "kpiboard.yaml"
-    yaml.write_text(
-        yaml.read_text(encoding="utf-8") + "dashboard:\n  trusted_proxies: [proxy.local]\n",
-        encoding="utf-8",
-    )
+    project = project_copy(tmp_path, "dashboard:\n  trusted_proxies: [proxy.local]\n")
     with pytest.raises(KpiboardError) as caught:
         load_catalogue(project)
     text = str(caught.value) + "".join(str(f) for f in getattr(caught.value, "findings", []))
