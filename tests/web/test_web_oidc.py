@@ -35,7 +35,7 @@ from kpiboard.catalogue.sso import Oidc, OidcRoles
 from kpiboard.errors import KpiboardError
 from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore, Role
-from kpiboard.web.oidc import IdTokenInvalid, OidcClient
+from kpiboard.web.oidc import IdTokenInvalid, OidcClient, Pending
 from kpiboard.web.service import ScorecardService
 
 SCORECARD = f"/scorecard/{ORG}/{MONTH}"
@@ -231,6 +231,23 @@ def test_a_callback_used_twice_is_refused(sso: TestClient, provider: Provider) -
     replayed = sso.get(back)
     assert replayed.status_code == 400
     assert "its code has already been used or has expired" in replayed.text
+
+
+def test_an_id_token_for_another_sign_in_is_refused_with_a_401(
+    sso: TestClient, provider: Provider, app_store: AppStore
+) -> None:
+    back = local_part(through_provider(provider.issuer, _start(sso), "ada"))
+    # the browser's pending sign-in, with another nonce than the one the provider put in the
+    # ID token (state and verifier kept, so only the ID token's check can catch it)
+    pending = Pending.from_cookie(sso.cookies.get("kpiboard_oidc"))
+    assert pending is not None
+    swapped = Pending(pending.state, "another-nonce", pending.verifier, pending.next)
+    sso.cookies.clear()
+    sso.cookies.set("kpiboard_oidc", swapped.cookie(), domain="127.0.0.1", path="/login/oidc")
+    refused = sso.get(back)
+    assert refused.status_code == 401
+    assert "the ID token is not valid" in refused.text and "nonce" in refused.text
+    assert app_store.user("ada") is None and "kpiboard_session" not in sso.cookies
 
 
 def test_a_callback_without_a_sign_in_is_refused(sso: TestClient) -> None:
