@@ -82,8 +82,9 @@ def _installed() -> None:
 
 
 @contextmanager
-def running_provider(workdir: Path) -> Iterator[Provider]:
-    """The provider, serving until the block ends."""
+def running_provider(workdir: Path, callback: str = CALLBACK) -> Iterator[Provider]:
+    """The provider, serving until the block ends; kpiboard's client comes back to
+    ``callback``."""
     node = shutil.which("node")
     if node is None:
         pytest.skip(
@@ -96,7 +97,7 @@ def running_provider(workdir: Path) -> Iterator[Provider]:
         {
             "client_id": CLIENT_ID,
             "client_secret": SECRET,
-            "redirect_uris": [CALLBACK],
+            "redirect_uris": [callback],
             "grant_types": ["authorization_code"],
             "response_types": ["code"],
         },

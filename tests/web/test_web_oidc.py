@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -28,10 +34,12 @@ from oidcutil import (
     running_provider,
     through_provider,
 )
-from webutil import MONTH, ORG, csrf_of, sign_in
+from typer.testing import CliRunner
+from webutil import EXAMPLE, MONTH, ORG, csrf_of, sign_in
 
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.catalogue.sso import Oidc, OidcRoles
+from kpiboard.cli import app as cli
 from kpiboard.errors import KpiboardError
 from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore, Role
@@ -387,3 +395,63 @@ def test_users_list_marks_external_accounts(
     assert _signed_in_via_provider(sso, provider, "april").status_code == 303
     users = {u.username: u.external for u in app_store.users()}
     assert users["april"] is True and users["admin"] is False
+
+
+# --- end to end: `kpiboard serve` and a browser over HTTP ----------------------------------
+
+
+def test_kpiboard_serve_signs_in_through_the_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _closed_port()
+    url = f"http://127.0.0.1:{port}"
+    with running_provider(tmp_path, callback=f"{url}/login/oidc/callback") as idp:
+        project = tmp_path / "met"
+        shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".kpiboard"))
+        settings = (
+            "\ndashboard:\n  oidc:\n"
+            f"    issuer: {idp.issuer}\n    client_id: {CLIENT_ID}\n"
+            f"    client_secret_env: {SECRET_ENV}\n"
+            "    roles: {viewer: [kpi-readers], editor: [kpi-editors], admin: [kpi-admins]}\n"
+        )
+        with (project / "kpiboard.yaml").open("a") as yaml_file:
+            yaml_file.write(settings)
+        monkeypatch.setenv(SECRET_ENV, SECRET)
+        with _serving(project, port, tmp_path / "serve.log"), httpx.Client(base_url=url) as web:
+            assert "/login/oidc?next=%2F" in web.get("/login").text
+            started = web.get("/login/oidc", params={"next": SCORECARD})
+            assert started.status_code == 303
+            back = through_provider(idp.issuer, started.headers["location"], "ada")
+            assert back.startswith(f"{url}/login/oidc/callback?")
+            done = web.get(back)
+            assert done.status_code == 303 and done.headers["location"] == SCORECARD
+            page = web.get(SCORECARD)
+            assert "Signed in as <strong>Ada Admin</strong> (admin)" in page.text
+    listed = CliRunner().invoke(cli, ["users", "list", str(project)])
+    assert listed.exit_code == 0, listed.output
+    assert "ada  admin     active, external  Ada Admin" in listed.stdout
+
+
+@contextmanager
+def _serving(project: Path, port: int, log_path: Path) -> Iterator[None]:
+    """`kpiboard serve` on the port until the block ends (as tests/web/test_web_browser.py)."""
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kpiboard", "serve", str(project), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            while True:  # until it answers (or has stopped): readiness, not a timing assumption
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None:
+                    pytest.fail("kpiboard serve did not start: " + log_path.read_text())
+                time.sleep(0.2)
+            yield
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
