@@ -265,10 +265,19 @@ def test_a_callback_without_a_sign_in_is_refused(sso: TestClient) -> None:
 
 
 def test_an_error_from_the_provider_is_shown(sso: TestClient) -> None:
-    _start(sso)
-    refused = sso.get("/login/oidc/callback?error=access_denied&error_description=no+thanks")
+    state = parse_qs(urlsplit(_start(sso)).query)["state"][0]
+    answer = {"error": "access_denied", "error_description": "no thanks", "state": state}
+    refused = sso.get(f"/login/oidc/callback?{urlencode(answer)}")
     assert refused.status_code == 403
     assert "did not sign you in (access_denied: no thanks)" in refused.text
+
+
+def test_a_crafted_error_link_cannot_put_words_on_the_page(sso: TestClient) -> None:
+    _start(sso)
+    crafted = {"error": "x", "error_description": "call 0800 000 000", "state": "forged"}
+    refused = sso.get(f"/login/oidc/callback?{urlencode(crafted)}")
+    assert refused.status_code == 400
+    assert "0800" not in refused.text
 
 
 def test_next_stays_on_this_site(sso: TestClient, provider: Provider) -> None:

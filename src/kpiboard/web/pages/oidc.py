@@ -4,6 +4,8 @@ opens a kpiboard session exactly as the password form does (same cookie, own CSR
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -105,10 +107,12 @@ async def oidc_callback(
     settings = _settings(ctx)
     pending = Pending.from_cookie(request.cookies.get(PENDING_COOKIE))
     try:
-        if error:
+        if error and pending is not None and hmac.compare_digest(state, pending.state):
+            # shown only in answer to this browser's own request: a crafted link cannot put
+            # its words on the dashboard's page
             raise NotAllowed(
-                f"the identity provider did not sign you in ({error}"
-                f"{': ' + error_description if error_description else ''})",
+                f"the identity provider did not sign you in ({error[:100]}"
+                f"{': ' + error_description[:300] if error_description else ''})",
                 hint="go back to the sign-in page and try again",
             )
         client = _client(request, settings)
