@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean browser
+.PHONY: demo test lint format bench clean browser oidc-provider
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; \
 	  else echo "warning: /usr/bin/chromium is missing; the browser tests will be skipped (apt-get install chromium)"; fi; }
 
+# The single sign-on tests run a real OpenID Connect provider (tests/oidc: the npm package
+# oidc-provider on Node.js 20, pinned by its package-lock.json); the tests skip without npm.
+oidc-provider:
+	@if command -v npm >/dev/null; then \
+	  test -d tests/oidc/node_modules/oidc-provider || npm ci --prefix tests/oidc --no-audit --no-fund --silent; \
+	else echo "warning: node/npm are missing; the single sign-on tests will be skipped (apt-get install nodejs npm)"; fi
+
 # Ruff (lint, then the formatter in check mode), the import contracts, strict typing.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -35,7 +42,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint browser
+test: lint browser oidc-provider
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -43,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_csv.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache examples/*/.kpiboard
+	rm -rf $(VENV) .pytest_cache examples/*/.kpiboard tests/oidc/node_modules

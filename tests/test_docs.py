@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from kpiboard.catalogue import schema
+from kpiboard.catalogue import schema, sso
 from kpiboard.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +30,8 @@ MODELS = [
     schema.Records,
     schema.MeasureFile,
     schema.Dashboard,
+    sso.Oidc,
+    sso.OidcRoles,
 ]
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kpiboard.catalogue.sso import Oidc
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_fy, parse_month
 from kpiboard.vocabulary import (
@@ -328,6 +329,7 @@ class Dashboard(Strict):
         False, description="visitors who have not signed in may read (never write)"
     )
     session_hours: float = Field(12, gt=0, le=720, description="how long a sign-in lasts")
+    oidc: Oidc | None = Field(None, description="single sign-on through an OpenID Connect provider")
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="addresses or networks (10.0.0.0/8) of the reverse proxies in front of the "

@@ -89,7 +89,8 @@ def add(
 
 @users_app.command("list")
 def list_users(project: ProjectArg) -> None:
-    """Every user: username, role, active or deactivated, name, when added."""
+    """Every user: username, role, active or deactivated (and external: signs in through the
+    identity provider), name, when added."""
     try:
         with _store(project) as store:
             users = store.users()
@@ -101,6 +102,7 @@ def list_users(project: ProjectArg) -> None:
     width = max(len(u.username) for u in users)
     for u in users:
         state = "active" if u.active else "deactivated"
+        state += ", external" if u.external else ""  # signs in through the identity provider
         typer.echo(
             f"{u.username:<{width}}  {u.role.value:<8}  {state:<11}  {u.display_name}  "
             f"(added {u.created_at:%Y-%m-%d})"

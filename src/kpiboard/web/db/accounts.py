@@ -31,7 +31,7 @@ from kpiboard.web.db.models import (
     UserRow,
 )
 from kpiboard.web.db.rules import DISPLAY_NAME_MAX, check_password, check_username, username_key
-from kpiboard.web.db.snapshot import token_hash, user_of
+from kpiboard.web.db.snapshot import is_external, token_hash, user_of
 
 SESSION_RETENTION = timedelta(days=30)
 """How long an ended or expired session is kept (for looking into a recent sign-in) before a
@@ -156,6 +156,12 @@ class Accounts(StoreBase):
             username,
         ) as s:
             row = self._row(s, username)
+            if is_external(row):
+                raise KpiboardError(
+                    f"{row.username!r} signs in through the identity provider and has no "
+                    "kpiboard password",
+                    hint="change the password at the identity provider",
+                )
             row.password_hash = hashed
             ended = self._end_sessions(s, row.id)
             self._audit(
@@ -302,10 +308,13 @@ class Accounts(StoreBase):
         ip = None if ip is None else ip[:IP_MAX]
         now = self.now()
         attempt_id, row = self._admit(name, key, ip, username, now)
-        ok = self._verify(None if row is None else row.password_hash, password)
+        # an external account has no password: it costs the same dummy check as an unknown user
+        ok = self._verify(None if row is None or is_external(row) else row.password_hash, password)
         reason = (
             "unknown_user"
             if row is None
+            else "external_account"  # signs in through the identity provider only
+            if is_external(row)
             else "wrong_password"
             if not ok
             else ("deactivated" if not row.active else None)

@@ -35,6 +35,7 @@ class User:
     role: Role
     active: bool
     created_at: datetime
+    external: bool = False  # signs in through the identity provider, never with a password
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+EXTERNAL = "!external"
+"""The password_hash of an account that signs in through the identity provider only: not an
+argon2 hash, so no password matches it (as ``!`` in /etc/shadow). Marking external accounts
+this way needs no schema change, so older databases and `kpiboard users` on them keep working."""
+
+
+def is_external(row: UserRow) -> bool:
+    return row.password_hash == EXTERNAL
+
+
 def user_of(row: UserRow) -> User:
     return User(
         id=row.id,
@@ -40,6 +50,7 @@ def user_of(row: UserRow) -> User:
         role=Role(row.role),
         active=row.active,
         created_at=row.created_at,
+        external=is_external(row),
     )
 
 

@@ -17,15 +17,17 @@ from __future__ import annotations
 from kpiboard.web.db._base import DEFAULT_DB, StoreBase
 from kpiboard.web.db.accounts import Accounts
 from kpiboard.web.db.entities import Role
+from kpiboard.web.db.external import ExternalAccounts
 from kpiboard.web.db.records import Records
 
 __all__ = ["DEFAULT_DB", "AppStore", "Role", "StoreBase"]
 
 
-class AppStore(Accounts, Records):
+class AppStore(Accounts, ExternalAccounts, Records):
     """The application database. Open with :meth:`open`; share one per process.
 
-    Its parts: :class:`~kpiboard.web.db.accounts.Accounts` (users, sign-in, sessions) and
-    :class:`~kpiboard.web.db.records.Records` (commentary, publications, audit log), on the
+    Its parts: :class:`~kpiboard.web.db.accounts.Accounts` (users, sign-in, sessions),
+    :class:`~kpiboard.web.db.external.ExternalAccounts` (sign-in through an identity provider)
+    and :class:`~kpiboard.web.db.records.Records` (commentary, publications, audit log), on the
     shared plumbing of :class:`~kpiboard.web.db._base.StoreBase`.
     """

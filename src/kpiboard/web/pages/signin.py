@@ -39,6 +39,7 @@ def login_page(request: Request, ctx: Ctx, next: str = "/") -> Response:
         next=safe_next(next),
         problem=None,
         username="",
+        oidc=ctx.settings.oidc,
         org=None,
         month=None,
     )
@@ -98,6 +99,7 @@ def _refused(
         problem=exc.message,
         hint=exc.hint,
         username=username,
+        oidc=ctx.settings.oidc,
         org=None,
         month=None,
     )
