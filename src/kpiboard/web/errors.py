@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kpiboard.errors import KpiboardError
+from kpiboard.web.builds import TooManyBuilds
 from kpiboard.web.context import context_of, viewer_of
 from kpiboard.web.db import (
     MAX_COMMENTARY_CHARS,
@@ -64,6 +65,7 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (BodyTooLarge, 413, "too_large"),
     (UnusableText, 422, "invalid_text"),
     (LoginThrottled, 429, "throttled"),
+    (TooManyBuilds, 429, "too_many_builds"),
 ]
 HTTP_MESSAGES = {
     404: "there is no page at this address",
@@ -146,7 +148,7 @@ def too_large(scope: dict[str, Any] | Any) -> Response:
 async def kpiboard_error(request: Request, exc: KpiboardError) -> Response:
     status, code = error_status(exc)
     headers = {}
-    if isinstance(exc, LoginThrottled):
+    if isinstance(exc, LoginThrottled | TooManyBuilds):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, SignInRequired) and not is_api(request.url.path) and request.method == "GET":
         return RedirectResponse(
