@@ -12,11 +12,40 @@ from contextlib import ExitStack, contextmanager
 import pytest
 from webutil import MONTH, ORG, AppFactory, sign_in
 
-from kpiboard.web.builds import BuildQuota, Flights, TooManyBuilds, build_owner
+from kpiboard.web.builds import (
+    RETRY_AFTER_SECONDS,
+    BuildQuota,
+    Flights,
+    TooManyBuilds,
+    build_owner,
+)
 from kpiboard.web.db import AppStore
 from kpiboard.web.service import ScorecardService
 
 WAIT = 30.0  # seconds: a safety net so a broken build cannot hang the suite, never a measure
+
+
+class Ticks:
+    """A clock that moves only when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+@pytest.fixture
+def quota(service: ScorecardService, ticks: Ticks, monkeypatch: pytest.MonkeyPatch) -> BuildQuota:
+    """The service's quota for this test: the real bounds, on a clock the test moves."""
+    fresh = BuildQuota(clock=ticks)
+    monkeypatch.setattr(service, "quota", fresh)
+    return fresh
 
 
 class Gate:
@@ -100,13 +129,13 @@ def test_different_keys_do_not_wait_for_each_other() -> None:
 
 
 def test_the_quota_refuses_beyond_its_limit_and_gives_slots_back_on_success_and_error() -> None:
-    quota = BuildQuota(limit=2, retry_after_seconds=3)
+    quota = BuildQuota(limit=2)
     with ExitStack() as held:
         held.enter_context(quota.slot("user:1"))
         held.enter_context(quota.slot("user:1"))
         with pytest.raises(TooManyBuilds) as refused, quota.slot("user:1"):
             pass
-        assert refused.value.retry_after_seconds == 3
+        assert refused.value.retry_after_seconds == RETRY_AFTER_SECONDS
         assert "2 pages being built" in refused.value.message
         assert refused.value.hint and "try again" in refused.value.hint
         with quota.slot("user:2"):  # someone else is not held up
@@ -119,11 +148,31 @@ def test_the_quota_refuses_beyond_its_limit_and_gives_slots_back_on_success_and_
         pass
 
 
+def test_building_time_beyond_the_burst_is_refused_until_the_budget_refills(ticks: Ticks) -> None:
+    quota = BuildQuota(rate=0.5, burst=2.0, clock=ticks)
+    with quota.slot("user:1") as slot:
+        slot.charge(3.0)  # a burst's worth and one second more: 1 s in debt
+    with pytest.raises(TooManyBuilds) as refused, quota.slot("user:1"):
+        pass
+    assert refused.value.retry_after_seconds == 2  # 1 s of debt at 0.5 s per second
+    assert "faster than the server builds them" in refused.value.message
+    with quota.slot("user:2"):  # another reader's budget is their own
+        pass
+    ticks.now += 2.5
+    with quota.slot("user:1") as slot:  # refilled to 0.25 s: may start one
+        slot.charge(0.1)
+    ticks.now += 1000
+    with quota.slot("user:1") as slot:  # refills up to the burst, no further
+        slot.charge(2.0)
+    with pytest.raises(TooManyBuilds), quota.slot("user:1"):
+        pass
+
+
 # --- the service: engine builds ---------------------------------------------------------------
 
 
 def test_service_builds_a_missing_key_once_while_others_wait_for_it(
-    service: ScorecardService,
+    service: ScorecardService, quota: BuildQuota
 ) -> None:
     key = ("test-once", object())
     gate, late = Gate(), Gate("never built")
@@ -141,8 +190,13 @@ def test_service_builds_a_missing_key_once_while_others_wait_for_it(
     assert all(service.quota.held(o) == 0 for o in ("user:a", "user:0", "user:1", "user:2"))
 
 
-def test_a_failed_build_gives_its_slot_back(service: ScorecardService) -> None:
+def test_a_failed_build_gives_its_slot_back_and_is_charged(
+    service: ScorecardService, ticks: Ticks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "quota", BuildQuota(rate=0.001, burst=8.0, clock=ticks))
+
     def failing() -> object:
+        ticks.now += 2.5  # the build took 2.5 s before it failed
         raise RuntimeError("the warehouse went away")
 
     build_owner.set("user:failing")
@@ -151,6 +205,8 @@ def test_a_failed_build_gives_its_slot_back(service: ScorecardService) -> None:
             with pytest.raises(RuntimeError):
                 service._cached(("test-fails", object()), failing)
         assert service.quota.held("user:failing") == 0
+        with pytest.raises(TooManyBuilds, match="faster than"):  # 10 s of an 8 s burst
+            service._cached(("test-fails", object()), failing)
     finally:
         build_owner.set(None)
 
@@ -165,7 +221,7 @@ def _user_id(store: AppStore, name: str) -> int:
 
 
 def test_a_reader_over_the_bound_gets_a_429_with_retry_after_and_cached_pages_still_load(
-    make_client: AppFactory, app_store: AppStore, service: ScorecardService
+    make_client: AppFactory, app_store: AppStore, service: ScorecardService, quota: BuildQuota
 ) -> None:
     client = make_client()
     sign_in(client, "viewer")  # also builds and caches the scorecard page of ORG, MONTH
@@ -176,7 +232,7 @@ def test_a_reader_over_the_bound_gets_a_429_with_retry_after_and_cached_pages_st
             busy.enter_context(service.quota.slot(owner))
         page = client.get(uncached)
         assert page.status_code == 429
-        assert page.headers["retry-after"] == str(service.quota.retry_after_seconds)
+        assert page.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
         assert "pages being built" in page.text and "try again" in page.text
         api = client.get(f"/api/scorecards/{ORG}/2008-10")
         assert api.status_code == 429
@@ -188,7 +244,7 @@ def test_a_reader_over_the_bound_gets_a_429_with_retry_after_and_cached_pages_st
 
 
 def test_a_page_whose_build_fails_gives_the_slot_back(
-    make_client: AppFactory, app_store: AppStore, service: ScorecardService
+    make_client: AppFactory, app_store: AppStore, service: ScorecardService, quota: BuildQuota
 ) -> None:
     client = make_client()
     sign_in(client, "viewer")
@@ -202,7 +258,7 @@ def test_a_page_whose_build_fails_gives_the_slot_back(
 
 
 def test_anonymous_readers_are_bounded_by_their_address(
-    make_client: AppFactory, service: ScorecardService
+    make_client: AppFactory, service: ScorecardService, quota: BuildQuota
 ) -> None:
     client = make_client(anonymous_read=True)
     owner = "address:testclient"  # the address TestClient gives its requests
@@ -230,3 +286,20 @@ def test_a_cached_page_is_served_while_a_build_holds_the_warehouse(
         assert not blocked.done()
         gate.release.set()
         assert blocked.result(WAIT) == "built"
+
+
+def test_a_reader_who_used_their_building_time_gets_a_429_until_it_refills(
+    make_client: AppFactory, app_store: AppStore, quota: BuildQuota, ticks: Ticks
+) -> None:
+    client = make_client()
+    sign_in(client, "viewer")
+    owner = f"user:{_user_id(app_store, 'viewer')}"
+    with quota.slot(owner) as slot:
+        slot.charge(quota.burst + quota.rate * 10)  # ten seconds' worth beyond the burst
+    page = client.get(f"/scorecard/{ORG}/2008-07")
+    assert page.status_code == 429
+    assert page.headers["retry-after"] == "10"
+    assert "try again in 10 seconds" in page.text
+    assert client.get(f"/scorecard/{ORG}/{MONTH}").status_code == 200  # cached: no build
+    ticks.now += 11
+    assert client.get(f"/scorecard/{ORG}/2008-07").status_code == 200

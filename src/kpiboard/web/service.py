@@ -32,7 +32,7 @@ from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
 from kpiboard.scorecard import League, Row, Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale
-from kpiboard.web.builds import BuildQuota, Flights, build_owner
+from kpiboard.web.builds import BuildQuota, Flights, Slot, build_owner
 from kpiboard.web.definition import Definition, definitions
 
 T = TypeVar("T")
@@ -320,15 +320,19 @@ class ScorecardService:
         hit = self._peek(key)
         if hit is not _MISSING:
             return hit  # type: ignore[return-value]
-        with self.quota.slot(build_owner.get()):
-            return self._flights.run(key, lambda: self._build(key, build))
+        with self.quota.slot(build_owner.get()) as slot:
+            return self._flights.run(key, lambda: self._build(key, build, slot))
 
-    def _build(self, key: tuple[object, ...], build: Callable[[], T]) -> T:
+    def _build(self, key: tuple[object, ...], build: Callable[[], T], slot: Slot) -> T:
         with self._lock:
             hit = self._peek(key)  # built by a flight that ended just before this one began
             if hit is not _MISSING:
                 return hit  # type: ignore[return-value]
-            value = build()
+            started = self.quota.clock()
+            try:
+                value = build()
+            finally:  # the reader who asked pays for the time, whether or not it worked
+                slot.charge(self.quota.clock() - started)
             with self._cache_lock:  # under the warehouse lock: a reload cannot come between
                 self._cache.put(key, value)
             return value
