@@ -304,7 +304,7 @@ def _flood_run(
             paths,
             args.seconds,
             sessions,
-            (pages, args.flood_concurrency, signin.cookies),
+            (pages, args.flood_concurrency, signin.cookies, args.flood_polite),
             flood,
         )
     )
