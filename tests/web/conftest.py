@@ -15,6 +15,7 @@ from webutil import EXAMPLE, ROLES, AppFactory
 
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.web.app import create_app
+from kpiboard.web.builds import BuildQuota
 from kpiboard.web.db import AppStore, Role, User
 from kpiboard.web.db.models import Base
 from kpiboard.web.service import ScorecardService
@@ -78,6 +79,9 @@ def example_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def service(example_project: Path) -> Iterator[ScorecardService]:
     svc = ScorecardService.open(example_project)
+    # one service serves every test, and test accounts share ids: no building-time budget here
+    # (tests/web/test_web_builds.py tests it on a quota of its own)
+    svc.quota = BuildQuota(burst=float("inf"))
     yield svc
     svc.close()
 

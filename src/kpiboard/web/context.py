@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from jinja2 import Environment
 
 from kpiboard.catalogue.schema import Dashboard
+from kpiboard.web.builds import build_owner
 from kpiboard.web.db import AppStore, Publication, Revision, Session
 from kpiboard.web.memo import SESSION_MEMORY_SECONDS, Memo
 from kpiboard.web.security import (
@@ -120,6 +121,14 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def owner_of(viewer: Viewer, request: Request) -> str:
+    """Whose bound an uncached build counts against (kpiboard.web.builds): the signed-in user
+    (all their sessions together), else the client's address."""
+    if viewer.user is not None:
+        return f"user:{viewer.user.id}"
+    return f"address:{client_ip(request)}"
+
+
 # --- as FastAPI dependencies ---------------------------------------------------------------
 
 
@@ -133,10 +142,12 @@ Ctx = Annotated[Context, Depends(get_context)]
 async def get_viewer(request: Request, ctx: Ctx) -> Viewer:
     # A remembered session (most page reads) is answered on the event loop; a database lookup
     # goes to a worker thread, so it never holds up other requests.
-    remembered = remembered_viewer(ctx, request)
-    if remembered is not None:
-        return remembered
-    return await run_in_threadpool(viewer_of, ctx, request)
+    viewer = remembered_viewer(ctx, request)
+    if viewer is None:
+        viewer = await run_in_threadpool(viewer_of, ctx, request)
+    # Set here, on the request's own task, so the handler's worker thread sees it.
+    build_owner.set(owner_of(viewer, request))
+    return viewer
 
 
 AnyViewer = Annotated[Viewer, Depends(get_viewer)]

@@ -8,6 +8,7 @@ A :class:`~kpiboard.errors.KpiboardError` maps to its status and code through :d
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kpiboard.errors import KpiboardError
+from kpiboard.web.builds import TooManyBuilds
 from kpiboard.web.context import context_of, viewer_of
 from kpiboard.web.db import (
     MAX_COMMENTARY_CHARS,
@@ -64,6 +66,7 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (BodyTooLarge, 413, "too_large"),
     (UnusableText, 422, "invalid_text"),
     (LoginThrottled, 429, "throttled"),
+    (TooManyBuilds, 429, "too_many_builds"),
 ]
 HTTP_MESSAGES = {
     404: "there is no page at this address",
@@ -146,7 +149,7 @@ def too_large(scope: dict[str, Any] | Any) -> Response:
 async def kpiboard_error(request: Request, exc: KpiboardError) -> Response:
     status, code = error_status(exc)
     headers = {}
-    if isinstance(exc, LoginThrottled):
+    if isinstance(exc, LoginThrottled | TooManyBuilds):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, SignInRequired) and not is_api(request.url.path) and request.method == "GET":
         return RedirectResponse(
@@ -154,6 +157,13 @@ async def kpiboard_error(request: Request, exc: KpiboardError) -> Response:
         )
     if is_api(request.url.path):
         return error_json(status, code, exc.message, exc.hint, headers)
+    if isinstance(exc, TooManyBuilds):  # cheap: it answers someone asking too fast already
+        return HTMLResponse(
+            f"<!doctype html><title>Too many pages at once</title><h1>429: {escape(exc.message)}"
+            f"</h1><p>{escape(exc.hint or '')}</p>",
+            status_code=429,
+            headers=headers,
+        )
     return error_page(request, status, exc.message, exc.hint, headers)
 
 

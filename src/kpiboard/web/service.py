@@ -6,7 +6,9 @@ caches them. The warehouse is ingested (when its files changed) when the service
 what every page and published pack was built from.
 
 Engine calls share one warehouse connection, so they are serialised by a lock; a Scorecard, a
-league table or a chart is built once per data version and then served from memory.
+league table or a chart is built once per data version and then served from memory. A page
+being built is built once however many ask for it, and one reader has only a few builds in
+flight at a time (:mod:`kpiboard.web.builds`); a cached page never waits for a build.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
 from kpiboard.scorecard import League, Row, Scorecard
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale
+from kpiboard.web.builds import BuildQuota, Flights, Slot, build_owner
 from kpiboard.web.definition import Definition, definitions
 
 T = TypeVar("T")
@@ -120,7 +123,12 @@ class ScorecardService:
 
     def __init__(self, catalogue: Catalogue, warehouse: Warehouse) -> None:
         self._warehouse = warehouse
+        # The warehouse connection: DuckDB's is not safe to share between threads (each would
+        # need its own cursor and its own Ibis backend) and a build is mostly Python under the
+        # GIL, so engine calls run one at a time; a cached page never takes this lock.
         self._lock = threading.RLock()
+        self._flights = Flights()
+        self.quota = BuildQuota()
         self._cache = _Cache(4096)
         self._cache_lock = threading.Lock()  # held only to read or write the cache
         self._use(catalogue)
@@ -286,11 +294,10 @@ class ScorecardService:
         """The files (or record sources) the measure's observations came from, as the
         warehouse recorded them, without their line numbers."""
 
-        def build() -> list[str]:
-            with self._lock:
-                return self._warehouse.measure_sources(self.catalogue, measure, org)
-
-        return self.cached(("sources", measure, org), build)
+        return self._cached(
+            ("sources", measure, org),
+            lambda: self._warehouse.measure_sources(self.catalogue, measure, org),
+        )
 
     def cached(self, key: Sequence[object], build: Callable[[], T]) -> T:
         """Memoise something derived from this data version (a chart's SVG, a page's view).
@@ -306,18 +313,30 @@ class ScorecardService:
         return value
 
     def _cached(self, key: tuple[object, ...], build: Callable[[], T]) -> T:
-        """Memoise an engine result; engine calls share the warehouse connection, so they
-        run one at a time (and a second request for the same key waits for the first)."""
-        with self._cache_lock:
-            hit = self._cache.peek(key)
+        """Memoise an engine result. A missing one takes one of the reader's build slots
+        (kpiboard.web.builds: refused with TooManyBuilds beyond the bound), joins the build of
+        the same key already under way if there is one, and otherwise waits for the warehouse
+        connection (engine calls run one at a time) and builds it."""
+        hit = self._peek(key)
         if hit is not _MISSING:
             return hit  # type: ignore[return-value]
+        with self.quota.slot(build_owner.get()) as slot:
+            return self._flights.run(key, lambda: self._build(key, build, slot))
+
+    def _build(self, key: tuple[object, ...], build: Callable[[], T], slot: Slot) -> T:
         with self._lock:
-            with self._cache_lock:
-                hit = self._cache.peek(key)
+            hit = self._peek(key)  # built by a flight that ended just before this one began
             if hit is not _MISSING:
                 return hit  # type: ignore[return-value]
-            value = build()
-            with self._cache_lock:
+            started = self.quota.clock()
+            try:
+                value = build()
+            finally:  # the reader who asked pays for the time, whether or not it worked
+                slot.charge(self.quota.clock() - started)
+            with self._cache_lock:  # under the warehouse lock: a reload cannot come between
                 self._cache.put(key, value)
             return value
+
+    def _peek(self, key: tuple[object, ...]) -> object:
+        with self._cache_lock:
+            return self._cache.peek(key)
