@@ -4,14 +4,18 @@ a build is under way. Builds that block are held by events, never by sleeping.""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import pytest
-from webutil import MONTH, ORG, AppFactory, sign_in
+from fastapi.testclient import TestClient
+from webutil import EXAMPLE, MONTH, ORG, AppFactory, sign_in
 
+from kpiboard.web.app import create_app
 from kpiboard.web.builds import (
     RETRY_AFTER_SECONDS,
     BuildQuota,
@@ -303,3 +307,30 @@ def test_a_reader_who_used_their_building_time_gets_a_429_until_it_refills(
     assert client.get(f"/scorecard/{ORG}/{MONTH}").status_code == 200  # cached: no build
     ticks.now += 11
     assert client.get(f"/scorecard/{ORG}/2008-07").status_code == 200
+
+
+def test_a_write_is_not_refused_for_the_builds_it_needs(
+    app_store: AppStore, ticks: Ticks, tmp_path: Path
+) -> None:
+    """An approver whose reading has used every build slot still publishes an uncached month
+    (publishing builds its scorecard): writes are rare, signed in and CSRF-checked."""
+    project = tmp_path / "met"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".kpiboard"))
+    service = ScorecardService.open(project)  # its own, so that nothing is cached yet
+    try:
+        service.quota = BuildQuota(clock=ticks)
+        client = TestClient(
+            create_app(service, app_store), base_url="http://127.0.0.1", follow_redirects=False
+        )
+        csrf = sign_in(client, "approver")
+        owner = f"user:{_user_id(app_store, 'approver')}"
+        month = "2008-07"
+        with ExitStack() as busy:
+            for _ in range(service.quota.limit):
+                busy.enter_context(service.quota.slot(owner))
+            assert client.get(f"/scorecard/{ORG}/{month}").status_code == 429  # reading
+            published = client.post(f"/api/packs/{ORG}/{month}", headers={"X-CSRF-Token": csrf})
+            assert published.status_code == 201, published.text
+            assert service.quota.held(owner) == service.quota.limit
+    finally:
+        service.close()

@@ -165,12 +165,20 @@ async def form_writer(
     viewer: AnyViewer, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = ""
 ) -> Viewer:
     check_csrf(viewer, csrf_token)
-    return viewer
+    return _unbounded(viewer)
 
 
 async def api_writer(viewer: AnyViewer, x_csrf_token: CsrfHeader = None) -> Viewer:
     check_csrf(viewer, x_csrf_token)
-    return viewer
+    return _unbounded(viewer)
+
+
+def _unbounded(writer: Viewer) -> Viewer:
+    """A write (saving commentary, publishing) is never refused for the builds it needs: it is
+    rare, signed in and CSRF-checked, and an approver who browsed many pages before publishing
+    must not be told to wait. Only reading is bounded (kpiboard.web.builds)."""
+    build_owner.set(None)
+    return writer
 
 
 FormWriter = Annotated[Viewer, Depends(form_writer)]
