@@ -44,6 +44,7 @@ class IngestSummary:
     previous: int = 0  # the latest vintage before this ingest (0: none)
     changes: tuple[SubjectChanges, ...] = ()  # what it changed (or would, when checked)
     checked_only: bool = False  # `ingest --check`: nothing was written
+    changed: bool = False  # a vintage was made (or, checked, would be)
 
     @property
     def rows_by_file(self) -> dict[str, int]:
@@ -128,6 +129,7 @@ def ingest_project(
         loaded.previous,
         loaded.changes,
         loaded.checked_only,
+        loaded.changed,
     )
 
 

@@ -80,6 +80,7 @@ class LoadResult:
     previous: int = 0
     changes: tuple[SubjectChanges, ...] = ()
     checked_only: bool = False  # `ingest --check`: what a load would do, rolled back
+    changed: bool = False  # it made (or, checked, would make) a vintage
 
 
 class _Rollback(Exception):
@@ -272,6 +273,7 @@ def _conclude(s: Session, result: LoadResult, touched: int, opts: LoadOptions) -
                 vintage=None,
                 changes=changes if changed else (),
                 checked_only=opts.check,
+                changed=changed,
             )
         )
     record_vintage(
@@ -283,7 +285,7 @@ def _conclude(s: Session, result: LoadResult, touched: int, opts: LoadOptions) -
         records=result.records,
         changes=changes,
     )
-    return dataclasses.replace(result, changes=changes)
+    return dataclasses.replace(result, changes=changes, changed=True)
 
 
 _VINTAGE_CASTS = [
