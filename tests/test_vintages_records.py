@@ -141,3 +141,27 @@ def test_vintages_on_postgresql(make_project: ProjectFactory, postgres_url: str)
 
         assert mps_august(wh.at(1)) == 6543.0 and mps_august(wh) == 6600.0
         assert [(v.id, v.who) for v in wh.vintages()][1] == (2, "pg")
+
+
+def test_the_gate_writes_new_and_changed_files_and_waits_for_a_known_files_stamp() -> None:
+    """A batch may hold rows of several files: each part goes its own way."""
+    import pyarrow as pa
+
+    from kpiboard.ingest import FileStamp
+    from kpiboard.warehouse.vintage_write import RecordGate
+
+    stamps: list[FileStamp] = []
+    gate = RecordGate({"same.csv": "s1", "changed.csv": "c1"}, stamps, None, 1_000)
+
+    def files(parts: list[pa.Table]) -> list[str]:
+        return [f for t in parts for f in t.column("file").to_pylist()]
+
+    batch = pa.table({"file": ["new.csv", "same.csv", "changed.csv", "new.csv"]})
+    assert files(list(gate.add(batch))) == ["new.csv", "new.csv"]  # the others wait
+    stamps += [FileStamp("same.csv", "s1", 1, 1), FileStamp("changed.csv", "c2", 1, 1)]
+    assert files(list(gate.add(pa.table({"file": ["changed.csv"]})))) == [
+        "changed.csv",  # the waiting part, once its stamp says it changed
+        "changed.csv",
+    ]
+    assert files(list(gate.finish())) == []
+    assert gate.write == {"new.csv": True, "same.csv": False, "changed.csv": True}

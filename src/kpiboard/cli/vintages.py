@@ -80,6 +80,8 @@ def outcome(summary: IngestSummary) -> str:
         if not summary.changed:
             return f"check: nothing would change since vintage {summary.previous}; nothing written"
         return f"check: this would be vintage {summary.previous + 1}; nothing written"
+    if not summary.changed and not summary.previous:
+        return "no data files and no records: no vintage made"
     if not summary.changed:
         return f"nothing changed since vintage {summary.previous}: no new vintage"
     return f"vintage {summary.vintage} made"
