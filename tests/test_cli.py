@@ -47,18 +47,20 @@ def copy_project(src: Path, dest: Path, *, keep_warehouse: bool = False) -> Path
 
 
 def warehouse_state(root: Path) -> tuple[int, str, list[tuple[int, str, str]]]:
-    """Row count, a checksum of every observation (in key order) and the load log."""
+    """Current rows, a checksum of every stored observation (in key order, of every vintage)
+    and the load log."""
     con = duckdb.connect(str(root / DEFAULT_DUCKDB), read_only=True)
     try:
         rows = con.execute(
-            f"SELECT * FROM {OBSERVATIONS} ORDER BY org, measure, period_end, months"
+            f"SELECT * FROM {OBSERVATIONS} ORDER BY org, measure, period_end, months, vintage_from"
         ).fetchall()
         loads = con.execute(
             f"SELECT load_id, path, sha256 FROM {LOADS} ORDER BY load_id, path"
         ).fetchall()
     finally:
         con.close()
-    return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest(), loads
+    current = [r for r in rows if r[-1] is None]  # vintage_to: NULL while current
+    return len(current), hashlib.sha256(repr(rows).encode()).hexdigest(), loads
 
 
 def data_rows(root: Path) -> int:

@@ -226,13 +226,14 @@ def test_a_records_table_with_its_columns_in_another_order_still_loads(tmp_path:
     cat = load_catalogue(root)
     ingest_project(cat)
     before = _records(cat)
+    # a new warehouse whose records table (vintage columns included) is in another order
+    (root / ".kpiboard" / "warehouse.duckdb").unlink()
+    Warehouse.open(cat).close()
     con = duckdb.connect(str(root / ".kpiboard" / "warehouse.duckdb"))
     con.execute(f"DROP TABLE {RECORDS}")
-    con.execute(
-        f"CREATE TABLE {RECORDS} ("
-        + ", ".join(f"{c} {RECORD_SQL_TYPES[c]}" for c in reversed(RECORD_COLUMNS))
-        + ")"
-    )
+    columns = [f"{c} {RECORD_SQL_TYPES[c]}" for c in RECORD_COLUMNS]
+    columns += ["vintage_from INTEGER NOT NULL", "vintage_to INTEGER"]
+    con.execute(f"CREATE TABLE {RECORDS} (" + ", ".join(reversed(columns)) + ")")
     con.close()
     assert ingest_project(cat).records == 85
     assert _records(cat) == before

@@ -12,6 +12,7 @@ from kpiboard import vocabulary
 from kpiboard.vocabulary import (
     Assurance,
     ChangeDirection,
+    ChangeKind,
     ComparatorKind,
     Direction,
     FactKind,
@@ -53,6 +54,7 @@ VALUES: dict[type[StrEnum], list[str]] = {
     Status: ["green", "amber", "red"],
     StatusFrom: ["rag", "spc", "both"],
     ChangeDirection: ["up", "down", "level"],
+    ChangeKind: ["added", "revised", "removed"],
     SignificanceVerdict: ["statistically significant", "within normal variation"],
     RankVerdict: ["significantly higher", "significantly lower", "not significantly different"],
     FunnelPosition: ["above_998", "above_95", "within", "below_95", "below_998"],

@@ -185,6 +185,14 @@ class ChangeDirection(StrEnum):
         return cls.UP if shown > 0 else cls.DOWN if shown < 0 else cls.LEVEL
 
 
+class ChangeKind(StrEnum):
+    """What a new vintage did to one month of a measure or record source."""
+
+    ADDED = "added"  # the month had no figure before
+    REVISED = "revised"  # it had, and some figure of it changed
+    REMOVED = "removed"  # it has no figure any more
+
+
 class SignificanceVerdict(StrEnum):
     """Whether a difference is more than chance."""
 

@@ -3,7 +3,7 @@ errors into exit codes: 0 ok, 1 user error (bad input, validation), 2 usage erro
 else is a bug.
 
 Each command lives in a module of its own (:mod:`.project`: validate and ingest;
-:mod:`.report`; :mod:`.demo`; :mod:`.serve`; :mod:`.spc`; :mod:`.users`); this module only
+:mod:`.report`; :mod:`.vintages`; :mod:`.demo`; :mod:`.serve`; :mod:`.spc`; :mod:`.users`); this module only
 assembles them into the ``kpiboard`` app (``kpiboard = "kpiboard.cli:main"``, and
 ``python -m kpiboard``).
 """
@@ -21,6 +21,7 @@ from kpiboard.cli.report import report
 from kpiboard.cli.serve import serve
 from kpiboard.cli.spc import spc_command
 from kpiboard.cli.users import users_app
+from kpiboard.cli.vintages import vintages
 
 app = typer.Typer(
     add_completion=False,
@@ -32,6 +33,7 @@ app.add_typer(users_app, name="users")
 app.command()(validate)
 app.command()(ingest)
 app.command()(report)
+app.command()(vintages)
 app.command()(demo)
 app.command()(serve)
 app.command("spc")(spc_command)

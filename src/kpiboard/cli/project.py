@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.progress import (
@@ -18,6 +19,7 @@ from rich.progress import (
 
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import ProjectArg, err, fail
+from kpiboard.cli.vintages import check_format, show_ingest
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import check_data
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
@@ -77,22 +79,25 @@ def run_ingest(
     *,
     only_if_stale: bool = False,
     quiet: bool = False,
-) -> None:
+    check: bool = False,
+    who: str | None = None,
+) -> IngestSummary | None:
     bar = _Bar()
     try:
         if only_if_stale:
             assert warehouse is not None
             summary = ingest_if_stale(cat, warehouse, progress=bar)
         else:
-            summary = ingest_project(cat, progress=bar, warehouse=warehouse)
+            summary = ingest_project(cat, bar, warehouse, check=check, who=who)
     finally:
         bar.close()
     if summary is None:
-        return
+        return None
     for w in summary.warnings:
         err.print(w.render(), markup=False)
     if not quiet:
         err.print(_describe(summary), markup=False)
+    return summary
 
 
 def validate(project: ProjectArg = Path(".")) -> None:
@@ -117,9 +122,22 @@ def validate(project: ProjectArg = Path(".")) -> None:
         raise typer.Exit(1)
 
 
-def ingest(project: ProjectArg = Path(".")) -> None:
-    """Load the project's data into its warehouse, atomically (all files or none)."""
+def ingest(
+    project: ProjectArg = Path("."),
+    check: Annotated[
+        bool, typer.Option("--check", help="validate and say what would change; load nothing")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    by: Annotated[
+        str | None, typer.Option("--by", help="who the vintage records (default: the OS user)")
+    ] = None,
+) -> None:
+    """Load the project's data into its warehouse, atomically (all files or none), as a new
+    vintage; say what changed (months added, revised, removed) since the last."""
     try:
-        run_ingest(load_catalogue(project))
+        check_format(fmt)
+        summary = run_ingest(load_catalogue(project), check=check, who=by)
     except KpiboardError as exc:
         fail(exc)
+    assert summary is not None
+    show_ingest(summary, fmt)

@@ -26,8 +26,11 @@ LEAGUE_ORG = "all"  # --org all: the league table of one measure
 
 
 @contextmanager
-def _observed(project: Path, as_of: str) -> Iterator[tuple[Catalogue, ir.Table, int]]:
-    """The project, its observations (ingested first if the data changed) and the month."""
+def _observed(
+    project: Path, as_of: str, vintage: int | None = None
+) -> Iterator[tuple[Catalogue, ir.Table, int]]:
+    """The project, its observations (ingested first if the data changed; as they were at
+    ``vintage`` when given, ingesting nothing) and the month."""
     try:
         month = parse_month(as_of)
     except KpiboardError as exc:
@@ -35,19 +38,24 @@ def _observed(project: Path, as_of: str) -> Iterator[tuple[Catalogue, ir.Table, 
     cat = load_catalogue(project)
     wh = Warehouse.open(cat)
     try:
-        run_ingest(cat, wh, only_if_stale=True, quiet=True)
-        yield cat, wh.scorecard_observations(cat), month
+        if vintage is None:
+            run_ingest(cat, wh, only_if_stale=True, quiet=True)
+        yield cat, wh.at(vintage).scorecard_observations(cat), month
     finally:
         wh.close()
 
 
-def scorecard_of(project: Path, as_of: str, org: str | None) -> Scorecard:
-    with _observed(project, as_of) as (cat, observations, month):
+def scorecard_of(
+    project: Path, as_of: str, org: str | None, vintage: int | None = None
+) -> Scorecard:
+    with _observed(project, as_of, vintage) as (cat, observations, month):
         return assemble_scorecard(cat, observations, month, org)
 
 
-def league_of(project: Path, as_of: str, measure: str, group: str | None) -> League:
-    with _observed(project, as_of) as (cat, observations, month):
+def league_of(
+    project: Path, as_of: str, measure: str, group: str | None, vintage: int | None = None
+) -> League:
+    with _observed(project, as_of, vintage) as (cat, observations, month):
         return assemble_league(
             cat, observations, month, measure, group, highlight=cat.project.organisation
         )
@@ -70,6 +78,10 @@ def report(
             help="with --org all: the peer group to rank in (default: the measure's first)"
         ),
     ] = None,
+    vintage: Annotated[
+        int | None,
+        typer.Option(help="the vintage to report as it was (default: the latest; see `vintages`)"),
+    ] = None,
 ) -> None:
     """Build the scorecard as of a month (ingesting first if the data changed); with
     --org all --measure ID, that measure's league table instead."""
@@ -80,7 +92,7 @@ def report(
                     "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
                 )
             check_format(LEAGUE, fmt)
-            emit(LEAGUE.render(league_of(project, as_of, measure, group), fmt), output)
+            emit(LEAGUE.render(league_of(project, as_of, measure, group, vintage), fmt), output)
             return
         if measure is not None or group is not None:
             raise UsageError(
@@ -88,7 +100,7 @@ def report(
                 hint="add --org all for one measure's league table",
             )
         check_format(SCORECARD, fmt)
-        card = scorecard_of(project, as_of, org)
+        card = scorecard_of(project, as_of, org, vintage)
         if fmt == "table" and output is None:
             print_table(card, Console(highlight=False))
             return

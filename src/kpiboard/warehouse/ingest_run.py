@@ -17,6 +17,7 @@ from kpiboard.ingest.home_office_prc import read_home_office_prc
 from kpiboard.ingest.police_uk import read_police_uk
 from kpiboard.ingest.population import read_population
 from kpiboard.ingest.records import RecordRead, SourceSpec, matching_files
+from kpiboard.warehouse.changes import SubjectChanges
 from kpiboard.warehouse.store import Warehouse
 from kpiboard.warehouse.where_values import where_findings
 
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class IngestSummary:
-    """What an ingest did: rows per file, keys new and replaced, rows removed, warnings."""
+    """What an ingest did: rows per file, keys new and replaced, rows removed, warnings, and
+    the vintage it made with what changed."""
 
     warehouse: str
     load_id: int
@@ -38,6 +40,11 @@ class IngestSummary:
     warnings: tuple[Finding, ...]
     records: int = 0  # rows read from record sources
     set_aside: tuple[tuple[str, int], ...] = ()  # (organisation name, rows skipped)
+    vintage: int | None = None  # the vintage made; None: nothing changed (or only checked)
+    previous: int = 0  # the latest vintage before this ingest (0: none)
+    changes: tuple[SubjectChanges, ...] = ()  # what it changed (or would, when checked)
+    checked_only: bool = False  # `ingest --check`: nothing was written
+    changed: bool = False  # a vintage was made (or, checked, would be)
 
     @property
     def rows_by_file(self) -> dict[str, int]:
@@ -73,11 +80,17 @@ def source_files(catalogue: Catalogue) -> list[Path]:
 
 
 def ingest_project(
-    catalogue: Catalogue, progress: Progress | None = None, warehouse: Warehouse | None = None
+    catalogue: Catalogue,
+    progress: Progress | None = None,
+    warehouse: Warehouse | None = None,
+    *,
+    check: bool = False,
+    who: str | None = None,
 ) -> IngestSummary:
-    """Read, validate and load all of the project's data files. Raises ValidationFailed (with
-    every finding) or KpiboardError; in either case the warehouse is unchanged. The summary's
-    warnings include measures' ``records.where`` values that match no loaded record
+    """Read, validate and load all of the project's data files as a new vintage (none when
+    nothing changed; with ``check``, only say what would change). Raises ValidationFailed
+    (with every finding) or KpiboardError; in either case the warehouse is unchanged. The
+    summary's warnings include measures' ``records.where`` values that match no loaded record
     (``where_values.where_findings``).
 
     >>> summary = ingest_project(load_catalogue(Path("examples/met-cpa-2009-10")))  # doctest: +SKIP
@@ -90,7 +103,9 @@ def ingest_project(
         if progress:
             progress(0, 1, f"writing {result.rows:,} rows to the warehouse")
         # record sources are read while they are written, inside the same transaction
-        loaded = wh.load(result.table, result.files, complete=True, records=reads)
+        loaded = wh.load(
+            result.table, result.files, complete=True, records=reads, check=check, who=who
+        )
         if progress:
             progress(1, 1, f"wrote {result.rows + loaded.records:,} rows to the warehouse")
         # measures' `where` values against the records now loaded: warnings only, never undoing the load
@@ -110,6 +125,11 @@ def ingest_project(
         tuple(warnings),
         loaded.records,
         loaded.set_aside,
+        loaded.vintage,
+        loaded.previous,
+        loaded.changes,
+        loaded.checked_only,
+        loaded.changed,
     )
 
 

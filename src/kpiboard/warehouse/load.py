@@ -1,40 +1,54 @@
-"""The one write path: an atomic, idempotent load of observations.
+"""The one write path: an atomic, idempotent load of observations and records, as a vintage.
 
-Inside a single transaction it records the files, counts the keys it will replace, deletes
-rows with the incoming keys and rows that came from the files being (re)loaded, then inserts
-the new rows. Any failure rolls everything back, so the warehouse is either fully updated or
+Inside a single transaction it records the files under the next vintage, diffs the incoming
+rows against the current ones (``vintage_write``: unchanged rows stay, changed and removed
+rows are closed, new and changed rows inserted), records what changed (``changes``) and the
+vintage. A load that changed nothing, or one only checked (``ingest --check``), is rolled back:
+no vintage. Any failure rolls everything back, so the warehouse is either fully updated or
 untouched. This is the only place that speaks SQL to a particular backend; every read goes
 through Ibis.
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
+import dataclasses
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from ibis.backends import BaseBackend
 
 from kpiboard.errors import KpiboardError
-from kpiboard.ingest import KEY_COLUMNS, OBSERVATION_COLUMNS, FileStamp
+from kpiboard.ingest import OBSERVATION_COLUMNS, FileStamp
 from kpiboard.ingest.records import RECORD_COLUMNS, RecordRead
+from kpiboard.warehouse.changes import SubjectChanges, observation_changes, record_changes
+from kpiboard.warehouse.overlapped import Overlapped
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATION_SQL_TYPES,
-    OBSERVATIONS,
     RECORD_SQL_TYPES,
     RECORDS,
+    VINTAGE_FROM,
+    VINTAGE_TO,
+    VINTAGES,
     observations_ddl,
+)
+from kpiboard.warehouse.vintage_write import (
+    RecordGate,
+    Session,
+    close_record_files,
+    diff_observations,
+    latest_files,
+    latest_vintage,
+    record_vintage,
 )
 
 STAGE = "_kpiboard_staging"
+TYPED_STAGE = "_kpiboard_new"
 RECORD_STAGE = "_kpiboard_record_batch"
 ROWS_STAGE = "_kpiboard_rows"
 # Record rows gathered from a reader's batches before each INSERT (or COPY): one statement per
@@ -44,33 +58,50 @@ RECORD_CHUNK_ROWS = 500_000
 # readers use the other cores; DuckDB splitting each insert over two threads cost ~40% more CPU
 # a row (1.2 against 0.85 us, measured at 5M police.uk rows) for no gain once the reader runs.
 RECORD_INSERT_THREADS = 1
-# Chunks that may wait for the warehouse while the next is gathered: with one, the reading
-# thread stopped at every chunk until the one before was in (half of a 10M-row load, measured).
-RECORD_CHUNKS_AHEAD = 2
 SUPPORTED = ("duckdb", "postgres")
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What a load changed. ``replaced_keys`` existed before and were overwritten;
-    ``removed_rows`` were dropped because their file no longer has them."""
+    """What a load changed. ``replaced_keys`` were stored already (with the same figures or
+    not); ``removed_rows`` were closed because their file no longer has them. ``vintage`` is
+    the vintage the load made, None when nothing changed (or when only checked); ``previous``
+    the latest vintage before it (0: none), ``changes`` what it added, revised and removed."""
 
-    load_id: int
+    load_id: int  # the warehouse's latest vintage after the load
     rows: int
     new_keys: int
     replaced_keys: int
     removed_rows: int
     files: tuple[FileStamp, ...]
-    records: int = 0  # record rows loaded from record sources
+    records: int = 0  # record rows read from record sources
     set_aside: tuple[tuple[str, int], ...] = ()  # (organisation name, rows skipped)
+    vintage: int | None = None
+    previous: int = 0
+    changes: tuple[SubjectChanges, ...] = ()
+    checked_only: bool = False  # `ingest --check`: what a load would do, rolled back
+    changed: bool = False  # it made (or, checked, would make) a vintage
 
 
-class _Session(Protocol):
-    param: str
+class _Rollback(Exception):
+    """Ends a load's transaction with a rollback (nothing changed, or only checking) while
+    keeping what it found."""
 
-    def scalar(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None: ...
+    def __init__(self, result: LoadResult) -> None:
+        self.result = result
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How a load is made: ``complete`` (the files are the project's whole data set),
+    ``check`` (roll back whatever it found), ``who`` made it (default the OS user), and
+    ``digest`` (path -> SHA-256 of a record file, to decide on a large file without waiting
+    for its reader's stamp)."""
+
+    complete: bool = False
+    check: bool = False
+    who: str | None = None
+    digest: Callable[[str], str | None] | None = None
 
 
 class _DuckSession:
@@ -83,6 +114,9 @@ class _DuckSession:
         return int(self.raw.execute(sql, list(params)).fetchall()[0][0])
 
     run = scalar  # DuckDB answers DELETE/INSERT with the row count
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.raw.execute(sql, list(params)).fetchall())
 
     def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         """One INSERT for all the rows (executemany runs a statement a row: 0.35 s for the
@@ -116,6 +150,10 @@ class _PgSession:
         self.cur.execute(sql, params)
         return int(self.cur.rowcount)
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.cur.execute(sql, params)
+        return list(self.cur.fetchall())
+
     def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if rows:
             marks = ", ".join([self.param] * len(columns))
@@ -124,7 +162,7 @@ class _PgSession:
             )
 
 
-def _log_files(s: _Session, load_id: int, files: Sequence[FileStamp], now: dt.datetime) -> None:
+def _log_files(s: Session, load_id: int, files: Sequence[FileStamp], now: dt.datetime) -> None:
     s.insert(
         LOADS,
         ("load_id", "path", "sha256", "size", "rows", "loaded_at"),
@@ -132,82 +170,134 @@ def _log_files(s: _Session, load_id: int, files: Sequence[FileStamp], now: dt.da
     )
 
 
-def _apply(s: _Session, files: Sequence[FileStamp], rows: int, complete: bool) -> LoadResult:
-    p = s.param
-    load_id = s.scalar(f"SELECT COALESCE(MAX(load_id), 0) + 1 FROM {LOADS}")
+def _apply(
+    s: Session, stage: str, files: Sequence[FileStamp], rows: int, opts: LoadOptions
+) -> tuple[LoadResult, int]:
+    """The observations of a new vintage; with the rows it closed or inserted."""
+    previous = latest_vintage(s)
+    vintage = previous + 1
+    logged = list(files)
+    if not opts.complete:  # a partial load: the other files' rows stay current
+        given = {f.path for f in files}
+        logged += [f for p, f in latest_files(s, previous).items() if p not in given]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    _log_files(s, load_id, files, now)
-    on = " AND ".join(f"{OBSERVATIONS}.{c} = s.{c}" for c in KEY_COLUMNS)
-    replaced = s.scalar(f"SELECT COUNT(*) FROM {OBSERVATIONS} JOIN {STAGE} s ON {on}")
-    s.run(f"DELETE FROM {OBSERVATIONS} USING {STAGE} s WHERE {on}")
-    # A file's new content supersedes its old content: rows it no longer has must go. A
-    # complete load (the project's whole data set) also drops rows of files since removed.
-    removed = s.run(
-        f"DELETE FROM {OBSERVATIONS} WHERE regexp_replace(source, ':[0-9]+$', '') IN "
-        f"(SELECT path FROM {LOADS} WHERE load_id = {p} OR {p})",
-        (load_id, complete),
+    _log_files(s, vintage, logged, now)
+    diff = diff_observations(s, stage, vintage, opts.complete)
+    if diff.inserted_rows - (rows - diff.replaced_keys) - diff.changed_rows:  # pragma: no cover
+        raise RuntimeError("the rows inserted are not the new and changed ones")
+    touched = diff.changed_rows + diff.removed_rows + diff.inserted_rows
+    result = LoadResult(
+        vintage,
+        rows,
+        rows - diff.replaced_keys,
+        diff.replaced_keys,
+        diff.removed_rows,
+        tuple(files),
+        vintage=vintage,
+        previous=previous,
     )
-    cols = ", ".join(OBSERVATION_COLUMNS)
-    casts = ", ".join(f"CAST({c} AS {OBSERVATION_SQL_TYPES[c]})" for c in OBSERVATION_COLUMNS)
-    inserted = s.run(f"INSERT INTO {OBSERVATIONS} ({cols}) SELECT {casts} FROM {STAGE}")
-    if inserted != rows:  # pragma: no cover - a driver miscounting would be a bug
-        raise RuntimeError(f"inserted {inserted} rows, expected {rows}")
-    return LoadResult(load_id, rows, rows - replaced, replaced, removed, tuple(files))
+    return result, touched
+
+
+def _with_vintage(batch: pa.Table, vintage: int) -> pa.Table:
+    """A record chunk with the vintage that first knows it."""
+    return batch.append_column(
+        "vintage_from", pa.array([vintage] * batch.num_rows, pa.int32())
+    ).append_column("vintage_to", pa.nulls(batch.num_rows, pa.int32()))
 
 
 def _with_records(
-    s: _Session,
+    s: Session,
     result: LoadResult,
     reads: Sequence[RecordRead],
     insert_batch: Any,
+    opts: LoadOptions,
     wait: Callable[[], None] = lambda: None,
-) -> LoadResult:
-    """Replace each record source's rows with what its reader yields, in chunks of about
-    ``RECORD_CHUNK_ROWS`` rows (so a national volume never sits in memory whole), and log its
-    files under the same load. ``wait`` returns once every chunk handed to ``insert_batch`` is
-    in (an insert may run while the reader reads the next chunk); it is called before the
-    session is used again.
+) -> tuple[LoadResult, int]:
+    """Write each record source's new and changed files' rows (what its reader yields, in
+    chunks of about ``RECORD_CHUNK_ROWS`` rows, so a national volume never sits in memory
+    whole) and close the rows of files changed or gone; log its files under the same vintage.
+    ``wait`` returns once every chunk handed to ``insert_batch`` is in (an insert may run
+    while the reader reads the next chunk); it is called before the session is used again.
     A reader that finds bad data raises while being iterated: the transaction rolls back."""
-    p = s.param
-    rows = 0
+    vintage = result.load_id
+    rows = touched = 0
     set_aside: dict[str, int] = {}
     files = list(result.files)
+    current = {p: f.sha256 for p, f in latest_files(s, result.previous).items()}
     for read in reads:
-        s.run(f"DELETE FROM {RECORDS} WHERE source = {p}", (read.source,))
-        chunk: list[pa.RecordBatch] = []
+        gate = RecordGate(current, read.files, opts.digest, RECORD_CHUNK_ROWS)
+        chunk: list[pa.Table] = []
         pending = 0
-        for batch in read:
-            if batch.num_rows:
-                chunk.append(batch)
-                pending += batch.num_rows
-                if pending >= RECORD_CHUNK_ROWS:
-                    insert_batch(pa.Table.from_batches(chunk))
-                    rows += pending
-                    chunk, pending = [], 0
+        for part in _gated(read, gate):
+            chunk.append(part)
+            pending += part.num_rows
+            if pending >= RECORD_CHUNK_ROWS:
+                insert_batch(_with_vintage(pa.concat_tables(chunk), vintage))
+                touched += pending
+                chunk, pending = [], 0
         if chunk:
-            insert_batch(pa.Table.from_batches(chunk))
-            rows += pending
+            insert_batch(_with_vintage(pa.concat_tables(chunk), vintage))
+            touched += pending
         wait()
+        rows += read.rows
+        touched += close_record_files(s, read.source, vintage, read.files)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        _log_files(s, result.load_id, read.files, now)
+        _log_files(s, vintage, read.files, now)
         files += read.files
         for name, count in read.set_aside.items():
             set_aside[name] = set_aside.get(name, 0) + count
-    return LoadResult(
-        result.load_id,
-        result.rows,
-        result.new_keys,
-        result.replaced_keys,
-        result.removed_rows,
-        tuple(files),
-        rows,
-        tuple(sorted(set_aside.items())),
+    out = dataclasses.replace(
+        result, files=tuple(files), records=rows, set_aside=tuple(sorted(set_aside.items()))
     )
+    return out, touched
 
 
-_RECORD_CASTS = [f"CAST({c} AS {RECORD_SQL_TYPES[c]}) AS {c}" for c in RECORD_COLUMNS]
+def _gated(read: RecordRead, gate: RecordGate) -> Iterator[pa.Table]:
+    for batch in read:
+        if batch.num_rows:
+            yield from gate.add(pa.Table.from_batches([batch]))
+    yield from gate.finish()
+
+
+def _conclude(s: Session, result: LoadResult, touched: int, opts: LoadOptions) -> LoadResult:
+    """Keep the vintage when something changed (recording what), else signal a rollback."""
+    vintage = result.load_id
+    changed = touched > 0 or latest_files(s, vintage) != latest_files(s, result.previous)
+    changes = (*observation_changes(s, vintage), *record_changes(s, vintage))
+    if not changed or opts.check:
+        raise _Rollback(
+            dataclasses.replace(
+                result,
+                load_id=result.previous,
+                vintage=None,
+                changes=changes if changed else (),
+                checked_only=opts.check,
+                changed=changed,
+            )
+        )
+    record_vintage(
+        s,
+        vintage,
+        who=opts.who,
+        files=len(latest_files(s, vintage)),
+        observations=result.rows,
+        records=result.records,
+        changes=changes,
+    )
+    return dataclasses.replace(result, changes=changes, changed=True)
+
+
+_VINTAGE_CASTS = [
+    "CAST(vintage_from AS INTEGER) AS vintage_from",
+    "CAST(vintage_to AS INTEGER) AS vintage_to",
+]
+_RECORD_CASTS = [
+    f"CAST({c} AS {RECORD_SQL_TYPES[c]}) AS {c}" for c in RECORD_COLUMNS
+] + _VINTAGE_CASTS
+_RECORD_STORED = (*RECORD_COLUMNS, VINTAGE_FROM, VINTAGE_TO)
 _RECORD_INSERT = (
-    f"INSERT INTO {RECORDS} ({', '.join(RECORD_COLUMNS)}) SELECT "
+    f"INSERT INTO {RECORDS} ({', '.join(_RECORD_STORED)}) SELECT "
     + ", ".join(_RECORD_CASTS)
     + f" FROM {RECORD_STAGE}"
 )
@@ -217,7 +307,7 @@ def _load_duckdb(
     backend: Any,
     table: pa.Table,
     files: Sequence[FileStamp],
-    complete: bool,
+    opts: LoadOptions,
     reads: Sequence[RecordRead] = (),
 ) -> LoadResult:
     raw = backend.con
@@ -226,8 +316,8 @@ def _load_duckdb(
     # Not register() + INSERT for each chunk: a view dropped inside a transaction is kept, with
     # the Arrow data it points at, until the commit (for a rollback), so a national volume would
     # sit in memory whole. A relation holds its chunk only while it is inserted. Its insert is
-    # by position: the table made by records_ddl has RECORD_COLUMNS in order (else the view).
-    positional = list(raw.table(RECORDS).columns) == list(RECORD_COLUMNS)
+    # by position: the table made by records_ddl has its columns in order (else the view).
+    positional = list(raw.table(RECORDS).columns) == list(_RECORD_STORED)
 
     def insert_batch(batch: pa.Table) -> None:
         if positional:
@@ -239,7 +329,7 @@ def _load_duckdb(
         finally:
             raw.unregister(RECORD_STAGE)
 
-    writer = _Overlapped(insert_batch)
+    writer = Overlapped(insert_batch)
     threads = int(raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
     try:
         if reads:
@@ -247,8 +337,17 @@ def _load_duckdb(
         raw.execute("BEGIN TRANSACTION")
         try:
             session = _DuckSession(raw)
-            result = _apply(session, files, table.num_rows, complete)
-            result = _with_records(session, result, reads, writer, writer.wait)
+            # typed once, so a value of the wrong type fails here and the diff compares alike
+            casts = ", ".join(
+                f"CAST({c} AS {OBSERVATION_SQL_TYPES[c]}) AS {c}" for c in OBSERVATION_COLUMNS
+            )
+            raw.execute(
+                f"CREATE OR REPLACE TEMP TABLE {TYPED_STAGE} AS SELECT {casts} FROM {STAGE}"
+            )
+            result, touched = _apply(session, TYPED_STAGE, files, table.num_rows, opts)
+            result, more = _with_records(session, result, reads, writer, opts, writer.wait)
+            raw.execute(f"DROP TABLE {TYPED_STAGE}")
+            result = _conclude(session, result, touched + more, opts)
             raw.execute("COMMIT")
         except BaseException:
             # an insert still running must end before the rollback; if it failed, its error
@@ -258,6 +357,8 @@ def _load_duckdb(
             finally:
                 raw.execute("ROLLBACK")
             raise
+    except _Rollback as done:
+        result = done.result
     finally:
         writer.close()
         raw.unregister(STAGE)
@@ -266,74 +367,41 @@ def _load_duckdb(
     return result
 
 
-class _Overlapped:
-    """Runs ``insert(chunk)`` in one worker thread, one chunk after another, so that DuckDB writes
-    (without the GIL) while the reader parses and checks the next chunks. Up to ``depth``
-    chunks may wait: calling it first waits for the oldest chunk beyond that (raising its error,
-    if any); :meth:`wait` waits for every chunk. The connection is only used by the worker
-    thread while chunks are pending."""
-
-    def __init__(self, insert: Callable[[pa.Table], None], depth: int | None = None) -> None:
-        self._insert = insert
-        self._depth = RECORD_CHUNKS_AHEAD if depth is None else depth
-        self._pool: ThreadPoolExecutor | None = None
-        self._futures: collections.deque[Future[None]] = collections.deque()
-
-    def __call__(self, chunk: pa.Table) -> None:
-        while len(self._futures) >= self._depth:
-            self._futures.popleft().result()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kpiboard-load")
-        self._futures.append(self._pool.submit(self._insert, chunk))
-
-    def wait(self) -> None:
-        """Wait for every chunk; the first error (in chunk order) is raised once all are done."""
-        error: BaseException | None = None
-        while self._futures:
-            try:
-                self._futures.popleft().result()
-            except BaseException as exc:  # noqa: BLE001 - kept, raised once all are done
-                error = error or exc
-        if error is not None:
-            raise error
-
-    def close(self) -> None:
-        # raised already by the load, or rolled back
-        with contextlib.suppress(BaseException):
-            self.wait()
-        if self._pool is not None:
-            self._pool.shutdown()
-
-
 def _load_postgres(
     backend: Any,
     table: pa.Table,
     files: Sequence[FileStamp],
-    complete: bool,
+    opts: LoadOptions,
     reads: Sequence[RecordRead] = (),
 ) -> LoadResult:
     # COPY is an order of magnitude faster than INSERTs (or ibis create_table) on PostgreSQL
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
     conn = backend.con
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(observations_ddl(STAGE, temporary=True))
-        with cur.copy(
-            f"COPY {STAGE} ({', '.join(OBSERVATION_COLUMNS)}) FROM STDIN (FORMAT csv)"
-        ) as copy:
-            copy.write(buf.getvalue())
-        session = _PgSession(cur)
-        result = _apply(session, files, table.num_rows, complete)
-
-        def insert_batch(batch: pa.Table) -> None:
-            data = io.BytesIO()
-            pacsv.write_csv(batch, data, pacsv.WriteOptions(include_header=False))
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            # one load at a time: a second waits, then diffs against what the first made
+            cur.execute(f"LOCK TABLE {VINTAGES} IN SHARE ROW EXCLUSIVE MODE")
+            cur.execute(observations_ddl(STAGE, temporary=True))
             with cur.copy(
-                f"COPY {RECORDS} ({', '.join(RECORD_COLUMNS)}) FROM STDIN (FORMAT csv)"
+                f"COPY {STAGE} ({', '.join(OBSERVATION_COLUMNS)}) FROM STDIN (FORMAT csv)"
             ) as copy:
-                copy.write(data.getvalue())
+                copy.write(buf.getvalue())
+            session = _PgSession(cur)
+            result, touched = _apply(session, STAGE, files, table.num_rows, opts)
 
-        return _with_records(session, result, reads, insert_batch)
+            def insert_batch(batch: pa.Table) -> None:
+                data = io.BytesIO()
+                pacsv.write_csv(batch, data, pacsv.WriteOptions(include_header=False))
+                with cur.copy(
+                    f"COPY {RECORDS} ({', '.join(_RECORD_STORED)}) FROM STDIN (FORMAT csv)"
+                ) as copy:
+                    copy.write(data.getvalue())
+
+            result, more = _with_records(session, result, reads, insert_batch, opts)
+            return _conclude(session, result, touched + more, opts)
+    except _Rollback as done:  # the transaction rolled back as the exception left it
+        return done.result
 
 
 def run_ddl(backend: BaseBackend, sql: str) -> None:
@@ -369,8 +437,11 @@ def load_table(
     *,
     complete: bool = False,
     records: Sequence[RecordRead] = (),
+    options: LoadOptions | None = None,
 ) -> LoadResult:
-    """Load ``table`` (observation columns, any order) atomically; see the module docstring."""
+    """Load ``table`` (observation columns, any order) atomically as a new vintage; see the
+    module docstring. ``options`` (if given) overrides ``complete``."""
+    opts = options or LoadOptions(complete=complete)
     missing = [c for c in OBSERVATION_COLUMNS if c not in table.column_names]
     if missing:
         raise KpiboardError(
@@ -386,7 +457,7 @@ def load_table(
             hint="use a DuckDB or PostgreSQL warehouse for ingest: " + ", ".join(SUPPORTED),
         )
     try:
-        return loader(backend, table, files, complete, records)
+        return loader(backend, table, files, opts, records)
     except _driver_errors() as exc:
         raise KpiboardError(
             f"the load failed and was rolled back; the warehouse is unchanged: "

@@ -21,21 +21,26 @@ from ibis.common.exceptions import TableNotFound
 
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest import FileStamp, file_sha256
-from kpiboard.ingest.records import RecordRead
+from kpiboard.ingest.records import RECORD_COLUMNS, RecordRead
 from kpiboard.warehouse import present
 from kpiboard.warehouse.connect import connect
 from kpiboard.warehouse.derived import with_records
-from kpiboard.warehouse.load import LoadResult, load_table, run_ddl
+from kpiboard.warehouse.load import LoadOptions, LoadResult, load_table, run_ddl
 from kpiboard.warehouse.reads import Observations
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATIONS,
     OBSERVATIONS_IBIS_SCHEMA,
     RECORDS,
+    VINTAGE_FROM,
+    VINTAGE_TO,
+    VINTAGES,
     loads_ddl,
     observations_ddl,
     records_ddl,
+    vintages_ddl,
 )
+from kpiboard.warehouse.vintage_log import Vintage, list_vintages
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
@@ -54,17 +59,50 @@ def _member_sha256(archive: Path, member: str) -> str | None:
 
 
 class Warehouse:
-    """An Ibis connection holding the ``kpiboard_observations`` and ``kpiboard_loads`` tables.
+    """An Ibis connection holding the ``kpiboard_observations``, ``kpiboard_records``,
+    ``kpiboard_vintages`` and ``kpiboard_loads`` tables.
 
     The tables are created (empty) when missing, so :meth:`observations` always answers: an
-    empty table means nothing has been ingested yet.
+    empty table means nothing has been ingested yet. Every read is of one vintage: the latest
+    by default, an earlier one through :meth:`at` (docs/VINTAGES.md).
     """
 
     def __init__(self, backend: BaseBackend, url: str, root: Path | None = None) -> None:
         self.backend = backend
         self.url = url  # as shown to users (password removed)
         self.root = root
+        self.vintage: int | None = None  # None: the latest, whichever it is when read
+        self._owner = True  # a view made by at() shares the connection and does not close it
         self._ensure_tables()
+
+    def at(self, vintage: int | None) -> Warehouse:
+        """The same warehouse as vintage ``vintage`` knew it (None: the latest): every read
+        (observations, records, the engine's, the dashboard's) answers for that vintage. It
+        shares this connection; closing it leaves the connection open. An id that is no
+        vintage is an error listing the vintages."""
+        if vintage is not None:
+            known = [v.id for v in self.vintages()]
+            if vintage not in known:
+                shown = ", ".join(map(str, known)) if known else "none: nothing is ingested yet"
+                raise KpiboardError(
+                    f"the warehouse {self.url} has no vintage {vintage} (vintages: {shown})",
+                    hint="see them with `kpiboard vintages PROJECT`",
+                )
+        view = object.__new__(Warehouse)
+        view.__dict__.update(self.__dict__)
+        view.vintage, view._owner = vintage, False
+        return view
+
+    def _known(self, table: ibis.Table) -> ibis.Table:
+        """``table``'s rows known at this warehouse's vintage, without the vintage columns."""
+        if self.vintage is None:
+            rows = table.filter(table[VINTAGE_TO].isnull())
+        else:
+            v = self.vintage
+            rows = table.filter(
+                (table[VINTAGE_FROM] <= v) & (table[VINTAGE_TO].isnull() | (table[VINTAGE_TO] > v))
+            )
+        return rows.drop(VINTAGE_FROM, VINTAGE_TO)
 
     @classmethod
     def open(cls, catalogue: Catalogue) -> Warehouse:
@@ -88,14 +126,25 @@ class Warehouse:
             (OBSERVATIONS, observations_ddl()),
             (LOADS, loads_ddl()),
             (RECORDS, records_ddl()),
+            (VINTAGES, vintages_ddl()),
         ):
             # not list_tables(): ibis 12 calls a method DuckDB 2.0 no longer has
             try:
                 self.backend.table(name)
             except TableNotFound:
                 run_ddl(self.backend, ddl)
-        found = self.backend.table(OBSERVATIONS).schema()
-        if list(found.names) != list(OBSERVATIONS_IBIS_SCHEMA.names):
+        stored = [*OBSERVATIONS_IBIS_SCHEMA.names, VINTAGE_FROM, VINTAGE_TO]
+        for name, before in ((OBSERVATIONS, stored[:-2]), (RECORDS, list(RECORD_COLUMNS))):
+            if list(self.backend.table(name).schema().names) == before:
+                raise KpiboardError(
+                    f"the warehouse {self.url} was made by a kpiboard without vintages "
+                    f"(its {name} table has no {VINTAGE_FROM} column)",
+                    hint="ingest again into a new warehouse: delete the DuckDB file (it is "
+                    "rebuilt from the data files) or drop the kpiboard_* tables, then run "
+                    "`kpiboard ingest PROJECT`",
+                )
+        found = list(self.backend.table(OBSERVATIONS).schema().names)
+        if found != stored:
             raise KpiboardError(
                 f"the warehouse {self.url} has a {OBSERVATIONS} table of another shape",
                 hint="it was made by another kpiboard version: delete the DuckDB file (it is "
@@ -105,8 +154,8 @@ class Warehouse:
     def observations(self) -> ibis.Table:
         """All observations: org, measure, period_end (date, first of the month), months,
         numerator, denominator, value, sample_size, provisional, note, source. Empty when
-        nothing has been ingested."""
-        return self.backend.table(OBSERVATIONS)
+        nothing has been ingested. Those of this warehouse's vintage (default the latest)."""
+        return self._known(self.backend.table(OBSERVATIONS))
 
     def scorecard_observations(self, catalogue: Catalogue) -> ibis.Table:
         """What the engine reads: stored observations plus the measures counted from records."""
@@ -117,12 +166,26 @@ class Warehouse:
         return Observations(self.scorecard_observations(catalogue))
 
     def records(self) -> ibis.Table:
-        """Records read from record sources (docs/RECORDS.md), one row per crime or count."""
-        return self.backend.table(RECORDS)
+        """Records read from record sources (docs/RECORDS.md), one row per crime or count, as
+        this warehouse's vintage (default the latest) knew them."""
+        return self._known(self.backend.table(RECORDS))
 
     def loads(self) -> ibis.Table:
-        """The load log: load_id, path, sha256, size, rows, loaded_at (one row per file)."""
+        """The files of every vintage: load_id (the vintage), path, sha256, size, rows,
+        loaded_at (one row per file and vintage)."""
         return self.backend.table(LOADS)
+
+    def vintages(self) -> list[Vintage]:
+        """Every vintage, oldest first, with its files and what it changed."""
+        return list_vintages(self.backend.table(VINTAGES), self.loads())
+
+    def latest_vintage(self) -> int | None:
+        """The id of the vintage this warehouse reads: :meth:`at`'s, else the latest (None
+        before the first ingest)."""
+        if self.vintage is not None:
+            return self.vintage
+        got = self.backend.table(VINTAGES).id.max().to_pyarrow().as_py()
+        return None if got is None else int(got)
 
     def load(
         self,
@@ -131,17 +194,39 @@ class Warehouse:
         *,
         complete: bool = False,
         records: Sequence[RecordRead] = (),
+        check: bool = False,
+        who: str | None = None,
     ) -> LoadResult:
-        """Load observations atomically. Rows whose key (org, measure, period_end, months) is
-        already stored are replaced, as are the earlier rows of the files in ``files``;
-        ``complete=True`` says these files are the project's whole data set, so rows of files
-        loaded before but absent now are removed too. On any failure nothing changes."""
-        return load_table(self.backend, table, files, complete=complete, records=records)
+        """Load observations atomically, as a new vintage. Rows whose key (org, measure,
+        period_end, months) is already stored are replaced, as are the earlier rows of the
+        files in ``files``; ``complete=True`` says these files are the project's whole data
+        set, so rows of files loaded before but absent now are removed too. Replaced and
+        removed rows are kept for the vintages that knew them. A load that changes nothing
+        makes no vintage; ``check=True`` only reports what would change. ``who``: the name
+        the vintage records (default the OS user). On any failure nothing changes."""
+        if self.vintage is not None:
+            raise KpiboardError(
+                f"vintage {self.vintage} is read-only", hint="load into the latest: Warehouse.open"
+            )
+        opts = LoadOptions(complete, check, who, self._digest)
+        return load_table(self.backend, table, files, records=records, options=opts)
+
+    def _digest(self, stamp_path: str) -> str | None:
+        """The SHA-256 of a file (or ``archive.zip:member``) as stamped, None when missing."""
+        if self.root is None:
+            return None
+        path, _, member = stamp_path.partition(".zip:")
+        if member:
+            return _member_sha256(self.root / f"{path}.zip", member)
+        full = self.root / stamp_path
+        return file_sha256(full) if full.is_file() else None
 
     def recorded_files(self) -> dict[str, str]:
-        """path -> sha256 of the files in the most recent load (empty before the first)."""
+        """path -> sha256 of the files of this warehouse's vintage (default the latest; empty
+        before the first)."""
         loads = self.loads()
-        latest = loads.filter(loads.load_id == loads.load_id.max()).select("path", "sha256")
+        vintage = self.latest_vintage()
+        latest = loads.filter(loads.load_id == (vintage or 0)).select("path", "sha256")
         got = latest.to_pyarrow().to_pydict()
         return dict(zip(got["path"], got["sha256"], strict=True))
 
@@ -173,7 +258,10 @@ class Warehouse:
         return any(digest() != recorded[name] for name, digest in current.items())
 
     def close(self) -> None:
-        """Release the connection (and DuckDB's file lock)."""
+        """Release the connection (and DuckDB's file lock); a view made by :meth:`at` leaves
+        it to the warehouse it came from."""
+        if not self._owner:
+            return
         disconnect = getattr(self.backend, "disconnect", None)
         if disconnect is not None:
             disconnect()
@@ -190,7 +278,8 @@ class Warehouse:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Warehouse({self.url!r})"
+        at = "" if self.vintage is None else f", vintage={self.vintage}"
+        return f"Warehouse({self.url!r}{at})"
 
     # --- what the data cover, as the dashboard lists it (kpiboard.warehouse.present) ---------
 

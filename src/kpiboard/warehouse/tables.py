@@ -10,8 +10,16 @@ from kpiboard.ingest import KEY_COLUMNS, OBSERVATION_SCHEMA
 from kpiboard.ingest.records import RECORD_SCHEMA
 
 OBSERVATIONS = "kpiboard_observations"
-LOADS = "kpiboard_loads"
+LOADS = "kpiboard_loads"  # the files of each vintage (load_id = the vintage's id)
 RECORDS = "kpiboard_records"
+VINTAGES = "kpiboard_vintages"
+
+# Every stored observation and record carries the vintage that first knew it and the first
+# vintage that no longer has it (NULL: it is current), so a load keeps what was known before
+# it (docs/VINTAGES.md) and storage grows with what changed, not with the number of loads.
+VINTAGE_FROM = "vintage_from"
+VINTAGE_TO = "vintage_to"
+VINTAGE_SQL = f"{VINTAGE_FROM} INTEGER NOT NULL, {VINTAGE_TO} INTEGER"
 
 # Arrow type -> SQL type understood by both DuckDB and PostgreSQL
 _SQL_TYPES = {
@@ -49,7 +57,9 @@ def observations_ddl(name: str = OBSERVATIONS, *, temporary: bool = False) -> st
     )
     if temporary:
         return f"CREATE TEMP TABLE {name} ({cols}) ON COMMIT DROP"
-    return f"CREATE TABLE IF NOT EXISTS {name} ({cols}, PRIMARY KEY ({', '.join(KEY_COLUMNS)}))"
+    # one row per key and vintage that first knew it: the database refuses duplicates still
+    key = ", ".join((*KEY_COLUMNS, VINTAGE_FROM))
+    return f"CREATE TABLE IF NOT EXISTS {name} ({cols}, {VINTAGE_SQL}, PRIMARY KEY ({key}))"
 
 
 def loads_ddl() -> str:
@@ -66,4 +76,21 @@ def records_ddl() -> str:
         f"{f.name} {RECORD_SQL_TYPES[f.name]}{'' if f.nullable else ' NOT NULL'}"
         for f in RECORD_SCHEMA
     )
-    return f"CREATE TABLE IF NOT EXISTS {RECORDS} ({cols})"
+    return f"CREATE TABLE IF NOT EXISTS {RECORDS} ({cols}, {VINTAGE_SQL})"
+
+
+VINTAGE_COLUMNS: dict[str, str] = {
+    "id": "INTEGER NOT NULL PRIMARY KEY",
+    "created": "TIMESTAMP NOT NULL",  # UTC
+    "who": "VARCHAR NOT NULL",  # the OS user, or the name `ingest --by` was given
+    "kpiboard_version": "VARCHAR NOT NULL",
+    "files": "INTEGER NOT NULL",
+    "observations": "BIGINT NOT NULL",  # rows read from the observation files
+    "records": "BIGINT NOT NULL",  # rows read from the record sources
+    "changes": "VARCHAR NOT NULL",  # what changed since the vintage before, as JSON
+}
+
+
+def vintages_ddl() -> str:
+    cols = ", ".join(f"{k} {v}" for k, v in VINTAGE_COLUMNS.items())
+    return f"CREATE TABLE IF NOT EXISTS {VINTAGES} ({cols})"
