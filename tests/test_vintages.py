@@ -117,6 +117,9 @@ def test_loading_the_same_files_again_makes_no_vintage(met: Path) -> None:
     stored = table_rows(met, "kpiboard_observations")
     again = run("ingest", met)
     assert again.stdout == "nothing changed since vintage 1: no new vintage\n"
+    # and the summary on stderr does not count unchanged rows as "replaced"
+    assert again.stderr.startswith("read 1,921 rows from 11 file(s), nothing new in duckdb://")
+    assert "replaced" not in again.stderr
     assert json.loads(run("ingest", met, "--format", "json").stdout)["vintage"] is None
     assert [v["id"] for v in json.loads(run("vintages", met, "--format", "json").stdout)] == [1]
     assert table_rows(met, "kpiboard_observations") == stored
@@ -202,3 +205,28 @@ def test_a_warehouse_from_before_vintages_says_to_ingest_again(tmp_path: Path) -
         Warehouse.from_url(f"duckdb://{path}")
     assert "made by a kpiboard without vintages" in info.value.message
     assert "kpiboard ingest PROJECT" in (info.value.hint or "")
+
+
+def test_the_projects_own_warehouse_from_before_vintages_is_rebuilt_from_the_data(
+    met: Path,
+) -> None:
+    """kpiboard's default file (no `warehouse:` set) holds only what the data files give: one
+    made by an older kpiboard is rebuilt, not refused, so `make demo` and `report` keep working
+    in a checkout that ingested before vintages."""
+    from kpiboard.ingest import OBSERVATION_COLUMNS
+
+    path = met / DEFAULT_DUCKDB
+    path.parent.mkdir()
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE kpiboard_observations ("
+            + ", ".join(f"{c} VARCHAR" for c in OBSERVATION_COLUMNS)
+            + ")"
+        )
+        con.execute("INSERT INTO kpiboard_observations (org) VALUES ('stale')")
+    report = run("report", met, "--as-of", AS_OF, "--format", "json")
+    assert json.loads(report.stdout)["as_of"]
+    assert [v["id"] for v in json.loads(run("vintages", met, "--format", "json").stdout)] == [1]
+    assert table_rows(met, "kpiboard_observations") == sum(
+        len(p.read_text(encoding="utf-8").splitlines()) - 1 for p in (met / "data").glob("*.csv")
+    )

@@ -59,11 +59,16 @@ class _Bar:
 
 def _describe(summary: IngestSummary) -> str:
     files = ", ".join(f"{path} ({rows:,})" for path, rows in summary.rows_by_file.items())
-    text = (
-        f"ingested {summary.rows:,} rows from {len(summary.files)} file(s) into "
-        f"{summary.warehouse}: {summary.new_keys:,} new, {summary.replaced_keys:,} replaced, "
-        f"{summary.removed_rows:,} removed [{files}]"
-    )
+    read = f"{summary.rows:,} rows from {len(summary.files)} file(s)"
+    if summary.checked_only or not summary.changed:
+        # nothing was written: counts of keys "replaced" would say the opposite
+        done = "checked against" if summary.checked_only else "nothing new in"
+        text = f"read {read}, {done} {summary.warehouse} [{files}]"
+    else:
+        text = (
+            f"ingested {read} into {summary.warehouse}: {summary.new_keys:,} new, "
+            f"{summary.replaced_keys:,} replaced, {summary.removed_rows:,} removed [{files}]"
+        )
     if summary.records:
         text += f"; {summary.records:,} records from record sources"
     if summary.set_aside:

@@ -58,6 +58,13 @@ def _member_sha256(archive: Path, member: str) -> str | None:
     return digest.hexdigest()
 
 
+# the observations and records tables as kpiboard made them before vintages
+_BEFORE_VINTAGES = (
+    (OBSERVATIONS, list(OBSERVATIONS_IBIS_SCHEMA.names)),
+    (RECORDS, list(RECORD_COLUMNS)),
+)
+
+
 class Warehouse:
     """An Ibis connection holding the ``kpiboard_observations``, ``kpiboard_records``,
     ``kpiboard_vintages`` and ``kpiboard_loads`` tables.
@@ -67,13 +74,20 @@ class Warehouse:
     by default, an earlier one through :meth:`at` (docs/VINTAGES.md).
     """
 
-    def __init__(self, backend: BaseBackend, url: str, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        backend: BaseBackend,
+        url: str,
+        root: Path | None = None,
+        *,
+        rebuild_old: bool = False,
+    ) -> None:
         self.backend = backend
         self.url = url  # as shown to users (password removed)
         self.root = root
         self.vintage: int | None = None  # None: the latest, whichever it is when read
         self._owner = True  # a view made by at() shares the connection and does not close it
-        self._ensure_tables()
+        self._ensure_tables(rebuild_old)
 
     def at(self, vintage: int | None) -> Warehouse:
         """The same warehouse as vintage ``vintage`` knew it (None: the latest): every read
@@ -108,7 +122,9 @@ class Warehouse:
     def open(cls, catalogue: Catalogue) -> Warehouse:
         """The project's warehouse: ``project.warehouse`` or ``<project>/.kpiboard/warehouse.duckdb``."""
         backend, shown = connect(catalogue.project.warehouse, catalogue.root)
-        return cls(backend, shown, catalogue.root)
+        # kpiboard's own file (no `warehouse:` set) holds nothing but what the data files give,
+        # so one made before vintages is rebuilt from them rather than refused
+        return cls(backend, shown, catalogue.root, rebuild_old=catalogue.project.warehouse is None)
 
     @classmethod
     def from_url(cls, url: str, root: Path | None = None) -> Warehouse:
@@ -121,7 +137,10 @@ class Warehouse:
     def backend_name(self) -> str:
         return str(self.backend.name)
 
-    def _ensure_tables(self) -> None:
+    def _ensure_tables(self, rebuild_old: bool = False) -> None:
+        if rebuild_old and self._made_before_vintages():
+            for name in (OBSERVATIONS, LOADS, RECORDS):
+                run_ddl(self.backend, f"DROP TABLE IF EXISTS {name}")
         for name, ddl in (
             (OBSERVATIONS, observations_ddl()),
             (LOADS, loads_ddl()),
@@ -134,7 +153,7 @@ class Warehouse:
             except TableNotFound:
                 run_ddl(self.backend, ddl)
         stored = [*OBSERVATIONS_IBIS_SCHEMA.names, VINTAGE_FROM, VINTAGE_TO]
-        for name, before in ((OBSERVATIONS, stored[:-2]), (RECORDS, list(RECORD_COLUMNS))):
+        for name, before in _BEFORE_VINTAGES:
             if list(self.backend.table(name).schema().names) == before:
                 raise KpiboardError(
                     f"the warehouse {self.url} was made by a kpiboard without vintages "
@@ -150,6 +169,16 @@ class Warehouse:
                 hint="it was made by another kpiboard version: delete the DuckDB file (it is "
                 f"rebuilt from the data) or drop the table {OBSERVATIONS}",
             )
+
+    def _made_before_vintages(self) -> bool:
+        """Whether an observations or records table has the shape it had before vintages."""
+        for name, before in _BEFORE_VINTAGES:
+            try:
+                if list(self.backend.table(name).schema().names) == before:
+                    return True
+            except TableNotFound:
+                pass
+        return False
 
     def observations(self) -> ibis.Table:
         """All observations: org, measure, period_end (date, first of the month), months,
