@@ -209,7 +209,9 @@ class Source(Strict):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     type: SourceType
     files: list[str] = Field(
-        min_length=1, description="globs relative to the project; .zip archives too"
+        min_length=1,
+        description="globs relative to the project; .zip archives too; an error only when none "
+        "matches a file",
     )
     set_aside: list[str] = Field(
         default_factory=list, description="organisation names whose rows are skipped and counted"
@@ -352,6 +354,10 @@ class Project(Strict):
         default_factory=lambda: ["data/*.csv"], description="observation files (globs)"
     )
     sources: list[Source] = Field(default_factory=list, description="record sources (open data)")
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="files under data/ that are not data (globs): no warning that nothing reads them",
+    )
     dashboard: Dashboard = Dashboard()
 
     @model_validator(mode="after")
