@@ -256,6 +256,13 @@ class Measure(Strict):
     status_rule: StatusRule | None = None
     tracking: bool = Field(False, description="a tracking measure: shown, never given a status")
     in_development: bool = Field(False, description="defined but not yet measured")
+    latency: int | None = Field(
+        None,
+        ge=0,
+        le=120,
+        description="months a latest figure may lag the report month before it is marked stale; "
+        "default twice the spacing of the measure's last two figures, at least 2",
+    )
     hidden: bool = Field(False, description="an input to other measures, not a row of its own")
     figure_label: str | None = Field(
         None, description='words after the figure, e.g. "forecast for yr"'

@@ -16,6 +16,7 @@ from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import ProjectArg, check_format, emit, fail
 from kpiboard.cli.project import run_ingest
+from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.periods import parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
@@ -26,27 +27,29 @@ LEAGUE_ORG = "all"  # --org all: the league table of one measure
 
 
 @contextmanager
-def _observed(project: Path, as_of: str) -> Iterator[tuple[Catalogue, ir.Table, int]]:
-    """The project, its observations (ingested first if the data changed) and the month."""
+def _observed(project: Path, as_of: str | None) -> Iterator[tuple[Catalogue, ir.Table, int]]:
+    """The project, its observations (ingested first if the data changed) and the month: the
+    one asked for, else the latest with data."""
     try:
-        month = parse_month(as_of)
+        asked = None if as_of is None else parse_month(as_of)
     except KpiboardError as exc:
         raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
     cat = load_catalogue(project)
     wh = Warehouse.open(cat)
     try:
         run_ingest(cat, wh, only_if_stale=True, quiet=True)
+        month = report_month(wh.months_with_data(cat), asked)
         yield cat, wh.scorecard_observations(cat), month
     finally:
         wh.close()
 
 
-def scorecard_of(project: Path, as_of: str, org: str | None) -> Scorecard:
+def scorecard_of(project: Path, as_of: str | None, org: str | None) -> Scorecard:
     with _observed(project, as_of) as (cat, observations, month):
         return assemble_scorecard(cat, observations, month, org)
 
 
-def league_of(project: Path, as_of: str, measure: str, group: str | None) -> League:
+def league_of(project: Path, as_of: str | None, measure: str, group: str | None) -> League:
     with _observed(project, as_of) as (cat, observations, month):
         return assemble_league(
             cat, observations, month, measure, group, highlight=cat.project.organisation
@@ -55,7 +58,10 @@ def league_of(project: Path, as_of: str, measure: str, group: str | None) -> Lea
 
 def report(
     project: ProjectArg = Path("."),
-    as_of: Annotated[str, typer.Option("--as-of", help="the report month, YYYY-MM")] = ...,  # type: ignore[assignment]
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="the report month, YYYY-MM (default: the latest with data)"),
+    ] = None,
     org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")] = "table",
     output: Annotated[
