@@ -78,7 +78,7 @@ def test_a_month_past_every_measure_is_an_error(project: Path) -> None:
         (["2010-02", "2010-03"], None, 2),  # monthly: 2
         (["2009-12", "2010-03"], None, 6),  # quarterly: 6
         (["2009-03", "2010-03"], None, 24),  # annual: 24
-        (["2010-03"], None, 2),  # one figure: at least 2
+        (["2010-03"], None, 2),  # one monthly figure: at least 2
         (["2010-02", "2010-03"], 5, 5),  # declared
     ],
 )
@@ -86,6 +86,14 @@ def test_latency(months: list[str], declared: int | None, expected: int) -> None
     m = Measure(id="x", title="X", kind="count", latency=declared)
     nums = [parse_month(x) for x in months]
     assert latency(m, nums, nums[-1]) == expected
+
+
+def test_a_single_figure_is_given_the_spacing_of_its_window() -> None:
+    # one 12-month survey estimate (a peer's, say): annual, so 24 months, not a monthly 2
+    m = Measure(id="x", title="X", kind="proportion")
+    mar09 = parse_month("2009-03")
+    assert latency(m, [mar09], mar09, 12) == 24
+    assert stale_mark(m, [mar09], mar09, parse_month("2009-08"), 12) is None
 
 
 def test_stale_mark_in_the_months_after_the_latency() -> None:

@@ -261,7 +261,8 @@ class Measure(Strict):
         ge=0,
         le=120,
         description="months a latest figure may lag the report month before it is marked stale; "
-        "default twice the spacing of the measure's last two figures, at least 2",
+        "default twice the spacing of the measure's last two figures (or of the window of a "
+        "single figure), at least 2",
     )
     hidden: bool = Field(False, description="an input to other measures, not a row of its own")
     figure_label: str | None = Field(

@@ -175,7 +175,8 @@ class _RowBuilder:
         facts = [*self._figure_facts(m, fig, children), *self._context_facts(m, fig)]
         months = self.ev.figure_months(m.id, self.home)
         row = self._with_figures(base, m, fig, report_target, facts)
-        return replace(row, stale=stale_mark(m, months, latest.window.last, self.as_of))
+        win = latest.window
+        return replace(row, stale=stale_mark(m, months, win.last, self.as_of, win.length))
 
     def _base(self, m: Measure, children: tuple[Row, ...]) -> Row:
         """The row as far as the definitions go: no figures, no status."""

@@ -3,9 +3,10 @@ is marked, with its last period, so that a report month past a measure's data do
 an old figure off as this month's.
 
 The latency is the measure's ``latency:`` (months), else twice the spacing of its last two
-figures (monthly data: 2 months; quarterly: 6; annual: 24), and never under
-:data:`MIN_LATENCY`: figures are published some weeks after their period ends, and a survey
-or an annual return lags more by nature.
+figures (monthly data: 2 months; quarterly: 6; annual: 24), or of the figure's window when it
+is the only one (a single 12-month survey estimate: 24), and never under :data:`MIN_LATENCY`:
+figures are published some weeks after their period ends, and a survey or an annual return
+lags more by nature.
 """
 
 from __future__ import annotations
@@ -20,18 +21,21 @@ CADENCE_FACTOR = 2
 MIN_LATENCY = 2
 
 
-def latency(m: Measure, figure_months: list[int], last: int) -> int:
-    """The months ``m``'s latest figure (ending in month ``last``) may lag the report month."""
+def latency(m: Measure, figure_months: list[int], last: int, length: int = 1) -> int:
+    """The months ``m``'s latest figure (ending in month ``last``, over ``length`` months) may
+    lag the report month."""
     if m.latency is not None:
         return m.latency
     earlier = [x for x in figure_months if x < last]
-    spacing = last - earlier[-1] if earlier else 1
+    spacing = last - earlier[-1] if earlier else length
     return max(MIN_LATENCY, CADENCE_FACTOR * spacing)
 
 
-def stale_mark(m: Measure, figure_months: list[int], last: int, as_of: int) -> Stale | None:
-    """The mark for a latest figure ending in month ``last`` in a report as of ``as_of``, or
-    None while it is within the measure's latency.
+def stale_mark(
+    m: Measure, figure_months: list[int], last: int, as_of: int, length: int = 1
+) -> Stale | None:
+    """The mark for a latest figure ending in month ``last`` (over ``length`` months) in a
+    report as of ``as_of``, or None while it is within the measure's latency.
 
     >>> from kpiboard.periods import parse_month
     >>> m = Measure(id="x", title="X", kind="count")
@@ -41,7 +45,7 @@ def stale_mark(m: Measure, figure_months: list[int], last: int, as_of: int) -> S
     >>> stale_mark(m, [mar10 - 1, mar10], mar10, parse_month("2010-05")) is None
     True
     """
-    allowed = latency(m, figure_months, last)
+    allowed = latency(m, figure_months, last, length)
     behind = as_of - last
     if behind <= allowed:
         return None
