@@ -277,9 +277,9 @@ def test_report_before_any_data(ingested: Path) -> None:
             ["--as-of", AS_OF, "--format", "pdf"],
             "error: --format: unknown format 'pdf' (use one of table, json, csv, md, html)",
         ),
-        ([], "Missing option '--as-of'"),
     ],
-    ids=["month 13", "Aug-09", "pdf", "no --as-of"],
+    # (no --as-of is no longer a usage error: the latest month, tests/test_report_month.py)
+    ids=["month 13", "Aug-09", "pdf"],
 )
 def test_usage_errors_exit_2(ingested: Path, args: list[str], message: str) -> None:
     result = run("report", ingested, *args, code=2)

@@ -39,6 +39,7 @@ EXPECTED_COLUMNS = [
     "spc_mean",
     "spc_lpl",
     "spc_upl",
+    "stale_since",  # added with the stale marks: the month of a stale figure's last period
 ]
 
 

@@ -225,6 +225,18 @@ class Milestone:
 
 
 @dataclass(frozen=True)
+class Stale:
+    """A latest figure older than the measure's latency allows: said in every output, so an
+    old figure is never read as this month's."""
+
+    period_end: str  # YYYY-MM: the month the last figure ends in
+    period: str  # "Mar-10"
+    months: int  # months between it and the report month
+    latency: int  # months the measure allows
+    text: str  # "stale: last figure Mar-10"
+
+
+@dataclass(frozen=True)
 class Row:
     id: str  # the row label ("2a"), or the measure id when the measure has none
     measure: str
@@ -262,6 +274,7 @@ class Row:
     rag_status: Status | None = None  # the target's verdict, when status comes from SPC
     rag_reason: str | None = None  # and its reason
     status_from: StatusFrom = StatusFrom.RAG
+    stale: Stale | None = None  # the latest figure is older than the measure's latency allows
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,9 @@ class Source(Strict):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     type: SourceType
     files: list[str] = Field(
-        min_length=1, description="globs relative to the project; .zip archives too"
+        min_length=1,
+        description="globs relative to the project; .zip archives too; an error only when none "
+        "matches a file",
     )
     set_aside: list[str] = Field(
         default_factory=list, description="organisation names whose rows are skipped and counted"
@@ -256,6 +258,14 @@ class Measure(Strict):
     status_rule: StatusRule | None = None
     tracking: bool = Field(False, description="a tracking measure: shown, never given a status")
     in_development: bool = Field(False, description="defined but not yet measured")
+    latency: int | None = Field(
+        None,
+        ge=0,
+        le=120,
+        description="months a latest figure may lag the report month before it is marked stale; "
+        "default twice the spacing of the measure's last two figures (or of the window of a "
+        "single figure), at least 2",
+    )
     hidden: bool = Field(False, description="an input to other measures, not a row of its own")
     figure_label: str | None = Field(
         None, description='words after the figure, e.g. "forecast for yr"'
@@ -373,6 +383,10 @@ class Project(Strict):
         default_factory=lambda: ["data/*.csv"], description="observation files (globs)"
     )
     sources: list[Source] = Field(default_factory=list, description="record sources (open data)")
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="files under data/ that are not data (globs): no warning that nothing reads them",
+    )
     dashboard: Dashboard = Dashboard()
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from kpiboard.cli.common import ProjectArg, err, fail
 from kpiboard.cli.vintages import check_format, show_ingest
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import check_data
+from kpiboard.ingest.unread import unread_files
 from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
 
 PROGRESS_AFTER_SECONDS = 0.5  # show a bar only when a load takes more than a moment
@@ -111,7 +112,7 @@ def validate(project: ProjectArg = Path(".")) -> None:
     try:
         # a catalogue that loads but fails a cross-check still says enough to check the data
         cat = load_catalogue(project, raise_on_error=False)
-        findings = cat.findings + check_data(cat)
+        findings = cat.findings + check_data(cat) + unread_files(cat)
     except ValidationFailed as exc:
         findings, data_checked = exc.findings, False
     except KpiboardError as exc:

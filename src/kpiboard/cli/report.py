@@ -16,6 +16,7 @@ from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import ProjectArg, check_format, emit, fail
 from kpiboard.cli.project import run_ingest
+from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.periods import parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
@@ -27,12 +28,13 @@ LEAGUE_ORG = "all"  # --org all: the league table of one measure
 
 @contextmanager
 def _observed(
-    project: Path, as_of: str, vintage: int | None = None
+    project: Path, as_of: str | None, vintage: int | None = None
 ) -> Iterator[tuple[Catalogue, ir.Table, int]]:
     """The project, its observations (ingested first if the data changed; as they were at
-    ``vintage`` when given, ingesting nothing) and the month."""
+    ``vintage`` when given, ingesting nothing) and the month: the one asked for, else the
+    latest with data (of that vintage)."""
     try:
-        month = parse_month(as_of)
+        asked = None if as_of is None else parse_month(as_of)
     except KpiboardError as exc:
         raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
     cat = load_catalogue(project)
@@ -40,20 +42,22 @@ def _observed(
     try:
         if vintage is None:
             run_ingest(cat, wh, only_if_stale=True, quiet=True)
-        yield cat, wh.at(vintage).scorecard_observations(cat), month
+        known = wh.at(vintage)
+        month = report_month(known.months_with_data(cat), asked)
+        yield cat, known.scorecard_observations(cat), month
     finally:
         wh.close()
 
 
 def scorecard_of(
-    project: Path, as_of: str, org: str | None, vintage: int | None = None
+    project: Path, as_of: str | None, org: str | None, vintage: int | None = None
 ) -> Scorecard:
     with _observed(project, as_of, vintage) as (cat, observations, month):
         return assemble_scorecard(cat, observations, month, org)
 
 
 def league_of(
-    project: Path, as_of: str, measure: str, group: str | None, vintage: int | None = None
+    project: Path, as_of: str | None, measure: str, group: str | None, vintage: int | None = None
 ) -> League:
     with _observed(project, as_of, vintage) as (cat, observations, month):
         return assemble_league(
@@ -63,7 +67,10 @@ def league_of(
 
 def report(
     project: ProjectArg = Path("."),
-    as_of: Annotated[str, typer.Option("--as-of", help="the report month, YYYY-MM")] = ...,  # type: ignore[assignment]
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="the report month, YYYY-MM (default: the latest with data)"),
+    ] = None,
     org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")] = "table",
     output: Annotated[

@@ -31,6 +31,7 @@ from kpiboard.engine.row_figures import (
     value_text,
 )
 from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
+from kpiboard.engine.stale import stale_mark
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment, assess
 from kpiboard.engine.targets import (
@@ -41,12 +42,7 @@ from kpiboard.engine.targets import (
 from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
-from kpiboard.formatting import (
-    percent_change,
-    round_half_up,
-    signed,
-    with_unit,
-)
+from kpiboard.formatting import percent_change, round_half_up, signed, with_unit
 from kpiboard.periods import (
     format_month,
     fy_label,
@@ -103,7 +99,6 @@ def build_scorecard(cat: Catalogue, data: EngineData, as_of: int, home: str) -> 
     for m in top:
         if m.section and m.section not in sections:
             sections.append(m.section)
-    key = cat.project.status_key
     return Scorecard(
         title=cat.project.title,
         subtitle=cat.project.subtitle,
@@ -113,7 +108,7 @@ def build_scorecard(cat: Catalogue, data: EngineData, as_of: int, home: str) -> 
         financial_year=fy_label(as_of, cat.fy_start_month),
         rows=rows,
         sections=tuple(sections),
-        status_key={"green": key.green, "amber": key.amber, "red": key.red},
+        status_key=cat.project.status_key.model_dump(),  # green, amber, red
         spc_key=spc_key(),
     )
 
@@ -178,7 +173,10 @@ class _RowBuilder:
             )
         fig = self._figures(m, latest, report_target)
         facts = [*self._figure_facts(m, fig, children), *self._context_facts(m, fig)]
-        return self._with_figures(base, m, fig, report_target, facts)
+        months = self.ev.figure_months(m.id, self.home)
+        row = self._with_figures(base, m, fig, report_target, facts)
+        win = latest.window
+        return replace(row, stale=stale_mark(m, months, win.last, self.as_of, win.length))
 
     def _base(self, m: Measure, children: tuple[Row, ...]) -> Row:
         """The row as far as the definitions go: no figures, no status."""

@@ -224,6 +224,10 @@ class Evaluator:
         return None if row is None else row.month.amt
 
     # -- internals --------------------------------------------------------------------------
+    def figure_months(self, mid: str, org: str) -> list[int]:
+        """The months a figure of the measure may end in (its or its parts' data), ascending."""
+        return sorted(self._candidate_months(mid, org))
+
     def _candidate_months(self, mid: str, org: str) -> set[int]:
         """Months at which a window of the measure may end: those with its (or its parts') data."""
         m = self.measure(mid)

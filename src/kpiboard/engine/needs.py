@@ -4,6 +4,8 @@ Worked out from the catalogue alone, before any data are read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kpiboard.catalogue import Catalogue
 from kpiboard.engine.targets import baseline_span
 from kpiboard.enginedata import BaselineSpan, EngineRequest
@@ -87,3 +89,39 @@ class BeforeAnyData(KpiboardError):
 def before_any_data(as_of: int, first: int) -> KpiboardError:
     """The error for a report month before the first month of data."""
     return BeforeAnyData(as_of, first)
+
+
+class PastAllData(KpiboardError):
+    """A report month after the last month of every measure's data: a scorecard of it would
+    show old figures under a new date (worded for the command line, like BeforeAnyData)."""
+
+    def __init__(self, as_of: int, first: int, last: int) -> None:
+        span = f"{format_month(first)} to {format_month(last)}"
+        super().__init__(
+            f"--as-of {format_month(as_of)} is after the data: they cover {span}",
+            hint=f"pick a month from {span}, or leave out --as-of for the latest "
+            f"({format_month(last)}); new data? run `kpiboard ingest`",
+        )
+        self.as_of = as_of
+        self.first = first
+        self.last = last
+
+
+def report_month(months: Sequence[int], asked: int | None) -> int:
+    """The month to report on, from the months with data (ascending, as
+    ``Warehouse.months_with_data`` gives them): the one asked for, else the latest. A month
+    after all of them is an error naming the months the data cover (one before them is the
+    engine's BeforeAnyData, per organisation).
+
+    >>> report_month([24100, 24101], None)
+    24101
+    """
+    if not months:
+        raise KpiboardError(
+            "the project has no data yet", hint="add data files and run `kpiboard ingest`"
+        )
+    if asked is None:
+        return months[-1]
+    if asked > months[-1]:
+        raise PastAllData(asked, months[0], months[-1])
+    return asked

@@ -39,6 +39,7 @@ COLUMNS: tuple[str, ...] = (
     "spc_mean",
     "spc_lpl",
     "spc_upl",
+    "stale_since",
 )
 
 FACT_SEPARATOR = " | "
@@ -98,6 +99,8 @@ def _record(row: Row, section: str | None, parent: Row | None) -> dict[str, Cell
         "spc_mean": row.spc.mean if row.spc else None,
         "spc_lpl": row.spc.lpl if row.spc else None,
         "spc_upl": row.spc.upl if row.spc else None,
+        # the month of the last figure when it is older than the measure's latency allows
+        "stale_since": row.stale.period_end if row.stale else None,
     }
 
 

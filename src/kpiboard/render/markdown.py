@@ -106,6 +106,8 @@ def _cells(line: Line) -> tuple[str, ...]:
         latest += f" ({PROVISIONAL_LABEL})"
     if line.latest_period:
         latest += f"{BR}{escape_cell(line.latest_period)}"
+    if line.stale:
+        latest += f"{BR}**({escape_cell(line.stale)})**"
     return (
         f"**{escape_cell(line.ref)}**" if line.ref else "",
         title,

@@ -145,6 +145,8 @@ def _latest(line: Line) -> Text:
         text.append(f" ({PROVISIONAL_LABEL})", style="italic")
     if line.latest_period:
         text.append(f"\n{line.latest_period}", style="dim")
+    if line.stale:
+        text.append(f"\n({line.stale})", style="bold")
     return text
 
 

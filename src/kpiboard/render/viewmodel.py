@@ -90,6 +90,7 @@ class Line:
     status_source: str | None = None  # "Status from SPC", when the status is not the target's
     rag: StatusLabel | None = None  # the target's own verdict, when the status is SPC's
     rag_reason: str | None = None  # and the target's own reason for it
+    stale: str | None = None  # "stale: last figure Mar-10", when the figure is older than allowed
 
     @property
     def title(self) -> str:
@@ -246,6 +247,7 @@ def _line(row: Row, depth: int, parent: Row | None, parent_anchor: str = "") -> 
         status_source=source,
         rag=rag,
         rag_reason=row.rag_reason if rag is not None else None,
+        stale=row.stale.text if row.stale is not None else None,
     )
 
 

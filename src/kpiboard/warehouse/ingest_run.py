@@ -17,6 +17,7 @@ from kpiboard.ingest.home_office_prc import read_home_office_prc
 from kpiboard.ingest.police_uk import read_police_uk
 from kpiboard.ingest.population import read_population
 from kpiboard.ingest.records import RecordRead, SourceSpec, matching_files
+from kpiboard.ingest.unread import unread_files
 from kpiboard.warehouse.changes import SubjectChanges
 from kpiboard.warehouse.store import Warehouse
 from kpiboard.warehouse.where_values import where_findings
@@ -113,7 +114,12 @@ def ingest_project(
     finally:
         if warehouse is None:
             wh.close()
-    warnings = [*result.warnings, *(w for read in reads for w in read.warnings), *unmatched]
+    warnings = [
+        *unread_files(catalogue),
+        *result.warnings,
+        *(w for read in reads for w in read.warnings),
+        *unmatched,
+    ]
     return IngestSummary(
         wh.url,
         loaded.load_id,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 #: What opening or reading an input can raise (a zip member can be corrupt, or compressed in a
 #: way zipfile cannot read).
 READ_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
+#: How data.police.uk names a force's month of street records (in a ``YYYY-MM/`` folder).
+MONTH_FILE = re.compile(r"\d{4}-\d{2}-[a-z0-9-]+-street\.csv")
 
 
 @dataclass(frozen=True)
@@ -107,26 +111,16 @@ def _zip_inputs(path: Path, display: str, findings: list[Finding]) -> list[Input
 
 
 def find_inputs(catalogue: Catalogue, spec: SourceSpec, findings: list[Finding]) -> list[Input]:
-    """The source's inputs, each file once whatever globs match it; an error finding for each
-    glob that matches nothing and for each zip that is unreadable or holds no street file."""
+    """The source's inputs, each file once whatever globs match it, and each police.uk month
+    file once whether it comes plain or zipped (see :func:`once_each`); an error finding when
+    none of the globs matches a file (one may: the month's plain CSVs come and go), and for
+    each zip that is unreadable or holds no street file."""
     found: dict[Path, None] = {}
     for pattern in spec.files:
-        matches = matching_files(catalogue.root, pattern)
-        if not matches:
-            what = "matches no files" if set("*?[") & set(pattern) else "does not exist"
-            findings.append(
-                Finding(
-                    "error",
-                    f"source {spec.id!r}: files: {pattern!r} {what}",
-                    "kpiboard.yaml",
-                    None,
-                    spec.id,
-                    "put the files there, or change the source's `files:` (paths are "
-                    "relative to the project folder)",
-                )
-            )
-        for path in matches:
+        for path in matching_files(catalogue.root, pattern):
             found.setdefault(path.resolve(), None)
+    if not found:
+        findings.append(_nothing_matches(spec))
     inputs: list[Input] = []
     for path in found:
         display = catalogue.rel(path)
@@ -134,7 +128,79 @@ def find_inputs(catalogue: Catalogue, spec: SourceSpec, findings: list[Finding])
             inputs.extend(_zip_inputs(path, display, findings))
         else:
             inputs.append(Input(display, path.stat().st_size, functools.partial(_open_file, path)))
-    return inputs
+    return once_each(inputs, findings)
+
+
+def _nothing_matches(spec: SourceSpec) -> Finding:
+    if len(spec.files) == 1:
+        pattern = spec.files[0]
+        what = f"{pattern!r} " + (
+            "matches no files" if set("*?[") & set(pattern) else "does not exist"
+        )
+    else:
+        what = ", ".join(repr(p) for p in spec.files) + " match no files"
+    return Finding(
+        "error",
+        f"source {spec.id!r}: files: {what}",
+        "kpiboard.yaml",
+        None,
+        spec.id,
+        "put the files there, or change the source's `files:` (paths are relative to the "
+        "project folder)",
+    )
+
+
+def _month_file(inp: Input) -> str | None:
+    """The police.uk name of the input (``2017-07-west-yorkshire-street.csv``), whether a file
+    or a zip member, if it has that form: one force's month."""
+    name = inp.display.rsplit(":", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return name if MONTH_FILE.fullmatch(name) else None
+
+
+def _sha256(inp: Input) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with inp.open() as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except READ_ERRORS:
+        return None  # the read says what is wrong with it
+    return digest.hexdigest()
+
+
+def once_each(inputs: list[Input], findings: list[Finding]) -> list[Input]:
+    """The inputs with each force's month file once. A month published as a plain CSV and also
+    found in a zip (or in two folders) is read once when the copies are the same bytes; copies
+    that differ are an error naming both, since which one is right is the user's call and
+    reading both would count every crime twice."""
+    by_name: dict[str, list[Input]] = {}
+    for inp in inputs:
+        name = _month_file(inp)
+        if name is not None:
+            by_name.setdefault(name, []).append(inp)
+    dropped: set[str] = set()
+    for name, same in by_name.items():
+        if len(same) < 2:
+            continue
+        first, first_hash = same[0], _sha256(same[0])
+        for other in same[1:]:
+            if first_hash is not None and _sha256(other) == first_hash:
+                dropped.add(other.display)
+                continue
+            findings.append(
+                Finding(
+                    "error",
+                    f"{first.display} and {other.display} are both {name}, with different "
+                    "contents: the month would be counted twice",
+                    other.display,
+                    None,
+                    None,
+                    "keep the one you mean (usually the later download) and move the other out "
+                    "of the source's files",
+                )
+            )
+            dropped.add(other.display)
+    return [inp for inp in inputs if inp.display not in dropped]
 
 
 def peek_month(inp: Input) -> str:
