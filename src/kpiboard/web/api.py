@@ -282,6 +282,7 @@ def sign_in(request: Request, body: Credentials, ctx: Ctx) -> Response:
     check_text("username", body.username)
     check_text("password", body.password)
     user = ctx.store.authenticate(body.username, body.password, client_ip(request))
+    end_session(ctx, request)  # a new session each sign-in: a planted or copied cookie dies
     token, session = ctx.store.create_session(user, ctx.settings.session_hours)
     response = JSONResponse(
         {

@@ -64,6 +64,7 @@ def login(
         user = ctx.store.authenticate(username, password, client_ip(request))
     except (LoginFailed, LoginThrottled, UnusableText) as exc:
         return _refused(ctx, request, exc, token, username.replace("\x00", "\ufffd"), next)
+    end_session(ctx, request)  # a new session each sign-in: a planted or copied cookie dies
     session_token, _session = ctx.store.create_session(user, ctx.settings.session_hours)
     done = RedirectResponse(safe_next(next), status_code=303)
     set_cookie(
