@@ -43,11 +43,14 @@ def open_store(folder: Path) -> AppStore:
 
 
 def client_for(
-    service: ScorecardService, store: AppStore, settings: Dashboard | None = None
+    service: ScorecardService,
+    store: AppStore,
+    settings: Dashboard | None = None,
+    base_url: str = "http://127.0.0.1",
 ) -> TestClient:
     """A TestClient on a new app over ``service`` and ``store``."""
     app = create_app(service, store, settings or Dashboard())
-    return TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+    return TestClient(app, base_url=base_url, follow_redirects=False)
 
 
 def sign_in(client: TestClient, username: str) -> str:

@@ -327,6 +327,11 @@ class Dashboard(Strict):
         False, description="visitors who have not signed in may read (never write)"
     )
     session_hours: float = Field(12, gt=0, le=720, description="how long a sign-in lasts")
+    https: bool = Field(
+        False,
+        description="served over HTTPS (usually behind a TLS proxy): send Strict-Transport-Security "
+        "and mark cookies Secure",
+    )
 
 
 class Project(Strict):

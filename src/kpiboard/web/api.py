@@ -293,7 +293,12 @@ def sign_in(request: Request, body: Credentials, ctx: Ctx) -> Response:
         }
     )
     set_cookie(
-        response, request, SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600)
+        response,
+        request,
+        SESSION_COOKIE,
+        token,
+        max_age=int(ctx.settings.session_hours * 3600),
+        https=ctx.settings.https,
     )
     return response
 

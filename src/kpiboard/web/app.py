@@ -46,10 +46,9 @@ def create_app(
         openapi_url="/openapi.json",
     )
     # every handler reads it through kpiboard.web.context (tests may swap its parts)
-    app.state.ctx = Context(
-        service, store, settings or service.catalogue.project.dashboard, environment()
-    )
-    app.add_middleware(Guard, on_too_large=too_large)
+    settings = settings or service.catalogue.project.dashboard
+    app.state.ctx = Context(service, store, settings, environment())
+    app.add_middleware(Guard, on_too_large=too_large, hsts=settings.https)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_handlers(app)
     for router in PAGE_ROUTERS:

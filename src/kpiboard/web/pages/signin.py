@@ -42,7 +42,7 @@ def login_page(request: Request, ctx: Ctx, next: str = "/") -> Response:
         org=None,
         month=None,
     )
-    set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600, https=ctx.settings.https)
     return response
 
 
@@ -73,6 +73,7 @@ def login(
         SESSION_COOKIE,
         session_token,
         max_age=int(ctx.settings.session_hours * 3600),
+        https=ctx.settings.https,
     )
     done.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return done
