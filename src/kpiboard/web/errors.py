@@ -68,6 +68,8 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (LoginThrottled, 429, "throttled"),
 ]
 HTTP_MESSAGES = {
+    # the framework's only 400: a body it cannot parse (our own refusals are KpiboardErrors)
+    400: "the request's body could not be read: it is not valid JSON (or form data)",
     404: "there is no page at this address",
     405: "this address does not accept that method",
 }
@@ -173,14 +175,16 @@ def allowed_methods(request: Request) -> list[str]:
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
-    hint = "start from the scorecard" if exc.status_code == 404 else None
+    hint = {404: "start from the scorecard", 400: "see /docs for the shape of each call"}.get(
+        exc.status_code
+    )
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         allowed = allowed_methods(request)
         headers["Allow"] = ", ".join(allowed)
         hint = f"it accepts {', '.join(allowed)}" if allowed else None
     if is_api(request.url.path):
-        code = "not_found" if exc.status_code == 404 else "http_error"
+        code = {404: "not_found", 400: "bad_request"}.get(exc.status_code, "http_error")
         return error_json(exc.status_code, code, message, hint, headers)
     return error_page(request, exc.status_code, message, hint, headers)
 
