@@ -7,11 +7,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from appdb_helpers import PASSWORD
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from live import audit, project_copy, serving
 from webutil import csrf_of
 
 from kpiboard.catalogue.schema import Dashboard
@@ -160,4 +163,31 @@ def test_the_dashboard_refuses_the_right_password_sent_with_a_burst_of_wrong_one
     assert right == "throttled"
     assert slow.verified == USERNAME_LIMIT
     events = [e.event for e in slow_app_store.audit_log(100) if e.username == "editor"]
+    assert events.count("sign_in_failed") == USERNAME_LIMIT and "sign_in" not in events
+
+
+def test_a_real_server_checks_only_the_limit_of_a_burst(tmp_path: Path) -> None:
+    """The same burst over real sockets to `kpiboard serve` (its own argon2 hasher, uvicorn's
+    thread pool): the requests are in flight together, yet only the limit is checked."""
+    project = project_copy(tmp_path)
+    with serving(project) as url:
+
+        def attempt(password: str) -> Callable[[], str]:
+            def post() -> str:
+                got = httpx.post(
+                    url + "/api/session",
+                    json={"username": "admin", "password": password},
+                    timeout=60,
+                )
+                return {200: "signed in", 401: "failed", 429: "throttled"}[got.status_code]
+
+            return post
+
+        outcomes = _burst([attempt(f"wrong {i}") for i in range(WRONG)])
+        right = attempt(PASSWORD)()
+    assert sorted(outcomes) == ["failed"] * USERNAME_LIMIT + ["throttled"] * (
+        WRONG - USERNAME_LIMIT
+    )
+    assert right == "throttled"
+    events = [e.event for e in audit(project) if e.username == "admin"]
     assert events.count("sign_in_failed") == USERNAME_LIMIT and "sign_in" not in events

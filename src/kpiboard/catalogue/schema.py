@@ -6,6 +6,7 @@ does not fit the measure kind, ...) live in ``rules.py`` and return findings wit
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -332,6 +333,24 @@ class Dashboard(Strict):
         description="served over HTTPS (usually behind a TLS proxy): send Strict-Transport-Security "
         "and mark cookies Secure",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks (10.0.0.0/8) of the reverse proxies in front of the "
+        "dashboard, whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{text!r} is not an IP address or network: name each proxy by its address "
+                    "(such as 10.0.0.5 or 10.0.0.0/24), not its host name"
+                ) from None
+        return value
 
 
 class Project(Strict):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kpiboard import __version__
 from kpiboard.catalogue.schema import Dashboard
@@ -41,7 +42,7 @@ def create_app(
         version=__version__,
         description="The scorecard, KPI pages, commentary and published packs as JSON. "
         'Errors are {"error": {status, code, message, hint}}.',
-        docs_url="/docs",
+        docs_url=None,  # /docs is our own page (kpiboard.web.pages.apidocs): no CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -49,6 +50,11 @@ def create_app(
     settings = settings or service.catalogue.project.dashboard
     app.state.ctx = Context(service, store, settings, environment())
     app.add_middleware(Guard, on_too_large=too_large, hsts=settings.https)
+    if settings.trusted_proxies:
+        # outermost, so that everything else sees the client behind a named proxy; nobody
+        # else's forwarded headers are believed (they would forge the audit log's addresses
+        # and escape the per-address sign-in throttle)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_handlers(app)
     for router in PAGE_ROUTERS:

@@ -86,7 +86,6 @@ PERMISSIONS: dict[Route, Access] = {
     # the API's documentation: it describes the calls, and holds no data
     ("GET", "/openapi.json"): Access.PUBLIC,
     ("GET", "/docs"): Access.PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): Access.PUBLIC,
 }
 
 # Mounted applications, which are not routes: the stylesheet and the vendored htmx.

@@ -80,7 +80,16 @@ def serve(
             )
         app = create_app(service, store, settings)
         announce(f"Dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        # forwarded headers are the app's decision (dashboard.trusted_proxies), never uvicorn's
+        # default of believing any process on 127.0.0.1
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+        )
     finally:
         store.close()
         service.close()

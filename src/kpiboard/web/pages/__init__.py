@@ -4,14 +4,14 @@ Every page has a JSON twin in :mod:`kpiboard.web.api`.
 
 One router per part of the site, included by :func:`kpiboard.web.app.create_app` in this
 order: the scorecard and board cover, a KPI and its commentary, published packs, signing in
-and out, the admins' pages.
+and out, the admins' pages, the API reference.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kpiboard.web.pages import admin, kpi, packs, scorecard, signin
+from kpiboard.web.pages import admin, apidocs, kpi, packs, scorecard, signin
 
 ROUTERS: tuple[APIRouter, ...] = (
     scorecard.router,
@@ -19,6 +19,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     packs.router,
     signin.router,
     admin.router,
+    apidocs.router,
 )
 
 __all__ = ["ROUTERS"]
