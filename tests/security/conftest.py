@@ -7,10 +7,10 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from secutil import EXAMPLE, StoreFactory, open_store
 
 from kpiboard.web.db import AppStore
 from kpiboard.web.service import ScorecardService
+from security.secutil import EXAMPLE, StoreFactory, open_store
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,13 @@ from typing import Any
 
 import schemathesis
 from fastapi.testclient import TestClient
-from secutil import MONTH, ORG, StoreFactory
 
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore
 from kpiboard.web.security import SESSION_COOKIE
 from kpiboard.web.service import ScorecardService
+from security.secutil import MONTH, ORG, StoreFactory
 
 EXAMPLES = 20
 REAL = {"org": ORG, "month": MONTH, "measure": "robbery"}

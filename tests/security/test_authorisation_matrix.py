@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from secutil import MONTH, ORG, PASSWORD, StoreFactory, client_for, open_store, sign_in
 from starlette.routing import Mount
 
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.web.db import AppStore, Role
 from kpiboard.web.permissions import PERMISSIONS, PUBLIC_MOUNTS, Access, undeclared
 from kpiboard.web.service import ScorecardService
+from security.secutil import MONTH, ORG, PASSWORD, StoreFactory, client_for, open_store, sign_in
 
 PARAMS = {"org": ORG, "month": MONTH, "measure": "robbery"}
 # what each state-changing route is sent besides the CSRF token

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from secutil import MONTH, ORG, PASSWORD, StoreFactory, client_for, sign_in
 
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.web.service import ScorecardService
+from security.secutil import MONTH, ORG, PASSWORD, StoreFactory, client_for, sign_in
 
 PATHS = [
     "/login",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from secutil import MONTH, ORG, StoreFactory, client_for
 
 from kpiboard.web.service import ScorecardService
+from security.secutil import MONTH, ORG, StoreFactory, client_for
 
 
 @pytest.fixture

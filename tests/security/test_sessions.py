@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from secutil import PASSWORD, StoreFactory, client_for
 
 from kpiboard.web.service import ScorecardService
+from security.secutil import PASSWORD, StoreFactory, client_for
 
 COOKIE = "kpiboard_session"
 
