@@ -340,6 +340,11 @@ class Dashboard(Strict):
     )
     session_hours: float = Field(12, gt=0, le=720, description="how long a sign-in lasts")
     oidc: Oidc | None = Field(None, description="single sign-on through an OpenID Connect provider")
+    https: bool = Field(
+        False,
+        description="served over HTTPS (usually behind a TLS proxy): send Strict-Transport-Security "
+        "and mark cookies Secure",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="addresses or networks (10.0.0.0/8) of the reverse proxies in front of the "

@@ -50,6 +50,11 @@ ERROR_SHAPE = {
     },
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {401: ERROR_SHAPE, 403: ERROR_SHAPE, 404: ERROR_SHAPE}
+# what some calls answer besides: a body that is not JSON, a refused write, an over-long or
+# unusable text, throttling
+CONFLICT: dict[int | str, dict[str, Any]] = {409: ERROR_SHAPE}
+WRITE_TEXT: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 409, 413, 422), ERROR_SHAPE)
+SIGN_IN: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 413, 422, 429), ERROR_SHAPE)
 
 
 class Credentials(BaseModel):
@@ -228,6 +233,7 @@ def commentary(org: str, month: str, measure: str, ctx: Ctx) -> dict[str, Any]:
     "/commentary/{org}/{month}/{measure}",
     status_code=201,
     summary="Save a new revision (editors; X-CSRF-Token header)",
+    responses=WRITE_TEXT,
 )
 def save(
     request: Request,
@@ -272,16 +278,22 @@ def pack(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
     "/packs/{org}/{month}",
     status_code=201,
     summary="Publish the month's pack (approvers; once)",
+    responses=CONFLICT,
 )
 def publish(request: Request, org: str, month: str, ctx: Ctx, viewer: ApiWriter) -> dict[str, Any]:
     return publication_json(publish_pack(ctx, viewer, org, month, client_ip(request)), full=True)
 
 
-@router.post("/session", summary="Sign in: sets the session cookie, returns the CSRF token")
+@router.post(
+    "/session",
+    summary="Sign in: sets the session cookie, returns the CSRF token",
+    responses=SIGN_IN,
+)
 def sign_in(request: Request, body: Credentials, ctx: Ctx) -> Response:
     check_text("username", body.username)
     check_text("password", body.password)
     user = ctx.store.authenticate(body.username, body.password, client_ip(request))
+    end_session(ctx, request)  # a new session each sign-in: a planted or copied cookie dies
     token, session = ctx.store.create_session(user, ctx.settings.session_hours)
     response = JSONResponse(
         {
@@ -292,7 +304,12 @@ def sign_in(request: Request, body: Credentials, ctx: Ctx) -> Response:
         }
     )
     set_cookie(
-        response, request, SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600)
+        response,
+        request,
+        SESSION_COOKIE,
+        token,
+        max_age=int(ctx.settings.session_hours * 3600),
+        https=ctx.settings.https,
     )
     return response
 

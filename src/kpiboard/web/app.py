@@ -47,17 +47,14 @@ def create_app(
         openapi_url="/openapi.json",
     )
     # every handler reads it through kpiboard.web.context (tests may swap its parts)
-    app.state.ctx = Context(
-        service, store, settings or service.catalogue.project.dashboard, environment()
-    )
-    app.add_middleware(Guard, on_too_large=too_large)
-    if app.state.ctx.settings.trusted_proxies:
+    settings = settings or service.catalogue.project.dashboard
+    app.state.ctx = Context(service, store, settings, environment())
+    app.add_middleware(Guard, on_too_large=too_large, hsts=settings.https)
+    if settings.trusted_proxies:
         # outermost, so that everything else sees the client behind a named proxy; nobody
         # else's forwarded headers are believed (they would forge the audit log's addresses
         # and escape the per-address sign-in throttle)
-        app.add_middleware(
-            ProxyHeadersMiddleware, trusted_hosts=app.state.ctx.settings.trusted_proxies
-        )
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_handlers(app)
     for router in PAGE_ROUTERS:

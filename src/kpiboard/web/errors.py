@@ -15,7 +15,9 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from kpiboard.errors import KpiboardError
 from kpiboard.web.builds import TooManyBuilds
@@ -69,6 +71,8 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (TooManyBuilds, 429, "too_many_builds"),
 ]
 HTTP_MESSAGES = {
+    # the framework's only 400: a body it cannot parse (our own refusals are KpiboardErrors)
+    400: "the request's body could not be read: it is not valid JSON (or form data)",
     404: "there is no page at this address",
     405: "this address does not accept that method",
 }
@@ -167,13 +171,32 @@ async def kpiboard_error(request: Request, exc: KpiboardError) -> Response:
     return error_page(request, status, exc.message, exc.hint, headers)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the app accepts at the request's path, for a 405's ``Allow`` header. The
+    router names only the first route whose path matched, and a path may have several (a
+    pack is read with GET and published with POST by two routes)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.path and compile_path(route.path)[0].match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
 async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
-    hint = "start from the scorecard" if exc.status_code == 404 else None
+    hint = {404: "start from the scorecard", 400: "see /docs for the shape of each call"}.get(
+        exc.status_code
+    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        hint = f"it accepts {', '.join(allowed)}" if allowed else None
     if is_api(request.url.path):
-        code = "not_found" if exc.status_code == 404 else "http_error"
-        return error_json(exc.status_code, code, message, hint)
-    return error_page(request, exc.status_code, message, hint)
+        code = {404: "not_found", 400: "bad_request"}.get(exc.status_code, "http_error")
+        return error_json(exc.status_code, code, message, hint, headers)
+    return error_page(request, exc.status_code, message, hint, headers)
 
 
 async def invalid(request: Request, exc: RequestValidationError) -> Response:

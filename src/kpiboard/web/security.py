@@ -146,8 +146,16 @@ def login_csrf(request: Request) -> str:
 
 
 def set_cookie(
-    response: Response, request: Request, name: str, value: str, max_age: int | None
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    max_age: int | None,
+    *,
+    https: bool = False,
 ) -> None:
+    """A cookie for this site only, out of scripts' reach; Secure when the request came over
+    HTTPS or the project says it is served over HTTPS (a TLS proxy may forward plain HTTP)."""
     response.set_cookie(
         name,
         value,
@@ -155,7 +163,7 @@ def set_cookie(
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=https or request.url.scheme == "https",
     )
 
 
@@ -175,16 +183,55 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
+    # The dashboard uses no device or browser feature, so none may be asked for (nor by
+    # anything injected into a page).
+    "permissions-policy": ", ".join(
+        f"{feature}=()"
+        for feature in (
+            "accelerometer",
+            "autoplay",
+            "bluetooth",
+            "camera",
+            "display-capture",
+            "encrypted-media",
+            "fullscreen",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "identity-credentials-get",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "picture-in-picture",
+            "publickey-credentials-create",
+            "publickey-credentials-get",
+            "screen-wake-lock",
+            "serial",
+            "sync-xhr",
+            "usb",
+            "web-share",
+            "xr-spatial-tracking",
+        )
+    ),
 }
+# Sent only when the project says it is served over HTTPS (`dashboard: https: true`): a
+# browser then refuses plain HTTP to the host for a year, which would lock out a dashboard
+# actually served over HTTP. No includeSubDomains: the dashboard does not speak for its
+# organisation's other hosts.
+HSTS = ("strict-transport-security", "max-age=31536000")
 
 
 class Guard:
     """ASGI middleware: refuses oversized bodies (413) and adds the security headers to every
-    response that does not set its own."""
+    response that does not set its own (and :data:`HSTS` when ``hsts``)."""
 
-    def __init__(self, app: ASGIApp, on_too_large: Callable[[Scope], Response]) -> None:
+    def __init__(
+        self, app: ASGIApp, on_too_large: Callable[[Scope], Response], *, hsts: bool = False
+    ) -> None:
         self.app = app
         self.on_too_large = on_too_large
+        self.headers = {**SECURITY_HEADERS, **dict([HSTS] if hsts else [])}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -193,7 +240,7 @@ class Guard:
         if _declared_length(scope) > MAX_BODY_BYTES:
             await self.on_too_large(scope)(scope, receive, send)
             return
-        exchange = _Exchange(receive, send)
+        exchange = _Exchange(receive, send, self.headers)
         with contextlib.suppress(_Overflow):
             await self.app(scope, exchange.receive, exchange.send)
         # The app may have caught the overflow (FastAPI answers a body it cannot read with a
@@ -209,12 +256,15 @@ def _declared_length(scope: Scope) -> int:
     return int(length) if length is not None and length.isdigit() else 0
 
 
-def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The response's headers plus every security header it does not set itself."""
+def with_security_headers(
+    headers: list[tuple[bytes, bytes]], security: dict[str, str] | None = None
+) -> list[tuple[bytes, bytes]]:
+    """The response's headers plus every security header (``security``, by default
+    :data:`SECURITY_HEADERS`) it does not set itself."""
     present = {k.lower() for k, _ in headers}
     return headers + [
         (key.encode(), value.encode())
-        for key, value in SECURITY_HEADERS.items()
+        for key, value in (SECURITY_HEADERS if security is None else security).items()
         if key.encode() not in present
     ]
 
@@ -224,9 +274,10 @@ class _Exchange:
     the limit without a Content-Length raises _Overflow, and the app's answer to it is held
     back), the security headers added to the response, and whether the response has started."""
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, headers: dict[str, str]) -> None:
         self._receive = receive
         self._send = send
+        self.headers = headers
         self.received = 0
         self.overflowed = False
         self.started = False
@@ -245,7 +296,9 @@ class _Exchange:
             return
         if message["type"] == "http.response.start":
             self.started = True
-            message["headers"] = with_security_headers(list(message.get("headers") or []))
+            message["headers"] = with_security_headers(
+                list(message.get("headers") or []), self.headers
+            )
         await self._send(message)
 
 

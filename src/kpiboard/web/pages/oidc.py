@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from kpiboard.errors import KpiboardError
+from kpiboard.web.actions import end_session
 from kpiboard.web.context import Context, Ctx, client_ip
 from kpiboard.web.db.external import ExternalSignInRefused
 from kpiboard.web.errors import error_page
@@ -90,7 +91,7 @@ async def oidc_start(request: Request, ctx: Ctx, next: str = "/") -> Response:
         path=PENDING_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=ctx.settings.https or request.url.scheme == "https",
     )
     return response
 
@@ -135,6 +136,8 @@ async def oidc_callback(
         user = await run_in_threadpool(
             ctx.store.sign_in_external, who.username, who.name, role, client_ip(request), via=VIA
         )
+        # a new session each sign-in, as with a password: a planted or copied cookie dies
+        await run_in_threadpool(end_session, ctx, request)
         token, _session = await run_in_threadpool(
             ctx.store.create_session, user, ctx.settings.session_hours
         )
@@ -142,7 +145,14 @@ async def oidc_callback(
         return _failed(request, exc)
     assert pending is not None  # finish() refused the sign-in otherwise
     done = RedirectResponse(safe_next(pending.next), status_code=303)
-    set_cookie(done, request, SESSION_COOKIE, token, max_age=int(ctx.settings.session_hours * 3600))
+    set_cookie(
+        done,
+        request,
+        SESSION_COOKIE,
+        token,
+        max_age=int(ctx.settings.session_hours * 3600),
+        https=ctx.settings.https,
+    )
     done.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
     done.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return done

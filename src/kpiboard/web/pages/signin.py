@@ -43,7 +43,7 @@ def login_page(request: Request, ctx: Ctx, next: str = "/") -> Response:
         org=None,
         month=None,
     )
-    set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600, https=ctx.settings.https)
     return response
 
 
@@ -65,6 +65,7 @@ def login(
         user = ctx.store.authenticate(username, password, client_ip(request))
     except (LoginFailed, LoginThrottled, UnusableText) as exc:
         return _refused(ctx, request, exc, token, username.replace("\x00", "\ufffd"), next)
+    end_session(ctx, request)  # a new session each sign-in: a planted or copied cookie dies
     session_token, _session = ctx.store.create_session(user, ctx.settings.session_hours)
     done = RedirectResponse(safe_next(next), status_code=303)
     set_cookie(
@@ -73,6 +74,7 @@ def login(
         SESSION_COOKIE,
         session_token,
         max_age=int(ctx.settings.session_hours * 3600),
+        https=ctx.settings.https,
     )
     done.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return done

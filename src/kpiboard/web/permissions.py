@@ -1,0 +1,99 @@
+"""Who may use each route: the dashboard's permission decisions, declared in one place.
+
+Every route of the app (pages, the JSON API, the OpenAPI documents) has an entry in
+:data:`PERMISSIONS`, keyed by method and path template, naming the least access it needs. The
+handlers enforce it (``Reader``, ``FormWriter`` + ``Viewer.require``, the actions); this table
+is what they are checked against: ``tests/security/`` sends every route a request as every
+kind of visitor and compares the answer with the table, and fails naming any route the table
+does not decide, so a new route cannot ship without a decision.
+
+>>> PERMISSIONS[("POST", "/api/packs/{org}/{month}")]
+<Access.APPROVER: 'approver'>
+>>> Access.READER.allows(None, anonymous_read=True), Access.EDITOR.allows(Role.VIEWER)
+(True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from kpiboard.web.db import Role
+
+
+class Access(StrEnum):
+    """The least access a route needs."""
+
+    PUBLIC = "public"  # anyone: signing in, the API's documentation
+    READER = "reader"  # signed in, or anyone when `dashboard: anonymous_read` is on
+    VIEWER = "viewer"  # signed in (any role): signing out
+    EDITOR = "editor"
+    APPROVER = "approver"
+    ADMIN = "admin"
+
+    @property
+    def role(self) -> Role | None:
+        """The least role, for the accesses that need one."""
+        if self in (Access.PUBLIC, Access.READER):
+            return None
+        return Role(self.value)
+
+    def allows(self, role: Role | None, *, anonymous_read: bool = False) -> bool:
+        """Whether a visitor with ``role`` (None: not signed in) may use the route."""
+        if self is Access.PUBLIC:
+            return True
+        if self is Access.READER:
+            return role is not None or anonymous_read
+        need = self.role
+        return role is not None and need is not None and role.at_least(need)
+
+
+Route = tuple[str, str]  # (method, path template as the router declares it)
+
+PERMISSIONS: dict[Route, Access] = {
+    # the pages
+    ("GET", "/"): Access.READER,
+    ("GET", "/favicon.ico"): Access.PUBLIC,
+    ("GET", "/scorecard"): Access.READER,
+    ("GET", "/scorecard/{org}/{month}"): Access.READER,
+    ("GET", "/summary/{org}/{month}"): Access.READER,
+    ("GET", "/scorecard/{org}/{month}/kpi/{measure}"): Access.READER,
+    ("POST", "/scorecard/{org}/{month}/kpi/{measure}/commentary"): Access.EDITOR,
+    ("GET", "/packs"): Access.READER,
+    ("GET", "/packs/{org}/{month}"): Access.READER,
+    ("GET", "/packs/{org}/{month}/pack.html"): Access.READER,
+    ("POST", "/packs/{org}/{month}"): Access.APPROVER,
+    ("GET", "/login"): Access.PUBLIC,
+    ("POST", "/login"): Access.PUBLIC,
+    ("GET", "/login/oidc"): Access.PUBLIC,  # single sign-on: off (404) unless configured
+    ("GET", "/login/oidc/callback"): Access.PUBLIC,
+    ("POST", "/logout"): Access.VIEWER,
+    ("GET", "/audit"): Access.ADMIN,
+    ("POST", "/admin/reload"): Access.ADMIN,
+    # the JSON API
+    ("GET", "/api/organisations"): Access.READER,
+    ("GET", "/api/months"): Access.READER,
+    ("GET", "/api/scorecards/{org}/{month}"): Access.READER,
+    ("GET", "/api/scorecards/{org}/{month}/summary"): Access.READER,
+    ("GET", "/api/scorecards/{org}/{month}/kpis/{measure}"): Access.READER,
+    ("GET", "/api/commentary/{org}/{month}/{measure}"): Access.READER,
+    ("POST", "/api/commentary/{org}/{month}/{measure}"): Access.EDITOR,
+    ("GET", "/api/packs"): Access.READER,
+    ("GET", "/api/packs/{org}/{month}"): Access.READER,
+    ("POST", "/api/packs/{org}/{month}"): Access.APPROVER,
+    ("POST", "/api/session"): Access.PUBLIC,
+    ("DELETE", "/api/session"): Access.VIEWER,
+    ("POST", "/api/admin/reload"): Access.ADMIN,
+    ("GET", "/api/audit"): Access.ADMIN,
+    # the API's documentation: it describes the calls, and holds no data
+    ("GET", "/openapi.json"): Access.PUBLIC,
+    ("GET", "/docs"): Access.PUBLIC,
+}
+
+# Mounted applications, which are not routes: the stylesheet and the vendored htmx.
+PUBLIC_MOUNTS = frozenset({"/static"})
+
+
+def undeclared(routes: Iterable[Route]) -> list[Route]:
+    """The routes :data:`PERMISSIONS` does not decide, in the order given."""
+    return [route for route in routes if route not in PERMISSIONS]
