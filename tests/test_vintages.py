@@ -184,6 +184,7 @@ def test_a_second_ingest_while_one_holds_the_warehouse_is_refused(met: Path) -> 
         result = run("ingest", met, code=1)
         assert "cannot open the warehouse" in result.output
         assert "another kpiboard (or DuckDB) process may have the file open" in result.output
+        assert 'an admin\'s "Reload the data" on /audit' in " ".join(result.output.split())
     finally:
         assert holder.stdin is not None
         holder.stdin.close()

@@ -57,7 +57,10 @@ def connect(url: str | None, root: Path | None) -> tuple[BaseBackend, str]:
             return ibis.duckdb.connect(database=str(path)), shown
         except Exception as exc:  # any driver failure is the user's setting/file
             hint = (
-                "another kpiboard (or DuckDB) process may have the file open; close it"
+                "another kpiboard (or DuckDB) process may have the file open; close it. "
+                "If it is `kpiboard serve` on this project, load new data through the dashboard "
+                'instead (an admin\'s "Reload the data" on /audit), or stop it, ingest and '
+                "start it again"
                 if "lock" in str(exc).lower()
                 else "check the path and that the file is a DuckDB database"
             )
