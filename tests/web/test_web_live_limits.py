@@ -4,23 +4,14 @@ process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 from appdb_helpers import PASSWORD
 from live import project_copy, serving
-from webutil import MONTH, ORG
+from webutil import MONTH, ORG, chunks
 
 from kpiboard.web.security import MAX_BODY_BYTES
-
-
-def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
-    sent = 0
-    while sent < total:
-        piece = min(size, total - sent)
-        sent += piece
-        yield b"x" * piece
 
 
 def test_an_oversized_chunked_body_is_a_413_over_a_real_socket(tmp_path: Path) -> None:
@@ -31,7 +22,7 @@ def test_an_oversized_chunked_body_is_a_413_over_a_real_socket(tmp_path: Path) -
         csrf = signed.json()["csrf_token"]
         got = client.post(
             f"/api/commentary/{ORG}/{MONTH}/robbery",
-            content=_chunks(2 * MAX_BODY_BYTES),
+            content=chunks(2 * MAX_BODY_BYTES),
             headers={"Content-Type": "application/json", "X-CSRF-Token": csrf},
         )
         assert "content-length" not in got.request.headers

@@ -3,11 +3,9 @@ field, a lone surrogate in JSON (no UTF-8 spelling), a CSRF token that is not AS
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from webutil import MONTH, ORG, PASSWORD, csrf_of, sign_in
+from webutil import MONTH, ORG, PASSWORD, chunks, csrf_of, sign_in
 
 from kpiboard.web.db import AppStore
 from kpiboard.web.security import MAX_BODY_BYTES
@@ -91,14 +89,6 @@ def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_crash(client: TestClien
     assert got.status_code == 403
 
 
-def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
-    sent = 0
-    while sent < total:
-        piece = min(size, total - sent)
-        sent += piece
-        yield b"x" * piece
-
-
 @pytest.mark.parametrize("path", [SAVE, API_SAVE])
 def test_an_oversized_body_sent_chunked_is_a_413_like_a_sized_one(
     client: TestClient, app_store: AppStore, path: str
@@ -106,7 +96,7 @@ def test_an_oversized_body_sent_chunked_is_a_413_like_a_sized_one(
     csrf = sign_in(client, "editor")
     got = client.post(
         path,
-        content=_chunks(2 * MAX_BODY_BYTES),  # no Content-Length: sent chunked
+        content=chunks(2 * MAX_BODY_BYTES),  # no Content-Length: sent chunked
         headers={"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": csrf},
     )
     assert "content-length" not in got.request.headers

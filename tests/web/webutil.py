@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from appdb_helpers import PASSWORD  # one password for every test account
@@ -42,3 +42,12 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     )
     assert got.status_code == 303, got.text
     return csrf_of(client.get(f"/scorecard/{ORG}/{MONTH}").text)
+
+
+def chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
+    """``total`` bytes in pieces: a body httpx sends chunked (no Content-Length)."""
+    sent = 0
+    while sent < total:
+        piece = min(size, total - sent)
+        sent += piece
+        yield b"x" * piece

@@ -96,10 +96,7 @@ def summary_json(summary: IngestSummary) -> dict[str, Any]:
         "warehouse": summary.warehouse,
         "rows": summary.rows,
         "records": summary.records,
-        "files": [
-            {"path": f.path, "sha256": f.sha256, "size": f.size, "rows": f.rows}
-            for f in summary.files
-        ],
+        "files": [f.as_json() for f in summary.files],
         "changes": [c.as_json() for c in summary.changes],
         "warnings": [w.render() for w in summary.warnings],
     }

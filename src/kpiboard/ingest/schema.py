@@ -3,6 +3,7 @@ travel with a read (file stamps, warnings). The warehouse stores exactly this sc
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -59,6 +60,10 @@ class FileStamp:
     sha256: str
     size: int
     rows: int
+
+    def as_json(self) -> dict[str, str | int]:
+        """As `kpiboard vintages` and `ingest --format json` list it."""
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,7 @@ class Vintage:
             "kpiboard_version": self.kpiboard_version,
             "observations": self.observations,
             "records": self.records,
-            "files": [
-                {"path": f.path, "sha256": f.sha256, "size": f.size, "rows": f.rows}
-                for f in self.files
-            ],
+            "files": [f.as_json() for f in self.files],
             "changes": [c.as_json() for c in self.changes],
         }
 

@@ -1,5 +1,5 @@
 """What the dashboard changes, shared by the pages and the JSON API: saving commentary,
-publishing a month's pack, reloading the data, signing out. Each checks the viewer's role and
+publishing a month's pack, reloading the data, signing in and out. Each checks the viewer's role and
 is audited by the application database; the caller has already checked the CSRF token."""
 
 from __future__ import annotations
@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from kpiboard.errors import Finding
 from kpiboard.web.context import Context, client_ip
-from kpiboard.web.db import AlreadyPublished, Publication, Revision, Role, User
+from kpiboard.web.db import AlreadyPublished, Publication, Revision, Role, Session, User
 from kpiboard.web.errors import CommentaryFrozen
 from kpiboard.web.packs import build_pack
-from kpiboard.web.security import SESSION_COOKIE, Viewer
+from kpiboard.web.security import SESSION_COOKIE, Viewer, set_cookie
 
 
 def commentary_target(
@@ -112,3 +112,23 @@ def end_session(ctx: Context, request: Request) -> None:
     if token:
         ctx.store.end_session(token, ip=client_ip(request))
         ctx.sessions.forget(token)
+
+
+def start_session(ctx: Context, request: Request, user: User) -> tuple[str, Session]:
+    """Sign ``user`` in (they proved who they are, by password or through the identity
+    provider): the session the browser held ends first, so a planted or copied cookie dies,
+    and a new one is opened. Returns its token (for the cookie) and the session."""
+    end_session(ctx, request)
+    return ctx.store.create_session(user, ctx.settings.session_hours)
+
+
+def set_session_cookie(ctx: Context, request: Request, response: Response, token: str) -> None:
+    """The session cookie on ``response``, lasting as long as the session."""
+    set_cookie(
+        response,
+        request,
+        SESSION_COOKIE,
+        token,
+        max_age=int(ctx.settings.session_hours * 3600),
+        https=ctx.settings.https,
+    )

@@ -27,10 +27,12 @@ from kpiboard.web.actions import (
     publish_pack,
     reload_data,
     save_commentary,
+    set_session_cookie,
+    start_session,
 )
 from kpiboard.web.context import AnyViewer, ApiWriter, CsrfHeader, Ctx, client_ip, get_reader
 from kpiboard.web.db import AuditEvent, Publication, Revision, Role
-from kpiboard.web.security import SESSION_COOKIE, check_csrf, check_text, set_cookie
+from kpiboard.web.security import SESSION_COOKIE, check_csrf, check_text
 from kpiboard.web.service import NotFound
 from kpiboard.web.urls import month_text
 
@@ -293,8 +295,7 @@ def sign_in(request: Request, body: Credentials, ctx: Ctx) -> Response:
     check_text("username", body.username)
     check_text("password", body.password)
     user = ctx.store.authenticate(body.username, body.password, client_ip(request))
-    end_session(ctx, request)  # a new session each sign-in: a planted or copied cookie dies
-    token, session = ctx.store.create_session(user, ctx.settings.session_hours)
+    token, session = start_session(ctx, request, user)
     response = JSONResponse(
         {
             "username": user.username,
@@ -303,14 +304,7 @@ def sign_in(request: Request, body: Credentials, ctx: Ctx) -> Response:
             "expires_at": _when(session.expires_at),
         }
     )
-    set_cookie(
-        response,
-        request,
-        SESSION_COOKIE,
-        token,
-        max_age=int(ctx.settings.session_hours * 3600),
-        https=ctx.settings.https,
-    )
+    set_session_cookie(ctx, request, response, token)
     return response
 
 

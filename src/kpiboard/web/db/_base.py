@@ -153,6 +153,32 @@ class StoreBase:
             self._audit(s, event, username, detail, ip)
         return exc
 
+    def _insert_user(
+        self,
+        s: DbSession,
+        username: str,
+        name: str,
+        role: Role,
+        password_hash: str,
+        actor: str | None,
+        **detail: object,
+    ) -> UserRow:
+        """A new active user, audited as ``user_added`` (by ``actor``; None: the command line
+        or the identity provider) with the username, role, display name and ``detail``."""
+        row = UserRow(
+            username=username,
+            display_name=name,
+            role=role.value,
+            password_hash=password_hash,
+            active=True,
+            created_at=self.now(),
+        )
+        s.add(row)
+        s.flush()
+        audited = {"username": username, "role": role.value, "display_name": name, **detail}
+        self._audit(s, "user_added", actor, audited, None)
+        return row
+
     @staticmethod
     def _find(s: DbSession, username: str) -> UserRow | None:
         """The user whose username is ``username`` ignoring case (by the unique index on

@@ -68,24 +68,7 @@ class Accounts(StoreBase):
                 existing = self._find(s, username)
                 if existing is not None:
                     raise UserExists(username, existing.username)
-                row = UserRow(
-                    username=username,
-                    display_name=name,
-                    role=role.value,
-                    password_hash=hashed,
-                    active=True,
-                    created_at=self.now(),
-                )
-                s.add(row)
-                s.flush()
-                self._audit(
-                    s,
-                    "user_added",
-                    actor,
-                    {"username": username, "role": role.value, "display_name": name},
-                    None,
-                )
-                return user_of(row)
+                return user_of(self._insert_user(s, username, name, role, hashed, actor))
         except IntegrityError as exc:  # added by someone else between the check and the insert
             raise UserExists(username) from exc
 

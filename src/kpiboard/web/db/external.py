@@ -50,7 +50,7 @@ class ExternalAccounts(StoreBase):
         with self._write() as s:
             row = self._find(s, username)
             if row is None:
-                row = self._add_external(s, username, name, role, via)
+                row = self._insert_user(s, username, name, role, EXTERNAL, None, via=via)
             problem = self._problem(row)
             if problem is None:
                 self._update(s, row, name, role, via)
@@ -58,28 +58,6 @@ class ExternalAccounts(StoreBase):
                 return user_of(row)
         reason, message, hint = problem
         raise self._refused(username, ip, via, reason, message, hint)
-
-    def _add_external(
-        self, s: DbSession, username: str, name: str, role: Role, via: str
-    ) -> UserRow:
-        row = UserRow(
-            username=username,
-            display_name=name,
-            role=role.value,
-            password_hash=EXTERNAL,
-            active=True,
-            created_at=self.now(),
-        )
-        s.add(row)
-        s.flush()
-        self._audit(
-            s,
-            "user_added",
-            None,
-            {"username": username, "role": role.value, "display_name": name, "via": via},
-            None,
-        )
-        return row
 
     def _update(self, s: DbSession, row: UserRow, name: str, role: Role, via: str) -> None:
         """The provider's name and groups are the truth at each sign-in."""

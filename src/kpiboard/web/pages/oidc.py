@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from kpiboard.errors import KpiboardError
-from kpiboard.web.actions import end_session
+from kpiboard.web.actions import set_session_cookie, start_session
 from kpiboard.web.context import Context, Ctx, client_ip
 from kpiboard.web.db.external import ExternalSignInRefused
 from kpiboard.web.errors import error_page
@@ -28,7 +28,7 @@ from kpiboard.web.oidc import (
     client_secret,
     role_for,
 )
-from kpiboard.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, safe_next, set_cookie
+from kpiboard.web.security import LOGIN_CSRF_COOKIE, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,23 +136,12 @@ async def oidc_callback(
         user = await run_in_threadpool(
             ctx.store.sign_in_external, who.username, who.name, role, client_ip(request), via=VIA
         )
-        # a new session each sign-in, as with a password: a planted or copied cookie dies
-        await run_in_threadpool(end_session, ctx, request)
-        token, _session = await run_in_threadpool(
-            ctx.store.create_session, user, ctx.settings.session_hours
-        )
+        token, _session = await run_in_threadpool(start_session, ctx, request, user)
     except KpiboardError as exc:
         return _failed(request, exc)
     assert pending is not None  # finish() refused the sign-in otherwise
     done = RedirectResponse(safe_next(pending.next), status_code=303)
-    set_cookie(
-        done,
-        request,
-        SESSION_COOKIE,
-        token,
-        max_age=int(ctx.settings.session_hours * 3600),
-        https=ctx.settings.https,
-    )
+    set_session_cookie(ctx, request, done, token)
     done.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
     done.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return done

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kpiboard.web.actions import end_session
+from kpiboard.web.actions import end_session, set_session_cookie, start_session
 from kpiboard.web.context import Context, Ctx, FormWriter, client_ip
 from kpiboard.web.db import LoginFailed, LoginThrottled
 from kpiboard.web.errors import error_status
@@ -65,17 +65,9 @@ def login(
         user = ctx.store.authenticate(username, password, client_ip(request))
     except (LoginFailed, LoginThrottled, UnusableText) as exc:
         return _refused(ctx, request, exc, token, username.replace("\x00", "\ufffd"), next)
-    end_session(ctx, request)  # a new session each sign-in: a planted or copied cookie dies
-    session_token, _session = ctx.store.create_session(user, ctx.settings.session_hours)
+    session_token, _session = start_session(ctx, request, user)
     done = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(
-        done,
-        request,
-        SESSION_COOKIE,
-        session_token,
-        max_age=int(ctx.settings.session_hours * 3600),
-        https=ctx.settings.https,
-    )
+    set_session_cookie(ctx, request, done, session_token)
     done.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return done
 
