@@ -8,7 +8,6 @@ A :class:`~kpiboard.errors.KpiboardError` maps to its status and code through :d
 from __future__ import annotations
 
 import logging
-from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -161,13 +160,6 @@ async def kpiboard_error(request: Request, exc: KpiboardError) -> Response:
         )
     if is_api(request.url.path):
         return error_json(status, code, exc.message, exc.hint, headers)
-    if isinstance(exc, TooManyBuilds):  # cheap: it answers someone asking too fast already
-        return HTMLResponse(
-            f"<!doctype html><title>Too many pages at once</title><h1>429: {escape(exc.message)}"
-            f"</h1><p>{escape(exc.hint or '')}</p>",
-            status_code=429,
-            headers=headers,
-        )
     return error_page(request, status, exc.message, exc.hint, headers)
 
 
