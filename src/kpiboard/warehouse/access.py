@@ -151,13 +151,14 @@ class WarehouseAccess:
     # --- reading ------------------------------------------------------------------------------
 
     @contextmanager
-    def read(self, vintage: int | None = None) -> Iterator[Warehouse]:
+    def read(self, vintage: int | None = None, *, wait: float | None = None) -> Iterator[Warehouse]:
         """The warehouse as ``vintage`` knew it (None: the latest, an id known to exist), for
-        one build."""
+        one build; waiting for a writer up to ``wait`` seconds (default ``read_wait``)."""
         with self._count:
             self._readers += 1
         try:
-            wh = self._acquire_reader(time.monotonic() + self.read_wait)
+            seconds = self.read_wait if wait is None else wait
+            wh = self._acquire_reader(time.monotonic() + seconds)
             try:
                 yield wh.at(vintage, check=False)
             finally:
@@ -284,23 +285,27 @@ class WarehouseAccess:
             with wh:
                 yield wh
 
-    def needs_writer(self, *, data: bool = True) -> bool:
+    def needs_writer(self, *, data: bool = True, catalogue: Catalogue | None = None) -> bool:
         """Whether a use must be a write: nothing readable is there yet (no file, no tables, a
         warehouse made before vintages) or, with ``data``, the data files changed since the
         last load. Found out by a read, so an up-to-date warehouse is never opened to write."""
         try:
             with self.read() as wh:
-                return data and needs_ingest(self._catalogue, wh)
+                return data and needs_ingest(catalogue or self._catalogue, wh)
         except NotIngested:
             return True
 
-    def ensure_ingested(self, progress: Progress | None = None) -> IngestSummary | None:
+    def ensure_ingested(
+        self, progress: Progress | None = None, catalogue: Catalogue | None = None
+    ) -> IngestSummary | None:
         """Ingest when the data files changed since the last load; None when nothing needed
-        it."""
-        if not self.needs_writer():
+        it. ``catalogue``: the project's definitions as re-read since (its warehouse setting
+        is not: that needs a new access)."""
+        cat = catalogue or self._catalogue
+        if not self.needs_writer(catalogue=cat):
             return None
         with self.write() as wh:
-            return ingest_if_stale(self._catalogue, wh, progress)
+            return ingest_if_stale(cat, wh, progress)
 
     def close(self) -> None:
         with self._use, self._count:
