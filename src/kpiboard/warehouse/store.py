@@ -241,8 +241,11 @@ class Warehouse:
         before the first ingest)."""
         if self.vintage is not None:
             return self.vintage
-        got = self.backend.table(VINTAGES).id.max().to_pyarrow().as_py()
-        return None if got is None else int(got)
+        # not id.max(): on PostgreSQL ibis types the max of a NOT NULL column as not null, and
+        # an empty table's NULL then fails to convert
+        ids = self.backend.table(VINTAGES).select("id").order_by(ibis.desc("id")).limit(1)
+        got = ids.to_pyarrow()["id"].to_pylist()
+        return int(got[0]) if got else None
 
     def load(
         self,
