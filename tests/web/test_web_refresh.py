@@ -186,3 +186,37 @@ def test_every_page_is_one_vintage_on_a_postgresql_warehouse_too(
         revise(project)
         reads = read_through_a_load(url, [sys.executable, "-m", "kpiboard", "ingest", str(project)])
     check_consistent(reads)
+
+
+def test_a_build_that_waits_too_long_for_a_load_is_a_503_with_retry_after(
+    tmp_path: Path,
+) -> None:
+    """While a writer holds the warehouse, a page not built yet waits (here not at all) and
+    then says to try again; pages already built are served all the same."""
+    from fastapi.testclient import TestClient
+    from test_warehouse_access import WRITER, holding
+
+    from kpiboard.catalogue.schema import Dashboard
+    from kpiboard.warehouse.access import writer_lock_path
+    from kpiboard.web.app import create_app
+    from kpiboard.web.service import ScorecardService
+
+    project = project_copy(tmp_path)
+    service = ScorecardService.open(project)
+    store = AppStore.open(AppStore.default_url(project, None))
+    try:
+        client = TestClient(create_app(service, store, Dashboard(anonymous_read=True)))
+        assert client.get(f"/scorecard/{ORG}/{MONTH}").status_code == 200
+        service._access.read_wait = 0  # the 20 s a reader waits, cut short
+        with holding(WRITER, str(writer_lock_path(project / ".kpiboard" / "warehouse.duckdb"))):
+            assert client.get(f"/scorecard/{ORG}/{MONTH}").status_code == 200  # built before
+            got = client.get(f"/scorecard/{ORG}/2009-07")
+            assert got.status_code == 503
+            assert got.headers["retry-after"] == "5"
+            assert "the data are being loaded" in got.text and "try again in a moment" in got.text
+            api = client.get(f"/api/scorecards/{ORG}/2009-06")
+            assert api.status_code == 503 and api.json()["error"]["code"] == "data_loading"
+        assert client.get(f"/scorecard/{ORG}/2009-07").status_code == 200
+    finally:
+        store.close()
+        service.close()
