@@ -220,3 +220,37 @@ def test_a_build_that_waits_too_long_for_a_load_is_a_503_with_retry_after(
     finally:
         store.close()
         service.close()
+
+
+def test_a_request_keeps_its_vintage_when_a_new_one_comes_and_the_next_takes_the_new(
+    tmp_path: Path,
+) -> None:
+    """Deterministically, without a server: a request that took vintage 1's snapshot builds
+    from vintage 1 after the service switched to vintage 2, and says so; the next request (a
+    fresh context) reads vintage 2."""
+    import contextvars
+
+    from kpiboard.web.service import ScorecardService
+
+    project = project_copy(tmp_path)
+    service = ScorecardService.open(project)
+    service._check_seconds = 0  # look on every request, as the setting 0 says
+    try:
+        first = contextvars.copy_context()
+        first.run(service.enter, service.refresh())
+        revise(project)
+        done = kpiboard("ingest", project)
+        assert done.returncode == 0, done.stderr
+        second = contextvars.copy_context()
+        second.run(lambda: service.enter(service.current() or service.refresh()))
+
+        def seen() -> tuple[int | None, str, int]:
+            card = service.scorecard(ORG, MONTH)
+            return service.vintage, service.version.hash, msv(card.to_dict())
+
+        old, new = first.run(seen), second.run(seen)
+        assert (old[0], old[2]) == (1, 1) and (new[0], new[2]) == (2, 2)
+        assert old[1] != new[1]  # the data version follows the vintage
+        assert first.run(seen) == old  # still vintage 1 for the request that began on it
+    finally:
+        service.close()
