@@ -254,3 +254,37 @@ def test_a_request_keeps_its_vintage_when_a_new_one_comes_and_the_next_takes_the
         assert first.run(seen) == old  # still vintage 1 for the request that began on it
     finally:
         service.close()
+
+
+def test_a_build_shut_out_by_another_program_is_a_503_saying_who_holds_the_file(
+    tmp_path: Path,
+) -> None:
+    """Not a kpiboard writer (no lock beside the file) but a program holding the DuckDB file
+    open to write, such as a DuckDB shell: after the wait, a 503 whose hint says what to do."""
+    from fastapi.testclient import TestClient
+    from test_warehouse_access import holding
+
+    from kpiboard.catalogue.schema import Dashboard
+    from kpiboard.web.app import create_app
+    from kpiboard.web.service import ScorecardService
+
+    project = project_copy(tmp_path)
+    service = ScorecardService.open(project)
+    store = AppStore.open(AppStore.default_url(project, None))
+    shell = (
+        "import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+        "sys.stdin.read()"
+    )
+    try:
+        client = TestClient(create_app(service, store, Dashboard(anonymous_read=True)))
+        service._access.read_wait = 0
+        with holding(shell, str(project / ".kpiboard" / "warehouse.duckdb")):
+            got = client.get(f"/api/scorecards/{ORG}/{MONTH}")
+        assert got.status_code == 503, got.text
+        assert got.headers["retry-after"] == "5"
+        assert got.json()["error"]["code"] == "warehouse_locked"
+        assert "may have the file open; close it" in got.json()["error"]["hint"]
+        assert client.get(f"/api/scorecards/{ORG}/{MONTH}").status_code == 200
+    finally:
+        store.close()
+        service.close()

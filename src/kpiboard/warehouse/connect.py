@@ -50,6 +50,8 @@ class WarehouseLocked(KpiboardError):
     """Another process has the DuckDB file open in a way that excludes this connection (a
     writer excludes everyone; readers exclude a writer)."""
 
+    retry_after_seconds = 5
+
 
 LOCKED_HINT = (
     "another kpiboard (or DuckDB) process may have the file open; close it, or wait longer "

@@ -24,7 +24,7 @@ from kpiboard.periods import parse_month, short_month
 from kpiboard.render import PACK, render
 from kpiboard.scorecard import PublishedPack, Scorecard
 from kpiboard.web.db import Publication, Revision, User
-from kpiboard.web.snapshot import DataVersion
+from kpiboard.web.service import DataVersion
 
 Item = dict[str, object]
 

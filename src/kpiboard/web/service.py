@@ -42,11 +42,11 @@ from kpiboard.web.definition import Definition, definitions
 from kpiboard.web.snapshot import (
     MISSING,
     Cache,
-    DataVersion,
     Snapshot,
     request_snapshot,
     use_snapshot,
 )
+from kpiboard.web.snapshot import DataVersion as DataVersion  # where pages and packs import it
 
 T = TypeVar("T")
 
