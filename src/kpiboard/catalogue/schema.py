@@ -339,6 +339,13 @@ class Dashboard(Strict):
         False, description="visitors who have not signed in may read (never write)"
     )
     session_hours: float = Field(12, gt=0, le=720, description="how long a sign-in lasts")
+    vintage_check_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="how often, at most, the dashboard looks for a new vintage (an ingest run "
+        "beside it) and switches to it",
+    )
     oidc: Oidc | None = Field(None, description="single sign-on through an OpenID Connect provider")
     https: bool = Field(
         False,

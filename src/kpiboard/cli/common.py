@@ -18,6 +18,23 @@ from kpiboard.render import Document
 # the terminal, so it can be grepped and clicked; rich would otherwise wrap it at 80 columns
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+WAIT_SECONDS = 60.0
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="seconds to wait while another process has the warehouse (an ingest, a DuckDB "
+        "shell) before giving up",
+    ),
+]
+
+
+def say_waiting(message: str) -> None:
+    """One line on stderr when a command starts waiting for the warehouse."""
+    err.print(message, markup=False)
+
+
 ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
 
 

@@ -18,12 +18,18 @@ from rich.progress import (
 )
 
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.cli.common import ProjectArg, err, fail
+from kpiboard.cli.common import WAIT_SECONDS, ProjectArg, WaitOption, err, fail, say_waiting
 from kpiboard.cli.vintages import check_format, show_ingest
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import check_data
 from kpiboard.ingest.unread import unread_files
-from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale, ingest_project
+from kpiboard.warehouse import (
+    IngestSummary,
+    Warehouse,
+    WarehouseAccess,
+    ingest_if_stale,
+    ingest_project,
+)
 
 PROGRESS_AFTER_SECONDS = 0.5  # show a bar only when a load takes more than a moment
 
@@ -137,12 +143,16 @@ def ingest(
     by: Annotated[
         str | None, typer.Option("--by", help="who the vintage records (default: the OS user)")
     ] = None,
+    wait: WaitOption = WAIT_SECONDS,
 ) -> None:
     """Load the project's data into its warehouse, atomically (all files or none), as a new
     vintage; say what changed (months added, revised, removed) since the last."""
     try:
         check_format(fmt)
-        summary = run_ingest(load_catalogue(project), check=check, who=by)
+        cat = load_catalogue(project)
+        access = WarehouseAccess(cat, read_wait=wait, lock_wait=wait, on_wait=say_waiting)
+        with access.write() as wh:
+            summary = run_ingest(cat, wh, check=check, who=by)
     except KpiboardError as exc:
         fail(exc)
     assert summary is not None

@@ -14,21 +14,47 @@ from rich.console import Console
 
 from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.cli.common import ProjectArg, check_format, emit, fail
+from kpiboard.cli.common import (
+    WAIT_SECONDS,
+    ProjectArg,
+    WaitOption,
+    check_format,
+    emit,
+    fail,
+    say_waiting,
+)
 from kpiboard.cli.project import run_ingest
 from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.periods import parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
 from kpiboard.scorecard import League, Scorecard
-from kpiboard.warehouse import Warehouse
+from kpiboard.warehouse import Warehouse, WarehouseAccess
 
 LEAGUE_ORG = "all"  # --org all: the league table of one measure
 
 
 @contextmanager
+def _warehouse(cat: Catalogue, vintage: int | None, wait: float) -> Iterator[Warehouse]:
+    """The latest warehouse to report from, read-only (shared with `kpiboard serve`'s reads)
+    unless the data files changed: then it is ingested first, as one writer."""
+    access = WarehouseAccess(cat, read_wait=wait, lock_wait=wait, on_wait=say_waiting)
+    try:
+        if not access.needs_writer(data=vintage is None):
+            with access.read() as wh:
+                yield wh
+            return
+        with access.write() as wh:
+            if vintage is None:
+                run_ingest(cat, wh, only_if_stale=True, quiet=True)
+            yield wh
+    finally:
+        access.close()
+
+
+@contextmanager
 def _observed(
-    project: Path, as_of: str | None, vintage: int | None = None
+    project: Path, as_of: str | None, vintage: int | None = None, wait: float = WAIT_SECONDS
 ) -> Iterator[tuple[Catalogue, ir.Table, int]]:
     """The project, its observations (ingested first if the data changed; as they were at
     ``vintage`` when given, ingesting nothing) and the month: the one asked for, else the
@@ -38,28 +64,32 @@ def _observed(
     except KpiboardError as exc:
         raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
     cat = load_catalogue(project)
-    wh = Warehouse.open(cat)
-    try:
-        if vintage is None:
-            run_ingest(cat, wh, only_if_stale=True, quiet=True)
+    with _warehouse(cat, vintage, wait) as wh:
         known = wh.at(vintage)
         month = report_month(known.months_with_data(cat), asked)
         yield cat, known.scorecard_observations(cat), month
-    finally:
-        wh.close()
 
 
 def scorecard_of(
-    project: Path, as_of: str | None, org: str | None, vintage: int | None = None
+    project: Path,
+    as_of: str | None,
+    org: str | None,
+    vintage: int | None = None,
+    wait: float = WAIT_SECONDS,
 ) -> Scorecard:
-    with _observed(project, as_of, vintage) as (cat, observations, month):
+    with _observed(project, as_of, vintage, wait) as (cat, observations, month):
         return assemble_scorecard(cat, observations, month, org)
 
 
 def league_of(
-    project: Path, as_of: str | None, measure: str, group: str | None, vintage: int | None = None
+    project: Path,
+    as_of: str | None,
+    measure: str,
+    group: str | None,
+    vintage: int | None = None,
+    wait: float = WAIT_SECONDS,
 ) -> League:
-    with _observed(project, as_of, vintage) as (cat, observations, month):
+    with _observed(project, as_of, vintage, wait) as (cat, observations, month):
         return assemble_league(
             cat, observations, month, measure, group, highlight=cat.project.organisation
         )
@@ -89,6 +119,7 @@ def report(
         int | None,
         typer.Option(help="the vintage to report as it was (default: the latest; see `vintages`)"),
     ] = None,
+    wait: WaitOption = WAIT_SECONDS,
 ) -> None:
     """Build the scorecard as of a month (ingesting first if the data changed); with
     --org all --measure ID, that measure's league table instead."""
@@ -99,7 +130,9 @@ def report(
                     "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
                 )
             check_format(LEAGUE, fmt)
-            emit(LEAGUE.render(league_of(project, as_of, measure, group, vintage), fmt), output)
+            emit(
+                LEAGUE.render(league_of(project, as_of, measure, group, vintage, wait), fmt), output
+            )
             return
         if measure is not None or group is not None:
             raise UsageError(
@@ -107,7 +140,7 @@ def report(
                 hint="add --org all for one measure's league table",
             )
         check_format(SCORECARD, fmt)
-        card = scorecard_of(project, as_of, org, vintage)
+        card = scorecard_of(project, as_of, org, vintage, wait)
         if fmt == "table" and output is None:
             print_table(card, Console(highlight=False))
             return

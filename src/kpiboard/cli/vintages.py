@@ -10,11 +10,11 @@ from typing import Annotated, Any
 import typer
 
 from kpiboard.catalogue import load_catalogue
-from kpiboard.cli.common import ProjectArg, err, fail
+from kpiboard.cli.common import ProjectArg, err, fail, say_waiting
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.formatting import decimals_of, number
 from kpiboard.vocabulary import ChangeKind
-from kpiboard.warehouse import IngestSummary, Warehouse
+from kpiboard.warehouse import IngestSummary, WarehouseAccess
 from kpiboard.warehouse.changes import SubjectChanges
 
 FORMATS = ("table", "json")
@@ -120,8 +120,16 @@ def vintages(
     try:
         check_format(fmt)
         cat = load_catalogue(project)
-        with Warehouse.open(cat) as wh:
-            found = wh.vintages()
+        access = WarehouseAccess(cat, on_wait=say_waiting)
+        try:
+            if access.needs_writer(data=False):  # nothing there yet: made empty, as before
+                with access.write() as wh:
+                    found = wh.vintages()
+            else:
+                with access.read() as wh:
+                    found = wh.vintages()
+        finally:
+            access.close()
     except KpiboardError as exc:
         fail(exc)
     if fmt == "json":

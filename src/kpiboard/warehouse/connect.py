@@ -46,24 +46,39 @@ def duckdb_path(url: str | None, root: Path | None) -> Path | str | None:
     return path
 
 
-def connect(url: str | None, root: Path | None) -> tuple[BaseBackend, str]:
-    """Connect, returning the backend and the URL as shown to users."""
+class WarehouseLocked(KpiboardError):
+    """Another process has the DuckDB file open in a way that excludes this connection (a
+    writer excludes everyone; readers exclude a writer)."""
+
+    retry_after_seconds = 5
+
+
+LOCKED_HINT = (
+    "another kpiboard (or DuckDB) process may have the file open; close it, or wait longer "
+    "with --wait SECONDS. `kpiboard serve` does not hold it between page builds"
+)
+
+
+def connect(
+    url: str | None, root: Path | None, *, read_only: bool = False
+) -> tuple[BaseBackend, str]:
+    """Connect, returning the backend and the URL as shown to users. ``read_only`` opens a
+    DuckDB file for reading only, which other processes' readers may share (other backends
+    ignore it: their server keeps readers and writers apart)."""
     path = duckdb_path(url, root)
     if path is not None:
         shown = f"duckdb://{path}"
         try:
-            if isinstance(path, Path):
+            if isinstance(path, Path) and not read_only:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            return ibis.duckdb.connect(database=str(path)), shown
+            only = read_only and path != ":memory:"
+            return ibis.duckdb.connect(database=str(path), read_only=only), shown
         except Exception as exc:  # any driver failure is the user's setting/file
-            hint = (
-                "another kpiboard (or DuckDB) process may have the file open; close it. "
-                "If it is `kpiboard serve` on this project, load new data through the dashboard "
-                'instead (an admin\'s "Reload the data" on /audit), or stop it, ingest and '
-                "start it again"
-                if "lock" in str(exc).lower()
-                else "check the path and that the file is a DuckDB database"
-            )
+            if "lock" in str(exc).lower():
+                raise WarehouseLocked(
+                    f"cannot open the warehouse {shown}: {exc}", hint=LOCKED_HINT
+                ) from exc
+            hint = "check the path and that the file is a DuckDB database"
             raise KpiboardError(f"cannot open the warehouse {shown}: {exc}", hint=hint) from exc
     assert url is not None
     text = url.strip()

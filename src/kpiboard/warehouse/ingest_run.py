@@ -146,9 +146,15 @@ def ingest_if_stale(
 ) -> IngestSummary | None:
     """Ingest when the data files differ from the last load (for `kpiboard report`); None when
     the warehouse is up to date."""
+    if not needs_ingest(catalogue, warehouse):
+        return None
+    return ingest_project(catalogue, progress, warehouse)
+
+
+def needs_ingest(catalogue: Catalogue, warehouse: Warehouse) -> bool:
+    """Whether the data files differ from the warehouse's latest load (a read: it may be a
+    read-only warehouse). ValidationFailed when the data files themselves are in error."""
     files, findings = data_files(catalogue)
     if any(f.level == "error" for f in findings):
         raise ValidationFailed(findings)
-    if not warehouse.is_stale([*files, *source_files(catalogue)]):
-        return None
-    return ingest_project(catalogue, progress, warehouse)
+    return warehouse.is_stale([*files, *source_files(catalogue)])

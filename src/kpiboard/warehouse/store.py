@@ -65,6 +65,10 @@ _BEFORE_VINTAGES = (
 )
 
 
+class NotIngested(KpiboardError):
+    """A warehouse opened for reading has not got the tables an ingest makes."""
+
+
 class Warehouse:
     """An Ibis connection holding the ``kpiboard_observations``, ``kpiboard_records``,
     ``kpiboard_vintages`` and ``kpiboard_loads`` tables.
@@ -81,20 +85,24 @@ class Warehouse:
         root: Path | None = None,
         *,
         rebuild_old: bool = False,
+        read_only: bool = False,
     ) -> None:
         self.backend = backend
         self.url = url  # as shown to users (password removed)
         self.root = root
         self.vintage: int | None = None  # None: the latest, whichever it is when read
         self._owner = True  # a view made by at() shares the connection and does not close it
-        self._ensure_tables(rebuild_old)
+        if read_only:  # a reader creates nothing: the tables must be there, as made
+            self._check_tables()
+        else:
+            self._ensure_tables(rebuild_old)
 
-    def at(self, vintage: int | None) -> Warehouse:
+    def at(self, vintage: int | None, *, check: bool = True) -> Warehouse:
         """The same warehouse as vintage ``vintage`` knew it (None: the latest): every read
         (observations, records, the engine's, the dashboard's) answers for that vintage. It
         shares this connection; closing it leaves the connection open. An id that is no
-        vintage is an error listing the vintages."""
-        if vintage is not None:
+        vintage is an error listing the vintages (``check=False``: the caller knows it is one)."""
+        if vintage is not None and check:
             known = [v.id for v in self.vintages()]
             if vintage not in known:
                 shown = ", ".join(map(str, known)) if known else "none: nothing is ingested yet"
@@ -119,12 +127,19 @@ class Warehouse:
         return rows.drop(VINTAGE_FROM, VINTAGE_TO)
 
     @classmethod
-    def open(cls, catalogue: Catalogue) -> Warehouse:
-        """The project's warehouse: ``project.warehouse`` or ``<project>/.kpiboard/warehouse.duckdb``."""
-        backend, shown = connect(catalogue.project.warehouse, catalogue.root)
+    def open(cls, catalogue: Catalogue, *, read_only: bool = False) -> Warehouse:
+        """The project's warehouse: ``project.warehouse`` or ``<project>/.kpiboard/warehouse.duckdb``.
+        ``read_only``: a DuckDB file opened for reading, shared with other readers; an error
+        (NotIngested) when the tables are not there as this kpiboard makes them."""
+        backend, shown = connect(catalogue.project.warehouse, catalogue.root, read_only=read_only)
         # kpiboard's own file (no `warehouse:` set) holds nothing but what the data files give,
         # so one made before vintages is rebuilt from them rather than refused
-        return cls(backend, shown, catalogue.root, rebuild_old=catalogue.project.warehouse is None)
+        rebuild = catalogue.project.warehouse is None
+        try:
+            return cls(backend, shown, catalogue.root, rebuild_old=rebuild, read_only=read_only)
+        except BaseException:
+            backend.disconnect()
+            raise
 
     @classmethod
     def from_url(cls, url: str, root: Path | None = None) -> Warehouse:
@@ -152,10 +167,23 @@ class Warehouse:
                 self.backend.table(name)
             except TableNotFound:
                 run_ddl(self.backend, ddl)
+        self._check_tables()
+
+    def _check_tables(self) -> None:
+        """The tables are this kpiboard's: NotIngested when one is missing, an error naming the
+        fix when one has an older shape."""
+        for name in (OBSERVATIONS, LOADS, RECORDS, VINTAGES):
+            try:
+                self.backend.table(name)
+            except TableNotFound:
+                raise NotIngested(
+                    f"the warehouse {self.url} has no {name} table: nothing is ingested yet",
+                    hint="run `kpiboard ingest PROJECT`",
+                ) from None
         stored = [*OBSERVATIONS_IBIS_SCHEMA.names, VINTAGE_FROM, VINTAGE_TO]
         for name, before in _BEFORE_VINTAGES:
             if list(self.backend.table(name).schema().names) == before:
-                raise KpiboardError(
+                raise NotIngested(  # a reader leaves it to a writer: rebuilt, or refused
                     f"the warehouse {self.url} was made by a kpiboard without vintages "
                     f"(its {name} table has no {VINTAGE_FROM} column)",
                     hint="ingest again into a new warehouse: delete the DuckDB file (it is "
@@ -213,8 +241,11 @@ class Warehouse:
         before the first ingest)."""
         if self.vintage is not None:
             return self.vintage
-        got = self.backend.table(VINTAGES).id.max().to_pyarrow().as_py()
-        return None if got is None else int(got)
+        # not id.max(): on PostgreSQL ibis types the max of a NOT NULL column as not null, and
+        # an empty table's NULL then fails to convert
+        ids = self.backend.table(VINTAGES).select("id").order_by(ibis.desc("id")).limit(1)
+        got = ids.to_pyarrow()["id"].to_pylist()
+        return int(got[0]) if got else None
 
     def load(
         self,

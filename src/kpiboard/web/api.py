@@ -33,7 +33,7 @@ from kpiboard.web.actions import (
 from kpiboard.web.context import AnyViewer, ApiWriter, CsrfHeader, Ctx, client_ip, get_reader
 from kpiboard.web.db import AuditEvent, Publication, Revision, Role
 from kpiboard.web.security import SESSION_COOKIE, check_csrf, check_text
-from kpiboard.web.service import NotFound
+from kpiboard.web.service import NotFound, ScorecardService
 from kpiboard.web.urls import month_text
 
 ERROR_SHAPE = {
@@ -114,7 +114,20 @@ def audit_json(e: AuditEvent) -> dict[str, Any]:
     }
 
 
-router = APIRouter(prefix="/api", responses=RESPONSES)
+def version_headers(service: ScorecardService) -> dict[str, str]:
+    """What an answer was built from: the data version and the vintage (empty: none yet)."""
+    vintage = service.vintage
+    return {
+        "x-kpiboard-data-version": service.version.hash,
+        "x-kpiboard-vintage": "" if vintage is None else str(vintage),
+    }
+
+
+async def _with_version(ctx: Ctx, response: Response) -> None:
+    response.headers.update(version_headers(ctx.service))
+
+
+router = APIRouter(prefix="/api", responses=RESPONSES, dependencies=[Depends(_with_version)])
 READ = [Depends(get_reader)]
 
 
@@ -138,6 +151,7 @@ def months(ctx: Ctx) -> dict[str, Any]:
         "latest": service.latest_month,
         "months": service.months(),
         "data_version": service.version.hash,
+        "vintage": service.vintage,
     }
 
 
@@ -156,7 +170,7 @@ def scorecard(org: str, month: str, ctx: Ctx) -> Response:
     return Response(
         body,
         media_type="application/json",
-        headers={"x-kpiboard-data-version": service.version.hash},
+        headers=version_headers(service),
     )
 
 

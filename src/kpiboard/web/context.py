@@ -133,7 +133,16 @@ def owner_of(viewer: Viewer, request: Request) -> str:
 
 
 async def get_context(request: Request) -> Context:
-    return context_of(request)  # no I/O: awaited on the event loop, not a worker thread
+    """The context, with the request's snapshot taken (kpiboard.web.snapshot): every service
+    call of this request answers from that one vintage."""
+    ctx = context_of(request)
+    # Answered on the event loop (no I/O) except, at most once a second, a look for a new
+    # vintage, which may read the warehouse: that goes to a worker thread.
+    snapshot = ctx.service.current()
+    if snapshot is None:
+        snapshot = await run_in_threadpool(ctx.service.refresh)
+    ctx.service.enter(snapshot)  # on the request's own task: its worker threads see it
+    return ctx
 
 
 Ctx = Annotated[Context, Depends(get_context)]

@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from kpiboard.errors import KpiboardError
+from kpiboard.warehouse import DataLoading, IngestRunning
+from kpiboard.warehouse.connect import WarehouseLocked
 from kpiboard.web.builds import TooManyBuilds
 from kpiboard.web.context import context_of, viewer_of
 from kpiboard.web.db import (
@@ -68,6 +70,9 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (UnusableText, 422, "invalid_text"),
     (LoginThrottled, 429, "throttled"),
     (TooManyBuilds, 429, "too_many_builds"),
+    (IngestRunning, 409, "ingest_running"),
+    (DataLoading, 503, "data_loading"),
+    (WarehouseLocked, 503, "warehouse_locked"),  # another program (a DuckDB shell) holds it
 ]
 HTTP_MESSAGES = {
     # the framework's only 400: a body it cannot parse (our own refusals are KpiboardErrors)
@@ -152,7 +157,7 @@ def too_large(scope: dict[str, Any] | Any) -> Response:
 async def kpiboard_error(request: Request, exc: KpiboardError) -> Response:
     status, code = error_status(exc)
     headers = {}
-    if isinstance(exc, LoginThrottled | TooManyBuilds):
+    if isinstance(exc, LoginThrottled | TooManyBuilds | DataLoading | WarehouseLocked):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, SignInRequired) and not is_api(request.url.path) and request.method == "GET":
         return RedirectResponse(

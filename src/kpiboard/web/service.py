@@ -3,26 +3,31 @@
 Scorecards come from the engine exactly as `kpiboard report` builds them; this module only
 caches them. The warehouse is ingested (when its files changed) when the service opens, and the
 *data version* — a content hash of the data files loaded and of the KPI definitions — names
-what every page and published pack was built from.
+what every page and published pack was built from, beside the vintage.
 
-Engine calls share one warehouse connection, so they are serialised by a lock; a Scorecard, a
-league table or a chart is built once per data version and then served from memory. A page
-being built is built once however many ask for it, and one reader has only a few builds in
-flight at a time (:mod:`kpiboard.web.builds`); a cached page never waits for a build.
+The service holds no warehouse connection between builds (kpiboard.warehouse.access): `kpiboard
+ingest` and `report` run while it serves. Every page is built from one vintage: a request
+reads one :class:`~kpiboard.web.snapshot.Snapshot`, taken at its start, and every build reads
+the warehouse as that vintage knew it. At most once a second (``check_seconds``) a request
+looks whether a new vintage was made, cheaply (a DuckDB file's size and time; the latest id on
+a server), and switches the service to it without a restart.
+
+A Scorecard, a league table or a chart is built once per snapshot and then served from memory.
+A page being built is built once however many ask for it, and one reader has only a few builds
+in flight at a time (:mod:`kpiboard.web.builds`); a cached page never waits for a build.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-
-import ibis.expr.types as ir
 
 from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
@@ -31,9 +36,17 @@ from kpiboard.engine.needs import BeforeAnyData
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
 from kpiboard.scorecard import League, Row, Scorecard
-from kpiboard.warehouse import IngestSummary, Warehouse, ingest_if_stale
+from kpiboard.warehouse import DataLoading, IngestSummary, Warehouse, WarehouseAccess
 from kpiboard.web.builds import BuildQuota, Flights, Slot, build_owner
 from kpiboard.web.definition import Definition, definitions
+from kpiboard.web.snapshot import (
+    MISSING,
+    Cache,
+    Snapshot,
+    request_snapshot,
+    use_snapshot,
+)
+from kpiboard.web.snapshot import DataVersion as DataVersion  # where pages and packs import it
 
 T = TypeVar("T")
 
@@ -43,51 +56,9 @@ class NotFound(KpiboardError):
 
 
 @dataclass(frozen=True)
-class DataVersion:
-    """What a page or pack was built from: the sha256 of every data file in the warehouse's
-    latest load and of every KPI definition file, and one hash over both."""
-
-    files: dict[str, str]
-    definitions: dict[str, str]
-    hash: str
-
-    @property
-    def short(self) -> str:
-        return self.hash[:12]
-
-    @classmethod
-    def of(cls, files: dict[str, str], definitions: dict[str, str]) -> DataVersion:
-        canonical = json.dumps({"data": files, "definitions": definitions}, sort_keys=True)
-        return cls(files, definitions, hashlib.sha256(canonical.encode()).hexdigest())
-
-
-@dataclass(frozen=True)
 class Org:
     id: str
     name: str
-
-
-_MISSING = object()
-
-
-class _Cache:
-    """A small LRU map. Not locked itself: the service guards it with a short lock and builds
-    values outside that lock, so a slow build never holds up pages already cached."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[object, object] = OrderedDict()
-
-    def peek(self, key: object) -> object:
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        return _MISSING
-
-    def put(self, key: object, value: object) -> None:
-        self._items[key] = value
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
 
 
 class PageCache:
@@ -95,7 +66,7 @@ class PageCache:
     from the cache is rendered outside the lock."""
 
     def __init__(self, size: int) -> None:
-        self._cache = _Cache(size)
+        self._cache = Cache(size)
         self._lock = threading.Lock()
 
     def get(self, key: tuple[object, ...], build: Callable[[], str]) -> str:
@@ -110,7 +81,7 @@ class PageCache:
 
     def clear(self) -> None:
         with self._lock:
-            self._cache = _Cache(self._cache._size)
+            self._cache = Cache(self._cache._size)
 
 
 def _definition_hashes(cat: Catalogue) -> dict[str, str]:
@@ -118,58 +89,161 @@ def _definition_hashes(cat: Catalogue) -> dict[str, str]:
     return {cat.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
 
 
+CHECK_SECONDS = 1.0  # how often, at most, a request looks for a new vintage (the setting's)
+
+# the warehouse a build reads (the vintage of the snapshot it is for), while it runs
+_building: ContextVar[Warehouse | None] = ContextVar("kpiboard_building", default=None)
+
+
 class ScorecardService:
     """One project as the dashboard reads it. Thread-safe; open once per process."""
 
-    def __init__(self, catalogue: Catalogue, warehouse: Warehouse) -> None:
-        self._warehouse = warehouse
-        # The warehouse connection: DuckDB's is not safe to share between threads (each would
-        # need its own cursor and its own Ibis backend) and a build is mostly Python under the
-        # GIL, so engine calls run one at a time; a cached page never takes this lock.
-        self._lock = threading.RLock()
-        self._flights = Flights()
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        access: WarehouseAccess,
+        *,
+        check_seconds: float = CHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._access = access
         self.quota = BuildQuota()
-        self._cache = _Cache(4096)
-        self._cache_lock = threading.Lock()  # held only to read or write the cache
-        self._use(catalogue)
+        self._cache_lock = threading.Lock()  # held only to read or write a snapshot's cache
+        self._switching = threading.Lock()  # one look for a new vintage at a time
+        self._check_seconds, self._clock = check_seconds, clock
+        self._stamp = access.stamp()  # before reading: a change after it is seen next time
+        self._current = self._read_snapshot(catalogue)
+        self._checked = clock()
 
-    def _use(self, catalogue: Catalogue) -> None:
-        self.catalogue = catalogue
-        self._observations: ir.Table = self._warehouse.scorecard_observations(catalogue)
-        self.version = DataVersion.of(
-            self._warehouse.recorded_files(), _definition_hashes(catalogue)
-        )
-        self._months = self._read_months()
-        self._definitions = definitions(catalogue)
-        with self._cache_lock:
-            self._cache = _Cache(4096)
+    def _read_snapshot(
+        self, catalogue: Catalogue, vintage: int | None = None, wait: float | None = None
+    ) -> Snapshot:
+        """The project at ``vintage`` (None: the latest), read in one use of the warehouse."""
+        with self._access.read(wait=wait) as latest:
+            v = latest.latest_vintage() if vintage is None else vintage
+            wh = latest.at(v, check=False)
+            known = [x for x in wh.vintages() if x.id == v]
+            return Snapshot(
+                id(self),
+                catalogue,
+                v,
+                known[0].created if known else None,
+                DataVersion.of(wh.recorded_files(), _definition_hashes(catalogue)),
+                tuple(wh.months_with_data(catalogue)),
+                wh.organisations_with_data(catalogue),
+                definitions(catalogue),
+            )
+
+    # --- which vintage ------------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The snapshot the current request reads (taken at its start), else the current one."""
+        return request_snapshot(id(self)) or self._current
+
+    def current(self) -> Snapshot | None:
+        """The current snapshot, or None when it is time to look for a new vintage
+        (:meth:`refresh`, which may read the warehouse: not on the event loop)."""
+        if self._clock() - self._checked < self._check_seconds:
+            return self._current
+        return None
+
+    def refresh(self) -> Snapshot:
+        """The current snapshot, after switching to the latest vintage if one was made since
+        the last look. Never waits: while another thread looks, or a writer holds the
+        warehouse, it answers the current one (and the next request looks again)."""
+        if not self._switching.acquire(blocking=False):
+            return self._current
+        try:
+            if self._clock() - self._checked < self._check_seconds:
+                return self._current
+            stamp = self._access.stamp()
+            if stamp is None or stamp != self._stamp:
+                self._switch_to_latest(stamp)
+            self._checked = self._clock()
+            return self._current
+        finally:
+            self._switching.release()
+
+    def _switch_to_latest(self, stamp: object) -> None:
+        try:
+            latest = self._access.latest_vintage() if stamp is None else self._latest_now()
+            if latest != self._current.vintage:
+                self._current = self._read_snapshot(self._current.catalogue, latest, wait=0)
+        except DataLoading:
+            return  # a writer is at it: look again next time
+        self._stamp = stamp
+
+    def _latest_now(self) -> int | None:
+        with self._access.read(wait=0) as wh:
+            return wh.latest_vintage()
+
+    def enter(self, snapshot: Snapshot) -> None:
+        """The snapshot the current request reads from now on."""
+        use_snapshot(snapshot)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.snapshot.catalogue
+
+    @property
+    def version(self) -> DataVersion:
+        """The data version of the request's snapshot."""
+        return self.snapshot.version
+
+    @property
+    def vintage(self) -> int | None:
+        """The vintage of the request's snapshot (None: nothing ingested yet)."""
+        return self.snapshot.vintage
+
+    @property
+    def _flights(self) -> Flights:
+        return self.snapshot.flights
 
     def reload(self) -> IngestSummary | None:
-        """Re-read the KPI definitions and ingest data files that changed since the last load
-        (the dashboard holds the warehouse open, so new data come in through it). On any error
-        nothing changes and the error is raised; returns the ingest summary, None when the data
-        were up to date."""
-        with self._lock:
-            catalogue = load_catalogue(self.catalogue.root)
-            summary = ingest_if_stale(catalogue, self._warehouse)
-            self._use(catalogue)
-            return summary
+        """Re-read the KPI definitions and ingest data files that changed since the last load,
+        as one writer (IngestRunning while another ingest runs). On any error nothing changes
+        and the error is raised; returns the ingest summary, None when the data were up to
+        date. The request that reloads reads the new snapshot from then on."""
+        catalogue = load_catalogue(self.catalogue.root)
+        with self._switching:
+            self._stamp = self._access.stamp()
+            summary = self._access.ensure_ingested(catalogue=catalogue)
+            self._current = self._read_snapshot(catalogue)
+            self._checked = self._clock()
+        self.enter(self._current)
+        return summary
 
     @classmethod
     def open(cls, project: Path) -> ScorecardService:
         """Load the project and its warehouse, ingesting first when the data files changed."""
         cat = load_catalogue(project)
-        wh = Warehouse.open(cat)
+        access = WarehouseAccess(cat)
         try:
-            ingest_if_stale(cat, wh)
-            return cls(cat, wh)
+            access.ensure_ingested()
+            return cls(cat, access, check_seconds=cat.project.dashboard.vintage_check_seconds)
         except BaseException:
-            wh.close()
+            access.close()
             raise
 
     def close(self) -> None:
-        with self._lock:
-            self._warehouse.close()
+        self._access.close()
+
+    @contextmanager
+    def _reading(self, snap: Snapshot) -> Iterator[Warehouse]:
+        """The warehouse as ``snap``'s vintage knew it, for one build."""
+        with self._access.read(snap.vintage) as wh:
+            token = _building.set(wh)
+            try:
+                yield wh
+            finally:
+                _building.reset(token)
+
+    def _warehouse(self) -> Warehouse:
+        """The warehouse of the build running on this thread (see :meth:`_cached`)."""
+        wh = _building.get()
+        assert wh is not None, "read the warehouse only inside a build (_cached)"
+        return wh
 
     # --- what exists ------------------------------------------------------------------------
 
@@ -183,11 +257,11 @@ class ScorecardService:
 
     def organisations(self) -> list[Org]:
         """The organisations with any data, the home organisation first, then by name."""
-        home = self.home
-        with_data = self._orgs_with_data
+        home, snap = self.home, self.snapshot
+        with_data = snap.orgs_with_data
         orgs = [
             Org(o.id, o.name or o.id)
-            for o in self.catalogue.project.organisations
+            for o in snap.catalogue.project.organisations
             if o.id in with_data or o.id == home
         ]
         return sorted(orgs, key=lambda o: (o.id != home, o.name.lower()))
@@ -202,15 +276,16 @@ class ScorecardService:
 
     def months(self) -> list[str]:
         """Months (YYYY-MM) that some observation ends in, newest first."""
-        return [format_month(m) for m in reversed(self._months)]
+        return [format_month(m) for m in reversed(self.snapshot.months)]
 
     @property
     def latest_month(self) -> str:
-        if not self._months:
+        months = self.snapshot.months
+        if not months:
             raise NotFound(
                 "the project has no data yet", hint="add data files and run `kpiboard ingest`"
             )
-        return format_month(self._months[-1])
+        return format_month(months[-1])
 
     def month(self, text: str) -> str:
         """A month from a URL (YYYY-MM) that the data cover, or NotFound."""
@@ -220,31 +295,23 @@ class ScorecardService:
             raise NotFound(
                 f"{text!r} is not a month: {exc.message}", hint="months are written YYYY-MM"
             ) from None
-        if not self._months or not self._months[0] <= m <= self._months[-1]:
-            span = (
-                f"{format_month(self._months[0])} to {format_month(self._months[-1])}"
-                if self._months
-                else "none"
-            )
+        months = self.snapshot.months
+        if not months or not months[0] <= m <= months[-1]:
+            span = f"{format_month(months[0])} to {format_month(months[-1])}" if months else "none"
             raise NotFound(f"no data for {format_month(m)}", hint=f"the data cover {span}")
         return format_month(m)
-
-    def _read_months(self) -> list[int]:
-        with self._lock:
-            months = self._warehouse.months_with_data(self.catalogue)
-            self._orgs_with_data = self._warehouse.organisations_with_data(self.catalogue)
-        return months
 
     # --- what the engine computes -----------------------------------------------------------
 
     def scorecard(self, org: str, month: str) -> Scorecard:
         """The Scorecard for ``org`` at ``month`` (both already checked by org()/month())."""
 
+        cat = self.catalogue
+
         def build() -> Scorecard:
+            observations = self._warehouse().scorecard_observations(cat)
             try:
-                return assemble_scorecard(
-                    self.catalogue, self._observations, parse_month(month), org
-                )
+                return assemble_scorecard(cat, observations, parse_month(month), org)
             except BeforeAnyData as exc:  # its words are the command line's (--as-of)
                 first, last = format_month(exc.first), self.latest_month
                 raise NotFound(
@@ -267,15 +334,17 @@ class ScorecardService:
     def league(self, org: str, month: str, measure: str, group: str | None = None) -> League | None:
         """The league table of ``measure`` (the league the KPI is ranked in), or None when the
         measure is not ranked."""
-        m = self.catalogue.measures.get(measure)
+        cat = self.catalogue
+        m = cat.measures.get(measure)
         if m is None or m.ranks is None or not m.ranks.groups:
             return None
 
         def build() -> League | None:
+            observations = self._warehouse().scorecard_observations(cat)
             try:
                 return assemble_league(
-                    self.catalogue,
-                    self._observations,
+                    cat,
+                    observations,
                     parse_month(month),
                     measure,
                     group,
@@ -288,55 +357,59 @@ class ScorecardService:
 
     def definition(self, measure: str) -> Definition | None:
         """The measure's definition as its YAML states it (None for an unknown measure)."""
-        return self._definitions.get(measure)
+        return self.snapshot.definitions.get(measure)
 
     def sources(self, measure: str, org: str | None = None) -> list[str]:
         """The files (or record sources) the measure's observations came from, as the
         warehouse recorded them, without their line numbers."""
 
+        cat = self.catalogue
         return self._cached(
             ("sources", measure, org),
-            lambda: self._warehouse.measure_sources(self.catalogue, measure, org),
+            lambda: self._warehouse().measure_sources(cat, measure, org),
         )
 
     def cached(self, key: Sequence[object], build: Callable[[], T]) -> T:
-        """Memoise something derived from this data version (a chart's SVG, a page's view).
-        ``build`` runs without any lock held; two first requests may both build it."""
-        full = ("derived", *key)
-        with self._cache_lock:
-            hit = self._cache.peek(full)
-        if hit is not _MISSING:
+        """Memoise something derived from the request's snapshot (a chart's SVG, a page's
+        view). ``build`` runs without any lock held; two first requests may both build it."""
+        snap, full = self.snapshot, ("derived", *key)
+        hit = self._peek(snap, full)
+        if hit is not MISSING:
             return hit  # type: ignore[return-value]
         value = build()
         with self._cache_lock:
-            self._cache.put(full, value)
+            snap.cache.put(full, value)
         return value
 
     def _cached(self, key: tuple[object, ...], build: Callable[[], T]) -> T:
-        """Memoise an engine result. A missing one takes one of the reader's build slots
-        (kpiboard.web.builds: refused with TooManyBuilds beyond the bound), joins the build of
-        the same key already under way if there is one, and otherwise waits for the warehouse
-        connection (engine calls run one at a time) and builds it."""
-        hit = self._peek(key)
-        if hit is not _MISSING:
+        """Memoise an engine result of the request's snapshot. A missing one takes one of the
+        reader's build slots (kpiboard.web.builds: refused with TooManyBuilds beyond the bound),
+        joins the build of the same key already under way if there is one, and otherwise waits
+        for the warehouse (engine calls run one at a time; a writer goes first) and builds it,
+        reading the warehouse as the snapshot's vintage knew it (:meth:`_warehouse`)."""
+        snap = self.snapshot
+        hit = self._peek(snap, key)
+        if hit is not MISSING:
             return hit  # type: ignore[return-value]
         with self.quota.slot(build_owner.get()) as slot:
-            return self._flights.run(key, lambda: self._build(key, build, slot))
+            return snap.flights.run(key, lambda: self._build(snap, key, build, slot))
 
-    def _build(self, key: tuple[object, ...], build: Callable[[], T], slot: Slot) -> T:
-        with self._lock:
-            hit = self._peek(key)  # built by a flight that ended just before this one began
-            if hit is not _MISSING:
+    def _build(
+        self, snap: Snapshot, key: tuple[object, ...], build: Callable[[], T], slot: Slot
+    ) -> T:
+        with self._reading(snap):
+            hit = self._peek(snap, key)  # built by a flight that ended just before this began
+            if hit is not MISSING:
                 return hit  # type: ignore[return-value]
             started = self.quota.clock()
             try:
                 value = build()
             finally:  # the reader who asked pays for the time, whether or not it worked
                 slot.charge(self.quota.clock() - started)
-            with self._cache_lock:  # under the warehouse lock: a reload cannot come between
-                self._cache.put(key, value)
+            with self._cache_lock:
+                snap.cache.put(key, value)
             return value
 
-    def _peek(self, key: tuple[object, ...]) -> object:
+    def _peek(self, snap: Snapshot, key: tuple[object, ...]) -> object:
         with self._cache_lock:
-            return self._cache.peek(key)
+            return snap.cache.peek(key)

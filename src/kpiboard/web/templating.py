@@ -2,7 +2,8 @@
 
 A cacheable page (one whose ``cache_key`` names everything it shows besides who is looking) is
 rendered with marks where the viewer's name and CSRF token go, and those are filled in per
-request; the data version is implied, as the cache is cleared on reload. The marks are drawn at
+request; the snapshot (vintage and data version) is part of every key, so a page of an old
+vintage is never served as the new one's. The marks are drawn at
 random when the process starts and never reach a browser (every one is filled in before a page
 leaves), so no text a user writes can contain one: commentary that spells out a mark of its own
 shows as written, never as the reader's token or name.
@@ -28,10 +29,19 @@ from kpiboard.render.viewmodel import assurance_words, status_label, variation_w
 from kpiboard.web.context import Context, viewer_of
 from kpiboard.web.db import Role
 from kpiboard.web.security import Viewer
+from kpiboard.web.snapshot import Snapshot
 
 _UNGUESSABLE = secrets.token_hex(16)
 CSRF_MARK = f"kpiboard-csrf-{_UNGUESSABLE}"
 NAME_MARK = f"kpiboard-name-{_UNGUESSABLE}"
+
+
+def data_from(snapshot: Snapshot) -> str:
+    """What a page was built from, for its footer: "data: vintage 3, loaded 6 Dec 2026 05:40"."""
+    if snapshot.vintage is None:
+        return "data: nothing ingested yet"
+    loaded = f", loaded {snapshot.loaded:%-d %b %Y %H:%M} UTC" if snapshot.loaded else ""
+    return f"data: vintage {snapshot.vintage}{loaded}"
 
 
 def environment() -> Environment:
@@ -79,7 +89,7 @@ def render_page(
     role = viewer.user.role.value if viewer.user is not None else None
     stand_in = _stand_in(viewer)
     body = ctx.pages.get(
-        (template, request.url.path, role, *cache_key),
+        (template, request.url.path, role, *ctx.service.snapshot.key, *cache_key),
         lambda: _render(ctx, request.url.path, template, stand_in, values),
     )
     if viewer.user is not None and viewer.session is not None:
@@ -104,5 +114,6 @@ def _render(ctx: Context, path: str, template: str, viewer: Viewer, values: dict
         title=ctx.service.title,
         orgs=ctx.service.organisations(),
         months=ctx.service.months(),
+        data_from=data_from(ctx.service.snapshot),
         **values,
     )
