@@ -8,20 +8,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import ibis.expr.types as ir
 import typer
 from rich.console import Console
 
-from kpiboard.assemble import assemble_league, assemble_scorecard
+from kpiboard.assemble import assemble_league, assemble_revised
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import ProjectArg, check_format, emit, fail
 from kpiboard.cli.project import run_ingest
 from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
-from kpiboard.periods import parse_month
+from kpiboard.periods import format_month, parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
 from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import Warehouse
+from kpiboard.web.db.store import DEFAULT_DB, AppStore
 
 LEAGUE_ORG = "all"  # --org all: the league table of one measure
 
@@ -29,10 +29,10 @@ LEAGUE_ORG = "all"  # --org all: the league table of one measure
 @contextmanager
 def _observed(
     project: Path, as_of: str | None, vintage: int | None = None
-) -> Iterator[tuple[Catalogue, ir.Table, int]]:
-    """The project, its observations (ingested first if the data changed; as they were at
-    ``vintage`` when given, ingesting nothing) and the month: the one asked for, else the
-    latest with data (of that vintage)."""
+) -> Iterator[tuple[Catalogue, Warehouse, int]]:
+    """The project, its warehouse (ingested first if the data changed; ingesting nothing when
+    ``vintage`` is given) and the month: the one asked for, else the latest with data (of that
+    vintage)."""
     try:
         asked = None if as_of is None else parse_month(as_of)
     except KpiboardError as exc:
@@ -42,26 +42,49 @@ def _observed(
     try:
         if vintage is None:
             run_ingest(cat, wh, only_if_stale=True, quiet=True)
-        known = wh.at(vintage)
-        month = report_month(known.months_with_data(cat), asked)
-        yield cat, known.scorecard_observations(cat), month
+        month = report_month(wh.at(vintage).months_with_data(cat), asked)
+        yield cat, wh, month
     finally:
         wh.close()
+
+
+def published_vintage(cat: Catalogue, org: str, month: int) -> int | None:
+    """The vintage a pack published on the dashboard for ``org`` and ``month`` was built from:
+    None without an application database (the dashboard's, ``dashboard: database``), without
+    such a pack, or for a pack published before packs pinned their vintage."""
+    configured = cat.project.dashboard.database
+    if configured is None and not (cat.root / DEFAULT_DB).is_file():
+        return None  # never served: opening the store would create a database
+    store = AppStore.open(AppStore.default_url(cat.root, configured))
+    try:
+        pack = store.publication(org, format_month(month))
+    finally:
+        store.close()
+    return None if pack is None else pack.vintage
 
 
 def scorecard_of(
     project: Path, as_of: str | None, org: str | None, vintage: int | None = None
 ) -> Scorecard:
-    with _observed(project, as_of, vintage) as (cat, observations, month):
-        return assemble_scorecard(cat, observations, month, org)
+    """The scorecard, its figures revised since the month's published pack (else since first
+    reported) marked; only vintages up to ``vintage`` count."""
+    with _observed(project, as_of, vintage) as (cat, wh, month):
+        home = cat.resolve_org(org or cat.project.organisation)
+        pin = published_vintage(cat, home, month)
+        return assemble_revised(cat, wh, month, home, vintage=vintage, published=pin)
 
 
 def league_of(
     project: Path, as_of: str | None, measure: str, group: str | None, vintage: int | None = None
 ) -> League:
-    with _observed(project, as_of, vintage) as (cat, observations, month):
+    with _observed(project, as_of, vintage) as (cat, wh, month):
         return assemble_league(
-            cat, observations, month, measure, group, highlight=cat.project.organisation
+            cat,
+            wh.at(vintage).scorecard_observations(cat),
+            month,
+            measure,
+            group,
+            highlight=cat.project.organisation,
         )
 
 
