@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import ibis.expr.types as ir
 
-from kpiboard.assemble import assemble_league, assemble_scorecard
+from kpiboard.assemble import assemble_league, assemble_scorecard, mark_revisions
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.load import PROJECT_FILE
 from kpiboard.engine.needs import BeforeAnyData
@@ -65,6 +65,15 @@ class DataVersion:
 class Org:
     id: str
     name: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A month's scorecard as the dashboard shows it, its revised figures marked, and the
+    warehouse vintage it was built from (what a pack published from it pins)."""
+
+    scorecard: Scorecard
+    vintage: int | None
 
 
 _MISSING = object()
@@ -254,6 +263,20 @@ class ScorecardService:
                 ) from None
 
         return self._cached(("scorecard", org, month), build)
+
+    def shown(self, org: str, month: str, published: int | None) -> Shown:
+        """:meth:`scorecard` with its figures revised since ``published`` (the vintage the
+        month's published pack pinned; None: since first reported) marked, and its vintage."""
+        card = self.scorecard(org, month)
+
+        def build() -> Shown:
+            shown = self._warehouse.latest_vintage()
+            marked = mark_revisions(
+                self.catalogue, self._warehouse, card, parse_month(month), published=published
+            )
+            return Shown(marked, shown)
+
+        return self._cached(("shown", org, month, published), build)
 
     def row(self, card: Scorecard, measure: str) -> Row:
         for row in card.all_rows():
