@@ -40,6 +40,7 @@ EXPECTED_COLUMNS = [
     "spc_lpl",
     "spc_upl",
     "stale_since",  # added with the stale marks: the month of a stale figure's last period
+    "revised",  # added with vintages: "revised since published: X → Y (vintage N)", else empty
 ]
 
 

@@ -270,7 +270,10 @@ def test_ranks_facts_milestones_and_figures(doc: Node) -> None:
     assert "£1.3m (Jun-09) to £9.6m (Dec-08)" in figures.text
     assert "±1.6 pts; shortfall 1.7 pts" in _row(doc, "2b").text
     latest = next(td for td in _row(doc, "2a").iter("td") if "latest" in td.classes)
-    assert latest.text == "77.3% provisional 12 months to Jun-09"
+    assert latest.text == (
+        "77.3% provisional 12 months to Jun-09 "
+        "revised since published: 77.1% → 77.3% (vintage 3)"  # the fixture's 2a is revised
+    )
 
 
 def test_footer_has_the_key_and_notes(doc: Node) -> None:
@@ -517,3 +520,11 @@ def test_spc_row_text_is_escaped_in_charts_too() -> None:
     figure = next(_chart_row(doc, _row(doc, "4c")).iter("figure"))  # type: ignore[union-attr]
     assert evil in figure.find("svg").attrs["aria-label"]
     assert "SPC chart: 4c " + evil in figure.find("svg").text
+
+
+def test_a_revised_figure_is_marked_beside_it(doc: Node) -> None:
+    latest = next(td for td in _row(doc, "2a").iter("td") if "latest" in td.classes)
+    [mark] = [s for s in latest.iter("span") if "revised" in s.classes]
+    assert mark.text == "revised since published: 77.1% → 77.3% (vintage 3)"
+    other = next(td for td in _row(doc, "2b").iter("td") if "latest" in td.classes)
+    assert not [s for s in other.iter("span") if "revised" in s.classes]

@@ -22,6 +22,7 @@ from kpiboard.vocabulary import (
     PointType,
     Polarity,
     RankVerdict,
+    RevisedSince,
     Rule,
     SignificanceVerdict,
     Status,
@@ -55,6 +56,7 @@ VALUES: dict[type[StrEnum], list[str]] = {
     StatusFrom: ["rag", "spc", "both"],
     ChangeDirection: ["up", "down", "level"],
     ChangeKind: ["added", "revised", "removed"],
+    RevisedSince: ["published", "first_reported"],
     SignificanceVerdict: ["statistically significant", "within normal variation"],
     RankVerdict: ["significantly higher", "significantly lower", "not significantly different"],
     FunnelPosition: ["above_998", "above_95", "within", "below_95", "below_998"],
@@ -102,6 +104,10 @@ def test_every_category_in_the_module_is_listed_here() -> None:
         if isinstance(obj, type) and issubclass(obj, StrEnum) and obj is not StrEnum
     }
     assert defined == set(VALUES)
+
+
+def test_a_revision_baseline_is_said_in_words() -> None:
+    assert [k.words for k in RevisedSince] == ["published", "first reported"]
 
 
 def test_a_category_is_written_as_its_string() -> None:

@@ -23,6 +23,7 @@ from kpiboard.vocabulary import (
     PointType,
     Polarity,
     RankVerdict,
+    RevisedSince,
     Rule,
     SignificanceVerdict,
     Status,
@@ -237,6 +238,20 @@ class Stale:
 
 
 @dataclass(frozen=True)
+class Revised:
+    """A headline figure that changed since the figure it is compared with (a published pack's,
+    else the first reported): said in every output, so a board never mistakes a revision for
+    the figure it saw."""
+
+    since: RevisedSince  # why ``since_vintage`` is the baseline
+    since_vintage: int
+    before: Figure  # the headline figure as the baseline showed it
+    after: Figure  # as shown now
+    vintage: int  # the vintage that made the change
+    text: str  # "revised since published: 77.1% → 76.4% (vintage 3)"
+
+
+@dataclass(frozen=True)
 class Row:
     id: str  # the row label ("2a"), or the measure id when the measure has none
     measure: str
@@ -275,6 +290,7 @@ class Row:
     rag_reason: str | None = None  # and its reason
     status_from: StatusFrom = StatusFrom.RAG
     stale: Stale | None = None  # the latest figure is older than the measure's latency allows
+    revised: Revised | None = None  # the latest figure changed since published / first reported
 
 
 @dataclass(frozen=True)

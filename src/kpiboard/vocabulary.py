@@ -193,6 +193,19 @@ class ChangeKind(StrEnum):
     REMOVED = "removed"  # it has no figure any more
 
 
+class RevisedSince(StrEnum):
+    """What a figure marked revised is compared with: the vintage a published pack of the
+    organisation and month was built from, else the first vintage with a figure for the month."""
+
+    PUBLISHED = "published"
+    FIRST_REPORTED = "first_reported"
+
+    @property
+    def words(self) -> str:
+        """``"published"``, ``"first reported"``: as the mark says it."""
+        return self.value.replace("_", " ")
+
+
 class SignificanceVerdict(StrEnum):
     """Whether a difference is more than chance."""
 

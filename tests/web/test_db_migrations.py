@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from appdb_helpers import FAST_HASHER, PASSWORD, create_pg_database, drop_pg_database
 from sqlalchemy import Column, Integer, MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from kpiboard.web.db import AppStore, DatabaseUnavailable, Role, UsernamesDifferOnlyInCase, migrate
 from kpiboard.web.db.engine import make_engine, parse
@@ -65,7 +65,7 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "0003"
+    assert migrate.current(engine) == migrate.head() == "0004"
     engine.dispose()
 
 
@@ -337,11 +337,47 @@ def test_0003_adds_the_housekeeping_indexes_to_a_database_in_use(empty_url: str)
     engine = make_engine(empty_url)
     migrate.upgrade(engine, "0002")
     assert _housekeeping_indexes(engine) == {}
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0003")
     assert migrate.current(engine) == "0003"
     assert _housekeeping_indexes(engine) == HOUSEKEEPING_INDEXES
     with engine.connect() as conn:  # the rows are kept
         assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar_one() == 1
     migrate.downgrade(engine, "0002")
     assert _housekeeping_indexes(engine) == {}
+    engine.dispose()
+
+
+def _publications_at_0003(url: str) -> Engine:
+    """A database at 0003 holding one pack, published before packs pinned their vintage."""
+    _at_0001_with(url, ["alice"])
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0003")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO publications (org, month, published_at, published_by_id, "
+                "data_version, scorecard_json, commentary_json, pack_html, changes_json, "
+                "content_hash) VALUES ('MPS', '2009-08', :at, 1, 'v', '{}', '{}', '<p>', "
+                "'{}', 'h')"
+            ),
+            {"at": at},
+        )
+    return engine
+
+
+def test_0004_pins_packs_to_a_vintage_and_keeps_older_packs_unpinned(empty_url: str) -> None:
+    engine = _publications_at_0003(empty_url)
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == "0004"
+    engine.dispose()
+    store = AppStore.open(empty_url)
+    pub = store.publication("MPS", "2009-08")
+    assert pub is not None and pub.vintage is None  # published before vintages were pinned
+    store.close()
+    engine = make_engine(empty_url)
+    migrate.downgrade(engine, "0003")
+    assert "vintage" not in {c["name"] for c in inspect(engine).get_columns("publications")}
+    with pytest.raises((IntegrityError, ProgrammingError)), engine.begin() as conn:  # append-only
+        conn.execute(text("DELETE FROM publications"))
     engine.dispose()

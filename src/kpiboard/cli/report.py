@@ -8,11 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import ibis.expr.types as ir
 import typer
 from rich.console import Console
 
-from kpiboard.assemble import assemble_league, assemble_scorecard
+from kpiboard.assemble import assemble_league, assemble_revised
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import (
     WAIT_SECONDS,
@@ -26,10 +25,11 @@ from kpiboard.cli.common import (
 from kpiboard.cli.project import run_ingest
 from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
-from kpiboard.periods import parse_month
+from kpiboard.periods import format_month, parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
 from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import Warehouse, WarehouseAccess
+from kpiboard.web.db.store import DEFAULT_DB, AppStore
 
 LEAGUE_ORG = "all"  # --org all: the league table of one measure
 
@@ -55,19 +55,33 @@ def _warehouse(cat: Catalogue, vintage: int | None, wait: float) -> Iterator[War
 @contextmanager
 def _observed(
     project: Path, as_of: str | None, vintage: int | None = None, wait: float = WAIT_SECONDS
-) -> Iterator[tuple[Catalogue, ir.Table, int]]:
-    """The project, its observations (ingested first if the data changed; as they were at
-    ``vintage`` when given, ingesting nothing) and the month: the one asked for, else the
-    latest with data (of that vintage)."""
+) -> Iterator[tuple[Catalogue, Warehouse, int]]:
+    """The project, its warehouse (ingested first if the data changed; ingesting nothing when
+    ``vintage`` is given) and the month: the one asked for, else the latest with data (of that
+    vintage)."""
     try:
         asked = None if as_of is None else parse_month(as_of)
     except KpiboardError as exc:
         raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
     cat = load_catalogue(project)
     with _warehouse(cat, vintage, wait) as wh:
-        known = wh.at(vintage)
-        month = report_month(known.months_with_data(cat), asked)
-        yield cat, known.scorecard_observations(cat), month
+        month = report_month(wh.at(vintage).months_with_data(cat), asked)
+        yield cat, wh, month
+
+
+def published_vintage(cat: Catalogue, org: str, month: int) -> int | None:
+    """The vintage a pack published on the dashboard for ``org`` and ``month`` was built from:
+    None without an application database (the dashboard's, ``dashboard: database``), without
+    such a pack, or for a pack published before packs pinned their vintage."""
+    configured = cat.project.dashboard.database
+    if configured is None and not (cat.root / DEFAULT_DB).is_file():
+        return None  # never served: opening the store would create a database
+    store = AppStore.open(AppStore.default_url(cat.root, configured))
+    try:
+        pack = store.publication(org, format_month(month))
+    finally:
+        store.close()
+    return None if pack is None else pack.vintage
 
 
 def scorecard_of(
@@ -77,8 +91,12 @@ def scorecard_of(
     vintage: int | None = None,
     wait: float = WAIT_SECONDS,
 ) -> Scorecard:
-    with _observed(project, as_of, vintage, wait) as (cat, observations, month):
-        return assemble_scorecard(cat, observations, month, org)
+    """The scorecard, its figures revised since the month's published pack (else since first
+    reported) marked; only vintages up to ``vintage`` count."""
+    with _observed(project, as_of, vintage, wait) as (cat, wh, month):
+        home = cat.resolve_org(org or cat.project.organisation)
+        pin = published_vintage(cat, home, month)
+        return assemble_revised(cat, wh, month, home, vintage=vintage, published=pin)
 
 
 def league_of(
@@ -89,9 +107,14 @@ def league_of(
     vintage: int | None = None,
     wait: float = WAIT_SECONDS,
 ) -> League:
-    with _observed(project, as_of, vintage, wait) as (cat, observations, month):
+    with _observed(project, as_of, vintage, wait) as (cat, wh, month):
         return assemble_league(
-            cat, observations, month, measure, group, highlight=cat.project.organisation
+            cat,
+            wh.at(vintage).scorecard_observations(cat),
+            month,
+            measure,
+            group,
+            highlight=cat.project.organisation,
         )
 
 

@@ -40,6 +40,7 @@ COLUMNS: tuple[str, ...] = (
     "spc_lpl",
     "spc_upl",
     "stale_since",
+    "revised",
 )
 
 FACT_SEPARATOR = " | "
@@ -101,6 +102,8 @@ def _record(row: Row, section: str | None, parent: Row | None) -> dict[str, Cell
         "spc_upl": row.spc.upl if row.spc else None,
         # the month of the last figure when it is older than the measure's latency allows
         "stale_since": row.stale.period_end if row.stale else None,
+        # "revised since published: 77.1% → 76.4% (vintage 3)": the figure changed since then
+        "revised": row.revised.text if row.revised else None,
     }
 
 

@@ -108,6 +108,8 @@ def _cells(line: Line) -> tuple[str, ...]:
         latest += f"{BR}{escape_cell(line.latest_period)}"
     if line.stale:
         latest += f"{BR}**({escape_cell(line.stale)})**"
+    if line.revised:
+        latest += f"{BR}**({escape_cell(line.revised)})**"
     return (
         f"**{escape_cell(line.ref)}**" if line.ref else "",
         title,

@@ -147,6 +147,8 @@ def _latest(line: Line) -> Text:
         text.append(f"\n{line.latest_period}", style="dim")
     if line.stale:
         text.append(f"\n({line.stale})", style="bold")
+    if line.revised:
+        text.append(f"\n({line.revised})", style="bold")
     return text
 
 

@@ -91,6 +91,7 @@ class Line:
     rag: StatusLabel | None = None  # the target's own verdict, when the status is SPC's
     rag_reason: str | None = None  # and the target's own reason for it
     stale: str | None = None  # "stale: last figure Mar-10", when the figure is older than allowed
+    revised: str | None = None  # "revised since published: 77.1% → 76.4% (vintage 3)"
 
     @property
     def title(self) -> str:
@@ -248,6 +249,7 @@ def _line(row: Row, depth: int, parent: Row | None, parent_anchor: str = "") -> 
         rag=rag,
         rag_reason=row.rag_reason if rag is not None else None,
         stale=row.stale.text if row.stale is not None else None,
+        revised=row.revised.text if row.revised is not None else None,
     )
 
 

@@ -15,6 +15,7 @@ from kpiboard.web.db import AlreadyPublished, Publication, Revision, Role, Sessi
 from kpiboard.web.errors import CommentaryFrozen
 from kpiboard.web.packs import build_pack
 from kpiboard.web.security import SESSION_COOKIE, Viewer, set_cookie
+from kpiboard.web.shown import shown
 
 
 def commentary_target(
@@ -47,7 +48,8 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
     if existing is not None:
         ctx.store.audit("pack_publish_refused", user.username, {"org": o.id, "month": m}, ip)
         raise AlreadyPublished(o.id, m, existing.published_by, existing.published_at)
-    card = ctx.service.scorecard(o.id, m)
+    page = shown(ctx, o.id, m)  # the scorecard as the approver saw it, and its vintage
+    card = page.scorecard
     commentary = ctx.store.latest_commentary(o.id, m)
     previous = ctx.store.previous_publication(o.id, m)
     pack = build_pack(card, ctx.service.version, commentary, previous, user, datetime.now(UTC))
@@ -62,6 +64,7 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
             changes=pack.changes,
             user=user,
             ip=ip,
+            vintage=page.vintage,
         )
     finally:
         ctx.forget(o.id, m)

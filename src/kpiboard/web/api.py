@@ -34,6 +34,7 @@ from kpiboard.web.context import AnyViewer, ApiWriter, CsrfHeader, Ctx, client_i
 from kpiboard.web.db import AuditEvent, Publication, Revision, Role
 from kpiboard.web.security import SESSION_COOKIE, check_csrf, check_text
 from kpiboard.web.service import NotFound, ScorecardService
+from kpiboard.web.shown import marks, shown_scorecard, since_published
 from kpiboard.web.urls import month_text
 
 ERROR_SHAPE = {
@@ -93,6 +94,7 @@ def publication_json(p: Publication, *, full: bool = False) -> dict[str, Any]:
         "published_by": p.published_by,
         "data_version": p.data_version,
         "content_hash": p.content_hash,
+        "vintage": p.vintage,  # the warehouse vintage it was built from; None before pinning
         "url": f"/packs/{quote(p.org, safe='')}/{p.month}",
         "pack_html_url": f"/packs/{quote(p.org, safe='')}/{p.month}/pack.html",
     }
@@ -163,9 +165,10 @@ def months(ctx: Ctx) -> dict[str, Any]:
 def scorecard(org: str, month: str, ctx: Ctx) -> Response:
     service = ctx.service
     o, m = service.org(org), service.month(month)
-    card = service.scorecard(o.id, m)
+    card = shown_scorecard(ctx, o.id, m)
     body = service.cached(
-        ("scorecard-json", o.id, m), lambda: json.dumps(card.to_dict(), ensure_ascii=False)
+        ("scorecard-json", o.id, m, marks(card)),
+        lambda: json.dumps(card.to_dict(), ensure_ascii=False),
     )
     return Response(
         body,
@@ -210,7 +213,7 @@ def _entry(line: Line) -> dict[str, str]:
 def kpi(org: str, month: str, measure: str, ctx: Ctx) -> dict[str, Any]:
     service = ctx.service
     o, m = service.org(org), service.month(month)
-    card = service.scorecard(o.id, m)
+    card = shown_scorecard(ctx, o.id, m)
     row = service.row(card, measure)
     definition = service.definition(measure)
     flag = views.commentary_flag(row)
@@ -287,7 +290,11 @@ def pack(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
         raise NotFound(
             f"no published pack for {o.name} in {month}", hint="GET /api/packs lists them"
         )
-    return publication_json(pub, full=True)
+    now = since_published(ctx, pub)
+    return publication_json(pub, full=True) | {
+        "vintage_now": now.vintage,
+        "revised_since_published": [{"row": row, "text": text} for row, text in now.revised],
+    }
 
 
 @router.post(

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from kpiboard.assemble import assemble_league, assemble_scorecard
+from kpiboard.assemble import assemble_league, assemble_scorecard, mark_revisions
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.load import PROJECT_FILE
 from kpiboard.engine.needs import BeforeAnyData
@@ -59,6 +59,15 @@ class NotFound(KpiboardError):
 class Org:
     id: str
     name: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A month's scorecard as the dashboard shows it, its revised figures marked, and the
+    warehouse vintage it was built from (what a pack published from it pins)."""
+
+    scorecard: Scorecard
+    vintage: int | None
 
 
 class PageCache:
@@ -321,6 +330,26 @@ class ScorecardService:
                 ) from None
 
         return self._cached(("scorecard", org, month), build)
+
+    def shown(self, org: str, month: str, published: int | None) -> Shown:
+        """:meth:`scorecard` with its figures revised since ``published`` (the vintage the
+        month's published pack pinned; None: since first reported) marked, and the request's
+        vintage, which it was built from."""
+        card = self.scorecard(org, month)
+        vintage = self.vintage
+
+        def build() -> Shown:
+            marked = mark_revisions(
+                self.catalogue,
+                self._warehouse(),
+                card,
+                parse_month(month),
+                shown=vintage,
+                published=published,
+            )
+            return Shown(marked, vintage)
+
+        return self._cached(("shown", org, month, published), build)
 
     def row(self, card: Scorecard, measure: str) -> Row:
         for row in card.all_rows():

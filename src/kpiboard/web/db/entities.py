@@ -72,6 +72,7 @@ class Publication:
     pack_html: str  # the frozen rendered pack
     changes: dict[str, object]  # what changed since the last published pack
     content_hash: str  # see kpiboard.web.db.store.content_hash
+    vintage: int | None = None  # the warehouse vintage it was built from (None: not pinned)
 
 
 @dataclass(frozen=True)

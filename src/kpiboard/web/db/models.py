@@ -164,6 +164,8 @@ class PublicationRow(Base):
     pack_html: Mapped[str] = mapped_column(Text)
     changes_json: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # the warehouse vintage the pack was built from; None for packs published before vintages
+    vintage: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AuditEventRow(Base):

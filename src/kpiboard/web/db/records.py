@@ -178,8 +178,10 @@ class Records(StoreBase):
         changes: dict[str, object],
         user: User,
         ip: str | None = None,
+        vintage: int | None = None,
     ) -> Publication:
-        """Freeze the month's pack. Once per org and month: the first publication is kept."""
+        """Freeze the month's pack. Once per org and month: the first publication is kept.
+        ``vintage``: the warehouse vintage the pack was built from (its pin)."""
         check_key("organisation", org, ORG_MAX)
         check_month(month)
         check_key("data version", data_version, DATA_VERSION_MAX)
@@ -211,6 +213,7 @@ class Records(StoreBase):
                             pack_html=pack_html,
                             changes_json=changes_json,
                             content_hash=digest,
+                            vintage=vintage,
                         )
                         s.add(pub)
                         s.flush()
@@ -223,6 +226,7 @@ class Records(StoreBase):
                                 "month": month,
                                 "content_hash": digest,
                                 "data_version": data_version,
+                                "vintage": vintage,
                                 "measures": sorted(commentary),
                             },
                             ip,

@@ -107,6 +107,7 @@ def publication_of(row: PublicationRow, by: str) -> Publication:
         pack_html=row.pack_html,
         changes=json.loads(row.changes_json),
         content_hash=row.content_hash,
+        vintage=row.vintage,
     )
 
 

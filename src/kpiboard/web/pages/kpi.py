@@ -20,6 +20,7 @@ from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip
 from kpiboard.web.db import MAX_COMMENTARY_CHARS, CommentaryTooLong
 from kpiboard.web.errors import CommentaryFrozen
 from kpiboard.web.security import UnusableText, Viewer, check_text
+from kpiboard.web.shown import shown_scorecard
 from kpiboard.web.templating import render_page
 from kpiboard.web.urls import kpi_path
 
@@ -61,7 +62,9 @@ def kpi_view(ctx: Context, card: Scorecard, row: Row, org: str, month: str) -> d
             "anchor": anchor_for(row.id),
         }
 
-    return ctx.service.cached(("kpi-view", org, month, row.measure), build)
+    # the row's revision mark is in the line: a view per mark (the pack's, first reported)
+    mark = row.revised.text if row.revised is not None else None
+    return ctx.service.cached(("kpi-view", org, month, row.measure, mark), build)
 
 
 def kpi_response(
@@ -78,7 +81,7 @@ def kpi_response(
 ) -> HTMLResponse:
     """The KPI page; with ``draft`` and ``problem``, as the commentary form sent back."""
     o, m = ctx.service.org(org), ctx.service.month(month)
-    card = ctx.service.scorecard(o.id, m)
+    card = shown_scorecard(ctx, o.id, m)
     row = ctx.service.row(card, measure)
     revisions = ctx.kpi_revisions(o.id, m, row.measure)
     _, publication = ctx.month_state(o.id, m)

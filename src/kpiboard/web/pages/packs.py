@@ -13,6 +13,7 @@ from kpiboard.web.actions import publish_pack
 from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip, get_reader
 from kpiboard.web.db import Publication
 from kpiboard.web.service import NotFound, Org
+from kpiboard.web.shown import since_published
 from kpiboard.web.templating import render_page
 from kpiboard.web.urls import month_text
 
@@ -63,6 +64,7 @@ def pack_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Reader) 
         month=pub.month,
         rendered=rendered,
         current=ctx.service.version.hash,
+        now=since_published(ctx, pub),
     )
 
 

@@ -15,6 +15,7 @@ from kpiboard.scorecard import Scorecard
 from kpiboard.web import views
 from kpiboard.web.context import Context, Ctx, Reader, get_reader
 from kpiboard.web.db import Publication, Revision
+from kpiboard.web.shown import marks, shown_scorecard
 from kpiboard.web.templating import render_page
 from kpiboard.web.urls import kpi_path
 
@@ -40,7 +41,7 @@ def scorecard_view(ctx: Context, card: Scorecard, org: str, month: str) -> dict[
         }
         return {"sections": by_section, "extras": extras}
 
-    return ctx.service.cached(("scorecard-view", org, month), build)
+    return ctx.service.cached(("scorecard-view", org, month, marks(card)), build)
 
 
 def month_state_key(
@@ -82,7 +83,7 @@ def pick(
 @router.get("/scorecard/{org}/{month}", response_class=HTMLResponse)
 def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Reader) -> Response:
     o, m = ctx.service.org(org), ctx.service.month(month)
-    card = ctx.service.scorecard(o.id, m)
+    card = shown_scorecard(ctx, o.id, m)
     page = scorecard_view(ctx, card, o.id, m)
     commentary, publication = ctx.month_state(o.id, m)
     return render_page(
