@@ -4,6 +4,7 @@ progress bar on long loads)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +18,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from kpiboard.announcements import Announcement
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import ProjectArg, err, fail
+from kpiboard.cli.news import after_load, checked_news
 from kpiboard.cli.vintages import check_format, show_ingest
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import check_data
@@ -87,6 +90,7 @@ def run_ingest(
     quiet: bool = False,
     check: bool = False,
     who: str | None = None,
+    on_check: Callable[[], None] | None = None,
 ) -> IngestSummary | None:
     bar = _Bar()
     try:
@@ -94,7 +98,7 @@ def run_ingest(
             assert warehouse is not None
             summary = ingest_if_stale(cat, warehouse, progress=bar)
         else:
-            summary = ingest_project(cat, bar, warehouse, check=check, who=who)
+            summary = ingest_project(cat, bar, warehouse, check=check, who=who, on_check=on_check)
     finally:
         bar.close()
     if summary is None:
@@ -140,10 +144,16 @@ def ingest(
 ) -> None:
     """Load the project's data into its warehouse, atomically (all files or none), as a new
     vintage; say what changed (months added, revised, removed) since the last."""
+    news: list[Announcement] = []
     try:
         check_format(fmt)
-        summary = run_ingest(load_catalogue(project), check=check, who=by)
+        cat = load_catalogue(project)
+        with Warehouse.open(cat) as wh:
+            on_check = checked_news(cat, wh, news)
+            summary = run_ingest(cat, wh, check=check, who=by, on_check=on_check)
+            assert summary is not None
+            if summary.vintage is not None:
+                news = after_load(cat, wh, summary.vintage)
     except KpiboardError as exc:
         fail(exc)
-    assert summary is not None
-    show_ingest(summary, fmt)
+    show_ingest(summary, fmt, news)
