@@ -96,6 +96,18 @@ def second_rows() -> list[str]:
     return [r.replace(",cases,2018-06,1,95", ",cases,2018-06,1,99") for r in rows]
 
 
+# what vintage 2 brings (no pins), in order: tests/test_announce.py has each in full
+SECOND_TEXTS = [
+    "Burglary: now Red (Jul-18)",
+    "Robbery: Green → Amber (Jul-18)",
+    "Burglary: new special cause concern, above the upper process limit (Jul-18)",
+    "Robbery: new special cause concern, above the upper process limit (Jul-18)",
+    "Robbery: Consistently meets the target → Inconsistently meets the target (hit and miss) "
+    "(Jul-18)",
+    "Vehicle crime: stale at Jul-18, last figure Jun-18 (latency 0 months)",
+]
+
+
 def write_project(root: Path, rows: list[str] | None = None) -> Path:
     (root / "measures").mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)

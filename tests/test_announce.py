@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from announce_project import figures, first_rows, second_rows, write_project, write_rows
+from announce_project import (
+    SECOND_TEXTS,
+    figures,
+    first_rows,
+    second_rows,
+    write_project,
+    write_rows,
+)
 from typer.testing import CliRunner
 
 from kpiboard.announce import Pin, announcements
@@ -60,6 +67,7 @@ STALE = (
     "2018-06",
 )
 TEXTS = [s[3] for s in [*SECOND, STALE]]
+assert TEXTS == SECOND_TEXTS
 
 
 def said(news: Sequence[Announcement]) -> list[tuple[object, ...]]:

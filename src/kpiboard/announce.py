@@ -106,10 +106,14 @@ class _Scorecards:
 
 
 def announcements(
-    catalogue: Catalogue, warehouse: Warehouse, vintage: int, pins: Sequence[Pin] = ()
+    catalogue: Catalogue,
+    warehouse: Warehouse,
+    vintage: int,
+    pins: Sequence[tuple[str, str, int]] = (),
 ) -> list[Announcement]:
-    """What vintage ``vintage`` of ``warehouse`` brought, against the vintage before it. An id
-    that is no vintage is an error listing the vintages (``Warehouse.at``)."""
+    """What vintage ``vintage`` of ``warehouse`` brought, against the vintage before it;
+    ``pins``: the published packs, as (org, YYYY-MM, vintage) or :class:`Pin`. An id that is
+    no vintage is an error listing the vintages (``Warehouse.at``)."""
     after = warehouse.at(vintage)
     earlier = [v.id for v in warehouse.vintages() if v.id < vintage]
     before = warehouse.at(earlier[-1]) if earlier else None
@@ -121,13 +125,14 @@ def announcements_between(
     before: Warehouse | None,
     after: Warehouse,
     vintage: int,
-    pins: Sequence[Pin] = (),
+    pins: Sequence[tuple[str, str, int]] = (),
 ) -> list[Announcement]:
     """What ``after`` (vintage ``vintage``) shows that ``before`` (None: nothing before) did
     not. ``after`` may be the uncommitted latest view of a load being checked."""
     cards = _Scorecards(catalogue)
+    pinned = [Pin(*p) for p in pins]
     home = catalogue.resolve_org(catalogue.project.organisation)
-    orgs = list(dict.fromkeys([home, *(catalogue.resolve_org(p.org) for p in pins)]))
+    orgs = list(dict.fromkeys([home, *(catalogue.resolve_org(p.org) for p in pinned)]))
     found: list[tuple[tuple[int, ...], Announcement]] = []
     for o, org in enumerate(orgs):
         now = cards.card(after, org)
@@ -138,7 +143,7 @@ def announcements_between(
             for a in _row_news(now.card, row, then, vintage):
                 found.append(((KIND_ORDER.index(a.kind), o, *now.place(row)), a))
     if before is not None:
-        for p, pin in enumerate(pins):
+        for p, pin in enumerate(pinned):
             for place, a in _revised(cards, before, after, pin, vintage):
                 found.append(((KIND_ORDER.index(a.kind), p, *place), a))
     return [a for _, a in sorted(found, key=lambda pair: pair[0])]

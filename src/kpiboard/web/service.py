@@ -24,6 +24,8 @@ from typing import TypeVar
 
 import ibis.expr.types as ir
 
+from kpiboard.announce import announcements
+from kpiboard.announcements import Announcement
 from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.load import PROJECT_FILE
@@ -285,6 +287,28 @@ class ScorecardService:
                 return None  # no values at that month: the page says there is no comparison
 
         return self._cached(("league", org, month, measure, group), build)
+
+    def announcements(
+        self, vintage: int | None = None, pins: tuple[tuple[str, str, int], ...] = ()
+    ) -> tuple[int | None, tuple[Announcement, ...]]:
+        """What vintage ``vintage`` (default the latest; None before the first ingest)
+        brought against the one before it (docs/VINTAGES.md, "Announcements"), with the
+        vintage; ``pins``: published packs as (org, YYYY-MM, vintage). NotFound for an id
+        that is no vintage."""
+        with self._lock:
+            latest = self._warehouse.latest_vintage() if vintage is None else vintage
+        if latest is None:
+            return None, ()
+        v = latest
+
+        def build() -> tuple[int | None, tuple[Announcement, ...]]:
+            try:
+                self._warehouse.at(v)
+            except KpiboardError as exc:  # no such vintage: the message lists them
+                raise NotFound(exc.message, hint=exc.hint) from None
+            return v, tuple(announcements(self.catalogue, self._warehouse, v, pins))
+
+        return self._cached(("announcements", v, pins), build)
 
     def definition(self, measure: str) -> Definition | None:
         """The measure's definition as its YAML states it (None for an unknown measure)."""

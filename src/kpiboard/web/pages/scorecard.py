@@ -15,6 +15,7 @@ from kpiboard.scorecard import Scorecard
 from kpiboard.web import views
 from kpiboard.web.context import Context, Ctx, Reader, get_reader
 from kpiboard.web.db import Publication, Revision
+from kpiboard.web.pages.news import PANEL_ITEMS, linked
 from kpiboard.web.templating import render_page
 from kpiboard.web.urls import kpi_path
 
@@ -85,6 +86,7 @@ def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Rea
     card = ctx.service.scorecard(o.id, m)
     page = scorecard_view(ctx, card, o.id, m)
     commentary, publication = ctx.month_state(o.id, m)
+    vintage, news = ctx.service.announcements()
     return render_page(
         ctx,
         request,
@@ -96,7 +98,10 @@ def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Rea
         commentary=commentary,
         publication=publication,
         **page,
-        cache_key=month_state_key(commentary, publication),
+        news=linked(tuple(a for a in news if a.organisation == o.id)),
+        news_vintage=vintage,
+        panel_items=PANEL_ITEMS,
+        cache_key=(*month_state_key(commentary, publication), vintage),
     )
 
 
