@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from announce_project import SECOND_TEXTS, second_rows, write_project, write_rows
@@ -100,3 +101,23 @@ def test_the_page_lists_them_and_is_in_the_navigation(client: TestClient) -> Non
     assert "Nothing to announce" in earlier.text
     assert client.get("/announcements", params={"vintage": 7}).status_code == 404
     assert '<a href="/announcements">Since the last load</a>' in client.get("/packs").text
+
+
+def test_a_reload_that_makes_a_vintage_shows_what_it_brought(
+    tmp_path: Path, app_store: AppStore
+) -> None:
+    root = write_project(tmp_path / "p")
+    svc = ScorecardService.open(root)  # ingests: vintage 1
+    try:
+        client = TestClient(
+            create_app(svc, app_store, Dashboard(anonymous_read=True)),
+            base_url="http://127.0.0.1",
+        )
+        assert client.get("/api/announcements").json() == {"vintage": 1, "announcements": []}
+        write_rows(root, second_rows())
+        assert svc.reload() is not None
+        got = client.get("/api/announcements").json()
+        assert got["vintage"] == 2
+        assert [a["text"] for a in got["announcements"]] == SECOND_TEXTS
+    finally:
+        svc.close()

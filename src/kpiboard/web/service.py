@@ -295,20 +295,20 @@ class ScorecardService:
         brought against the one before it (docs/VINTAGES.md, "Announcements"), with the
         vintage; ``pins``: published packs as (org, YYYY-MM, vintage). NotFound for an id
         that is no vintage."""
-        with self._lock:
-            latest = self._warehouse.latest_vintage() if vintage is None else vintage
-        if latest is None:
-            return None, ()
-        v = latest
 
         def build() -> tuple[int | None, tuple[Announcement, ...]]:
+            # under the warehouse lock; the latest is this data version's (a reload clears
+            # the cache), so a page asking again takes no lock
+            v = self._warehouse.latest_vintage() if vintage is None else vintage
+            if v is None:
+                return None, ()
             try:
                 self._warehouse.at(v)
             except KpiboardError as exc:  # no such vintage: the message lists them
                 raise NotFound(exc.message, hint=exc.hint) from None
             return v, tuple(announcements(self.catalogue, self._warehouse, v, pins))
 
-        return self._cached(("announcements", v, pins), build)
+        return self._cached(("announcements", vintage, pins), build)
 
     def definition(self, measure: str) -> Definition | None:
         """The measure's definition as its YAML states it (None for an unknown measure)."""
