@@ -16,6 +16,7 @@ from kpiboard.catalogue import load_catalogue
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.warehouse import ingest_project
 from kpiboard.web.app import create_app
+from kpiboard.web.builds import BuildQuota
 from kpiboard.web.db import AppStore
 from kpiboard.web.service import ScorecardService
 
@@ -119,5 +120,31 @@ def test_a_reload_that_makes_a_vintage_shows_what_it_brought(
         got = client.get("/api/announcements").json()
         assert got["vintage"] == 2
         assert [a["text"] for a in got["announcements"]] == SECOND_TEXTS
+    finally:
+        svc.close()
+
+
+def test_the_scorecard_is_shown_without_the_panel_when_it_cannot_be_built(
+    tmp_path: Path, app_store: AppStore
+) -> None:
+    """The panel is an aside: a reader out of building time still gets the scorecard (built
+    already), and the panel once the announcements can be built."""
+    root = write_project(tmp_path / "p")
+    ingest_project(load_catalogue(root))
+    write_rows(root, second_rows())
+    svc = ScorecardService.open(root)  # ingests: vintage 2
+    try:
+        svc.scorecard("A", "2018-07")  # built outside any request: no reader's budget
+        svc.quota = BuildQuota(burst=0)  # every reader's building time spent
+        client = TestClient(
+            create_app(svc, app_store, Dashboard(anonymous_read=True)),
+            base_url="http://127.0.0.1",
+        )
+        page = client.get("/scorecard/A/2018-07")
+        assert page.status_code == 200, page.text
+        assert "news-panel" not in page.text and "Burglary" in page.text
+        assert client.get("/announcements").status_code == 429
+        svc.quota = BuildQuota(burst=float("inf"))
+        assert "news-panel" in client.get("/scorecard/A/2018-07").text
     finally:
         svc.close()

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from kpiboard.announcements import Announcement
+from kpiboard.errors import KpiboardError
 from kpiboard.render.sparkline import sparkline
 from kpiboard.render.viewmodel import change_text, ranks_inline, sections, spc_line
 from kpiboard.scorecard import Scorecard
@@ -42,6 +44,16 @@ def scorecard_view(ctx: Context, card: Scorecard, org: str, month: str) -> dict[
         return {"sections": by_section, "extras": extras}
 
     return ctx.service.cached(("scorecard-view", org, month), build)
+
+
+def since_last_load(ctx: Context) -> tuple[int | None, tuple[Announcement, ...]]:
+    """The latest vintage's announcements for the panel. The panel is an aside: when they
+    cannot be had (the reader's building budget spent, an old vintage the engine refuses), the
+    scorecard is shown without it, and /announcements says why."""
+    try:
+        return ctx.service.announcements()
+    except KpiboardError:
+        return None, ()
 
 
 def month_state_key(
@@ -86,7 +98,7 @@ def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Rea
     card = ctx.service.scorecard(o.id, m)
     page = scorecard_view(ctx, card, o.id, m)
     commentary, publication = ctx.month_state(o.id, m)
-    vintage, news = ctx.service.announcements()
+    vintage, news = since_last_load(ctx)
     return render_page(
         ctx,
         request,
