@@ -22,9 +22,11 @@ from typer.testing import CliRunner
 from kpiboard.announce import Pin, announcements
 from kpiboard.announcements import Announcement
 from kpiboard.announcements import AnnouncementKind as K
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import load_catalogue
 from kpiboard.cli import app
 from kpiboard.errors import KpiboardError
+from kpiboard.periods import parse_month
 from kpiboard.warehouse import Warehouse, ingest_project
 
 runner = CliRunner()
@@ -231,3 +233,42 @@ def test_check_on_postgresql_reads_inside_the_load_it_rolls_back(
     assert [a["text"] for a in json.loads(checked.stdout)["announcements"]] == TEXTS
     made = runner.invoke(app, ["ingest", str(root), "--format", "json"])
     assert [a["text"] for a in json.loads(made.stdout)["announcements"]] == TEXTS
+
+
+CHILDREN_YAML = """\
+measures:
+  - id: sac
+    title: Serious acquisitive crime
+    kind: composite
+    polarity: lower_is_better
+    tracking: true
+    window: month
+  - id: rob
+    title: Robbery
+    kind: count
+    parent: sac
+    tracking: true
+    window: month
+  - id: veh
+    title: Vehicle crime
+    kind: count
+    parent: sac
+    tracking: true
+    window: month
+    latency: 0
+"""
+
+
+def test_a_child_row_is_announced_as_its_parents_are(tmp_path: Path) -> None:
+    rows = figures("A", "rob", [10.0] * 24) + figures("A", "veh", [10.0] * 23)  # veh to May-18
+    root = write_project(tmp_path / "p", rows)
+    (root / "measures" / "m.yaml").write_text(CHILDREN_YAML)
+    cat = load_catalogue(root)
+    ingest_project(cat)
+    with Warehouse.open(cat) as wh:
+        news = announcements(cat, wh, 1)
+        card = assemble_scorecard(cat, wh.scorecard_observations(cat), parse_month("2018-06"))
+    assert [c.measure for r in card.rows for c in r.children] == ["rob", "veh"]
+    assert [(a.measure, a.text) for a in news] == [
+        ("veh", "Vehicle crime: stale at Jun-18, last figure May-18 (latency 0 months)")
+    ]
