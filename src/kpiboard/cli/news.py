@@ -24,7 +24,10 @@ def checked_news(cat: Catalogue, wh: Warehouse, found: list[Announcement]) -> Ca
     def would_bring() -> None:
         previous = wh.latest_vintage()  # the checked load records no vintage
         before = wh.at(previous) if previous else None
-        found.extend(announcements_between(cat, before, wh, (previous or 0) + 1))
+        try:
+            found.extend(announcements_between(cat, before, wh, (previous or 0) + 1))
+        except KpiboardError as exc:  # the check of the load itself still stands
+            _warn(f"what the load would bring could not be worked out: {exc.message}")
 
     return would_bring
 
@@ -35,12 +38,15 @@ def after_load(cat: Catalogue, wh: Warehouse, vintage: int) -> list[Announcement
     try:
         return announcements(cat, wh, vintage)
     except KpiboardError as exc:
-        err.print(
-            f"warning: vintage {vintage} was made, but what it brings could not be worked out: "
-            f"{exc.message} (see it with `kpiboard report --vintage {vintage}`)",
-            markup=False,
+        _warn(
+            f"vintage {vintage} was made, but what it brings could not be worked out: "
+            f"{exc.message} (see it with `kpiboard report --vintage {vintage}`)"
         )
         return []
+
+
+def _warn(text: str) -> None:
+    err.print(f"warning: {text}", markup=False)
 
 
 def news_lines(news: Sequence[Announcement], *, checked: bool = False) -> list[str]:
