@@ -143,7 +143,8 @@ def ingest(
     ] = None,
 ) -> None:
     """Load the project's data into its warehouse, atomically (all files or none), as a new
-    vintage; say what changed (months added, revised, removed) since the last."""
+    vintage; say what changed (months added, revised, removed) since the last, and what that
+    brings (statuses changed, new signals, measures gone stale: docs/VINTAGES.md)."""
     news: list[Announcement] = []
     try:
         check_format(fmt)
