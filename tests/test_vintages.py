@@ -138,6 +138,10 @@ def test_check_says_what_would_change_and_writes_nothing(met: Path) -> None:
     assert checked.stdout.splitlines() == [
         "check: this would be vintage 2; nothing written",
         "  measure msv: revised 2009-08 (1 figure, largest change 324)",
+        # and what it would bring (tests/test_announce.py): the revised August stands out
+        "would be announced:",
+        "  Most serious violence rate: new special cause concern, above the upper process "
+        "limit (Aug-09)",
     ]
     assert {t: table_rows(met, t) for t in before} == before
     with Warehouse.from_url(f"duckdb://{db}") as wh:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 from kpiboard.catalogue import load_catalogue
 from kpiboard.cli import app
 from kpiboard.warehouse import DEFAULT_DUCKDB, DataLoading, IngestRunning, WarehouseAccess
-from kpiboard.warehouse.access import writer_lock_path
+from kpiboard.warehouse.access import writer_active, writer_lock_path
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "met-cpa-2009-10"
 OLD_FIGURE = "metropolitan,msv,2009-08,1,1453,"
@@ -167,3 +167,51 @@ def test_a_writer_in_this_process_is_refused_beside_another(met: Path) -> None:
         pass
     access.close()
     other.close()
+
+
+def test_readers_queued_behind_a_writer_let_go_of_the_file_it_waits_for(met: Path) -> None:
+    """Builds that follow each other keep one read connection open. When another process's
+    ingest holds the writer lock and waits for the file, the builds queued behind it must close
+    that connection: otherwise each waits for the other until the readers give up with a 503
+    (and the ingest with a lock error)."""
+    revise(met)
+    database = met / DEFAULT_DUCKDB
+    access = WarehouseAccess(load_catalogue(met), read_wait=120)
+    in_build, finish = threading.Event(), threading.Event()
+    first: list[int | None] = []
+    queued: list[int | None] = []
+
+    def build_in_flight() -> None:
+        with access.read() as wh:
+            in_build.set()
+            assert finish.wait(60)
+            first.append(wh.latest_vintage())
+
+    def build_queued() -> None:
+        with access.read() as wh:
+            queued.append(wh.latest_vintage())
+
+    one = threading.Thread(target=build_in_flight)
+    one.start()
+    assert in_build.wait(30)
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "kpiboard", "ingest", str(met), "--wait", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(600):  # until the ingest holds the writer lock (and waits for the file)
+        if writer_active(database) or ingest.poll() is not None:
+            break
+        threading.Event().wait(0.05)
+    assert writer_active(database), ingest.communicate()
+    two = threading.Thread(target=build_queued)
+    two.start()  # waits for the writer, keeping the process's readers above zero
+    finish.set()
+    one.join(60)
+    out, errors = ingest.communicate(timeout=120)
+    two.join(120)
+    access.close()
+    assert ingest.returncode == 0, errors
+    assert "vintage 2 made" in out
+    assert first == [1] and queued == [2]

@@ -4,6 +4,7 @@ progress bar on long loads)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +18,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from kpiboard.announcements import Announcement
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import WAIT_SECONDS, ProjectArg, WaitOption, err, fail, say_waiting
+from kpiboard.cli.news import after_load, checked_news
 from kpiboard.cli.vintages import check_format, show_ingest
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import check_data
@@ -93,6 +96,7 @@ def run_ingest(
     quiet: bool = False,
     check: bool = False,
     who: str | None = None,
+    on_check: Callable[[], None] | None = None,
 ) -> IngestSummary | None:
     bar = _Bar()
     try:
@@ -100,7 +104,7 @@ def run_ingest(
             assert warehouse is not None
             summary = ingest_if_stale(cat, warehouse, progress=bar)
         else:
-            summary = ingest_project(cat, bar, warehouse, check=check, who=who)
+            summary = ingest_project(cat, bar, warehouse, check=check, who=who, on_check=on_check)
     finally:
         bar.close()
     if summary is None:
@@ -146,14 +150,24 @@ def ingest(
     wait: WaitOption = WAIT_SECONDS,
 ) -> None:
     """Load the project's data into its warehouse, atomically (all files or none), as a new
-    vintage; say what changed (months added, revised, removed) since the last."""
+    vintage; say what changed (months added, revised, removed) since the last, and what that
+    brings (statuses changed, new signals, measures gone stale: docs/VINTAGES.md)."""
+    news: list[Announcement] = []
     try:
         check_format(fmt)
         cat = load_catalogue(project)
         access = WarehouseAccess(cat, read_wait=wait, lock_wait=wait, on_wait=say_waiting)
-        with access.write() as wh:
-            summary = run_ingest(cat, wh, check=check, who=by)
+        try:
+            with access.write() as wh:
+                on_check = checked_news(cat, wh, news)
+                summary = run_ingest(cat, wh, check=check, who=by, on_check=on_check)
+            assert summary is not None
+            if summary.vintage is not None:
+                # worked out once the writer has let go: the dashboard reads meanwhile
+                with access.read() as wh:
+                    news = after_load(cat, wh, summary.vintage)
+        finally:
+            access.close()
     except KpiboardError as exc:
         fail(exc)
-    assert summary is not None
-    show_ingest(summary, fmt)
+    show_ingest(summary, fmt, news)

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from kpiboard.announcements import Announcement
 from kpiboard.catalogue import load_catalogue
 from kpiboard.cli.common import ProjectArg, err, fail, say_waiting
+from kpiboard.cli.news import news_lines
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.formatting import decimals_of, number
 from kpiboard.vocabulary import ChangeKind
@@ -102,13 +105,16 @@ def summary_json(summary: IngestSummary) -> dict[str, Any]:
     }
 
 
-def show_ingest(summary: IngestSummary, fmt: str) -> None:
-    """What an ingest changed, on stdout: lines for ``table``, one object for ``json``."""
+def show_ingest(summary: IngestSummary, fmt: str, news: Sequence[Announcement] = ()) -> None:
+    """What an ingest changed and what that brings (``news``), on stdout: lines for
+    ``table``, one object for ``json``."""
     if fmt == "json":
-        typer.echo(json.dumps(summary_json(summary), indent=2))
+        out = summary_json(summary)
+        out["announcements"] = [a.to_dict() for a in news]
+        typer.echo(json.dumps(out, indent=2))
         return
     typer.echo(outcome(summary))
-    for line in change_lines(summary.changes):
+    for line in change_lines(summary.changes) + news_lines(news, checked=summary.checked_only):
         typer.echo(line)
 
 

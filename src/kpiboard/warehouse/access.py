@@ -158,7 +158,7 @@ class WarehouseAccess:
             self._readers += 1
         try:
             seconds = self.read_wait if wait is None else wait
-            wh = self._acquire_reader(time.monotonic() + seconds)
+            wh = self._acquire_reader(seconds)
             try:
                 yield wh.at(vintage, check=False)
             finally:
@@ -187,33 +187,47 @@ class WarehouseAccess:
                 found.append(None)
         return tuple(found)
 
-    def _acquire_reader(self, deadline: float) -> Warehouse:
-        """The read connection, with the use lock held. For a DuckDB file, waits (outside the
-        lock, until ``deadline``, then DataLoading) while a writer holds the file."""
+    def _acquire_reader(self, seconds: float) -> Warehouse:
+        """The read connection, with the use lock held. Waiting behind this process's other
+        builds is not bounded here (the dashboard's build quota bounds those, and a page must
+        not be told "the data are being loaded" because others are reading); waiting for a
+        writer, or for another program holding a DuckDB file, is: ``seconds`` in all, then
+        DataLoading (or WarehouseLocked)."""
         told = False
+        waited = 0.0
         while True:
             if self.file is None or not writer_active(self.file):
-                wh = self._try_reader(deadline)
+                if not self._use.acquire(timeout=POLL_SECONDS):
+                    continue  # another build of this process is reading: not a writer
+                wh = self._try_reader(last=waited >= seconds)
                 if wh is not None:
                     return wh
-            if time.monotonic() >= deadline:
+            elif self._use.acquire(blocking=False):
+                # a writer waits for the file: the connection kept for builds that follow
+                # each other must go now, or the writer waits for them and they for it
+                try:
+                    self._close_reader()
+                finally:
+                    self._use.release()
+            if waited >= seconds:
                 raise self._loading()
             if self._on_wait is not None and not told:
                 wait = f"{self.read_wait:g} s"
                 self._on_wait(f"{self._shown} is in use (an ingest?); waiting up to {wait}")
                 told = True
+            slept = time.monotonic()
             time.sleep(POLL_SECONDS)
+            waited += time.monotonic() - slept
 
-    def _try_reader(self, deadline: float) -> Warehouse | None:
-        """The read connection with the use lock held, or None (lock released) when a writer
-        has the file."""
-        if not self._use.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise self._loading()
+    def _try_reader(self, *, last: bool) -> Warehouse | None:
+        """The read connection, the use lock (acquired by the caller) still held; None (lock
+        released) when a writer has the file. ``last``: the wait is over, so another program
+        holding the file is the error it is."""
         try:
             wh = self._reading()
         except WarehouseLocked:  # a writer opened it since we looked: wait for it
             self._use.release()
-            if time.monotonic() >= deadline:
+            if last:
                 raise
             return None
         except BaseException:
@@ -236,6 +250,7 @@ class WarehouseAccess:
                 hint="run `kpiboard ingest PROJECT`",
             )
         if writer_active(self.file):
+            self._close_reader()  # the writer needs the file to itself
             return None
         if self._reader is None:
             self._reader = Warehouse.open(self._catalogue, read_only=True)

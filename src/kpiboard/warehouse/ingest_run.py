@@ -87,9 +87,11 @@ def ingest_project(
     *,
     check: bool = False,
     who: str | None = None,
+    on_check: Callable[[], None] | None = None,
 ) -> IngestSummary:
     """Read, validate and load all of the project's data files as a new vintage (none when
-    nothing changed; with ``check``, only say what would change). Raises ValidationFailed
+    nothing changed; with ``check``, only say what would change, calling ``on_check`` inside
+    the load before its rollback when it would make a vintage). Raises ValidationFailed
     (with every finding) or KpiboardError; in either case the warehouse is unchanged. The
     summary's warnings include measures' ``records.where`` values that match no loaded record
     (``where_values.where_findings``).
@@ -105,7 +107,13 @@ def ingest_project(
             progress(0, 1, f"writing {result.rows:,} rows to the warehouse")
         # record sources are read while they are written, inside the same transaction
         loaded = wh.load(
-            result.table, result.files, complete=True, records=reads, check=check, who=who
+            result.table,
+            result.files,
+            complete=True,
+            records=reads,
+            check=check,
+            who=who,
+            on_check=on_check,
         )
         if progress:
             progress(1, 1, f"wrote {result.rows + loaded.records:,} rows to the warehouse")

@@ -94,14 +94,17 @@ class _Rollback(Exception):
 @dataclass(frozen=True)
 class LoadOptions:
     """How a load is made: ``complete`` (the files are the project's whole data set),
-    ``check`` (roll back whatever it found), ``who`` made it (default the OS user), and
+    ``check`` (roll back whatever it found), ``who`` made it (default the OS user),
     ``digest`` (path -> SHA-256 of a record file, to decide on a large file without waiting
-    for its reader's stamp)."""
+    for its reader's stamp), and ``on_check`` (called when a checked load would make a
+    vintage, inside its transaction before the rollback: the latest view reads what it would
+    make)."""
 
     complete: bool = False
     check: bool = False
     who: str | None = None
     digest: Callable[[str], str | None] | None = None
+    on_check: Callable[[], None] | None = None
 
 
 class _DuckSession:
@@ -265,6 +268,8 @@ def _conclude(s: Session, result: LoadResult, touched: int, opts: LoadOptions) -
     vintage = result.load_id
     changed = touched > 0 or latest_files(s, vintage) != latest_files(s, result.previous)
     changes = (*observation_changes(s, vintage), *record_changes(s, vintage))
+    if changed and opts.check and opts.on_check is not None:
+        opts.on_check()
     if not changed or opts.check:
         raise _Rollback(
             dataclasses.replace(

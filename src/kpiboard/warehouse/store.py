@@ -256,19 +256,22 @@ class Warehouse:
         records: Sequence[RecordRead] = (),
         check: bool = False,
         who: str | None = None,
+        on_check: Callable[[], None] | None = None,
     ) -> LoadResult:
         """Load observations atomically, as a new vintage. Rows whose key (org, measure,
         period_end, months) is already stored are replaced, as are the earlier rows of the
         files in ``files``; ``complete=True`` says these files are the project's whole data
         set, so rows of files loaded before but absent now are removed too. Replaced and
         removed rows are kept for the vintages that knew them. A load that changes nothing
-        makes no vintage; ``check=True`` only reports what would change. ``who``: the name
-        the vintage records (default the OS user). On any failure nothing changes."""
+        makes no vintage; ``check=True`` only reports what would change (``on_check`` runs
+        before the rollback, when it would change something, and reads it through this
+        warehouse). ``who``: the name the vintage records (default the OS user). On any
+        failure nothing changes."""
         if self.vintage is not None:
             raise KpiboardError(
                 f"vintage {self.vintage} is read-only", hint="load into the latest: Warehouse.open"
             )
-        opts = LoadOptions(complete, check, who, self._digest)
+        opts = LoadOptions(complete, check, who, self._digest, on_check)
         return load_table(self.backend, table, files, records=records, options=opts)
 
     def _digest(self, stamp_path: str) -> str | None:

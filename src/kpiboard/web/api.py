@@ -35,7 +35,7 @@ from kpiboard.web.db import AuditEvent, Publication, Revision, Role
 from kpiboard.web.security import SESSION_COOKIE, check_csrf, check_text
 from kpiboard.web.service import NotFound, ScorecardService
 from kpiboard.web.shown import marks, shown_scorecard, since_published
-from kpiboard.web.urls import month_text
+from kpiboard.web.urls import kpi_path, month_text
 
 ERROR_SHAPE = {
     "description": "the error shape",
@@ -270,6 +270,22 @@ def save(
     check_csrf(viewer, x_csrf_token)
     user, o, m = commentary_target(ctx, viewer, org, month, measure)
     return revision_json(save_commentary(ctx, user, o, m, measure, body.text, client_ip(request)))
+
+
+@router.get(
+    "/announcements",
+    summary="What a load brought: statuses changed, new signals, assurance changed, "
+    "published figures revised, measures gone stale (default: the latest vintage)",
+    dependencies=READ,
+)
+def announcements(ctx: Ctx, vintage: int | None = None) -> dict[str, Any]:
+    shown, news = ctx.service.announcements(vintage)
+    return {
+        "vintage": shown,
+        "announcements": [
+            {**a.to_dict(), "url": kpi_path(a.organisation, a.month, a.measure)} for a in news
+        ],
+    }
 
 
 @router.get("/packs", summary="Published packs, newest month first", dependencies=READ)

@@ -59,6 +59,7 @@ PERMISSIONS: dict[Route, Access] = {
     ("GET", "/summary/{org}/{month}"): Access.READER,
     ("GET", "/scorecard/{org}/{month}/kpi/{measure}"): Access.READER,
     ("POST", "/scorecard/{org}/{month}/kpi/{measure}/commentary"): Access.EDITOR,
+    ("GET", "/announcements"): Access.READER,
     ("GET", "/packs"): Access.READER,
     ("GET", "/packs/{org}/{month}"): Access.READER,
     ("GET", "/packs/{org}/{month}/pack.html"): Access.READER,
@@ -73,6 +74,7 @@ PERMISSIONS: dict[Route, Access] = {
     # the JSON API
     ("GET", "/api/organisations"): Access.READER,
     ("GET", "/api/months"): Access.READER,
+    ("GET", "/api/announcements"): Access.READER,
     ("GET", "/api/scorecards/{org}/{month}"): Access.READER,
     ("GET", "/api/scorecards/{org}/{month}/summary"): Access.READER,
     ("GET", "/api/scorecards/{org}/{month}/kpis/{measure}"): Access.READER,

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from kpiboard.announce import announcements
+from kpiboard.announcements import Announcement
 from kpiboard.assemble import assemble_league, assemble_scorecard, mark_revisions
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.load import PROJECT_FILE
@@ -383,6 +385,34 @@ class ScorecardService:
                 return None  # no values at that month: the page says there is no comparison
 
         return self._cached(("league", org, month, measure, group), build)
+
+    def announcements(
+        self, vintage: int | None = None, pins: tuple[tuple[str, str, int], ...] = ()
+    ) -> tuple[int | None, tuple[Announcement, ...]]:
+        """What vintage ``vintage`` (default the latest; None before the first ingest)
+        brought against the one before it (docs/VINTAGES.md, "Announcements"), with the
+        vintage; ``pins``: published packs as (org, YYYY-MM, vintage). NotFound for an id
+        that is no vintage."""
+
+        shown = self.vintage
+
+        def build() -> tuple[int | None, tuple[Announcement, ...]]:
+            # the latest is the request's snapshot's vintage, cached with it, so a page
+            # asking again takes no lock
+            v = shown if vintage is None else vintage
+            if v is None:
+                return None, ()
+            wh = self._warehouse()
+            known = [x.id for x in wh.vintages() if shown is not None and x.id <= shown]
+            if v not in known:  # none such, or later than the vintage this request reads
+                listed = ", ".join(map(str, known)) or "none yet"
+                raise NotFound(
+                    f"no vintage {v} (vintages: {listed})",
+                    hint="see them with `kpiboard vintages PROJECT`",
+                )
+            return v, tuple(announcements(self.catalogue, wh, v, pins))
+
+        return self._cached(("announcements", vintage, pins), build)
 
     def definition(self, measure: str) -> Definition | None:
         """The measure's definition as its YAML states it (None for an unknown measure)."""

@@ -9,12 +9,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from kpiboard.announcements import Announcement
+from kpiboard.errors import KpiboardError
 from kpiboard.render.sparkline import sparkline
 from kpiboard.render.viewmodel import change_text, ranks_inline, sections, spc_line
 from kpiboard.scorecard import Scorecard
 from kpiboard.web import views
 from kpiboard.web.context import Context, Ctx, Reader, get_reader
 from kpiboard.web.db import Publication, Revision
+from kpiboard.web.pages.news import PANEL_ITEMS, linked
 from kpiboard.web.shown import marks, shown_scorecard
 from kpiboard.web.templating import render_page
 from kpiboard.web.urls import kpi_path
@@ -42,6 +45,16 @@ def scorecard_view(ctx: Context, card: Scorecard, org: str, month: str) -> dict[
         return {"sections": by_section, "extras": extras}
 
     return ctx.service.cached(("scorecard-view", org, month, marks(card)), build)
+
+
+def since_last_load(ctx: Context) -> tuple[int | None, tuple[Announcement, ...]]:
+    """The latest vintage's announcements for the panel. The panel is an aside: when they
+    cannot be had (the reader's building budget spent, an old vintage the engine refuses), the
+    scorecard is shown without it, and /announcements says why."""
+    try:
+        return ctx.service.announcements()
+    except KpiboardError:
+        return None, ()
 
 
 def month_state_key(
@@ -86,6 +99,7 @@ def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Rea
     card = shown_scorecard(ctx, o.id, m)
     page = scorecard_view(ctx, card, o.id, m)
     commentary, publication = ctx.month_state(o.id, m)
+    vintage, news = since_last_load(ctx)
     return render_page(
         ctx,
         request,
@@ -97,7 +111,10 @@ def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Rea
         commentary=commentary,
         publication=publication,
         **page,
-        cache_key=month_state_key(commentary, publication),
+        news=linked(tuple(a for a in news if a.organisation == o.id)),
+        news_vintage=vintage,
+        panel_items=PANEL_ITEMS,
+        cache_key=(*month_state_key(commentary, publication), vintage),
     )
 
 
