@@ -70,6 +70,8 @@ PERMISSIONS: dict[Route, Access] = {
     ("POST", "/logout"): Access.VIEWER,
     ("GET", "/audit"): Access.ADMIN,
     ("POST", "/admin/reload"): Access.ADMIN,
+    ("GET", "/account"): Access.VIEWER,  # one's own e-mail address and subscriptions
+    ("POST", "/account"): Access.VIEWER,
     # the JSON API
     ("GET", "/api/organisations"): Access.READER,
     ("GET", "/api/months"): Access.READER,
