@@ -78,6 +78,7 @@ class Mailbox:
     host: str
     port: int
     messages: list[tuple[str, list[str], Message]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     def to(self, address: str) -> list[Message]:
         return [m for _, rcpt, m in self.messages if address in rcpt]
@@ -95,6 +96,7 @@ def smtp_server() -> Iterator[Mailbox]:
             box.messages.append(
                 (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content))
             )
+            box.arrived.set()
             return "250 OK"
 
     with socket.socket() as probe:  # aiosmtpd needs a port number before it listens

@@ -13,6 +13,7 @@ from kpiboard.errors import Finding
 from kpiboard.web.context import Context, client_ip
 from kpiboard.web.db import AlreadyPublished, Publication, Revision, Role, Session, User
 from kpiboard.web.errors import CommentaryFrozen
+from kpiboard.web.notify import distribute_pack
 from kpiboard.web.packs import build_pack
 from kpiboard.web.security import SESSION_COOKIE, Viewer, set_cookie
 
@@ -52,7 +53,7 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
     previous = ctx.store.previous_publication(o.id, m)
     pack = build_pack(card, ctx.service.version, commentary, previous, user, datetime.now(UTC))
     try:
-        return ctx.store.publish(
+        published = ctx.store.publish(
             o.id,
             m,
             scorecard_json=pack.scorecard_json,
@@ -65,6 +66,9 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
         )
     finally:
         ctx.forget(o.id, m)
+    # its e-mails wait in the outbox for their time (`announcements: packs:`); the sender sends
+    distribute_pack(ctx.service.catalogue, ctx.store, published)
+    return published
 
 
 @dataclass(frozen=True)

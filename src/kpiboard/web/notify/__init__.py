@@ -20,12 +20,20 @@ from kpiboard.announcements import Announcement
 from kpiboard.catalogue import Catalogue
 from kpiboard.web.db import AppStore, Delivery, Publication
 from kpiboard.web.notify.plan import announcement_deliveries, pack_deliveries
-from kpiboard.web.notify.sender import BackgroundSender, Log, attempt, describe, send_due
+from kpiboard.web.notify.sender import (
+    BackgroundSender,
+    Log,
+    attempt,
+    audit_failures,
+    describe,
+    send_due,
+)
 
 __all__ = [
     "BackgroundSender",
     "DeliveryReport",
     "announce",
+    "audit_failures",
     "describe",
     "distribute_pack",
     "send_due",

@@ -95,7 +95,10 @@ class BackgroundSender:
     """Sends due deliveries until stopped: `kpiboard serve` starts one with the server and
     stops it when the server stops. ``wake`` makes it look now (something was enqueued)."""
 
-    def __init__(self, store: AppStore, settings: Announcements, log: Log | None = None) -> None:
+    def __init__(
+        self, store: AppStore, settings: Callable[[], Announcements], log: Log | None = None
+    ) -> None:
+        # settings are asked for each round, so a reload's new kpiboard.yaml applies at once
         self._store, self._settings, self._log = store, settings, log
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -106,6 +109,10 @@ class BackgroundSender:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self) -> None:
         """Stop and wait for the thread: at most the attempt in progress (bounded by its
@@ -118,7 +125,7 @@ class BackgroundSender:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                send_due(self._store, self._settings, self._log)
+                send_due(self._store, self._settings(), self._log)
             except SQLAlchemyError:  # a database hiccup must not end the sender; try again later
                 logger.exception("the background sender could not read the outbox")
             self._wake.wait(self._wait())
@@ -132,3 +139,21 @@ class BackgroundSender:
         if due is None:
             return POLL_SECONDS
         return max(0.0, min(POLL_SECONDS, (due - self._store.now()).total_seconds()))
+
+
+def audit_failures(store: AppStore) -> Log:
+    """The dashboard's log of failed deliveries: the audit log (``delivery_failed``)."""
+
+    def log(d: Delivery) -> None:
+        detail: dict[str, object] = {
+            "delivery_id": d.delivery_id,
+            "channel": d.channel.value,
+            "target": d.target,
+            "what": d.what,
+            "attempts": d.attempts,
+            "state": d.state,
+            "error": d.last_error,
+        }
+        store.audit("delivery_failed", None, detail)
+
+    return log
