@@ -147,3 +147,12 @@ def test_an_unreachable_receiver_is_a_recorded_failure(
     (failed,) = announce(cat, store, 3, [announcement()]).failed
     assert failed.last_error is not None and failed.last_error.startswith(f"cannot reach {url}")
     assert failed.next_attempt_at == clock.now + timedelta(minutes=1)
+
+
+def test_the_worked_example_in_the_security_docs_is_right() -> None:
+    from kpiboard.web.notify.signing import signature
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "SECURITY.md").read_text()
+    body = b'{"project":"Demo","vintage":3,"announcements":[]}'
+    expected = signature(b"kpiboard-example-key", "1764928800", body)
+    assert f"X-Kpiboard-Signature: {expected}" in doc
