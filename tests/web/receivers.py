@@ -85,9 +85,11 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Mailbox]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every message it accepts."""
+def smtp_server(login: tuple[str, str] | None = None) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every message it accepts; with
+    ``login`` (username, password), only from a client that signed in with them."""
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
 
     box = Mailbox("127.0.0.1", 0)
 
@@ -102,7 +104,16 @@ def smtp_server() -> Iterator[Mailbox]:
     with socket.socket() as probe:  # aiosmtpd needs a port number before it listens
         probe.bind(("127.0.0.1", 0))
         box.port = probe.getsockname()[1]
-    controller = Controller(Keep(), hostname="127.0.0.1", port=box.port)
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = isinstance(data, LoginPassword) and login is not None
+        ok = ok and (data.login.decode(), data.password.decode()) == login
+        return AuthResult(success=ok)
+
+    options: dict[str, Any] = {}
+    if login is not None:  # plain text is fine on 127.0.0.1 for the test
+        options = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+    controller = Controller(Keep(), hostname="127.0.0.1", port=box.port, **options)
     controller.start()
     try:
         yield box

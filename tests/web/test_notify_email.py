@@ -163,3 +163,22 @@ def test_readers_are_everyone_with_an_address(
     assert len(held) == expected
     assert all(d.next_attempt_at == store.now() for d in held)  # due at once
     assert {d.target for d in held} <= {"alice@force.police.uk", "bob@force.police.uk"}
+
+
+# plain-text AUTH is what this test wants, on 127.0.0.1 only; aiosmtpd warns of it
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_signing_in_to_the_server_with_the_password_from_the_environment(
+    store: AppStore, make_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _people(store)
+    login = "username: kpiboard\n    password_env: KPIBOARD_TEST_SMTP_PASSWORD\n"
+    with smtp_server(login=("kpiboard", "smtp secret")) as box:
+        cat = catalogue_with(make_project, email_yaml(box.port) + "    " + login)
+        (unset,) = announce(cat, store, 3, [announcement()]).failed
+        assert unset.last_error == (
+            "the environment variable KPIBOARD_TEST_SMTP_PASSWORD (the SMTP password) is not set"
+        )
+        monkeypatch.setenv("KPIBOARD_TEST_SMTP_PASSWORD", "smtp secret")
+        (done,) = announce(cat, store, 4, [announcement()]).delivered
+    assert done.state == "delivered"
+    assert [rcpt for _, rcpt, _ in box.messages] == [["alice@force.police.uk"]]
