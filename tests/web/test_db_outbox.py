@@ -80,7 +80,15 @@ def test_email_addresses_are_plain_and_set_by_their_owner_or_an_admin(
     with pytest.raises(PermissionDenied):
         store.set_email("editor", "mine@evil.example", actor="viewer")
     assert store.email(people[Role.EDITOR]) == "e2@force.police.uk"
-    for bad in ("a@b.c\r\nBcc: x@evil.example", "Boss <boss@force.police.uk>", "a@b", "x,y@z.uk"):
+    bad_addresses = (
+        "a@b.c\r\nBcc: x@evil.example",
+        "Boss <boss@force.police.uk>",
+        "a@b",
+        "x,y@z.uk",
+        "nul\x00@force.police.uk",
+        "a@force.police.uk\nb",
+    )
+    for bad in bad_addresses:
         with pytest.raises(BadEmail, match="not an e-mail address"):
             store.set_email("viewer", bad)
     store.set_email("viewer", None)

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from kpiboard.announcements import AnnouncementKind
 from kpiboard.catalogue.sso import ENV_NAME
 
-# A plain address (no display name, no comma, no line break): what a header can carry safely.
-EMAIL_ADDRESS = re.compile(r"[^@\s,;<>\"'()\[\]\\]+@[^@\s,;<>\"'()\[\]\\]+\.[^@\s,;<>\"'()\[\]\\]+")
+# A plain ASCII address, as the application database checks people's (web/db/subscriptions.py).
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 DEFAULT_ATTEMPTS = (
     6  # with the backoff of kpiboard.web.notify (1, 2, 4, 8, 16 minutes): ~half an hour
 )

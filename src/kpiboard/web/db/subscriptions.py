@@ -13,9 +13,10 @@ from kpiboard.web.db._base import StoreBase
 from kpiboard.web.db.entities import Role, Subscriber, User
 from kpiboard.web.db.models import EMAIL_MAX, SubscriptionRow, UserRow
 
-# A plain address: no display name, space, comma, angle bracket or line break, so it can never
-# carry another header or recipient into an e-mail.
-EMAIL = re.compile(r"[^@\s,;:<>\"'()\[\]\\]+@[^@\s,;:<>\"'()\[\]\\]+\.[^@\s,;:<>\"'()\[\]\\]+")
+# A plain ASCII address (RFC 5321's dot-atom local part and a dotted domain): no display name,
+# space, comma, angle bracket, control character or line break, so it can never carry another
+# header or recipient into an e-mail. (Internationalised addresses would need SMTPUTF8.)
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 KEY_MAX = 200
 MEASURE, SECTION, PACKS = "measure", "section", "packs"
 
