@@ -4,7 +4,7 @@ measures, sections and packs; the form is CSRF-protected; nonsense is dropped or
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from webutil import csrf_of, sign_in
+from webutil import PASSWORD, csrf_of, sign_in
 
 from kpiboard.web.db import AppStore, User
 
@@ -70,3 +70,26 @@ def test_an_address_that_could_carry_headers_is_refused(
 def test_signing_in_is_needed(client: TestClient) -> None:
     got = client.get("/account")
     assert got.status_code == 303 and got.headers["location"].startswith("/login?next=")
+
+
+def test_the_json_twin(client: TestClient, app_store: AppStore) -> None:
+    token = client.post("/api/session", json={"username": "viewer", "password": PASSWORD})
+    csrf = token.json()["csrf_token"]
+    assert client.get("/api/account").json() == {
+        "email": None,
+        "measures": [],
+        "sections": [],
+        "packs": False,
+    }
+    body = {"email": "v@force.police.uk", "measures": ["robbery", "nope"], "packs": True}
+    assert client.put("/api/account", json=body).status_code == 403  # no CSRF header
+    got = client.put("/api/account", json=body, headers={"x-csrf-token": csrf})
+    assert got.status_code == 200, got.text
+    assert got.json() == {
+        "email": "v@force.police.uk",
+        "measures": ["robbery"],
+        "sections": [],
+        "packs": True,
+    }
+    bad = client.put("/api/account", json={"email": "x\r\n@y.uk"}, headers={"x-csrf-token": csrf})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"

@@ -87,6 +87,8 @@ PERMISSIONS: dict[Route, Access] = {
     ("DELETE", "/api/session"): Access.VIEWER,
     ("POST", "/api/admin/reload"): Access.ADMIN,
     ("GET", "/api/audit"): Access.ADMIN,
+    ("GET", "/api/account"): Access.VIEWER,
+    ("PUT", "/api/account"): Access.VIEWER,
     # the API's documentation: it describes the calls, and holds no data
     ("GET", "/openapi.json"): Access.PUBLIC,
     ("GET", "/docs"): Access.PUBLIC,

@@ -22,6 +22,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     oidc.router,
     admin.router,
     account.router,
+    account.api_router,
     apidocs.router,
 )
 

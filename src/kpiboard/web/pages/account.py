@@ -8,12 +8,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
-from kpiboard.web.context import AnyViewer, Context, Ctx, FormWriter, client_ip
+from kpiboard.web.api import ERROR_SHAPE
+from kpiboard.web.context import (
+    AnyViewer,
+    Context,
+    CsrfHeader,
+    Ctx,
+    FormWriter,
+    client_ip,
+)
 from kpiboard.web.db import Role, User
+from kpiboard.web.security import check_csrf
 from kpiboard.web.templating import render_page
 
 router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api", tags=["account"])  # the page's JSON twin
 PATH = "/account"
 NO_SECTION = "Other measures"
 Values = Annotated[list[str], Form()]
@@ -70,15 +81,68 @@ def save_account(
     """Save the address and the subscriptions; measures and sections the project does not
     have are dropped."""
     user = viewer.require(Role.VIEWER, "choose your subscriptions")
+    _save(ctx, user, email, measure, section, packs, client_ip(request))
+    return RedirectResponse(f"{PATH}?saved=1", status_code=303)
+
+
+def _save(
+    ctx: Context,
+    user: User,
+    email: str | None,
+    measures: list[str],
+    sections: list[str],
+    packs: bool,
+    ip: str | None,
+) -> None:
     known = choices(ctx)
-    measures = {m for _, ms in known for m, _ in ms}
-    sections = {s for s, _ in known if s != NO_SECTION}
-    ctx.store.set_email(user.username, email.strip() or None, actor=user.username)
+    known_measures = {m for _, ms in known for m, _ in ms}
+    known_sections = {s for s, _ in known if s != NO_SECTION}
+    ctx.store.set_email(user.username, (email or "").strip() or None, actor=user.username)
     ctx.store.subscribe(
         user,
-        sorted(set(measure) & measures),
-        sorted(set(section) & sections),
+        sorted(set(measures) & known_measures),
+        sorted(set(sections) & known_sections),
         packs,
-        ip=client_ip(request),
+        ip=ip,
     )
-    return RedirectResponse(f"{PATH}?saved=1", status_code=303)
+
+
+class SubscriptionsIn(BaseModel):
+    email: str | None = Field(None, max_length=254, description="None or '' removes it")
+    measures: list[str] = Field(default_factory=list, max_length=1000)
+    sections: list[str] = Field(default_factory=list, max_length=100)
+    packs: bool = False
+
+
+def _json(ctx: Context, user: User) -> dict[str, Any]:
+    measures, sections, packs = ctx.store.subscription(user)
+    return {
+        "email": ctx.store.email(user),
+        "measures": sorted(measures),
+        "sections": sorted(sections),
+        "packs": packs,
+    }
+
+
+@api_router.get(PATH, summary="Your e-mail address and subscriptions", responses={401: ERROR_SHAPE})
+def account_json(ctx: Ctx, viewer: AnyViewer) -> dict[str, Any]:
+    return _json(ctx, viewer.require(Role.VIEWER, "read your subscriptions"))
+
+
+@api_router.put(
+    PATH,
+    summary="Set your e-mail address and subscriptions (X-CSRF-Token header); unknown "
+    "measures and sections are dropped",
+    responses=dict.fromkeys((400, 401, 403, 422), ERROR_SHAPE),
+)
+def put_account(
+    request: Request,
+    body: SubscriptionsIn,
+    ctx: Ctx,
+    viewer: AnyViewer,
+    x_csrf_token: CsrfHeader = None,
+) -> dict[str, Any]:
+    check_csrf(viewer, x_csrf_token)  # here, after the body: a malformed one is a 422 first
+    user = viewer.require(Role.VIEWER, "choose your subscriptions")
+    _save(ctx, user, body.email, body.measures, body.sections, body.packs, client_ip(request))
+    return _json(ctx, user)
