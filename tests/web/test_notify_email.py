@@ -182,3 +182,18 @@ def test_signing_in_to_the_server_with_the_password_from_the_environment(
         (done,) = announce(cat, store, 4, [announcement()]).delivered
     assert done.state == "delivered"
     assert [rcpt for _, rcpt, _ in box.messages] == [["alice@force.police.uk"]]
+
+
+def test_a_server_that_is_down_holds_the_load_up_once_not_per_subscriber(
+    store: AppStore, clock: Clock, make_project: Project
+) -> None:
+    _people(store)
+    found = [announcement(), announcement("satisfaction", section="Confidence")]
+    with smtp_server() as box:
+        port = box.port
+    cat = catalogue_with(make_project, email_yaml(port))
+    report = announce(cat, store, 3, found)
+    tried, left = report.failed  # alice's was tried and failed; bob's waits for the sender
+    assert (tried.attempts, left.attempts, left.last_error) == (1, 0, None)
+    assert left.next_attempt_at == clock.now  # due at once: the sender tries it next
+    assert [d.state for d in report.deliveries] == ["waiting", "waiting"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from kpiboard.announcements import Announcement
 from kpiboard.catalogue import Catalogue
-from kpiboard.web.db import AppStore, Delivery, Publication
+from kpiboard.web.db import AppStore, Channel, Delivery, Publication
 from kpiboard.web.notify.plan import announcement_deliveries, pack_deliveries
 from kpiboard.web.notify.sender import (
     BackgroundSender,
@@ -68,14 +68,24 @@ def announce(
     log: Log | None = None,
 ) -> DeliveryReport:
     """Enqueue the vintage's deliveries and try each once now (each attempt bounded by its
-    configured timeout). A failed delivery is in the report, handed to ``log`` and retried
-    later by the sender; it never raises."""
+    configured timeout; after a failure, the rest for the same server are left to the sender).
+    A failed delivery is in the report, handed to ``log`` and retried later by the sender; it
+    never raises."""
     settings = catalogue.project.announcements
     items = announcement_deliveries(
         settings, catalogue.project.title, vintage, announcements, store.subscribers()
     )
     made = store.enqueue(items) if items else []
-    after = [attempt(store, settings, d, log) or d for d in made]
+    after: list[Delivery] = []
+    down: set[str] = set()  # channels that failed this round: the SMTP server, a webhook
+    for d in made:
+        # one timeout per server at most: with the SMTP server down, the others wait for the
+        # sender rather than each holding the load up for its own timeout
+        key = d.target if d.channel is Channel.WEBHOOK else d.channel.value
+        tried = None if key in down else attempt(store, settings, d, log)
+        if tried is not None and tried.state != "delivered":
+            down.add(key)
+        after.append(tried or d)
     return DeliveryReport(tuple(after))
 
 
