@@ -50,11 +50,13 @@ def test_good_settings_load_with_their_defaults(make_project: Callable[..., Path
     assert got.packs is not None
     assert (got.packs.to, got.packs.when) == (PackRecipients.READERS, PackWhen.NEXT_WORKING_DAY)
     assert got.packs.timezone == "Europe/London"
+    assert got.configured
 
 
 def test_no_announcements_by_default(make_project: Callable[..., Path]) -> None:
     got = load_catalogue(make_project()).project.announcements
     assert (got.webhooks, got.email, got.packs) == ([], None, None)
+    assert not got.configured
 
 
 @pytest.mark.parametrize(

@@ -165,6 +165,15 @@ class Announcements(_Strict):
     email: Email | None = None
     packs: Packs | None = Field(None, description="e-mail published packs; needs email")
 
+    @property
+    def configured(self) -> bool:
+        """Whether anything is sent at all (callers skip opening the outbox otherwise).
+
+        >>> Announcements().configured
+        False
+        """
+        return bool(self.webhooks) or self.email is not None
+
     @model_validator(mode="after")
     def _packs_need_email(self) -> Announcements:
         if self.packs is not None and self.email is None:
