@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from kpiboard.catalogue import schema, sso
+from kpiboard.catalogue import delivery, schema, sso
 from kpiboard.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +32,10 @@ MODELS = [
     schema.Dashboard,
     sso.Oidc,
     sso.OidcRoles,
+    delivery.Announcements,
+    delivery.Webhook,
+    delivery.Email,
+    delivery.Packs,
 ]
 
 

@@ -37,6 +37,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/commentary/{org}/{month}/{measure}"): {"json": {"text": "Rising."}},
     ("POST", "/login"): {"data": {"username": "viewer", "password": PASSWORD, "next": "/"}},
     ("POST", "/api/session"): {"json": {"username": "viewer", "password": PASSWORD}},
+    ("POST", "/account"): {"data": {"email": "someone@force.police.uk", "measure": "robbery"}},
+    ("PUT", "/api/account"): {"json": {"email": "someone@force.police.uk", "packs": True}},
 }
 
 

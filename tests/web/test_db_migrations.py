@@ -28,6 +28,8 @@ TABLES = {
     "commentary_revisions",
     "publications",
     "audit_events",
+    "subscriptions",
+    "deliveries",
 }
 
 
@@ -65,7 +67,7 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "0004"
+    assert migrate.current(engine) == migrate.head() == "0005"
     engine.dispose()
 
 
@@ -368,7 +370,7 @@ def _publications_at_0003(url: str) -> Engine:
 
 def test_0004_pins_packs_to_a_vintage_and_keeps_older_packs_unpinned(empty_url: str) -> None:
     engine = _publications_at_0003(empty_url)
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0004")
     assert migrate.current(engine) == "0004"
     engine.dispose()
     store = AppStore.open(empty_url)

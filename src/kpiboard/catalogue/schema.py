@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kpiboard.catalogue.delivery import Announcements
 from kpiboard.catalogue.sso import Oidc
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_fy, parse_month
@@ -400,6 +401,9 @@ class Project(Strict):
         description="files under data/ that are not data (globs): no warning that nothing reads them",
     )
     dashboard: Dashboard = Dashboard()
+    announcements: Announcements = Field(
+        Announcements(), description="webhooks and e-mail after each load (docs/WEB.md)"
+    )
 
     @model_validator(mode="after")
     def _some_organisations(self) -> Project:

@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from kpiboard.announce import announcements, announcements_between
+from kpiboard.announce import Pin, announcements, announcements_between
 from kpiboard.announcements import Announcement
 from kpiboard.catalogue import Catalogue
+from kpiboard.cli.appdb import app_store, published_pins
 from kpiboard.cli.common import err
 from kpiboard.errors import KpiboardError
 from kpiboard.warehouse import Warehouse
+from kpiboard.web import notify
+from kpiboard.web.db import Delivery
 
 LISTED = 20  # `ingest` lists up to this many announcements; --format json lists them all
 
 
-def checked_news(cat: Catalogue, wh: Warehouse, found: list[Announcement]) -> Callable[[], None]:
+def checked_news(
+    cat: Catalogue, wh: Warehouse, found: list[Announcement], pins: Sequence[Pin] = ()
+) -> Callable[[], None]:
     """What ``ingest --check`` calls inside the load before its rollback: it adds to ``found``
     what the vintage the load would make brings (the latest view reads it)."""
 
@@ -25,18 +30,20 @@ def checked_news(cat: Catalogue, wh: Warehouse, found: list[Announcement]) -> Ca
         previous = wh.latest_vintage()  # the checked load records no vintage
         before = wh.at(previous) if previous else None
         try:
-            found.extend(announcements_between(cat, before, wh, (previous or 0) + 1))
+            found.extend(announcements_between(cat, before, wh, (previous or 0) + 1, pins))
         except KpiboardError as exc:  # the check of the load itself still stands
             _warn(f"what the load would bring could not be worked out: {exc.message}")
 
     return would_bring
 
 
-def after_load(cat: Catalogue, wh: Warehouse, vintage: int) -> list[Announcement]:
+def after_load(
+    cat: Catalogue, wh: Warehouse, vintage: int, pins: Sequence[Pin] = ()
+) -> list[Announcement]:
     """The vintage is committed: a failure to compare scorecards is a warning, not a failed
     load."""
     try:
-        return announcements(cat, wh, vintage)
+        return announcements(cat, wh, vintage, pins)
     except KpiboardError as exc:
         _warn(
             f"vintage {vintage} was made, but what it brings could not be worked out: "
@@ -61,3 +68,49 @@ def news_lines(news: Sequence[Announcement], *, checked: bool = False) -> list[s
     if len(news) > LISTED:
         lines.append(f"  … and {len(news) - LISTED} more (--format json lists them all)")
     return lines
+
+
+def published_pins_of(cat: Catalogue) -> tuple[Pin, ...]:
+    """The published packs whose revisions a load announces; none when the application
+    database cannot be read (a warning: the load itself does not need it)."""
+    try:
+        store = app_store(cat)
+    except KpiboardError as exc:
+        _warn(f"published packs not read, so their revisions are not announced: {exc.message}")
+        return ()
+    if store is None:
+        return ()
+    try:
+        return published_pins(store)
+    finally:
+        store.close()
+
+
+def send_news(cat: Catalogue, vintage: int, news: Sequence[Announcement]) -> None:
+    """Hand the vintage's announcements to the webhooks and subscribers of kpiboard.yaml's
+    ``announcements:`` (kpiboard.web.notify): each tried once now; one that fails is said on
+    stderr and left in the outbox for ``kpiboard serve``'s sender or ``kpiboard outbox
+    --send``. The load stands whatever becomes of them."""
+    if not cat.project.announcements.configured:
+        return
+    try:
+        store = app_store(cat, create=True)
+        assert store is not None
+    except KpiboardError as exc:
+        _warn(f"vintage {vintage}'s announcements were not sent: {exc.message}")
+        return
+    try:
+        report = notify.announce(cat, store, vintage, news, log=_failed)
+    finally:
+        store.close()
+    if report.deliveries:
+        waiting = len(report.failed)
+        err.print(
+            f"announcements: {len(report.delivered)} delivered"
+            + (f", {waiting} waiting to be retried (`kpiboard outbox`)" if waiting else ""),
+            markup=False,
+        )
+
+
+def _failed(delivery: Delivery) -> None:
+    _warn(notify.describe(delivery))

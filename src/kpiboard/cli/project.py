@@ -21,7 +21,7 @@ from rich.progress import (
 from kpiboard.announcements import Announcement
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.common import WAIT_SECONDS, ProjectArg, WaitOption, err, fail, say_waiting
-from kpiboard.cli.news import after_load, checked_news
+from kpiboard.cli.news import after_load, checked_news, published_pins_of, send_news
 from kpiboard.cli.vintages import check_format, show_ingest
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import check_data
@@ -156,18 +156,21 @@ def ingest(
     try:
         check_format(fmt)
         cat = load_catalogue(project)
+        pins = published_pins_of(cat)
         access = WarehouseAccess(cat, read_wait=wait, lock_wait=wait, on_wait=say_waiting)
         try:
             with access.write() as wh:
-                on_check = checked_news(cat, wh, news)
+                on_check = checked_news(cat, wh, news, pins)
                 summary = run_ingest(cat, wh, check=check, who=by, on_check=on_check)
             assert summary is not None
             if summary.vintage is not None:
                 # worked out once the writer has let go: the dashboard reads meanwhile
                 with access.read() as wh:
-                    news = after_load(cat, wh, summary.vintage)
+                    news = after_load(cat, wh, summary.vintage, pins)
         finally:
             access.close()
     except KpiboardError as exc:
         fail(exc)
     show_ingest(summary, fmt, news)
+    if summary.vintage is not None and news:
+        send_news(cat, summary.vintage, news)  # after the listing: a slow server waits for it

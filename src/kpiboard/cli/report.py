@@ -13,6 +13,7 @@ from rich.console import Console
 
 from kpiboard.assemble import assemble_league, assemble_revised
 from kpiboard.catalogue import Catalogue, load_catalogue
+from kpiboard.cli.appdb import app_store
 from kpiboard.cli.common import (
     WAIT_SECONDS,
     ProjectArg,
@@ -29,7 +30,6 @@ from kpiboard.periods import format_month, parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
 from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import Warehouse, WarehouseAccess
-from kpiboard.web.db.store import DEFAULT_DB, AppStore
 
 LEAGUE_ORG = "all"  # --org all: the league table of one measure
 
@@ -73,10 +73,9 @@ def published_vintage(cat: Catalogue, org: str, month: int) -> int | None:
     """The vintage a pack published on the dashboard for ``org`` and ``month`` was built from:
     None without an application database (the dashboard's, ``dashboard: database``), without
     such a pack, or for a pack published before packs pinned their vintage."""
-    configured = cat.project.dashboard.database
-    if configured is None and not (cat.root / DEFAULT_DB).is_file():
-        return None  # never served: opening the store would create a database
-    store = AppStore.open(AppStore.default_url(cat.root, configured))
+    store = app_store(cat)
+    if store is None:
+        return None
     try:
         pack = store.publication(org, format_month(month))
     finally:

@@ -164,3 +164,21 @@ def deactivate(project: ProjectArg, username: UsernameArg) -> None:
         typer.echo(f"deactivated {user.username}")
     except KpiboardError as exc:
         _fail(exc)
+
+
+@users_app.command("set-email")
+def set_email(
+    project: ProjectArg,
+    username: UsernameArg,
+    address: Annotated[
+        str, typer.Argument(help="a plain address such as name@force.police.uk; '' removes it")
+    ],
+) -> None:
+    """Set where a user's announcements and packs are e-mailed (they choose which on the
+    dashboard's "Your e-mail and subscriptions" page)."""
+    try:
+        with _store(project) as store:
+            store.set_email(username, address or None)
+        typer.echo(f"{username}: {address or 'no e-mail address'}")
+    except KpiboardError as exc:
+        _fail(exc)

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 
 from fastapi import Request, Response
 
-from kpiboard.errors import Finding
+from kpiboard.errors import Finding, KpiboardError
 from kpiboard.web.context import Context, client_ip
 from kpiboard.web.db import AlreadyPublished, Publication, Revision, Role, Session, User
 from kpiboard.web.errors import CommentaryFrozen
+from kpiboard.web.notify import announce, audit_failures, distribute_pack
 from kpiboard.web.packs import build_pack
 from kpiboard.web.security import SESSION_COOKIE, Viewer, set_cookie
 from kpiboard.web.shown import shown
@@ -54,7 +55,7 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
     previous = ctx.store.previous_publication(o.id, m)
     pack = build_pack(card, ctx.service.version, commentary, previous, user, datetime.now(UTC))
     try:
-        return ctx.store.publish(
+        published = ctx.store.publish(
             o.id,
             m,
             scorecard_json=pack.scorecard_json,
@@ -68,6 +69,9 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
         )
     finally:
         ctx.forget(o.id, m)
+    # its e-mails wait in the outbox for their time (`announcements: packs:`); the sender sends
+    distribute_pack(ctx.service.catalogue, ctx.store, published)
+    return published
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ def reload_data(ctx: Context, viewer: Viewer, ip: str | None) -> Reloaded:
         "warnings": len(warnings),
     }
     ctx.store.audit("data_reloaded", user.username, detail, ip)
+    if summary is not None and summary.vintage is not None:
+        announce_vintage(ctx, summary.vintage, ip)
     if before == after:
         return Reloaded(
             f"The data and definitions are unchanged (data version {after[:12]}).", warnings
@@ -107,6 +113,24 @@ def reload_data(ctx: Context, viewer: Viewer, ip: str | None) -> Reloaded:
         ),
         warnings,
     )
+
+
+def announce_vintage(ctx: Context, vintage: int, ip: str | None) -> None:
+    """Send what a vintage made by the dashboard's reload brought to kpiboard.yaml's webhooks
+    and subscribers, as ``kpiboard ingest`` does for its own (a vintage ingested from the
+    command line was announced there). A delivery that fails goes to the audit log and the
+    outbox; failing to work them out is audited too; the reload stands either way."""
+    if not ctx.service.catalogue.project.announcements.configured:
+        return
+    try:
+        _, news = ctx.announcements(vintage)
+    except KpiboardError as exc:
+        ctx.store.audit(
+            "announcements_failed", None, {"vintage": vintage, "error": exc.message}, ip
+        )
+        return
+    if news:
+        announce(ctx.service.catalogue, ctx.store, vintage, news, log=audit_failures(ctx.store))
 
 
 def end_session(ctx: Context, request: Request) -> None:

@@ -279,7 +279,7 @@ def save(
     dependencies=READ,
 )
 def announcements(ctx: Ctx, vintage: int | None = None) -> dict[str, Any]:
-    shown, news = ctx.service.announcements(vintage)
+    shown, news = ctx.announcements(vintage)
     return {
         "vintage": shown,
         "announcements": [

@@ -13,9 +13,12 @@ the middleware, the error handlers and the routers of :mod:`kpiboard.web.pages` 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -25,12 +28,34 @@ from kpiboard.web.api import router as api_router
 from kpiboard.web.context import Context
 from kpiboard.web.db import AppStore
 from kpiboard.web.errors import install_error_handlers, too_large
+from kpiboard.web.notify import BackgroundSender, audit_failures
 from kpiboard.web.pages import ROUTERS as PAGE_ROUTERS
 from kpiboard.web.security import Guard
 from kpiboard.web.service import ScorecardService
 from kpiboard.web.templating import environment
 
 STATIC = Path(__file__).parent / "static"
+
+
+def _sender_lifespan(
+    service: ScorecardService, store: AppStore
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The background sender (kpiboard.web.notify) runs while the app does: started with the
+    server, stopped (and waited for) when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sender = BackgroundSender(
+            store, lambda: service.catalogue.project.announcements, audit_failures(store)
+        )
+        app.state.sender = sender
+        sender.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(sender.stop)
+
+    return lifespan
 
 
 def create_app(
@@ -45,6 +70,7 @@ def create_app(
         docs_url=None,  # /docs is our own page (kpiboard.web.pages.apidocs): no CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=_sender_lifespan(service, store),
     )
     # every handler reads it through kpiboard.web.context (tests may swap its parts)
     settings = settings or service.catalogue.project.dashboard

@@ -17,6 +17,8 @@ from fastapi import Depends, Form, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from jinja2 import Environment
 
+from kpiboard.announce import Pin
+from kpiboard.announcements import Announcement
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.web.builds import build_owner
 from kpiboard.web.db import AppStore, Publication, Revision, Session
@@ -51,6 +53,7 @@ class Context:
     revisions: Memo[tuple[str, str, str], list[Revision]] = dataclasses.field(
         default_factory=lambda: Memo(4096)
     )
+    pinned: Memo[str, tuple[Pin, ...]] = dataclasses.field(default_factory=lambda: Memo(1))
 
     def month_state(self, org: str, month: str) -> tuple[dict[str, Revision], Publication | None]:
         """The month's latest commentary and its publication."""
@@ -65,8 +68,27 @@ class Context:
             (org, month, measure), lambda: self.store.revisions(org, measure, month)
         )
 
+    def pins(self) -> tuple[Pin, ...]:
+        """The published packs that recorded their vintage (organisation, month, vintage)."""
+        return self.pinned.get(
+            "pins",
+            lambda: tuple(
+                Pin(p.org, p.month, p.vintage)
+                for p in self.store.publications()
+                if p.vintage is not None
+            ),
+        )
+
+    def announcements(
+        self, vintage: int | None = None
+    ) -> tuple[int | None, tuple[Announcement, ...]]:
+        """What vintage ``vintage`` (default: the request's) brought, revisions of the
+        published packs included (docs/VINTAGES.md, "Announcements")."""
+        return self.service.announcements(vintage, self.pins())
+
     def forget(self, org: str, month: str) -> None:
         """Commentary was saved or the month published: read its state afresh."""
+        self.pinned.forget("pins")
         self.states.forget((org, month))
         self.revisions.forget_where(lambda key: key[:2] == (org, month))
 

@@ -71,6 +71,8 @@ PERMISSIONS: dict[Route, Access] = {
     ("POST", "/logout"): Access.VIEWER,
     ("GET", "/audit"): Access.ADMIN,
     ("POST", "/admin/reload"): Access.ADMIN,
+    ("GET", "/account"): Access.VIEWER,  # one's own e-mail address and subscriptions
+    ("POST", "/account"): Access.VIEWER,
     # the JSON API
     ("GET", "/api/organisations"): Access.READER,
     ("GET", "/api/months"): Access.READER,
@@ -87,6 +89,8 @@ PERMISSIONS: dict[Route, Access] = {
     ("DELETE", "/api/session"): Access.VIEWER,
     ("POST", "/api/admin/reload"): Access.ADMIN,
     ("GET", "/api/audit"): Access.ADMIN,
+    ("GET", "/api/account"): Access.VIEWER,
+    ("PUT", "/api/account"): Access.VIEWER,
     # the API's documentation: it describes the calls, and holds no data
     ("GET", "/openapi.json"): Access.PUBLIC,
     ("GET", "/docs"): Access.PUBLIC,

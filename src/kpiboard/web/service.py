@@ -410,7 +410,8 @@ class ScorecardService:
                     f"no vintage {v} (vintages: {listed})",
                     hint="see them with `kpiboard vintages PROJECT`",
                 )
-            return v, tuple(announcements(self.catalogue, wh, v, pins))
+            earlier = [p for p in pins if p[2] < v]  # packs published before vintage v
+            return v, tuple(announcements(self.catalogue, wh, v, earlier))
 
         return self._cached(("announcements", vintage, pins), build)
 

@@ -1,7 +1,18 @@
 """The dashboard's application database: users, sessions, commentary revisions, publications
 and the audit log (see docs/WEB.md). Never the warehouse; never imports fastapi."""
 
-from kpiboard.web.db.entities import AuditEvent, Publication, Revision, Role, Session, User
+from kpiboard.web.db.entities import (
+    AuditEvent,
+    Channel,
+    Delivery,
+    NewDelivery,
+    Publication,
+    Revision,
+    Role,
+    Session,
+    Subscriber,
+    User,
+)
 from kpiboard.web.db.errors import (
     MAX_COMMENTARY_CHARS,
     AlreadyPublished,
@@ -19,27 +30,34 @@ from kpiboard.web.db.errors import (
 )
 from kpiboard.web.db.snapshot import content_hash
 from kpiboard.web.db.store import AppStore
+from kpiboard.web.db.subscriptions import BadEmail, check_email
 
 __all__ = [
     "MAX_COMMENTARY_CHARS",
     "AlreadyPublished",
     "AppStore",
     "AuditEvent",
+    "BadEmail",
     "BadPassword",
     "BadUsername",
+    "Channel",
     "CommentaryTooLong",
     "DatabaseUnavailable",
+    "Delivery",
     "LastAdmin",
     "LoginFailed",
     "LoginThrottled",
+    "NewDelivery",
     "PermissionDenied",
     "Publication",
     "Revision",
     "Role",
     "Session",
+    "Subscriber",
     "UnknownUser",
     "User",
     "UserExists",
     "UsernamesDifferOnlyInCase",
+    "check_email",
     "content_hash",
 ]

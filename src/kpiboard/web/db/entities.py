@@ -83,3 +83,63 @@ class AuditEvent:
     event: str
     detail: dict[str, object]
     ip: str | None
+
+
+class Channel(StrEnum):
+    """How a delivery is sent."""
+
+    WEBHOOK = "webhook"  # a signed JSON POST
+    EMAIL = "email"  # an e-mail over SMTP
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """A message to put in the outbox: ``payload`` is the exact JSON body (webhook) or the
+    e-mail as JSON (subject, text, html); ``not_before`` holds it until then (a pack sent
+    at 09:00 on the next working day)."""
+
+    channel: Channel
+    target: str  # the webhook's URL, or the e-mail address
+    what: str  # for people: "vintage 3: 2 announcements", "pack MPS 2009-08"
+    payload: str
+    max_attempts: int
+    timeout_seconds: float
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message in the outbox, and how its sending went."""
+
+    id: int
+    delivery_id: str  # random, the same on every attempt: the receiver's idempotency key
+    channel: Channel
+    target: str
+    what: str
+    payload: str
+    attempts: int
+    max_attempts: int
+    timeout_seconds: float
+    created_at: datetime
+    next_attempt_at: datetime | None  # None: delivered, or given up
+    last_error: str | None
+    delivered_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        """``delivered``, ``waiting`` (to be tried at next_attempt_at) or ``given up``."""
+        if self.delivered_at is not None:
+            return "delivered"
+        return "waiting" if self.next_attempt_at is not None else "given up"
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """An active person with an e-mail address, and what they asked to be sent."""
+
+    username: str
+    display_name: str
+    email: str
+    measures: frozenset[str]
+    sections: frozenset[str]
+    packs: bool

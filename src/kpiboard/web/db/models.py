@@ -20,6 +20,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -44,6 +45,7 @@ NAMING = {
 USERNAME_MAX = 64
 ATTEMPTED_USERNAME_MAX = 255  # what someone typed at sign-in, kept (truncated) for the audit
 IP_MAX = 64
+EMAIL_MAX = 254  # RFC 5321's longest forward path, less the angle brackets
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -83,6 +85,10 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # where announcements and packs are e-mailed (migration 0005); None: nothing is sent.
+    # Deferred: loaded only when asked for, so `kpiboard users rename` still works on a
+    # database from before 0005 (it must, to let an upgrade stopped at 0002 go on).
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), nullable=True, deferred=True)
 
 
 # Usernames ignore case: one account per lower(username) (usernames are ASCII, where SQLite's
@@ -184,3 +190,45 @@ class AuditEventRow(Base):
 
 
 APPEND_ONLY_TABLES = ("commentary_revisions", "publications", "audit_events")
+
+
+class SubscriptionRow(Base):
+    """What a person wants e-mailed: a measure's or a section's announcements, or the published
+    packs (topic ``packs``, key ``""``). Added by migration 0005."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "topic", "key"),
+        CheckConstraint("topic IN ('measure', 'section', 'packs')", name="topic"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200))
+
+
+class DeliveryRow(Base):
+    """One message to one target (a webhook's URL, an e-mail address), kept until delivered
+    or given up: the outbox. ``next_attempt_at`` is None once it is done either way. Added by
+    migration 0005."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint("channel IN ('webhook', 'email')", name="channel"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)  # idempotency key
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(2000))
+    what: Mapped[str] = mapped_column(String(200))  # for people: "vintage 3", "pack MPS 2009-08"
+    payload: Mapped[str] = mapped_column(Text)  # the exact JSON body, or the e-mail as JSON
+    attempts: Mapped[int] = mapped_column(Integer)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    timeout_seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -5,14 +5,14 @@ Every page has a JSON twin in :mod:`kpiboard.web.api`.
 One router per part of the site, included by :func:`kpiboard.web.app.create_app` in this
 order: the scorecard and board cover, a KPI and its commentary, what the last load brought,
 published packs, signing in and out (with a password, or through the identity provider), the
-admins' pages, the API reference.
+admins' pages, your e-mail and subscriptions, the API reference.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kpiboard.web.pages import admin, apidocs, kpi, news, oidc, packs, scorecard, signin
+from kpiboard.web.pages import account, admin, apidocs, kpi, news, oidc, packs, scorecard, signin
 
 ROUTERS: tuple[APIRouter, ...] = (
     scorecard.router,
@@ -22,6 +22,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
     oidc.router,
     admin.router,
+    account.router,
+    account.api_router,
     apidocs.router,
 )
 

@@ -36,7 +36,7 @@ def by_organisation(
 
 @router.get("/announcements", response_class=HTMLResponse)
 def news_page(request: Request, ctx: Ctx, viewer: Reader, vintage: int | None = None) -> Response:
-    shown, news = ctx.service.announcements(vintage)
+    shown, news = ctx.announcements(vintage)
     return render_page(
         ctx,
         request,

@@ -52,7 +52,7 @@ def since_last_load(ctx: Context) -> tuple[int | None, tuple[Announcement, ...]]
     cannot be had (the reader's building budget spent, an old vintage the engine refuses), the
     scorecard is shown without it, and /announcements says why."""
     try:
-        return ctx.service.announcements()
+        return ctx.announcements()
     except KpiboardError:
         return None, ()
 
