@@ -77,7 +77,7 @@ def _describe(summary: IngestSummary) -> str:
     else:
         text = (
             f"ingested {read} into {summary.warehouse}: {summary.new_keys:,} new, "
-            f"{summary.replaced_keys:,} replaced, {summary.removed_rows:,} removed [{files}]"
+            f"{summary.replaced_keys:,} already stored, {summary.removed_rows:,} removed [{files}]"
         )
     if summary.records:
         text += f"; {summary.records:,} records from record sources"
