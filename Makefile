@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean browser oidc-provider
+.PHONY: demo test lint format bench clean browser oidc-provider pdf-fonts
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ browser:
 	    echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; \
 	  else echo "warning: /usr/bin/chromium is missing; the browser tests will be skipped (apt-get install chromium)"; fi; }
+
+# The PDF names Debian's DejaVu and Liberation fonts (so it looks the same on every machine and
+# has every glyph of "Ynys Môn" or Welsh commentary); its tests read pages back with poppler.
+pdf-fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && test -d /usr/share/fonts/truetype/liberation && command -v pdftoppm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's fonts-dejavu-core, fonts-liberation and poppler-utils for the PDF"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-liberation poppler-utils >/dev/null; \
+	  else echo "warning: fonts-dejavu-core, fonts-liberation or poppler-utils is missing; PDFs fall back to other fonts and the font tests are skipped (apt-get install fonts-dejavu-core fonts-liberation poppler-utils)"; fi; }
 
 # The single sign-on tests run a real OpenID Connect provider (tests/oidc: the npm package
 # oidc-provider on Node.js 20, pinned by its package-lock.json); the tests skip without npm.
@@ -42,7 +51,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint browser oidc-provider
+test: lint browser oidc-provider pdf-fonts
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

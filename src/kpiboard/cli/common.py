@@ -5,6 +5,9 @@ command's bytes to stdout or a file."""
 from __future__ import annotations
 
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -13,6 +16,7 @@ from rich.console import Console
 
 from kpiboard.errors import KpiboardError, UsageError, ValidationFailed
 from kpiboard.render import Document
+from kpiboard.render.pdf import PdfWarning
 
 # soft_wrap: a finding is one line (`LEVEL file:line measure: message (hint)`) however narrow
 # the terminal, so it can be grepped and clicked; rich would otherwise wrap it at 80 columns
@@ -73,6 +77,41 @@ def write(output: Path, data: bytes) -> None:
             f"cannot write {output}: {culprit}{exc.strerror or exc}",
             hint="give --output a file path in a folder you can write to",
         ) from None
+
+
+# Formats whose bytes are not text: never written to a terminal.
+BINARY_FORMATS = frozenset({"pdf", "xlsx"})
+
+
+def refuse_binary_to_terminal(fmt: str, output: Path | None) -> None:
+    """A binary format with no --output, to a terminal, is refused before any work (piped or
+    redirected, it is written)."""
+    if fmt in BINARY_FORMATS and output is None and sys.stdout.isatty():
+        raise UsageError(
+            f"{fmt.upper()} is binary: use --output FILE",
+            hint=f"e.g. --output report.{fmt}, or redirect stdout to a file",
+        )
+
+
+@contextmanager
+def shown_warnings() -> Iterator[None]:
+    """What a renderer had to do without (a chart drawn as its text alternative only), said on
+    stderr as ``warning: ...`` lines once the output is made."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PdfWarning)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, PdfWarning):
+                    err.print(f"warning: {warning.message}", markup=False, style="yellow")
+                else:
+                    warnings.showwarning(
+                        warning.message,
+                        warning.category,
+                        warning.filename,
+                        warning.lineno,
+                    )
 
 
 def emit(data: bytes, output: Path | None) -> None:

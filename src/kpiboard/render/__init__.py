@@ -2,11 +2,11 @@
 
 >>> from kpiboard.render import DOCUMENTS, FORMATS, render
 >>> FORMATS
-['table', 'json', 'csv', 'md', 'html']
+['table', 'json', 'csv', 'md', 'html', 'pdf']
 >>> {name: d.formats for name, d in DOCUMENTS.items()}  # doctest: +NORMALIZE_WHITESPACE
-{'scorecard': ['table', 'json', 'csv', 'md', 'html'],
- 'league': ['table', 'json', 'csv', 'md', 'html'],
- 'spc': ['json', 'csv', 'svg'], 'pack': ['html']}
+{'scorecard': ['table', 'json', 'csv', 'md', 'html', 'pdf'],
+ 'league': ['table', 'json', 'csv', 'md', 'html', 'pdf'],
+ 'spc': ['json', 'csv', 'svg'], 'pack': ['html', 'pdf']}
 >>> render(scorecard, "md")  # doctest: +SKIP
 b'# 2009/10 Critical Performance Areas\\n...'
 >>> LEAGUE.render(league, "csv")  # doctest: +SKIP
@@ -33,6 +33,7 @@ from kpiboard.render.league import (
 )
 from kpiboard.render.markdown import render_markdown
 from kpiboard.render.pack import render_pack_html
+from kpiboard.render.pdf import render_league_pdf, render_pack_pdf, render_pdf
 from kpiboard.render.registry import (
     DOCUMENTS,
     FORMATS,
@@ -75,12 +76,15 @@ register("json", render_json)
 register("csv", render_csv)
 register("md", render_markdown)
 register("html", render_html)
+register("pdf", render_pdf)
 LEAGUE.register("table", render_league_table)
 LEAGUE.register("json", render_league_json)
 LEAGUE.register("csv", render_league_csv)
 LEAGUE.register("md", render_league_markdown)
 LEAGUE.register("html", render_league_html)
+LEAGUE.register("pdf", render_league_pdf)
 SPC_SERIES.register("json", render_spc_json)
 SPC_SERIES.register("csv", render_spc_csv)
 SPC_SERIES.register("svg", render_spc_svg)
 PACK.register("html", render_pack_html)
+PACK.register("pdf", render_pack_pdf)

@@ -51,6 +51,9 @@ class RenderOptions:
     :mod:`kpiboard.render.commentary`); ``stamp`` lines go under the title (e.g. who published
     a pack, when, from which data version); ``changes`` lists what changed since the previous
     published pack. The HTML renderer shows all three.
+    ``paper`` (``a4``, ``a3``), ``orientation`` (``landscape``, ``portrait``) and
+    ``marking`` (a protective marking such as ``OFFICIAL``, from the project's
+    ``protective_marking``) are the PDF's page setup.
     """
 
     width: int | None = None
@@ -58,6 +61,9 @@ class RenderOptions:
     commentary: Mapping[str, str] = field(default_factory=dict)
     stamp: tuple[str, ...] = ()
     changes: tuple[str, ...] | None = None  # None: not a pack; () a first pack or no change
+    paper: str = "a4"
+    orientation: str = "landscape"
+    marking: str | None = None
 
 
 Renderer = Callable[[Scorecard, RenderOptions], bytes]
