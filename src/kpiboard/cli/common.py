@@ -4,6 +4,7 @@ command's bytes to stdout or a file."""
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -64,6 +65,30 @@ def check_format(document: Document[Any], fmt: str) -> None:
         raise UsageError(
             f"--format: {exc.message}", hint=f"use one of {', '.join(document.formats)}"
         ) from None
+
+
+def check_writable(output: Path | None) -> None:
+    """Fail before the work (a PDF takes seconds) when ``output`` clearly cannot be written: a
+    folder, or under a file or a folder that is not writable. :func:`write` still reports
+    whatever else goes wrong."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise _cannot_write(output, "Is a directory")
+    existing = output.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _cannot_write(output, f"{existing}: File exists (a file, not a folder)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _cannot_write(output, f"{existing}: Permission denied")
+
+
+def _cannot_write(output: Path, why: str) -> KpiboardError:
+    return KpiboardError(
+        f"cannot write {output}: {why}",
+        hint="give --output a file path in a folder you can write to",
+    )
 
 
 def write(output: Path, data: bytes) -> None:

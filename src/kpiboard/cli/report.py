@@ -19,6 +19,7 @@ from kpiboard.cli.common import (
     ProjectArg,
     WaitOption,
     check_format,
+    check_writable,
     emit,
     fail,
     refuse_binary_to_terminal,
@@ -165,6 +166,7 @@ def report(
             )
         check_format(LEAGUE if league else SCORECARD, fmt)
         refuse_binary_to_terminal(fmt, output)
+        check_writable(output)
         options = _options(project, fmt, paper, orientation)
         with shown_warnings():
             if league:

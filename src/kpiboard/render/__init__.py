@@ -15,7 +15,7 @@ The documents are frozen objects from :mod:`kpiboard.scorecard` (Scorecard, Leag
 SpcSeries, PublishedPack). Renderers only lay out text the engine already wrote into them;
 they never compute a figure. An extension adds a format with one registration, the seam the
 built-ins below use: ``register("xlsx", render_xlsx)`` for the scorecard,
-``PACK.register("pdf", render_pack_pdf)`` for another document (see
+``PACK.register("docx", render_pack_docx)`` for another document (see
 :mod:`kpiboard.render.registry`).
 """
 

@@ -12,7 +12,7 @@ A new format is one registration, the same seam the built-ins use
 
     SCORECARD.register("pdf", render_pdf)      # or register("pdf", render_pdf)
     LEAGUE.register("xlsx", render_league_xlsx)
-    PACK.register("pdf", render_pack_pdf)
+    PACK.register("docx", render_pack_docx)
 
 after which ``render(scorecard, "pdf")`` (``SCORECARD.render(scorecard, "pdf")``) and
 ``kpiboard report --format pdf`` work, and the format is listed in help text and errors.
