@@ -137,6 +137,7 @@ def test_the_pdf_is_tagged_titled_in_english_and_a4_landscape(met: dict[str, Any
     assert "/StructTreeRoot" in catalog
     assert catalog["/MarkInfo"]["/Marked"].value is True
     assert catalog["/Lang"] == "en-GB"
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"].value is True  # title, not file name
     assert reader.metadata is not None
     assert reader.metadata.title == (
         "2009/10 Critical Performance Areas – Metropolitan Police Service – as of Aug-09"
