@@ -90,6 +90,12 @@ def json_rows(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from json_rows(row["children"])
 
 
+def exception(row: dict[str, Any]) -> bool:
+    """Red or amber, or a special-cause SPC signal (from the JSON report)."""
+    special = row["spc"] is not None and row["spc"]["variation"] != "common_cause"
+    return row["status"] in ("red", "amber") or special
+
+
 # --- the example pack through the CLI ----------------------------------------------------------
 
 
@@ -204,12 +210,28 @@ def test_each_exception_has_a_page_of_its_own(met: dict[str, Any]) -> None:
     pages: list[str] = met["pages"]
     starts = [page for page in pages if "Exception: " in page]
     for row in json_rows(met["report"]["rows"]):
-        spc = row["spc"]
-        special = spc is not None and spc["variation"] != "common_cause"
-        if row["status"] in ("red", "amber") or special:
+        if exception(row):
             heading = f"Exception: {row['id'] + ' ' if row['id'] != row['measure'] else ''}"
             assert any(f"{heading}{row['title']}" in p for p in starts), row["id"]
     assert any("Appendix" in p and "Performance assessment key" in p for p in pages)
+
+
+def test_the_contents_and_the_bookmarks_give_each_part_its_page(met: dict[str, Any]) -> None:
+    reader: PdfReader = met["reader"]
+    pages: list[str] = met["pages"]
+    [contents] = [p for p in pages if p.startswith("DRAFT Contents ")]
+    [top, marks] = reader.outline
+    assert top.title == "2009/10 Critical Performance Areas"
+    titles = [m.title for m in marks]
+    assert titles[:4] == ["Board summary", "Confidence", "Safety", "Improvement"]
+    assert titles[-1] == "Appendix"
+    exceptions = [m for m in marks if m.title.startswith("Exception: ")]
+    assert len(exceptions) == sum(1 for r in json_rows(met["report"]["rows"]) if exception(r))
+    for mark in [marks[0], *exceptions, marks[-1]]:
+        number = reader.get_destination_page_number(mark) + 1
+        title = mark.title.removeprefix("Exception: ")
+        assert title in pages[number - 1], mark.title  # the bookmark's page has the heading
+        assert re.search(rf"{re.escape(title)}[ .]+{number} ", contents), mark.title
 
 
 def test_the_fonts_are_embedded_and_named(met: dict[str, Any]) -> None:
