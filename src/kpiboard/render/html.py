@@ -20,6 +20,7 @@ always text, never markup.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,6 +32,7 @@ from kpiboard.render.commentary import commentary_html
 from kpiboard.render.icons import assurance_icon, variation_icon
 from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import (
+    SectionView,
     assurance_words,
     key_entries,
     sections,
@@ -124,8 +126,34 @@ def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
         },
         stamp=options.stamp,
         changes=options.changes,
+        summary=_summary_view(options, views),
     )
     return text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """A pack's executive summary as the template places it: the draft's sentences, each with
+    the anchor of the first row it is about ("" for none), and the edited text (rendered
+    Markdown) when an editor rewrote it."""
+
+    since: str | None
+    sentences: tuple[tuple[str, str], ...]
+    edited: Markup | None
+
+
+def _summary_view(options: RenderOptions, views: Sequence[SectionView]) -> SummaryView | None:
+    summary = options.summary
+    if summary is None:
+        return None
+    anchors = {line.row.measure: line.anchor for section in views for line in section.lines}
+    sentences = tuple(
+        (line.text, next((anchors[m] for m in line.rows if m in anchors), ""))
+        for line in summary.lines
+    )
+    text = options.summary_text
+    edited = Markup(commentary_html(text)) if text and text.strip() else None
+    return SummaryView(summary.since, sentences, edited)
 
 
 def _chart_view(chart: Chart) -> ChartView:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from kpiboard.errors import KpiboardError
+from kpiboard.executive import ExecutiveSummary
 from kpiboard.scorecard import League, PublishedPack, Scorecard, SpcSeries
 
 T = TypeVar("T")
@@ -50,7 +51,9 @@ class RenderOptions:
     ``commentary`` maps a measure id to its commentary (Markdown, rendered inert by
     :mod:`kpiboard.render.commentary`); ``stamp`` lines go under the title (e.g. who published
     a pack, when, from which data version); ``changes`` lists what changed since the previous
-    published pack. The HTML renderer shows all three.
+    published pack; ``summary`` is a pack's executive summary drafted from the figures, and
+    ``summary_text`` the same as an editor rewrote it (Markdown; shown instead of the draft's
+    sentences, the draft kept beside it). The HTML renderer shows them all.
     """
 
     width: int | None = None
@@ -58,6 +61,8 @@ class RenderOptions:
     commentary: Mapping[str, str] = field(default_factory=dict)
     stamp: tuple[str, ...] = ()
     changes: tuple[str, ...] | None = None  # None: not a pack; () a first pack or no change
+    summary: ExecutiveSummary | None = None
+    summary_text: str | None = None
 
 
 Renderer = Callable[[Scorecard, RenderOptions], bytes]

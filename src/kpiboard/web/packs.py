@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kpiboard.brief import SUMMARY_KEY, draft_summary
+from kpiboard.executive import ExecutiveSummary
 from kpiboard.periods import parse_month, short_month
 from kpiboard.render import PACK, render
 from kpiboard.scorecard import PublishedPack, Scorecard
@@ -37,6 +39,51 @@ class Pack:
     changes: dict[str, object]
 
 
+def summary_of(
+    card: Scorecard, previous: Publication | None, month_before: Scorecard | None
+) -> ExecutiveSummary:
+    """The executive summary drafted from ``card``'s figures against the last published pack
+    (its frozen JSON: what the board saw), else the month before (None: before any data)."""
+    if previous is not None:
+        since = f"the pack for {short_month(parse_month(previous.month))}"
+        return draft_summary(card, json.loads(previous.scorecard_json), since)
+    if month_before is not None:
+        return draft_summary(card, month_before.to_dict(), month_before.as_of_text)
+    return draft_summary(card, None)
+
+
+def pack_document(
+    card: Scorecard,
+    version: DataVersion,
+    commentary: dict[str, Revision],
+    previous: Publication | None,
+    summary: ExecutiveSummary,
+    *,
+    user: User | None = None,
+    when: datetime | None = None,
+    vintage: int | None = None,
+) -> tuple[PublishedPack, dict[str, object]]:
+    """The pack as the renderers take it (a draft without ``user`` and ``when``), and what
+    changed since ``previous``. The executive summary's edited text is the commentary saved
+    under :data:`~kpiboard.brief.SUMMARY_KEY`."""
+    changes = compare(previous, card.to_dict(), commentary, version)
+    lines = tuple(str(x) for x in changes["lines"])  # type: ignore[attr-defined]
+    edited = commentary.get(SUMMARY_KEY)
+    document = PublishedPack(
+        scorecard=card,
+        signed_off_by=user.display_name if user is not None else None,
+        username=user.username if user is not None else None,
+        signed_off_at=when,
+        data_version=version.short,
+        commentary={m: r.text for m, r in commentary.items() if m != SUMMARY_KEY},
+        changes=lines if previous is not None else (),
+        summary=summary,
+        summary_text=edited.text if edited is not None else None,
+        vintage=vintage,
+    )
+    return document, changes
+
+
 def build_pack(
     card: Scorecard,
     version: DataVersion,
@@ -44,20 +91,19 @@ def build_pack(
     previous: Publication | None,
     user: User,
     when: datetime,
+    summary: ExecutiveSummary | None = None,
+    vintage: int | None = None,
 ) -> Pack:
+    """The pack frozen at publication: its Scorecard JSON, its HTML, the commentary revisions
+    it shows (the executive summary's edited text among them) and the changes."""
     scorecard_json = render(card, "json").decode("utf-8")
-    changes = compare(previous, json.loads(scorecard_json), commentary, version)
-    lines = tuple(str(x) for x in changes["lines"])  # type: ignore[attr-defined]
-    published = PublishedPack(
-        scorecard=card,
-        signed_off_by=user.display_name,
-        username=user.username,
-        signed_off_at=when,
-        data_version=version.short,
-        commentary={m: r.text for m, r in commentary.items()},
-        changes=lines if previous is not None else (),
+    if summary is None:
+        summary = summary_of(card, previous, None)
+    published, changes = pack_document(
+        card, version, commentary, previous, summary, user=user, when=when, vintage=vintage
     )
     html = PACK.render(published, "html").decode("utf-8")
+    changes["summary"] = summary.to_dict()  # the draft, kept beside the edited text
     return Pack(scorecard_json, html, dict(commentary), changes)
 
 
@@ -156,7 +202,10 @@ def _commentary_changes(
     items: list[Item] = []
     for measure, rev in sorted(commentary.items()):
         if old_commentary.get(measure) is None or rev.id != previous.commentary[measure].id:
-            title = after.get(measure, {}).get("title", measure)
+            if measure == SUMMARY_KEY:
+                title = "Executive summary"
+            else:
+                title = after.get(measure, {}).get("title", measure)
             sentence = f"{title}: commentary revision {rev.number} by {rev.author}"
             items.append(
                 _item(

@@ -100,6 +100,11 @@ def _definition_hashes(cat: Catalogue) -> dict[str, str]:
     return {cat.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
 
 
+def data_version(cat: Catalogue, wh: Warehouse) -> DataVersion:
+    """What a page or pack built from ``wh`` (a vintage's view) was built from."""
+    return DataVersion.of(wh.recorded_files(), _definition_hashes(cat))
+
+
 CHECK_SECONDS = 1.0  # how often, at most, a request looks for a new vintage (the setting's)
 
 # the warehouse a build reads (the vintage of the snapshot it is for), while it runs
@@ -139,7 +144,7 @@ class ScorecardService:
                 catalogue,
                 v,
                 known[0].created if known else None,
-                DataVersion.of(wh.recorded_files(), _definition_hashes(catalogue)),
+                data_version(catalogue, wh),
                 tuple(wh.months_with_data(catalogue)),
                 wh.organisations_with_data(catalogue),
                 definitions(catalogue),

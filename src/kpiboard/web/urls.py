@@ -23,3 +23,8 @@ def month_text(text: str) -> str:
             f"{text!r} is not a month: {exc.message}", hint="months are written YYYY-MM"
         ) from None
     return format_month(m)
+
+
+def summary_path(org: str, month: str) -> str:
+    """The month's executive summary: its draft from the figures and its edited text."""
+    return f"/scorecard/{quote(org, safe='')}/{month}/executive-summary"
