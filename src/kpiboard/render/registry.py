@@ -146,7 +146,26 @@ class Document(Generic[T]):
 SCORECARD: Document[Scorecard] = Document("scorecard")
 LEAGUE: Document[League] = Document("league", " for a league table")
 SPC_SERIES: Document[SpcSeries] = Document("spc")
-PACK: Document[PublishedPack] = Document("pack", " for a published pack")
+PACK: Document[PublishedPack] = Document("pack", " for a board pack")
+
+# What a format is served as (downloads from the dashboard); anything else is plain bytes.
+MEDIA_TYPES = {
+    "table": "text/plain; charset=utf-8",
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "csv-excel": "text/csv; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def media_type(fmt: str) -> str:
+    """The media type a file of format ``fmt`` is served as."""
+    return MEDIA_TYPES.get(fmt, "application/octet-stream")
+
 
 # Every document by name, to list each (document, format) pair.
 DOCUMENTS: dict[str, Document[Any]] = {d.name: d for d in (SCORECARD, LEAGUE, SPC_SERIES, PACK)}

@@ -96,6 +96,7 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
             user=user,
             ip=ip,
             vintage=page.vintage,
+            files=pack.files,
         )
     finally:
         ctx.forget(o.id, m)

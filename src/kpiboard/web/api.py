@@ -349,9 +349,20 @@ def pack(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
             f"no published pack for {o.name} in {month}", hint="GET /api/packs lists them"
         )
     now = since_published(ctx, pub)
+    base = f"/packs/{quote(o.id, safe='')}/{pub.month}/pack."
     return publication_json(pub, full=True) | {
         "vintage_now": now.vintage,
         "revised_since_published": [{"row": row, "text": text} for row, text in now.revised],
+        "files": [
+            {
+                "format": f.format,
+                "media_type": f.media_type,
+                "sha256": f.sha256,
+                "size": f.size,
+                "url": base + f.format,
+            }
+            for f in ctx.store.pack_files(o.id, pub.month)
+        ],
     }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from kpiboard.brief import SUMMARY_KEY, draft_summary
 from kpiboard.executive import ExecutiveSummary
 from kpiboard.periods import parse_month, short_month
-from kpiboard.render import PACK, render
+from kpiboard.render import PACK, media_type, render
 from kpiboard.scorecard import PublishedPack, Scorecard
 from kpiboard.web.db import Publication, Revision, User
 from kpiboard.web.service import DataVersion
@@ -37,6 +37,7 @@ class Pack:
     pack_html: str
     commentary: dict[str, Revision]
     changes: dict[str, object]
+    files: dict[str, tuple[str, bytes]]  # format -> (media type, bytes): PDF, XLSX, ...
 
 
 def summary_of(
@@ -103,8 +104,12 @@ def build_pack(
         card, version, commentary, previous, summary, user=user, when=when, vintage=vintage
     )
     html = PACK.render(published, "html").decode("utf-8")
+    # every other format a pack has, rendered once now and kept with it for ever
+    files = {
+        fmt: (media_type(fmt), PACK.render(published, fmt)) for fmt in PACK.formats if fmt != "html"
+    }
     changes["summary"] = summary.to_dict()  # the draft, kept beside the edited text
-    return Pack(scorecard_json, html, dict(commentary), changes)
+    return Pack(scorecard_json, html, dict(commentary), changes, files)
 
 
 def compare(

@@ -446,6 +446,28 @@ class ScorecardService:
             snap.cache.put(full, value)
         return value
 
+    def rendered(self, key: tuple[object, ...], build: Callable[[], bytes]) -> bytes:
+        """A download rendered from the request's snapshot (a PDF, a workbook): memoised per
+        snapshot like an engine result, built once per key however many ask, and charged to the
+        reader's build quota (refused with TooManyBuilds beyond it); it reads no warehouse."""
+        snap, full = self.snapshot, ("rendered", *key)
+        hit = self._peek(snap, full)
+        if hit is not MISSING:
+            return hit  # type: ignore[return-value]
+
+        def run(slot: Slot) -> bytes:
+            started = self.quota.clock()
+            try:
+                value = build()
+            finally:
+                slot.charge(self.quota.clock() - started)
+            with self._cache_lock:
+                snap.cache.put(full, value)
+            return value
+
+        with self.quota.slot(build_owner.get()) as slot:
+            return snap.flights.run(full, lambda: run(slot))
+
     def _cached(self, key: tuple[object, ...], build: Callable[[], T]) -> T:
         """Memoise an engine result of the request's snapshot. A missing one takes one of the
         reader's build slots (kpiboard.web.builds: refused with TooManyBuilds beyond the bound),
