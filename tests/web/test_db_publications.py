@@ -293,7 +293,7 @@ def test_a_packs_files_are_kept_with_their_sha256_and_never_changed(
     assert got is not None and got.content == pdf and got.sha256 == listed[0].sha256
     assert store.pack_file("MPS", "2009-08", "docx") is None
     assert store.pack_file("MPS", "2009-07", "pdf") is None
-    audit = [e for e in store.audit_log(10) if e.event == "pack_published"][0]
+    audit = next(e for e in store.audit_log(10) if e.event == "pack_published")
     assert audit.detail["files"] == {"pdf": listed[0].sha256, "xlsx": listed[1].sha256}
     engine = create_engine(parse(db_url))
     for sql, params in (

@@ -30,6 +30,8 @@ from markupsafe import Markup
 from kpiboard.render.charts import Chart, charts_for
 from kpiboard.render.commentary import commentary_html
 from kpiboard.render.icons import assurance_icon, variation_icon
+from kpiboard.render.matrix import ASSURANCES, mdc_matrix
+from kpiboard.render.matrix import name as matrix_name
 from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import (
     SectionView,
@@ -106,6 +108,7 @@ def _template() -> Template:
 def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
     """The scorecard as one UTF-8 HTML document."""
     views = sections(scorecard)
+    has_spc = any(line.row.spc is not None for s in views for line in s.lines)
     charts = {
         line.anchor: [_chart_view(c) for c in charts_for(line.row)]
         for section in views
@@ -116,7 +119,10 @@ def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
         sections=views,
         key=key_entries(scorecard),
         charts=charts,
-        has_spc=any(line.row.spc is not None for s in views for line in s.lines),
+        has_spc=has_spc,
+        matrix=mdc_matrix(views) if has_spc else None,
+        matrix_columns=[(a.value, words) for a, words in ASSURANCES],
+        matrix_name=matrix_name,
         variation_key=scorecard.spc_key.get("variation", {}),
         assurance_key=scorecard.spc_key.get("assurance", {}),
         status_swatches=STATUS_SWATCHES,

@@ -58,6 +58,18 @@ class Matrix:
     def placed(self) -> int:
         return sum(len(c.lines) for row in self.cells for c in row)
 
+    def rows(self) -> list[tuple[str, tuple[Cell, ...]]]:
+        """(the variation in words, its three cells), in the matrix's order."""
+        return [(words, cells) for (_, words, _), cells in zip(VARIATIONS, self.cells, strict=True)]
+
+
+def name(line: Line) -> str:
+    """How the matrix names a row: its reference and title; a breakdown with its KPI's
+    reference ("4a: Robbery")."""
+    if line.ref:
+        return f"{line.ref} {line.row.title}"
+    return f"{line.parent.id}: {line.row.title}" if line.parent is not None else line.row.title
+
 
 def mdc_matrix(views: list[SectionView]) -> Matrix:
     """The matrix of the scorecard's rows (children included), in the scorecard's order."""
@@ -72,7 +84,7 @@ def mdc_matrix(views: list[SectionView]) -> Matrix:
                     for line in lines
                     if line.row.spc is not None
                     and line.row.spc.variation in variations
-                    and line.row.spc.assurance is assurance
+                    and line.row.spc.assurance == assurance
                 ),
             )
             for assurance, _ in ASSURANCES
