@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean browser oidc-provider
+.PHONY: demo test lint format bench clean browser oidc-provider axe
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ oidc-provider:
 	  test -d tests/oidc/node_modules/oidc-provider || npm ci --prefix tests/oidc --no-audit --no-fund --silent; \
 	else echo "warning: node/npm are missing; the single sign-on tests will be skipped (apt-get install nodejs npm)"; fi
 
+# The accessibility tests inject axe-core (tests/axe, pinned by its package-lock.json) into the
+# pages Chromium shows; they skip without npm.
+axe:
+	@if command -v npm >/dev/null; then \
+	  test -f tests/axe/node_modules/axe-core/axe.min.js || npm ci --prefix tests/axe --no-audit --no-fund --silent; \
+	else echo "warning: node/npm are missing; the axe-core accessibility tests will be skipped (apt-get install nodejs npm)"; fi
+
 # Ruff (lint, then the formatter in check mode), the import contracts, strict typing.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -42,7 +49,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint browser oidc-provider
+test: lint browser oidc-provider axe
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -50,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_csv.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache examples/*/.kpiboard tests/oidc/node_modules
+	rm -rf $(VENV) .pytest_cache examples/*/.kpiboard tests/oidc/node_modules tests/axe/node_modules
