@@ -15,13 +15,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/kpiboard demo
 
-# The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
+# The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing;
+# the print tests read Chromium's PDFs back with poppler's pdftotext.
 browser:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; \
 	  else echo "warning: /usr/bin/chromium is missing; the browser tests will be skipped (apt-get install chromium)"; fi; }
+	@command -v pdftotext >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's poppler-utils for the print tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "warning: pdftotext is missing; the printed PDF checks will be skipped (apt-get install poppler-utils)"; fi; }
 
 # The single sign-on tests run a real OpenID Connect provider (tests/oidc: the npm package
 # oidc-provider on Node.js 20, pinned by its package-lock.json); the tests skip without npm.

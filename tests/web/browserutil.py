@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+from appdb_helpers import PASSWORD
+from live import project_copy, serving
 from webutil import EXAMPLE, ROOT
 
 from kpiboard.cli.report import league_of, scorecard_of
@@ -81,6 +87,34 @@ def render_outputs(tmp: Path) -> Outputs:
     league = tmp / "league.html"
     league.write_bytes(LEAGUE.render(league_of(ew, "2018-03", "total_crime_rate", None), "html"))
     return Outputs(report, league)
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str  # `kpiboard serve` of a copy of the reference example, with an admin account
+    outputs: Outputs
+
+
+@contextmanager
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The dashboard, started while the HTML outputs render (the accessibility and the print
+    tests share one, see conftest.py)."""
+    project = project_copy(tmp_path_factory.mktemp("a11y"))
+    with ThreadPoolExecutor(1) as pool:
+        rendering = pool.submit(render_outputs, tmp_path_factory.mktemp("outputs"))
+        with serving(project) as url:
+            yield Served(url, rendering.result())
+
+
+def sign_in(page: Any, url: str) -> None:
+    """Sign ``page`` in as the admin (who may edit commentary and publish)."""
+    from playwright.sync_api import expect
+
+    page.goto(url + "/login")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Signed in as")).to_be_visible()
 
 
 def run_axe(page: Any) -> list[str]:

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from appdb_helpers import PASSWORD
 from browserutil import (
     AXE,
     CHROMIUM,
@@ -27,12 +24,12 @@ from browserutil import (
     LAYOUT,
     ZOOMS,
     Outputs,
+    Served,
     contrast,
-    render_outputs,
     run_axe,
     shot,
+    sign_in,
 )
-from live import project_copy, serving
 
 from kpiboard import web
 from kpiboard.render import html as report_html
@@ -76,27 +73,19 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(a11y_served: Served) -> Iterator[Site]:
     from playwright.sync_api import expect, sync_playwright
 
-    project = project_copy(tmp_path_factory.mktemp("a11y"))
-    with ThreadPoolExecutor(1) as pool, ExitStack() as stack:
-        rendering = pool.submit(render_outputs, tmp_path_factory.mktemp("outputs"))
-        url = stack.enter_context(serving(project))  # starts while the outputs render
-        outputs = rendering.result()
-        pw = stack.enter_context(sync_playwright())
+    url = a11y_served.url
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=ZOOMS["100%"])
-        page.goto(url + "/login")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_text("Signed in as")).to_be_visible()
+        sign_in(page, url)
         page.goto(f"{url}/summary/{ORG}/{PUBLISHED}")
         page.get_by_role("button", name="Publish the pack for Jul-09").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Published pack")
         anonymous = browser.new_page(viewport=ZOOMS["100%"])
-        yield Site(url, page, anonymous, outputs)
+        yield Site(url, page, anonymous, a11y_served.outputs)
         browser.close()
 
 
