@@ -136,6 +136,11 @@ def test_league_page_has_a_main_and_its_wide_figures_scroll_in_focusable_regions
     assert all(r["role"] == "region" and r["tabindex"] == 0 for r in regions)
     page.keyboard.press("Tab")  # the first stop is the first region: it can be scrolled by keys
     assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Bar chart"
+    ring = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineColor, s.boxShadow]; })()"
+    )
+    assert ring[:2] == ["solid", "rgb(26, 26, 26)"] and "rgb(255, 191, 71)" in ring[2]
     page.keyboard.press("ArrowRight")
     page.wait_for_function("document.activeElement.scrollLeft > 0")
 

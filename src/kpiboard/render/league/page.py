@@ -58,7 +58,7 @@ tr.home td{font-weight:bold;background:#ffebee}tr.peer td{background:#fff3e0}
 figure{margin:1rem 0;min-width:0;max-width:100%}.charts{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}
 figcaption{font-size:.9rem;color:#444}
 .scroll{overflow-x:auto;position:relative;max-width:100%}div.scroll{margin:1rem 0}figure .scroll{margin:0}
-.scroll:focus{outline:3px solid #1a1a1a;outline-offset:3px;box-shadow:0 0 0 3px #ffbf47}
+.scroll:focus-visible{outline:3px solid #1a1a1a;outline-offset:3px;box-shadow:0 0 0 3px #ffbf47}
 @media (max-width:40rem){main{margin:1rem .5rem}}
 @media print{.scroll{overflow:visible}figure svg{max-width:100%;height:auto}}
 """
