@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean browser oidc-provider pdf-fonts
+.PHONY: demo test lint format bench clean browser oidc-provider pdf-fonts axe
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,13 +15,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/kpiboard demo
 
-# The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
+# The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing;
+# the print tests read Chromium's PDFs back with poppler's pdftotext.
 browser:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; \
 	  else echo "warning: /usr/bin/chromium is missing; the browser tests will be skipped (apt-get install chromium)"; fi; }
+	@command -v pdftotext >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's poppler-utils for the print tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "warning: pdftotext is missing; the printed PDF checks will be skipped (apt-get install poppler-utils)"; fi; }
 
 # The PDF names Debian's DejaVu and Liberation fonts (so it looks the same on every machine and
 # has every glyph of "Ynys Môn" or Welsh commentary); its tests read pages back with poppler.
@@ -39,6 +45,13 @@ oidc-provider:
 	  test -d tests/oidc/node_modules/oidc-provider || npm ci --prefix tests/oidc --no-audit --no-fund --silent; \
 	else echo "warning: node/npm are missing; the single sign-on tests will be skipped (apt-get install nodejs npm)"; fi
 
+# The accessibility tests inject axe-core (tests/axe, pinned by its package-lock.json) into the
+# pages Chromium shows; they skip without npm.
+axe:
+	@if command -v npm >/dev/null; then \
+	  test -f tests/axe/node_modules/axe-core/axe.min.js || npm ci --prefix tests/axe --no-audit --no-fund --silent; \
+	else echo "warning: node/npm are missing; the axe-core accessibility tests will be skipped (apt-get install nodejs npm)"; fi
+
 # Ruff (lint, then the formatter in check mode), the import contracts, strict typing.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -51,7 +64,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint browser oidc-provider pdf-fonts
+test: lint browser oidc-provider axe pdf-fonts
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -59,4 +72,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_csv.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache examples/*/.kpiboard tests/oidc/node_modules
+	rm -rf $(VENV) .pytest_cache examples/*/.kpiboard tests/oidc/node_modules tests/axe/node_modules

@@ -261,7 +261,7 @@ def test_report_before_any_data(ingested: Path) -> None:
     result = run("report", ingested, "--as-of", "1990-01", code=1)
     assert (
         result.stderr
-        == "error: --as-of 1990-01 is before any data (the earliest data are for 1994-01)\n"
+        == "error: --as-of 1990-01 is before any data (the earliest data are for 1994-12)\n"
     )
 
 

@@ -195,3 +195,14 @@ def test_the_scorecard_carries_the_words_of_every_icon(tmp_path: Path) -> None:
         cat, obs(monthly("A", "c", "2006-09", STEADY)), parse_month("2009-08")
     )
     assert card.spc_key == SPC_KEY  # the renderers' fixture speaks the engine's words
+
+
+def test_a_neutral_measure_with_a_target_has_it_drawn_and_no_assurance(tmp_path: Path) -> None:
+    neutral = {**COUNT, "spc": {"direction": "neutral"}}
+    r = row(tmp_path, neutral, monthly("A", "c", "2006-09", STEADY))
+    assert r.spc is not None
+    assert r.spc.target == pytest.approx(1260 / 12)  # drawn on the chart
+    assert r.spc.assurance is None and r.spc.assurance_text is None
+    assert r.spc.summary.endswith(
+        "target 105.0 a month drawn, no assurance: a neutral measure has no better direction"
+    )

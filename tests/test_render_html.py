@@ -102,8 +102,8 @@ def doc(page: str) -> Node:
 
 
 def _section_tables(doc: Node) -> list[Node]:
-    """The per-section tables (not the "At a glance" summary)."""
-    return [t for t in doc.iter("table") if "glance" not in t.classes]
+    """The per-section tables (not the "At a glance" summary, nor the SPC matrix)."""
+    return [t for t in doc.iter("table") if not {"glance", "matrix"} & set(t.classes)]
 
 
 def _rows(doc: Node) -> list[Node]:
@@ -528,3 +528,31 @@ def test_a_revised_figure_is_marked_beside_it(doc: Node) -> None:
     assert mark.text == "revised since published: 77.1% → 77.3% (vintage 3)"
     other = next(td for td in _row(doc, "2b").iter("td") if "latest" in td.classes)
     assert not [s for s in other.iter("span") if "revised" in s.classes]
+
+
+def test_the_spc_matrix_links_each_assured_row_once(doc: Node) -> None:
+    matrix = next(t for t in doc.iter("table") if "matrix" in t.classes)
+    columns = [th.text for th in matrix.find("thead").iter("th")]
+    expected = [
+        "Consistently passing the target",
+        "Hit and miss",
+        "Consistently failing the target",
+    ]
+    assert len(columns) == 3
+    assert all(c.endswith(e) for c, e in zip(columns, expected, strict=True)), columns
+    rows = [tr.find("th").text for tr in matrix.find("tbody").iter("tr")]
+    assert rows == ["Special cause improvement", "Common cause", "Special cause concern"]
+    anchors = {n.attrs["id"] for n in _all(doc) if "id" in n.attrs}
+    section = next(n for n in _all(doc) if "matrix" in n.classes and n.tag == "section")
+    links = [a.attrs["href"] for a in _all(section) if a.tag == "a"]
+    assert links and all(h.startswith("#") and h[1:] in anchors for h in links)
+    assert len(links) == len(set(links))
+    # every row with an SPC verdict is placed once: in a cell, or beside the matrix
+    assert len(links) == sum(1 for r in sample_scorecard().all_rows() if r.spc is not None)
+
+
+def _all(node: Node) -> Iterator[Node]:
+    for child in node.children:
+        if isinstance(child, Node):
+            yield child
+            yield from _all(child)

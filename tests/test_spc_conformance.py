@@ -35,7 +35,6 @@ from kpiboard.engine.spc_rules import (
     special_cause_rule,
     two_in_three,
 )
-from kpiboard.errors import KpiboardError
 from kpiboard.vocabulary import RUN_POINTS, TREND_POINTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,10 +48,7 @@ LABEL = {r.label: r for r in Rule}
 #: Cases where kpiboard deliberately differs from upstream, by name -> what differs.
 #: (The shared data marks upstream quirks with "quirk": true; none of its cases is one, so the
 #: quirk behaviours are asserted with literal series in the tests at the end of this file.)
-DEVIATIONS = {
-    # upstream accepts a target on a neutral measure and ignores it; kpiboard rejects it
-    "tests_icons_s9_stepdown_neutral": "target_on_neutral",
-}
+DEVIATIONS: dict[str, str] = {}  # none: a target on a neutral measure is drawn, not assured
 
 
 def _options(case: dict[str, Any]) -> dict[str, Any]:
@@ -196,11 +192,11 @@ def test_upstream_case_through_the_command(case: dict[str, Any], tmp_path: Path)
     assert doc["assurance"] == e["assurance_icon"]
 
 
-def test_a_target_on_a_neutral_measure_is_refused_where_upstream_ignores_it() -> None:
+def test_a_target_on_a_neutral_measure_is_drawn_and_not_assured_as_upstream() -> None:
     case = next(c for c in UPSTREAM if c["name"] == "tests_icons_s9_stepdown_neutral")
     assert case["target"] is not None and case["expected"]["assurance_icon"] is None
-    with pytest.raises(KpiboardError, match="neutral"):
-        spc(case["values"], direction="neutral", target=case["target"])
+    result = spc(case["values"], direction="neutral", target=case["target"])
+    assert result.assurance is None and result.target == case["target"]
 
 
 # --- the rule helpers, against upstream's literal vectors -----------------------------------

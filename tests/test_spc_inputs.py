@@ -82,7 +82,6 @@ def test_a_missing_value_is_never_interpolated() -> None:
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"direction": "neutral", "target": 3.0}, "target was given for a neutral measure"),
         ({"direction": "up"}, "unknown direction 'up'"),
         ({"target": float("nan")}, "not a finite number"),
         ({"fix_after": MIN_FIX_AFTER - 1}, f"fixed after {MIN_FIX_AFTER} points at the earliest"),
@@ -101,8 +100,8 @@ def test_batch_refuses_what_one_series_refuses() -> None:
         KpiboardError, match="series 1 has a missing or infinite value at position 2"
     ):
         spc_batch([[1, 2, 3], [1, 2, np.nan]], "increase")
-    with pytest.raises(KpiboardError, match="series 0: a target was given for a neutral"):
-        spc_batch([[1, 2, 3]], ["neutral"], targets=[1.0])
+    drawn = spc_batch([[1, 2, 3]], ["neutral"], targets=[1.0])  # drawn, never assured
+    assert int(drawn.assurance_code[0]) == -1  # NO_ASSURANCE
     with pytest.raises(KpiboardError, match="2 directions for 1 series"):
         spc_batch([[1, 2, 3]], ["increase", "decrease"])
 
@@ -265,10 +264,6 @@ def test_the_command_names_the_nearest_periods_for_an_unmatched_rebase(tmp_path:
         (["--direction", "up"], "Invalid value for '--direction'"),
         (["--format", "xlsx"], "--format: unknown format 'xlsx'"),
         (["--fix-after", "5"], f"--fix-after: limits can be fixed after {MIN_FIX_AFTER} points"),
-        (
-            ["--direction", "neutral", "--target", "3"],
-            "--target: a target was given for a neutral measure",
-        ),
         (["--rebase", "April 2020"], "--rebase: 'April 2020' is not a date"),
     ],
 )
@@ -390,3 +385,19 @@ def test_svg_of_a_single_point_and_of_a_constant_series(tmp_path: Path) -> None:
     flat = run(write(tmp_path, months([4, 4, 4, 4, 4]), "flat.csv"), "--format", "svg").stdout
     label = _svg_root(flat).get("aria-label") or ""
     assert "mean 4.00, limits 4.00 to 4.00" in label and "trial limits" in label
+
+
+def test_a_target_on_a_neutral_measure_is_drawn_not_assured(tmp_path: Path) -> None:
+    path = write(tmp_path, months([3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 30]))
+    doc = json.loads(run(path, "--direction", "neutral", "--target", "10").stdout)
+    assert doc["target"] == 10 and doc["assurance"] is None
+    assert doc["variation"] == "neutral_high"
+    doc = json.loads(run(path, "--direction", "neutral", "--target", "10").stdout)
+    assert (
+        "target 10 a month drawn, no assurance: a neutral measure has no better direction"
+        in (doc["summary"])
+    )
+    svg = run(path, "--direction", "neutral", "--target", "10", "--format", "svg").stdout
+    assert "Target" in svg or "target" in svg
+    result = spc(np.arange(20.0), direction="neutral", target=3.0)
+    assert result.assurance is None and result.target == 3.0

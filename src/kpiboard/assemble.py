@@ -36,8 +36,8 @@ def assemble_scorecard(
     home = cat.resolve_org(org or cat.project.organisation)
     data = reads.engine_data(scorecard_request(cat, as_of, home))
     if data.first_month() is None:
-        # nothing at or before as_of: say when the data start
-        first = reads.engine_data(all_months_request(cat, home)).first_month()
+        # nothing at or before as_of: say the first month a figure ends in
+        first = reads.engine_data(all_months_request(cat, home)).first_end()
         if first is not None:
             raise before_any_data(as_of, first)
     return build_scorecard(cat, data, as_of, home)

@@ -109,6 +109,13 @@ class EngineData:
         ms += [r.end - r.months + 1 for recs in self.recorded.values() for r in recs]
         return min(ms) if ms else None
 
+    def first_end(self) -> int | None:
+        """The first month a figure ends in: the earliest month a scorecard can show (a
+        12-month figure ending Dec-94 covers Jan-94 but is first shown at Dec-94)."""
+        ms = [m for rows in self.windows.values() for m in rows]
+        ms += [r.end for recs in self.recorded.values() for r in recs]
+        return min(ms) if ms else None
+
 
 @dataclass(frozen=True)
 class BaselineSpan:

@@ -323,3 +323,14 @@ _RULE_LABELS = {
     Rule.RUN_ABOVE: f"{RUN_POINTS} Points Above CL",
     Rule.RUN_BELOW: f"{RUN_POINTS} Points Below CL",
 }
+
+
+class SummaryKind(StrEnum):
+    """What a sentence of a pack's executive summary says (kpiboard.brief)."""
+
+    COUNTS = "counts"  # the counts by status, against the last pack's
+    MOVED = "moved"  # a KPI moved to Red or Amber (for a first pack: is Red or Amber)
+    IMPROVED = "improved"  # a KPI moved to Green
+    SIGNAL = "signal"  # a special-cause signal the last pack did not show
+    SIGNIFICANT = "significant"  # a change more than chance
+    RANK = "rank"  # a rank that moved within its peer group

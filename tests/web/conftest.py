@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from appdb_helpers import FAST_HASHER, PASSWORD, Clock, create_pg_database, drop_pg_database
+from browserutil import Served, served
 from fastapi.testclient import TestClient
 from webutil import EXAMPLE, ROLES, AppFactory
 
@@ -115,3 +116,10 @@ def make_client(service: ScorecardService, app_store: AppStore) -> AppFactory:
 @pytest.fixture
 def client(make_client: AppFactory) -> TestClient:
     return make_client()
+
+
+@pytest.fixture(scope="session")
+def a11y_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One `kpiboard serve` and the HTML outputs for the accessibility and print tests."""
+    with served(tmp_path_factory) as got:
+        yield got

@@ -30,6 +30,7 @@ TABLES = {
     "audit_events",
     "subscriptions",
     "deliveries",
+    "pack_files",
 }
 
 
@@ -67,7 +68,7 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "0005"
+    assert migrate.current(engine) == migrate.head() == "0006"
     engine.dispose()
 
 

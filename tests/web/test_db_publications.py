@@ -267,3 +267,41 @@ def test_sql_metacharacters_in_a_publication(store: AppStore, people: dict[Role,
         pub.pack_html == "<script>alert('x')</script>"
         and pub.commentary["m'\""].text == "it's 100% ; --"
     )
+
+
+def test_a_packs_files_are_kept_with_their_sha256_and_never_changed(
+    store: AppStore, people: dict[Role, User], db_url: str
+) -> None:
+    pdf, xlsx = b"%PDF-1.7 the pack", b"PK\x03\x04 the workbook"
+    store.publish(
+        "MPS",
+        "2009-08",
+        scorecard_json=CARD,
+        pack_html=PACK,
+        data_version="sha256:abc",
+        commentary={},
+        changes={},
+        user=people[Role.APPROVER],
+        files={"pdf": ("application/pdf", pdf), "xlsx": ("application/x-test", xlsx)},
+    )
+    listed = store.pack_files("MPS", "2009-08")
+    assert [(f.format, f.media_type, f.sha256, f.size, f.content) for f in listed] == [
+        ("pdf", "application/pdf", hashlib.sha256(pdf).hexdigest(), len(pdf), b""),
+        ("xlsx", "application/x-test", hashlib.sha256(xlsx).hexdigest(), len(xlsx), b""),
+    ]
+    got = store.pack_file("MPS", "2009-08", "pdf")
+    assert got is not None and got.content == pdf and got.sha256 == listed[0].sha256
+    assert store.pack_file("MPS", "2009-08", "docx") is None
+    assert store.pack_file("MPS", "2009-07", "pdf") is None
+    audit = next(e for e in store.audit_log(10) if e.event == "pack_published")
+    assert audit.detail["files"] == {"pdf": listed[0].sha256, "xlsx": listed[1].sha256}
+    engine = create_engine(parse(db_url))
+    for sql, params in (
+        ("UPDATE pack_files SET content = :c", {"c": b"forged"}),
+        ("DELETE FROM pack_files", {}),
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(sql), params)
+    engine.dispose()
+    again = store.pack_file("MPS", "2009-08", "pdf")
+    assert again is not None and again.content == pdf

@@ -161,7 +161,7 @@ def spc(cat: Catalogue) -> Iterator[Finding]:
                 cat,
                 m.id,
                 "warning",
-                "a target on a neutral measure: SPC gives it no assurance (the target is still assessed)",
+                "a target on a neutral measure: SPC draws it but gives it no assurance (the target is still assessed)",
                 "set spc.direction to increase or decrease",
                 ("spc", "direction"),
             )

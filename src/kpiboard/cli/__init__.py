@@ -3,7 +3,7 @@ errors into exit codes: 0 ok, 1 user error (bad input, validation), 2 usage erro
 else is a bug.
 
 Each command lives in a module of its own (:mod:`.project`: validate and ingest;
-:mod:`.report`; :mod:`.vintages`; :mod:`.demo`; :mod:`.serve`; :mod:`.spc`; :mod:`.users`; :mod:`.outbox`); this module only
+:mod:`.report`; :mod:`.pack`; :mod:`.vintages`; :mod:`.demo`; :mod:`.serve`; :mod:`.spc`; :mod:`.users`; :mod:`.outbox`); this module only
 assembles them into the ``kpiboard`` app (``kpiboard = "kpiboard.cli:main"``, and
 ``python -m kpiboard``).
 """
@@ -17,6 +17,7 @@ import typer
 from kpiboard import __version__
 from kpiboard.cli.demo import demo
 from kpiboard.cli.outbox import outbox
+from kpiboard.cli.pack import pack
 from kpiboard.cli.project import ingest, validate
 from kpiboard.cli.report import report
 from kpiboard.cli.serve import serve
@@ -34,6 +35,7 @@ app.add_typer(users_app, name="users")
 app.command()(validate)
 app.command()(ingest)
 app.command()(report)
+app.command()(pack)
 app.command()(vintages)
 app.command()(demo)
 app.command()(serve)

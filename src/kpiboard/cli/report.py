@@ -57,7 +57,7 @@ def _warehouse(cat: Catalogue, vintage: int | None, wait: float) -> Iterator[War
 
 
 @contextmanager
-def _observed(
+def observed(
     project: Path, as_of: str | None, vintage: int | None = None, wait: float = WAIT_SECONDS
 ) -> Iterator[tuple[Catalogue, Warehouse, int]]:
     """The project, its warehouse (ingested first if the data changed; ingesting nothing when
@@ -96,7 +96,7 @@ def scorecard_of(
 ) -> Scorecard:
     """The scorecard, its figures revised since the month's published pack (else since first
     reported) marked; only vintages up to ``vintage`` count."""
-    with _observed(project, as_of, vintage, wait) as (cat, wh, month):
+    with observed(project, as_of, vintage, wait) as (cat, wh, month):
         home = cat.resolve_org(org or cat.project.organisation)
         pin = published_vintage(cat, home, month)
         return assemble_revised(cat, wh, month, home, vintage=vintage, published=pin)
@@ -110,7 +110,7 @@ def league_of(
     vintage: int | None = None,
     wait: float = WAIT_SECONDS,
 ) -> League:
-    with _observed(project, as_of, vintage, wait) as (cat, wh, month):
+    with observed(project, as_of, vintage, wait) as (cat, wh, month):
         return assemble_league(
             cat,
             wh.at(vintage).scorecard_observations(cat),

@@ -197,7 +197,7 @@ def spc(
     ``rebase_indices`` are 0-based positions that start a new group with its own limits (0 has
     no effect). ``fix_after`` freezes each group's limits after that many points (at least
     ``MIN_FIX_AFTER``). Raises KpiboardError for missing or infinite values (nothing is ever
-    interpolated), bad options, and a target on a neutral measure.
+    interpolated) and bad options. A target on a neutral measure is drawn, never assured.
 
     >>> r = spc([1, 2, 3, 4, 5, 6, 7], direction="decrease")
     >>> r.rule[3].label, r.point_type[3].value, bool(r.trial_limits[3])
@@ -367,13 +367,6 @@ def spc_batch(
             f"series {positions(np.isinf(goal))}: the target is infinite",
             field="targets",
             hint="give each target as a plain number, or none",
-        )
-    neutral = (signs == 0) & ~np.isnan(goal)
-    if neutral.any():
-        raise KpiboardError(
-            f"series {positions(neutral)}: a target was given for a neutral measure",
-            field="targets",
-            hint="assurance needs a direction: drop the target or say which way is better",
         )
     lim = xmr_limits(y, fix_after, screen_outliers)
     rule, ptype = judge(y, lim, signs)

@@ -32,24 +32,14 @@ def check_options(
 ) -> Direction:
     """Check the options that do not depend on the data; return the direction."""
     d = direction_of(direction)
-    if target is not None:
-        if (
-            isinstance(target, bool)
-            or not isinstance(target, Real)
-            or not math.isfinite(float(target))
-        ):
-            raise KpiboardError(
-                f"the target {target!r} is not a finite number",
-                field="target",
-                hint="give the target as a plain number, or no target",
-            )
-        if d is Direction.NEUTRAL:
-            raise KpiboardError(
-                "a target was given for a neutral measure",
-                field="target",
-                hint="assurance needs a direction: say whether an increase or a "
-                "decrease is better, or drop the target",
-            )
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, Real) or not math.isfinite(float(target))
+    ):
+        raise KpiboardError(
+            f"the target {target!r} is not a finite number",
+            field="target",
+            hint="give the target as a plain number, or no target",
+        )
     if fix_after is not None and (
         isinstance(fix_after, bool) or not isinstance(fix_after, int) or fix_after < MIN_FIX_AFTER
     ):

@@ -54,6 +54,9 @@ ASSURANCE_LABEL = {
     "consistent_fail": "Consistently misses the target",
     "inconsistent": "Inconsistently meets the target (hit and miss)",
 }
+# why a neutral measure's target has no assurance icon (SPC-METHOD: none without a direction)
+NO_ASSURANCE_NEUTRAL = "no assurance: a neutral measure has no better direction"
+
 ASSURANCE_TEXT = {
     "consistent_pass": "the process will consistently meet the target",
     "consistent_fail": "the process will consistently miss the target unless it changes",
@@ -101,7 +104,7 @@ def spc_block(
         return None
     months = [mm for mm, _ in series]
     direction = direction_of(m)
-    goal = monthly_target(m, target, latest) if direction is not Direction.NEUTRAL else None
+    goal = monthly_target(m, target, latest)  # drawn for a neutral measure; assured for others
     rebase = [months.index(r) for r in (parse_month(x) for x in m.spc.rebase) if r in months]
     result = spc(
         [v for _, v in series],
@@ -184,9 +187,12 @@ def spc_from_result(
     summary = f"{VARIATION_TEXT[variation]} at {last.label}"
     if r.rule[-1].value != "common_cause":
         summary += f" ({rule_text})"
+    per = " a month" if all(_MONTH.match(p) for p in periods) else ""
     if assurance is not None and target_text is not None:
-        per = " a month" if all(_MONTH.match(p) for p in periods) else ""
         summary += f"; against a target of {target_text}{per}, {ASSURANCE_TEXT[assurance]}"
+    elif target_text is not None and r.direction is Direction.NEUTRAL:
+        # the target is drawn; assurance needs a better direction, which a neutral measure lacks
+        summary += f"; target {target_text}{per} drawn, {NO_ASSURANCE_NEUTRAL}"
     if bool(r.trial_limits[-1]):
         summary += f" (trial limits: only {len(points)} points)"
     return Spc(

@@ -20,7 +20,7 @@ always text, never markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -31,6 +31,8 @@ from markupsafe import Markup
 from kpiboard.render.charts import Chart, charts_for
 from kpiboard.render.commentary import commentary_html
 from kpiboard.render.icons import assurance_icon, variation_icon
+from kpiboard.render.matrix import ASSURANCES, mdc_matrix
+from kpiboard.render.matrix import name as matrix_name
 from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import (
     SectionView,
@@ -128,13 +130,17 @@ def report_context(
 ) -> dict[str, Any]:
     """What ``report.html.j2`` is rendered with: the scorecard, its sections, the charts under
     each row (by anchor), the keys, the swatches and ``options``' commentary, stamp and
-    changes."""
+    changes, and a pack's executive summary."""
+    has_spc = any(line.row.spc is not None for s in views for line in s.lines)
     return dict(
         scorecard=scorecard,
         sections=views,
         key=key_entries(scorecard),
         charts=charts,
-        has_spc=any(line.row.spc is not None for s in views for line in s.lines),
+        has_spc=has_spc,
+        matrix=mdc_matrix(views) if has_spc else None,
+        matrix_columns=[(a.value, words) for a, words in ASSURANCES],
+        matrix_name=matrix_name,
         variation_key=scorecard.spc_key.get("variation", {}),
         assurance_key=scorecard.spc_key.get("assurance", {}),
         status_swatches=STATUS_SWATCHES,
@@ -144,7 +150,33 @@ def report_context(
         },
         stamp=options.stamp,
         changes=options.changes,
+        summary=_summary_view(options, views),
     )
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """A pack's executive summary as the template places it: the draft's sentences, each with
+    the anchor of the first row it is about ("" for none), and the edited text (rendered
+    Markdown) when an editor rewrote it."""
+
+    since: str | None
+    sentences: tuple[tuple[str, str], ...]
+    edited: Markup | None
+
+
+def _summary_view(options: RenderOptions, views: Sequence[SectionView]) -> SummaryView | None:
+    summary = options.summary
+    if summary is None:
+        return None
+    anchors = {line.row.measure: line.anchor for section in views for line in section.lines}
+    sentences = tuple(
+        (line.text, next((anchors[m] for m in line.rows if m in anchors), ""))
+        for line in summary.lines
+    )
+    text = options.summary_text
+    edited = Markup(commentary_html(text)) if text and text.strip() else None
+    return SummaryView(summary.since, sentences, edited)
 
 
 def chart_view(chart: Chart) -> ChartView:

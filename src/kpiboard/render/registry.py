@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from kpiboard.errors import KpiboardError
+from kpiboard.executive import ExecutiveSummary
 from kpiboard.scorecard import League, PublishedPack, Scorecard, SpcSeries
 
 T = TypeVar("T")
@@ -50,7 +51,9 @@ class RenderOptions:
     ``commentary`` maps a measure id to its commentary (Markdown, rendered inert by
     :mod:`kpiboard.render.commentary`); ``stamp`` lines go under the title (e.g. who published
     a pack, when, from which data version); ``changes`` lists what changed since the previous
-    published pack. The HTML renderer shows all three.
+    published pack; ``summary`` is a pack's executive summary drafted from the figures, and
+    ``summary_text`` the same as an editor rewrote it (Markdown; shown instead of the draft's
+    sentences, the draft kept beside it). The HTML renderer shows them all.
     ``paper`` (``a4``, ``a3``), ``orientation`` (``landscape``, ``portrait``) and
     ``marking`` (a protective marking such as ``OFFICIAL``, from the project's
     ``protective_marking``) are the PDF's page setup.
@@ -61,6 +64,8 @@ class RenderOptions:
     commentary: Mapping[str, str] = field(default_factory=dict)
     stamp: tuple[str, ...] = ()
     changes: tuple[str, ...] | None = None  # None: not a pack; () a first pack or no change
+    summary: ExecutiveSummary | None = None
+    summary_text: str | None = None
     paper: str = "a4"
     orientation: str = "landscape"
     marking: str | None = None
@@ -147,7 +152,26 @@ class Document(Generic[T]):
 SCORECARD: Document[Scorecard] = Document("scorecard")
 LEAGUE: Document[League] = Document("league", " for a league table")
 SPC_SERIES: Document[SpcSeries] = Document("spc")
-PACK: Document[PublishedPack] = Document("pack", " for a published pack")
+PACK: Document[PublishedPack] = Document("pack", " for a board pack")
+
+# What a format is served as (downloads from the dashboard); anything else is plain bytes.
+MEDIA_TYPES = {
+    "table": "text/plain; charset=utf-8",
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "csv-excel": "text/csv; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def media_type(fmt: str) -> str:
+    """The media type a file of format ``fmt`` is served as."""
+    return MEDIA_TYPES.get(fmt, "application/octet-stream")
+
 
 # Every document by name, to list each (document, format) pair.
 DOCUMENTS: dict[str, Document[Any]] = {d.name: d for d in (SCORECARD, LEAGUE, SPC_SERIES, PACK)}

@@ -49,6 +49,7 @@ def render_spc_json(series: SpcSeries, options: RenderOptions) -> bytes:
         "assurance": spc.assurance,
         "direction": spc.direction,
         "target": spc.target,
+        "summary": spc.summary,  # the verdict in words (why there is no assurance, if none)
     }
     return (json.dumps(doc, indent=2) + "\n").encode()
 

@@ -10,13 +10,21 @@ from datetime import UTC, datetime
 from fastapi import Request, Response
 
 from kpiboard.errors import Finding, KpiboardError
+from kpiboard.executive import ExecutiveSummary
+from kpiboard.periods import format_month, parse_month
+from kpiboard.scorecard import Scorecard
 from kpiboard.web.context import Context, client_ip
 from kpiboard.web.db import AlreadyPublished, Publication, Revision, Role, Session, User
 from kpiboard.web.errors import CommentaryFrozen
 from kpiboard.web.notify import announce, audit_failures, distribute_pack
-from kpiboard.web.packs import build_pack
+from kpiboard.web.packs import build_pack, summary_of
 from kpiboard.web.security import SESSION_COOKIE, Viewer, set_cookie
+from kpiboard.web.service import NotFound
 from kpiboard.web.shown import shown
+
+
+def shift_month(month: str, by: int) -> str:
+    return format_month(parse_month(month) + by)
 
 
 def commentary_target(
@@ -41,6 +49,19 @@ def save_commentary(
     return saved
 
 
+def executive_summary(ctx: Context, org: str, month: str, card: Scorecard) -> ExecutiveSummary:
+    """The month's executive summary drafted from ``card`` against the last published pack,
+    else the month before (from the same vintage)."""
+    previous = ctx.store.previous_publication(org, month)
+    before = None
+    if previous is None:
+        try:
+            before = ctx.service.scorecard(org, ctx.service.month(shift_month(month, -1)))
+        except NotFound:  # the first month with data
+            before = None
+    return summary_of(card, previous, before)
+
+
 def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | None) -> Publication:
     """Freeze and store the month's pack (approvers only; a month is published once)."""
     user = viewer.require(Role.APPROVER, "publish a pack")
@@ -53,7 +74,16 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
     card = page.scorecard
     commentary = ctx.store.latest_commentary(o.id, m)
     previous = ctx.store.previous_publication(o.id, m)
-    pack = build_pack(card, ctx.service.version, commentary, previous, user, datetime.now(UTC))
+    pack = build_pack(
+        card,
+        ctx.service.version,
+        commentary,
+        previous,
+        user,
+        datetime.now(UTC),
+        summary=executive_summary(ctx, o.id, m, card),
+        vintage=page.vintage,
+    )
     try:
         published = ctx.store.publish(
             o.id,
@@ -66,6 +96,7 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
             user=user,
             ip=ip,
             vintage=page.vintage,
+            files=pack.files,
         )
     finally:
         ctx.forget(o.id, m)

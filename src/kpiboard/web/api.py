@@ -18,12 +18,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from kpiboard.brief import SUMMARY_KEY
 from kpiboard.render.viewmodel import Line, status_label
 from kpiboard.scorecard import Scorecard
 from kpiboard.web import views
 from kpiboard.web.actions import (
     commentary_target,
     end_session,
+    executive_summary,
     publish_pack,
     reload_data,
     save_commentary,
@@ -273,6 +275,46 @@ def save(
 
 
 @router.get(
+    "/executive-summary/{org}/{month}",
+    summary="The month's executive summary: the draft from the figures, and its edited revisions",
+    dependencies=READ,
+)
+def executive_summary_json(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
+    o, m = ctx.service.org(org), ctx.service.month(month)
+    draft = executive_summary(ctx, o.id, m, shown_scorecard(ctx, o.id, m))
+    return {
+        "org": o.id,
+        "month": m,
+        "draft": draft.to_dict(),
+        "draft_markdown": draft.markdown(),
+        "revisions": [revision_json(r) for r in ctx.kpi_revisions(o.id, m, SUMMARY_KEY)],
+    }
+
+
+@router.post(
+    "/executive-summary/{org}/{month}",
+    status_code=201,
+    summary="Save a new revision of the executive summary (editors; X-CSRF-Token header)",
+    responses=WRITE_TEXT,
+)
+def save_executive_summary(
+    request: Request,
+    org: str,
+    month: str,
+    body: CommentaryIn,
+    ctx: Ctx,
+    viewer: AnyViewer,
+    x_csrf_token: CsrfHeader = None,
+) -> dict[str, Any]:
+    check_text("text", body.text)
+    check_csrf(viewer, x_csrf_token)
+    user = viewer.require(Role.EDITOR, "write the executive summary")
+    o, m = ctx.service.org(org).id, ctx.service.month(month)
+    saved = save_commentary(ctx, user, o, m, SUMMARY_KEY, body.text, client_ip(request))
+    return revision_json(saved)
+
+
+@router.get(
     "/announcements",
     summary="What a load brought: statuses changed, new signals, assurance changed, "
     "published figures revised, measures gone stale (default: the latest vintage)",
@@ -307,9 +349,20 @@ def pack(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
             f"no published pack for {o.name} in {month}", hint="GET /api/packs lists them"
         )
     now = since_published(ctx, pub)
+    base = f"/packs/{quote(o.id, safe='')}/{pub.month}/pack."
     return publication_json(pub, full=True) | {
         "vintage_now": now.vintage,
         "revised_since_published": [{"row": row, "text": text} for row, text in now.revised],
+        "files": [
+            {
+                "format": f.format,
+                "media_type": f.media_type,
+                "sha256": f.sha256,
+                "size": f.size,
+                "url": base + f.format,
+            }
+            for f in ctx.store.pack_files(o.id, pub.month)
+        ],
     }
 
 

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kpiboard.brief import SUMMARY_KEY, draft_summary
+from kpiboard.executive import ExecutiveSummary
 from kpiboard.periods import parse_month, short_month
-from kpiboard.render import PACK, render
+from kpiboard.render import PACK, media_type, render
 from kpiboard.scorecard import PublishedPack, Scorecard
 from kpiboard.web.db import Publication, Revision, User
 from kpiboard.web.service import DataVersion
@@ -35,6 +37,52 @@ class Pack:
     pack_html: str
     commentary: dict[str, Revision]
     changes: dict[str, object]
+    files: dict[str, tuple[str, bytes]]  # format -> (media type, bytes): PDF, XLSX, ...
+
+
+def summary_of(
+    card: Scorecard, previous: Publication | None, month_before: Scorecard | None
+) -> ExecutiveSummary:
+    """The executive summary drafted from ``card``'s figures against the last published pack
+    (its frozen JSON: what the board saw), else the month before (None: before any data)."""
+    if previous is not None:
+        since = f"the pack for {short_month(parse_month(previous.month))}"
+        return draft_summary(card, json.loads(previous.scorecard_json), since)
+    if month_before is not None:
+        return draft_summary(card, month_before.to_dict(), month_before.as_of_text)
+    return draft_summary(card, None)
+
+
+def pack_document(
+    card: Scorecard,
+    version: DataVersion,
+    commentary: dict[str, Revision],
+    previous: Publication | None,
+    summary: ExecutiveSummary,
+    *,
+    user: User | None = None,
+    when: datetime | None = None,
+    vintage: int | None = None,
+) -> tuple[PublishedPack, dict[str, object]]:
+    """The pack as the renderers take it (a draft without ``user`` and ``when``), and what
+    changed since ``previous``. The executive summary's edited text is the commentary saved
+    under :data:`~kpiboard.brief.SUMMARY_KEY`."""
+    changes = compare(previous, card.to_dict(), commentary, version)
+    lines = tuple(str(x) for x in changes["lines"])  # type: ignore[attr-defined]
+    edited = commentary.get(SUMMARY_KEY)
+    document = PublishedPack(
+        scorecard=card,
+        signed_off_by=user.display_name if user is not None else None,
+        username=user.username if user is not None else None,
+        signed_off_at=when,
+        data_version=version.short,
+        commentary={m: r.text for m, r in commentary.items() if m != SUMMARY_KEY},
+        changes=lines if previous is not None else (),
+        summary=summary,
+        summary_text=edited.text if edited is not None else None,
+        vintage=vintage,
+    )
+    return document, changes
 
 
 def build_pack(
@@ -44,21 +92,24 @@ def build_pack(
     previous: Publication | None,
     user: User,
     when: datetime,
+    summary: ExecutiveSummary | None = None,
+    vintage: int | None = None,
 ) -> Pack:
+    """The pack frozen at publication: its Scorecard JSON, its HTML, the commentary revisions
+    it shows (the executive summary's edited text among them) and the changes."""
     scorecard_json = render(card, "json").decode("utf-8")
-    changes = compare(previous, json.loads(scorecard_json), commentary, version)
-    lines = tuple(str(x) for x in changes["lines"])  # type: ignore[attr-defined]
-    published = PublishedPack(
-        scorecard=card,
-        signed_off_by=user.display_name,
-        username=user.username,
-        signed_off_at=when,
-        data_version=version.short,
-        commentary={m: r.text for m, r in commentary.items()},
-        changes=lines if previous is not None else (),
+    if summary is None:
+        summary = summary_of(card, previous, None)
+    published, changes = pack_document(
+        card, version, commentary, previous, summary, user=user, when=when, vintage=vintage
     )
     html = PACK.render(published, "html").decode("utf-8")
-    return Pack(scorecard_json, html, dict(commentary), changes)
+    # every other format a pack has, rendered once now and kept with it for ever
+    files = {
+        fmt: (media_type(fmt), PACK.render(published, fmt)) for fmt in PACK.formats if fmt != "html"
+    }
+    changes["summary"] = summary.to_dict()  # the draft, kept beside the edited text
+    return Pack(scorecard_json, html, dict(commentary), changes, files)
 
 
 def compare(
@@ -156,7 +207,10 @@ def _commentary_changes(
     items: list[Item] = []
     for measure, rev in sorted(commentary.items()):
         if old_commentary.get(measure) is None or rev.id != previous.commentary[measure].id:
-            title = after.get(measure, {}).get("title", measure)
+            if measure == SUMMARY_KEY:
+                title = "Executive summary"
+            else:
+                title = after.get(measure, {}).get("title", measure)
             sentence = f"{title}: commentary revision {rev.number} by {rev.author}"
             items.append(
                 _item(

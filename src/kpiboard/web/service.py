@@ -100,6 +100,11 @@ def _definition_hashes(cat: Catalogue) -> dict[str, str]:
     return {cat.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
 
 
+def data_version(cat: Catalogue, wh: Warehouse) -> DataVersion:
+    """What a page or pack built from ``wh`` (a vintage's view) was built from."""
+    return DataVersion.of(wh.recorded_files(), _definition_hashes(cat))
+
+
 CHECK_SECONDS = 1.0  # how often, at most, a request looks for a new vintage (the setting's)
 
 # the warehouse a build reads (the vintage of the snapshot it is for), while it runs
@@ -139,7 +144,7 @@ class ScorecardService:
                 catalogue,
                 v,
                 known[0].created if known else None,
-                DataVersion.of(wh.recorded_files(), _definition_hashes(catalogue)),
+                data_version(catalogue, wh),
                 tuple(wh.months_with_data(catalogue)),
                 wh.organisations_with_data(catalogue),
                 definitions(catalogue),
@@ -440,6 +445,28 @@ class ScorecardService:
         with self._cache_lock:
             snap.cache.put(full, value)
         return value
+
+    def rendered(self, key: tuple[object, ...], build: Callable[[], bytes]) -> bytes:
+        """A download rendered from the request's snapshot (a PDF, a workbook): memoised per
+        snapshot like an engine result, built once per key however many ask, and charged to the
+        reader's build quota (refused with TooManyBuilds beyond it); it reads no warehouse."""
+        snap, full = self.snapshot, ("rendered", *key)
+        hit = self._peek(snap, full)
+        if hit is not MISSING:
+            return hit  # type: ignore[return-value]
+
+        def run(slot: Slot) -> bytes:
+            started = self.quota.clock()
+            try:
+                value = build()
+            finally:
+                slot.charge(self.quota.clock() - started)
+            with self._cache_lock:
+                snap.cache.put(full, value)
+            return value
+
+        with self.quota.slot(build_owner.get()) as slot:
+            return snap.flights.run(full, lambda: run(slot))
 
     def _cached(self, key: tuple[object, ...], build: Callable[[], T]) -> T:
         """Memoise an engine result of the request's snapshot. A missing one takes one of the

@@ -30,6 +30,7 @@ from kpiboard.web.context import Context, viewer_of
 from kpiboard.web.db import Role
 from kpiboard.web.security import Viewer
 from kpiboard.web.snapshot import Snapshot
+from kpiboard.web.urls import download_formats
 
 _UNGUESSABLE = secrets.token_hex(16)
 CSRF_MARK = f"kpiboard-csrf-{_UNGUESSABLE}"
@@ -63,6 +64,7 @@ def environment() -> Environment:
         quote=lambda s: quote(str(s), safe=""),
         version=__version__,
         Role=Role,
+        download_formats=download_formats,
     )
     return env
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
+from kpiboard.render import SCORECARD
 from kpiboard.web.service import NotFound
 
 
@@ -23,3 +24,26 @@ def month_text(text: str) -> str:
             f"{text!r} is not a month: {exc.message}", hint="months are written YYYY-MM"
         ) from None
     return format_month(m)
+
+
+def summary_path(org: str, month: str) -> str:
+    """The month's executive summary: its draft from the figures and its edited text."""
+    return f"/scorecard/{quote(org, safe='')}/{month}/executive-summary"
+
+
+# how the download links name the formats
+FORMAT_NAMES = {
+    "html": "HTML",
+    "pdf": "PDF",
+    "xlsx": "Excel workbook",
+    "csv": "CSV",
+    "csv-excel": "CSV for Excel",
+    "json": "JSON",
+    "md": "Markdown",
+}
+
+
+def download_formats() -> list[tuple[str, str]]:
+    """The scorecard's formats the dashboard offers for download (all but the terminal table),
+    with the names the links give them."""
+    return [(f, FORMAT_NAMES.get(f, f.upper())) for f in SCORECARD.formats if f != "table"]

@@ -144,15 +144,20 @@ def render_pdf(scorecard: Scorecard, options: RenderOptions) -> bytes:
 
 
 def render_pack_pdf(pack: PublishedPack, options: RenderOptions) -> bytes:
-    """A published pack as PDF, dated when it was signed off: its commentary, stamp and
-    changes, no DRAFT watermark."""
+    """A board pack as PDF: its commentary, stamp, changes and executive summary; dated when
+    it was signed off, with no DRAFT watermark; a draft (not signed off) is dated from its
+    as-of month and marked DRAFT."""
     pack_options = RenderOptions(
         commentary=pack.commentary,
         stamp=stamp(pack),
-        changes=pack.changes,
+        # a draft says nothing of changes when there is no published pack to compare with
+        changes=None if pack.draft and not pack.changes else pack.changes,
+        summary=pack.summary,
+        summary_text=pack.summary_text,
         paper=options.paper,
         orientation=options.orientation,
         marking=options.marking,
     )
-    html = scorecard_html(pack.scorecard, pack_options, created=pack.signed_off_at, published=True)
+    created = pack.signed_off_at or month_start(pack.scorecard.as_of)
+    html = scorecard_html(pack.scorecard, pack_options, created=created, published=not pack.draft)
     return html_to_pdf(html)

@@ -76,6 +76,17 @@ class Publication:
 
 
 @dataclass(frozen=True)
+class PackFile:
+    """A published pack in one more format (PDF, XLSX): rendered once at publication."""
+
+    format: str
+    media_type: str
+    sha256: str  # of ``content``
+    size: int  # bytes
+    content: bytes = b""  # empty when only listed
+
+
+@dataclass(frozen=True)
 class AuditEvent:
     id: int
     at: datetime

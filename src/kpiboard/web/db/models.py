@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -174,6 +175,21 @@ class PublicationRow(Base):
     vintage: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class PackFileRow(Base):
+    """A published pack in another format than its HTML (PDF, XLSX), rendered once at
+    publication and served unchanged for ever. Append-only (migration 0006)."""
+
+    __tablename__ = "pack_files"
+    __table_args__ = (UniqueConstraint("publication_id", "format"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    format: Mapped[str] = mapped_column(String(16))
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
 class AuditEventRow(Base):
     """Who did what, when, from where. ``username`` is not a foreign key: failed sign-ins
     record what was typed, and the command line records none."""
@@ -189,7 +205,7 @@ class AuditEventRow(Base):
     ip: Mapped[str | None] = mapped_column(String(IP_MAX), nullable=True)
 
 
-APPEND_ONLY_TABLES = ("commentary_revisions", "publications", "audit_events")
+APPEND_ONLY_TABLES = ("commentary_revisions", "publications", "audit_events", "pack_files")
 
 
 class SubscriptionRow(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,14 +12,20 @@ from sqlalchemy.orm import Session as DbSession
 
 from kpiboard.errors import KpiboardError
 from kpiboard.web.db._base import StoreBase
-from kpiboard.web.db.entities import AuditEvent, Publication, Revision, Role, User
+from kpiboard.web.db.entities import AuditEvent, PackFile, Publication, Revision, Role, User
 from kpiboard.web.db.errors import (
     MAX_COMMENTARY_CHARS,
     AlreadyPublished,
     CommentaryTooLong,
     PermissionDenied,
 )
-from kpiboard.web.db.models import AuditEventRow, CommentaryRevisionRow, PublicationRow, UserRow
+from kpiboard.web.db.models import (
+    AuditEventRow,
+    CommentaryRevisionRow,
+    PackFileRow,
+    PublicationRow,
+    UserRow,
+)
 from kpiboard.web.db.rules import (
     DATA_VERSION_MAX,
     EVENT_MAX,
@@ -179,9 +186,11 @@ class Records(StoreBase):
         user: User,
         ip: str | None = None,
         vintage: int | None = None,
+        files: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> Publication:
         """Freeze the month's pack. Once per org and month: the first publication is kept.
-        ``vintage``: the warehouse vintage the pack was built from (its pin)."""
+        ``vintage``: the warehouse vintage the pack was built from (its pin); ``files``: the
+        pack in more formats, format -> (media type, bytes), kept with it for ever."""
         check_key("organisation", org, ORG_MAX)
         check_month(month)
         check_key("data version", data_version, DATA_VERSION_MAX)
@@ -217,6 +226,19 @@ class Records(StoreBase):
                         )
                         s.add(pub)
                         s.flush()
+                        hashes = {}
+                        for fmt, (media_type, content) in sorted((files or {}).items()):
+                            digest_of_file = hashlib.sha256(content).hexdigest()
+                            hashes[fmt] = digest_of_file
+                            s.add(
+                                PackFileRow(
+                                    publication_id=pub.id,
+                                    format=fmt,
+                                    media_type=media_type,
+                                    content=content,
+                                    sha256=digest_of_file,
+                                )
+                            )
                         self._audit(
                             s,
                             "pack_published",
@@ -228,6 +250,7 @@ class Records(StoreBase):
                                 "data_version": data_version,
                                 "vintage": vintage,
                                 "measures": sorted(commentary),
+                                "files": hashes,
                             },
                             ip,
                         )
@@ -270,6 +293,38 @@ class Records(StoreBase):
             if limit is not None:
                 query = query.limit(limit)
             return [publication_of(p, name) for p, name in s.execute(query)]
+
+    def pack_files(self, org: str, month: str) -> list[PackFile]:
+        """The published pack's files in more formats (without their bytes), by format."""
+        with self._read() as s:
+            rows = s.execute(
+                select(
+                    PackFileRow.format,
+                    PackFileRow.media_type,
+                    PackFileRow.sha256,
+                    func.length(PackFileRow.content),
+                )
+                .join(PublicationRow, PackFileRow.publication_id == PublicationRow.id)
+                .where(PublicationRow.org == org, PublicationRow.month == month)
+                .order_by(PackFileRow.format)
+            )
+            return [PackFile(f, m, h, int(n)) for f, m, h, n in rows]
+
+    def pack_file(self, org: str, month: str, fmt: str) -> PackFile | None:
+        """One of the published pack's files, with its bytes as stored at publication."""
+        with self._read() as s:
+            row = s.scalars(
+                select(PackFileRow)
+                .join(PublicationRow, PackFileRow.publication_id == PublicationRow.id)
+                .where(
+                    PublicationRow.org == org,
+                    PublicationRow.month == month,
+                    PackFileRow.format == fmt,
+                )
+            ).first()
+            if row is None:
+                return None
+            return PackFile(row.format, row.media_type, row.sha256, len(row.content), row.content)
 
     def publication(self, org: str, month: str) -> Publication | None:
         found = self._publications(PublicationRow.org == org, PublicationRow.month == month)

@@ -3,7 +3,7 @@ month's commentary and publication through the application database, and renders
 Every page has a JSON twin in :mod:`kpiboard.web.api`.
 
 One router per part of the site, included by :func:`kpiboard.web.app.create_app` in this
-order: the scorecard and board cover, a KPI and its commentary, what the last load brought,
+order: the scorecard and board cover, a KPI and its commentary, the month's executive summary, what the last load brought,
 published packs, signing in and out (with a password, or through the identity provider), the
 admins' pages, your e-mail and subscriptions, the API reference.
 """
@@ -12,13 +12,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kpiboard.web.pages import account, admin, apidocs, kpi, news, oidc, packs, scorecard, signin
+from kpiboard.web.pages import (
+    account,
+    admin,
+    apidocs,
+    brief,
+    downloads,
+    kpi,
+    news,
+    oidc,
+    packs,
+    scorecard,
+    signin,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     scorecard.router,
     kpi.router,
+    brief.router,
     news.router,
     packs.router,
+    downloads.router,
     signin.router,
     oidc.router,
     admin.router,

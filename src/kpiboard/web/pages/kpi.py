@@ -78,14 +78,17 @@ def kpi_response(
     status: int = 200,
     draft: str | None = None,
     problem: str | None = None,
+    saved: bool = False,
 ) -> HTMLResponse:
-    """The KPI page; with ``draft`` and ``problem``, as the commentary form sent back."""
+    """The KPI page; with ``draft`` and ``problem``, as the commentary form sent back; with
+    ``saved``, saying (in a status message that takes the focus) that the revision was saved."""
     o, m = ctx.service.org(org), ctx.service.month(month)
     card = shown_scorecard(ctx, o.id, m)
     row = ctx.service.row(card, measure)
     revisions = ctx.kpi_revisions(o.id, m, row.measure)
     _, publication = ctx.month_state(o.id, m)
-    plain = draft is None and problem is None  # the page as anyone opening it sees it: cacheable
+    saved = saved and bool(revisions)
+    plain = draft is None and problem is None and not saved  # as anyone opening it: cacheable
     rendered = [(r, Markup(commentary_html(r.text))) for r in revisions]
     return render_page(
         ctx,
@@ -100,6 +103,7 @@ def kpi_response(
         revisions=rendered,
         draft=draft if draft is not None else (revisions[0].text if revisions else ""),
         problem=problem,
+        saved=saved,
         publication=publication,
         max_chars=MAX_COMMENTARY_CHARS,
         cache_key=(tuple(r.id for r in revisions), publication.id if publication else None)
@@ -111,9 +115,9 @@ def kpi_response(
 
 @router.get("/scorecard/{org}/{month}/kpi/{measure}", response_class=HTMLResponse)
 def kpi_page(
-    request: Request, org: str, month: str, measure: str, ctx: Ctx, viewer: Reader
+    request: Request, org: str, month: str, measure: str, ctx: Ctx, viewer: Reader, saved: int = 0
 ) -> Response:
-    return kpi_response(ctx, request, viewer, org, month, measure)
+    return kpi_response(ctx, request, viewer, org, month, measure, saved=bool(saved))
 
 
 @router.post("/scorecard/{org}/{month}/kpi/{measure}/commentary")
@@ -157,4 +161,7 @@ def save_commentary_form(
             draft=text[: MAX_COMMENTARY_CHARS + 1000],
             problem=f"{exc.message} ({exc.hint})" if exc.hint else exc.message,
         )
-    return RedirectResponse(kpi_path(o, m, measure) + "#commentary", status_code=303)
+    # ?saved=1 says so in a status message that takes the focus (with htmx or without), so a
+    # keyboard or screen reader user hears "saved" and carries on from the commentary
+    # (no #fragment: a page opened at one does not honour autofocus)
+    return RedirectResponse(kpi_path(o, m, measure) + "?saved=1", status_code=303)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from kpiboard.brief import SUMMARY_KEY
 from kpiboard.render.commentary import commentary_html
 from kpiboard.web.actions import publish_pack
 from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip, get_reader
@@ -15,7 +16,7 @@ from kpiboard.web.db import Publication
 from kpiboard.web.service import NotFound, Org
 from kpiboard.web.shown import since_published
 from kpiboard.web.templating import render_page
-from kpiboard.web.urls import month_text
+from kpiboard.web.urls import FORMAT_NAMES, month_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,6 +66,9 @@ def pack_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Reader) 
         rendered=rendered,
         current=ctx.service.version.hash,
         now=since_published(ctx, pub),
+        files=ctx.store.pack_files(o.id, pub.month),
+        format_names=FORMAT_NAMES,
+        commentary_labels={SUMMARY_KEY: "Executive summary"},
     )
 
 

@@ -1,0 +1,127 @@
+"""``kpiboard pack``: the month's board pack — the scorecard with the executive summary drafted
+from the figures, the commentary saved on the dashboard, and what changed since the last pack —
+as a DRAFT until it is published on the dashboard; a published month's pack is the frozen one,
+byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kpiboard.assemble import assemble_revised, assemble_scorecard
+from kpiboard.catalogue import Catalogue
+from kpiboard.cli.appdb import app_store
+from kpiboard.cli.common import (
+    WAIT_SECONDS,
+    ProjectArg,
+    WaitOption,
+    check_format,
+    check_writable,
+    emit,
+    fail,
+    refuse_binary_to_terminal,
+)
+from kpiboard.cli.report import observed
+from kpiboard.engine.needs import BeforeAnyData
+from kpiboard.errors import KpiboardError, UsageError
+from kpiboard.periods import format_month, short_month
+from kpiboard.render import PACK, RenderOptions
+from kpiboard.scorecard import Scorecard
+from kpiboard.warehouse import Warehouse
+
+
+def pack(
+    project: ProjectArg = Path("."),
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="the pack's month, YYYY-MM (default: the latest with data)"),
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="the pack's format")] = "html",
+    output: Annotated[
+        Path | None, typer.Option(help="write to this file instead of stdout")
+    ] = None,
+    vintage: Annotated[
+        int | None,
+        typer.Option(help="build the draft from this vintage (default: the latest)"),
+    ] = None,
+    wait: WaitOption = WAIT_SECONDS,
+) -> None:
+    """The month's board pack: a DRAFT with the executive summary drafted from the figures
+    (against the last published pack, else the month before), or the published pack as it was
+    frozen."""
+    try:
+        check_format(PACK, fmt)
+        refuse_binary_to_terminal(fmt, output)
+        check_writable(output)
+        emit(board_pack(project, as_of, org, fmt, vintage, wait), output)
+    except KpiboardError as exc:
+        fail(exc)
+
+
+def board_pack(
+    project: Path,
+    as_of: str | None,
+    org: str | None,
+    fmt: str,
+    vintage: int | None = None,
+    wait: float = WAIT_SECONDS,
+) -> bytes:
+    """The pack's bytes: the published one for a published month (as frozen: its HTML, or a
+    file rendered once at publication such as its PDF), else a draft built from ``vintage``
+    (default the latest), with the project's protective marking."""
+    # the dashboard's definitions of a pack, loaded only by this command
+    from kpiboard.web.packs import pack_document, summary_of
+    from kpiboard.web.service import data_version
+
+    with observed(project, as_of, vintage, wait) as (cat, wh, month):
+        home = cat.resolve_org(org or cat.project.organisation)
+        store = app_store(cat)
+        try:
+            published = None if store is None else store.publication(home, format_month(month))
+            if published is not None:
+                kept = (
+                    store.pack_file(home, format_month(month), fmt)
+                    if store is not None and fmt != "html"
+                    else None
+                )
+                if kept is not None and vintage is None:
+                    return kept.content  # rendered once at publication, served unchanged
+                if vintage is not None or fmt != "html":
+                    raise UsageError(
+                        f"the pack for {short_month(month)} was published on "
+                        f"{published.published_at:%d %b %Y} by {published.published_by} and "
+                        "is kept as it was frozen, in HTML",
+                        hint="use --format html without --vintage for the published pack, or "
+                        "`kpiboard report` for the scorecard as the data now stand",
+                    )
+                return published.pack_html.encode("utf-8")
+            key = format_month(month)
+            previous = None if store is None else store.previous_publication(home, key)
+            commentary = {} if store is None else store.latest_commentary(home, key)
+        finally:
+            if store is not None:
+                store.close()
+        view = wh.at(vintage)
+        pin = None if previous is None else previous.vintage
+        card = assemble_revised(cat, wh, month, home, vintage=vintage, published=pin)
+        summary = summary_of(card, previous, _month_before(cat, view, month, home))
+        document, _ = pack_document(
+            card,
+            data_version(cat, view),
+            commentary,
+            previous,
+            summary,
+            vintage=view.vintage,
+        )
+        return PACK.render(document, fmt, RenderOptions(marking=cat.project.protective_marking))
+
+
+def _month_before(cat: Catalogue, view: Warehouse, month: int, org: str) -> Scorecard | None:
+    """The scorecard of the month before, from the same vintage; None before any data."""
+    try:
+        return assemble_scorecard(cat, view.scorecard_observations(cat), month - 1, org)
+    except BeforeAnyData:
+        return None

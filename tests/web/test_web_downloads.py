@@ -1,0 +1,95 @@
+"""Downloads: each scorecard view in every format the registry has for it, and a published
+pack's files, rendered once at publication and served unchanged with their SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from webutil import ORG, sign_in
+
+from kpiboard.render import PACK, RenderOptions, render
+from kpiboard.scorecard import PublishedPack
+from kpiboard.web.db import AppStore
+from kpiboard.web.service import ScorecardService
+from kpiboard.web.urls import download_formats
+
+
+def test_every_scorecard_format_downloads(client: TestClient, service: ScorecardService) -> None:
+    sign_in(client, "viewer")
+    page = client.get(f"/scorecard/{ORG}/2009-08").text
+    formats = [f for f, _ in download_formats()]
+    assert {"html", "json", "csv", "md"} <= set(formats) and "table" not in formats
+    for fmt in formats:
+        assert f'href="/scorecard/{ORG}/2009-08/scorecard.{fmt}"' in page
+        got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.{fmt}")
+        assert got.status_code == 200, (fmt, got.text[:300])
+        assert f'filename="scorecard-{ORG}-2009-08.{fmt}"' in got.headers["content-disposition"]
+    got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.json")
+    assert got.headers["content-type"] == "application/json"
+    assert got.json() == json.loads(render(service.scorecard(ORG, "2009-08"), "json"))
+    csv = client.get(f"/scorecard/{ORG}/2009-08/scorecard.csv")
+    assert csv.headers["content-type"] == "text/csv; charset=utf-8"
+    assert csv.content == render(service.scorecard(ORG, "2009-08"), "csv")
+
+
+def test_a_download_carries_the_months_commentary(client: TestClient) -> None:
+    csrf = sign_in(client, "editor")
+    saved = client.post(
+        f"/scorecard/{ORG}/2009-08/kpi/robbery/commentary",
+        data={"text": "Robbery *fell* again.", "csrf_token": csrf},
+    )
+    assert saved.status_code == 303
+    html = client.get(f"/scorecard/{ORG}/2009-08/scorecard.html").text
+    assert "Robbery <em>fell</em> again." in html
+
+
+def test_unknown_formats_are_404s_naming_the_formats(client: TestClient) -> None:
+    sign_in(client, "viewer")
+    for fmt in ("table", "docx"):
+        got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.{fmt}")
+        assert got.status_code == 404 and "formats: json, csv, md, html" in got.text
+    assert client.get(f"/packs/{ORG}/2009-08/pack.pdf").status_code == 404  # not published
+
+
+@pytest.fixture
+def txt_packs() -> Iterator[None]:
+    """A pack format more, as an extension would register one: the pack's stamp as text."""
+
+    def render_txt(pack: PublishedPack, options: RenderOptions) -> bytes:
+        return f"{pack.scorecard.as_of} signed off by {pack.username}\n".encode()
+
+    PACK.register("txt", render_txt)
+    yield
+    PACK.unregister("txt")
+
+
+def test_a_published_packs_files_are_kept_and_served_unchanged(
+    client: TestClient, app_store: AppStore, txt_packs: None
+) -> None:
+    csrf = sign_in(client, "approver")
+    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    want = b"2009-08 signed off by approver\n"
+    digest = hashlib.sha256(want).hexdigest()
+    got = client.get(f"/packs/{ORG}/2009-08/pack.txt")
+    assert got.status_code == 200 and got.content == want
+    assert got.headers["x-kpiboard-sha256"] == digest
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert digest in client.get(f"/packs/{ORG}/2009-08").text
+    files = client.get(f"/api/packs/{ORG}/2009-08").json()["files"]
+    formats = {f["format"]: f for f in files}
+    assert formats["txt"]["sha256"] == digest and formats["txt"]["size"] == len(want)
+    assert formats["txt"]["url"] == f"/packs/{ORG}/2009-08/pack.txt"
+    # the renderer changing later changes nothing published
+    PACK.register("txt", lambda pack, options: b"something else", replace=True)
+    assert client.get(f"/packs/{ORG}/2009-08/pack.txt").content == want
+    # and the database refuses to change the stored bytes
+    with pytest.raises(sa.exc.DatabaseError), app_store._engine.begin() as conn:
+        conn.execute(sa.text("UPDATE pack_files SET content = :c"), {"c": b"forged"})
+    assert client.get(f"/packs/{ORG}/2009-08/pack.txt").content == want
+    missing = client.get(f"/packs/{ORG}/2009-08/pack.xyz")
+    assert missing.status_code == 404 and "kept at publication: html" in missing.text
