@@ -72,8 +72,8 @@ def tiny(
 def test_ties_share_the_better_rank_and_rows_run_best_first(tmp_path: Path) -> None:
     league = tiny(tmp_path, {"A": 5.0, "B": 9.0, "C": 5.0}, highlight="A")
     assert [(r.org.id, r.rank, r.rank_text) for r in league.rows] == [
-        ("A", 1, "1st/3"),
-        ("C", 1, "1st/3"),
+        ("A", 1, "=1st/3"),  # a shared rank says so
+        ("C", 1, "=1st/3"),
         ("B", 3, "3rd/3"),
     ]
     assert league.group.id == "all" and league.group.of == 3  # the first group it ranks in

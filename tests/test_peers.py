@@ -247,3 +247,15 @@ def test_counts_ranked_as_counts_get_no_verdict(tmp_path: Path) -> None:
     (k,) = r.ranks
     assert k.verdict is None and k.p_value is None and k.mean_of_rates == pytest.approx(170 / 3)
     assert not any("rest of" in f for f in r.facts)
+
+
+def test_a_shared_rank_says_so_in_the_row_and_its_facts(tmp_path: Path) -> None:
+    # counts ranked as counts: A and B both 40, the best (lower is better) after nobody
+    rows = [r for r in rate_rows() if not (r["measure"] == "c" and r["org"] == "A")]
+    rows.append({"org": "A", "measure": "c", "period_end": "2009-08", "numerator": 40.0})
+    r = row(tmp_path, {**RATE, "ranks": {}}, rows, extra=[POP], population="population")
+    (k,) = r.ranks
+    assert (k.rank, k.of, k.text) == (1, 3, "=1st/3")
+    assert any("=1st/3 in All forces" in f for f in r.facts), r.facts
+    untied = row(tmp_path / "u", {**RATE, "ranks": {}}, rate_rows(), extra=[POP])
+    assert untied.ranks[0].text == "1st/3"  # A's 30 alone at the top

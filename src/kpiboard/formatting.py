@@ -74,3 +74,12 @@ def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 42nd."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def rank_text(rank: int, of: int, tied: bool = False) -> str:
+    """A rank as the board reads it; a rank shared with another member says so.
+
+    >>> rank_text(14, 42), rank_text(3, 43, tied=True)
+    ('14th/42', '=3rd/43')
+    """
+    return f"{'=' if tied else ''}{ordinal(rank)}/{of}"

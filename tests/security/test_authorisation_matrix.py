@@ -30,11 +30,15 @@ from kpiboard.web.permissions import PERMISSIONS, PUBLIC_MOUNTS, Access, undecla
 from kpiboard.web.service import ScorecardService
 from security.secutil import MONTH, ORG, PASSWORD, StoreFactory, client_for, open_store, sign_in
 
-PARAMS = {"org": ORG, "month": MONTH, "measure": "robbery"}
+PARAMS = {"org": ORG, "month": MONTH, "measure": "robbery", "fmt": "csv"}
+# a published pack keeps its PDF (rendered at publication); the scorecard downloads as CSV too
+ROUTE_PARAMS = {("GET", "/packs/{org}/{month}/pack.{fmt}"): {"fmt": "pdf"}}
 # what each state-changing route is sent besides the CSRF token
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/scorecard/{org}/{month}/kpi/{measure}/commentary"): {"data": {"text": "Rising."}},
     ("POST", "/api/commentary/{org}/{month}/{measure}"): {"json": {"text": "Rising."}},
+    ("POST", "/scorecard/{org}/{month}/executive-summary"): {"data": {"text": "Steady."}},
+    ("POST", "/api/executive-summary/{org}/{month}"): {"json": {"text": "Steady."}},
     ("POST", "/login"): {"data": {"username": "viewer", "password": PASSWORD, "next": "/"}},
     ("POST", "/api/session"): {"json": {"username": "viewer", "password": PASSWORD}},
     ("POST", "/account"): {"data": {"email": "someone@force.police.uk", "measure": "robbery"}},
@@ -104,7 +108,7 @@ def client_off(secure_service: ScorecardService, shared_store: AppStore) -> Test
 def send(client: TestClient, route: tuple[str, str], csrf: str) -> Any:
     method, template = route
     try:
-        path = template.format(**PARAMS)
+        path = template.format(**(PARAMS | ROUTE_PARAMS.get(route, {})))
     except KeyError as exc:
         raise AssertionError(f"give PARAMS a value for {exc} to test {template}") from None
     body = dict(BODIES.get(route, {}))

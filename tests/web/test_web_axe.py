@@ -53,6 +53,7 @@ PAGES = {
     "scorecard": f"/scorecard/{ORG}/{MONTH}",
     "summary": f"/summary/{ORG}/{MONTH}",
     "kpi": KPI,
+    "executive-summary": f"/scorecard/{ORG}/{MONTH}/executive-summary",
     "news": "/announcements",
     "packs": "/packs",
     "pack": f"/packs/{ORG}/{PUBLISHED}",

@@ -40,8 +40,9 @@ def test_edited_revisions_are_kept_and_frozen_with_the_draft(
     assert "- " + COUNTS in form  # the form starts from the draft, as Markdown
     for text in ("First go", "**Assets** slipped to Amber; all else steady."):
         got = client.post(PAGE, data={"text": text, "csrf_token": csrf})
-        assert got.status_code == 303 and got.headers["location"].endswith("?saved=1#edited")
+        assert got.status_code == 303 and got.headers["location"].endswith("?saved=1")
     saved = client.get(PAGE + "?saved=1")
+    assert "Saved: revision 2 is now the executive summary for Aug-09." in saved.text
     assert 'role="status"' in saved.text and "<strong>Assets</strong> slipped" in saved.text
     assert [r.text for r in app_store.revisions(ORG, SUMMARY_KEY, "2009-08")] == [
         "**Assets** slipped to Amber; all else steady.",

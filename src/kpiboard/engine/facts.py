@@ -11,7 +11,7 @@ from kpiboard.engine.evaluate import Value
 from kpiboard.engine.peers import RankResult
 from kpiboard.engine.stats import format_p_value
 from kpiboard.engine.targets import Resolved, baseline_years
-from kpiboard.formatting import number, ordinal, with_unit
+from kpiboard.formatting import number, rank_text, with_unit
 from kpiboard.periods import window_ending
 from kpiboard.scorecard import Change, MarginOfError, RatioFigures, Row
 from kpiboard.vocabulary import ChangeDirection, RankVerdict, WindowKind
@@ -99,7 +99,7 @@ def _rank_position_sentences(
     by_period: dict[str, list[str]] = {}
     for r in ranks:
         by_period.setdefault(_rank_basis(cat, r, m), []).append(
-            f"{ordinal(r.rank)}/{r.of} in {r.group.name}"
+            f"{rank_text(r.rank, r.of, r.tied)} in {r.group.name}"
         )
     return [f"{name} is {' and '.join(items)} ({basis})" for basis, items in by_period.items()]
 

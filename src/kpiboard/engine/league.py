@@ -26,11 +26,12 @@ from kpiboard.engine.peers import (
     pooled_value,
     rank_of,
     rank_period,
+    tied,
     value_text,
 )
 from kpiboard.enginedata import EngineData, EngineRequest
 from kpiboard.errors import KpiboardError
-from kpiboard.formatting import number, ordinal
+from kpiboard.formatting import number, rank_text
 from kpiboard.periods import format_month
 from kpiboard.scorecard import (
     Funnel,
@@ -110,7 +111,7 @@ def build_league(
         rows.append(
             LeagueRow(
                 rank=rank,
-                rank_text=f"{ordinal(rank)}/{of}",
+                rank_text=rank_text(rank, of, tied=tied(value, others)),
                 org=Organisation(org, cat.org_name(org)),
                 value=value,
                 text=value_text(found.measure, found.per_population, value) or "",

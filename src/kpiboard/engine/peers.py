@@ -38,6 +38,7 @@ class RankResult:
     rising: int | None = None  # members whose value rose on the same window a year earlier
     rising_of: int | None = None
     comparator_end: int | None = None  # last month of that earlier window
+    tied: bool = False  # another member has the same value, so shares the rank
 
 
 def rank_of(home: float, others: list[float], polarity: Polarity) -> int:
@@ -49,6 +50,15 @@ def rank_of(home: float, others: list[float], polarity: Polarity) -> int:
     # better than home by more than the tolerance: compared with home moved that far their way
     bar = home + polarity.sign * TIE_TOLERANCE
     return 1 + sum(1 for v in others if polarity.better(v, bar))
+
+
+def tied(home: float, others: list[float]) -> bool:
+    """Whether another value shares ``home``'s rank: equal within the rank's tolerance.
+
+    >>> tied(5.0, [1.0, 5.0 + 1e-12, 9.0]), tied(5.0, [1.0, 9.0])
+    (True, False)
+    """
+    return any(abs(v - home) <= TIE_TOLERANCE for v in others)
 
 
 def members(group: PeerGroup, all_orgs: list[str]) -> list[str]:
@@ -221,6 +231,7 @@ def rank_in_group(
         rising=rose[0] if rose else None,
         rising_of=rose[1] if rose else None,
         comparator_end=earlier if rose else None,
+        tied=tied(values[home], others),
     )
 
 

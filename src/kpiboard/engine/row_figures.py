@@ -10,7 +10,7 @@ from kpiboard.engine.peers import RankResult, period_and_basis
 from kpiboard.engine.peers import value_text as rank_value_text
 from kpiboard.engine.status import Assessment
 from kpiboard.engine.targets import Resolved, baseline_years, target_text
-from kpiboard.formatting import decimals_of, number, ordinal, ratio_to_one, with_unit
+from kpiboard.formatting import decimals_of, number, rank_text, ratio_to_one, with_unit
 from kpiboard.periods import MONTH_ABBR, format_month, fy_label, month_of, parse_month, year_of
 from kpiboard.scorecard import Change, Figure, MarginOfError, Milestone, Rank, RatioFigures
 from kpiboard.vocabulary import MeasureKind, Status
@@ -51,7 +51,7 @@ def rank_figure(fy: int, r: RankResult, m: Measure) -> Rank:
         group=r.group.name,
         rank=r.rank,
         of=r.of,
-        text=f"{ordinal(r.rank)}/{r.of}",
+        text=rank_text(r.rank, r.of, r.tied),
         period=period,
         basis=basis,
         group_value=r.pooled,

@@ -59,10 +59,14 @@ PERMISSIONS: dict[Route, Access] = {
     ("GET", "/summary/{org}/{month}"): Access.READER,
     ("GET", "/scorecard/{org}/{month}/kpi/{measure}"): Access.READER,
     ("POST", "/scorecard/{org}/{month}/kpi/{measure}/commentary"): Access.EDITOR,
+    ("GET", "/scorecard/{org}/{month}/executive-summary"): Access.READER,
+    ("POST", "/scorecard/{org}/{month}/executive-summary"): Access.EDITOR,
+    ("GET", "/scorecard/{org}/{month}/scorecard.{fmt}"): Access.READER,  # downloads
     ("GET", "/announcements"): Access.READER,
     ("GET", "/packs"): Access.READER,
     ("GET", "/packs/{org}/{month}"): Access.READER,
     ("GET", "/packs/{org}/{month}/pack.html"): Access.READER,
+    ("GET", "/packs/{org}/{month}/pack.{fmt}"): Access.READER,  # its files kept at publication
     ("POST", "/packs/{org}/{month}"): Access.APPROVER,
     ("GET", "/login"): Access.PUBLIC,
     ("POST", "/login"): Access.PUBLIC,
@@ -82,6 +86,8 @@ PERMISSIONS: dict[Route, Access] = {
     ("GET", "/api/scorecards/{org}/{month}/kpis/{measure}"): Access.READER,
     ("GET", "/api/commentary/{org}/{month}/{measure}"): Access.READER,
     ("POST", "/api/commentary/{org}/{month}/{measure}"): Access.EDITOR,
+    ("GET", "/api/executive-summary/{org}/{month}"): Access.READER,
+    ("POST", "/api/executive-summary/{org}/{month}"): Access.EDITOR,
     ("GET", "/api/packs"): Access.READER,
     ("GET", "/api/packs/{org}/{month}"): Access.READER,
     ("POST", "/api/packs/{org}/{month}"): Access.APPROVER,

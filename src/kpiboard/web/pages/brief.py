@@ -12,11 +12,11 @@ from markupsafe import Markup
 
 from kpiboard.brief import SUMMARY_KEY
 from kpiboard.render.commentary import commentary_html
-from kpiboard.web.actions import executive_summary, save_commentary
+from kpiboard.web.actions import executive_summary
 from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip
-from kpiboard.web.db import MAX_COMMENTARY_CHARS, CommentaryTooLong, Role
-from kpiboard.web.errors import CommentaryFrozen
-from kpiboard.web.security import UnusableText, Viewer, check_text
+from kpiboard.web.db import MAX_COMMENTARY_CHARS, Role
+from kpiboard.web.pages.revisions import save_or_refuse
+from kpiboard.web.security import Viewer
 from kpiboard.web.shown import shown_scorecard
 from kpiboard.web.templating import render_page
 from kpiboard.web.urls import kpi_path, summary_path
@@ -58,7 +58,7 @@ def summary_response(
         publication=publication,
         max_chars=MAX_COMMENTARY_CHARS,
         kpi_path=kpi_path,
-        request_saved=status == 200 and request.query_params.get("saved") == "1",
+        saved=status == 200 and request.query_params.get("saved") == "1",
     )
 
 
@@ -78,32 +78,18 @@ def save_summary_form(
 ) -> Response:
     user = viewer.require(Role.EDITOR, "write the executive summary")
     o, m = ctx.service.org(org).id, ctx.service.month(month)
-    try:
-        save_commentary(ctx, user, o, m, SUMMARY_KEY, check_text("text", text), client_ip(request))
-    except UnusableText as exc:
+    refused = save_or_refuse(ctx, user, o, m, SUMMARY_KEY, text, client_ip(request))
+    if refused is not None:
         return summary_response(
             ctx,
             request,
             viewer,
             o,
             m,
-            status=422,
-            draft=text.replace("\x00", "\ufffd"),
-            problem=f"{exc.message} ({exc.hint})",
+            status=refused.status,
+            draft=refused.draft,
+            problem=refused.problem,
         )
-    except CommentaryFrozen as exc:
-        return summary_response(
-            ctx, request, viewer, o, m, status=409, draft=text, problem=exc.message
-        )
-    except CommentaryTooLong as exc:
-        return summary_response(
-            ctx,
-            request,
-            viewer,
-            o,
-            m,
-            status=413,
-            draft=text[: MAX_COMMENTARY_CHARS + 1000],
-            problem=f"{exc.message} ({exc.hint})" if exc.hint else exc.message,
-        )
-    return RedirectResponse(summary_path(o, m) + "?saved=1#edited", status_code=303)
+    # as a KPI's commentary: a status message that takes the focus (no #fragment, which
+    # would keep the browser from honouring autofocus)
+    return RedirectResponse(summary_path(o, m) + "?saved=1", status_code=303)

@@ -15,11 +15,11 @@ from kpiboard.render.league import funnel_label, funnel_svg, league_label, leagu
 from kpiboard.render.viewmodel import anchor_for, change_text, sections, spc_line
 from kpiboard.scorecard import League, Row, Scorecard
 from kpiboard.web import views
-from kpiboard.web.actions import commentary_target, save_commentary
+from kpiboard.web.actions import commentary_target
 from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip
-from kpiboard.web.db import MAX_COMMENTARY_CHARS, CommentaryTooLong
-from kpiboard.web.errors import CommentaryFrozen
-from kpiboard.web.security import UnusableText, Viewer, check_text
+from kpiboard.web.db import MAX_COMMENTARY_CHARS
+from kpiboard.web.pages.revisions import save_or_refuse
+from kpiboard.web.security import Viewer
 from kpiboard.web.shown import shown_scorecard
 from kpiboard.web.templating import render_page
 from kpiboard.web.urls import kpi_path
@@ -131,9 +131,8 @@ def save_commentary_form(
     text: Annotated[str, Form(max_length=10 * 1024 * 1024)] = "",
 ) -> Response:
     user, o, m = commentary_target(ctx, viewer, org, month, measure)
-    try:
-        save_commentary(ctx, user, o, m, measure, check_text("text", text), client_ip(request))
-    except UnusableText as exc:
+    refused = save_or_refuse(ctx, user, o, m, measure, text, client_ip(request))
+    if refused is not None:
         return kpi_response(
             ctx,
             request,
@@ -141,25 +140,9 @@ def save_commentary_form(
             o,
             m,
             measure,
-            status=422,
-            draft=text.replace("\x00", "\ufffd"),  # shows where the NULs were
-            problem=f"{exc.message} ({exc.hint})",
-        )
-    except CommentaryFrozen as exc:
-        return kpi_response(
-            ctx, request, viewer, o, m, measure, status=409, draft=text, problem=exc.message
-        )
-    except CommentaryTooLong as exc:
-        return kpi_response(
-            ctx,
-            request,
-            viewer,
-            o,
-            m,
-            measure,
-            status=413,
-            draft=text[: MAX_COMMENTARY_CHARS + 1000],
-            problem=f"{exc.message} ({exc.hint})" if exc.hint else exc.message,
+            status=refused.status,
+            draft=refused.draft,
+            problem=refused.problem,
         )
     # ?saved=1 says so in a status message that takes the focus (with htmx or without), so a
     # keyboard or screen reader user hears "saved" and carries on from the commentary
