@@ -32,6 +32,8 @@ def test_every_scorecard_format_downloads(client: TestClient, service: Scorecard
     got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.json")
     assert got.headers["content-type"] == "application/json"
     assert got.json() == json.loads(render(service.scorecard(ORG, "2009-08"), "json"))
+    pdf = client.get(f"/scorecard/{ORG}/2009-08/scorecard.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
     csv = client.get(f"/scorecard/{ORG}/2009-08/scorecard.csv")
     assert csv.headers["content-type"] == "text/csv; charset=utf-8"
     assert csv.content == render(service.scorecard(ORG, "2009-08"), "csv")
