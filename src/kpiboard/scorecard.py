@@ -40,6 +40,9 @@ class Figure:
     value: float | None
     period: str | None = None  # words: "12 months to Jun-09", "2008/09"
     period_end: str | None = None  # YYYY-MM
+    # how ``value`` is written in ``text`` ("%", "£m", "per 1,000", ""), for spreadsheets
+    unit: str | None = None
+    decimals: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class Rank:
     beyond_998: bool | None = None
     rising: int | None = None  # members whose value rose against the same window a year earlier
     rising_of: int | None = None
+    # the unit and decimal places the group's, mean and peer values are written in
+    value_unit: str | None = None
+    value_decimals: int | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,19 @@ class Spc:
 
 
 @dataclass(frozen=True)
+class SeriesPoint:
+    """One month of a row's measure for the scorecard's organisation (a one-month window): the
+    value in the measure's unit and the sums behind it (a proportion's numerator and
+    denominator, a rate's count and population, a count's count)."""
+
+    period: str  # YYYY-MM
+    value: float
+    numerator: float | None = None
+    denominator: float | None = None
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
 class Milestone:
     text: str
     value: float
@@ -291,6 +310,11 @@ class Row:
     status_from: StatusFrom = StatusFrom.RAG
     stale: Stale | None = None  # the latest figure is older than the measure's latency allows
     revised: Revised | None = None  # the latest figure changed since published / first reported
+    decimals: int = 0  # the measure's decimal places (figures in ``unit``)
+    # every month up to the report month with a one-month value, oldest first: the tidy series
+    # behind the row's figures (empty for a measure with no monthly data, e.g. a rolling-year
+    # survey estimate)
+    series: tuple[SeriesPoint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,6 +336,7 @@ class Scorecard:
     status_key: dict[str, str] = field(default_factory=dict)
     spc_key: dict[str, dict[str, str]] = field(default_factory=dict)  # icon -> words
     notes: tuple[str, ...] = ()
+    vintage: int | None = None  # the warehouse vintage the figures were read at (None: unknown)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (plain dicts, lists, strings, numbers, None)."""
@@ -338,6 +363,7 @@ class LeagueMeasure:
     unit: str  # the unit of the values ranked ("per 1,000", "%")
     polarity: Polarity
     basis: str  # what was ranked: "Q4 2017/18, rate per 1,000 population"
+    decimals: int | None = None  # the decimal places the values are written with
 
 
 @dataclass(frozen=True)
