@@ -112,6 +112,9 @@ SPC_COLUMNS = (
 )
 
 
+NOTES_COLUMNS = (Column("", 28, wrap=True), Column("", 40, wrap=True), Column("", 60, wrap=True))
+
+
 def render_xlsx(scorecard: Scorecard, options: RenderOptions) -> bytes:
     """The scorecard as an Excel workbook (bytes of a .xlsx file; the same for the same
     scorecard)."""
@@ -369,12 +372,36 @@ def _spc_sheet(book: Book, lines: list[Line]) -> None:
 def _notes_sheet(book: Book, scorecard: Scorecard, lines: list[Line]) -> None:
     ws = book.sheet(NOTES_SHEET)
     _heading(book, ws, scorecard, "notes")
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 40, book.fmt(text_wrap=True))
-    ws.set_column(2, 2, 90, book.fmt(text_wrap=True))
-    bold = book.fmt(bold=True)
-    r = 3
-    facts = [
+    for col, c in enumerate(NOTES_COLUMNS):
+        ws.set_column(col, col, c.width, book.fmt(text_wrap=True))
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    r = _notes_table(book, ws, 2, "", [(name, text, "") for name, text in _facts(scorecard)])
+    r += 2
+    ws.write_string(r, 0, "Status key", book.fmt(bold=True, font_size=12))
+    for label, meaning in key_entries(scorecard):
+        r += 1
+        fill = STATUS_FILLS.get(label.key)
+        props = {"bg_color": fill[0], "font_color": fill[1]} if fill else {}
+        ws.write_string(r, 0, label.text, book.fmt(bold=True, **props))
+        book.text(ws, r, 1, meaning, text_wrap=True)
+    spc_key = [
+        (group, icon.replace("_", " "), meaning)
+        for group, words in scorecard.spc_key.items()
+        for icon, meaning in words.items()
+    ]
+    r = _notes_table(book, ws, r + 1, "SPC key", spc_key)
+    r = _notes_table(book, ws, r + 1, "Notes", [("", "", note) for note in scorecard.notes])
+    methods = [
+        (f"{line.ref} {line.title}".strip(), what, method)
+        for line in lines
+        for what, method in _methods(line.row)
+    ]
+    _notes_table(book, ws, r + 1, "Methods", methods)
+
+
+def _facts(scorecard: Scorecard) -> list[tuple[str, str]]:
+    return [
         ("Organisation", f"{scorecard.organisation.name} ({scorecard.organisation.id})"),
         ("As at", f"{scorecard.as_of_text} ({scorecard.as_of})"),
         ("Financial year", scorecard.financial_year),
@@ -386,41 +413,24 @@ def _notes_sheet(book: Book, scorecard: Scorecard, lines: list[Line]) -> None:
             "number format. Months are dates (the first of the month).",
         ),
     ]
-    for name, text in facts:
-        ws.write_string(r, 0, name, bold)
-        book.text(ws, r, 1, text)
+
+
+def _notes_table(
+    book: Book, ws: Any, r: int, heading: str, entries: list[tuple[str, str, str]]
+) -> int:
+    """``entries`` under ``heading`` (none: nothing written) from the row after ``r``; the
+    last row written."""
+    if not entries:
+        return r
+    if heading:
         r += 1
-    r += 1
-    ws.write_string(r, 0, "Status key", book.fmt(bold=True, font_size=12))
-    for label, meaning in key_entries(scorecard):
+        ws.write_string(r, 0, heading, book.fmt(bold=True, font_size=12))
+    for entry in entries:
         r += 1
-        fill = STATUS_FILLS.get(label.key)
-        props = {"bg_color": fill[0], "font_color": fill[1]} if fill else {}
-        ws.write_string(r, 0, label.text, book.fmt(bold=True, **props))
-        book.text(ws, r, 1, meaning)
-    if scorecard.spc_key:
-        r += 2
-        ws.write_string(r, 0, "SPC key", book.fmt(bold=True, font_size=12))
-        for group, words in scorecard.spc_key.items():
-            for icon, meaning in words.items():
-                r += 1
-                ws.write_string(r, 0, group)
-                book.text(ws, r, 1, icon.replace("_", " "))
-                book.text(ws, r, 2, meaning)
-    if scorecard.notes:
-        r += 2
-        ws.write_string(r, 0, "Notes", book.fmt(bold=True, font_size=12))
-        for note in scorecard.notes:
-            r += 1
-            book.text(ws, r, 2, note)
-    r += 2
-    ws.write_string(r, 0, "Methods", book.fmt(bold=True, font_size=12))
-    for line in lines:
-        for what, method in _methods(line.row):
-            r += 1
-            ws.write_string(r, 0, f"{line.ref} {line.title}".strip())
-            book.text(ws, r, 1, what)
-            book.text(ws, r, 2, method)
+        for col, text in enumerate(entry):
+            book.text(ws, r, col, text, text_wrap=True, bold=col == 0 and not heading)
+        fit_row(ws, r, list(zip(entry, NOTES_COLUMNS, strict=True)))
+    return r
 
 
 def _methods(row: Row) -> list[tuple[str, str]]:

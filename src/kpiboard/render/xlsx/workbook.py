@@ -97,7 +97,7 @@ def lines_needed(text: str | None, width: float) -> int:
     neither Excel nor LibreOffice sizes a row to its wrapped text when opening a file)."""
     if not text:
         return 1
-    per_line = max(int(width * 1.3), 1)
+    per_line = max(int(width * 1.2), 1)
     return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
 
 
