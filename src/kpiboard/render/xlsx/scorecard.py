@@ -57,6 +57,7 @@ SCORECARD_COLUMNS = (
     Column("Target as written", 20, wrap=True),
     Column("Status", 10),
     Column("Latest", 12),
+    Column("Latest as written", 14, wrap=True),
     Column("Latest period", 20, wrap=True),
     Column("Change", 12),
     Column("Comparator", 12),
@@ -215,19 +216,20 @@ def _scorecard_line(
         book.value(ws, r, 6, row.latest.value, _nf(row.latest, row))
     else:
         book.text(ws, r, 6, line.latest)
+    book.text(ws, r, 7, line.latest, text_wrap=True)
     period = line.latest_period
     if period and line.provisional:
         period += " (provisional)"
-    book.text(ws, r, 7, period, text_wrap=True)
+    book.text(ws, r, 8, period, text_wrap=True)
     if row.change is not None:
         unit = "pts" if row.unit in ("%", "pts") else row.unit
-        book.value(ws, r, 8, row.change.absolute, number_format(unit, row.decimals, signed=True))
+        book.value(ws, r, 9, row.change.absolute, number_format(unit, row.decimals, signed=True))
     if row.comparator is not None and row.comparator.value is not None:
-        book.value(ws, r, 9, row.comparator.value, _nf(row.comparator, row))
-        book.text(ws, r, 10, row.comparator.period, text_wrap=True)
-    book.text(ws, r, 11, ranks_inline(row), text_wrap=True)
+        book.value(ws, r, 10, row.comparator.value, _nf(row.comparator, row))
+        book.text(ws, r, 11, row.comparator.period, text_wrap=True)
+    book.text(ws, r, 12, ranks_inline(row), text_wrap=True)
     comments = "\n".join(_comments(line))
-    book.text(ws, r, 12, comments, text_wrap=True)
+    book.text(ws, r, 13, comments, text_wrap=True)
     c = SCORECARD_COLUMNS
     fit_row(
         ws,
@@ -236,16 +238,17 @@ def _scorecard_line(
             (line.title, c[1]),
             (row.reference, c[2]),
             (line.target, c[4]),
-            (period, c[7]),
-            (ranks_inline(row), c[11]),
-            (comments, c[12]),
+            (line.latest, c[7]),
+            (period, c[8]),
+            (ranks_inline(row), c[12]),
+            (comments, c[13]),
         ],
     )
     link = book.fmt(font_color="blue", underline=1)
     if row.measure in data_at:
-        ws.write_url(r, 13, f"internal:'{DATA_SHEET}'!A{data_at[row.measure] + 1}", link, "Data")
+        ws.write_url(r, 14, f"internal:'{DATA_SHEET}'!A{data_at[row.measure] + 1}", link, "Data")
     if row.measure in spc_at:
-        ws.write_url(r, 14, f"internal:'{SPC_SHEET}'!A{spc_at[row.measure] + 1}", link, "SPC")
+        ws.write_url(r, 15, f"internal:'{SPC_SHEET}'!A{spc_at[row.measure] + 1}", link, "SPC")
 
 
 def _comments(line: Line) -> list[str]:
