@@ -136,14 +136,16 @@ def test_number_formats_follow_the_units(book: Any, report: dict[str, Any]) -> N
         line[0].value: line[latest_col].number_format for line in _sheet_rows(ws) if line[0].value
     }
     assert formats["2a"] == "0.0%"  # 77.3%: a fraction shown as a percentage
-    assert formats["3a"] == "0.0%"  # +0.5%: a % change
+    assert formats["3a"] == "+0.0%;-0.0%;0.0%"  # +0.5%: a % change, signed
     assert formats["4d"] == "#,##0"  # 2,500: thousands separators
     assert formats["4c"] == '"£"#,##0.0"m"'  # £43.8m
     assert formats["2b"] == '0.0" pts"'
     for ref, fmt in formats.items():
         latest = by_id[ref]["latest"]
         if latest is not None and latest["value"] is not None:
-            assert fmt == number_format(latest["unit"], latest["decimals"]).code, ref
+            row = by_id[ref]
+            change = row["level"] is not None and (row["change"] or {}).get("percent") is not None
+            assert fmt == number_format(latest["unit"], latest["decimals"], signed=change).code
 
 
 def test_every_table_has_a_frozen_header_and_an_autofilter(book: Any) -> None:

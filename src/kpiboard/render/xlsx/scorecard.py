@@ -146,10 +146,16 @@ def _first_rows(counts: Iterable[tuple[str, int]]) -> dict[str, int]:
     return at
 
 
-def _nf(figure: Figure, row: Row) -> NumberFormat:
+def _nf(figure: Figure, row: Row, *, signed: bool = False) -> NumberFormat:
     unit = figure.unit if figure.unit is not None else row.unit
     decimals = figure.decimals if figure.decimals is not None else row.decimals
-    return number_format(unit, decimals)
+    return number_format(unit, decimals, signed=signed)
+
+
+def reports_change(row: Row) -> bool:
+    """Whether the row's latest figure is its % change against the comparator ("+0.5%"), the
+    level beside it (``level``): written with its sign."""
+    return row.level is not None and row.change is not None and row.change.percent is not None
 
 
 def _row_nf(row: Row) -> NumberFormat:
@@ -213,7 +219,7 @@ def _scorecard_line(
     else:
         ws.write_string(r, 5, line.status.text, book.fmt(align="center"))
     if row.latest is not None and row.latest.value is not None:
-        book.value(ws, r, 6, row.latest.value, _nf(row.latest, row))
+        book.value(ws, r, 6, row.latest.value, _nf(row.latest, row, signed=reports_change(row)))
     else:
         book.text(ws, r, 6, line.latest)
     book.text(ws, r, 7, line.latest, text_wrap=True)
