@@ -3,7 +3,7 @@ month's commentary and publication through the application database, and renders
 Every page has a JSON twin in :mod:`kpiboard.web.api`.
 
 One router per part of the site, included by :func:`kpiboard.web.app.create_app` in this
-order: the scorecard and board cover, a KPI and its commentary, what the last load brought,
+order: the scorecard and board cover, the scorecard as a file (Excel, CSV for Excel), a KPI and its commentary, what the last load brought,
 published packs, signing in and out (with a password, or through the identity provider), the
 admins' pages, your e-mail and subscriptions, the API reference.
 """
@@ -12,10 +12,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kpiboard.web.pages import account, admin, apidocs, kpi, news, oidc, packs, scorecard, signin
+from kpiboard.web.pages import (
+    account,
+    admin,
+    apidocs,
+    downloads,
+    kpi,
+    news,
+    oidc,
+    packs,
+    scorecard,
+    signin,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     scorecard.router,
+    downloads.router,
     kpi.router,
     news.router,
     packs.router,

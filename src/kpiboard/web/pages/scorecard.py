@@ -17,6 +17,7 @@ from kpiboard.scorecard import Scorecard
 from kpiboard.web import views
 from kpiboard.web.context import Context, Ctx, Reader, get_reader
 from kpiboard.web.db import Publication, Revision
+from kpiboard.web.pages.downloads import download_path
 from kpiboard.web.pages.news import PANEL_ITEMS, linked
 from kpiboard.web.shown import marks, shown_scorecard
 from kpiboard.web.templating import render_page
@@ -114,6 +115,7 @@ def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Rea
         news=linked(tuple(a for a in news if a.organisation == o.id)),
         news_vintage=vintage,
         panel_items=PANEL_ITEMS,
+        download_path=download_path,
         cache_key=(*month_state_key(commentary, publication), vintage),
     )
 
