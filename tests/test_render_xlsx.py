@@ -183,7 +183,7 @@ def _data(book: Any) -> dict[str, list[dict[str, Any]]]:
 
 def test_the_data_sheet_is_the_series_behind_the_figures(book: Any, report: dict[str, Any]) -> None:
     data = _data(book)
-    summed = 0
+    summed = published_years = 0
     for row in _json_rows(report):
         series = row["series"]
         got = data.get(row["measure"], [])
@@ -191,17 +191,26 @@ def test_the_data_sheet_is_the_series_behind_the_figures(book: Any, report: dict
         divisor = 100 if row["unit"] == "%" else 1
         for point, record in zip(series, got, strict=True):
             assert record["Month"].strftime("%Y-%m") == point["period"]
+            assert record["Months"] == point["months"]
             assert record["Value"] == stored(point["value"] / divisor)
-            assert record["Numerator"] == point["numerator"]
-            assert record["Denominator"] == point["denominator"]
+            for name in ("numerator", "denominator"):
+                x = point[name]
+                assert record[name.title()] == (None if x is None else stored(x)), name
             assert record["Provisional"] is point["provisional"]
             assert record["Vintage"] == report["vintage"] == 1
             assert record["Organisation id"] == report["organisation"]["id"]
         latest = row["latest"]
-        # a rolling year of counts or proportions: its figure from the 12 months on the sheet
         if latest is None or not (latest["period"] or "").startswith("12 months to"):
             continue
-        months = [r for r in got if r["Month"].strftime("%Y-%m") <= latest["period_end"]][-12:]
+        # a rolling-year estimate published as such: its figure is the sheet's row
+        end = latest["period_end"]
+        published = [r for r in got if r["Months"] == 12 and r["Month"].strftime("%Y-%m") == end]
+        if published and row["level"] is None:
+            assert published[0]["Value"] == stored(latest["value"] / divisor)
+            published_years += 1
+        # a rolling year of counts or proportions: its figure from the 12 months on the sheet
+        monthly = [r for r in got if r["Months"] == 1]
+        months = [r for r in monthly if r["Month"].strftime("%Y-%m") <= latest["period_end"]][-12:]
         if len(months) < 12 or row["kind"] not in ("count", "composite", "proportion"):
             continue
         num = sum(r["Numerator"] for r in months)
@@ -211,7 +220,7 @@ def test_the_data_sheet_is_the_series_behind_the_figures(book: Any, report: dict
             figure = num
         assert figure == pytest.approx(row["level"]["value"] if row["level"] else latest["value"])
         summed += 1
-    assert summed >= 4
+    assert summed >= 4 and published_years >= 2  # 1a and 1b: survey estimates
 
 
 def test_peers_and_spc_sheets_hold_numbers(book: Any, report: dict[str, Any]) -> None:

@@ -225,15 +225,16 @@ class Spc:
 
 @dataclass(frozen=True)
 class SeriesPoint:
-    """One month of a row's measure for the scorecard's organisation (a one-month window): the
-    value in the measure's unit and the sums behind it (a proportion's numerator and
+    """A row's measure for the scorecard's organisation over ``months`` months to ``period``:
+    the value in the measure's unit and the sums behind it (a proportion's numerator and
     denominator, a rate's count and population, a count's count)."""
 
-    period: str  # YYYY-MM
+    period: str  # YYYY-MM, the last month
     value: float
     numerator: float | None = None
     denominator: float | None = None
     provisional: bool = False
+    months: int = 1  # 1, or 3 / 12 where the data are published only for quarters or years
 
 
 @dataclass(frozen=True)
@@ -311,9 +312,8 @@ class Row:
     stale: Stale | None = None  # the latest figure is older than the measure's latency allows
     revised: Revised | None = None  # the latest figure changed since published / first reported
     decimals: int = 0  # the measure's decimal places (figures in ``unit``)
-    # every month up to the report month with a one-month value, oldest first: the tidy series
-    # behind the row's figures (empty for a measure with no monthly data, e.g. a rolling-year
-    # survey estimate)
+    # the tidy series behind the row's figures, oldest first: each month's value up to the
+    # report month (a quarter's or a year's where only those are published)
     series: tuple[SeriesPoint, ...] = ()
 
 

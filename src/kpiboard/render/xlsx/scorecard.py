@@ -74,6 +74,7 @@ DATA_COLUMNS = (
     Column("Measure", 26),
     Column("Title", 40),
     Column("Month", 9),
+    Column("Months", 8),
     Column("Numerator", 14),
     Column("Denominator", 14),
     Column("Value", 14),
@@ -275,7 +276,12 @@ def _data_sheet(book: Book, scorecard: Scorecard, lines: list[Line]) -> None:
     ws = book.sheet(DATA_SHEET)
     _heading(book, ws, scorecard, "monthly data")
     book.text(
-        ws, 2, 0, "Each month's value as a one-month figure, with the sums behind it.", italic=True
+        ws,
+        2,
+        0,
+        "Each month's value with the sums behind it (over 3 or 12 months where only "
+        "quarters or years are published: Months).",
+        italic=True,
     )
     rows = _once(line for line in lines if line.row.series)
     last = HEADER_ROW + sum(len(line.row.series) for line in rows)
@@ -294,13 +300,14 @@ def _data_sheet(book: Book, scorecard: Scorecard, lines: list[Line]) -> None:
             ws.write_string(r, 3, row.measure)
             ws.write_string(r, 4, row.title)
             ws.write_datetime(r, 5, month_date(p.period), month)
-            book.value(ws, r, 6, p.numerator, _count_nf(p.numerator))
-            book.value(ws, r, 7, p.denominator, _count_nf(p.denominator))
-            book.value(ws, r, 8, p.value, nf)
-            book.text(ws, r, 9, row.unit)
-            ws.write_boolean(r, 10, p.provisional)
+            ws.write_number(r, 6, p.months)
+            book.value(ws, r, 7, p.numerator, _count_nf(p.numerator))
+            book.value(ws, r, 8, p.denominator, _count_nf(p.denominator))
+            book.value(ws, r, 9, p.value, nf)
+            book.text(ws, r, 10, row.unit)
+            ws.write_boolean(r, 11, p.provisional)
             if scorecard.vintage is not None:
-                ws.write_number(r, 11, scorecard.vintage)
+                ws.write_number(r, 12, scorecard.vintage)
 
 
 def _once(lines: Iterable[Line]) -> list[Line]:
