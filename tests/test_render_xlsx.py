@@ -404,3 +404,21 @@ def test_the_sample_scorecard_renders_twice_to_the_same_bytes() -> None:
     from fixtures.scorecard_fixture import sample_scorecard
 
     assert render(sample_scorecard(), "xlsx") == render(sample_scorecard(), "xlsx")
+
+
+def test_a_value_that_is_not_a_finite_number_is_an_empty_cell(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from fixtures.scorecard_fixture import sample_scorecard
+
+    card = sample_scorecard()
+    first = card.rows[0]
+    assert first.latest is not None
+    odd = replace(first, latest=replace(first.latest, value=float("nan")))
+    path = tmp_path / "nan.xlsx"
+    path.write_bytes(render(replace(card, rows=(odd, *card.rows[1:])), "xlsx"))
+    ws = openpyxl.load_workbook(path)["Scorecard"]
+    header = [c.value for c in ws[HEADER_ROW]]
+    [line] = [r for r in _sheet_rows(ws) if r[0].value == first.id]
+    assert line[header.index("Latest")].value is None
+    assert line[header.index("Latest as written")].value == first.latest.text

@@ -5,6 +5,7 @@ autofilter, column widths)."""
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -78,8 +79,9 @@ class Book:
     def value(
         self, ws: Any, row: int, col: int, value: float | None, nf: NumberFormat, **props: Any
     ) -> None:
-        """A number in the figure's format; an empty cell for None."""
-        if value is None:
+        """A number in the figure's format; an empty cell for None (or a value that is not a
+        finite number, which a cell cannot hold)."""
+        if value is None or not math.isfinite(value):
             ws.write_blank(row, col, None, self.fmt(**props))
         else:
             ws.write_number(row, col, nf.cell(value), self.number(nf, **props))
