@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean browser oidc-provider axe
+.PHONY: demo test lint format bench clean browser oidc-provider axe libreoffice
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ browser:
 	    echo "installing Debian's poppler-utils for the print tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	  else echo "warning: pdftotext is missing; the printed PDF checks will be skipped (apt-get install poppler-utils)"; fi; }
+
+# The Excel workbook is checked by converting it with LibreOffice headless (Debian's Calc without
+# its GUI): install it when missing, else the test is skipped.
+libreoffice:
+	@command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's libreoffice-calc-nogui for the Excel workbook tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
+	  else echo "warning: soffice is missing; the LibreOffice test of the Excel workbook will be skipped (apt-get install libreoffice-calc-nogui)"; fi; }
 
 # The single sign-on tests run a real OpenID Connect provider (tests/oidc: the npm package
 # oidc-provider on Node.js 20, pinned by its package-lock.json); the tests skip without npm.
@@ -55,7 +64,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint browser oidc-provider axe
+test: lint browser oidc-provider axe libreoffice
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

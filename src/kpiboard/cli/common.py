@@ -75,6 +75,21 @@ def write(output: Path, data: bytes) -> None:
         ) from None
 
 
+# Formats whose bytes are a file, not text: written with --output (or to a pipe), never to
+# a terminal.
+BINARY_FORMATS: set[str] = {"xlsx"}
+
+
+def check_binary(fmt: str, output: Path | None) -> None:
+    """A binary format with no --output and a terminal on stdout is a usage error, found
+    before any work (the bytes would be garbage on screen)."""
+    if fmt in BINARY_FORMATS and output is None and sys.stdout.isatty():
+        raise UsageError(
+            f"--format {fmt} writes a binary file, not text for a terminal",
+            hint=f"add --output FILE (e.g. --output report.{fmt}), or redirect to a file",
+        )
+
+
 def emit(data: bytes, output: Path | None) -> None:
     """Write to ``output``, or to stdout when there is none."""
     if output is None:

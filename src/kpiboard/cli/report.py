@@ -18,6 +18,7 @@ from kpiboard.cli.common import (
     WAIT_SECONDS,
     ProjectArg,
     WaitOption,
+    check_binary,
     check_format,
     emit,
     fail,
@@ -152,6 +153,7 @@ def report(
                     "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
                 )
             check_format(LEAGUE, fmt)
+            check_binary(fmt, output)
             emit(
                 LEAGUE.render(league_of(project, as_of, measure, group, vintage, wait), fmt), output
             )
@@ -162,6 +164,7 @@ def report(
                 hint="add --org all for one measure's league table",
             )
         check_format(SCORECARD, fmt)
+        check_binary(fmt, output)
         card = scorecard_of(project, as_of, org, vintage, wait)
         if fmt == "table" and output is None:
             print_table(card, Console(highlight=False))

@@ -2,10 +2,10 @@
 
 >>> from kpiboard.render import DOCUMENTS, FORMATS, render
 >>> FORMATS
-['table', 'json', 'csv', 'md', 'html']
+['table', 'json', 'csv', 'md', 'html', 'xlsx', 'csv-excel']
 >>> {name: d.formats for name, d in DOCUMENTS.items()}  # doctest: +NORMALIZE_WHITESPACE
-{'scorecard': ['table', 'json', 'csv', 'md', 'html'],
- 'league': ['table', 'json', 'csv', 'md', 'html'],
+{'scorecard': ['table', 'json', 'csv', 'md', 'html', 'xlsx', 'csv-excel'],
+ 'league': ['table', 'json', 'csv', 'md', 'html', 'xlsx', 'csv-excel'],
  'spc': ['json', 'csv', 'svg'], 'pack': ['html']}
 >>> render(scorecard, "md")  # doctest: +SKIP
 b'# 2009/10 Critical Performance Areas\\n...'
@@ -14,18 +14,19 @@ b'# 2009/10 Critical Performance Areas\\n...'
 The documents are frozen objects from :mod:`kpiboard.scorecard` (Scorecard, League,
 SpcSeries, PublishedPack). Renderers only lay out text the engine already wrote into them;
 they never compute a figure. An extension adds a format with one registration, the seam the
-built-ins below use: ``register("xlsx", render_xlsx)`` for the scorecard,
+built-ins below use: ``register("docx", render_docx)`` for the scorecard,
 ``PACK.register("pdf", render_pack_pdf)`` for another document (see
 :mod:`kpiboard.render.registry`).
 """
 
 from __future__ import annotations
 
-from kpiboard.render.csvout import render_csv
+from kpiboard.render.csvout import render_csv, render_csv_excel
 from kpiboard.render.html import render_html
 from kpiboard.render.jsonout import render_json
 from kpiboard.render.league import (
     render_league_csv,
+    render_league_csv_excel,
     render_league_html,
     render_league_json,
     render_league_markdown,
@@ -52,6 +53,7 @@ from kpiboard.render.registry import (
 )
 from kpiboard.render.spc_series import render_spc_csv, render_spc_json, render_spc_svg
 from kpiboard.render.table import print_table, render_table, render_table_bytes
+from kpiboard.render.xlsx import render_league_xlsx, render_xlsx
 
 __all__ = [
     "DOCUMENTS",
@@ -79,11 +81,15 @@ register("json", render_json)
 register("csv", render_csv)
 register("md", render_markdown)
 register("html", render_html)
+register("xlsx", render_xlsx)
+register("csv-excel", render_csv_excel)
 LEAGUE.register("table", render_league_table)
 LEAGUE.register("json", render_league_json)
 LEAGUE.register("csv", render_league_csv)
 LEAGUE.register("md", render_league_markdown)
 LEAGUE.register("html", render_league_html)
+LEAGUE.register("xlsx", render_league_xlsx)
+LEAGUE.register("csv-excel", render_league_csv_excel)
 SPC_SERIES.register("json", render_spc_json)
 SPC_SERIES.register("csv", render_spc_csv)
 SPC_SERIES.register("svg", render_spc_svg)
