@@ -132,7 +132,7 @@ BUILT_IN_PAIRS = {
     "scorecard": ["table", "json", "csv", "md", "html", "xlsx", "csv-excel"],
     "league": ["table", "json", "csv", "md", "html", "xlsx", "csv-excel"],
     "spc": ["json", "csv", "svg"],
-    "pack": ["html"],
+    "pack": ["html", "xlsx"],
 }
 
 

@@ -3,6 +3,7 @@ pack's files, rendered once at publication and served unchanged with their SHA-2
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -34,10 +35,12 @@ def test_every_scorecard_format_downloads(client: TestClient, service: Scorecard
         assert f'filename="scorecard-{ORG}-2009-08.{suffix}"' in got.headers["content-disposition"]
     got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.json")
     assert got.headers["content-type"] == "application/json"
-    assert got.json() == json.loads(render(service.scorecard(ORG, "2009-08"), "json"))
+    # the scorecard the page shows, naming the vintage it was built from
+    card = dataclasses.replace(service.scorecard(ORG, "2009-08"), vintage=1)
+    assert got.json() == json.loads(render(card, "json"))
     csv = client.get(f"/scorecard/{ORG}/2009-08/scorecard.csv")
     assert csv.headers["content-type"] == "text/csv; charset=utf-8"
-    assert csv.content == render(service.scorecard(ORG, "2009-08"), "csv")
+    assert csv.content == render(card, "csv")
 
 
 def test_a_download_carries_the_months_commentary(client: TestClient) -> None:
@@ -140,3 +143,14 @@ def test_csv_for_excel_keeps_the_pound_sign_and_ends_in_csv(client: TestClient) 
 def test_a_signed_out_reader_gets_no_file(client: TestClient) -> None:
     got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.xlsx")
     assert got.status_code in (303, 401) and not got.content.startswith(b"PK")
+
+
+def test_a_published_pack_keeps_its_workbook(client: TestClient, app_store: AppStore) -> None:
+    csrf = sign_in(client, "approver")
+    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    got = client.get(f"/packs/{ORG}/2009-08/pack.xlsx")
+    assert got.status_code == 200 and got.headers["content-type"] == XLSX
+    assert got.headers["x-kpiboard-sha256"] == hashlib.sha256(got.content).hexdigest()
+    book = openpyxl.load_workbook(io.BytesIO(got.content))
+    stamp = book["Summary"]["A2"].value
+    assert stamp.startswith("Published pack for Aug-09, signed off on") and "(approver)" in stamp

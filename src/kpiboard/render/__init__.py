@@ -6,7 +6,7 @@
 >>> {name: d.formats for name, d in DOCUMENTS.items()}  # doctest: +NORMALIZE_WHITESPACE
 {'scorecard': ['table', 'json', 'csv', 'md', 'html', 'xlsx', 'csv-excel'],
  'league': ['table', 'json', 'csv', 'md', 'html', 'xlsx', 'csv-excel'],
- 'spc': ['json', 'csv', 'svg'], 'pack': ['html']}
+ 'spc': ['json', 'csv', 'svg'], 'pack': ['html', 'xlsx']}
 >>> render(scorecard, "md")  # doctest: +SKIP
 b'# 2009/10 Critical Performance Areas\\n...'
 >>> LEAGUE.render(league, "csv")  # doctest: +SKIP
@@ -53,7 +53,7 @@ from kpiboard.render.registry import (
 )
 from kpiboard.render.spc_series import render_spc_csv, render_spc_json, render_spc_svg
 from kpiboard.render.table import print_table, render_table, render_table_bytes
-from kpiboard.render.xlsx import render_league_xlsx, render_xlsx
+from kpiboard.render.xlsx import render_league_xlsx, render_pack_xlsx, render_xlsx
 
 __all__ = [
     "DOCUMENTS",
@@ -94,3 +94,4 @@ SPC_SERIES.register("json", render_spc_json)
 SPC_SERIES.register("csv", render_spc_csv)
 SPC_SERIES.register("svg", render_spc_svg)
 PACK.register("html", render_pack_html)
+PACK.register("xlsx", render_pack_xlsx)

@@ -121,19 +121,24 @@ def render_xlsx(scorecard: Scorecard, options: RenderOptions) -> bytes:
     """The scorecard as an Excel workbook (bytes of a .xlsx file; the same for the same
     scorecard)."""
     del options  # a workbook has no layout options
+    subject = f"{scorecard.organisation.name}, as at {scorecard.as_of_text}"
+    with workbook(scorecard.as_of, scorecard.title, subject) as (book, out):
+        scorecard_sheets(book, scorecard)
+    return out.getvalue()
+
+
+def scorecard_sheets(book: Book, scorecard: Scorecard) -> None:
+    """The Scorecard, Data, Peers, SPC and Notes sheets, in that order."""
     lines = [line for section in sections(scorecard) for line in section.lines]
     data_at = _first_rows((line.row.measure, len(line.row.series)) for line in lines)
     spc_at = _first_rows(
         (line.row.measure, len(line.row.spc.points) if line.row.spc else 0) for line in lines
     )
-    subject = f"{scorecard.organisation.name}, as at {scorecard.as_of_text}"
-    with workbook(scorecard.as_of, scorecard.title, subject) as (book, out):
-        _scorecard_sheet(book, scorecard, data_at, spc_at)
-        _data_sheet(book, scorecard, lines)
-        _peers_sheet(book, lines)
-        _spc_sheet(book, lines)
-        _notes_sheet(book, scorecard, lines)
-    return out.getvalue()
+    _scorecard_sheet(book, scorecard, data_at, spc_at)
+    _data_sheet(book, scorecard, lines)
+    _peers_sheet(book, lines)
+    _spc_sheet(book, lines)
+    _notes_sheet(book, scorecard, lines)
 
 
 def _first_rows(counts: Iterable[tuple[str, int]]) -> dict[str, int]:
