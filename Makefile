@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean browser oidc-provider pdf-fonts axe
+.PHONY: demo test lint format bench clean browser oidc-provider pdf-fonts axe libreoffice
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ pdf-fonts:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-liberation poppler-utils >/dev/null; \
 	  else echo "warning: fonts-dejavu-core, fonts-liberation or poppler-utils is missing; PDFs fall back to other fonts and the font tests are skipped (apt-get install fonts-dejavu-core fonts-liberation poppler-utils)"; fi; }
 
+# The Excel workbook is checked by converting it with LibreOffice headless (Debian's Calc without
+# its GUI): install it when missing, else the test is skipped.
+libreoffice:
+	@command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's libreoffice-calc-nogui for the Excel workbook tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
+	  else echo "warning: soffice is missing; the LibreOffice test of the Excel workbook will be skipped (apt-get install libreoffice-calc-nogui)"; fi; }
+
 # The single sign-on tests run a real OpenID Connect provider (tests/oidc: the npm package
 # oidc-provider on Node.js 20, pinned by its package-lock.json); the tests skip without npm.
 oidc-provider:
@@ -64,7 +73,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint browser oidc-provider axe pdf-fonts
+test: lint browser oidc-provider axe pdf-fonts libreoffice
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -274,12 +274,13 @@ def test_report_before_any_data(ingested: Path) -> None:
             "error: --as-of: 'Aug-09' is not a month (write months as YYYY-MM, e.g. 2009-08)",
         ),
         (
-            ["--as-of", AS_OF, "--format", "pptx"],
-            "error: --format: unknown format 'pptx' (use one of table, json, csv, md, html, pdf)",
+            ["--as-of", AS_OF, "--format", "docx"],
+            "error: --format: unknown format 'docx' (use one of table, json, csv, md, html, "
+            "pdf, xlsx, csv-excel",
         ),
     ],
     # (no --as-of is no longer a usage error: the latest month, tests/test_report_month.py)
-    ids=["month 13", "Aug-09", "pptx"],
+    ids=["month 13", "Aug-09", "docx"],
 )
 def test_usage_errors_exit_2(ingested: Path, args: list[str], message: str) -> None:
     result = run("report", ingested, *args, code=2)

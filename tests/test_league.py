@@ -121,7 +121,7 @@ def test_formats_lay_out_the_same_rows(tmp_path: Path) -> None:
     assert "| 1 | **Force A** | 5.0 | this organisation |" in md
     assert "Force C" in render_league(league, "table").decode()
     with pytest.raises(KpiboardError):
-        render_league(league, "xlsx")
+        render_league(league, "docx")
 
 
 # --- the england-wales example ----------------------------------------------------------------

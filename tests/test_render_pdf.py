@@ -31,11 +31,12 @@ from pypdf.generic import ArrayObject, DictionaryObject
 from test_cli import copy_project, run
 from test_render_registry import _league
 
+from kpiboard.boardpack import PublishedPack
 from kpiboard.catalogue import schema
 from kpiboard.errors import KpiboardError
 from kpiboard.render import LEAGUE, PACK, RenderOptions, render
 from kpiboard.render.pdf import PdfWarning
-from kpiboard.scorecard import Organisation, PublishedPack
+from kpiboard.scorecard import Organisation
 
 ROOT = Path(__file__).resolve().parents[1]
 MET = ROOT / "examples" / "met-cpa-2009-10"

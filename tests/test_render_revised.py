@@ -24,12 +24,16 @@ def test_json_carries_the_revision_or_null() -> None:
             "value": 77.1,
             "period": "12 months to Jun-09",
             "period_end": "2009-06",
+            "unit": None,  # the fixture's figures say no unit; the engine's do
+            "decimals": None,
         },
         "after": {
             "text": "77.3%",
             "value": 77.3,
             "period": "12 months to Jun-09",
             "period_end": "2009-06",
+            "unit": None,  # the fixture's figures say no unit; the engine's do
+            "decimals": None,
         },
         "vintage": 3,
         "text": MARK,

@@ -200,7 +200,8 @@ def assemble_revised(
     published: int | None = None,
 ) -> Scorecard:
     """The scorecard of ``org`` as of ``as_of`` at vintage ``vintage`` (None: the latest), its
-    revised figures marked (:func:`mark_revisions`)."""
+    revised figures marked (:func:`mark_revisions`) and the vintage it was read at noted."""
     known = wh.at(vintage)
     card = assemble_scorecard(cat, known.scorecard_observations(cat), as_of, org)
+    card = replace(card, vintage=vintage if vintage is not None else wh.latest_vintage())
     return mark_revisions(cat, wh, card, as_of, shown=vintage, published=published)

@@ -8,13 +8,10 @@ there are kept; more may be added.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from kpiboard.executive import ExecutiveSummary
 from kpiboard.vocabulary import (
     Assurance,
     ChangeDirection,
@@ -41,6 +38,9 @@ class Figure:
     value: float | None
     period: str | None = None  # words: "12 months to Jun-09", "2008/09"
     period_end: str | None = None  # YYYY-MM
+    # how ``value`` is written in ``text`` ("%", "£m", "per 1,000", ""), for spreadsheets
+    unit: str | None = None
+    decimals: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ class Rank:
     beyond_998: bool | None = None
     rising: int | None = None  # members whose value rose against the same window a year earlier
     rising_of: int | None = None
+    # the unit and decimal places the group's, mean and peer values are written in
+    value_unit: str | None = None
+    value_decimals: int | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,20 @@ class Spc:
 
 
 @dataclass(frozen=True)
+class SeriesPoint:
+    """A row's measure for the scorecard's organisation over ``months`` months to ``period``:
+    the value in the measure's unit and the sums behind it (a proportion's numerator and
+    denominator, a rate's count and population, a count's count)."""
+
+    period: str  # YYYY-MM, the last month
+    value: float
+    numerator: float | None = None
+    denominator: float | None = None
+    provisional: bool = False
+    months: int = 1  # 1, or 3 / 12 where the data are published only for quarters or years
+
+
+@dataclass(frozen=True)
 class Milestone:
     text: str
     value: float
@@ -292,6 +309,10 @@ class Row:
     status_from: StatusFrom = StatusFrom.RAG
     stale: Stale | None = None  # the latest figure is older than the measure's latency allows
     revised: Revised | None = None  # the latest figure changed since published / first reported
+    decimals: int = 0  # the measure's decimal places (figures in ``unit``)
+    # the tidy series behind the row's figures, oldest first: each month's value up to the
+    # report month (a quarter's or a year's where only those are published)
+    series: tuple[SeriesPoint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -313,6 +334,7 @@ class Scorecard:
     status_key: dict[str, str] = field(default_factory=dict)
     spc_key: dict[str, dict[str, str]] = field(default_factory=dict)  # icon -> words
     notes: tuple[str, ...] = ()
+    vintage: int | None = None  # the warehouse vintage the figures were read at (None: unknown)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (plain dicts, lists, strings, numbers, None)."""
@@ -339,6 +361,7 @@ class LeagueMeasure:
     unit: str  # the unit of the values ranked ("per 1,000", "%")
     polarity: Polarity
     basis: str  # what was ranked: "Q4 2017/18, rate per 1,000 population"
+    decimals: int | None = None  # the decimal places the values are written with
 
 
 @dataclass(frozen=True)
@@ -445,30 +468,6 @@ class SpcSeries:
     name: str  # the input file's name without its suffix
     spc: Spc  # points' periods are the dates as given (YYYY-MM or YYYY-MM-DD)
     trial_limits: tuple[bool, ...]  # one per point
-
-
-@dataclass(frozen=True)
-class PublishedPack:
-    """A month's board pack: its Scorecard, who signed it off and when (None for a draft, not
-    yet published: the outputs say DRAFT), from which data version, the commentary shown
-    beside its KPIs, what changed since the previous pack (sentences), and the executive
-    summary drafted from the figures with its edited text. The dashboard (and ``kpiboard
-    pack`` for a draft) fills it; renderers lay it out."""
-
-    scorecard: Scorecard
-    signed_off_by: str | None  # the name shown in the dashboard; None: a draft
-    username: str | None
-    signed_off_at: datetime | None
-    data_version: str  # the short form of the data version's hash
-    commentary: Mapping[str, str] = field(default_factory=dict)  # measure id -> Markdown
-    changes: tuple[str, ...] = ()  # () for a first pack
-    summary: ExecutiveSummary | None = None  # drafted from the figures
-    summary_text: str | None = None  # the summary as an editor rewrote it (Markdown), if one did
-    vintage: int | None = None  # the warehouse vintage it was built from
-
-    @property
-    def draft(self) -> bool:
-        return self.signed_off_at is None
 
 
 def _plain(obj: Any) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 from appdb_helpers import FAST_HASHER, PASSWORD
 from click.testing import Result
@@ -97,12 +98,34 @@ def test_a_published_month_is_the_frozen_pack(met: Path) -> None:
             changes={},
             user=approver,
             vintage=1,
+            files={"xlsx": ("application/x-test", b"the workbook as it was kept")},
         )
     finally:
         store.close()
     assert run("pack", met, "--as-of", "2009-08").stdout == "<p>the pack as it was frozen</p>"
+    kept = run("pack", met, "--as-of", "2009-08", "--format", "xlsx").stdout_bytes
+    assert kept == b"the workbook as it was kept"
     refused = run("pack", met, "--as-of", "2009-08", "--vintage", "1", code=2).output
     assert "was published on" in refused and "kept as it was frozen" in refused
+    assert "kept in: html, xlsx" in refused
+
+
+def test_a_draft_pack_as_a_workbook(met: Path, tmp_path: Path) -> None:
+    out, again = tmp_path / "pack.xlsx", tmp_path / "again.xlsx"
+    run("pack", met, "--as-of", "2009-08", "--format", "xlsx", "--output", out)
+    run("pack", met, "--as-of", "2009-08", "--format", "xlsx", "--output", again)
+    assert out.read_bytes() == again.read_bytes()
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[:2] == ["Summary", "Scorecard"]
+    summary = book["Summary"]
+    texts = [c.value for c in summary["A"] if c.value]
+    assert texts[1] == "DRAFT pack for Aug-09: not yet published."
+    assert "Executive summary" in texts
+    moved = next(c for c in summary["A"] if str(c.value).startswith("4c The value"))
+    link = summary.cell(moved.row, 2)
+    assert link.value == "Row 4c" and link.hyperlink is not None
+    sheet, cell = link.hyperlink.location.split("!")
+    assert sheet == "'Scorecard'" and book["Scorecard"][cell].value == "4c"
 
 
 def test_a_draft_pack_as_pdf_with_its_summary_and_marking(met: Path, tmp_path: Path) -> None:
@@ -118,26 +141,3 @@ def test_a_draft_pack_as_pdf_with_its_summary_and_marking(met: Path, tmp_path: P
     assert "Executive summary" in text and "OFFICIAL" in text
     info = reader.metadata
     assert info is not None and info["/CreationDate"].startswith("D:20090801000000")
-
-
-def test_a_published_months_pdf_is_the_one_kept_at_publication(met: Path) -> None:
-    run("ingest", met)
-    store = store_of(met)
-    try:
-        approver = store.add_user("ap", PASSWORD, Role.APPROVER)
-        store.publish(
-            "metropolitan",
-            "2009-08",
-            scorecard_json="{}",
-            pack_html="<p>the pack as it was frozen</p>",
-            data_version="abc",
-            commentary={},
-            changes={},
-            user=approver,
-            vintage=1,
-            files={"pdf": ("application/pdf", b"%PDF-1.7 the pack as published")},
-        )
-    finally:
-        store.close()
-    out = run("pack", met, "--as-of", "2009-08", "--format", "pdf").stdout_bytes
-    assert out == b"%PDF-1.7 the pack as published"

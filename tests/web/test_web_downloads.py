@@ -3,17 +3,20 @@ pack's files, rendered once at publication and served unchanged with their SHA-2
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from webutil import ORG, sign_in
 
+from kpiboard.boardpack import PublishedPack
 from kpiboard.render import PACK, RenderOptions, render
-from kpiboard.scorecard import PublishedPack
 from kpiboard.web.db import AppStore
 from kpiboard.web.service import ScorecardService
 from kpiboard.web.urls import download_formats
@@ -28,15 +31,18 @@ def test_every_scorecard_format_downloads(client: TestClient, service: Scorecard
         assert f'href="/scorecard/{ORG}/2009-08/scorecard.{fmt}"' in page
         got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.{fmt}")
         assert got.status_code == 200, (fmt, got.text[:300])
-        assert f'filename="scorecard-{ORG}-2009-08.{fmt}"' in got.headers["content-disposition"]
+        suffix = "csv" if fmt == "csv-excel" else fmt
+        assert f'filename="scorecard-{ORG}-2009-08.{suffix}"' in got.headers["content-disposition"]
     got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.json")
     assert got.headers["content-type"] == "application/json"
-    assert got.json() == json.loads(render(service.scorecard(ORG, "2009-08"), "json"))
+    # the scorecard the page shows, naming the vintage it was built from
+    card = dataclasses.replace(service.scorecard(ORG, "2009-08"), vintage=1)
+    assert got.json() == json.loads(render(card, "json"))
     pdf = client.get(f"/scorecard/{ORG}/2009-08/scorecard.pdf")
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
     csv = client.get(f"/scorecard/{ORG}/2009-08/scorecard.csv")
     assert csv.headers["content-type"] == "text/csv; charset=utf-8"
-    assert csv.content == render(service.scorecard(ORG, "2009-08"), "csv")
+    assert csv.content == render(card, "csv")
 
 
 def test_a_download_carries_the_months_commentary(client: TestClient) -> None:
@@ -95,3 +101,58 @@ def test_a_published_packs_files_are_kept_and_served_unchanged(
     assert client.get(f"/packs/{ORG}/2009-08/pack.txt").content == want
     missing = client.get(f"/packs/{ORG}/2009-08/pack.xyz")
     assert missing.status_code == 404 and "kept at publication: html" in missing.text
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_the_scorecard_downloads_as_an_excel_workbook(client: TestClient) -> None:
+    sign_in(client, "viewer")
+    got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.xlsx")
+    assert got.status_code == 200 and got.headers["content-type"] == XLSX
+    assert got.headers["content-disposition"].startswith(
+        f'attachment; filename="scorecard-{ORG}-2009-08.xlsx"'
+    )
+    card = client.get(f"/api/scorecards/{ORG}/2009-08").json()
+    book = openpyxl.load_workbook(io.BytesIO(got.content))
+    ws = book["Scorecard"]
+    header = [c.value for c in ws[5]]
+    latest = {
+        row[0]: row[header.index("Latest")]
+        for row in ws.iter_rows(min_row=6, values_only=True)
+        if row[0] and row[1]
+    }
+    for row in card["rows"]:
+        if row["latest"] and row["latest"]["value"] is not None:
+            value = row["latest"]["value"]
+            expected = value / 100 if row["latest"]["unit"] == "%" else value
+            assert latest[row["id"]] == float(f"{expected:.16G}"), row["id"]
+    notes = [c for r in book["Notes"].iter_rows(values_only=True) for c in r if c]
+    assert notes[notes.index("Data vintage") + 1] == "1"  # the vintage the dashboard shows
+    # the same bytes on the next request
+    assert client.get(f"/scorecard/{ORG}/2009-08/scorecard.xlsx").content == got.content
+
+
+def test_csv_for_excel_keeps_the_pound_sign_and_ends_in_csv(client: TestClient) -> None:
+    sign_in(client, "viewer")
+    got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.csv-excel")
+    assert got.status_code == 200 and got.headers["content-type"] == "text/csv; charset=utf-8"
+    assert 'filename="scorecard-metropolitan-2009-08.csv"' in got.headers["content-disposition"]
+    assert got.content.startswith(b"\xef\xbb\xbf") and b"\r\n" in got.content
+    assert "£43.8m".encode() in got.content
+
+
+def test_a_signed_out_reader_gets_no_file(client: TestClient) -> None:
+    got = client.get(f"/scorecard/{ORG}/2009-08/scorecard.xlsx")
+    assert got.status_code in (303, 401) and not got.content.startswith(b"PK")
+
+
+def test_a_published_pack_keeps_its_workbook(client: TestClient, app_store: AppStore) -> None:
+    csrf = sign_in(client, "approver")
+    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    got = client.get(f"/packs/{ORG}/2009-08/pack.xlsx")
+    assert got.status_code == 200 and got.headers["content-type"] == XLSX
+    assert got.headers["x-kpiboard-sha256"] == hashlib.sha256(got.content).hexdigest()
+    book = openpyxl.load_workbook(io.BytesIO(got.content))
+    stamp = book["Summary"]["A2"].value
+    assert stamp.startswith("Published pack for Aug-09, signed off on") and "(approver)" in stamp

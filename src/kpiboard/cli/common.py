@@ -104,17 +104,20 @@ def write(output: Path, data: bytes) -> None:
         ) from None
 
 
-# Formats whose bytes are not text: never written to a terminal.
-BINARY_FORMATS = frozenset({"pdf", "xlsx"})
+# Formats whose bytes are a file, not text: written with --output (or to a pipe), never to
+# a terminal.
+BINARY_FORMATS: set[str] = {"pdf", "xlsx"}
 
 
-def refuse_binary_to_terminal(fmt: str, output: Path | None) -> None:
-    """A binary format with no --output, to a terminal, is refused before any work (piped or
-    redirected, it is written)."""
+def check_binary(fmt: str, output: Path | None) -> None:
+    """A binary format with no --output and a terminal on stdout is a usage error, found
+    before any work (the bytes would be garbage on screen); piped or redirected, it is
+    written."""
     if fmt in BINARY_FORMATS and output is None and sys.stdout.isatty():
         raise UsageError(
-            f"{fmt.upper()} is binary: use --output FILE",
-            hint=f"e.g. --output report.{fmt}, or redirect stdout to a file",
+            f"{fmt.upper()} is binary: use --output FILE (--format {fmt} writes a binary file, "
+            "not text for a terminal)",
+            hint=f"add --output FILE (e.g. --output report.{fmt}), or redirect to a file",
         )
 
 

@@ -1,7 +1,7 @@
 """``kpiboard pack``: the month's board pack — the scorecard with the executive summary drafted
 from the figures, the commentary saved on the dashboard, and what changed since the last pack —
 as a DRAFT until it is published on the dashboard; a published month's pack is the frozen one,
-byte for byte."""
+byte for byte (its HTML, or a file kept with it at publication: PDF, XLSX)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from kpiboard.cli.common import (
     WAIT_SECONDS,
     ProjectArg,
     WaitOption,
+    check_binary,
     check_format,
     check_writable,
     emit,
     fail,
-    refuse_binary_to_terminal,
 )
 from kpiboard.cli.report import observed
 from kpiboard.engine.needs import BeforeAnyData
@@ -54,7 +54,7 @@ def pack(
     frozen."""
     try:
         check_format(PACK, fmt)
-        refuse_binary_to_terminal(fmt, output)
+        check_binary(fmt, output)
         check_writable(output)
         emit(board_pack(project, as_of, org, fmt, vintage, wait), output)
     except KpiboardError as exc:
@@ -81,22 +81,20 @@ def board_pack(
         store = app_store(cat)
         try:
             published = None if store is None else store.publication(home, format_month(month))
-            if published is not None:
-                kept = (
-                    store.pack_file(home, format_month(month), fmt)
-                    if store is not None and fmt != "html"
-                    else None
-                )
-                if kept is not None and vintage is None:
-                    return kept.content  # rendered once at publication, served unchanged
-                if vintage is not None or fmt != "html":
+            if store is not None and published is not None:
+                kept = None if fmt == "html" else store.pack_file(home, published.month, fmt)
+                if vintage is not None or (fmt != "html" and kept is None):
                     raise UsageError(
                         f"the pack for {short_month(month)} was published on "
                         f"{published.published_at:%d %b %Y} by {published.published_by} and "
-                        "is kept as it was frozen, in HTML",
-                        hint="use --format html without --vintage for the published pack, or "
-                        "`kpiboard report` for the scorecard as the data now stand",
+                        "is kept as it was frozen",
+                        hint="leave out --vintage for the published pack, in a format it was "
+                        "kept in: html"
+                        + "".join(f", {f.format}" for f in store.pack_files(home, published.month))
+                        + "; or `kpiboard report` for the scorecard as the data now stand",
                     )
+                if kept is not None:
+                    return kept.content
                 return published.pack_html.encode("utf-8")
             key = format_month(month)
             previous = None if store is None else store.previous_publication(home, key)
@@ -114,7 +112,7 @@ def board_pack(
             commentary,
             previous,
             summary,
-            vintage=view.vintage,
+            vintage=view.vintage if view.vintage is not None else wh.latest_vintage(),
         )
         return PACK.render(document, fmt, RenderOptions(marking=cat.project.protective_marking))
 

@@ -18,11 +18,11 @@ from kpiboard.cli.common import (
     WAIT_SECONDS,
     ProjectArg,
     WaitOption,
+    check_binary,
     check_format,
     check_writable,
     emit,
     fail,
-    refuse_binary_to_terminal,
     say_waiting,
     shown_warnings,
 )
@@ -165,7 +165,7 @@ def report(
                 hint="add --org all for one measure's league table",
             )
         check_format(LEAGUE if league else SCORECARD, fmt)
-        refuse_binary_to_terminal(fmt, output)
+        check_binary(fmt, output)
         check_writable(output)
         options = _options(project, fmt, paper, orientation)
         with shown_warnings():

@@ -22,6 +22,7 @@ from kpiboard.engine.peers import RankResult, rank_in_group
 from kpiboard.engine.row_figures import (
     comparator_figure,
     latest_figure,
+    level_figure,
     milestones,
     moe_figure,
     period_label,
@@ -30,6 +31,7 @@ from kpiboard.engine.row_figures import (
     target_figure,
     value_text,
 )
+from kpiboard.engine.series import monthly_series
 from kpiboard.engine.spc_row import spc_block, spc_key, status_from_spc
 from kpiboard.engine.stale import stale_mark
 from kpiboard.engine.stats import margin_of_error, margin_of_error_difference
@@ -42,7 +44,7 @@ from kpiboard.engine.targets import (
 from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
-from kpiboard.formatting import percent_change, round_half_up, signed, with_unit
+from kpiboard.formatting import percent_change, round_half_up, signed
 from kpiboard.periods import (
     format_month,
     fy_label,
@@ -163,6 +165,7 @@ class _RowBuilder:
         report_target = target_for(m, self.as_of, self.fy)
         if m.in_development:
             return replace(base, status_reason="In development: not yet measured, no status")
+        base = replace(base, series=monthly_series(self.ev, m, self.home, self.as_of))
         latest = self.ev.latest(m.id, self.home, self.as_of)
         if latest is None:
             target_fig = target_figure(self.as_of, self.fy, m, report_target, None, None)
@@ -189,6 +192,7 @@ class _RowBuilder:
             description=m.description,
             kind=m.kind,
             unit=m.unit,
+            decimals=m.decimals,
             polarity=m.polarity,
             children=children,
             tracking=m.tracking,
@@ -339,16 +343,7 @@ class _RowBuilder:
             significance=fig.significance,
             interval=interval(m, latest),
             status_from=m.status_from,
-            level=(
-                Figure(
-                    with_unit(latest.value, m.unit, m.decimals),
-                    latest.value,
-                    period_label(m, latest, self.fy),
-                    format_month(latest.window.last),
-                )
-                if fig.shows_change
-                else None
-            ),
+            level=level_figure(self.fy, m, latest) if fig.shows_change else None,
         )
 
     # -- pieces -------------------------------------------------------------------------------
@@ -471,6 +466,8 @@ class _RowBuilder:
             value.value,
             value.window.label(self.fy),
             format_month(value.window.last),
+            unit=m.unit,
+            decimals=m.decimals,
         )
 
     def _ranks(self, m: Measure) -> list[RankResult]:

@@ -28,6 +28,7 @@ from kpiboard.engine.peers import (
     rank_period,
     tied,
     value_text,
+    value_unit,
 )
 from kpiboard.enginedata import EngineData, EngineRequest
 from kpiboard.errors import KpiboardError
@@ -134,7 +135,14 @@ def build_league(
     unit = f"per {number(per)}" if per else found.measure.unit
     return League(
         title=f"{measure.title}: {group.name}",
-        measure=LeagueMeasure(measure.id, measure.title, unit, polarity, basis),
+        measure=LeagueMeasure(
+            measure.id,
+            measure.title,
+            unit,
+            polarity,
+            basis,
+            decimals=value_unit(found.measure, per)[1],
+        ),
         period=period,
         period_end=format_month(found.end),
         as_of=format_month(as_of),

@@ -161,9 +161,13 @@ def value_text(measure: Measure, per: float | None, x: float | None) -> str | No
     measure's unit to at least 1."""
     if x is None:
         return None
-    unit = measure.unit if not per else ""
-    decimals = max(measure.decimals, 1 if not per else 2)
+    unit, decimals = value_unit(measure, per)
     return with_unit(x, unit, decimals)
+
+
+def value_unit(measure: Measure, per: float | None) -> tuple[str, int]:
+    """The unit and decimal places a ranked value is written in (:func:`value_text`)."""
+    return (measure.unit if not per else ""), max(measure.decimals, 1 if not per else 2)
 
 
 def period_and_basis(

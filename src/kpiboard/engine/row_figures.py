@@ -8,7 +8,8 @@ from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.engine.evaluate import Value
 from kpiboard.engine.peers import RankResult, period_and_basis
 from kpiboard.engine.peers import value_text as rank_value_text
-from kpiboard.engine.status import Assessment
+from kpiboard.engine.peers import value_unit as rank_value_unit
+from kpiboard.engine.status import CHANGE_DECIMALS, Assessment
 from kpiboard.engine.targets import Resolved, baseline_years, target_text
 from kpiboard.formatting import decimals_of, number, rank_text, ratio_to_one, with_unit
 from kpiboard.periods import MONTH_ABBR, format_month, fy_label, month_of, parse_month, year_of
@@ -46,6 +47,7 @@ def rank_figure(fy: int, r: RankResult, m: Measure) -> Rank:
         return rank_value_text(r.measure, r.per_population, x)
 
     v = r.verdict
+    unit, decimals = rank_value_unit(r.measure, r.per_population)
     return Rank(
         group_id=r.group.id,
         group=r.group.name,
@@ -69,6 +71,8 @@ def rank_figure(fy: int, r: RankResult, m: Measure) -> Rank:
         beyond_998=v.beyond_998 if v else None,
         rising=r.rising,
         rising_of=r.rising_of,
+        value_unit=unit,
+        value_decimals=decimals,
     )
 
 
@@ -108,8 +112,24 @@ def latest_figure(fy: int, m: Measure, v: Value, change: Change | None) -> Figur
             change.percent,
             period_label(m, v, fy),
             format_month(v.window.last),
+            unit="%",
+            decimals=CHANGE_DECIMALS,
         )
-    return Figure(value_text(m, v), v.value, period_label(m, v, fy), format_month(v.window.last))
+    return Figure(
+        value_text(m, v),
+        v.value,
+        period_label(m, v, fy),
+        format_month(v.window.last),
+        unit=m.unit,
+        decimals=m.decimals,
+    )
+
+
+def level_figure(fy: int, m: Measure, v: Value) -> Figure:
+    """The level behind a figure reported as a % change."""
+    text = with_unit(v.value, m.unit, m.decimals)
+    period = period_label(m, v, fy)
+    return Figure(text, v.value, period, format_month(v.window.last), m.unit, m.decimals)
 
 
 def comparator_figure(fy: int, m: Measure, comp: Value | None) -> Figure | None:
@@ -120,6 +140,8 @@ def comparator_figure(fy: int, m: Measure, comp: Value | None) -> Figure | None:
         comp.value,
         comp.window.label(fy),
         format_month(comp.window.last),
+        unit=m.unit,
+        decimals=m.decimals,
     )
 
 
@@ -133,8 +155,9 @@ def target_figure(
         return None
     year = fy_label(as_of, fy)
     if t.change is not None:
-        auto = target_text(t.change, m.unit, decimals_of(t.change), change=True)
-        return Figure(t.text or auto, t.change, year)
+        places = decimals_of(t.change)
+        auto = target_text(t.change, m.unit, places, change=True)
+        return Figure(t.text or auto, t.change, year, unit="%", decimals=places)
     level = r.level if r is not None else t.level
     if level is None:
         return Figure(t.text or "", None, year)
@@ -159,7 +182,7 @@ def target_figure(
         and latest.parts[1].value
     ):
         text += f" (or {ratio_to_one(level / latest.parts[1].value)})"
-    return Figure(text, level, year)
+    return Figure(text, level, year, unit=m.unit, decimals=decimals)
 
 
 def milestones(m: Measure) -> tuple[Milestone, ...]:

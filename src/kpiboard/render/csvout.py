@@ -51,15 +51,35 @@ Cell = str | float | None
 def render_csv(scorecard: Scorecard, options: RenderOptions) -> bytes:
     """The rows as RFC 4180 CSV (``\\n`` line ends), UTF-8, an empty cell for every None."""
     del options  # CSV has no layout options
+    return _csv(scorecard, "\n").encode("utf-8")
+
+
+def render_csv_excel(scorecard: Scorecard, options: RenderOptions) -> bytes:
+    """``--format csv-excel``: the same columns and rows as ``csv``, as Excel opens them with
+    "£" and "Ynys Môn" intact: UTF-8 with a byte-order mark, CRLF line ends."""
+    del options
+    return for_excel(_csv(scorecard, EXCEL_LINE_END))
+
+
+EXCEL_LINE_END = "\r\n"
+
+
+def for_excel(text: str) -> bytes:
+    """CSV text as Excel reads it without asking: UTF-8 led by a byte-order mark (without one
+    Excel reads the file in the machine's legacy code page, and "£" becomes "Â£")."""
+    return text.encode("utf-8-sig")
+
+
+def _csv(scorecard: Scorecard, line_end: str) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator=line_end)
     writer.writerow(COLUMNS)
     records: list[dict[str, Cell]] = []
     for row in scorecard.rows:
         _collect(records, row, row.section, None)
     for record in records:
         writer.writerow(["" if record[c] is None else record[c] for c in COLUMNS])
-    return out.getvalue().encode("utf-8")
+    return out.getvalue()
 
 
 def _collect(

@@ -10,9 +10,9 @@ so this layout is frozen into every pack published with it.
 
 from __future__ import annotations
 
+from kpiboard.boardpack import PublishedPack
 from kpiboard.render.html import render_html
 from kpiboard.render.registry import RenderOptions
-from kpiboard.scorecard import PublishedPack
 
 
 def stamp(pack: PublishedPack) -> tuple[str, ...]:

@@ -35,9 +35,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from kpiboard.boardpack import PublishedPack
 from kpiboard.errors import KpiboardError
 from kpiboard.executive import ExecutiveSummary
-from kpiboard.scorecard import League, PublishedPack, Scorecard, SpcSeries
+from kpiboard.scorecard import League, Scorecard, SpcSeries
 
 T = TypeVar("T")
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kpiboard.boardpack import PublishedPack
 from kpiboard.brief import SUMMARY_KEY, draft_summary
 from kpiboard.executive import ExecutiveSummary
 from kpiboard.periods import parse_month, short_month
 from kpiboard.render import PACK, RenderOptions, media_type, render
-from kpiboard.scorecard import PublishedPack, Scorecard
+from kpiboard.scorecard import Scorecard
 from kpiboard.web.db import Publication, Revision, User
 from kpiboard.web.service import DataVersion
 

@@ -19,7 +19,6 @@ in flight at a time (:mod:`kpiboard.web.builds`); a cached page never waits for 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +32,6 @@ from kpiboard.announce import announcements
 from kpiboard.announcements import Announcement
 from kpiboard.assemble import assemble_league, assemble_scorecard, mark_revisions
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.catalogue.load import PROJECT_FILE
 from kpiboard.engine.needs import BeforeAnyData
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
@@ -49,6 +47,7 @@ from kpiboard.web.snapshot import (
     use_snapshot,
 )
 from kpiboard.web.snapshot import DataVersion as DataVersion  # where pages and packs import it
+from kpiboard.web.snapshot import data_version as data_version
 
 T = TypeVar("T")
 
@@ -93,16 +92,6 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._cache = Cache(self._cache._size)
-
-
-def _definition_hashes(cat: Catalogue) -> dict[str, str]:
-    files = [cat.root / PROJECT_FILE, *sorted((cat.root / "measures").glob("*.y*ml"))]
-    return {cat.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
-
-
-def data_version(cat: Catalogue, wh: Warehouse) -> DataVersion:
-    """What a page or pack built from ``wh`` (a vintage's view) was built from."""
-    return DataVersion.of(wh.recorded_files(), _definition_hashes(cat))
 
 
 CHECK_SECONDS = 1.0  # how often, at most, a request looks for a new vintage (the setting's)

@@ -20,6 +20,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue.load import PROJECT_FILE
+from kpiboard.warehouse import Warehouse
 from kpiboard.web.builds import Flights
 from kpiboard.web.definition import Definition
 
@@ -43,6 +45,17 @@ class DataVersion:
     def of(cls, files: dict[str, str], definitions: dict[str, str]) -> DataVersion:
         canonical = json.dumps({"data": files, "definitions": definitions}, sort_keys=True)
         return cls(files, definitions, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def definition_hashes(cat: Catalogue) -> dict[str, str]:
+    """The sha256 of the project file and of every KPI definition file, by project path."""
+    files = [cat.root / PROJECT_FILE, *sorted((cat.root / "measures").glob("*.y*ml"))]
+    return {cat.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+
+
+def data_version(cat: Catalogue, wh: Warehouse) -> DataVersion:
+    """What a page or pack built from ``wh`` (a vintage's view) was built from."""
+    return DataVersion.of(wh.recorded_files(), definition_hashes(cat))
 
 
 class Cache:

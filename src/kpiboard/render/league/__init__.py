@@ -16,6 +16,7 @@ from kpiboard.render.league.bars import league_label, league_spec, league_svg
 from kpiboard.render.league.formats import (
     league_dict,
     render_league_csv,
+    render_league_csv_excel,
     render_league_json,
     render_league_markdown,
     render_league_table,
@@ -36,6 +37,7 @@ __all__ = [
     "league_svg",
     "render_league",
     "render_league_csv",
+    "render_league_csv_excel",
     "render_league_html",
     "render_league_json",
     "render_league_markdown",

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kpiboard.render.csvout import EXCEL_LINE_END, for_excel
 from kpiboard.render.league.words import averages, subtitle, who
 from kpiboard.render.registry import RenderOptions
 from kpiboard.scorecard import League
@@ -33,6 +34,13 @@ def render_league_json(league: League, options: RenderOptions) -> bytes:
 def render_league_csv(league: League, options: RenderOptions) -> bytes:
     del options  # CSV has no layout options
     return _csv(league).encode()
+
+
+def render_league_csv_excel(league: League, options: RenderOptions) -> bytes:
+    """``--format csv-excel``: the ``csv`` columns as Excel opens them (UTF-8 with a
+    byte-order mark, CRLF line ends; see :func:`kpiboard.render.csvout.for_excel`)."""
+    del options
+    return for_excel(_csv(league, EXCEL_LINE_END))
 
 
 def render_league_markdown(league: League, options: RenderOptions) -> bytes:
@@ -72,9 +80,9 @@ def _table(league: League) -> str:
     return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
 
 
-def _csv(league: League) -> str:
+def _csv(league: League, line_end: str = "\n") -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator=line_end)
     writer.writerow(
         [
             "rank",

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from markupsafe import Markup
 
+from kpiboard.boardpack import PublishedPack
 from kpiboard.render.charts import Charted, charts_for, spc_label
 from kpiboard.render.html import environment, report_context
 from kpiboard.render.pack import stamp
@@ -29,7 +30,7 @@ from kpiboard.render.pdf.write import (
 )
 from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import Line, SectionView, StatusLabel, sections, status_label
-from kpiboard.scorecard import PublishedPack, Row, Scorecard
+from kpiboard.scorecard import Row, Scorecard
 from kpiboard.vocabulary import Status, Variation
 
 TEMPLATE = "report-pdf.html.j2"

@@ -3,9 +3,10 @@ month's commentary and publication through the application database, and renders
 Every page has a JSON twin in :mod:`kpiboard.web.api`.
 
 One router per part of the site, included by :func:`kpiboard.web.app.create_app` in this
-order: the scorecard and board cover, a KPI and its commentary, the month's executive summary, what the last load brought,
-published packs, signing in and out (with a password, or through the identity provider), the
-admins' pages, your e-mail and subscriptions, the API reference.
+order: the scorecard and board cover, a KPI and its commentary, the month's executive summary,
+what the last load brought, published packs, the files to download (a scorecard view in every
+format, a pack's kept files), signing in and out (with a password, or through the identity
+provider), the admins' pages, your e-mail and subscriptions, the API reference.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ served unchanged with their SHA-256."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Response
@@ -12,7 +13,7 @@ from kpiboard.render import PACK, SCORECARD, RenderOptions, media_type
 from kpiboard.web.context import Ctx, get_reader
 from kpiboard.web.pages.packs import published
 from kpiboard.web.service import NotFound
-from kpiboard.web.shown import shown_scorecard
+from kpiboard.web.shown import shown
 from kpiboard.web.urls import download_formats
 
 router = APIRouter(include_in_schema=False)
@@ -21,8 +22,13 @@ router = APIRouter(include_in_schema=False)
 INLINE = frozenset({"html", "pdf", "json", "svg"})
 
 
-def _headers(name: str, fmt: str) -> dict[str, str]:
+# a format whose file ends otherwise than in its name
+SUFFIXES = {"csv-excel": "csv"}
+
+
+def _headers(stem: str, fmt: str) -> dict[str, str]:
     how = "inline" if fmt in INLINE else "attachment"
+    name = f"{stem}.{SUFFIXES.get(fmt, fmt)}"
     return {"content-disposition": f"{how}; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"}
 
 
@@ -33,11 +39,12 @@ def _check(formats: list[str], fmt: str, what: str) -> None:
 
 @router.get("/scorecard/{org}/{month}/scorecard.{fmt}", dependencies=[Depends(get_reader)])
 def scorecard_file(org: str, month: str, fmt: str, ctx: Ctx) -> Response:
-    """The scorecard as the dashboard shows it (revised figures marked), with the month's
-    latest commentary."""
+    """The scorecard as the dashboard shows it (revised figures marked, the vintage it was
+    built from named), with the month's latest commentary."""
     o, m = ctx.service.org(org), ctx.service.month(month)
     _check([f for f, _ in download_formats()], fmt, "a scorecard")
-    card = shown_scorecard(ctx, o.id, m)
+    page = shown(ctx, o.id, m)
+    card = replace(page.scorecard, vintage=page.vintage)
     latest, _ = ctx.month_state(o.id, m)
     commentary = {measure: rev.text for measure, rev in latest.items()}
     key = ("scorecard", o.id, m, fmt, tuple(sorted((k, r.id) for k, r in latest.items())))
@@ -50,7 +57,7 @@ def scorecard_file(org: str, month: str, fmt: str, ctx: Ctx) -> Response:
         ),
     )
     return Response(
-        data, media_type=media_type(fmt), headers=_headers(f"scorecard-{o.id}-{m}.{fmt}", fmt)
+        data, media_type=media_type(fmt), headers=_headers(f"scorecard-{o.id}-{m}", fmt)
     )
 
 
@@ -67,6 +74,6 @@ def pack_file_in(org: str, month: str, fmt: str, ctx: Ctx) -> Response:
             hint=f"kept at publication: html{''.join(', ' + k for k in kept)}"
             + ("" if fmt not in PACK.formats else " (packs published before it was installed)"),
         )
-    headers = _headers(f"pack-{o.id}-{pub.month}.{fmt}", fmt)
+    headers = _headers(f"pack-{o.id}-{pub.month}", fmt)
     headers["x-kpiboard-sha256"] = stored.sha256
     return Response(stored.content, media_type=stored.media_type, headers=headers)
