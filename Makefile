@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean browser oidc-provider axe libreoffice
+.PHONY: demo test lint format bench clean browser oidc-provider pdf-fonts axe libreoffice
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ browser:
 	    echo "installing Debian's poppler-utils for the print tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	  else echo "warning: pdftotext is missing; the printed PDF checks will be skipped (apt-get install poppler-utils)"; fi; }
+
+# The PDF names Debian's DejaVu and Liberation fonts (so it looks the same on every machine and
+# has every glyph of "Ynys Môn" or Welsh commentary); its tests read pages back with poppler.
+pdf-fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && test -d /usr/share/fonts/truetype/liberation && command -v pdftoppm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's fonts-dejavu-core, fonts-liberation and poppler-utils for the PDF"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-liberation poppler-utils >/dev/null; \
+	  else echo "warning: fonts-dejavu-core, fonts-liberation or poppler-utils is missing; PDFs fall back to other fonts and the font tests are skipped (apt-get install fonts-dejavu-core fonts-liberation poppler-utils)"; fi; }
 
 # The Excel workbook is checked by converting it with LibreOffice headless (Debian's Calc without
 # its GUI): install it when missing, else the test is skipped.
@@ -64,7 +73,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint browser oidc-provider axe libreoffice
+test: lint browser oidc-provider axe pdf-fonts libreoffice
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

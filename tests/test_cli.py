@@ -276,7 +276,7 @@ def test_report_before_any_data(ingested: Path) -> None:
         (
             ["--as-of", AS_OF, "--format", "docx"],
             "error: --format: unknown format 'docx' (use one of table, json, csv, md, html, "
-            "xlsx, csv-excel",
+            "pdf, xlsx, csv-excel",
         ),
     ],
     # (no --as-of is no longer a usage error: the latest month, tests/test_report_month.py)

@@ -34,8 +34,8 @@ from kpiboard.scorecard import (
     SpcSeries,
 )
 
-BUILT_INS = ["table", "json", "csv", "md", "html", "xlsx", "csv-excel"]
-BINARY = {"xlsx"}  # a zip file, not text
+BUILT_INS = ["table", "json", "csv", "md", "html", "pdf", "xlsx", "csv-excel"]
+BINARY = {"pdf", "xlsx"}  # files, not text
 
 
 def test_built_in_formats_are_registered_in_order() -> None:
@@ -129,11 +129,12 @@ def test_render_imports_only_the_scorecard_layer() -> None:
 # --- every document through the same seam -------------------------------------------------
 
 BUILT_IN_PAIRS = {
-    "scorecard": ["table", "json", "csv", "md", "html", "xlsx", "csv-excel"],
-    "league": ["table", "json", "csv", "md", "html", "xlsx", "csv-excel"],
+    "scorecard": ["table", "json", "csv", "md", "html", "pdf", "xlsx", "csv-excel"],
+    "league": ["table", "json", "csv", "md", "html", "pdf", "xlsx", "csv-excel"],
     "spc": ["json", "csv", "svg"],
-    "pack": ["html", "xlsx"],
+    "pack": ["html", "pdf", "xlsx"],
 }
+MAGIC = {"pdf": b"%PDF-", "xlsx": b"PK"}  # how a binary format's bytes start (xlsx: a zip)
 
 
 def _league() -> League:
@@ -189,7 +190,7 @@ def test_every_registered_pair_renders_bytes(document: str, fmt: str) -> None:
     out = DOCUMENTS[document].render(_sample(document), fmt)
     assert isinstance(out, bytes)
     if fmt in BINARY:
-        assert out.startswith(b"PK")  # an Office Open XML zip
+        assert out.startswith(MAGIC[fmt])
     else:
         assert out.decode("utf-8").strip()
 

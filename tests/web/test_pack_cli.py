@@ -126,3 +126,18 @@ def test_a_draft_pack_as_a_workbook(met: Path, tmp_path: Path) -> None:
     assert link.value == "Row 4c" and link.hyperlink is not None
     sheet, cell = link.hyperlink.location.split("!")
     assert sheet == "'Scorecard'" and book["Scorecard"][cell].value == "4c"
+
+
+def test_a_draft_pack_as_pdf_with_its_summary_and_marking(met: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    config = met / "kpiboard.yaml"
+    config.write_text(config.read_text("utf-8") + "protective_marking: OFFICIAL\n", "utf-8")
+    out = tmp_path / "pack.pdf"
+    run("pack", met, "--as-of", "2009-08", "--format", "pdf", "--output", out)
+    reader = PdfReader(out)
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages[:4])
+    assert "DRAFT pack for Aug-09: not yet published." in text
+    assert "Executive summary" in text and "OFFICIAL" in text
+    info = reader.metadata
+    assert info is not None and info["/CreationDate"].startswith("D:20090801000000")

@@ -38,6 +38,8 @@ def test_every_scorecard_format_downloads(client: TestClient, service: Scorecard
     # the scorecard the page shows, naming the vintage it was built from
     card = dataclasses.replace(service.scorecard(ORG, "2009-08"), vintage=1)
     assert got.json() == json.loads(render(card, "json"))
+    pdf = client.get(f"/scorecard/{ORG}/2009-08/scorecard.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
     csv = client.get(f"/scorecard/{ORG}/2009-08/scorecard.csv")
     assert csv.headers["content-type"] == "text/csv; charset=utf-8"
     assert csv.content == render(card, "csv")

@@ -373,6 +373,9 @@ class Dashboard(Strict):
         return value
 
 
+MARKING_MAX = 60  # a page header, not a paragraph
+
+
 class Project(Strict):
     title: str
     organisation: str = Field(description="the home organisation's id")
@@ -400,10 +403,28 @@ class Project(Strict):
         default_factory=list,
         description="files under data/ that are not data (globs): no warning that nothing reads them",
     )
+    protective_marking: str | None = Field(
+        None,
+        description="the marking printed on every page of the PDF pack (OFFICIAL, "
+        "OFFICIAL-SENSITIVE...); none by default",
+    )
     dashboard: Dashboard = Dashboard()
     announcements: Announcements = Field(
         Announcements(), description="webhooks and e-mail after each load (docs/WEB.md)"
     )
+
+    @field_validator("protective_marking")
+    @classmethod
+    def _one_short_line(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if not text or len(text) > MARKING_MAX or not text.isprintable():
+            raise ValueError(
+                f"a protective marking is one line of at most {MARKING_MAX} printable "
+                "characters, such as OFFICIAL or OFFICIAL-SENSITIVE"
+            )
+        return text
 
     @model_validator(mode="after")
     def _some_organisations(self) -> Project:

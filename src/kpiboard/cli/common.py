@@ -4,7 +4,11 @@ command's bytes to stdout or a file."""
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -13,6 +17,7 @@ from rich.console import Console
 
 from kpiboard.errors import KpiboardError, UsageError, ValidationFailed
 from kpiboard.render import Document
+from kpiboard.render.pdf import PdfWarning
 
 # soft_wrap: a finding is one line (`LEVEL file:line measure: message (hint)`) however narrow
 # the terminal, so it can be grepped and clicked; rich would otherwise wrap it at 80 columns
@@ -62,6 +67,30 @@ def check_format(document: Document[Any], fmt: str) -> None:
         ) from None
 
 
+def check_writable(output: Path | None) -> None:
+    """Fail before the work (a PDF takes seconds) when ``output`` clearly cannot be written: a
+    folder, or under a file or a folder that is not writable. :func:`write` still reports
+    whatever else goes wrong."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise _cannot_write(output, "Is a directory")
+    existing = output.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _cannot_write(output, f"{existing}: File exists (a file, not a folder)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _cannot_write(output, f"{existing}: Permission denied")
+
+
+def _cannot_write(output: Path, why: str) -> KpiboardError:
+    return KpiboardError(
+        f"cannot write {output}: {why}",
+        hint="give --output a file path in a folder you can write to",
+    )
+
+
 def write(output: Path, data: bytes) -> None:
     """Write an output file; a path that cannot be written is the user's to fix, not a crash."""
     try:
@@ -77,17 +106,40 @@ def write(output: Path, data: bytes) -> None:
 
 # Formats whose bytes are a file, not text: written with --output (or to a pipe), never to
 # a terminal.
-BINARY_FORMATS: set[str] = {"xlsx"}
+BINARY_FORMATS: set[str] = {"pdf", "xlsx"}
 
 
 def check_binary(fmt: str, output: Path | None) -> None:
     """A binary format with no --output and a terminal on stdout is a usage error, found
-    before any work (the bytes would be garbage on screen)."""
+    before any work (the bytes would be garbage on screen); piped or redirected, it is
+    written."""
     if fmt in BINARY_FORMATS and output is None and sys.stdout.isatty():
         raise UsageError(
-            f"--format {fmt} writes a binary file, not text for a terminal",
+            f"{fmt.upper()} is binary: use --output FILE (--format {fmt} writes a binary file, "
+            "not text for a terminal)",
             hint=f"add --output FILE (e.g. --output report.{fmt}), or redirect to a file",
         )
+
+
+@contextmanager
+def shown_warnings() -> Iterator[None]:
+    """What a renderer had to do without (a chart drawn as its text alternative only), said on
+    stderr as ``warning: ...`` lines once the output is made."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PdfWarning)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, PdfWarning):
+                    err.print(f"warning: {warning.message}", markup=False, style="yellow")
+                else:
+                    warnings.showwarning(
+                        warning.message,
+                        warning.category,
+                        warning.filename,
+                        warning.lineno,
+                    )
 
 
 def emit(data: bytes, output: Path | None) -> None:

@@ -13,12 +13,21 @@ import typer
 from kpiboard.assemble import assemble_revised, assemble_scorecard
 from kpiboard.catalogue import Catalogue
 from kpiboard.cli.appdb import app_store
-from kpiboard.cli.common import WAIT_SECONDS, ProjectArg, WaitOption, check_format, emit, fail
+from kpiboard.cli.common import (
+    WAIT_SECONDS,
+    ProjectArg,
+    WaitOption,
+    check_binary,
+    check_format,
+    check_writable,
+    emit,
+    fail,
+)
 from kpiboard.cli.report import observed
 from kpiboard.engine.needs import BeforeAnyData
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.periods import format_month, short_month
-from kpiboard.render import PACK
+from kpiboard.render import PACK, RenderOptions
 from kpiboard.scorecard import Scorecard
 from kpiboard.warehouse import Warehouse
 
@@ -45,6 +54,8 @@ def pack(
     frozen."""
     try:
         check_format(PACK, fmt)
+        check_binary(fmt, output)
+        check_writable(output)
         emit(board_pack(project, as_of, org, fmt, vintage, wait), output)
     except KpiboardError as exc:
         fail(exc)
@@ -58,8 +69,9 @@ def board_pack(
     vintage: int | None = None,
     wait: float = WAIT_SECONDS,
 ) -> bytes:
-    """The pack's bytes: the published one for a published month (HTML, as frozen), else a
-    draft built from ``vintage`` (default the latest)."""
+    """The pack's bytes: the published one for a published month (as frozen: its HTML, or a
+    file rendered once at publication such as its PDF), else a draft built from ``vintage``
+    (default the latest), with the project's protective marking."""
     # the dashboard's definitions of a pack, loaded only by this command
     from kpiboard.web.packs import pack_document, summary_of
     from kpiboard.web.service import data_version
@@ -102,7 +114,7 @@ def board_pack(
             summary,
             vintage=view.vintage if view.vintage is not None else wh.latest_vintage(),
         )
-        return PACK.render(document, fmt)
+        return PACK.render(document, fmt, RenderOptions(marking=cat.project.protective_marking))
 
 
 def _month_before(cat: Catalogue, view: Warehouse, month: int, org: str) -> Scorecard | None:

@@ -20,15 +20,18 @@ from kpiboard.cli.common import (
     WaitOption,
     check_binary,
     check_format,
+    check_writable,
     emit,
     fail,
     say_waiting,
+    shown_warnings,
 )
 from kpiboard.cli.project import run_ingest
 from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.periods import format_month, parse_month
-from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
+from kpiboard.render import FORMATS, LEAGUE, SCORECARD, RenderOptions, print_table, render
+from kpiboard.render.pdf import ORIENTATIONS, PAPERS
 from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import Warehouse, WarehouseAccess
 
@@ -143,32 +146,58 @@ def report(
         typer.Option(help="the vintage to report as it was (default: the latest; see `vintages`)"),
     ] = None,
     wait: WaitOption = WAIT_SECONDS,
+    paper: Annotated[str, typer.Option(help=f"PDF paper size: {' or '.join(PAPERS)}")] = PAPERS[0],
+    orientation: Annotated[
+        str, typer.Option(help=f"PDF orientation: {' or '.join(ORIENTATIONS)}")
+    ] = ORIENTATIONS[0],
 ) -> None:
     """Build the scorecard as of a month (ingesting first if the data changed); with
     --org all --measure ID, that measure's league table instead."""
     try:
-        if org is not None and org.strip().lower() == LEAGUE_ORG:
-            if measure is None:
-                raise UsageError(
-                    "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
-                )
-            check_format(LEAGUE, fmt)
-            check_binary(fmt, output)
-            emit(
-                LEAGUE.render(league_of(project, as_of, measure, group, vintage, wait), fmt), output
+        league = org is not None and org.strip().lower() == LEAGUE_ORG
+        if league and measure is None:
+            raise UsageError(
+                "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
             )
-            return
-        if measure is not None or group is not None:
+        if not league and (measure is not None or group is not None):
             raise UsageError(
                 "--measure and --group go with --org all",
                 hint="add --org all for one measure's league table",
             )
-        check_format(SCORECARD, fmt)
+        check_format(LEAGUE if league else SCORECARD, fmt)
         check_binary(fmt, output)
-        card = scorecard_of(project, as_of, org, vintage, wait)
-        if fmt == "table" and output is None:
-            print_table(card, Console(highlight=False))
-            return
-        emit(render(card, fmt), output)
+        check_writable(output)
+        options = _options(project, fmt, paper, orientation)
+        with shown_warnings():
+            if league:
+                assert measure is not None
+                data = LEAGUE.render(
+                    league_of(project, as_of, measure, group, vintage, wait), fmt, options
+                )
+            else:
+                card = scorecard_of(project, as_of, org, vintage, wait)
+                if fmt == "table" and output is None:
+                    print_table(card, Console(highlight=False))
+                    return
+                data = render(card, fmt, options)
+        emit(data, output)
     except KpiboardError as exc:
         fail(exc)
+
+
+def _options(project: Path, fmt: str, paper: str, orientation: str) -> RenderOptions:
+    """The layout options: the PDF's page setup (checked before any work) and the project's
+    protective marking; the defaults for every other format."""
+    if fmt != "pdf":
+        return RenderOptions()
+    if paper not in PAPERS:
+        raise UsageError(
+            f"--paper: unknown paper size {paper!r}", hint=f"use one of {', '.join(PAPERS)}"
+        )
+    if orientation not in ORIENTATIONS:
+        raise UsageError(
+            f"--orientation: unknown orientation {orientation!r}",
+            hint=f"use one of {', '.join(ORIENTATIONS)}",
+        )
+    marking = load_catalogue(project).project.protective_marking
+    return RenderOptions(paper=paper, orientation=orientation, marking=marking)

@@ -20,9 +20,10 @@ always text, never markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
@@ -87,7 +88,8 @@ class ChartView:
 
 
 @cache
-def _template() -> Template:
+def environment() -> Environment:
+    """The report templates' Jinja environment (the PDF's template extends the report's)."""
     env = Environment(
         loader=PackageLoader("kpiboard.render", "templates"),
         autoescape=True,  # not select_autoescape: the file ends in .j2, not .html
@@ -102,19 +104,35 @@ def _template() -> Template:
         variation_words=variation_words,
         assurance_words=assurance_words,
     )
-    return env.get_template(TEMPLATE)
+    return env
+
+
+def _template() -> Template:
+    return environment().get_template(TEMPLATE)
 
 
 def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
     """The scorecard as one UTF-8 HTML document."""
     views = sections(scorecard)
-    has_spc = any(line.row.spc is not None for s in views for line in s.lines)
     charts = {
-        line.anchor: [_chart_view(c) for c in charts_for(line.row)]
+        line.anchor: [chart_view(c) for c in charts_for(line.row)]
         for section in views
         for line in section.lines
     }
-    text = _template().render(
+    return _template().render(report_context(scorecard, views, charts, options)).encode("utf-8")
+
+
+def report_context(
+    scorecard: Scorecard,
+    views: list[SectionView],
+    charts: Mapping[str, list[ChartView]],
+    options: RenderOptions,
+) -> dict[str, Any]:
+    """What ``report.html.j2`` is rendered with: the scorecard, its sections, the charts under
+    each row (by anchor), the keys, the swatches and ``options``' commentary, stamp and
+    changes, and a pack's executive summary."""
+    has_spc = any(line.row.spc is not None for s in views for line in s.lines)
+    return dict(
         scorecard=scorecard,
         sections=views,
         key=key_entries(scorecard),
@@ -134,7 +152,6 @@ def render_html(scorecard: Scorecard, options: RenderOptions) -> bytes:
         changes=options.changes,
         summary=_summary_view(options, views),
     )
-    return text.encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -162,5 +179,5 @@ def _summary_view(options: RenderOptions, views: Sequence[SectionView]) -> Summa
     return SummaryView(summary.since, sentences, edited)
 
 
-def _chart_view(chart: Chart) -> ChartView:
+def chart_view(chart: Chart) -> ChartView:
     return ChartView(chart.kind, Markup(chart.svg), chart.caption)

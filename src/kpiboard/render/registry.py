@@ -12,7 +12,7 @@ A new format is one registration, the same seam the built-ins use
 
     SCORECARD.register("pdf", render_pdf)      # or register("pdf", render_pdf)
     LEAGUE.register("xlsx", render_league_xlsx)
-    PACK.register("pdf", render_pack_pdf)
+    PACK.register("docx", render_pack_docx)
 
 after which ``render(scorecard, "pdf")`` (``SCORECARD.render(scorecard, "pdf")``) and
 ``kpiboard report --format pdf`` work, and the format is listed in help text and errors.
@@ -55,6 +55,9 @@ class RenderOptions:
     published pack; ``summary`` is a pack's executive summary drafted from the figures, and
     ``summary_text`` the same as an editor rewrote it (Markdown; shown instead of the draft's
     sentences, the draft kept beside it). The HTML renderer shows them all.
+    ``paper`` (``a4``, ``a3``), ``orientation`` (``landscape``, ``portrait``) and
+    ``marking`` (a protective marking such as ``OFFICIAL``, from the project's
+    ``protective_marking``) are the PDF's page setup.
     """
 
     width: int | None = None
@@ -64,6 +67,9 @@ class RenderOptions:
     changes: tuple[str, ...] | None = None  # None: not a pack; () a first pack or no change
     summary: ExecutiveSummary | None = None
     summary_text: str | None = None
+    paper: str = "a4"
+    orientation: str = "landscape"
+    marking: str | None = None
 
 
 Renderer = Callable[[Scorecard, RenderOptions], bytes]

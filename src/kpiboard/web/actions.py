@@ -83,6 +83,7 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
         datetime.now(UTC),
         summary=executive_summary(ctx, o.id, m, card),
         vintage=page.vintage,
+        marking=ctx.service.protective_marking,
     )
     try:
         published = ctx.store.publish(

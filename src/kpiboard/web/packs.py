@@ -24,7 +24,7 @@ from kpiboard.boardpack import PublishedPack
 from kpiboard.brief import SUMMARY_KEY, draft_summary
 from kpiboard.executive import ExecutiveSummary
 from kpiboard.periods import parse_month, short_month
-from kpiboard.render import PACK, media_type, render
+from kpiboard.render import PACK, RenderOptions, media_type, render
 from kpiboard.scorecard import Scorecard
 from kpiboard.web.db import Publication, Revision, User
 from kpiboard.web.service import DataVersion
@@ -95,9 +95,11 @@ def build_pack(
     when: datetime,
     summary: ExecutiveSummary | None = None,
     vintage: int | None = None,
+    marking: str | None = None,
 ) -> Pack:
     """The pack frozen at publication: its Scorecard JSON, its HTML, the commentary revisions
-    it shows (the executive summary's edited text among them) and the changes."""
+    it shows (the executive summary's edited text among them) and the changes; its files in
+    the other formats (the PDF with the project's protective ``marking``)."""
     scorecard_json = render(card, "json").decode("utf-8")
     if summary is None:
         summary = summary_of(card, previous, None)
@@ -107,7 +109,9 @@ def build_pack(
     html = PACK.render(published, "html").decode("utf-8")
     # every other format a pack has, rendered once now and kept with it for ever
     files = {
-        fmt: (media_type(fmt), PACK.render(published, fmt)) for fmt in PACK.formats if fmt != "html"
+        fmt: (media_type(fmt), PACK.render(published, fmt, RenderOptions(marking=marking)))
+        for fmt in PACK.formats
+        if fmt != "html"
     }
     changes["summary"] = summary.to_dict()  # the draft, kept beside the edited text
     return Pack(scorecard_json, html, dict(commentary), changes, files)

@@ -192,6 +192,11 @@ class ScorecardService:
         return self.snapshot.catalogue
 
     @property
+    def protective_marking(self) -> str | None:
+        """The project's protective marking (kpiboard.yaml), printed on every page of a PDF."""
+        return self.catalogue.project.protective_marking
+
+    @property
     def version(self) -> DataVersion:
         """The data version of the request's snapshot."""
         return self.snapshot.version

@@ -15,7 +15,7 @@ from kpiboard.scorecard import Funnel, FunnelPoint, League
 
 def render_league_html(league: League, options: RenderOptions) -> bytes:
     del options  # the page has no layout options
-    return _html(league).encode()
+    return league_page(league).encode()
 
 
 def _funnel_table(league: League, funnel: Funnel) -> str:
@@ -81,7 +81,9 @@ def _funnel_html(league: League) -> str:
     )
 
 
-def _html(league: League) -> str:
+def league_page(league: League, *, lang: str = "en", head: str = "", top: str = "") -> str:
+    """The page; the PDF adds its language, ``head`` (its print stylesheet and metadata) and
+    ``top`` (markup at the start of the body: its running header's words)."""
     e = escape
     label = league_label(league)
     rows = []
@@ -93,9 +95,9 @@ def _html(league: League) -> str:
         )
     notes = "".join(f"<li>{e(line)}</li>" for line in averages(league))
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{e(league.title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
-        f"<h1>{e(league.title)}</h1>\n<p>{e(subtitle(league))}</p>\n"
+        f'<!DOCTYPE html>\n<html lang="{e(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{e(league.title)}</title>\n<style>{_STYLE}</style>\n{head}</head>\n<body>\n<main>\n"
+        f"{top}<h1>{e(league.title)}</h1>\n<p>{e(subtitle(league))}</p>\n"
         f'<div class="charts"><figure>{_scroll("Bar chart")}{league_svg(league)}</div>'
         f"<figcaption>{e(label)}</figcaption></figure>\n"
         + _funnel_html(league)

@@ -49,7 +49,12 @@ def scorecard_file(org: str, month: str, fmt: str, ctx: Ctx) -> Response:
     commentary = {measure: rev.text for measure, rev in latest.items()}
     key = ("scorecard", o.id, m, fmt, tuple(sorted((k, r.id) for k, r in latest.items())))
     data = ctx.service.rendered(
-        key, lambda: SCORECARD.render(card, fmt, RenderOptions(commentary=commentary))
+        key,
+        lambda: SCORECARD.render(
+            card,
+            fmt,
+            RenderOptions(commentary=commentary, marking=ctx.service.protective_marking),
+        ),
     )
     return Response(
         data, media_type=media_type(fmt), headers=_headers(f"scorecard-{o.id}-{m}", fmt)
