@@ -304,7 +304,7 @@ def test_ranks_by_polarity_with_ties_sharing_the_better_rank(tmp_path: Path) -> 
         ]
 
     r = row(tmp_path, m, rows({"A": 50.0, "B": 60.0, "C": 50.0}))
-    assert [(x.rank, x.of, x.text) for x in r.ranks] == [(2, 3, "2nd/3")]
+    assert [(x.rank, x.of, x.text) for x in r.ranks] == [(2, 3, "=2nd/3")]
     low = row(
         tmp_path / "b",
         {**m, "polarity": "lower_is_better"},

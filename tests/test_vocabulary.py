@@ -27,6 +27,7 @@ from kpiboard.vocabulary import (
     SignificanceVerdict,
     Status,
     StatusFrom,
+    SummaryKind,
     TargetKind,
     Variation,
     WindowKind,
@@ -89,6 +90,7 @@ VALUES: dict[type[StrEnum], list[str]] = {
         "run_above",
         "run_below",
     ],
+    SummaryKind: ["counts", "moved", "improved", "signal", "significant", "rank"],
 }
 
 
