@@ -32,10 +32,10 @@ browser:
 # The PDF names Debian's DejaVu and Liberation fonts (so it looks the same on every machine and
 # has every glyph of "Ynys Môn" or Welsh commentary); its tests read pages back with poppler.
 pdf-fonts:
-	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && test -d /usr/share/fonts/truetype/liberation && command -v pdftoppm >/dev/null || { \
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && test -d /usr/share/fonts/truetype/liberation && command -v pdftoppm >/dev/null && /sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's fonts-dejavu-core, fonts-liberation and poppler-utils for the PDF"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-liberation poppler-utils >/dev/null; \
+	    echo "installing Debian's fonts-dejavu-core, fonts-liberation, poppler-utils and Pango (WeasyPrint's text layout) for the PDF"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-liberation poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	  else echo "warning: fonts-dejavu-core, fonts-liberation or poppler-utils is missing; PDFs fall back to other fonts and the font tests are skipped (apt-get install fonts-dejavu-core fonts-liberation poppler-utils)"; fi; }
 
 # The Excel workbook is checked by converting it with LibreOffice headless (Debian's Calc without
