@@ -224,7 +224,8 @@ def test_the_contents_and_the_bookmarks_give_each_part_its_page(met: dict[str, A
     [top, marks] = reader.outline
     assert top.title == "2009/10 Critical Performance Areas"
     titles = [m.title for m in marks]
-    assert titles[:5] == [
+    assert titles[:6] == [
+        "The month at a glance",
         "Board summary",
         "Variation and assurance (Making Data Count)",
         "Confidence",
@@ -234,7 +235,7 @@ def test_the_contents_and_the_bookmarks_give_each_part_its_page(met: dict[str, A
     assert titles[-1] == "Appendix"
     exceptions = [m for m in marks if m.title.startswith("Exception: ")]
     assert len(exceptions) == sum(1 for r in json_rows(met["report"]["rows"]) if exception(r))
-    for mark in [marks[0], *exceptions, marks[-1]]:
+    for mark in [marks[0], marks[1], *exceptions, marks[-1]]:
         number = reader.get_destination_page_number(mark) + 1
         title = mark.title.removeprefix("Exception: ")
         assert title in pages[number - 1], mark.title  # the bookmark's page has the heading
@@ -446,3 +447,24 @@ def test_a_pdf_is_not_written_to_a_terminal(met: dict[str, Any]) -> None:
     assert proc.returncode == 2
     assert "PDF is binary: use --output FILE" in proc.stderr.decode()
     assert b"%PDF" not in shown
+
+
+def test_the_month_at_a_glance_is_one_page_with_arrows_and_no_statistics(
+    met: dict[str, Any],
+) -> None:
+    pages: list[str] = met["pages"]
+    [page] = [p for p in pages if "The month at a glance Ref KPI" in p]
+    top = list(met["report"]["rows"])  # the KPIs, not their breakdowns
+    for row in top:
+        assert row["title"] in page, row["id"]
+        change = row["change"]
+        if change is not None:
+            arrow = {"up": "↑", "down": "↓", "level": "→"}[change["direction"]]
+            words = change["direction"]
+            if change["better"] is not None and change["direction"] != "level":
+                words += ", better" if change["better"] else ", worse"
+            assert f"{arrow} {words}" in page, row["id"]
+    assert not re.search(r"\bp [=<]|z-test|Poisson", page)  # no p-values, no test names
+    # known answers from the reference scorecard: 2a fell and is worse; 3b fell and is better
+    assert re.search(r"2a User satisfaction with overall service 80% 77.3% ↓ down, worse", page)
+    assert "11.9% ↓ down, better" in page

@@ -30,6 +30,8 @@ class PublishedPack:
     summary: ExecutiveSummary | None = None  # drafted from the figures
     summary_text: str | None = None  # the summary as an editor rewrote it (Markdown), if one did
     vintage: int | None = None  # the warehouse vintage it was built from
+    # the publication's content hash, for the files rendered after its HTML (PDF, XLSX)
+    content_hash: str | None = None
 
     @property
     def draft(self) -> bool:

@@ -156,3 +156,20 @@ def test_a_published_pack_keeps_its_workbook(client: TestClient, app_store: AppS
     book = openpyxl.load_workbook(io.BytesIO(got.content))
     stamp = book["Summary"]["A2"].value
     assert stamp.startswith("Published pack for Aug-09, signed off on") and "(approver)" in stamp
+
+
+def test_a_packs_pdf_names_the_packs_content_hash(client: TestClient, app_store: AppStore) -> None:
+    pytest.importorskip("pypdf")
+    from pypdf import PdfReader
+
+    csrf = sign_in(client, "approver")
+    assert client.post(f"/packs/{ORG}/2009-07", data={"csrf_token": csrf}).status_code == 303
+    pub = app_store.publication(ORG, "2009-07")
+    assert pub is not None
+    got = client.get(f"/packs/{ORG}/2009-07/pack.pdf")
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    assert got.headers["x-kpiboard-sha256"] == hashlib.sha256(got.content).hexdigest()
+    cover = PdfReader(io.BytesIO(got.content)).pages[0].extract_text()
+    assert pub.content_hash in cover.replace("\n", "")
+    assert "Published pack for Jul-09, signed off on" in cover.replace("\n", " ")
+    assert pub.content_hash not in pub.pack_html  # the HTML cannot hold its own hash

@@ -26,11 +26,14 @@ def stamp(pack: PublishedPack) -> tuple[str, ...]:
             f"{pack.signed_off_at:%d %b %Y} by {pack.signed_off_by} ({pack.username})."
         )
     vintage = f" (vintage {pack.vintage})" if pack.vintage is not None else ""
-    return (
+    lines: tuple[str, ...] = (
         first,
         f"Data version {pack.data_version}{vintage}: sha256 of the data files and KPI "
         "definitions it was built from.",
     )
+    if pack.content_hash is not None:
+        lines += (f"Pack content hash {pack.content_hash} (as the dashboard records it).",)
+    return lines
 
 
 def render_pack_html(pack: PublishedPack, options: RenderOptions) -> bytes:

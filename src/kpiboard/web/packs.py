@@ -16,7 +16,7 @@ the data version. Figures are compared as published (their texts), never recompu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,8 @@ from kpiboard.executive import ExecutiveSummary
 from kpiboard.periods import parse_month, short_month
 from kpiboard.render import PACK, RenderOptions, media_type, render
 from kpiboard.scorecard import Scorecard
-from kpiboard.web.db import Publication, Revision, User
+from kpiboard.web.db import Publication, Revision, User, content_hash
+from kpiboard.web.db.snapshot import canonical_json, revision_json
 from kpiboard.web.service import DataVersion
 
 Item = dict[str, object]
@@ -107,9 +108,13 @@ def build_pack(
         card, version, commentary, previous, summary, user=user, when=when, vintage=vintage
     )
     html = PACK.render(published, "html").decode("utf-8")
-    # every other format a pack has, rendered once now and kept with it for ever
+    # every other format a pack has, rendered once now and kept with it for ever; they name
+    # the pack's content hash (the HTML cannot: the hash is of it), as the store will record it
+    commentary_json = canonical_json({m: revision_json(r) for m, r in commentary.items()})
+    digest = content_hash(scorecard_json, commentary_json, html, version.hash)
+    hashed = replace(published, content_hash=digest)
     files = {
-        fmt: (media_type(fmt), PACK.render(published, fmt, RenderOptions(marking=marking)))
+        fmt: (media_type(fmt), PACK.render(hashed, fmt, RenderOptions(marking=marking)))
         for fmt in PACK.formats
         if fmt != "html"
     }

@@ -2,7 +2,9 @@
 view model (``report-pdf.html.j2`` extends ``report.html.j2``) with a print stylesheet.
 
 What it adds to the report: a cover (title, organisation, period, "as at", KPIs by status, a
-DRAFT watermark on every page until the pack is published, the protective marking), the board
+DRAFT watermark on every page until the pack is published, the protective marking), a page of
+the month at a glance (each KPI's target, latest figure, direction of travel, status and a
+one-line comment), the board
 summary with each KPI's target, a page per exception (red or amber, or a special-cause SPC
 signal) with its facts, figures, commentary and charts, and an appendix (definitions, latest
 periods and methods, after the keys and notes). Every word and figure is the Scorecard's.
@@ -10,8 +12,9 @@ periods and methods, after the keys and notes). Every word and figure is the Sco
 
 from __future__ import annotations
 
+import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +34,7 @@ from kpiboard.render.pdf.write import (
 from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import Line, SectionView, StatusLabel, sections, status_label
 from kpiboard.scorecard import Row, Scorecard
-from kpiboard.vocabulary import Status, Variation
+from kpiboard.vocabulary import ChangeDirection, Status, Variation
 
 TEMPLATE = "report-pdf.html.j2"
 EXCEPTION_STATUSES = (Status.RED.value, Status.AMBER.value)
@@ -54,6 +57,58 @@ class StatusCounts:
 
     by_status: tuple[tuple[StatusLabel, int], ...]
     total: int
+
+
+@dataclass(frozen=True)
+class GlanceLine:
+    """One KPI on the page a board member reads in a minute: target, latest figure, the
+    direction of travel as an arrow with its words, the status and a one-line comment. No
+    p-values and no test names: they stay in the detail and the appendix."""
+
+    line: Line
+    arrow: str  # ↑ ↓ →, or "" without a comparator
+    travel: str  # "up, better", "down, worse", "level", "up"
+    comment: str
+
+
+ARROWS = {
+    ChangeDirection.UP.value: "↑",
+    ChangeDirection.DOWN.value: "↓",
+    ChangeDirection.LEVEL.value: "→",
+}
+COMMENT_CHARS = 110  # about one line of the page's comment column
+
+
+def one_line(text: str) -> str:
+    """The first sentence or paragraph of ``text`` as plain words, cut at a word to about one
+    line ("…" where cut)."""
+    plain = re.sub(r"[*_`#>\[\]]", "", text).strip()
+    first = re.split(r"(?<=[.!?])\s|\n\s*\n", plain, maxsplit=1)[0].strip()
+    first = " ".join(first.split())
+    if len(first) <= COMMENT_CHARS:
+        return first
+    return first[: first.rfind(" ", 0, COMMENT_CHARS)].rstrip(",;:") + "…"
+
+
+def glance(views: Iterable[SectionView], commentary: Mapping[str, str]) -> list[GlanceLine]:
+    """Each KPI (not its breakdowns) at a glance; the comment is the first words of its
+    commentary, else the first clause of its status reason."""
+    out = []
+    for section in views:
+        for line in section.lines:
+            if line.is_child:
+                continue
+            row = line.row
+            arrow, travel = "", ""
+            if row.change is not None:
+                way = str(row.change.direction)
+                arrow, travel = ARROWS[way], way
+                if row.change.better is not None and way != ChangeDirection.LEVEL.value:
+                    travel += ", better" if row.change.better else ", worse"
+            written = commentary.get(row.measure, "").strip()
+            reason = row.status_reason.split(" (")[0].strip()
+            out.append(GlanceLine(line, arrow, travel, one_line(written or reason)))
+    return out
 
 
 def is_exception(line: Line) -> bool:
@@ -132,6 +187,7 @@ def scorecard_html(
         published=published,
         marking=options.marking,
         counts=status_counts(views),
+        glance=glance(views, options.commentary),
         exceptions=exceptions,
         exception_charts={line.anchor: exception_charts(line.row) for line in exceptions},
         methods={line.anchor: methods(line.row) for line in lines},
