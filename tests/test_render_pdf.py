@@ -468,3 +468,23 @@ def test_the_month_at_a_glance_is_one_page_with_arrows_and_no_statistics(
     # known answers from the reference scorecard: 2a fell and is worse; 3b fell and is better
     assert re.search(r"2a User satisfaction with overall service 80% 77.3% ↓ down, worse", page)
     assert "11.9% ↓ down, better" in page
+
+
+def test_a_kpi_without_an_exception_page_still_has_its_figure_against_target_over_time() -> None:
+    from kpiboard.render.pdf.scorecard import scorecard_html
+    from kpiboard.vocabulary import Status
+
+    card = sample_scorecard()
+    # 4a: common cause and hit and miss against its monthly target; Green, it is no exception
+    rows = tuple(
+        dataclasses.replace(r, status=Status.GREEN) if r.id == "4a" else r for r in card.rows
+    )
+    green = dataclasses.replace(card, rows=rows)
+    html = scorecard_html(green, RenderOptions(), created=datetime(2009, 8, 1, tzinfo=UTC))
+    trends = html[html.index('id="trends-heading"') : html.index('id="appendix"')]
+    assert "4a Serious acquisitive crime rate" in trends
+    assert 'class="chart trend chart-trend"' in trends and "<svg" in trends
+    assert '<a href="#trends-heading">The other KPIs over time</a>' in html  # in the contents
+    # as an exception (Amber), 4a has its own page and is not repeated here
+    as_is = scorecard_html(card, RenderOptions(), created=datetime(2009, 8, 1, tzinfo=UTC))
+    assert 'id="trends-heading"' not in as_is

@@ -169,6 +169,14 @@ def exception_charts(row: Row) -> list[PdfChart]:
         return [PdfChart("spc", None, label, "SPC chart (XmR, Making Data Count rules).")]
 
 
+def trend_chart(row: Row) -> list[PdfChart]:
+    """The KPI's figure against its target over time (the trend chart; the SPC chart where it
+    has no monthly target), for the KPIs that have no exception page of their own."""
+    charts = exception_charts(row)
+    trend = [c for c in charts if c.kind == "trend"]
+    return trend or charts[:1]
+
+
 def scorecard_html(
     scorecard: Scorecard,
     options: RenderOptions,
@@ -190,6 +198,12 @@ def scorecard_html(
         glance=glance(views, options.commentary),
         exceptions=exceptions,
         exception_charts={line.anchor: exception_charts(line.row) for line in exceptions},
+        trends=[
+            (line, chart)
+            for line in lines
+            if not is_exception(line) and not line.is_child
+            for chart in trend_chart(line.row)
+        ],
         methods={line.anchor: methods(line.row) for line in lines},
     )
     return environment().get_template(TEMPLATE).render(context)
