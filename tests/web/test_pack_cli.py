@@ -141,3 +141,22 @@ def test_a_draft_pack_as_pdf_with_its_summary_and_marking(met: Path, tmp_path: P
     assert "Executive summary" in text and "OFFICIAL" in text
     info = reader.metadata
     assert info is not None and info["/CreationDate"].startswith("D:20090801000000")
+
+
+def test_a_draft_pack_as_an_a3_portrait_pdf(met: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    out = tmp_path / "pack.pdf"
+    run("pack", met, "--as-of", "2009-08", "--format", "pdf", "--paper", "a3",
+        "--orientation", "portrait", "--output", out)  # fmt: skip
+    reader = PdfReader(out)
+    box = reader.pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (842, 1191)  # A3 portrait, in points
+    cover = reader.pages[0].extract_text()
+    assert "DRAFT" in cover and "Executive summary" in " ".join(
+        p.extract_text() for p in reader.pages[:4]
+    )
+    assert (
+        "--paper: unknown paper size 'a5'"
+        in run("pack", met, "--format", "pdf", "--paper", "a5", "--output", out, code=2).output
+    )

@@ -15,9 +15,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from kpiboard.catalogue import load_catalogue
 from kpiboard.errors import KpiboardError, UsageError, ValidationFailed
-from kpiboard.render import Document
-from kpiboard.render.pdf import PdfWarning
+from kpiboard.render import Document, RenderOptions
+from kpiboard.render.pdf import ORIENTATIONS, PAPERS, PdfWarning
 
 # soft_wrap: a finding is one line (`LEVEL file:line measure: message (hint)`) however narrow
 # the terminal, so it can be grepped and clicked; rich would otherwise wrap it at 80 columns
@@ -41,6 +42,30 @@ def say_waiting(message: str) -> None:
 
 
 ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
+OrgOption = Annotated[str | None, typer.Option(help="organisation id, name or alias")]
+OutputOption = Annotated[Path | None, typer.Option(help="write to this file instead of stdout")]
+PaperOption = Annotated[str, typer.Option(help=f"PDF paper size: {' or '.join(PAPERS)}")]
+OrientationOption = Annotated[
+    str, typer.Option(help=f"PDF orientation: {' or '.join(ORIENTATIONS)}")
+]
+
+
+def layout_options(project: Path, fmt: str, paper: str, orientation: str) -> RenderOptions:
+    """The layout options: the PDF's page setup (checked before any work) and the project's
+    protective marking; the defaults for every other format."""
+    if fmt != "pdf":
+        return RenderOptions()
+    if paper not in PAPERS:
+        raise UsageError(
+            f"--paper: unknown paper size {paper!r}", hint=f"use one of {', '.join(PAPERS)}"
+        )
+    if orientation not in ORIENTATIONS:
+        raise UsageError(
+            f"--orientation: unknown orientation {orientation!r}",
+            hint=f"use one of {', '.join(ORIENTATIONS)}",
+        )
+    marking = load_catalogue(project).project.protective_marking
+    return RenderOptions(paper=paper, orientation=orientation, marking=marking)
 
 
 def print_error(exc: KpiboardError) -> None:

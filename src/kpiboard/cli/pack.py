@@ -15,6 +15,10 @@ from kpiboard.catalogue import Catalogue
 from kpiboard.cli.appdb import app_store
 from kpiboard.cli.common import (
     WAIT_SECONDS,
+    OrgOption,
+    OrientationOption,
+    OutputOption,
+    PaperOption,
     ProjectArg,
     WaitOption,
     check_binary,
@@ -22,12 +26,14 @@ from kpiboard.cli.common import (
     check_writable,
     emit,
     fail,
+    layout_options,
 )
 from kpiboard.cli.report import observed
 from kpiboard.engine.needs import BeforeAnyData
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.periods import format_month, short_month
 from kpiboard.render import PACK, RenderOptions
+from kpiboard.render.pdf import ORIENTATIONS, PAPERS
 from kpiboard.scorecard import Scorecard
 from kpiboard.warehouse import Warehouse
 
@@ -38,16 +44,16 @@ def pack(
         str | None,
         typer.Option("--as-of", help="the pack's month, YYYY-MM (default: the latest with data)"),
     ] = None,
-    org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
+    org: OrgOption = None,
     fmt: Annotated[str, typer.Option("--format", help="the pack's format")] = "html",
-    output: Annotated[
-        Path | None, typer.Option(help="write to this file instead of stdout")
-    ] = None,
+    output: OutputOption = None,
     vintage: Annotated[
         int | None,
         typer.Option(help="build the draft from this vintage (default: the latest)"),
     ] = None,
     wait: WaitOption = WAIT_SECONDS,
+    paper: PaperOption = PAPERS[0],
+    orientation: OrientationOption = ORIENTATIONS[0],
 ) -> None:
     """The month's board pack: a DRAFT with the executive summary drafted from the figures
     (against the last published pack, else the month before), or the published pack as it was
@@ -56,7 +62,8 @@ def pack(
         check_format(PACK, fmt)
         check_binary(fmt, output)
         check_writable(output)
-        emit(board_pack(project, as_of, org, fmt, vintage, wait), output)
+        options = layout_options(project, fmt, paper, orientation)
+        emit(board_pack(project, as_of, org, fmt, vintage, wait, options), output)
     except KpiboardError as exc:
         fail(exc)
 
@@ -68,10 +75,12 @@ def board_pack(
     fmt: str,
     vintage: int | None = None,
     wait: float = WAIT_SECONDS,
+    options: RenderOptions | None = None,
 ) -> bytes:
     """The pack's bytes: the published one for a published month (as frozen: its HTML, or a
     file rendered once at publication such as its PDF), else a draft built from ``vintage``
-    (default the latest), with the project's protective marking."""
+    (default the latest) and laid out with ``options`` (default: the project's protective
+    marking on A4 landscape)."""
     # the dashboard's definitions of a pack, loaded only by this command
     from kpiboard.web.packs import pack_document, summary_of
     from kpiboard.web.service import data_version
@@ -114,7 +123,9 @@ def board_pack(
             summary,
             vintage=view.vintage if view.vintage is not None else wh.latest_vintage(),
         )
-        return PACK.render(document, fmt, RenderOptions(marking=cat.project.protective_marking))
+        if options is None:
+            options = RenderOptions(marking=cat.project.protective_marking)
+        return PACK.render(document, fmt, options)
 
 
 def _month_before(cat: Catalogue, view: Warehouse, month: int, org: str) -> Scorecard | None:

@@ -16,6 +16,10 @@ from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli.appdb import app_store
 from kpiboard.cli.common import (
     WAIT_SECONDS,
+    OrgOption,
+    OrientationOption,
+    OutputOption,
+    PaperOption,
     ProjectArg,
     WaitOption,
     check_binary,
@@ -23,6 +27,7 @@ from kpiboard.cli.common import (
     check_writable,
     emit,
     fail,
+    layout_options,
     say_waiting,
     shown_warnings,
 )
@@ -30,7 +35,7 @@ from kpiboard.cli.project import run_ingest
 from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.periods import format_month, parse_month
-from kpiboard.render import FORMATS, LEAGUE, SCORECARD, RenderOptions, print_table, render
+from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
 from kpiboard.render.pdf import ORIENTATIONS, PAPERS
 from kpiboard.scorecard import League, Scorecard
 from kpiboard.warehouse import Warehouse, WarehouseAccess
@@ -127,11 +132,9 @@ def report(
         str | None,
         typer.Option("--as-of", help="the report month, YYYY-MM (default: the latest with data)"),
     ] = None,
-    org: Annotated[str | None, typer.Option(help="organisation id, name or alias")] = None,
+    org: OrgOption = None,
     fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")] = "table",
-    output: Annotated[
-        Path | None, typer.Option(help="write to this file instead of stdout")
-    ] = None,
+    output: OutputOption = None,
     measure: Annotated[
         str | None, typer.Option(help="with --org all: the measure whose league table to show")
     ] = None,
@@ -146,10 +149,8 @@ def report(
         typer.Option(help="the vintage to report as it was (default: the latest; see `vintages`)"),
     ] = None,
     wait: WaitOption = WAIT_SECONDS,
-    paper: Annotated[str, typer.Option(help=f"PDF paper size: {' or '.join(PAPERS)}")] = PAPERS[0],
-    orientation: Annotated[
-        str, typer.Option(help=f"PDF orientation: {' or '.join(ORIENTATIONS)}")
-    ] = ORIENTATIONS[0],
+    paper: PaperOption = PAPERS[0],
+    orientation: OrientationOption = ORIENTATIONS[0],
 ) -> None:
     """Build the scorecard as of a month (ingesting first if the data changed); with
     --org all --measure ID, that measure's league table instead."""
@@ -167,7 +168,7 @@ def report(
         check_format(LEAGUE if league else SCORECARD, fmt)
         check_binary(fmt, output)
         check_writable(output)
-        options = _options(project, fmt, paper, orientation)
+        options = layout_options(project, fmt, paper, orientation)
         with shown_warnings():
             if league:
                 assert measure is not None
@@ -183,21 +184,3 @@ def report(
         emit(data, output)
     except KpiboardError as exc:
         fail(exc)
-
-
-def _options(project: Path, fmt: str, paper: str, orientation: str) -> RenderOptions:
-    """The layout options: the PDF's page setup (checked before any work) and the project's
-    protective marking; the defaults for every other format."""
-    if fmt != "pdf":
-        return RenderOptions()
-    if paper not in PAPERS:
-        raise UsageError(
-            f"--paper: unknown paper size {paper!r}", hint=f"use one of {', '.join(PAPERS)}"
-        )
-    if orientation not in ORIENTATIONS:
-        raise UsageError(
-            f"--orientation: unknown orientation {orientation!r}",
-            hint=f"use one of {', '.join(ORIENTATIONS)}",
-        )
-    marking = load_catalogue(project).project.protective_marking
-    return RenderOptions(paper=paper, orientation=orientation, marking=marking)
