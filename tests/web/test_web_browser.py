@@ -4,7 +4,6 @@ installed by `make test`; never a downloaded browser) against `kpiboard serve` s
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -15,27 +14,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browserutil import CHROMIUM, CHROMIUM_ARGS
 from webutil import EXAMPLE, ROOT
 
 from kpiboard.web.db import AppStore, Role
 
-CHROMIUM = Path(os.environ.get("KPIBOARD_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 ACCOUNTS = {
     "analyst": ("analyst password 1", Role.EDITOR),
     "approver": ("approver password 1", Role.APPROVER),
 }
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason=f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)",
