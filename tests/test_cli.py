@@ -365,3 +365,7 @@ def test_demo(tmp_path: Path) -> None:
     path = Path(line.removeprefix("HTML report: "))
     assert path == (tmp_path / "demo.html").resolve() and path.is_file()
     assert '<html lang="en">' in path.read_text(encoding="utf-8")
+    packs = [ln for ln in result.stdout.splitlines() if ln.startswith("Board pack (")]
+    assert [Path(ln.split(": ", 1)[1]).name for ln in packs] == ["demo-pack.pdf", "demo-pack.xlsx"]
+    assert (tmp_path / "demo-pack.pdf").read_bytes().startswith(b"%PDF-")
+    assert (tmp_path / "demo-pack.xlsx").read_bytes().startswith(b"PK")

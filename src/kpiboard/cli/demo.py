@@ -1,5 +1,5 @@
 """``kpiboard demo``: the bundled 2009/10 example end to end (the terminal scorecard, the HTML
-report, then the dashboard with demo logins)."""
+report, the board pack as PDF and workbook, then the dashboard with demo logins)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.console import Console
 
 from kpiboard.catalogue import load_catalogue
 from kpiboard.cli.common import fail, write
+from kpiboard.cli.pack import board_pack
 from kpiboard.cli.project import run_ingest
 from kpiboard.cli.report import scorecard_of
 from kpiboard.errors import KpiboardError
@@ -42,7 +43,7 @@ def demo(
     port: Annotated[int, typer.Option(help="port to serve the dashboard on")] = 8000,
 ) -> None:
     """Run the bundled 2009/10 example end to end: the terminal scorecard, the HTML report,
-    then the dashboard with demo logins."""
+    the board pack (a draft, as PDF and Excel workbook), then the dashboard with demo logins."""
     try:
         project = _demo_project()
         run_ingest(load_catalogue(project))
@@ -50,6 +51,10 @@ def demo(
         print_table(card, Console(highlight=False))
         write(output, render(card, "html"))
         typer.echo(f"HTML report: {output.resolve()}")
+        for fmt, what in (("pdf", "PDF"), ("xlsx", "Excel workbook")):
+            pack = output.with_name(f"{output.stem}-pack.{fmt}")
+            write(pack, board_pack(project, DEMO_AS_OF, None, fmt))
+            typer.echo(f"Board pack ({what}): {pack.resolve()}")
         if serve_dashboard:
             from kpiboard.web.serve import serve as run_dashboard
 
