@@ -796,3 +796,23 @@ def test_the_example_project_loads_with_no_findings() -> None:
         src.file == "measures/1-confidence.yaml"
         and src.line_at(("targets", 0, "level")) == (src.line or 0) + 14
     )
+
+
+def test_a_misspelt_section_gets_a_did_you_mean(tmp_path: Path) -> None:
+    listed = load_catalogue(
+        write(tmp_path / "a", GOOD + "    section: Saftey\n", PROJECT + "sections: [Safety]\n")
+    )
+    assert [f.render() for f in listed.findings] == [
+        "WARNING measures/m.yaml:6 burglary: section 'Saftey' is not listed in kpiboard.yaml "
+        "(did you mean 'Safety'?)"
+    ]
+    two = "  - id: robbery\n    title: R\n    kind: count\n    section: Safety\n"
+    three = "  - id: theft\n    title: T\n    kind: count\n    section: Safety\n"
+    unlisted = load_catalogue(write(tmp_path / "b", GOOD + "    section: Saftey\n" + two + three))
+    assert [f.render() for f in unlisted.findings] == [
+        "WARNING measures/m.yaml:6 burglary: section 'Saftey' is used by this measure alone, so "
+        "it makes a section of its own (did you mean 'Safety'? Or list the sections in "
+        "kpiboard.yaml)"
+    ]
+    apart = load_catalogue(write(tmp_path / "c", GOOD + "    section: Confidence\n" + two + three))
+    assert apart.findings == []  # a section of one measure, unlike any other: no warning

@@ -1,11 +1,12 @@
-"""The rules on a measure's place in the report: row labels used once, sections listed."""
+"""The rules on a measure's place in the report: row labels used once, sections listed, and
+no section that looks like a misspelling of another ("Saftey" beside "Safety")."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from kpiboard.catalogue.model import Catalogue
-from kpiboard.catalogue.rule_findings import at_measure
+from kpiboard.catalogue.rule_findings import at_measure, did_you_mean
 from kpiboard.errors import Finding
 
 
@@ -29,6 +30,33 @@ def rows(cat: Catalogue) -> Iterator[Finding]:
                 m.id,
                 "warning",
                 f"section {m.section!r} is not listed in kpiboard.yaml",
-                "add it to sections: to fix its place in the report",
+                did_you_mean(
+                    m.section, sections, "add it to sections: to fix its place in the report"
+                ),
+                at=("section",),
+            )
+    if not sections:
+        yield from _lone_sections(cat)
+
+
+def _lone_sections(cat: Catalogue) -> Iterator[Finding]:
+    """Without ``sections:`` in kpiboard.yaml, a section only one measure names that is close
+    to one other measures name is most likely a typo: it would make a section of its own."""
+    users: dict[str, list[str]] = {}
+    for m in cat.measures.values():
+        if m.section:
+            users.setdefault(m.section, []).append(m.id)
+    for name, ids in users.items():
+        if len(ids) != 1:
+            continue
+        others = [s for s, u in users.items() if s != name and len(u) > 1]
+        hint = did_you_mean(name, others)
+        if hint is not None:
+            yield at_measure(
+                cat,
+                ids[0],
+                "warning",
+                f"section {name!r} is used by this measure alone, so it makes a section of its own",
+                f"{hint} Or list the sections in kpiboard.yaml",
                 at=("section",),
             )
