@@ -25,7 +25,7 @@ def test_a_rate_counted_from_records_in_the_yamls_words() -> None:
         ("Better when", "lower is better"),
         ("Window", "quarter"),
         ("Compared with", "year start"),
-        ("Ranked among", "ew"),
+        ("Ranked among", "England & Wales"),  # the group by its name, not its id
         ("Source", "records:prc"),
         ("Owner", NO_OWNER),
     ]

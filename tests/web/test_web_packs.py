@@ -122,3 +122,14 @@ def test_changes_since_the_last_published_pack(
     assert "Changed since the last published pack" in html
     assert "commentary revision 1 by approver" in html and "New this month" in html
     assert "commentary revision 1 by approver" in client.get(f"/packs/{ORG}/2009-08").text
+
+
+def test_a_packs_page_names_each_commentary_by_its_kpi(
+    client: TestClient, app_store: AppStore
+) -> None:
+    csrf = sign_in(client, "approver")
+    _save(client, csrf, "2009-08", "robbery", "Robbery fell.")
+    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    page = client.get(f"/packs/{ORG}/2009-08").text
+    heading = page[page.index("Commentary in this pack") :]
+    assert "<h3>Robbery</h3>" in heading and "<h3>robbery</h3>" not in heading

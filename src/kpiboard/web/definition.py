@@ -36,13 +36,17 @@ class Definition:
 
 def definitions(catalogue: Catalogue) -> dict[str, Definition]:
     """Every measure's definition, by measure id."""
-    return {m.id: definition_of(m) for m in catalogue.measures.values()}
+    groups = {g.id: g.name for g in catalogue.project.peer_groups}
+    return {m.id: definition_of(m, groups) for m in catalogue.measures.values()}
 
 
-def definition_of(measure: Measure) -> Definition:
+def definition_of(measure: Measure, groups: Mapping[str, str] | None = None) -> Definition:
+    """The measure's definition; ``groups`` names the peer groups by id (a person reads names,
+    not ids: "England and Wales", not "ew")."""
     terms = [*_what(measure), *_how(measure), *(_target(t) for t in measure.targets)]
     if measure.ranks is not None and measure.ranks.groups:
-        terms.append(("Ranked among", ", ".join(measure.ranks.groups)))
+        names = [(groups or {}).get(g, g) for g in measure.ranks.groups]
+        terms.append(("Ranked among", ", ".join(names)))
     return Definition(measure.id, tuple(terms), measure.owner)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -38,6 +40,22 @@ def published(ctx: Context, org: str, month: str) -> tuple[Org, Publication]:
     return o, pub
 
 
+def commentary_labels(pub: Publication) -> dict[str, str]:
+    """What the pack's page calls each piece of its commentary: the KPI's reference and title
+    as the pack froze them (not its measure id), and the executive summary."""
+    labels = {SUMMARY_KEY: "Executive summary"}
+
+    def visit(row: dict[str, Any]) -> None:
+        ref = f"{row['id']} " if row.get("id") and row["id"] != row["measure"] else ""
+        labels[row["measure"]] = f"{ref}{row['title']}"
+        for child in row.get("children") or []:
+            visit(child)
+
+    for row in json.loads(pub.scorecard_json).get("rows") or []:
+        visit(row)
+    return labels
+
+
 @router.get("/packs", response_class=HTMLResponse)
 def packs_page(request: Request, ctx: Ctx, viewer: Reader) -> Response:
     return render_page(
@@ -68,7 +86,7 @@ def pack_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Reader) 
         now=since_published(ctx, pub),
         files=ctx.store.pack_files(o.id, pub.month),
         format_names=FORMAT_NAMES,
-        commentary_labels={SUMMARY_KEY: "Executive summary"},
+        commentary_labels=commentary_labels(pub),
     )
 
 
