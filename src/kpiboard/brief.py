@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kpiboard.executive import ExecutiveSummary, SummaryLine
-from kpiboard.scorecard import Row, Scorecard
+from kpiboard.scorecard import Row, Scorecard, json_rows
 from kpiboard.vocabulary import Status, SummaryKind, Variation
 
 _ORDER = (Status.RED, Status.AMBER, Status.GREEN)
@@ -46,7 +46,7 @@ def draft_summary(
     None for a first pack); ``since`` names the last pack in words ("the pack for Jul-09",
     default "<its month>")."""
     rows = card.all_rows()
-    before = _rows_of(previous) if previous is not None else None
+    before = json_rows(previous) if previous is not None else None
     if previous is not None and since is None:
         since = f"{previous.get('as_of_text') or previous.get('as_of')}"
     names = labels(card)
@@ -83,19 +83,6 @@ def labels(card: Scorecard) -> dict[str, str]:
 
     for row in card.rows:
         visit(row, None)
-    return out
-
-
-def _rows_of(card: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    out: dict[str, Mapping[str, Any]] = {}
-
-    def visit(row: Mapping[str, Any]) -> None:
-        out[str(row["measure"])] = row
-        for child in row.get("children") or ():
-            visit(child)
-
-    for row in card.get("rows") or ():
-        visit(row)
     return out
 
 

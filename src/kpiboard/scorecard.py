@@ -8,6 +8,7 @@ there are kept; more may be added.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -468,6 +469,21 @@ class SpcSeries:
     name: str  # the input file's name without its suffix
     spc: Spc  # points' periods are the dates as given (YYYY-MM or YYYY-MM-DD)
     trial_limits: tuple[bool, ...]  # one per point
+
+
+def json_rows(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A Scorecard's JSON (``to_dict()``, or as a pack froze it): its rows and their children
+    by measure id, depth first, as :meth:`Scorecard.all_rows` lists them."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def visit(row: dict[str, Any]) -> None:
+        out[str(row["measure"])] = row
+        for child in row.get("children") or ():
+            visit(child)
+
+    for row in card.get("rows") or ():
+        visit(row)
+    return out
 
 
 def _plain(obj: Any) -> Any:

@@ -25,7 +25,7 @@ from kpiboard.brief import SUMMARY_KEY, draft_summary
 from kpiboard.executive import ExecutiveSummary
 from kpiboard.periods import parse_month, short_month
 from kpiboard.render import PACK, RenderOptions, media_type, render
-from kpiboard.scorecard import Scorecard
+from kpiboard.scorecard import Scorecard, json_rows
 from kpiboard.web.db import Publication, Revision, User, content_hash
 from kpiboard.web.db.snapshot import canonical_json, revision_json
 from kpiboard.web.service import DataVersion
@@ -131,8 +131,8 @@ def compare(
     """The differences between ``previous`` and the new pack, as items and as sentences."""
     if previous is None:
         return {"previous": None, "items": [], "lines": []}
-    before = _rows(json.loads(previous.scorecard_json))
-    after = _rows(card)
+    before = json_rows(json.loads(previous.scorecard_json))
+    after = json_rows(card)
     items: list[Item] = []
     for measure, row in after.items():
         items += _row_changes(measure, before.get(measure), row)
@@ -228,19 +228,6 @@ def _commentary_changes(
                 )
             )
     return items
-
-
-def _rows(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-
-    def visit(row: dict[str, Any]) -> None:
-        out[row["measure"]] = row
-        for child in row.get("children") or []:
-            visit(child)
-
-    for row in card.get("rows") or []:
-        visit(row)
-    return out
 
 
 def _word(status: object) -> str:

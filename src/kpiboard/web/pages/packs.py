@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -12,6 +11,7 @@ from markupsafe import Markup
 
 from kpiboard.brief import SUMMARY_KEY
 from kpiboard.render.commentary import commentary_html
+from kpiboard.scorecard import json_rows
 from kpiboard.web.actions import publish_pack
 from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip, get_reader
 from kpiboard.web.db import Publication
@@ -44,15 +44,9 @@ def commentary_labels(pub: Publication) -> dict[str, str]:
     """What the pack's page calls each piece of its commentary: the KPI's reference and title
     as the pack froze them (not its measure id), and the executive summary."""
     labels = {SUMMARY_KEY: "Executive summary"}
-
-    def visit(row: dict[str, Any]) -> None:
-        ref = f"{row['id']} " if row.get("id") and row["id"] != row["measure"] else ""
-        labels[row["measure"]] = f"{ref}{row['title']}"
-        for child in row.get("children") or []:
-            visit(child)
-
-    for row in json.loads(pub.scorecard_json).get("rows") or []:
-        visit(row)
+    for measure, row in json_rows(json.loads(pub.scorecard_json)).items():
+        ref = f"{row['id']} " if row.get("id") and row["id"] != measure else ""
+        labels[measure] = f"{ref}{row['title']}"
     return labels
 
 
