@@ -11,25 +11,12 @@ from kpiboard.boardpack import PublishedPack
 from kpiboard.render.pack import stamp
 from kpiboard.render.registry import RenderOptions
 from kpiboard.render.viewmodel import sections
-from kpiboard.render.xlsx.scorecard import HEADER_ROW, SCORECARD_SHEET, scorecard_sheets
+from kpiboard.render.xlsx.scorecard import SCORECARD_SHEET, scorecard_sheets
 from kpiboard.render.xlsx.workbook import Book, Column, fit_row, workbook
-from kpiboard.scorecard import Scorecard
 
 SUMMARY_SHEET = "Summary"
 TEXT = Column("", 110, wrap=True)
 LINK_WIDTH = 14
-
-
-def scorecard_rows(scorecard: Scorecard) -> dict[str, int]:
-    """measure -> its 1-based row on the Scorecard sheet (after each section's heading row)."""
-    out: dict[str, int] = {}
-    r = HEADER_ROW
-    for section in sections(scorecard):
-        r += 1
-        for line in section.lines:
-            r += 1
-            out.setdefault(line.row.measure, r + 1)
-    return out
 
 
 def render_pack_xlsx(pack: PublishedPack, options: RenderOptions) -> bytes:
@@ -37,8 +24,9 @@ def render_pack_xlsx(pack: PublishedPack, options: RenderOptions) -> bytes:
     card = pack.scorecard
     subject = f"{card.organisation.name}, board pack for {card.as_of_text}"
     with workbook(card.as_of, card.title, subject) as (book, out):
-        _summary_sheet(book, pack)
-        scorecard_sheets(book, card)
+        summary = book.sheet(SUMMARY_SHEET)  # first in the workbook, filled in once the
+        rows = scorecard_sheets(book, card)  # Scorecard sheet says where each row went
+        _summary_sheet(book, summary, pack, rows)
     return out.getvalue()
 
 
@@ -48,9 +36,9 @@ def _line(book: Book, ws: Any, r: int, text: str, **props: Any) -> int:
     return r + 1
 
 
-def _summary_sheet(book: Book, pack: PublishedPack) -> None:
+def _summary_sheet(book: Book, ws: Any, pack: PublishedPack, rows: dict[str, int]) -> None:
     card = pack.scorecard
-    ws = book.sheet(SUMMARY_SHEET)
+    kpis = {line.row.measure: line for s in sections(card) for line in s.lines}
     ws.set_column(0, 0, TEXT.width, book.fmt(text_wrap=True))
     ws.set_column(1, 1, LINK_WIDTH)
     ws.set_landscape()
@@ -68,8 +56,6 @@ def _summary_sheet(book: Book, pack: PublishedPack) -> None:
         if pack.summary_text:
             r = _line(book, ws, r, pack.summary_text)
             r = _line(book, ws, r + 1, "As drafted from the figures", italic=True)
-        rows = scorecard_rows(card)
-        refs = {line.row.measure: line.ref for s in sections(card) for line in s.lines}
         link = book.fmt(font_color="#0B4F8A", underline=1)
         for line in summary.lines:
             # the sentence wraps in its cell; the link to its row sits beside it (spreadsheets
@@ -77,15 +63,14 @@ def _summary_sheet(book: Book, pack: PublishedPack) -> None:
             target = next((m for m in line.rows if m in rows), None)
             if target is not None:
                 where = f"internal:'{SCORECARD_SHEET}'!A{rows[target]}"
-                ws.write_url(r, 1, where, link, f"Row {refs[target] or target}")
+                ws.write_url(r, 1, where, link, f"Row {kpis[target].ref or target}")
             r = _line(book, ws, r, line.text)
         r += 1
-    titles = {line.row.measure: line for s in sections(card) for line in s.lines}
-    written = [(m, t) for m, t in pack.commentary.items() if t.strip() and m in titles]
+    written = [(m, t) for m, t in pack.commentary.items() if t.strip() and m in kpis]
     if written:
         book.title(ws, r, "Commentary", size=12)
         r += 1
         for measure, text in written:
-            kpi = titles[measure]
+            kpi = kpis[measure]
             r = _line(book, ws, r, f"{kpi.ref} {kpi.title}".strip(), bold=True)
             r = _line(book, ws, r, text)

@@ -127,18 +127,20 @@ def render_xlsx(scorecard: Scorecard, options: RenderOptions) -> bytes:
     return out.getvalue()
 
 
-def scorecard_sheets(book: Book, scorecard: Scorecard) -> None:
-    """The Scorecard, Data, Peers, SPC and Notes sheets, in that order."""
+def scorecard_sheets(book: Book, scorecard: Scorecard) -> dict[str, int]:
+    """The Scorecard, Data, Peers, SPC and Notes sheets, in that order; returns each measure's
+    1-based row on the Scorecard sheet (for links to it)."""
     lines = [line for section in sections(scorecard) for line in section.lines]
     data_at = _first_rows((line.row.measure, len(line.row.series)) for line in lines)
     spc_at = _first_rows(
         (line.row.measure, len(line.row.spc.points) if line.row.spc else 0) for line in lines
     )
-    _scorecard_sheet(book, scorecard, data_at, spc_at)
+    placed = _scorecard_sheet(book, scorecard, data_at, spc_at)
     _data_sheet(book, scorecard, lines)
     _peers_sheet(book, lines)
     _spc_sheet(book, lines)
     _notes_sheet(book, scorecard, lines)
+    return placed
 
 
 def _first_rows(counts: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -182,7 +184,10 @@ def _heading(book: Book, ws: Any, scorecard: Scorecard, what: str) -> None:
 
 def _scorecard_sheet(
     book: Book, scorecard: Scorecard, data_at: dict[str, int], spc_at: dict[str, int]
-) -> None:
+) -> dict[str, int]:
+    """The Scorecard sheet; returns where it put each measure: its 1-based row (the first, for
+    a measure shown twice)."""
+    placed: dict[str, int] = {}
     ws = book.sheet(SCORECARD_SHEET)
     _heading(book, ws, scorecard, "")
     book.text(
@@ -199,10 +204,12 @@ def _scorecard_sheet(
         for line in section.lines:
             r += 1
             _scorecard_line(book, ws, r, line, data_at, spc_at)
+            placed.setdefault(line.row.measure, r + 1)
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(HEADER_ROW)
+    return placed
 
 
 def _scorecard_line(
