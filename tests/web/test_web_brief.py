@@ -38,6 +38,9 @@ def test_edited_revisions_are_kept_and_frozen_with_the_draft(
     csrf = sign_in(client, "approver")
     form = client.get(PAGE).text
     assert "- " + COUNTS in form  # the form starts from the draft, as Markdown
+    assert "Read and edit the executive summary first" not in form  # it is this page
+    scorecard = client.get(f"/scorecard/{ORG}/2009-08").text
+    assert f'<a href="{PAGE}">Read and edit the executive summary first</a>' in scorecard
     for text in ("First go", "**Assets** slipped to Amber; all else steady."):
         got = client.post(PAGE, data={"text": text, "csrf_token": csrf})
         assert got.status_code == 303 and got.headers["location"].endswith("?saved=1")
