@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kpiboard.catalogue.delivery import Announcements
+from kpiboard.catalogue.formula import Formula, parse_formula
 from kpiboard.catalogue.sso import Oidc
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_fy, parse_month
@@ -229,6 +230,17 @@ class Records(Strict):
     where: dict[str, list[str]] = Field(default_factory=dict)
 
 
+# what a derived measure (``formula:``) may be: its figures are a numerator and, for the last
+# two, a denominator (docs/CATALOGUE.md, "Derived measures")
+DERIVED_KINDS = (
+    MeasureKind.COUNT,
+    MeasureKind.PER_POPULATION,
+    MeasureKind.SNAPSHOT,
+    MeasureKind.PROPORTION,
+    MeasureKind.MEAN,
+)
+
+
 class Measure(Strict):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     row: str | None = Field(None, description="the row label in the report, e.g. 2a")
@@ -273,6 +285,11 @@ class Measure(Strict):
     )
     ranks: Ranks | None = None
     records: Records | None = Field(None, description="count this measure from a record source")
+    formula: str | None = Field(
+        None,
+        description="a derived measure: arithmetic over other measures' figures, "
+        'e.g. "(burglary + robbery) / crimes" (docs/CATALOGUE.md, "Derived measures")',
+    )
     facts: list[FactKind] = Field(default_factory=list)
     profile: Literal["flat", "seasonal"] = Field(
         "flat", description="how an annual target spreads over its months"
@@ -286,8 +303,28 @@ class Measure(Strict):
         description="what drives the headline status: the target (rag), SPC, or rag with SPC beside",
     )
 
+    @property
+    def derived(self) -> Formula | None:
+        """The parsed formula of a derived measure (None for a measure with data of its own)."""
+        return None if self.formula is None else parse_formula(self.formula)
+
+    @field_validator("formula")
+    @classmethod
+    def _formula(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_formula(v)  # FormulaError (a ValueError) says what is wrong
+        return v
+
     @model_validator(mode="after")
     def _shape(self) -> Measure:
+        if self.formula is not None:
+            if self.kind not in DERIVED_KINDS:
+                raise ValueError(
+                    f"a {self.kind} measure cannot have a formula; a derived measure is one of "
+                    + ", ".join(k.value for k in DERIVED_KINDS)
+                )
+            if self.records is not None:
+                raise ValueError("a measure has a formula or records:, not both")
         if self.kind in (MeasureKind.DIFFERENCE, MeasureKind.RATIO):
             if not self.of or len(self.of) != 2:
                 raise ValueError(f"a {self.kind} measure needs of: [first, second]")
