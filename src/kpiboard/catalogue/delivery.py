@@ -126,7 +126,7 @@ class PackRecipients(StrEnum):
 
 class PackWhen(StrEnum):
     PUBLICATION = "publication"  # as soon as the approver publishes
-    NEXT_WORKING_DAY = "next_working_day"  # at `at` on the next Monday to Friday
+    NEXT_WORKING_DAY = "next_working_day"  # at `at` on the next working day (workdays.py)
 
 
 class Packs(_Strict):

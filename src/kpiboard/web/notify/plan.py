@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from kpiboard.announcements import Announcement
 from kpiboard.catalogue.delivery import Announcements, PackRecipients, Packs, PackWhen
 from kpiboard.web.db import Channel, NewDelivery, Publication, Subscriber
 from kpiboard.web.notify.mail import announcement_mail, pack_mail
-
-SATURDAY = 5
+from kpiboard.workdays import nth_working_day_after
 
 
 def webhook_body(project: str, vintage: int, found: Sequence[Announcement]) -> str:
@@ -73,16 +72,18 @@ def announcement_deliveries(
 
 def next_working_day_at(published: datetime, packs: Packs) -> datetime:
     """When a pack published at ``published`` is sent: ``at`` (in ``timezone``) on the next
-    Monday to Friday after the day it was published there.
+    working day (Monday to Friday, not a bank holiday of England and Wales) after the day it was
+    published there.
 
     >>> p = Packs(at="09:00", timezone="Europe/London")
     >>> next_working_day_at(datetime(2026, 12, 4, 16, 30, tzinfo=UTC), p).isoformat()  # a Friday
     '2026-12-07T09:00:00+00:00'
+    >>> # Christmas Eve 2026: Christmas (Fri) and Boxing Day's substitute (Mon 28th) are skipped
+    >>> next_working_day_at(datetime(2026, 12, 24, 12, 0, tzinfo=UTC), p).isoformat()
+    '2026-12-29T09:00:00+00:00'
     """
     zone = ZoneInfo(packs.timezone)
-    day: date = published.astimezone(zone).date() + timedelta(days=1)
-    while day.weekday() >= SATURDAY:
-        day += timedelta(days=1)
+    day: date = nth_working_day_after(published.astimezone(zone).date(), 1)
     return datetime.combine(day, time.fromisoformat(packs.at), tzinfo=zone).astimezone(UTC)
 
 
