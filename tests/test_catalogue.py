@@ -816,3 +816,56 @@ def test_a_misspelt_section_gets_a_did_you_mean(tmp_path: Path) -> None:
     ]
     apart = load_catalogue(write(tmp_path / "c", GOOD + "    section: Confidence\n" + two + three))
     assert apart.findings == []  # a section of one measure, unlike any other: no warning
+
+
+def test_libyaml_and_the_careful_parser_read_every_project_file_alike() -> None:
+    """YAML is read once by libyaml; files with aliases or errors take the pure-Python path.
+    Both must give the same values and lines for every YAML file the project ships."""
+    from kpiboard.catalogue import yamlfile
+
+    root = Path(__file__).resolve().parent.parent
+    files = sorted((root / "examples").rglob("*.yaml")) + sorted((root / "tests").rglob("*.yaml"))
+    assert len(files) >= 10
+    for path in files:
+        text = path.read_text(encoding="utf-8-sig")
+        fast = yamlfile._fast(text)
+        assert fast is not None, path
+        node, data = yamlfile._careful(text, str(path))
+        assert fast[1] == data, path
+        fast_lines: dict[yamlfile.Loc, int] = {}
+        careful_lines: dict[yamlfile.Loc, int] = {}
+        if node is not None:
+            yamlfile._walk(node, (), careful_lines)
+            yamlfile._walk(fast[0], (), fast_lines)
+        assert fast_lines == careful_lines, path
+
+
+YAML_CORNERS = [
+    "a: 2009-08\nb: 2009-08-01\nc: 1_000\nd: 0x1F\ne: yes\nf: ~\ng: .inf\nh: 1e3\n",
+    "text: |\n  two\n  lines\nfolded: >\n  one\n  line\nq: 'it''s'\nd: \"\\u00e9\\t\"\n",
+    "- {a: [1, 2, {b: c}], 'k: v': null}\n- [x, 'y, z']\n- ? complex\n  : key\n",
+    "# comment only\n",
+    "unicode: Ynys Môn — £45m\nempty:\nlist: []\nmap: {}\n",
+    "--- \nexplicit: document\n...\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_CORNERS)
+def test_libyaml_and_the_careful_parser_agree_on_corners(text: str) -> None:
+    from kpiboard.catalogue import yamlfile
+
+    fast = yamlfile._fast(text)
+    assert fast is not None
+    assert fast[1] == yamlfile._careful(text, "x.yaml")[1]
+
+
+def test_a_file_with_aliases_takes_the_careful_path(tmp_path: Path) -> None:
+    from kpiboard.catalogue import yamlfile
+
+    text = "a: &x {b: 1}\nc: *x\n"
+    assert yamlfile._fast(text) is None
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    read = yamlfile.load_yaml(path)
+    assert read.data == {"a": {"b": 1}, "c": {"b": 1}}
+    assert read.line_of(("c",)) == 2

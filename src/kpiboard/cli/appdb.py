@@ -4,9 +4,14 @@ and the outbox ``ingest`` puts its announcements in."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kpiboard.announce import Pin
 from kpiboard.catalogue import Catalogue
-from kpiboard.web.db.store import DEFAULT_DB, AppStore
+from kpiboard.web import DEFAULT_DB
+
+if TYPE_CHECKING:
+    from kpiboard.web.db.store import AppStore
 
 
 def app_store(cat: Catalogue, *, create: bool = False) -> AppStore | None:
@@ -16,6 +21,8 @@ def app_store(cat: Catalogue, *, create: bool = False) -> AppStore | None:
     configured = cat.project.dashboard.database
     if configured is None and not (cat.root / DEFAULT_DB).is_file() and not create:
         return None  # never served: opening the store would create a database
+    from kpiboard.web.db.store import AppStore  # the web stack, only when there is a database
+
     return AppStore.open(AppStore.default_url(cat.root, configured))
 
 

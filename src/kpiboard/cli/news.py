@@ -6,6 +6,7 @@ it rolls back, so it shows what the load would announce."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from kpiboard.announce import Pin, announcements, announcements_between
 from kpiboard.announcements import Announcement
@@ -14,8 +15,9 @@ from kpiboard.cli.appdb import app_store, published_pins
 from kpiboard.cli.common import err
 from kpiboard.errors import KpiboardError
 from kpiboard.warehouse import Warehouse
-from kpiboard.web import notify
-from kpiboard.web.db import Delivery
+
+if TYPE_CHECKING:
+    from kpiboard.web.db import Delivery
 
 LISTED = 20  # `ingest` lists up to this many announcements; --format json lists them all
 
@@ -93,6 +95,8 @@ def send_news(cat: Catalogue, vintage: int, news: Sequence[Announcement]) -> Non
     --send``. The load stands whatever becomes of them."""
     if not cat.project.announcements.configured:
         return
+    from kpiboard.web import notify  # the web stack, only when something is to be sent
+
     try:
         store = app_store(cat, create=True)
         assert store is not None
@@ -113,4 +117,6 @@ def send_news(cat: Catalogue, vintage: int, news: Sequence[Announcement]) -> Non
 
 
 def _failed(delivery: Delivery) -> None:
-    _warn(notify.describe(delivery))
+    from kpiboard.web.notify import describe
+
+    _warn(describe(delivery))

@@ -23,14 +23,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as DbSession
 
 from kpiboard.errors import KpiboardError
+from kpiboard.web import DEFAULT_DB
 from kpiboard.web.db import migrate
 from kpiboard.web.db.engine import WRITE, make_engine, redacted
 from kpiboard.web.db.entities import Role, User
 from kpiboard.web.db.errors import DatabaseUnavailable, PermissionDenied, UnknownUser
 from kpiboard.web.db.models import ATTEMPTED_USERNAME_MAX, IP_MAX, AuditEventRow, UserRow
 from kpiboard.web.db.rules import USERNAME, username_key
-
-DEFAULT_DB = Path(".kpiboard") / "app.sqlite3"
 
 
 class StoreBase:

@@ -14,7 +14,8 @@ change or remove one, and the database's triggers refuse it too.
 
 from __future__ import annotations
 
-from kpiboard.web.db._base import DEFAULT_DB, StoreBase
+from kpiboard.web import DEFAULT_DB
+from kpiboard.web.db._base import StoreBase
 from kpiboard.web.db.accounts import Accounts
 from kpiboard.web.db.entities import Role
 from kpiboard.web.db.external import ExternalAccounts
