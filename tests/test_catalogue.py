@@ -869,3 +869,37 @@ def test_a_file_with_aliases_takes_the_careful_path(tmp_path: Path) -> None:
     read = yamlfile.load_yaml(path)
     assert read.data == {"a": {"b": 1}, "c": {"b": 1}}
     assert read.line_of(("c",)) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "line", "words"),
+    [
+        ("    entry: {enter: ['role:viewer']}\n", "count", 5, "'role:viewer': who may enter"),
+        ("    entry:\n      enter: [jsmith]\n      approve: ['role:editor']\n", "count", 7,
+         "'role:editor': who may approve"),
+        ("    entry:\n      enter: [j smith]\n", "count", 6, "'j smith' is neither a username"),
+        ("    entry:\n      enter: [jsmith]\n      due: 0\n", "count", 7, "greater than or equal to 1"),
+        ("    entry: {enter: [jsmith]}\n    records: {source: s}\n", "count", 2,
+         "entered or come from records:"),
+        ("    entry: {enter: [jsmith]}\n", "composite", 2, "come from its parts"),
+    ],
+)  # fmt: skip
+def test_entry_findings_name_the_line_and_what_is_wrong(
+    tmp_path: Path, body: str, kind: str, line: int, words: str
+) -> None:
+    found = [
+        f for f in findings_of(write(tmp_path, measure(body, kind=kind))) if words in f.message
+    ]
+    assert found, words
+    assert (found[0].file, found[0].line) == (M, line), found[0].render()
+
+
+def test_an_entered_measure_loads_with_its_defaults(tmp_path: Path) -> None:
+    cat = load_catalogue(write(tmp_path, measure("    entry: {enter: [jsmith, 'role:editor']}\n")))
+    entry = cat.measures["m"].entry
+    assert entry is not None
+    assert (entry.enter, entry.approve, entry.due) == (
+        ["jsmith", "role:editor"],
+        ["role:approver"],
+        10,
+    )

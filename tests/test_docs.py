@@ -28,6 +28,7 @@ MODELS = [
     schema.SpcOptions,
     schema.Source,
     schema.Records,
+    schema.Entry,
     schema.MeasureFile,
     schema.Dashboard,
     sso.Oidc,

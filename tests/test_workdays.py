@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from kpiboard.workdays import bank_holidays, easter_sunday, is_working_day, nth_working_day_after
+from kpiboard.workdays import (
+    bank_holidays,
+    due_after_month,
+    easter_sunday,
+    is_working_day,
+    nth_working_day_after,
+)
 
 # https://www.gov.uk/bank-holidays (England and Wales), and its archive for 2009 and 2012
 GOV_UK = {
@@ -49,3 +55,12 @@ def test_working_days_skip_weekends_holidays_and_extra_closures() -> None:
     assert nth_working_day_after(date(2026, 3, 31), 3) == date(2026, 4, 7)
     with pytest.raises(ValueError, match="at least 1"):
         nth_working_day_after(date(2026, 3, 31), 0)
+
+
+def test_a_months_figure_is_due_on_its_working_day_after_the_month() -> None:
+    # December 2026 ends on Thursday 31st; Friday 1 January is New Year's Day
+    assert due_after_month(2026 * 12 + 11, 1) == date(2027, 1, 4)
+    assert due_after_month(2026 * 12 + 11, 10) == date(2027, 1, 15)
+    # April 2026 ends on Thursday 30th; Monday 4 May is the early May bank holiday
+    assert due_after_month(2026 * 12 + 3, 1) == date(2026, 5, 1)
+    assert due_after_month(2026 * 12 + 3, 2) == date(2026, 5, 5)

@@ -101,6 +101,18 @@ def is_working_day(d: date, extra: Iterable[date] = ()) -> bool:
     return d not in bank_holidays(d.year) and d not in set(extra)
 
 
+def due_after_month(month: int, working_days: int, extra: Iterable[date] = ()) -> date:
+    """The day a figure for ``month`` (a month index, ``kpiboard.periods``) is due: the
+    ``working_days``-th working day after the month ends.
+
+    >>> due_after_month(2026 * 12 + 2, 10).isoformat()  # March 2026: Easter on 3 and 6 April
+    '2026-04-16'
+    """
+    year, month0 = divmod(month, 12)
+    last = date(year + (month0 == 11), (month0 + 1) % 12 + 1, 1) - timedelta(days=1)
+    return nth_working_day_after(last, working_days, extra)
+
+
 def nth_working_day_after(d: date, n: int, extra: Iterable[date] = ()) -> date:
     """The ``n``-th working day after the day ``d`` (``d`` itself never counts), ``n`` >= 1."""
     if n < 1:

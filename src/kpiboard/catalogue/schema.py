@@ -7,9 +7,17 @@ does not fit the measure kind, ...) live in ``rules.py`` and return findings wit
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from kpiboard.catalogue.delivery import Announcements
 from kpiboard.catalogue.formula import Formula, parse_formula
@@ -230,6 +238,48 @@ class Records(Strict):
     where: dict[str, list[str]] = Field(default_factory=dict)
 
 
+# who may enter and approve figures: `role:<name>` for every user with that role (or a higher one)
+ENTER_ROLES = ("editor", "approver", "admin")
+APPROVE_ROLES = ("approver", "admin")
+_WHO = r"^(role:[a-z]+|[A-Za-z0-9._-]{1,64})$"
+
+
+class Entry(Strict):
+    """Figures entered on the dashboard by their owners and approved by another person
+    (docs/ENTRY.md): who enters, who approves, and when a month's figure is due."""
+
+    enter: list[str] = Field(
+        min_length=1, description='usernames, or "role:editor" for every user with that role'
+    )
+    approve: list[str] = Field(
+        default_factory=lambda: ["role:approver"],
+        min_length=1,
+        description="usernames or roles; never the person who entered the figure",
+    )
+    due: int = Field(10, ge=1, le=60, description="working days after the month ends")
+    confirm_change: float | None = Field(
+        None, gt=0, description="% change from last month that needs a confirming note"
+    )
+
+    @field_validator("enter", "approve")
+    @classmethod
+    def _who(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        roles = ENTER_ROLES if info.field_name == "enter" else APPROVE_ROLES
+        for who in v:
+            if not re.fullmatch(_WHO, who):
+                raise ValueError(
+                    f"{who!r} is neither a username (letters, digits, . _ -) nor role:<name>"
+                )
+            if who.startswith("role:") and who[5:] not in roles:
+                raise ValueError(
+                    f"{who!r}: who may {info.field_name} is a user or one of "
+                    + ", ".join(f"role:{r}" for r in roles)
+                )
+        if len(set(v)) != len(v):
+            raise ValueError(f"{info.field_name}: a name is listed twice")
+        return v
+
+
 # what a derived measure (``formula:``) may be: its figures are a numerator and, for the last
 # two, a denominator (docs/CATALOGUE.md, "Derived measures")
 DERIVED_KINDS = (
@@ -239,6 +289,10 @@ DERIVED_KINDS = (
     MeasureKind.PROPORTION,
     MeasureKind.MEAN,
 )
+
+
+# what may be entered on the dashboard: a figure (and its denominator or sample) of its own
+ENTERED_KINDS = (*DERIVED_KINDS,)
 
 
 class Measure(Strict):
@@ -285,6 +339,9 @@ class Measure(Strict):
     )
     ranks: Ranks | None = None
     records: Records | None = Field(None, description="count this measure from a record source")
+    entry: Entry | None = Field(
+        None, description="figures entered and approved on the dashboard (docs/ENTRY.md)"
+    )
     formula: str | None = Field(
         None,
         description="a derived measure: arithmetic over other measures' figures, "
@@ -316,7 +373,7 @@ class Measure(Strict):
         return v
 
     @model_validator(mode="after")
-    def _shape(self) -> Measure:
+    def _derived_or_entered(self) -> Measure:
         if self.formula is not None:
             if self.kind not in DERIVED_KINDS:
                 raise ValueError(
@@ -325,6 +382,19 @@ class Measure(Strict):
                 )
             if self.records is not None:
                 raise ValueError("a measure has a formula or records:, not both")
+        if self.entry is not None:
+            if self.kind not in ENTERED_KINDS:
+                raise ValueError(
+                    f"the figures of a {self.kind} measure come from its parts; entry: is for "
+                    + ", ".join(k.value for k in ENTERED_KINDS)
+                )
+            if self.records is not None or self.formula is not None:
+                what = "records:" if self.records is not None else "a formula"
+                raise ValueError(f"a measure's figures are entered or come from {what}, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _shape(self) -> Measure:
         if self.kind in (MeasureKind.DIFFERENCE, MeasureKind.RATIO):
             if not self.of or len(self.of) != 2:
                 raise ValueError(f"a {self.kind} measure needs of: [first, second]")
