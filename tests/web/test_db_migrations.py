@@ -31,6 +31,7 @@ TABLES = {
     "subscriptions",
     "deliveries",
     "pack_files",
+    "entry_revisions",
 }
 
 
@@ -68,7 +69,7 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "0006"
+    assert migrate.current(engine) == migrate.head() == "0007"
     engine.dispose()
 
 

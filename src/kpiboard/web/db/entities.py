@@ -154,3 +154,42 @@ class Subscriber:
     measures: frozenset[str]
     sections: frozenset[str]
     packs: bool
+
+
+class EntryState(StrEnum):
+    """Where an entered figure is in its owners' flow (docs/ENTRY.md)."""
+
+    DRAFT = "draft"  # saved by someone who may enter it; seen by them and the approvers
+    SUBMITTED = "submitted"  # waiting for an approver; no longer editable
+    APPROVED = "approved"  # signed off by an approver who did not enter it: the board sees it
+    RETURNED = "returned"  # sent back with a reason, to be edited and submitted again
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures of one entry, as a data file would give them (docs/CATALOGUE.md, "Data
+    files"): which of them a measure needs depends on its kind."""
+
+    numerator: float | None = None
+    denominator: float | None = None
+    value: float | None = None
+    sample_size: float | None = None
+    provisional: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryRevision:
+    """One step of an entered figure: numbered 1, 2, 3... per organisation, measure and month,
+    never changed once written. The entry's state is its latest step's."""
+
+    id: int
+    org: str
+    measure: str
+    month: str  # "YYYY-MM"
+    number: int
+    state: EntryState
+    figures: Figures
+    author: str  # who took the step (username)
+    created_at: datetime
+    reason: str | None = None  # why it was returned, or why a published month is revised

@@ -132,3 +132,51 @@ class AlreadyPublished(KpiboardError):
         )
         self.org, self.month = org, month
         self.published_by, self.published_at = published_by, published_at
+
+
+MAX_ENTRY_NOTE_CHARS = 2_000
+
+
+class NotAnOwner(PermissionDenied):
+    """Refused: the measure's ``entry:`` does not name this person (or a role they hold) for
+    the step: entering, or approving."""
+
+    def __init__(self, username: str, action: str, measure: str, allowed: list[str]) -> None:
+        KpiboardError.__init__(
+            self,
+            f"{username} may not {action} for {measure}",
+            hint=f"its entry: names {', '.join(allowed)}; ask whoever owns the measure's YAML",
+        )
+        self.username = username
+
+
+class FourEyes(PermissionDenied):
+    """Refused: an approver approving a figure they entered or changed themselves."""
+
+    def __init__(self, username: str, measure: str) -> None:
+        KpiboardError.__init__(
+            self,
+            f"{username} entered or changed this {measure} figure, so may not approve it",
+            hint="another approver must approve it (four eyes)",
+        )
+        self.username = username
+
+
+class EntryConflict(KpiboardError):
+    """Refused: the entry changed since the person read it (someone else saved, submitted,
+    approved or returned it meanwhile). ``current`` is the step it is at now."""
+
+    def __init__(self, current: object, based_on: int) -> None:
+        number = getattr(current, "number", 0)
+        who = getattr(current, "author", None)
+        super().__init__(
+            f"this figure changed since you opened it (step {based_on}; it is now at step "
+            f"{number}" + (f", by {who})" if who else ")"),
+            hint="read the current figure, then make your change again",
+        )
+        self.current = current
+
+
+class EntryRefused(KpiboardError):
+    """Refused: the step does not follow from the entry's state (approving a draft, editing
+    a figure waiting for approval), or the figures are not numbers."""

@@ -154,6 +154,37 @@ class CommentaryRevisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class EntryRevisionRow(Base):
+    """One step of an entered figure (saved, submitted, approved, returned), numbered per
+    organisation, measure and month. Append-only (migration 0007): the entry's state is its
+    latest step's, and every step stays, with who took it and the figures as they were."""
+
+    __tablename__ = "entry_revisions"
+    __table_args__ = (
+        UniqueConstraint("org", "measure", "month", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint(
+            "state IN ('draft', 'submitted', 'approved', 'returned')", name="state_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org: Mapped[str] = mapped_column(String(64))
+    measure: Mapped[str] = mapped_column(String(128))
+    month: Mapped[str] = mapped_column(String(7))
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    numerator: Mapped[float | None] = mapped_column(Float, nullable=True)
+    denominator: Mapped[float | None] = mapped_column(Float, nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sample_size: Mapped[float | None] = mapped_column(Float, nullable=True)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class PublicationRow(Base):
     """The pack given to the board for an organisation and month: frozen, one per org+month."""
 
