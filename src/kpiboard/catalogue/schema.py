@@ -43,6 +43,14 @@ class InvalidValue(ValueError):
         self.hint = exc.hint
 
 
+class AtKey(ValueError):
+    """A check on a whole model that is about one of its keys: the finding is at that key."""
+
+    def __init__(self, message: str, at: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.at, self.hint = (at,), hint
+
+
 def _checked_month(text: str) -> int:
     try:
         return parse_month(text)
@@ -319,12 +327,17 @@ class Measure(Strict):
     def _shape(self) -> Measure:
         if self.formula is not None:
             if self.kind not in DERIVED_KINDS:
-                raise ValueError(
-                    f"a {self.kind} measure cannot have a formula; a derived measure is one of "
-                    + ", ".join(k.value for k in DERIVED_KINDS)
+                raise AtKey(
+                    f"a {self.kind} measure cannot have a formula",
+                    "formula",
+                    "a derived measure is one of " + ", ".join(k.value for k in DERIVED_KINDS),
                 )
             if self.records is not None:
-                raise ValueError("a measure has a formula or records:, not both")
+                raise AtKey(
+                    "a measure has a formula or records:, not both",
+                    "formula",
+                    "keep formula: to compute it from other measures, or records: to count it",
+                )
         if self.kind in (MeasureKind.DIFFERENCE, MeasureKind.RATIO):
             if not self.of or len(self.of) != 2:
                 raise ValueError(f"a {self.kind} measure needs of: [first, second]")
