@@ -14,11 +14,14 @@ a formula may add, subtract and scale measures, and divide once, at the top.
 Traceback (most recent call last):
 ...
 kpiboard.catalogue.formula.FormulaError: a product of two measures (a * b) has no meaning summed over a window; multiply a measure by a number only
+>>> readable("100*(burglary + robbery)/crimes", {"crimes": "Total recorded crime [1]"}.get)
+'100 × (burglary + robbery) ÷ Total recorded crime [1]'
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _TOKEN = re.compile(
@@ -221,3 +224,24 @@ def parse_formula(text: str) -> Formula:
     if isinstance(part, _Quotient):
         return Formula(text, _terms(part.num, "numerator"), _terms(part.den, "denominator"))
     return Formula(text, _terms(part, "formula"))
+
+
+_SHOWN = {"*": " × ", "/": " ÷ ", "+": " + ", "-": " − "}
+
+
+def readable(text: str, name: Callable[[str], str | None]) -> str:
+    """The formula ``text`` as a person reads it: each measure id as ``name`` gives it (the id
+    itself where ``name`` gives None), × ÷ − for * / -, spaced, and the brackets as written."""
+    out: list[str] = []
+    prev: tuple[str, str] | None = None
+    for kind, tok in _tokens(text):
+        if kind == "name":
+            out.append(name(tok) or tok)
+        elif kind == "number" or tok in "()":
+            out.append(tok)
+        elif prev is None or (prev[0] == "op" and prev[1] != ")"):
+            out.append("−" if tok == "-" else "")  # a sign, not an operation
+        else:
+            out.append(_SHOWN[tok])
+        prev = (kind, tok)
+    return "".join(out)
