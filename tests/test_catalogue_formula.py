@@ -58,6 +58,10 @@ measures:
     title: Vehicle crime
     kind: count
     parent: sac
+  - id: burglary_rate
+    title: Burglary rate
+    kind: per_population
+    unit: per 1,000
   - id: residents
     title: Residents
     kind: snapshot
@@ -274,7 +278,7 @@ CASES = [
                 "x",
                 "a per_population measure divides a count by the population, but 'officers' is a "
                 "snapshot measure",
-                "name count measures, or composites of counts",
+                "name count measures, composites of counts or rates",
             )
         ],
     ),
@@ -303,6 +307,19 @@ CASES = [
                 "survey: margins of error need the number of respondents, and this formula's "
                 "denominator does not count them",
                 "each a survey measure",
+            )
+        ],
+    ),
+    (
+        "proportion-times-100",
+        derived("x", "proportion", "100 * (burglary + robbery) / crimes", '    unit: "%"\n'),
+        [
+            (
+                "formula: 100 * (burglary + robbery) / crimes",
+                "x",
+                "a proportion is shown as a percentage of its quotient already: multiplying by "
+                "100 as well makes it a hundred times too big",
+                "drop the 100",
             )
         ],
     ),
@@ -380,11 +397,14 @@ GOOD = [
     derived("x", "count", "crimes - burglary"),
     derived("x", "count", "crimes-burglary") + "  - id: crimes-burglary\n    title: C\n"
     "    kind: count\n",
-    derived("x", "proportion", "100 * (burglary + robbery) / crimes", '    unit: "%"\n'),
+    derived("x", "proportion", "(burglary + robbery) / crimes", '    unit: "%"\n'),
     derived("x", "mean", "crimes / officers"),
     derived("x", "per_population", "sac + robbery", "    per: 1000\n"),
     derived("x", "proportion", "sat_a + sat_b", '    unit: "%"\n    survey: true\n'),
     derived("x", "snapshot", "officers"),
+    derived("x", "per_population", "burglary_rate", "    window: fytd\n"),  # another window
+    derived("x", "per_population", "burglary_rate + robbery", "    unit: per 1,000\n"),
+    derived("x", "proportion", "sat_a", '    unit: "%"\n    window: quarter\n'),
     derived("x", "count", "y + robbery") + derived("y", "count", "burglary"),
     derived("x", "count", "future", "    in_development: true\n"),
 ]

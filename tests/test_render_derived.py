@@ -21,8 +21,8 @@ from kpiboard.scorecard import Scorecard
 ROOT = Path(__file__).resolve().parents[1]
 MET = ROOT / "examples" / "met-cpa-2009-10"
 
-FORMULA = "100 * (burglary + robbery) / crimes"
-TEXT = "100 × (Residential burglary [3] + Robbery [4]) ÷ Total recorded crime [1]"
+FORMULA = "(burglary + robbery) / crimes"
+TEXT = "(Residential burglary [3] + Robbery [4]) ÷ Total recorded crime [1] × 100"
 DERIVED = Derivation(FORMULA, TEXT)
 
 # a share of the example's most serious violence within MSV and AWI, added to a copy of it
@@ -35,11 +35,11 @@ measures:
     unit: "%"
     kind: proportion
     polarity: lower_is_better
-    formula: 100 * msv / msv_awi
+    formula: msv / msv_awi
 """
 SHARE_TEXT = (
-    "100 × Most serious violence rate [3a] ÷ "
-    "Most serious violence (MSV) and assault with injury (AWI)"  # a child has no row label
+    "Most serious violence rate [3a] ÷ "
+    "Most serious violence (MSV) and assault with injury (AWI) × 100"  # a child has no row label
 )
 
 
@@ -63,7 +63,7 @@ def test_the_engine_puts_the_formula_on_the_row_and_the_json_carries_it(tmp_path
     (root / "measures" / "4-derived.yaml").write_text(SHARE, encoding="utf-8")
     report = json.loads(run("report", root, "--as-of", "2009-08", "--format", "json").stdout)
     rows = {r["measure"]: r for r in report["rows"]}
-    assert rows["msv_share"]["derived"] == {"formula": "100 * msv / msv_awi", "text": SHARE_TEXT}
+    assert rows["msv_share"]["derived"] == {"formula": "msv / msv_awi", "text": SHARE_TEXT}
     assert rows["msv"]["derived"] is None  # a measure with data of its own
 
 

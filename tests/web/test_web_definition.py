@@ -51,11 +51,11 @@ measures:
     unit: "%"
     kind: proportion
     polarity: lower_is_better
-    formula: 100 * msv / msv_awi
+    formula: msv / msv_awi
 """
 SHARE_TEXT = (
-    "100 × Most serious violence rate [3a] ÷ "
-    "Most serious violence (MSV) and assault with injury (AWI)"
+    "Most serious violence rate [3a] ÷ "
+    "Most serious violence (MSV) and assault with injury (AWI) × 100"
 )
 
 
@@ -71,7 +71,7 @@ def test_a_derived_measure_is_defined_by_its_formula_on_the_kpi_page(
         at = got.index(("Kind", "proportion"))
         assert got[at + 1 : at + 3] == [
             ("Derived", SHARE_TEXT),
-            ("Formula", "100 * msv / msv_awi"),
+            ("Formula", "msv / msv_awi"),
         ]
         assert all(
             label not in ("Derived", "Formula")
@@ -83,7 +83,7 @@ def test_a_derived_measure_is_defined_by_its_formula_on_the_kpi_page(
         assert page.status_code == 200, page.text
         html = unescape(page.text)
         assert f"<dt>Derived</dt><dd>{SHARE_TEXT}</dd>" in html
-        assert "<dt>Formula</dt><dd>100 * msv / msv_awi</dd>" in html
+        assert "<dt>Formula</dt><dd>msv / msv_awi</dd>" in html
         api = client.get(f"/api/scorecards/{ORG}/{MONTH}/kpis/msv_share").json()
         assert api["definition"]["Derived"] == SHARE_TEXT
     finally:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from kpiboard.catalogue.formula import readable
 from kpiboard.catalogue.schema import Measure
 from kpiboard.derivation import Derivation
+from kpiboard.vocabulary import MeasureKind
 
 
 def part_name(measure: Measure) -> str:
@@ -17,8 +18,8 @@ def part_name(measure: Measure) -> str:
 
 
 def derivation_of(measure: Measure, measures: Mapping[str, Measure]) -> Derivation | None:
-    """The formula of a derived measure as written and for a person; None for a measure with
-    data of its own."""
+    """The formula of a derived measure as written and for a person (a proportion's quotient
+    "× 100", as its figure is a percentage); None for a measure with data of its own."""
     if measure.formula is None:
         return None
 
@@ -26,4 +27,8 @@ def derivation_of(measure: Measure, measures: Mapping[str, Measure]) -> Derivati
         part = measures.get(mid)
         return part_name(part) if part is not None else None
 
-    return Derivation(measure.formula, readable(measure.formula, name))
+    text = readable(measure.formula, name)
+    derived = measure.derived
+    if measure.kind is MeasureKind.PROPORTION and derived is not None and derived.denominator:
+        text += " × 100"  # the figure is a percentage of the quotient
+    return Derivation(measure.formula, text)

@@ -22,8 +22,9 @@ _NOT_SUMS = {
     MeasureKind.DIFFERENCE: "a difference of two percentages, in points",
     MeasureKind.RATIO: "a ratio of two percentages",
 }
-# what a per_population formula may add up: counts, and composites (sums of counts)
-_COUNTS = (MeasureKind.COUNT, MeasureKind.COMPOSITE)
+# what a per_population formula may add up: counts, composites (sums of counts) and rates (whose
+# figures are their counts: ``formula: <a rate>`` is that rate in another window)
+_COUNTS = (MeasureKind.COUNT, MeasureKind.COMPOSITE, MeasureKind.PER_POPULATION)
 
 
 def formulas(cat: Catalogue) -> Iterator[Finding]:
@@ -35,6 +36,7 @@ def formulas(cat: Catalogue) -> Iterator[Finding]:
         for mid in unknown:
             yield _unknown(cat, m, mid)
         yield from _shape(cat, m, f)
+        yield from _percent(cat, m, f)
         if unknown:
             continue  # the other checks read every part
         parts = list(_parts(cat, m, f))
@@ -71,6 +73,25 @@ def _shape(cat: Catalogue, m: Measure, f: Formula) -> Iterator[Finding]:
             "error",
             f"a {m.kind} measure adds figures up, but the formula divides",
             "use kind: proportion for a percentage, or kind: mean for the plain quotient",
+            at=AT,
+        )
+
+
+def _percent(cat: Catalogue, m: Measure, f: Formula) -> Iterator[Finding]:
+    """A proportion is shown as 100 x the quotient already: a formula that multiplies by 100
+    as well would be a hundred times too big."""
+    if m.kind is not MeasureKind.PROPORTION or f.denominator is None:
+        return
+    scales = {t.coefficient for t in f.numerator}
+    bases = {t.coefficient for t in f.denominator}
+    if len(scales) == 1 and len(bases) == 1 and scales.pop() == 100 * bases.pop():
+        yield at_measure(
+            cat,
+            m.id,
+            "error",
+            "a proportion is shown as a percentage of its quotient already: multiplying by "
+            "100 as well makes it a hundred times too big",
+            "drop the 100, as in (a + b) / c",
             at=AT,
         )
 
@@ -115,7 +136,7 @@ def _parts(cat: Catalogue, m: Measure, f: Formula) -> Iterator[Finding]:
                 "error",
                 f"a per_population measure divides a count by the population, but {mid!r} is "
                 f"a {part.kind} measure",
-                "name count measures, or composites of counts",
+                "name count measures, composites of counts or rates",
                 at=AT,
             )
 
