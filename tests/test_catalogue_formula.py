@@ -350,6 +350,19 @@ CASES = [
         ],
     ),
     (
+        "two-divisions",
+        derived("x", "mean", "burglary / crimes / officers"),
+        [
+            (
+                "formula: burglary / crimes / officers",
+                "x",
+                "formula: a formula divides by measures once, at the top: one sum of measures "
+                "over another (a ratio of ratios has no meaning summed over a window)",
+                None,
+            )
+        ],
+    ),
+    (
         "records-and-formula",
         derived("x", "count", "burglary", "    records: {source: crimes}\n"),
         [

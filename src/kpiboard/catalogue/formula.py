@@ -197,7 +197,10 @@ def _div(a: _Part, b: _Part) -> _Part:
             raise FormulaError("division by the number 0")
         return _scale(a, 1.0 / b)
     if isinstance(b, _Quotient) or isinstance(a, _Quotient):
-        raise FormulaError("a formula divides by measures once: write (a * d) / (b * c) instead")
+        raise FormulaError(
+            "a formula divides by measures once, at the top: one sum of measures over another "
+            "(a ratio of ratios has no meaning summed over a window)"
+        )
     if isinstance(a, float):
         raise FormulaError("a number divided by a measure has no meaning summed over a window")
     return _Quotient(a, b)
