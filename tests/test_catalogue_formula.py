@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from test_catalogue import PROJECT, findings_of, write
+from test_cli import run
 
 from kpiboard.catalogue import load_catalogue
 
@@ -427,3 +428,23 @@ GOOD = [
 def test_formulas_that_make_sense_load(tmp_path: Path, extra: str) -> None:
     cat = load_catalogue(write(tmp_path, PARTS + extra, PROJECT_POP))
     assert [f.render() for f in cat.findings] == []
+
+
+def test_kpiboard_validate_prints_each_formula_finding_with_its_file_and_line(
+    tmp_path: Path,
+) -> None:
+    text = PARTS + derived("x", "count", "crimes-burglary") + derived("y", "count", "a * b")
+    root = write(tmp_path, text, PROJECT_POP)
+    result = run("validate", root, code=1)
+    x, y = line(text, "formula: crimes-burglary"), line(text, "formula: a * b")
+    assert result.stderr.splitlines() == [
+        f"ERROR measures/m.yaml:{y} y: formula: a product of two measures (a * b) has no meaning "
+        "summed over a window; multiply a measure by a number only",
+        "the data files were not checked: fix the definitions above first",
+    ]
+    root = write(tmp_path, PARTS + derived("x", "count", "crimes-burglary"), PROJECT_POP)
+    result = run("validate", root, code=1)
+    assert result.stderr.splitlines()[0] == (
+        f"ERROR measures/m.yaml:{x} x: formula names unknown measure 'crimes-burglary' "
+        "(to subtract, put spaces around -: 'crimes - burglary')"
+    )
