@@ -879,9 +879,9 @@ def test_a_file_with_aliases_takes_the_careful_path(tmp_path: Path) -> None:
          "'role:editor': who may approve"),
         ("    entry:\n      enter: [j smith]\n", "count", 6, "'j smith' is neither a username"),
         ("    entry:\n      enter: [jsmith]\n      due: 0\n", "count", 7, "greater than or equal to 1"),
-        ("    entry: {enter: [jsmith]}\n    records: {source: s}\n", "count", 2,
+        ("    entry: {enter: [jsmith]}\n    records: {source: s}\n", "count", 5,
          "entered or come from records:"),
-        ("    entry: {enter: [jsmith]}\n", "composite", 2, "come from its parts"),
+        ("    entry: {enter: [jsmith]}\n", "composite", 5, "come from its parts"),
     ],
 )  # fmt: skip
 def test_entry_findings_name_the_line_and_what_is_wrong(

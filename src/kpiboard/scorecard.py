@@ -7,12 +7,12 @@ there are kept; more may be added.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import StrEnum
 from typing import Any
 
+from kpiboard.derivation import Derivation
 from kpiboard.vocabulary import (
     Assurance,
     ChangeDirection,
@@ -314,6 +314,7 @@ class Row:
     # the tidy series behind the row's figures, oldest first: each month's value up to the
     # report month (a quarter's or a year's where only those are published)
     series: tuple[SeriesPoint, ...] = ()
+    derived: Derivation | None = None  # a derived measure's formula (kpiboard.derivation)
 
 
 @dataclass(frozen=True)
@@ -487,8 +488,8 @@ def json_rows(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
     if isinstance(obj, StrEnum):
         return obj.value
     if isinstance(obj, (list, tuple)):

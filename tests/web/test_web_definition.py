@@ -3,30 +3,88 @@ catalogue, in the YAML's words, with the source files and the owner last."""
 
 from __future__ import annotations
 
-from webutil import ROOT
+import shutil
+from html import unescape
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from webutil import EXAMPLE, MONTH, ORG, ROOT
 
 from kpiboard.catalogue import load_catalogue
+from kpiboard.catalogue.schema import Dashboard
+from kpiboard.web.app import create_app
+from kpiboard.web.db import AppStore
 from kpiboard.web.definition import NO_OWNER, NO_SOURCES, definitions
+from kpiboard.web.service import ScorecardService
 
 
-def test_a_rate_counted_from_records_in_the_yamls_words() -> None:
+def test_a_count_from_records_in_the_yamls_words() -> None:
     found = definitions(load_catalogue(ROOT / "examples" / "england-wales-2017-18"))
-    got = found["violence_with_injury_rate"]
+    got = found["violence_with_injury"]
     assert got.items(["records:prc"]) == [
-        ("Measure id", "violence_with_injury_rate"),
-        ("Row", "2r"),
-        ("Kind", "per population"),
+        ("Measure id", "violence_with_injury"),
+        ("Row", "2"),
+        ("Kind", "count"),
         (
             "What is counted",
             "records of source 'prc' where offence_subgroup in Violence with injury",
         ),
-        ("Rate", "per 1,000 of the population"),
-        ("Unit", "per 1,000"),
         ("Better when", "lower is better"),
         ("Window", "quarter"),
         ("Compared with", "year start"),
-        ("Ranked among", "England & Wales"),  # the group by its name, not its id
         ("Source", "records:prc"),
         ("Owner", NO_OWNER),
     ]
     assert got.items([])[-2:] == [("Source", NO_SOURCES), ("Owner", NO_OWNER)]
+    rate = found["violence_with_injury_rate"].items([])
+    assert ("Rate", "per 1,000 of the population") in rate
+    assert ("Ranked among", "England & Wales") in rate  # the group by its name, not its id
+
+
+# a derived measure added to a copy of the example: its formula for a person and as written
+SHARE = """\
+measures:
+  - id: msv_share
+    row: 3z
+    section: Safety
+    title: Most serious violence as a share of MSV and AWI
+    unit: "%"
+    kind: proportion
+    polarity: lower_is_better
+    formula: msv / msv_awi
+"""
+SHARE_TEXT = (
+    "Most serious violence rate [3a] ÷ "
+    "Most serious violence (MSV) and assault with injury (AWI) × 100"
+)
+
+
+def test_a_derived_measure_is_defined_by_its_formula_on_the_kpi_page(
+    tmp_path: Path, app_store: AppStore
+) -> None:
+    root = tmp_path / "met"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
+    (root / "measures" / "4-derived.yaml").write_text(SHARE, encoding="utf-8")
+    service = ScorecardService.open(root)
+    try:
+        got = definitions(service.catalogue)["msv_share"].items([])
+        at = got.index(("Kind", "proportion"))
+        assert got[at + 1 : at + 3] == [
+            ("Derived", SHARE_TEXT),
+            ("Formula", "msv / msv_awi"),
+        ]
+        assert all(
+            label not in ("Derived", "Formula")
+            for label, _ in definitions(service.catalogue)["msv"].items([])
+        )
+        app = create_app(service, app_store, Dashboard(anonymous_read=True))
+        client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+        page = client.get(f"/scorecard/{ORG}/{MONTH}/kpi/msv_share")
+        assert page.status_code == 200, page.text
+        html = unescape(page.text)
+        assert f"<dt>Derived</dt><dd>{SHARE_TEXT}</dd>" in html
+        assert "<dt>Formula</dt><dd>msv / msv_awi</dd>" in html
+        api = client.get(f"/api/scorecards/{ORG}/{MONTH}/kpis/msv_share").json()
+        assert api["definition"]["Derived"] == SHARE_TEXT
+    finally:
+        service.close()

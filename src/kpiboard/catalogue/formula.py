@@ -14,11 +14,14 @@ a formula may add, subtract and scale measures, and divide once, at the top.
 Traceback (most recent call last):
 ...
 kpiboard.catalogue.formula.FormulaError: a product of two measures (a * b) has no meaning summed over a window; multiply a measure by a number only
+>>> readable("100*(burglary + robbery)/crimes", {"crimes": "Total recorded crime [1]"}.get)
+'100 × (burglary + robbery) ÷ Total recorded crime [1]'
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _TOKEN = re.compile(
@@ -194,7 +197,10 @@ def _div(a: _Part, b: _Part) -> _Part:
             raise FormulaError("division by the number 0")
         return _scale(a, 1.0 / b)
     if isinstance(b, _Quotient) or isinstance(a, _Quotient):
-        raise FormulaError("a formula divides by measures once: write (a * d) / (b * c) instead")
+        raise FormulaError(
+            "a formula divides by measures once, at the top: one sum of measures over another "
+            "(a ratio of ratios has no meaning summed over a window)"
+        )
     if isinstance(a, float):
         raise FormulaError("a number divided by a measure has no meaning summed over a window")
     return _Quotient(a, b)
@@ -221,3 +227,24 @@ def parse_formula(text: str) -> Formula:
     if isinstance(part, _Quotient):
         return Formula(text, _terms(part.num, "numerator"), _terms(part.den, "denominator"))
     return Formula(text, _terms(part, "formula"))
+
+
+_SHOWN = {"*": " × ", "/": " ÷ ", "+": " + ", "-": " − "}
+
+
+def readable(text: str, name: Callable[[str], str | None]) -> str:
+    """The formula ``text`` as a person reads it: each measure id as ``name`` gives it (the id
+    itself where ``name`` gives None), × ÷ − for * / -, spaced, and the brackets as written."""
+    out: list[str] = []
+    prev: tuple[str, str] | None = None
+    for kind, tok in _tokens(text):
+        if kind == "name":
+            out.append(name(tok) or tok)
+        elif kind == "number" or tok in "()":
+            out.append(tok)
+        elif prev is None or (prev[0] == "op" and prev[1] != ")"):
+            out.append("−" if tok == "-" else "")  # a sign, not an operation
+        else:
+            out.append(_SHOWN[tok])
+        prev = (kind, tok)
+    return "".join(out)

@@ -1,10 +1,11 @@
 """Cross-checks over a whole catalogue. Each rule is a small function returning findings (one
 module per concern: ``org_rules``, ``link_rules``, ``target_rules``, ``layout_rules``,
-``record_rules``); a rule that crashes becomes a finding of its own instead of hiding the
+``record_rules``, ``formula_rules``); a rule that crashes becomes a finding of its own instead of hiding the
 others."""
 
 from __future__ import annotations
 
+from kpiboard.catalogue.formula_rules import formulas
 from kpiboard.catalogue.layout_rules import rows
 from kpiboard.catalogue.link_rules import operands, parents, populations, ranks
 from kpiboard.catalogue.model import Catalogue
@@ -24,6 +25,7 @@ RULES: tuple[Rule, ...] = (
     rows,
     spc,
     records,
+    formulas,
 )
 
 

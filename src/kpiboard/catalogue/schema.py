@@ -6,22 +6,20 @@ does not fit the measure kind, ...) live in ``rules.py`` and return findings wit
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from kpiboard.catalogue.dashboard import Dashboard
 from kpiboard.catalogue.delivery import Announcements
+from kpiboard.catalogue.entry import Entry
 from kpiboard.catalogue.formula import Formula, parse_formula
-from kpiboard.catalogue.sso import Oidc
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import parse_fy, parse_month
 from kpiboard.vocabulary import (
@@ -49,6 +47,14 @@ class InvalidValue(ValueError):
     def __init__(self, exc: KpiboardError) -> None:
         super().__init__(exc.message)
         self.hint = exc.hint
+
+
+class AtKey(ValueError):
+    """A check on a whole model that is about one of its keys: the finding is at that key."""
+
+    def __init__(self, message: str, at: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.at, self.hint = (at,), hint
 
 
 def _checked_month(text: str) -> int:
@@ -238,48 +244,6 @@ class Records(Strict):
     where: dict[str, list[str]] = Field(default_factory=dict)
 
 
-# who may enter and approve figures: `role:<name>` for every user with that role (or a higher one)
-ENTER_ROLES = ("editor", "approver", "admin")
-APPROVE_ROLES = ("approver", "admin")
-_WHO = r"^(role:[a-z]+|[A-Za-z0-9._-]{1,64})$"
-
-
-class Entry(Strict):
-    """Figures entered on the dashboard by their owners and approved by another person
-    (docs/ENTRY.md): who enters, who approves, and when a month's figure is due."""
-
-    enter: list[str] = Field(
-        min_length=1, description='usernames, or "role:editor" for every user with that role'
-    )
-    approve: list[str] = Field(
-        default_factory=lambda: ["role:approver"],
-        min_length=1,
-        description="usernames or roles; never the person who entered the figure",
-    )
-    due: int = Field(10, ge=1, le=60, description="working days after the month ends")
-    confirm_change: float | None = Field(
-        None, gt=0, description="% change from last month that needs a confirming note"
-    )
-
-    @field_validator("enter", "approve")
-    @classmethod
-    def _who(cls, v: list[str], info: ValidationInfo) -> list[str]:
-        roles = ENTER_ROLES if info.field_name == "enter" else APPROVE_ROLES
-        for who in v:
-            if not re.fullmatch(_WHO, who):
-                raise ValueError(
-                    f"{who!r} is neither a username (letters, digits, . _ -) nor role:<name>"
-                )
-            if who.startswith("role:") and who[5:] not in roles:
-                raise ValueError(
-                    f"{who!r}: who may {info.field_name} is a user or one of "
-                    + ", ".join(f"role:{r}" for r in roles)
-                )
-        if len(set(v)) != len(v):
-            raise ValueError(f"{info.field_name}: a name is listed twice")
-        return v
-
-
 # what a derived measure (``formula:``) may be: its figures are a numerator and, for the last
 # two, a denominator (docs/CATALOGUE.md, "Derived measures")
 DERIVED_KINDS = (
@@ -376,21 +340,31 @@ class Measure(Strict):
     def _derived_or_entered(self) -> Measure:
         if self.formula is not None:
             if self.kind not in DERIVED_KINDS:
-                raise ValueError(
-                    f"a {self.kind} measure cannot have a formula; a derived measure is one of "
-                    + ", ".join(k.value for k in DERIVED_KINDS)
+                raise AtKey(
+                    f"a {self.kind} measure cannot have a formula",
+                    "formula",
+                    "a derived measure is one of " + ", ".join(k.value for k in DERIVED_KINDS),
                 )
             if self.records is not None:
-                raise ValueError("a measure has a formula or records:, not both")
+                raise AtKey(
+                    "a measure has a formula or records:, not both",
+                    "formula",
+                    "keep formula: to compute it from other measures, or records: to count it",
+                )
         if self.entry is not None:
             if self.kind not in ENTERED_KINDS:
-                raise ValueError(
-                    f"the figures of a {self.kind} measure come from its parts; entry: is for "
-                    + ", ".join(k.value for k in ENTERED_KINDS)
+                raise AtKey(
+                    f"the figures of a {self.kind} measure come from its parts",
+                    "entry",
+                    "entry: is for " + ", ".join(k.value for k in ENTERED_KINDS),
                 )
             if self.records is not None or self.formula is not None:
                 what = "records:" if self.records is not None else "a formula"
-                raise ValueError(f"a measure's figures are entered or come from {what}, not both")
+                raise AtKey(
+                    f"a measure's figures are entered or come from {what}, not both",
+                    "entry",
+                    "keep one of them",
+                )
         return self
 
     @model_validator(mode="after")
@@ -434,50 +408,6 @@ class StatusKey(Strict):
     green: str = "on or better than target"
     amber: str = "short of target, within tolerance"
     red: str = "short of target, beyond tolerance"
-
-
-class Dashboard(Strict):
-    """`kpiboard serve` settings: where the application database lives and who may read."""
-
-    database: str | None = Field(
-        None,
-        description="SQLAlchemy URL of the application database; default SQLite .kpiboard/app.sqlite3",
-    )
-    anonymous_read: bool = Field(
-        False, description="visitors who have not signed in may read (never write)"
-    )
-    session_hours: float = Field(12, gt=0, le=720, description="how long a sign-in lasts")
-    vintage_check_seconds: float = Field(
-        1.0,
-        ge=0,
-        le=3600,
-        description="how often, at most, the dashboard looks for a new vintage (an ingest run "
-        "beside it) and switches to it",
-    )
-    oidc: Oidc | None = Field(None, description="single sign-on through an OpenID Connect provider")
-    https: bool = Field(
-        False,
-        description="served over HTTPS (usually behind a TLS proxy): send Strict-Transport-Security "
-        "and mark cookies Secure",
-    )
-    trusted_proxies: list[str] = Field(
-        default_factory=list,
-        description="addresses or networks (10.0.0.0/8) of the reverse proxies in front of the "
-        "dashboard, whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default",
-    )
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _addresses(cls, value: list[str]) -> list[str]:
-        for text in value:
-            try:
-                ipaddress.ip_network(text, strict=False)
-            except ValueError:
-                raise ValueError(
-                    f"{text!r} is not an IP address or network: name each proxy by its address "
-                    "(such as 10.0.0.5 or 10.0.0.0/24), not its host name"
-                ) from None
-        return value
 
 
 MARKING_MAX = 60  # a page header, not a paragraph

@@ -64,9 +64,11 @@ def validation_findings(
         path: Loc = tuple(
             p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "tagged-"))
         )
-        line = doc.line_of(path)
-        # the hint a period parser gave (see schema.InvalidValue), if any
-        hint: str | None = getattr(err.get("ctx", {}).get("error"), "hint", None)
+        # the hint a period parser gave (schema.InvalidValue), the key a model check is about
+        # (schema.AtKey), if any
+        error = err.get("ctx", {}).get("error")
+        hint: str | None = getattr(error, "hint", None)
+        line = doc.line_of((*path, *getattr(error, "at", ())))
         key = path[-1] if path else None
         if err["type"] == "extra_forbidden" and key is not None:
             owner = _model_at(model, path[:-1])

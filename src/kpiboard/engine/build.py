@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue.derivation import derivation_of
 from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.engine import movement
 from kpiboard.engine.coverage import baseline_average, no_figure_reason, untiled
@@ -197,6 +198,7 @@ class _RowBuilder:
             children=children,
             tracking=m.tracking,
             in_development=m.in_development,
+            derived=derivation_of(m, self.cat.measures),
             milestones=milestones(m),
             status=None,
             status_reason="",

@@ -101,6 +101,8 @@ def _cells(line: Line) -> tuple[str, ...]:
         title += f" *({line.label})*"
     if row.description:
         title += f"{BR}{escape_cell(row.description)}"
+    if row.derived is not None:
+        title += f"{BR}Derived: {escape_cell(row.derived.text)}"
     latest = escape_cell(line.latest)
     if line.provisional:
         latest += f" ({PROVISIONAL_LABEL})"

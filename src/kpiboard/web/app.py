@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kpiboard import __version__
-from kpiboard.catalogue.schema import Dashboard
+from kpiboard.catalogue.dashboard import Dashboard
 from kpiboard.web.api import router as api_router
 from kpiboard.web.context import Context
 from kpiboard.web.db import AppStore

@@ -19,7 +19,7 @@ from jinja2 import Environment
 
 from kpiboard.announce import Pin
 from kpiboard.announcements import Announcement
-from kpiboard.catalogue.schema import Dashboard
+from kpiboard.catalogue.dashboard import Dashboard
 from kpiboard.web.builds import build_owner
 from kpiboard.web.db import AppStore, Publication, Revision, Session
 from kpiboard.web.memo import SESSION_MEMORY_SECONDS, Memo

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue.derivation import derivation_of
 from kpiboard.catalogue.schema import Measure, Target
 
 NO_SOURCES = "no data loaded"
@@ -37,21 +38,31 @@ class Definition:
 def definitions(catalogue: Catalogue) -> dict[str, Definition]:
     """Every measure's definition, by measure id."""
     groups = {g.id: g.name for g in catalogue.project.peer_groups}
-    return {m.id: definition_of(m, groups) for m in catalogue.measures.values()}
+    return {m.id: definition_of(m, groups, catalogue.measures) for m in catalogue.measures.values()}
 
 
-def definition_of(measure: Measure, groups: Mapping[str, str] | None = None) -> Definition:
+def definition_of(
+    measure: Measure,
+    groups: Mapping[str, str] | None = None,
+    measures: Mapping[str, Measure] | None = None,
+) -> Definition:
     """The measure's definition; ``groups`` names the peer groups by id (a person reads names,
-    not ids: "England and Wales", not "ew")."""
-    terms = [*_what(measure), *_how(measure), *(_target(t) for t in measure.targets)]
+    not ids: "England and Wales", not "ew"), ``measures`` the measures a formula reads by their
+    titles and row labels."""
+    terms = [
+        *_what(measure, measures or {}),
+        *_how(measure),
+        *(_target(t) for t in measure.targets),
+    ]
     if measure.ranks is not None and measure.ranks.groups:
         names = [(groups or {}).get(g, g) for g in measure.ranks.groups]
         terms.append(("Ranked among", ", ".join(names)))
     return Definition(measure.id, tuple(terms), measure.owner)
 
 
-def _what(measure: Measure) -> list[tuple[str, str]]:
-    """What is measured: the id, the row, the description, where the figures come from."""
+def _what(measure: Measure, measures: Mapping[str, Measure]) -> list[tuple[str, str]]:
+    """What is measured: the id, the row, the description, where the figures come from (a
+    derived measure's formula for a person, and as written)."""
     out: list[tuple[str, str]] = [("Measure id", measure.id)]
     if measure.row:
         out.append(("Row", measure.row))
@@ -64,6 +75,10 @@ def _what(measure: Measure) -> list[tuple[str, str]]:
         out.append(("What is counted", _records_text(measure)))
     if measure.of:
         out.append(("Computed from", ", ".join(measure.of)))
+    derived = derivation_of(measure, measures)
+    if derived is not None:
+        out.append(("Derived", derived.text))
+        out.append(("Formula", derived.formula))
     return out
 
 

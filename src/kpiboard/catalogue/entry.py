@@ -1,0 +1,54 @@
+"""Who enters a measure's figures on the dashboard, who approves them, and when they are due
+(a measure's ``entry:``; docs/ENTRY.md, docs/CATALOGUE.md "Entered figures")."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# who may enter and approve figures: `role:<name>` for every user with that role (or a higher one)
+ENTER_ROLES = ("editor", "approver", "admin")
+APPROVE_ROLES = ("approver", "admin")
+_WHO = r"^(role:[a-z]+|[A-Za-z0-9._-]{1,64})$"
+
+
+class Entry(_Strict):
+    """Figures entered on the dashboard by their owners and approved by another person
+    (docs/ENTRY.md): who enters, who approves, and when a month's figure is due."""
+
+    enter: list[str] = Field(
+        min_length=1, description='usernames, or "role:editor" for every user with that role'
+    )
+    approve: list[str] = Field(
+        default_factory=lambda: ["role:approver"],
+        min_length=1,
+        description="usernames or roles; never the person who entered the figure",
+    )
+    due: int = Field(10, ge=1, le=60, description="working days after the month ends")
+    confirm_change: float | None = Field(
+        None, gt=0, description="% change from last month that needs a confirming note"
+    )
+
+    @field_validator("enter", "approve")
+    @classmethod
+    def _who(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        roles = ENTER_ROLES if info.field_name == "enter" else APPROVE_ROLES
+        for who in v:
+            if not re.fullmatch(_WHO, who):
+                raise ValueError(
+                    f"{who!r} is neither a username (letters, digits, . _ -) nor role:<name>"
+                )
+            if who.startswith("role:") and who[5:] not in roles:
+                raise ValueError(
+                    f"{who!r}: who may {info.field_name} is a user or one of "
+                    + ", ".join(f"role:{r}" for r in roles)
+                )
+        if len(set(v)) != len(v):
+            raise ValueError(f"{info.field_name}: a name is listed twice")
+        return v
