@@ -30,6 +30,7 @@ from kpiboard.warehouse.overlapped import Overlapped
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATION_SQL_TYPES,
+    PSEUDO_PREFIX,
     RECORD_SQL_TYPES,
     RECORDS,
     VINTAGE_FROM,
@@ -187,11 +188,15 @@ def _apply(
     # after it
     _log_files(s, vintage, files, now)
     diff = diff_observations(s, stage, vintage, opts.complete)
-    if not opts.complete:  # a partial load: the other files' rows stay current
-        given = {f.path for f in files}
-        _log_files(
-            s, vintage, [f for p, f in latest_files(s, previous).items() if p not in given], now
-        )
+    # the files not given stay in the vintage: of a partial load, all; of a complete one (the
+    # project's data files), the sources the dashboard writes
+    given = {f.path for f in files}
+    carried = [
+        f
+        for p, f in latest_files(s, previous).items()
+        if p not in given and (not opts.complete or p.startswith(PSEUDO_PREFIX))
+    ]
+    _log_files(s, vintage, carried, now)
     if diff.inserted_rows - (rows - diff.replaced_keys) - diff.changed_rows:  # pragma: no cover
         raise RuntimeError("the rows inserted are not the new and changed ones")
     touched = diff.changed_rows + diff.removed_rows + diff.inserted_rows
