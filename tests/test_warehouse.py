@@ -272,3 +272,30 @@ def test_what_the_data_cover(make_project: ProjectFactory) -> None:
     assert orgs == {"GMP", "MPS"}  # "Met" is an alias of MPS
     assert burglary == ["data/crime.csv"]  # "data/crime.csv:2" etc. without the line numbers
     assert gmp_robbery == []
+
+
+def test_a_partial_load_replaces_its_own_files_rows_and_keeps_the_others(
+    make_project: ProjectFactory,
+) -> None:
+    """A load of some files (not complete) closes the rows those files no longer have and
+    leaves every other file's rows current, logged again in the new vintage."""
+    lines = GOOD_CSV.splitlines()
+    half = len(lines) // 2
+    halves = {
+        "data/a.csv": "\n".join(lines[:half]) + "\n",
+        "data/b.csv": "\n".join([lines[0], *lines[half:]]) + "\n",
+    }
+    cat = load_catalogue(make_project(halves))
+    ingest_project(cat)
+    read = read_observations(cat)
+    sources = [s.rsplit(":", 1)[0] for s in read.table.column("source").to_pylist()]
+    first = read.files[0]
+    own = [i for i, s in enumerate(sources) if s == first.path]
+    assert own and len(own) < read.table.num_rows  # the project has other files too
+    kept = read.table.take(own[1:])  # the file now lacks its first row
+    with Warehouse.open(cat) as wh:
+        before = wh.observations().count().to_pyarrow().as_py()
+        result = wh.load(kept, [first])
+        assert (result.vintage, result.removed_rows) == (2, 1)
+        assert wh.observations().count().to_pyarrow().as_py() == before - 1
+        assert set(wh.recorded_files()) == {f.path for f in read.files}

@@ -30,6 +30,7 @@ from kpiboard.warehouse.overlapped import Overlapped
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATION_SQL_TYPES,
+    PSEUDO_PREFIX,
     RECORD_SQL_TYPES,
     RECORDS,
     VINTAGE_FROM,
@@ -166,6 +167,8 @@ class _PgSession:
 
 
 def _log_files(s: Session, load_id: int, files: Sequence[FileStamp], now: dt.datetime) -> None:
+    if not files:
+        return
     s.insert(
         LOADS,
         ("load_id", "path", "sha256", "size", "rows", "loaded_at"),
@@ -179,13 +182,21 @@ def _apply(
     """The observations of a new vintage; with the rows it closed or inserted."""
     previous = latest_vintage(s)
     vintage = previous + 1
-    logged = list(files)
-    if not opts.complete:  # a partial load: the other files' rows stay current
-        given = {f.path for f in files}
-        logged += [f for p, f in latest_files(s, previous).items() if p not in given]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    _log_files(s, vintage, logged, now)
+    # the diff closes the rows of the files logged for this vintage that the stage lacks: only
+    # the files given (of a complete load, every file ever loaded), so the others are logged
+    # after it
+    _log_files(s, vintage, files, now)
     diff = diff_observations(s, stage, vintage, opts.complete)
+    # the files not given stay in the vintage: of a partial load, all; of a complete one (the
+    # project's data files), the sources the dashboard writes
+    given = {f.path for f in files}
+    carried = [
+        f
+        for p, f in latest_files(s, previous).items()
+        if p not in given and (not opts.complete or p.startswith(PSEUDO_PREFIX))
+    ]
+    _log_files(s, vintage, carried, now)
     if diff.inserted_rows - (rows - diff.replaced_keys) - diff.changed_rows:  # pragma: no cover
         raise RuntimeError("the rows inserted are not the new and changed ones")
     touched = diff.changed_rows + diff.removed_rows + diff.inserted_rows

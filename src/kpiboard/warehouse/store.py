@@ -31,6 +31,7 @@ from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATIONS,
     OBSERVATIONS_IBIS_SCHEMA,
+    PSEUDO_PREFIX,
     RECORDS,
     VINTAGE_FROM,
     VINTAGE_TO,
@@ -305,7 +306,10 @@ class Warehouse:
     def is_stale(self, files: Sequence[Path]) -> bool:
         """True when ``files`` differ from the most recent load: a file's content changed
         (by SHA-256), or files were added or removed."""
-        recorded = self.recorded_files()
+        recorded = {
+            path: sha for path, sha in self.recorded_files().items()
+            if not path.startswith(PSEUDO_PREFIX)  # what the dashboard writes is no file
+        }  # fmt: skip
         current: dict[str, Callable[[], str | None]] = {}
         for p in files:
             name = self.stamp_path(p)

@@ -11,6 +11,9 @@ from kpiboard.ingest.records import RECORD_SCHEMA
 
 OBSERVATIONS = "kpiboard_observations"
 LOADS = "kpiboard_loads"  # the files of each vintage (load_id = the vintage's id)
+#: Logged paths that name a source the dashboard writes (its approved entered figures,
+#: warehouse/entered.py), not a data file: a file ingest neither closes nor re-reads them.
+PSEUDO_PREFIX = "dashboard:"
 RECORDS = "kpiboard_records"
 VINTAGES = "kpiboard_vintages"
 

@@ -25,7 +25,7 @@ from kpiboard import __version__
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest import KEY_COLUMNS, OBSERVATION_COLUMNS, FileStamp
 from kpiboard.warehouse.changes import SubjectChanges, changes_json
-from kpiboard.warehouse.tables import LOADS, OBSERVATIONS, RECORDS, VINTAGES
+from kpiboard.warehouse.tables import LOADS, OBSERVATIONS, PSEUDO_PREFIX, RECORDS, VINTAGES
 
 #: The name a vintage records as who made it when none is given and the OS does not say.
 UNKNOWN_USER = "unknown"
@@ -101,13 +101,14 @@ def diff_observations(s: Session, stage: str, vintage: int, complete: bool) -> O
         (vintage,),
     )
     # A file's new content supersedes its old content: rows it no longer has are closed. A
-    # complete load (the project's whole data set) also closes rows of files since removed.
+    # complete load (the project's whole data set) also closes rows of files since removed,
+    # but not those of the sources the dashboard writes (PSEUDO_PREFIX): no file holds them.
     removed = s.run(
         f"UPDATE {OBSERVATIONS} c SET vintage_to = {p} WHERE c.vintage_to IS NULL "
         f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {on}) "
         f"AND regexp_replace(c.source, ':[0-9]+$', '') IN "
-        f"(SELECT path FROM {LOADS} WHERE load_id = {p} OR {p})",
-        (vintage, vintage, complete),
+        f"(SELECT path FROM {LOADS} WHERE load_id = {p} OR ({p} AND path NOT LIKE {p}))",
+        (vintage, vintage, complete, f"{PSEUDO_PREFIX}%"),
     )
     cols = ", ".join(OBSERVATION_COLUMNS)
     inserted = s.run(
