@@ -25,7 +25,7 @@ from kpiboard.scorecard import League
 from kpiboard.web.pages.kpi import league_charts
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017-18"
-ORGS = "ABCDEFGH"
+ORGS = "ABCDEFGHIJKL"
 
 
 def league_of(tmp_path: Path, values: list[float], polarity: str = "lower_is_better") -> League:
@@ -58,9 +58,18 @@ def bar_heights(svg: str) -> list[float]:
 
 
 def test_the_scale_stops_above_the_largest_value_within_the_far_out_fence() -> None:
-    # quartiles 11 and 13 (inclusive method), IQR 2: fence 13 + 3 x 2 = 19; 60 is beyond it
-    # and more than 1.5 x 14, so the axis stops at 14 x 1.15 = 16.1
+    # quartiles 11.25 and 13.75 (inclusive method), IQR 2.5: fence 13.75 + 3 x 2.5 = 21.25;
+    # 60 is beyond it and more than 1.5 x 14, so the axis stops at 14 x 1.15 = 16.1
     assert scale_top([10.0, 11.0, 12.0, 13.0, 14.0, 60.0]) == pytest.approx(16.1)
+    # ten values 10..19 and two more: quartiles 12.75 and 18.25, fence 18.25 + 3 x 5.5 = 34.75;
+    # the widest gap decides: 600 / 19, not 700 / 600, so both are cut (19 x 1.15 = 21.85) ...
+    ten = [float(x) for x in range(10, 20)]
+    assert scale_top([*ten, 600.0, 700.0]) == pytest.approx(21.85)
+    # ... and 100 / 40 = 2.5 beats 40 / 19 = 2.1: only 100 is cut (40 x 1.15 = 46)
+    assert scale_top([*ten, 40.0, 100.0]) == pytest.approx(46.0)
+    # never more than three cut: four close together beyond the fence are all drawn
+    twenty = [float(x) for x in range(10, 30)]
+    assert scale_top([*twenty, 500.0, 600.0, 700.0, 800.0]) is None
     assert scale_top([10.0, 11.0, 12.0, 13.0, 14.0, 20.0]) is None  # within the fence
     assert scale_top([10.0, 10.0, 10.0, 10.0, 10.0, 14.0]) is None  # beyond, but not 1.5x
     assert scale_top([1.0, 50.0, 100.0]) is None  # too few to judge
@@ -89,6 +98,20 @@ def test_an_outlier_at_the_left_is_labelled_towards_the_middle(tmp_path: Path) -
     heights = bar_heights(svg)
     assert heights[0] == pytest.approx(CHART_HEIGHT) and heights[1:] == sorted(heights[1:])[::-1]
     assert re.search(r'<text text-anchor="start"[^>]*>← off scale: 600\.0</text>', svg)
+
+
+def test_two_outliers_are_cut_and_listed_in_one_label(tmp_path: Path) -> None:
+    league = league_of(tmp_path, [*(float(x) for x in range(10, 20)), 600.0, 700.0])
+    svg = league_svg(league)
+    heights = bar_heights(svg)
+    assert heights[-2:] == pytest.approx([CHART_HEIGHT, CHART_HEIGHT])
+    assert heights[-3] / CHART_HEIGHT > 0.8
+    assert re.findall(r"<text[^>]*>([^<]*off scale:[^<]*)</text>", svg) == [
+        "off scale: 600.0, 700.0 →"
+    ]
+    label = league_label(league)
+    assert "its value, 600.0, is off the scale" in label
+    assert "its value, 700.0, is off the scale" in label
 
 
 def test_without_an_outlier_nothing_is_cut(tmp_path: Path) -> None:

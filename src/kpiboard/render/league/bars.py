@@ -2,11 +2,12 @@
 organisation and its peers in highlight colours named in a legend (so colour is never the only
 cue: the tables mark them too), and a rule at the pooled average.
 
-An outlier must not flatten the rest: when the largest values lie beyond Tukey's far-out fence
-(Q3 + 3 x IQR) and more than 1.5 times the largest value within it, the value axis stops a
-little above that value, and each bar off the scale is cut there with a break mark and its
-true value written beside it ("off scale: 795.93 per 1,000"), in the chart's text alternative
-too. Where the axis stops is layout, not a figure: every value shown is the engine's."""
+An outlier must not flatten the rest: when up to three of the largest values lie beyond
+Tukey's far-out fence (Q3 + 3 x IQR) and more than 1.5 times the next value (the widest such
+gap is taken), the value axis stops a little above that next value, and the bars off the scale
+are cut there with a break mark and their true values written beside them ("off scale: 795.93
+per 1,000"), in the chart's text alternative too. Where the axis stops is layout, not a
+figure: every value shown is the engine's."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ CHART_HEIGHT = 260
 HOME, PEER, OTHER = "#c00000", "#e46c0a", "#8fa9c4"
 POOLED_RULE = "#1a1a1a"
 FAR_OUT = 3.0  # Tukey's far-out fence: Q3 + FAR_OUT x IQR
-FLATTENS = 1.5  # ... and the largest value more than this times the largest within the fence
+FLATTENS = 1.5  # ... and more than this times the next value
+MOST_CUT = 3  # at most this many bars are cut
 HEADROOM = 1.15  # the axis stops this much above the largest value on the scale
 # a slanted white band across the bar, edged in black: the bar is broken (the path is in
 # Vega's symbol units, -1..1, scaled by the point's size)
@@ -43,13 +45,15 @@ def scale_top(values: Sequence[float]) -> float | None:
         return None
     q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
     fence = q3 + FAR_OUT * (q3 - q1)
-    kept = [v for v in values if v <= fence]
-    if not kept or len(kept) == len(values):
-        return None
-    top = max(kept)
-    if top <= 0 or max(values) <= FLATTENS * top:
-        return None
-    return round(top * HEADROOM, 10)
+    high = sorted(values, reverse=True)
+    best: tuple[float, float] | None = None  # (gap, the largest value left on the scale)
+    for k in range(1, min(MOST_CUT, len(high) - 3) + 1):  # cut the k largest
+        above, below = high[k - 1], high[k]
+        if above <= fence or below <= 0:
+            break
+        if above > FLATTENS * below and (best is None or above / below > best[0]):
+            best = (above / below, below)
+    return None if best is None else round(best[1] * HEADROOM, 10)
 
 
 def off_scale(league: League) -> list[LeagueRow]:
@@ -178,17 +182,17 @@ def _off_scale_layers(values: list[dict[str, Any]], top: float) -> list[dict[str
     towards the middle of the chart (left of a bar in the right half, right of one in the
     left half). The layers share the bars' data (filtered), so the bars keep their order."""
     x = {"field": "org", "type": "nominal", "sort": [v["org"] for v in values]}
-    half = len(values) / 2
     for v in values:
         v["cut"] = v["value"] > top
-        v["side"] = "right" if v["order"] >= half else "left"
-        v["label"] = (
-            ""
-            if not v["cut"]
-            else f"off scale: {v['text']} →"
-            if v["side"] == "right"
-            else f"← off scale: {v['text']}"
-        )
+        v["side"], v["label"] = "", ""
+    # the cut bars are the largest, so they stand together at one end: one label, beside the
+    # innermost of them, lists their values in the bars' order
+    cut = [v for v in values if v["cut"]]
+    texts = ", ".join(v["text"] for v in cut)
+    if cut[-1]["order"] == len(values) - 1:
+        cut[0]["side"], cut[0]["label"] = "right", f"off scale: {texts} →"
+    else:
+        cut[-1]["side"], cut[-1]["label"] = "left", f"← off scale: {texts}"
     layers: list[dict[str, Any]] = [
         {
             "transform": [{"filter": "datum.cut"}],
@@ -207,11 +211,11 @@ def _off_scale_layers(values: list[dict[str, Any]], top: float) -> list[dict[str
         }
     ]
     for side in ("right", "left"):
-        if not any(v["cut"] and v["side"] == side for v in values):
+        if not any(v["side"] == side for v in values):
             continue
         layers.append(
             {
-                "transform": [{"filter": f"datum.cut && datum.side === '{side}'"}],
+                "transform": [{"filter": f"datum.side === '{side}'"}],
                 "mark": {
                     "type": "text",
                     "align": side,
