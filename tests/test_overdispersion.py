@@ -19,6 +19,8 @@ from kpiboard.engine.overdispersion import (
     binomial_dispersion,
     binomial_limits,
     dispersion,
+    drawn_method,
+    method_text,
     poisson_dispersion,
     poisson_ratio_limits,
     quantile,
@@ -137,6 +139,16 @@ def test_no_overdispersion_leaves_tau2_at_zero() -> None:
     d = dispersion([-0.5, 0.0, 0.5], [0.1, 0.2, 0.3])
     assert d.phi == pytest.approx(0.32 / 3)
     assert not d.overdispersed and d.tau2 == 0.0
+
+
+def test_multiplicative_limits_are_never_narrower_than_poisson() -> None:
+    # z = -1.5, -0.75, 0, 0.75, 1.5 winsorised to +/-1.2: phi = (2 x 1.44 + 2 x 0.5625) / 5 =
+    # 0.801; N phi = 4.005 > N - 1 = 4, so tau² > 0, but sqrt(phi) < 1 would narrow the limits
+    d = dispersion([-1.5, -0.75, 0.0, 0.75, 1.5], [0.1] * 5)
+    assert d.phi == pytest.approx(0.801) and d.overdispersed and d.tau2 > 0
+    assert drawn_method(MULT, d) is POIS and drawn_method(ADD, d) is ADD
+    assert method_text(MULT, d) == "no overdispersion found: Poisson limits at 95% and 99.8%"
+    assert method_text(ADD, d).startswith("95% and 99.8% limits, adjusted for overdispersion")
 
 
 def test_nonsense_is_refused() -> None:

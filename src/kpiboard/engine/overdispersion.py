@@ -169,9 +169,15 @@ def short(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
+def _adjusted(asked: FunnelMethod, d: Dispersion) -> bool:
+    """Whether ``asked`` widens the limits: over-dispersed (N phi > N - 1), and for the
+    multiplicative method phi > 1 too (a factor sqrt(phi) below 1 would narrow them)."""
+    return d.overdispersed and (asked is not FunnelMethod.MULTIPLICATIVE or d.phi > 1.0)
+
+
 def drawn_method(asked: FunnelMethod, d: Dispersion) -> FunnelMethod:
-    """The limits drawn: those asked for when the members are over-dispersed, else Poisson."""
-    return asked if d.overdispersed else FunnelMethod.POISSON
+    """The limits drawn: those asked for when they widen the Poisson ones, else Poisson."""
+    return asked if _adjusted(asked, d) else FunnelMethod.POISSON
 
 
 def method_text(asked: FunnelMethod, d: Dispersion) -> str:
@@ -181,7 +187,7 @@ def method_text(asked: FunnelMethod, d: Dispersion) -> str:
     >>> method_text(FunnelMethod.ADDITIVE, d)
     '95% and 99.8% limits, adjusted for overdispersion (Spiegelhalter additive random effects, tau = 0.631)'
     """
-    if not d.overdispersed:
+    if not _adjusted(asked, d):
         return "no overdispersion found: Poisson limits at 95% and 99.8%"
     if asked is FunnelMethod.ADDITIVE:
         how = f"Spiegelhalter additive random effects, tau = {short(math.sqrt(d.tau2))}"
