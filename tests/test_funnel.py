@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from obs import obs, project
 from typer.testing import CliRunner
@@ -19,6 +20,7 @@ from kpiboard.assemble import assemble_league
 from kpiboard.cli import app
 from kpiboard.engine.peer_stats import exact_funnel_limits
 from kpiboard.engine.stats import poisson_control_limits
+from kpiboard.funnelplot import FunnelMethod
 from kpiboard.periods import parse_month
 from kpiboard.render.league import funnel_spec, funnel_svg
 from kpiboard.scorecard import League
@@ -85,7 +87,7 @@ RATE = {
 POP = {"id": "population", "title": "Population", "kind": "snapshot", "hidden": True}
 
 
-def tiny(tmp_path: Path) -> League:
+def tiny(tmp_path: Path, method: FunnelMethod = FunnelMethod.POISSON) -> League:
     cat = project(
         tmp_path,
         [RATE, POP],
@@ -105,7 +107,9 @@ def tiny(tmp_path: Path) -> League:
         {"org": o, "measure": "population", "period_end": "2009-06", "value": p}
         for o, p in pops.items()
     ]
-    return assemble_league(cat, obs(rows), parse_month("2009-08"), "r", highlight="A")
+    return assemble_league(
+        cat, obs(rows), parse_month("2009-08"), "r", highlight="A", funnel_method=method
+    )
 
 
 def test_league_carries_the_funnel_with_the_engine_limits(tmp_path: Path) -> None:
@@ -226,6 +230,14 @@ def test_example_html_has_the_funnel_beside_the_ski_slope_with_all_43_forces(ew:
     assert len(labels) == 43 and "West Yorkshire (this organisation)" in labels
     assert "London, City of" in labels and "Metropolitan Police" in labels
     assert '<th scope="col">99.8% limits</th>' in html  # the figures as a table too
+    # the limits are named on the chart (its subtitle and text alternative) and under the table
+    method = "adjusted for overdispersion (Spiegelhalter additive random effects, tau = 0.0921)"
+    root = re.search(r"<svg\b[^>]*>", funnel)
+    assert root is not None and method in root.group(0)
+    assert re.search(r"<tspan[^>]*>[^<]*Spiegelhalter additive random effects", funnel)
+    assert f"<p>95% and 99.8% limits, {method}: z-scores" in html
+    # City of London, the one force beyond the 99.8% limits, is named beside its point
+    assert re.search(r"<text[^>]*>London, City of</text>", funnel)
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
 
 
@@ -243,6 +255,8 @@ def test_example_funnel_json_points_equal_the_league_rows(ew: Path) -> None:
             "total_crime_rate_year",
             "--format",
             "json",
+            "--funnel-limits",
+            "poisson",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -250,6 +264,12 @@ def test_example_funnel_json_points_equal_the_league_rows(ew: Path) -> None:
     values = sorted(r["value"] for r in doc["rows"])
     assert sorted(p["value"] for p in doc["funnel"]["points"]) == pytest.approx(values)
     assert doc["funnel"]["centre"] == pytest.approx(doc["pooled"])
+    # plain Poisson limits around such large populations leave almost no force inside
+    outside = [p for p in doc["funnel"]["points"] if p["position"] in ("above_998", "below_998")]
+    assert len(outside) >= 40
+    assert doc["funnel"]["overdispersion"]["text"].startswith(
+        "Poisson limits at 95% and 99.8%, not adjusted for overdispersion"
+    )
     for p in doc["funnel"]["points"]:
         exact = exact_funnel_limits(doc["funnel"]["centre"], p["population"], 1000.0)
         assert p["limits"]["upper_95"] == pytest.approx(exact.upper_95)
@@ -275,9 +295,58 @@ def test_counts_ranked_per_population_get_the_same_funnel_as_the_rate(tmp_path: 
         for o, p in (("A", 10_000.0), ("B", 10_000.0), ("C", 80_000.0))
     ]
     league = assemble_league(cat, obs(rows), parse_month("2009-08"), "c")
-    rate = tiny(tmp_path / "rate")
+    rate = tiny(tmp_path / "rate", FunnelMethod.ADDITIVE)
     assert league.funnel is not None and rate.funnel is not None
     assert league.funnel.centre == pytest.approx(rate.funnel.centre)
     assert [(p.org.id, p.count, p.population, p.position) for p in league.funnel.points] == [
         (p.org.id, p.count, p.population, p.position) for p in rate.funnel.points
     ]
+
+
+def test_example_funnel_allows_for_overdispersion_so_most_forces_lie_inside(ew: Path) -> None:
+    """Plain Poisson limits around 43 forces' large populations put nearly all of them
+    outside; the default additive random-effects limits (Spiegelhalter 2005) leave only the
+    forces whose rate truly stands apart: City of London, whose crimes are counted against a
+    resident population of under 10,000 among a daytime one many times larger."""
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(ew),
+            "--as-of",
+            "2018-03",
+            "--org",
+            "all",
+            "--measure",
+            "total_crime_rate_year",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    f: dict[str, Any] = json.loads(result.stdout)["funnel"]
+    od = f["overdispersion"]
+    assert od["overdispersed"] and od["method"] == "additive" and od["members"] == 43
+    assert od["text"].startswith(
+        "95% and 99.8% limits, adjusted for overdispersion "
+        "(Spiegelhalter additive random effects, tau = "
+    )
+    # phi and tau from the points' counts and populations, with numpy alone
+    o = np.array([p["count"] for p in f["points"]])
+    n = np.array([p["population"] for p in f["points"]])
+    e = o.sum() / n.sum() * n
+    z = 2 * (np.sqrt(o) - np.sqrt(e))
+    phi = float(np.mean(np.clip(z, np.percentile(z, 10), np.percentile(z, 90)) ** 2))
+    w = 4 * e
+    tau2 = (43 * phi - 42) / (w.sum() - (w**2).sum() / w.sum())
+    assert od["phi"] == pytest.approx(phi) and od["tau"] == pytest.approx(math.sqrt(tau2))
+    outside = [p for p in f["points"] if p["position"] in ("above_998", "below_998")]
+    assert 1 <= len(outside) < 5
+    assert {p["org"]["name"] for p in outside} == {"London, City of"}
+    assert all(p["position"] == "above_998" for p in outside)
+    within_95 = sum(1 for p in f["points"] if p["position"] == "within")
+    assert within_95 >= 30
+    for p in f["points"]:  # each member's limits are the additive ones at its population
+        expected = f["centre"] * p["population"] / 1000
+        h = 3.090232 * math.sqrt(1 / (4 * expected) + tau2)
+        assert p["limits"]["upper_998"] == pytest.approx(f["centre"] * (1 + h) ** 2, rel=1e-6)

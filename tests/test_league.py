@@ -203,6 +203,7 @@ def test_example_league_html_is_self_contained_with_an_accessible_chart(ew: Path
     [
         (["--org", "all"], 2, "--org all needs --measure"),
         (["--measure", "total_crime_rate"], 2, "--measure and --group go with --org all"),
+        (["--funnel-limits", "poisson"], 2, "--funnel-limits goes with --org all"),
         (["--org", "all", "--measure", "total_crime_rate", "--format", "svg"], 2, "unknown format"),
         (["--org", "all", "--measure", "total_crime_rat"], 1, "did you mean 'total_crime_rate'"),
     ],

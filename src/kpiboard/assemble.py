@@ -16,6 +16,7 @@ from kpiboard.engine.build import build_scorecard
 from kpiboard.engine.league import build_league, league_request
 from kpiboard.engine.needs import all_months_request, before_any_data, scorecard_request
 from kpiboard.errors import KpiboardError
+from kpiboard.funnelplot import FunnelMethod
 from kpiboard.periods import format_month
 from kpiboard.scorecard import Figure, League, Revised, Row, Scorecard
 from kpiboard.vocabulary import ChangeKind, RevisedSince
@@ -50,11 +51,12 @@ def assemble_league(
     measure_id: str,
     group_id: str | None = None,
     highlight: str | None = None,
+    funnel_method: FunnelMethod = FunnelMethod.ADDITIVE,
 ) -> League:
     """The league table of ``measure_id`` (see ``engine.league.build_league``)."""
     request = league_request(cat, as_of, measure_id, group_id, highlight)
     data = _reads(observations).engine_data(request)
-    return build_league(cat, data, as_of, measure_id, group_id, highlight)
+    return build_league(cat, data, as_of, measure_id, group_id, highlight, funnel_method)
 
 
 # --- revised since published / first reported (docs/VINTAGES.md) ----------------------------

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from kpiboard.derivation import Derivation
+from kpiboard.funnelplot import Overdispersion
 from kpiboard.vocabulary import (
     Assurance,
     ChangeDirection,
@@ -386,9 +387,8 @@ class LeagueRow:
 
 @dataclass(frozen=True)
 class FunnelLimits:
-    """Exact Poisson control limits of a rate around the funnel's centre for a population of
-    ``population`` (rates per the funnel's ``per``; ``expected`` is the count expected at the
-    centre rate)."""
+    """The funnel's limits of a rate per its ``per`` at ``population`` (``expected``: the count
+    expected at the centre rate)."""
 
     population: float
     expected: float
@@ -421,10 +421,9 @@ class FunnelPoint:
 
 @dataclass(frozen=True)
 class Funnel:
-    """A funnel plot of a rate: each member's rate against its population, the group's pooled
-    rate as the centre line, and exact Poisson control limits at 95% and 99.8% along the
-    population axis (``curve``) and at each member's own population. The engine computes every
-    number; renderers only draw them."""
+    """A funnel plot of a rate: each member's rate against its population, the pooled rate as
+    the centre, limits at 95% and 99.8% (``overdispersion`` says which) along the population
+    axis (``curve``) and at each member's. The engine computes it; renderers draw it."""
 
     per: float  # rates per this many residents
     per_text: str  # "1,000"
@@ -433,6 +432,7 @@ class Funnel:
     method: str
     points: tuple[FunnelPoint, ...]
     curve: tuple[FunnelLimits, ...]  # the limits at populations spanning the members'
+    overdispersion: Overdispersion | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from kpiboard.cli.common import (
 from kpiboard.cli.project import run_ingest
 from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
+from kpiboard.funnelplot import FunnelMethod
 from kpiboard.periods import format_month, parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
 from kpiboard.render.pdf import ORIENTATIONS, PAPERS
@@ -114,6 +115,7 @@ def league_of(
     group: str | None,
     vintage: int | None = None,
     wait: float = WAIT_SECONDS,
+    funnel_limits: FunnelMethod = FunnelMethod.ADDITIVE,
 ) -> League:
     with observed(project, as_of, vintage, wait) as (cat, wh, month):
         return assemble_league(
@@ -123,6 +125,7 @@ def league_of(
             measure,
             group,
             highlight=cat.project.organisation,
+            funnel_method=funnel_limits,
         )
 
 
@@ -151,6 +154,14 @@ def report(
     wait: WaitOption = WAIT_SECONDS,
     paper: PaperOption = PAPERS[0],
     orientation: OrientationOption = ORIENTATIONS[0],
+    funnel_limits: Annotated[
+        FunnelMethod,
+        typer.Option(
+            "--funnel-limits",
+            help="with --org all, a rate's funnel plot: limits widened for overdispersion by "
+            "additive random effects (default) or multiplicatively, or plain poisson",
+        ),
+    ] = FunnelMethod.ADDITIVE,
 ) -> None:
     """Build the scorecard as of a month (ingesting first if the data changed); with
     --org all --measure ID, that measure's league table instead."""
@@ -159,6 +170,11 @@ def report(
         if league and measure is None:
             raise UsageError(
                 "--org all needs --measure", hint="e.g. --org all --measure total_crime_rate"
+            )
+        if not league and funnel_limits is not FunnelMethod.ADDITIVE:
+            raise UsageError(
+                "--funnel-limits goes with --org all (a league table's funnel plot)",
+                hint="add --org all --measure ID",
             )
         if not league and (measure is not None or group is not None):
             raise UsageError(
@@ -173,7 +189,9 @@ def report(
             if league:
                 assert measure is not None
                 data = LEAGUE.render(
-                    league_of(project, as_of, measure, group, vintage, wait), fmt, options
+                    league_of(project, as_of, measure, group, vintage, wait, funnel_limits),
+                    fmt,
+                    options,
                 )
             else:
                 card = scorecard_of(project, as_of, org, vintage, wait)

@@ -6,11 +6,20 @@ population when the measure ranks so), 1 = best by polarity, ties sharing the be
 from __future__ import annotations
 
 import difflib
+import math
 
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure, PeerGroup
 from kpiboard.engine.evaluate import Evaluator
 from kpiboard.engine.needs import measures_needed
+from kpiboard.engine.overdispersion import (
+    Dispersion,
+    drawn_method,
+    method_text,
+    poisson_dispersion,
+    poisson_ratio_limits,
+    short,
+)
 from kpiboard.engine.peer_stats import (
     EXACT_FUNNEL_NAME,
     POSITIONS,
@@ -33,6 +42,7 @@ from kpiboard.engine.peers import (
 from kpiboard.enginedata import EngineData, EngineRequest
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import number, rank_text
+from kpiboard.funnelplot import FunnelMethod, Overdispersion
 from kpiboard.periods import format_month
 from kpiboard.scorecard import (
     Funnel,
@@ -77,11 +87,14 @@ def build_league(
     measure_id: str,
     group_id: str | None = None,
     highlight: str | None = None,
+    funnel_method: FunnelMethod = FunnelMethod.ADDITIVE,
 ) -> League:
     """The league table of ``measure_id`` in ``group_id`` (default: the first group the
     measure ranks in, else all organisations) as of month ``as_of``. ``highlight`` (an
     organisation id, name or alias) is flagged, and the members of its other peer groups are
-    flagged ``in_group``. ``data`` are what :func:`league_request` asked for. Pure: no I/O."""
+    flagged ``in_group``. A rate's funnel plot allows for over-dispersion by
+    ``funnel_method`` (``engine/overdispersion.py``). ``data`` are what
+    :func:`league_request` asked for. Pure: no I/O."""
     cat = catalogue
     measure = _measure(cat, measure_id)
     group = _group(cat, measure_id, group_id)
@@ -155,38 +168,39 @@ def build_league(
         organisation=Organisation(home, cat.org_name(home)) if home is not None else None,
         peer_groups=tuple(g.name for g in _home_groups(cat, home, group)) if home else (),
         missing=tuple(Organisation(o, cat.org_name(o)) for o in orgs if o not in values),
-        funnel=_funnel(cat, ev, found, home, peers),
+        funnel=_funnel(cat, ev, found, home, peers, funnel_method),
     )
 
 
 def _funnel(
-    cat: Catalogue, ev: Evaluator, found: RankPeriod, home: str | None, peers: set[str]
+    cat: Catalogue,
+    ev: Evaluator,
+    found: RankPeriod,
+    home: str | None,
+    peers: set[str],
+    asked: FunnelMethod,
 ) -> Funnel | None:
     """The funnel plot of a rate (a ``per_population`` measure, or counts ranked per
     population): each member's count and population at the rank period, the centre line at
-    the pooled rate of all of them, and exact Poisson limits at each member's population and
-    along the population axis. None for anything that is not a rate, or when a member's count
-    or population is missing."""
+    the pooled rate of all of them, and limits at each member's population and along the
+    population axis: exact Poisson limits, or, when the members are over-dispersed, those of
+    ``asked`` (Spiegelhalter 2005; ``engine/overdispersion.py``). None for anything that is
+    not a rate, or when a member's count or population is missing."""
     m = found.measure
-    if m.kind is MeasureKind.PER_POPULATION:
-        per = found.per_population or m.per or 1000.0
-    elif found.per_population and m.kind in (MeasureKind.COUNT, MeasureKind.COMPOSITE):
-        per = found.per_population
-    else:
+    inputs = _rate_inputs(ev, found)
+    if inputs is None:
         return None
-    counts: dict[str, float] = {}
-    pops: dict[str, float] = {}
-    for org, v in found.got.items():
-        if m.kind is MeasureKind.PER_POPULATION:
-            count, pop = v.numerator, v.denominator
-        else:
-            count, pop = v.value, ev.population(m, org, v.window.last)
-        if count is None or count < 0 or not pop or pop <= 0:
-            return None
-        counts[org], pops[org] = count, pop
-    if not counts:
-        return None
+    per, counts, pops = inputs
     centre = sum(counts.values()) / sum(pops.values()) * per
+    spread = _dispersion(counts, pops, centre, per)
+    method = FunnelMethod.POISSON if spread is None else drawn_method(asked, spread)
+
+    def limits_at(population: float) -> ExactLimits:
+        exact = exact_funnel_limits(centre, population, per)
+        if spread is None or method is FunnelMethod.POISSON:
+            return exact
+        ratios = poisson_ratio_limits(exact.expected, spread, method)
+        return ExactLimits(population, exact.expected, *(r * centre for r in ratios))
 
     def limit_text(x: float) -> str:
         return value_text(m, per, x) or ""
@@ -199,7 +213,7 @@ def _funnel(
     points = []
     for org in counts:
         rate = counts[org] / pops[org] * per
-        exact = exact_funnel_limits(centre, pops[org], per)
+        exact = limits_at(pops[org])
         position = exact.position(rate)
         points.append(
             FunnelPoint(
@@ -220,17 +234,91 @@ def _funnel(
             )
         )
     points.sort(key=lambda p: p.population)
-    curve = tuple(
-        limits(exact_funnel_limits(centre, x, per)) for x in funnel_populations(pops.values())
-    )
+    curve = tuple(limits(limits_at(x)) for x in funnel_populations(pops.values()))
     return Funnel(
         per=per,
         per_text=number(per),
         centre=centre,
         centre_text=value_text(m, per, centre) or "",
-        method=EXACT_FUNNEL_NAME,
+        method=_method_words(asked, spread),
         points=tuple(points),
         curve=curve,
+        overdispersion=None if spread is None else _overdispersion(asked, spread),
+    )
+
+
+def _rate_inputs(
+    ev: Evaluator, found: RankPeriod
+) -> tuple[float, dict[str, float], dict[str, float]] | None:
+    """A rate's ``per`` and each member's count and population at the rank period; None for
+    anything that is not a rate, or when a member's count or population is missing."""
+    m = found.measure
+    if m.kind is MeasureKind.PER_POPULATION:
+        per = found.per_population or m.per or 1000.0
+    elif found.per_population and m.kind in (MeasureKind.COUNT, MeasureKind.COMPOSITE):
+        per = found.per_population
+    else:
+        return None
+    counts: dict[str, float] = {}
+    pops: dict[str, float] = {}
+    for org, v in found.got.items():
+        if m.kind is MeasureKind.PER_POPULATION:
+            count, pop = v.numerator, v.denominator
+        else:
+            count, pop = v.value, ev.population(m, org, v.window.last)
+        if count is None or count < 0 or not pop or pop <= 0:
+            return None
+        counts[org], pops[org] = count, pop
+    return (per, counts, pops) if counts else None
+
+
+def _dispersion(
+    counts: dict[str, float], pops: dict[str, float], centre: float, per: float
+) -> Dispersion | None:
+    """The members' over-dispersion about the centre rate; None when it cannot be estimated
+    (a centre of 0: no member expects any events)."""
+    expected = [centre * pops[o] / per for o in counts]
+    if len(expected) < 2 or min(expected) <= 0:
+        return None
+    return poisson_dispersion([counts[o] for o in counts], expected)
+
+
+def _overdispersion(asked: FunnelMethod, d: Dispersion) -> Overdispersion:
+    return Overdispersion(
+        asked=asked,
+        method=drawn_method(asked, d),
+        members=d.members,
+        phi=d.phi,
+        tau=math.sqrt(d.tau2),
+        z_low=d.z_low,
+        z_high=d.z_high,
+        overdispersed=d.overdispersed,
+        text=method_text(asked, d),
+    )
+
+
+def _method_words(asked: FunnelMethod, d: Dispersion | None) -> str:
+    """What the funnel's limits are, named and explained for a reader."""
+    if d is None:
+        return EXACT_FUNNEL_NAME
+    n = d.members
+    test = (
+        f"z-scores 2(√O - √E) of each member's count O against the E expected at "
+        f"the pooled rate, winsorised at their 10th and 90th percentiles, give phi = "
+        f"{short(d.phi)} (N × phi = {n * d.phi:,.1f} against N - 1 = {n - 1})"
+    )
+    if drawn_method(asked, d) is FunnelMethod.POISSON:
+        return f"{method_text(asked, d)}: {EXACT_FUNNEL_NAME}; {test}"
+    if asked is FunnelMethod.ADDITIVE:
+        how = (
+            "limits (1 ± z√(1/(4E) + tau²))² × the pooled rate, "
+            "tau² the DerSimonian-Laird between-member variance"
+        )
+    else:
+        how = "limits (1 ± z√phi/(2√E))² × the pooled rate"
+    return (
+        f"{method_text(asked, d)}: {test}; {how} (Spiegelhalter 2005, Handling "
+        f"over-dispersion of performance indicators)"
     )
 
 

@@ -1,7 +1,7 @@
 """The funnel plot of a rate: each member's rate against its population with the engine's
-exact Poisson limits (``League.funnel``), the home organisation a named diamond and its peers
-named squares (the bar chart's colours), every point an image with its own accessible name and
-<title> tooltip."""
+limits (``League.funnel``: exact Poisson, or adjusted for over-dispersion, named in the
+subtitle), the home organisation a named diamond and its peers named squares (the bar chart's
+colours), every point an image with its own accessible name and <title> tooltip."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ HOME_SHAPE, PEER_SHAPE, OTHER_SHAPE = "diamond", "square", "circle"
 LIMIT_DASH = {"95% limits": [6, 3], "99.8% limits": [2, 2]}
 LIMIT_COLOUR = "#595959"
 FUNNEL_WIDTH, FUNNEL_HEIGHT = 560, 340
+NAMED_OUTLIERS = 5  # members beyond the 99.8% limits are named on the plot when no more
 LOG_RATIO = 8.0  # rates spanning more than this factor are drawn on a log scale
 
 
@@ -48,8 +49,8 @@ def funnel_point_text(league: League, funnel: Funnel, p: FunnelPoint) -> str:
 
 def funnel_spec(league: League, funnel: Funnel) -> dict[str, Any]:
     """The funnel plot as a Vega-Lite spec: each member's rate against its population (log
-    scale), the group's pooled rate as the centre line, and the engine's exact Poisson limits
-    at 95% and 99.8% drawn along the population axis."""
+    scale), the group's pooled rate as the centre line, and the engine's limits at 95% and
+    99.8% drawn along the population axis, named in the subtitle."""
     cats = {_funnel_category(league, p) for p in funnel.points}
     domain, colours, shapes = [], [], []
     for name, colour, shape in (
@@ -61,13 +62,16 @@ def funnel_spec(league: League, funnel: Funnel) -> dict[str, Any]:
             domain.append(name)
             colours.append(colour)
             shapes.append(shape)
+    # the few members beyond the 99.8% limits are named too: they are what the plot is for
+    beyond = [p for p in funnel.points if p.position in ("above_998", "below_998")]
+    named = beyond if len(beyond) <= NAMED_OUTLIERS else []
     points = [
         {
             "population": p.population,
             "rate": p.value,
             "org": p.org.name,
             "who": _funnel_category(league, p),
-            "label": p.org.name if (p.highlight or p.in_group) else "",
+            "label": p.org.name if (p.highlight or p.in_group or p in named) else "",
             "text": funnel_point_text(league, funnel, p),
             "size": 150 if p.highlight else 60,
         }
@@ -198,14 +202,25 @@ def funnel_spec(league: League, funnel: Funnel) -> dict[str, Any]:
         "background": "#ffffff",
         "title": {
             "text": textwrap.wrap(f"{league.measure.title}: funnel plot", 80),
-            "subtitle": f"{league.period}; each member's rate against its population, "
-            f"with exact Poisson limits around the {league.group.name} rate",
+            "subtitle": textwrap.wrap(
+                f"{league.period}; each member's rate against its population around the "
+                f"{league.group.name} rate; {limits_words(funnel)}",
+                95,
+            ),
             **TITLE_STYLE,
         },
         "layer": layers,
         "resolve": {"scale": {"color": "independent", "strokeDash": "independent"}},
         "config": chart_config({"gridColor": "#eeeeee"}),
     }
+
+
+def limits_words(funnel: Funnel) -> str:
+    """What the limits are, as the engine named them: "95% and 99.8% limits, adjusted for
+    overdispersion (...)" or "no overdispersion found: Poisson limits ..."."""
+    if funnel.overdispersion is not None:
+        return funnel.overdispersion.text
+    return "exact Poisson limits at 95% and 99.8%"
 
 
 def funnel_label(league: League, funnel: Funnel) -> str:
@@ -219,6 +234,7 @@ def funnel_label(league: League, funnel: Funnel) -> str:
         f"Funnel plot of {league.measure.title} for the {len(funnel.points)} members of "
         f"{league.group.name}, {league.period}: rate per {funnel.per_text} residents "
         f"against population, centre line the {league.group.name} rate {funnel.centre_text}",
+        limits_words(funnel),
         f"{beyond['above_998']} above the 99.8% limit, {beyond['above_95']} more above the "
         f"95% limit, {beyond['below_95']} below the 95% limit only, "
         f"{beyond['below_998']} below the 99.8% limit",
