@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from kpiboard.formatting import unit_title
 from kpiboard.render.charts.vega import FONT, SCHEMA, chart_svg, labelled_svg
 from kpiboard.render.league.words import subtitle
 from kpiboard.scorecard import League, LeagueRow
@@ -45,8 +46,7 @@ def league_spec(league: League) -> dict[str, Any]:
             colours.append(colour)
     domain.append(f"Other members of {league.group.name}")
     colours.append(OTHER)
-    unit = league.measure.unit.strip()
-    y = {"field": "value", "type": "quantitative", "title": f"Value ({unit})" if unit else "Value"}
+    y = {"field": "value", "type": "quantitative", "title": unit_title(league.measure.unit)}
     layers: list[dict[str, Any]] = [
         {
             "mark": {"type": "bar"},
