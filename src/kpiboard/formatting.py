@@ -70,40 +70,6 @@ def ratio_to_one(value: float, decimals: int = 1) -> str:
     return f"{number(value, decimals)} : 1"
 
 
-RATIO_UNIT = ": 1"  # the unit of a ratio: with_unit(0.6, RATIO_UNIT, 1) == ratio_to_one(0.6)
-
-
-def unit_title(unit: str | None) -> str:
-    """What figures written in ``unit`` are, for an axis or a column: ``Ratio (x : 1)``,
-    ``Rate per 1,000``, ``Percentage (%)``, ``Value (£m)``.
-
-    >>> unit_title(RATIO_UNIT), unit_title("per 1,000"), unit_title("%"), unit_title("")
-    ('Ratio (x : 1)', 'Rate per 1,000', 'Percentage (%)', 'Value')
-    """
-    unit = (unit or "").strip()
-    if unit == RATIO_UNIT:
-        return "Ratio (x : 1)"
-    if unit.startswith("per "):
-        return f"Rate {unit}"
-    if unit == "%":
-        return "Percentage (%)"
-    return f"Value ({unit})" if unit else "Value"
-
-
-def mean_name(unit: str | None) -> str:
-    """The unweighted mean of members' figures written in ``unit``, named for what it averages.
-
-    >>> mean_name(RATIO_UNIT), mean_name("per 1,000"), mean_name("%"), mean_name("£m")
-    ('mean of ratios', 'mean of rates', 'mean of percentages', "mean of members' values")
-    """
-    unit = (unit or "").strip()
-    if unit == RATIO_UNIT:
-        return "mean of ratios"
-    if unit.startswith("per "):
-        return "mean of rates"
-    return "mean of percentages" if unit == "%" else "mean of members' values"
-
-
 def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 42nd."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")

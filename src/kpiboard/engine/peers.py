@@ -14,9 +14,9 @@ from kpiboard.engine.peer_stats import (
     proportion_verdict,
     rising,
 )
-from kpiboard.formatting import RATIO_UNIT, mean_name, number, with_unit
+from kpiboard.formatting import number, with_unit
 from kpiboard.periods import short_month, window_ending
-from kpiboard.vocabulary import MeasureKind, Polarity, WindowKind
+from kpiboard.vocabulary import RATIO_UNIT, MeasureKind, Polarity, WindowKind, mean_name
 
 TIE_TOLERANCE = 1e-9
 RANK_LOOKBACK = 24  # months searched back for the period with the most peers' data

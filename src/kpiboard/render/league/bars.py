@@ -7,10 +7,10 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from kpiboard.formatting import unit_title
 from kpiboard.render.charts.vega import FONT, SCHEMA, chart_svg, labelled_svg
 from kpiboard.render.league.words import subtitle
 from kpiboard.scorecard import League, LeagueRow
+from kpiboard.vocabulary import unit_title
 
 BAR_STEP = 14  # pixels per bar
 CHART_HEIGHT = 260

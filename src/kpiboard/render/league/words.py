@@ -3,8 +3,8 @@ beside the home organisation and its peers, and the averages under the table."""
 
 from __future__ import annotations
 
-from kpiboard.formatting import mean_name
 from kpiboard.scorecard import League, LeagueRow
+from kpiboard.vocabulary import mean_name
 
 
 def who(row: LeagueRow) -> str:
