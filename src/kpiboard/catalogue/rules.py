@@ -5,7 +5,7 @@ others."""
 
 from __future__ import annotations
 
-from kpiboard.catalogue.layout_rules import rows
+from kpiboard.catalogue.layout_rules import headings, rows
 from kpiboard.catalogue.link_rules import operands, parents, populations, ranks
 from kpiboard.catalogue.model import Catalogue
 from kpiboard.catalogue.org_rules import organisations
@@ -22,6 +22,7 @@ RULES: tuple[Rule, ...] = (
     targets,
     ranks,
     rows,
+    headings,
     spc,
     records,
 )
