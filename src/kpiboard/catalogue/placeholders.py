@@ -92,6 +92,14 @@ def timeless(text: str) -> str:
 
     >>> timeless("{financial_year} Critical Performance Areas"), timeless("Crime, {quarter}")
     ('Critical Performance Areas', 'Crime')
+    >>> timeless("Board: {{draft}}")
+    'Board: {draft}'
     """
-    out = "".join(literal for literal, _, _, _ in string.Formatter().parse(text))
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:  # validation reports it; show the text as written
+        return text
+    out = "".join(literal for literal, _, _, _ in parts)  # "{{" is a brace
+    if all(field is None for _, field, _, _ in parts):
+        return out
     return " ".join(out.split()).strip(" ,;:-–·") or text
