@@ -903,3 +903,21 @@ def test_an_entered_measure_loads_with_its_defaults(tmp_path: Path) -> None:
         ["role:approver"],
         10,
     )
+
+
+def test_unknown_placeholders_in_the_headings_are_errors_with_a_did_you_mean(
+    tmp_path: Path,
+) -> None:
+    project = PROJECT.replace("title: Test board", "title: Test board {financial_yr}")
+    found = findings_of(
+        write(tmp_path, project=project + 'subtitle: "Rolling year to {mnth}, {month"\n')
+    )
+    assert [f.render() for f in found] == [
+        "ERROR kpiboard.yaml:1: title: unknown placeholder {financial_yr} "
+        "(did you mean 'financial_year'?)",
+        "ERROR kpiboard.yaml:12: subtitle: expected '}' before end of string (placeholders are "
+        "{month}, {month_name}, {month_last_year}, {month_name_last_year}, {quarter}, "
+        "{rolling_year}, {year_to_date}, {financial_year}; write a literal brace as {{ or }})",
+    ]
+    fine = 'subtitle: "{month} ({rolling_year}), {{not a placeholder}}"\n'
+    assert load_catalogue(write(tmp_path / "ok", project=PROJECT + fine)).findings == []

@@ -105,8 +105,33 @@ def test_change_target_is_assessed_as_a_level_on_the_comparator(tmp_path: Path) 
     assert r.target is not None and r.target.text == "-4.3%" and r.target.value == -4.3
     # level 1,005 against 1,000 x 0.957 = 957: 5.0% short, within 10% -> amber
     assert r.status is Status.AMBER
-    assert "+0.5% is 4.8 pts above the -4.3% target" in r.status_reason
-    assert "5.0% short of the target level" in r.status_reason
+    # the reason speaks of changes, and names the level the target implies as a level
+    assert r.status_reason == (
+        "+0.5% against a target of -4.3%: 4.8 points short of the reduction "
+        "(the target level is 957; this year's 1,005 is 5.0% above it, within the 10% tolerance)"
+    )
+
+
+def test_change_target_with_a_points_tolerance_speaks_of_points_of_change(tmp_path: Path) -> None:
+    m = {
+        "id": "msv",
+        "title": "MSV",
+        "kind": "count",
+        "polarity": "lower_is_better",
+        "window": "fytd",
+        "status_rule": {"amber_within": {"points": 3}},
+        "targets": [{"year": "2009/10", "change": -5}],
+    }
+    rows = monthly("A", "msv", "2008-04", [200] * 5 + [0] * 7) + monthly(
+        "A", "msv", "2009-04", [196] * 5
+    )
+    r = row(tmp_path, m, rows)
+    assert r.status is Status.AMBER
+    assert r.status_reason == (
+        "-2.0% against a target of -5%: 3.0 points short of the reduction "
+        "(within the 3 points tolerance)"
+    )
+    assert " pts" not in r.status_reason and "target level" not in r.status_reason
 
 
 def test_strict_threshold_is_missed_when_equal(tmp_path: Path) -> None:

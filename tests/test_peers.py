@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from obs import obs, project
 
-from kpiboard.assemble import assemble_scorecard
+from kpiboard.assemble import assemble_league, assemble_scorecard
 from kpiboard.engine.peer_stats import (
     FUNNEL_NAME,
     exact_funnel_limits,
@@ -20,6 +20,7 @@ from kpiboard.engine.peer_stats import (
 )
 from kpiboard.engine.stats import poisson_rate_test, two_proportion_test
 from kpiboard.periods import parse_month
+from kpiboard.render.league import league_spec, render_league
 from kpiboard.scorecard import Row
 from kpiboard.vocabulary import Polarity, RankVerdict
 
@@ -259,3 +260,63 @@ def test_a_shared_rank_says_so_in_the_row_and_its_facts(tmp_path: Path) -> None:
     assert any("=1st/3 in All forces" in f for f in r.facts), r.facts
     untied = row(tmp_path / "u", {**RATE, "ranks": {}}, rate_rows(), extra=[POP])
     assert untied.ranks[0].text == "1st/3"  # A's 30 alone at the top
+
+
+RATIO = {
+    "id": "r",
+    "title": "Recruits against the population's share",
+    "unit": "%",
+    "decimals": 1,
+    "kind": "ratio",
+    "of": ["share", "pop_share"],
+    "window": "month",
+    "polarity": "higher_is_better",
+    "ranks": {},
+}
+RATIO_PARTS = [
+    {"id": "share", "title": "Share", "unit": "%", "kind": "proportion", "window": "month"},
+    {"id": "pop_share", "title": "Pop share", "unit": "%", "kind": "snapshot", "hidden": True},
+]
+
+
+def ratio_rows() -> list[dict[str, Any]]:
+    # shares 15%, 30%, 12% against 25%, 20%, 10%: ratios 0.6, 1.5, 1.2 (mean 1.1)
+    out = []
+    for o, (num, share) in {"A": (15, 25.0), "B": (30, 20.0), "C": (12, 10.0)}.items():
+        out.append(
+            {
+                "org": o,
+                "measure": "share",
+                "period_end": "2009-08",
+                "numerator": num,
+                "denominator": 100,
+            }
+        )
+        out.append({"org": o, "measure": "pop_share", "period_end": "2008-01", "value": share})
+    return out
+
+
+def test_a_ratio_is_ranked_and_averaged_in_its_own_unit(tmp_path: Path) -> None:
+    """A ratio measure's peer figures are ratios ("1.1 : 1"), never in its percentage's unit."""
+    r = row(tmp_path, RATIO, ratio_rows(), extra=RATIO_PARTS)
+    assert r.latest is not None and r.latest.text == "15.0% (0.6 : 1)"
+    (k,) = r.ranks
+    assert (k.rank, k.of) == (3, 3)
+    assert k.mean_of_rates == pytest.approx(1.1) and k.mean_of_rates_text == "1.1 : 1"
+    assert k.mean_label == "mean of ratios" and k.value_unit == ": 1"
+
+
+def test_a_ratio_league_and_its_chart_speak_of_ratios(tmp_path: Path) -> None:
+    cat = project(tmp_path, [RATIO, *RATIO_PARTS])
+    league = assemble_league(cat, obs(ratio_rows()), parse_month("2009-08"), "r", highlight="A")
+    assert league.measure.unit == ": 1"
+    assert [row.text for row in league.rows] == ["1.5 : 1", "1.2 : 1", "0.6 : 1"]
+    assert league_spec(league)["layer"][0]["encoding"]["y"]["title"] == "Ratio (x : 1)"
+    text = render_league(league, "table").decode()
+    assert "mean of ratios: 1.1 : 1" in text and "%" not in text.split("best first")[-1]
+
+
+def test_a_rate_ranks_mean_is_a_mean_of_rates(tmp_path: Path) -> None:
+    r = row(tmp_path, RATE, rate_rows(), extra=[POP], population="population")
+    (k,) = r.ranks
+    assert k.mean_label == "mean of rates"

@@ -87,6 +87,21 @@ def test_counts_from_records_equal_a_plain_count_of_the_rows(tmp_path: Path) -> 
         assert row.comparator.period == "Jul-16"
 
 
+def test_a_measure_counted_from_records_names_its_record_files_as_its_source(
+    tmp_path: Path,
+) -> None:
+    """The KPI page's Source line: the files the records came from, not "records:street"
+    (nor "no data loaded")."""
+    cat = load_catalogue(make_project(tmp_path / "p"))
+    ingest_project(cat)
+    with Warehouse.open(cat) as wh:
+        assert wh.measure_sources(cat, "burglary") == [
+            "data/police-uk/2016-07-west-yorkshire-street.csv",
+            "data/police-uk/2017-07-west-yorkshire-street.csv",
+        ]
+        assert wh.measure_sources(cat, "burglary", "no-such-force") == []
+
+
 def test_a_bad_record_file_changes_nothing(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
     cat = load_catalogue(root)

@@ -82,8 +82,8 @@ class Rank:
     beyond_998: bool | None = None
     rising: int | None = None  # members whose value rose against the same window a year earlier
     rising_of: int | None = None
-    # the unit and decimal places the group's, mean and peer values are written in
-    value_unit: str | None = None
+    mean_label: str | None = None  # what the mean averages: "mean of ratios", "mean of rates"
+    value_unit: str | None = None  # the unit and decimals the group, mean and peer values are in
     value_decimals: int | None = None
 
 

@@ -1,6 +1,7 @@
 """The project's categories, each once, as ``StrEnum``s: the same strings in the YAML, the JSON,
 CSS classes and icon names; and the few decisions a category makes by itself (which way is
-better, which operator a target defaults to, the letter of a status).
+better, which operator a target defaults to, the letter of a status); and what a figure
+written in a unit is called (a ratio's axis, the mean of ratios).
 
 Standard library only: every layer may import it, and it imports nothing of kpiboard.
 
@@ -334,3 +335,39 @@ class SummaryKind(StrEnum):
     SIGNAL = "signal"  # a special-cause signal the last pack did not show
     SIGNIFICANT = "significant"  # a change more than chance
     RANK = "rank"  # a rank that moved within its peer group
+
+
+# -- units: what a figure written in a unit is -------------------------------------------------
+
+RATIO_UNIT = ": 1"  # the unit of a ratio: formatting.with_unit(0.6, RATIO_UNIT, 1) is "0.6 : 1"
+
+
+def unit_title(unit: str | None) -> str:
+    """What figures written in ``unit`` are, for an axis or a column: ``Ratio (x : 1)``,
+    ``Rate per 1,000``, ``Percentage (%)``, ``Value (£m)``.
+
+    >>> unit_title(RATIO_UNIT), unit_title("per 1,000"), unit_title("%"), unit_title("")
+    ('Ratio (x : 1)', 'Rate per 1,000', 'Percentage (%)', 'Value')
+    """
+    unit = (unit or "").strip()
+    if unit == RATIO_UNIT:
+        return "Ratio (x : 1)"
+    if unit.startswith("per "):
+        return f"Rate {unit}"
+    if unit == "%":
+        return "Percentage (%)"
+    return f"Value ({unit})" if unit else "Value"
+
+
+def mean_name(unit: str | None) -> str:
+    """The unweighted mean of members' figures written in ``unit``, named for what it averages.
+
+    >>> mean_name(RATIO_UNIT), mean_name("per 1,000"), mean_name("%"), mean_name("£m")
+    ('mean of ratios', 'mean of rates', 'mean of percentages', "mean of members' values")
+    """
+    unit = (unit or "").strip()
+    if unit == RATIO_UNIT:
+        return "mean of ratios"
+    if unit.startswith("per "):
+        return "mean of rates"
+    return "mean of percentages" if unit == "%" else "mean of members' values"

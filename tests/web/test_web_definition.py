@@ -21,21 +21,24 @@ from kpiboard.web.service import ScorecardService
 def test_a_count_from_records_in_the_yamls_words() -> None:
     found = definitions(load_catalogue(ROOT / "examples" / "england-wales-2017-18"))
     got = found["violence_with_injury"]
-    assert got.items(["records:prc"]) == [
+    assert got.items(["data/prc.zip"]) == [
         ("Measure id", "violence_with_injury"),
         ("Row", "2"),
         ("Kind", "count"),
         (
             "What is counted",
-            "records of source 'prc' where offence_subgroup in Violence with injury",
+            "records of source 'prc' where offence subgroup in Violence with injury",
         ),
         ("Better when", "lower is better"),
         ("Window", "quarter"),
         ("Compared with", "year start"),
-        ("Source", "records:prc"),
+        ("Source", "counted from the Home Office police recorded crime records (data/prc.zip)"),
         ("Owner", NO_OWNER),
     ]
-    assert got.items([])[-2:] == [("Source", NO_SOURCES), ("Owner", NO_OWNER)]
+    assert got.items([])[-2:] == [
+        ("Source", f"counted from the Home Office police recorded crime records; {NO_SOURCES}"),
+        ("Owner", NO_OWNER),
+    ]
     rate = found["violence_with_injury_rate"].items([])
     assert ("Rate", "per 1,000 of the population") in rate
     assert ("Ranked among", "England & Wales") in rate  # the group by its name, not its id
@@ -88,3 +91,34 @@ def test_a_derived_measure_is_defined_by_its_formula_on_the_kpi_page(
         assert api["definition"]["Derived"] == SHARE_TEXT
     finally:
         service.close()
+
+
+def test_every_example_says_where_each_measures_figures_come_from() -> None:
+    """A measure made from others says how, naming them as a person finds them (rows, titles),
+    never "no data loaded" because its data belong to its parts."""
+    met = definitions(load_catalogue(ROOT / "examples" / "met-cpa-2009-10"))
+    assert met["serious_acquisitive"].origin == (
+        "sum of its parts Residential burglary, Robbery, Motor vehicle crime"
+    )
+    assert met["satisfaction_gap"].origin == (
+        "User satisfaction with overall service, white victims minus User satisfaction with "
+        "overall service, black and minority ethnic victims"
+    )
+    ratio = met["recruits_minority"]
+    assert ratio.origin == (
+        "the ratio of Police officer recruits from minority ethnic groups to People from "
+        "minority ethnic groups in the economically active population"
+    )
+    assert dict(ratio.items(["data/corporate.csv"]))["Source"] == (
+        f"{ratio.origin} (data/corporate.csv)"
+    )
+    assert "recruits_minority_share" not in dict(ratio.items([]))["Computed from"]
+    assert met["msv"].origin is None  # read as loaded: the files alone
+    assert dict(met["msv"].items(["data/crime.csv"]))["Source"] == "data/crime.csv"
+    assert dict(met["counter_terrorism"].items([]))["Source"] == NO_SOURCES
+    ew = definitions(load_catalogue(ROOT / "examples" / "england-wales-2017-18"))
+    assert ew["serious_acquisitive"].origin == "sum of its parts 3, 4, 5"
+    wy = definitions(load_catalogue(ROOT / "examples" / "west-yorkshire-police-uk"))
+    assert {d.origin for d in wy.values()} == {
+        "counted from the police.uk street-level crime records"
+    }

@@ -94,6 +94,28 @@ def test_kpi_page_has_trend_values_peers_definition_and_commentary(
     assert 'id="commentary"' in html and "No commentary yet." in html
 
 
+def test_kpi_pages_print_a_ratio_as_a_ratio_and_say_where_figures_come_from(
+    client: TestClient,
+) -> None:
+    """6b is ranked on its ratio: its peer mean is a mean of ratios, written "x : 1", and the
+    chart's axis says so; a measure made from others names them as its source."""
+    sign_in(client, "viewer")
+
+    def page(measure: str) -> str:
+        return unescape(client.get(f"/scorecard/{ORG}/{MONTH}/kpi/{measure}").text)
+
+    ratio = page("recruits_minority")
+    assert "mean of ratios 1.1 : 1" in ratio and "mean of rates" not in ratio
+    assert "Ratio (x : 1)" in ratio and "Value (%)" not in ratio
+    assert "<dt>Source</dt><dd>the ratio of Police officer recruits" in ratio
+    assert "data/corporate.csv" in ratio
+    parts = page("serious_acquisitive")
+    assert "<dt>Source</dt><dd>sum of its parts Residential burglary, Robbery" in parts
+    for measure in ("recruits_minority", "serious_acquisitive", "satisfaction_gap", "msv"):
+        assert "no data loaded" not in page(measure), measure
+    assert "<dt>Source</dt><dd>no data loaded</dd>" in page("counter_terrorism")
+
+
 def test_summary_counts_every_kpi_once_by_status(
     client: TestClient, service: ScorecardService
 ) -> None:

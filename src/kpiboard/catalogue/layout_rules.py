@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kpiboard.catalogue.model import Catalogue
-from kpiboard.catalogue.rule_findings import at_measure, did_you_mean
+from kpiboard.catalogue.placeholders import PLACEHOLDERS, names_in
+from kpiboard.catalogue.rule_findings import at_measure, at_project, did_you_mean
 from kpiboard.errors import Finding
 
 
@@ -59,4 +60,37 @@ def _lone_sections(cat: Catalogue) -> Iterator[Finding]:
                 f"section {name!r} is used by this measure alone, so it makes a section of its own",
                 f"{hint} Or list the sections in kpiboard.yaml",
                 at=("section",),
+            )
+
+
+def headings(cat: Catalogue) -> Iterator[Finding]:
+    """The title's and subtitle's placeholders are ones kpiboard fills ({month}, ...)."""
+    for key in ("title", "subtitle"):
+        text = getattr(cat.project, key)
+        if text is not None:
+            yield from _placeholders(cat, key, text)
+
+
+def _placeholders(cat: Catalogue, key: str, text: str) -> Iterator[Finding]:
+    known = list(PLACEHOLDERS)
+    listed = ", ".join("{" + k + "}" for k in known)
+    try:
+        names = names_in(text)
+    except ValueError as exc:
+        yield at_project(
+            cat,
+            "error",
+            f"{key}: {exc}",
+            f"placeholders are {listed}; write a literal brace as {{{{ or }}}}",
+            at=(key,),
+        )
+        return
+    for name in names:
+        if name not in PLACEHOLDERS:
+            yield at_project(
+                cat,
+                "error",
+                f"{key}: unknown placeholder {{{name}}}",
+                did_you_mean(name, known, f"placeholders are {listed}"),
+                at=(key,),
             )

@@ -6,7 +6,7 @@ others."""
 from __future__ import annotations
 
 from kpiboard.catalogue.formula_rules import formulas
-from kpiboard.catalogue.layout_rules import rows
+from kpiboard.catalogue.layout_rules import headings, rows
 from kpiboard.catalogue.link_rules import operands, parents, populations, ranks
 from kpiboard.catalogue.model import Catalogue
 from kpiboard.catalogue.org_rules import organisations
@@ -23,6 +23,7 @@ RULES: tuple[Rule, ...] = (
     targets,
     ranks,
     rows,
+    headings,
     spc,
     records,
     formulas,

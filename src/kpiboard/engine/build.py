@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.derivation import derivation_of
+from kpiboard.catalogue.placeholders import fill
 from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.engine import movement
 from kpiboard.engine.coverage import baseline_average, no_figure_reason, untiled
@@ -103,8 +104,8 @@ def build_scorecard(cat: Catalogue, data: EngineData, as_of: int, home: str) -> 
         if m.section and m.section not in sections:
             sections.append(m.section)
     return Scorecard(
-        title=cat.project.title,
-        subtitle=cat.project.subtitle,
+        title=fill(cat.project.title, as_of, cat.fy_start_month),
+        subtitle=fill(cat.project.subtitle or "", as_of, cat.fy_start_month) or None,
         organisation=Organisation(home, cat.org_name(home)),
         as_of=format_month(as_of),
         as_of_text=short_month(as_of),

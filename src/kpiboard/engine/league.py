@@ -35,6 +35,7 @@ from kpiboard.engine.peers import (
     pooled_value,
     rank_of,
     rank_period,
+    ranked_unit,
     tied,
     value_text,
     value_unit,
@@ -145,7 +146,7 @@ def build_league(
         cat.fy_start_month,
     )
     per = found.per_population
-    unit = f"per {number(per)}" if per else found.measure.unit
+    unit = ranked_unit(found.measure, per)
     return League(
         title=f"{measure.title}: {group.name}",
         measure=LeagueMeasure(

@@ -16,7 +16,7 @@ from kpiboard.engine.peer_stats import (
 )
 from kpiboard.formatting import number, with_unit
 from kpiboard.periods import short_month, window_ending
-from kpiboard.vocabulary import MeasureKind, Polarity, WindowKind
+from kpiboard.vocabulary import RATIO_UNIT, MeasureKind, Polarity, WindowKind, mean_name
 
 TIE_TOLERANCE = 1e-9
 RANK_LOOKBACK = 24  # months searched back for the period with the most peers' data
@@ -166,8 +166,21 @@ def value_text(measure: Measure, per: float | None, x: float | None) -> str | No
 
 
 def value_unit(measure: Measure, per: float | None) -> tuple[str, int]:
-    """The unit and decimal places a ranked value is written in (:func:`value_text`)."""
+    """The unit and decimal places a ranked value is written in (:func:`value_text`): a ratio
+    measure is ranked on its ratio, written "0.6 : 1", never in the unit of its percentage."""
+    if measure.kind is MeasureKind.RATIO:
+        return RATIO_UNIT, 1
     return (measure.unit if not per else ""), max(measure.decimals, 1 if not per else 2)
+
+
+def ranked_unit(measure: Measure, per: float | None) -> str:
+    """The unit of the values ranked, named in full: "per 1,000", ": 1", "%"."""
+    return f"per {number(per)}" if per else value_unit(measure, per)[0]
+
+
+def mean_label(measure: Measure, per: float | None) -> str:
+    """What the unweighted mean of the members' values averages: "mean of ratios", ..."""
+    return mean_name(ranked_unit(measure, per))
 
 
 def period_and_basis(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from kpiboard.catalogue.schema import Measure, Target
 from kpiboard.engine.evaluate import Value
 from kpiboard.engine.peers import RankResult, period_and_basis
+from kpiboard.engine.peers import mean_label as rank_mean_label
 from kpiboard.engine.peers import value_text as rank_value_text
 from kpiboard.engine.peers import value_unit as rank_value_unit
 from kpiboard.engine.status import CHANGE_DECIMALS, Assessment
@@ -60,6 +61,7 @@ def rank_figure(fy: int, r: RankResult, m: Measure) -> Rank:
         group_value_text=text(r.pooled),
         mean_of_rates=r.mean,
         mean_of_rates_text=text(r.mean),
+        mean_label=rank_mean_label(r.measure, r.per_population),
         verdict=v.verdict if v else None,
         verdict_text=v.phrase(r.measure.polarity) if v else None,
         verdict_method=v.method if v else None,

@@ -9,6 +9,10 @@ decimals), so a row never reads "32% against 32%: amber". Tolerances:
 * ``points``: the shortfall in the measure's own unit (or in points of % change);
 * ``margin_of_error``: amber while the shortfall is within the 95% margin of error, red when
   it exceeds it (the target is then missed beyond sampling noise).
+
+A change target's reason speaks of changes ("-2.4% against a target of -5%: 2.6 points short
+of the reduction") and names the level it implies as a level ("the target level is 3,456;
+this year's 3,549 is 2.7% above it"), never a level's shortfall beside a change.
 """
 
 from __future__ import annotations
@@ -68,7 +72,11 @@ def assess(
     gap = abs(figure - goal)
     gap_unit = "pts" if is_change or measure.unit in ("%", "pts") else measure.unit
     gap_text = with_unit(gap, gap_unit, decimals) if gap_unit else number(gap, decimals)
-    head = f"{fig_text} is {gap_text} {measure.polarity.short_side} the {goal_text} target"
+    if is_change:  # a change against the target change, in points of % change
+        gap_text = f"{number(gap, decimals)} points"
+        head = f"{fig_text} against a target of {goal_text}: {gap_text} short of the {_aim(goal)}"
+    else:
+        head = f"{fig_text} is {gap_text} {measure.polarity.short_side} the {goal_text} target"
     relative = abs(level - target.level) / abs(target.level) * 100.0 if target.level else None
     tol = rule.amber_within
     if tol.margin_of_error:
@@ -93,13 +101,33 @@ def assess(
                 Status.RED, f"{head} (a target of zero leaves no relative tolerance)", gap
             )
         within = relative <= tol.percent
-        words = f"{number(relative, 1)}% short of the target level"
+        words = (
+            _implied_level(measure, target.level, level, relative)
+            if is_change
+            else f"{number(relative, 1)}% short of the target level"
+        )
         limit = f"the {number(tol.percent, decimals_of(tol.percent))}% tolerance"
     else:
         assert tol.points is not None
         within = gap <= tol.points
-        words = f"{gap_text} short"
-        limit = f"the {with_unit(tol.points, gap_unit, decimals_of(tol.points))} tolerance"
-    if within:
-        return Assessment(Status.AMBER, f"{head} ({words}, within {limit})", gap, relative)
-    return Assessment(Status.RED, f"{head} ({words}, beyond {limit})", gap, relative)
+        # a change's head already says how far short, in points
+        words = "" if is_change else f"{gap_text} short"
+        points_unit = "points" if is_change else gap_unit
+        limit = f"the {with_unit(tol.points, points_unit, decimals_of(tol.points))} tolerance"
+    clause = ", ".join(w for w in (words, f"{'within' if within else 'beyond'} {limit}") if w)
+    return Assessment(Status.AMBER if within else Status.RED, f"{head} ({clause})", gap, relative)
+
+
+def _aim(change: float) -> str:
+    return "reduction" if change < 0 else "increase" if change > 0 else "target change"
+
+
+def _implied_level(measure: Measure, target_level: float, level: float, relative: float) -> str:
+    """The level a change target implies, named as a level: "the target level is 3,456; this
+    year's 3,549 is 2.7% above it"."""
+    side = "above" if level > target_level else "below" if level < target_level else "on"
+    shown = f"{number(relative, 1)}% {side} it" if side != "on" else "on it"
+    return (
+        f"the target level is {with_unit(target_level, measure.unit, measure.decimals)}; "
+        f"this year's {with_unit(level, measure.unit, measure.decimals)} is {shown}"
+    )

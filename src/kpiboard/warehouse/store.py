@@ -22,6 +22,7 @@ from ibis.common.exceptions import TableNotFound
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest import FileStamp, file_sha256
 from kpiboard.ingest.records import RECORD_COLUMNS, RecordRead
+from kpiboard.vocabulary import MeasureKind
 from kpiboard.warehouse import present
 from kpiboard.warehouse.connect import connect
 from kpiboard.warehouse.derived import with_records
@@ -361,6 +362,30 @@ class Warehouse:
     def measure_sources(
         self, catalogue: Catalogue, measure: str, org: str | None = None
     ) -> list[str]:
-        """The files (or ``records:`` sources) the measure's observations came from, without
-        line numbers, sorted; only ``org``'s when given."""
-        return present.measure_sources(self.scorecard_observations(catalogue), measure, org)
+        """The files the measure's figures came from, without line numbers, sorted; only
+        ``org``'s when given. A measure counted from records names the files of its records; a
+        measure built from others (a difference or ratio's ``of``, a composite's parts) the
+        files of the measures it is built from."""
+        ids = built_from(catalogue, measure)
+        return present.measure_sources(
+            self.scorecard_observations(catalogue), ids, org, self.records()
+        )
+
+
+def built_from(catalogue: Catalogue, measure: str) -> list[str]:
+    """``measure`` and every measure its figures are built from (a difference or ratio's
+    ``of``, a composite's parts), each once, in the order first met."""
+    out: list[str] = []
+    todo = [measure]
+    while todo:
+        mid = todo.pop(0)
+        if mid in out:
+            continue
+        out.append(mid)
+        m = catalogue.measures.get(mid)
+        if m is None:
+            continue
+        todo.extend(m.of or [])
+        if m.kind is MeasureKind.COMPOSITE:  # a breakdown's children are not its source
+            todo.extend(c.id for c in catalogue.measures.values() if c.parent == mid)
+    return out

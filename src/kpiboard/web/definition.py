@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.derivation import derivation_of
 from kpiboard.catalogue.schema import Measure, Target
+from kpiboard.vocabulary import MeasureKind
 
 NO_SOURCES = "no data loaded"
 NO_OWNER = "not named in the definition"
@@ -25,44 +26,93 @@ class Definition:
     measure: str
     terms: tuple[tuple[str, str], ...]  # everything the YAML says, up to the targets and ranks
     owner: str | None
+    # how the figures are made, when not read as they are: "sum of its parts 3, 4, 5"
+    origin: str | None = None
 
     def items(self, sources: Sequence[str]) -> list[tuple[str, str]]:
-        """The whole definition, with the files the figures came from and the owner last."""
-        return [
-            *self.terms,
-            ("Source", "; ".join(sources) if sources else NO_SOURCES),
-            ("Owner", self.owner or NO_OWNER),
-        ]
+        """The whole definition, with where the figures come from (how they are made and the
+        files they came from) and the owner last."""
+        return [*self.terms, ("Source", self.source(sources)), ("Owner", self.owner or NO_OWNER)]
+
+    def source(self, sources: Sequence[str]) -> str:
+        """ "data/crime.csv"; "sum of its parts 3, 4, 5 (data/crime.csv)"; "no data loaded" only
+        when no file holds any of the figures."""
+        files = "; ".join(sources)
+        if self.origin is None:
+            return files or NO_SOURCES
+        return f"{self.origin} ({files})" if files else f"{self.origin}; {NO_SOURCES}"
 
 
 def definitions(catalogue: Catalogue) -> dict[str, Definition]:
     """Every measure's definition, by measure id."""
     groups = {g.id: g.name for g in catalogue.project.peer_groups}
-    return {m.id: definition_of(m, groups, catalogue.measures) for m in catalogue.measures.values()}
+    kinds = {src.id: src.type for src in catalogue.project.sources}
+    return {
+        m.id: definition_of(m, groups, catalogue.measures, kinds)
+        for m in catalogue.measures.values()
+    }
 
 
 def definition_of(
     measure: Measure,
     groups: Mapping[str, str] | None = None,
     measures: Mapping[str, Measure] | None = None,
+    source_types: Mapping[str, str] | None = None,
 ) -> Definition:
-    """The measure's definition; ``groups`` names the peer groups by id (a person reads names,
-    not ids: "England and Wales", not "ew"), ``measures`` the measures a formula reads by their
-    titles and row labels."""
-    terms = [
-        *_what(measure, measures or {}),
-        *_how(measure),
-        *(_target(t) for t in measure.targets),
-    ]
+    """The measure's definition; ``groups`` names the peer groups by id and ``measures`` the
+    measures it is built from (a person reads names, not ids: "England and Wales", not "ew");
+    ``source_types`` the type of each record source, to say what its records are."""
+    measures = measures or {}
+    terms = [*_what(measure, measures), *_how(measure), *(_target(t) for t in measure.targets)]
     if measure.ranks is not None and measure.ranks.groups:
         names = [(groups or {}).get(g, g) for g in measure.ranks.groups]
         terms.append(("Ranked among", ", ".join(names)))
-    return Definition(measure.id, tuple(terms), measure.owner)
+    origin = _origin(measure, measures, source_types or {})
+    return Definition(measure.id, tuple(terms), measure.owner, origin)
+
+
+# what a record source's records are, by its type
+RECORD_WORDS = {
+    "home_office_prc": "Home Office police recorded crime",
+    "police_uk_street": "police.uk street-level crime",
+    "population": "population",
+}
+
+
+def _origin(
+    measure: Measure, measures: Mapping[str, Measure], source_types: Mapping[str, str]
+) -> str | None:
+    """How the figures are made when they are not read as they are, in words."""
+    derived = measure.derived
+    if derived is not None:
+        read = ", ".join(part_name(measures, m) for m in derived.measures)
+        return f"computed by its formula from {read}"
+    if measure.records is not None:
+        src = measure.records.source
+        what = RECORD_WORDS.get(source_types.get(src, ""), "")
+        return f"counted from the {what} records" if what else f"counted from {src} records"
+    if measure.of and len(measure.of) == 2:
+        first, second = (part_name(measures, p) for p in measure.of)
+        if measure.kind is MeasureKind.RATIO:
+            return f"the ratio of {first} to {second}"
+        return f"{first} minus {second}"
+    if measure.kind is MeasureKind.COMPOSITE:
+        parts = [part_name(measures, c.id) for c in measures.values() if c.parent == measure.id]
+        return f"sum of its parts {', '.join(parts)}" if parts else None
+    return None
+
+
+def part_name(measures: Mapping[str, Measure], measure_id: str) -> str:
+    """A measure as a person finds it: its row reference, else its title (hidden parts have no
+    row), else (unknown) its id."""
+    m = measures.get(measure_id)
+    if m is None:
+        return measure_id
+    return m.row or m.title
 
 
 def _what(measure: Measure, measures: Mapping[str, Measure]) -> list[tuple[str, str]]:
-    """What is measured: the id, the row, the description, where the figures come from (a
-    derived measure's formula for a person, and as written)."""
+    """What is measured: the id, the row, the description, where the figures come from."""
     out: list[tuple[str, str]] = [("Measure id", measure.id)]
     if measure.row:
         out.append(("Row", measure.row))
@@ -74,7 +124,7 @@ def _what(measure: Measure, measures: Mapping[str, Measure]) -> list[tuple[str, 
     if measure.records is not None:
         out.append(("What is counted", _records_text(measure)))
     if measure.of:
-        out.append(("Computed from", ", ".join(measure.of)))
+        out.append(("Computed from", ", ".join(_named(measures, p) for p in measure.of)))
     derived = derivation_of(measure, measures)
     if derived is not None:
         out.append(("Derived", derived.text))
@@ -108,6 +158,14 @@ def _target(target: Target) -> tuple[str, str]:
     return (f"Target {year}", what)
 
 
+def _named(measures: Mapping[str, Measure], measure_id: str) -> str:
+    """ "6a Recruits ..." for a row, the title alone for a hidden part."""
+    m = measures.get(measure_id)
+    if m is None:
+        return measure_id
+    return f"{m.row} {m.title}" if m.row else m.title
+
+
 def _words(key: str) -> str:
     return key.replace("_", " ")
 
@@ -123,7 +181,7 @@ def _records_text(measure: Measure) -> str:
 
 def _plain(value: object) -> str:
     if isinstance(value, Mapping):
-        return "; ".join(f"{k} in {_plain(v)}" for k, v in value.items())
+        return "; ".join(f"{_words(str(k))} in {_plain(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)

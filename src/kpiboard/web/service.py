@@ -32,6 +32,7 @@ from kpiboard.announce import announcements
 from kpiboard.announcements import Announcement
 from kpiboard.assemble import assemble_league, assemble_scorecard, mark_revisions
 from kpiboard.catalogue import Catalogue, load_catalogue
+from kpiboard.catalogue.placeholders import timeless
 from kpiboard.engine.needs import BeforeAnyData
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month, parse_month
@@ -259,7 +260,7 @@ class ScorecardService:
 
     @property
     def title(self) -> str:
-        return self.catalogue.project.title
+        return timeless(self.catalogue.project.title)  # the dashboard's, for no month
 
     @property
     def home(self) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from kpiboard.render.charts.vega import FONT, SCHEMA, chart_svg, labelled_svg
 from kpiboard.render.league.words import subtitle
 from kpiboard.scorecard import League, LeagueRow
+from kpiboard.vocabulary import unit_title
 
 BAR_STEP = 14  # pixels per bar
 CHART_HEIGHT = 260
@@ -92,11 +93,10 @@ def league_spec(league: League) -> dict[str, Any]:
             colours.append(colour)
     domain.append(f"Other members of {league.group.name}")
     colours.append(OTHER)
-    unit = league.measure.unit.strip()
     y: dict[str, Any] = {
         "field": "shown",
         "type": "quantitative",
-        "title": f"Value ({unit})" if unit else "Value",
+        "title": unit_title(league.measure.unit),
     }
     if top is not None:
         y["scale"] = {"domain": [min(0.0, *(r.value for r in league.rows)), top], "nice": False}

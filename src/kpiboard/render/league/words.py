@@ -4,6 +4,7 @@ beside the home organisation and its peers, and the averages under the table."""
 from __future__ import annotations
 
 from kpiboard.scorecard import League, LeagueRow
+from kpiboard.vocabulary import mean_name
 
 
 def who(row: LeagueRow) -> str:
@@ -17,7 +18,8 @@ def averages(league: League) -> list[str]:
             f"{league.group.name} pooled (sum of counts / sum of populations): {league.pooled_text}"
         )
     if league.mean_of_rates_text:
-        out.append(f"{league.group.name} mean of rates: {league.mean_of_rates_text}")
+        mean = mean_name(league.measure.unit)
+        out.append(f"{league.group.name} {mean}: {league.mean_of_rates_text}")
     if league.missing:
         out.append("No figure: " + ", ".join(o.name for o in league.missing))
     return out

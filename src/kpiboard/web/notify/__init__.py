@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from kpiboard.announcements import Announcement
 from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue.placeholders import timeless
 from kpiboard.web.db import AppStore, Channel, Delivery, Publication
 from kpiboard.web.notify.plan import announcement_deliveries, pack_deliveries
 from kpiboard.web.notify.sender import (
@@ -73,7 +74,7 @@ def announce(
     never raises."""
     settings = catalogue.project.announcements
     items = announcement_deliveries(
-        settings, catalogue.project.title, vintage, announcements, store.subscribers()
+        settings, timeless(catalogue.project.title), vintage, announcements, store.subscribers()
     )
     made = store.enqueue(items) if items else []
     after: list[Delivery] = []
@@ -95,7 +96,7 @@ def distribute_pack(catalogue: Catalogue, store: AppStore, pack: Publication) ->
     settings = catalogue.project.announcements
     items = pack_deliveries(
         settings,
-        catalogue.project.title,
+        timeless(catalogue.project.title),
         catalogue.org_name(pack.org),
         pack,
         store.subscribers(),
