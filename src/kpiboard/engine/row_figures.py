@@ -13,6 +13,7 @@ from kpiboard.engine.status import CHANGE_DECIMALS, Assessment
 from kpiboard.engine.targets import Resolved, baseline_years, target_text
 from kpiboard.formatting import decimals_of, number, rank_text, ratio_to_one, with_unit
 from kpiboard.periods import MONTH_ABBR, format_month, fy_label, month_of, parse_month, year_of
+from kpiboard.precision import change_decimals, common_decimals
 from kpiboard.scorecard import Change, Figure, MarginOfError, Milestone, Rank, RatioFigures
 from kpiboard.vocabulary import MeasureKind, Status
 
@@ -23,11 +24,17 @@ def moe_figure(m: Measure, moe: float | None, assessment: Assessment) -> MarginO
         return None
     short = assessment.status in (Status.AMBER, Status.RED)
     shortfall = assessment.shortfall if short else None
+    # the shortfall and the margin it is compared with, by the precision rule
+    places, moe_places = m.decimals, max(m.decimals, 1)
+    if shortfall is not None:
+        places = change_decimals(shortfall, m.decimals)
+        if common := common_decimals(shortfall, places, moe, moe_places):
+            places = moe_places = common
     return MarginOfError(
         value=moe,
-        text=f"+/-{number(moe, max(m.decimals, 1))} pts",
+        text=f"+/-{number(moe, moe_places)} pts",
         shortfall=shortfall,
-        shortfall_text=with_unit(shortfall, "pts", m.decimals) if shortfall is not None else None,
+        shortfall_text=with_unit(shortfall, "pts", places) if shortfall is not None else None,
         method=moe_method(m),
     )
 

@@ -1,0 +1,222 @@
+"""Precision that never contradicts (docs/ENGINE.md, "Precision"): the rule's known answers,
+and the bar over every example project: no sentence compares two figures printed alike, and
+no change printed as nothing is called a rise or a fall."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kpiboard.assemble import assemble_scorecard
+from kpiboard.cli.report import observed
+from kpiboard.errors import KpiboardError
+from kpiboard.periods import format_month
+from kpiboard.precision import (
+    against_target,
+    common_decimals,
+    compare,
+    decimals_to_differ,
+    percent_change_text,
+)
+from kpiboard.scorecard import Row, Scorecard
+from kpiboard.vocabulary import ChangeDirection
+
+EXAMPLES = sorted(
+    p for p in (Path(__file__).resolve().parents[1] / "examples").iterdir() if p.is_dir()
+)
+MONTHS_BACK = (0, 1, 3, 6, 12)  # the latest month with data and a few before it
+
+# --- the rule's known answers ------------------------------------------------------------------
+
+
+def test_figures_that_print_alike_gain_decimals_and_the_change_follows() -> None:
+    c = compare(76.6, 77.4, "%", 0, change_unit="pts")
+    assert (c.first_text, c.second_text, c.change_text) == ("76.6%", "77.4%", "+0.8 pts")
+    assert c.direction is ChangeDirection.UP and c.extended
+
+
+def test_figures_that_already_differ_keep_the_measure_s_decimals() -> None:
+    c = compare(76.4, 77.6, "%", 0, change_unit="pts")
+    assert (c.first_text, c.second_text, c.change_text) == ("76%", "78%", "+1 pts")
+    assert not c.extended
+
+
+def test_a_change_that_would_print_as_nothing_gains_decimals() -> None:
+    # 76% and 77% differ, but +0.02 pts at no decimals is "+0 pts": both gain two
+    c = compare(76.49, 76.51, "%", 0, change_unit="pts")
+    assert (c.first_text, c.second_text, c.change_text) == ("76.49%", "76.51%", "+0.02 pts")
+
+
+def test_equal_figures_are_level_not_up_or_down() -> None:
+    c = compare(77.0, 77.0, "%", 0, change_unit="pts")
+    assert c.level and c.direction is ChangeDirection.LEVEL
+    assert (c.first_text, c.second_text, c.change_text) == ("77%", "77%", "0 pts")
+    # equal beyond the cap of three more decimals: level all the same
+    assert compare(50.00001, 50.00002, "%", 1).level
+
+
+def test_counts() -> None:
+    c = compare(1234, 1234.4, "", 0)
+    assert (c.first_text, c.second_text, c.change_text) == ("1,234.0", "1,234.4", "+0.4")
+    # whole counts never gain decimals: equal ones are level, others differ as they are
+    assert compare(1234, 1234, "", 0).level
+    assert compare(1234, 1235, "", 0).change_text == "+1"
+    assert decimals_to_differ(1234.0, 1234.0, 0) is None
+
+
+def test_negative_changes() -> None:
+    c = compare(77.4, 76.6, "%", 0, change_unit="pts")
+    assert (c.first_text, c.second_text, c.change_text) == ("77.4%", "76.6%", "-0.8 pts")
+    assert c.direction is ChangeDirection.DOWN
+    c = compare(-2.44, -2.36, "%", 1, as_change=True, change_unit="pts")
+    assert (c.first_text, c.second_text, c.change_text) == ("-2.44%", "-2.36%", "+0.08 pts")
+
+
+def test_money_keeps_its_symbol() -> None:
+    c = compare(43.81, 43.79, "£m", 1)
+    assert (c.first_text, c.second_text, c.change_text) == ("£43.81m", "£43.79m", "-£0.02m")
+
+
+def test_percent_changes_are_never_plus_nothing() -> None:
+    assert percent_change_text(0.04, 1) == "+0.04%"
+    assert percent_change_text(-0.004, 1) == "-0.004%"
+    assert percent_change_text(2.61, 1) == "+2.6%"
+
+
+def test_a_figure_against_its_target() -> None:
+    t = against_target(76.6, 77, "%", 0, 0, gap_unit="pts")
+    assert (t.figure_text, t.goal_decimals, t.gap_text) == ("76.6%", 0, "0.4 pts")
+    t = against_target(77.2, 79, "%", 0, 0, gap_unit="pts")
+    assert (t.figure_text, t.gap_text) == ("77%", "2 pts")
+    # a target written with more decimals than the measure: the figure is written with them
+    t = against_target(79.4, 79.5, "%", 0, 1, gap_unit="pts")
+    assert (t.figure_text, t.goal_decimals, t.gap_text) == ("79.4%", 1, "0.1 pts")
+    t = against_target(-2.44, -2.4, "%", 1, 1, gap_unit="pts", as_change=True)
+    assert (t.figure_text, t.gap_text) == ("-2.44%", "0.04 pts")
+
+
+def test_two_figures_each_at_its_own_precision() -> None:
+    assert common_decimals(4321, 0, 4400, 0) is None  # they compare the right way as printed
+    assert common_decimals(4399.6, 0, 4400, 0) == 1  # "4,400 against 4,400"
+    assert common_decimals(0.55, 0, 0.57, 1) == 2  # "1 pts" is not within "+/-0.6 pts"
+
+
+# --- the bar: every example, several months -----------------------------------------------------
+
+NUM = r"[-+]?(?:[£$€])?\d[\d,]*(?:\.\d+)?"
+FIG = rf"{NUM}(?:%| pts|m|bn|k)?"
+PAIRS = [  # two figures a sentence compares, which must not print alike
+    re.compile(rf"\bfrom ({FIG})(?: \([^)]*\)| for [^(;]*?| in [^;]*?)? to ({FIG})"),
+    re.compile(rf"\bto ({FIG}) from ({FIG})"),
+    re.compile(
+        rf"\b({FIG})(?: a month)?(?: in [^;]*?)? against (?:a |the )?(?:target (?:monthly average )?of )?({FIG})"
+    ),
+    re.compile(
+        rf"^({FIG})(?: \([^)]*\))? (?:is [^;]*?|better than|meets|on) the (?:[<>]=? )?({FIG}) target"
+    ),
+    re.compile(rf"performance \(({FIG})\) is .*margin of error for this measure \(\+/-({FIG})\)"),
+    re.compile(rf"\(({FIG})\) dropped out .*\(({FIG})\) came in"),
+]
+ZERO_MOVES = [  # a change written as nothing beside words that say it moved
+    re.compile(r"\b(?:Up|Down|up|down|rise|fall)\b[^;]*\([+-]0(?:\.0+)?(?: pts|%)?[,)]"),
+    re.compile(r"\b(?:is|up|down) [+-]?0(?:\.0+)? (?:pts |%)?(?:above|below|on)\b"),
+]
+
+
+def _numeric(text: str) -> float:
+    """The first number in ``text``: ``-£0.02m`` -> -0.02, ``0.00 per 1,000`` -> 0.0."""
+    found = re.search(r"([-+]?)[£$€]?(\d[\d,]*(?:\.\d+)?)", text)
+    assert found, text
+    return float(found[1] + found[2].replace(",", ""))
+
+
+@pytest.fixture(scope="module", params=EXAMPLES, ids=[p.name for p in EXAMPLES])
+def cards(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[Scorecard]]:
+    example: Path = request.param
+    root = tmp_path_factory.mktemp("precision") / example.name
+    shutil.copytree(example, root, ignore=shutil.ignore_patterns(".kpiboard"))
+    with observed(root, None) as (cat, wh, latest):
+        obs = wh.scorecard_observations(cat)
+        months = sorted({latest - back for back in MONTHS_BACK})
+        built = []
+        for month in months:
+            try:
+                built.append(assemble_scorecard(cat, obs, month))
+            except KpiboardError:  # a month before the example's data starts
+                continue
+        assert built, f"no scorecard for {example.name} in {[format_month(m) for m in months]}"
+        yield built
+
+
+def _rows(rows: tuple[Row, ...]) -> Iterator[Row]:
+    for r in rows:
+        yield r
+        yield from _rows(r.children)
+
+
+def _sentences(row: Row) -> Iterator[str]:
+    yield from row.facts
+    yield row.status_reason
+    if row.significance is not None:
+        yield row.significance.text
+
+
+def test_no_change_reads_as_nothing_beside_up_or_down(cards: list[Scorecard]) -> None:
+    """Structural: a change called up or down prints non-zero with the matching sign; level
+    only when the two figures are equal at the data's precision."""
+    checked = 0
+    for card in cards:
+        for row in _rows(card.rows):
+            ch = row.change
+            if ch is None:
+                continue
+            checked += 1
+            where = f"{card.as_of} {row.id} {row.title}"
+            if ch.direction is ChangeDirection.LEVEL:
+                assert _numeric(ch.absolute_text) == 0, where
+                continue
+            sign = "+" if ch.direction is ChangeDirection.UP else "-"
+            for text in (ch.absolute_text, ch.percent_text):
+                if text is None:
+                    continue
+                assert text.startswith(sign) and _numeric(text) != 0, (where, text)
+            if row.comparator is not None and row.latest is not None and row.level is None:
+                c = compare(
+                    row.comparator.value or 0.0, row.latest.value or 0.0, row.unit, row.decimals
+                )
+                assert c.first_text != c.second_text, where
+    assert checked
+
+
+def test_no_sentence_compares_two_figures_printed_alike(cards: list[Scorecard]) -> None:
+    seen = 0
+    for card in cards:
+        for row in _rows(card.rows):
+            for sentence in _sentences(row):
+                for pattern in PAIRS:
+                    for a, b in pattern.findall(sentence):
+                        seen += 1
+                        assert _numeric(a) != _numeric(b), (card.as_of, row.id, sentence)
+                for pattern in ZERO_MOVES:
+                    assert not pattern.search(sentence), (card.as_of, row.id, sentence)
+    assert seen  # the net caught comparisons to check
+
+
+def test_the_reference_row_2c_reads_true(cards: list[Scorecard]) -> None:
+    """The sentences the issue quoted: "Up from 77% ... (+1 pts)" and "the change from 77% to
+    77%" (met-cpa-2009-10, Aug-09)."""
+    aug = [c for c in cards if c.as_of == "2009-08"]
+    if not aug:
+        pytest.skip("another example")
+    row = next(r for r in _rows(aug[0].rows) if r.id == "2c")
+    assert row.facts[0] == "Up to 77.2% from 76.5% for 12 months to Jun-08 (+0.7 pts)"
+    assert row.significance is not None
+    assert row.significance.text.startswith(
+        "The rise from 76.5% (12 months to Jun-08) to 77.2% is within normal variation"
+    )
