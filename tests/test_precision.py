@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from kpiboard.assemble import assemble_scorecard
+from kpiboard.assemble import assemble_scorecard, revision_texts
 from kpiboard.cli.report import observed
 from kpiboard.errors import KpiboardError
 from kpiboard.periods import format_month
@@ -191,6 +192,8 @@ def test_no_change_reads_as_nothing_beside_up_or_down(cards: list[Scorecard]) ->
                     row.comparator.value or 0.0, row.latest.value or 0.0, row.unit, row.decimals
                 )
                 assert c.first_text != c.second_text, where
+                # the comparator shown beside the change is written to the same precision
+                assert row.comparator.text.startswith(c.first_text), (where, row.comparator.text)
     assert checked
 
 
@@ -220,3 +223,15 @@ def test_the_reference_row_2c_reads_true(cards: list[Scorecard]) -> None:
     assert row.significance.text.startswith(
         "The rise from 76.5% (12 months to Jun-08) to 77.2% is within normal variation"
     )
+
+
+def test_a_revision_the_decimals_hide_is_written_to_differ(cards: list[Scorecard]) -> None:
+    row = next(
+        r
+        for r in _rows(cards[-1].rows)
+        if r.latest is not None and r.latest.value and r.level is None and r.decimals == 0
+    )
+    assert row.latest is not None and row.latest.value is not None
+    old = replace(row, latest=replace(row.latest, value=row.latest.value + 0.2))
+    before, after = revision_texts(old, row).split(" → ")
+    assert before != after and _numeric(before) - _numeric(after) == pytest.approx(0.2)

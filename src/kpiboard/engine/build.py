@@ -324,7 +324,7 @@ class _RowBuilder:
                 self.as_of, self.fy, m, report_target, fig.report_resolved, latest
             ),
             latest=latest_figure(self.fy, m, latest, change if fig.shows_change else None),
-            comparator=comparator_figure(self.fy, m, fig.comparator),
+            comparator=comparator_figure(self.fy, m, fig.comparator, latest),
             change=change,
             ranks=tuple(rank_figure(self.fy, r, m) for r in fig.ranks),
             facts=tuple(facts),

@@ -13,7 +13,7 @@ from kpiboard.engine.status import CHANGE_DECIMALS, Assessment
 from kpiboard.engine.targets import Resolved, baseline_years, target_text
 from kpiboard.formatting import decimals_of, number, rank_text, ratio_to_one, with_unit
 from kpiboard.periods import MONTH_ABBR, format_month, fy_label, month_of, parse_month, year_of
-from kpiboard.precision import change_decimals, common_decimals
+from kpiboard.precision import change_decimals, common_decimals, compare
 from kpiboard.scorecard import Change, Figure, MarginOfError, Milestone, Rank, RatioFigures
 from kpiboard.vocabulary import MeasureKind, Status
 
@@ -98,10 +98,11 @@ def ratio_figures(m: Measure, latest: Value, target: Resolved | None) -> RatioFi
     )
 
 
-def value_text(m: Measure, v: Value) -> str:
+def value_text(m: Measure, v: Value, decimals: int | None = None) -> str:
+    places = m.decimals if decimals is None else decimals
     if m.kind is MeasureKind.SNAPSHOT and v.numerator is not None and v.denominator:
         return f"{number(v.numerator, m.decimals)}/{number(v.denominator, m.decimals)}"
-    text = with_unit(v.value, m.unit, m.decimals)
+    text = with_unit(v.value, m.unit, places)
     if m.kind is MeasureKind.RATIO and v.ratio is not None:
         text += f" ({ratio_to_one(v.ratio)})"
     return text
@@ -139,16 +140,24 @@ def level_figure(fy: int, m: Measure, v: Value) -> Figure:
     return Figure(text, v.value, period, format_month(v.window.last), m.unit, m.decimals)
 
 
-def comparator_figure(fy: int, m: Measure, comp: Value | None) -> Figure | None:
+def comparator_figure(
+    fy: int, m: Measure, comp: Value | None, latest: Value | None = None
+) -> Figure | None:
+    """The comparator, written beside the latest figure by the precision rule: with more
+    decimals when the two would print alike (the change shown with it is not then "+0.7 pts"
+    between "77%" and "77%")."""
     if comp is None:
         return None
+    decimals = m.decimals
+    if latest is not None:
+        decimals = compare(comp.value, latest.value, m.unit, m.decimals).decimals
     return Figure(
-        value_text(m, comp),
+        value_text(m, comp, decimals),
         comp.value,
         comp.window.label(fy),
         format_month(comp.window.last),
         unit=m.unit,
-        decimals=m.decimals,
+        decimals=decimals,
     )
 
 
