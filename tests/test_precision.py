@@ -9,13 +9,15 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from obs import monthly, obs, project
 
 from kpiboard.assemble import assemble_scorecard, revision_texts
 from kpiboard.cli.report import observed
 from kpiboard.errors import KpiboardError
-from kpiboard.periods import format_month
+from kpiboard.periods import format_month, parse_month
 from kpiboard.precision import (
     against_target,
     common_decimals,
@@ -104,6 +106,76 @@ def test_two_figures_each_at_its_own_precision() -> None:
     assert common_decimals(4321, 0, 4400, 0) is None  # they compare the right way as printed
     assert common_decimals(4399.6, 0, 4400, 0) == 1  # "4,400 against 4,400"
     assert common_decimals(0.55, 0, 0.57, 1) == 2  # "1 pts" is not within "+/-0.6 pts"
+
+
+def _status_reason(tmp_path: Path, measure: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    card = assemble_scorecard(project(tmp_path, [measure]), obs(rows), parse_month("2009-08"))
+    return next(r for r in card.all_rows() if r.measure == measure["id"]).status_reason
+
+
+RATE = {"id": "sd", "title": "SD rate", "kind": "proportion", "unit": "%", "decimals": 1}
+
+
+def _rate_rows(num: float) -> list[dict[str, Any]]:
+    return [dict(r, denominator=1000.0) for r in monthly("A", "sd", "2009-04", [num] * 5)]
+
+
+@pytest.mark.parametrize(
+    ("level", "num", "words"),
+    [
+        # a target with more decimals than the measure: the figure is written with them, and
+        # more where it would still print as the target does
+        (32.05, 320.49, "32.049% is 0.001 pts below the 32.05% target"),
+        # the figure meets the target, but as published (32.0%) it does not: said so
+        (32.04, 320.4, "32.0% as published is 0.04 pts below the 32.04% target"),
+        (32, 319.4, "31.9% is 0.1 pts below the 32% target"),
+    ],
+)
+def test_status_reasons_write_the_figure_and_target_to_differ(
+    tmp_path: Path, level: float, num: float, words: str
+) -> None:
+    m = {**RATE, "window": "fytd", "targets": [{"year": "2009/10", "level": level}]}
+    assert _status_reason(tmp_path, m, _rate_rows(num)).startswith(words)
+
+
+def test_a_figure_equal_to_a_strict_target_is_level_with_it(tmp_path: Path) -> None:
+    m = {"id": "c", "title": "C", "kind": "count"}
+    m["targets"] = [{"year": "2009/10", "level": 120, "op": ">"}]
+    reason = _status_reason(tmp_path, m, monthly("A", "c", "2008-09", [10] * 12))
+    assert reason.startswith("120 is level with the > 120 target")
+
+
+MONEY = {"id": "assets", "title": "Assets", "kind": "count", "unit": "£m", "decimals": 1}
+
+
+def _facts(tmp_path: Path, measure: dict[str, Any], values: list[float]) -> list[str]:
+    rows = monthly("A", measure["id"], "2008-08", values)
+    card = assemble_scorecard(project(tmp_path, [measure]), obs(rows), parse_month("2009-08"))
+    return list(next(r for r in card.all_rows() if r.measure == measure["id"]).facts)
+
+
+def test_the_months_in_and_out_of_a_rolling_total(tmp_path: Path) -> None:
+    # Aug-08 out, Aug-09 in: both "£3.0m" at the measure's decimals
+    facts = _facts(tmp_path, {**MONEY, "facts": ["drop_off"]}, [2.96] + [3.0] * 11 + [3.04])
+    assert any(
+        "Aug-08 (£2.96m) dropped out of the rolling 12-month total and Aug-09 (£3.04m) came "
+        "in: up £0.08m on last month's" in f
+        for f in facts
+    ), facts
+
+
+def test_a_monthly_average_against_its_target(tmp_path: Path) -> None:
+    # Apr-Aug 2009 average £3.7504m against a flat £45m year's £3.75m a month
+    m = {
+        **MONEY,
+        "facts": ["monthly_average"],
+        "targets": [{"year": "2009/10", "level": 45}],
+    }
+    facts = _facts(tmp_path, m, [3.0] * 8 + [3.75] * 4 + [3.752])
+    assert (
+        "An average of £3.7504m a month in Apr - Aug 2009 against a target monthly average "
+        "of £3.7500m" in facts
+    ), facts
 
 
 # --- the bar: every example, several months -----------------------------------------------------
