@@ -307,3 +307,20 @@ def test_a_revision_the_decimals_hide_is_written_to_differ(cards: list[Scorecard
     old = replace(row, latest=replace(row.latest, value=row.latest.value + 0.2))
     before, after = revision_texts(old, row).split(" → ")
     assert before != after and _numeric(before) - _numeric(after) == pytest.approx(0.2)
+
+
+def test_a_shortfall_and_its_margin_of_error_compare_as_printed(cards: list[Scorecard]) -> None:
+    """Row 2b in May-09: a 1.63 pts shortfall against a 1.59 pts margin, not "1.6 pts is
+    greater than +/-1.6 pts" (met-cpa-2009-10)."""
+    may = [c for c in cards if c.as_of == "2009-05"]
+    if not may:
+        pytest.skip("another example")
+    row = next(r for r in _rows(may[0].rows) if r.id == "2b")
+    assert row.status_reason.startswith(
+        "5.43 pts is 1.63 pts above the 3.8 pts target, more than the +/-1.59 pts margin"
+    )
+    assert row.margin_of_error is not None
+    assert (row.margin_of_error.shortfall_text, row.margin_of_error.text) == (
+        "1.63 pts",
+        "+/-1.59 pts",
+    )

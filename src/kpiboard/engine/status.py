@@ -130,9 +130,7 @@ def _words(
         gap_unit=gap_unit,
         as_change=is_change,
     )
-    published = (
-        percent_change(figure, decimals) if is_change else with_unit(figure, measure.unit, decimals)
-    )
+    published = _figure_text(figure, measure.unit, decimals, is_change)
     fig_text = vs.figure_text
     # the target as its author wrote it ("-2%", "51.4%", "> 2,516") unless the figure needs
     # more decimals to differ from it
@@ -151,6 +149,8 @@ def _words(
     moe_places = decimals
     if moe is not None and (places := common_decimals(gap, gap_places, moe, decimals)):
         gap_places = moe_places = places  # the shortfall and the margin compare as printed
+        if not target.op.meets(figure, goal):  # and the figure the shortfall is taken from
+            fig_text = _figure_text(figure, measure.unit, max(places, vs.decimals), is_change)
     gap_text = with_unit(gap, gap_unit, gap_places) if gap_unit else number(gap, gap_places)
     short = (
         "level with"
@@ -165,3 +165,7 @@ def _words(
         gap_text,
         f"+/-{number(moe, moe_places)} pts" if moe is not None else "",
     )
+
+
+def _figure_text(figure: float, unit: str, decimals: int, is_change: bool) -> str:
+    return percent_change(figure, decimals) if is_change else with_unit(figure, unit, decimals)
