@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from obs import monthly, obs, project
 
@@ -25,6 +26,7 @@ from kpiboard.precision import (
     decimals_to_differ,
     percent_change_text,
 )
+from kpiboard.render import render
 from kpiboard.scorecard import Row, Scorecard
 from kpiboard.vocabulary import ChangeDirection
 
@@ -324,3 +326,22 @@ def test_a_shortfall_and_its_margin_of_error_compare_as_printed(cards: list[Scor
         "1.63 pts",
         "+/-1.59 pts",
     )
+
+
+def test_the_workbook_writes_a_change_to_its_comparator_s_precision(
+    cards: list[Scorecard], tmp_path: Path
+) -> None:
+    """Row 2c's change cell shows +0.7 pts (its figures 76.5% and 77.2%), not "+1 pts"."""
+    aug = [c for c in cards if c.as_of == "2009-08"]
+    if not aug:
+        pytest.skip("another example")
+    path = tmp_path / "card.xlsx"
+    path.write_bytes(render(aug[0], "xlsx"))
+    ws = openpyxl.load_workbook(path)["Scorecard"]
+    header = next(r for r in ws.iter_rows() if "Change" in [c.value for c in r])
+    names = [c.value for c in header]
+    line = next(r for r in ws.iter_rows(min_row=header[0].row + 1) if r[0].value == "2c")
+    change, comparator = line[names.index("Change")], line[names.index("Comparator")]
+    assert change.value == pytest.approx(77.19988344988344 - 76.52706343374969)
+    assert change.number_format.startswith('+0.0" pts"')
+    assert comparator.number_format == "0.0%"
