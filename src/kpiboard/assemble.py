@@ -18,6 +18,7 @@ from kpiboard.engine.needs import all_months_request, before_any_data, scorecard
 from kpiboard.errors import KpiboardError
 from kpiboard.funnelplot import FunnelMethod
 from kpiboard.periods import format_month
+from kpiboard.precision import compare
 from kpiboard.scorecard import Figure, League, Revised, Row, Scorecard
 from kpiboard.vocabulary import ChangeKind, RevisedSince
 from kpiboard.warehouse import Observations, Warehouse
@@ -136,6 +137,23 @@ def figure_revised(before: Figure | None, after: Figure | None) -> bool:
     return before.text != after.text or before.value != after.value
 
 
+def revision_texts(old: Row, row: Row) -> str:
+    """``77.1% → 76.4%``: a revision that the headline's decimals hide is written by the
+    precision rule (``77% → 77%`` would say nothing changed)."""
+    before, after = old.latest, row.latest
+    assert before is not None and after is not None
+    if before.text == after.text and before.value is not None and after.value is not None:
+        c = compare(
+            before.value,
+            after.value,
+            after.unit or "",
+            after.decimals or 0,
+            as_change=row.level is not None,  # the figure is a % change
+        )
+        return f"{c.first_text} → {c.second_text}"
+    return f"{before.text} → {after.text}"
+
+
 def _mark(row: Row, then: dict[str, Row], mark: Callable[[Row, Row], Revised]) -> Row:
     children = tuple(_mark(c, then, mark) for c in row.children)
     old = then.get(row.measure)
@@ -184,8 +202,7 @@ def mark_revisions(
             before=old.latest,
             after=row.latest,
             vintage=n,
-            text=f"revised since {base.since.words}: {old.latest.text} → {row.latest.text} "
-            f"(vintage {n})",
+            text=f"revised since {base.since.words}: {revision_texts(old, row)} (vintage {n})",
         )
 
     before = {r.measure: r for r in then.all_rows()}

@@ -53,7 +53,7 @@ class Change:
     absolute_text: str
     percent: float | None
     percent_text: str | None
-    direction: ChangeDirection  # as published: a change that rounds to nothing is level
+    direction: ChangeDirection  # as written: level only when equal at the data's precision
     better: bool | None  # None when the measure has no polarity that applies
 
 

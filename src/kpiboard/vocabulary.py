@@ -181,8 +181,8 @@ class ChangeDirection(StrEnum):
 
     @classmethod
     def of(cls, shown: float) -> ChangeDirection:
-        """The direction of a change as published (``shown``: rounded to the figure's
-        decimals), so a change that rounds to nothing is level."""
+        """The direction of a change as published (``shown``: rounded to the decimals it is
+        written with, ``kpiboard.precision``), so a change written as nothing is level."""
         return cls.UP if shown > 0 else cls.DOWN if shown < 0 else cls.LEVEL
 
 

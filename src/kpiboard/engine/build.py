@@ -46,7 +46,6 @@ from kpiboard.engine.targets import (
 from kpiboard.engine.uncertainty import interval, significance
 from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
-from kpiboard.formatting import percent_change, round_half_up, signed
 from kpiboard.periods import (
     format_month,
     fy_label,
@@ -55,6 +54,7 @@ from kpiboard.periods import (
     span_label,
     window_ending,
 )
+from kpiboard.precision import compare, percent_change_text
 from kpiboard.scorecard import (
     Change,
     DropOff,
@@ -71,7 +71,6 @@ from kpiboard.scorecard import (
     Spc,
 )
 from kpiboard.vocabulary import (
-    ChangeDirection,
     ComparatorKind,
     FactKind,
     MeasureKind,
@@ -328,7 +327,7 @@ class _RowBuilder:
                 self.as_of, self.fy, m, report_target, fig.report_resolved, latest
             ),
             latest=latest_figure(self.fy, m, latest, change if fig.shows_change else None),
-            comparator=comparator_figure(self.fy, m, fig.comparator),
+            comparator=comparator_figure(self.fy, m, fig.comparator, latest),
             change=change,
             ranks=tuple(rank_figure(self.fy, r, m) for r in fig.ranks),
             facts=tuple(facts),
@@ -383,17 +382,18 @@ class _RowBuilder:
         points = m.unit in ("%", "pts")
         unit = "pts" if points else m.unit
         percent = None if points or comp.value == 0 else (latest.value / comp.value - 1) * 100
-        # direction as published: a change that rounds to nothing is "level", neither better
-        shown = round_half_up(absolute, m.decimals)
-        direction = ChangeDirection.of(shown)
-        better = m.polarity.better(shown, 0.0)
+        # written by the precision rule: "level" only when equal at the data's own precision
+        compared = compare(comp.value, latest.value, m.unit, m.decimals, change_unit=unit)
+        shown = 0.0 if compared.level else absolute
         return Change(
             absolute=absolute,
-            absolute_text=signed(absolute, unit, m.decimals),
+            absolute_text=compared.change_text,
             percent=percent,
-            percent_text=percent_change(percent, CHANGE_DECIMALS) if percent is not None else None,
-            direction=direction,
-            better=better,
+            percent_text=percent_change_text(percent, CHANGE_DECIMALS)
+            if percent is not None
+            else None,
+            direction=compared.direction,
+            better=m.polarity.better(shown, 0.0),
         )
 
     def _moe(self, m: Measure, latest: Value) -> float | None:

@@ -13,6 +13,7 @@ from kpiboard.engine.stats import format_p_value
 from kpiboard.engine.targets import Resolved, baseline_years
 from kpiboard.formatting import number, rank_text, with_unit
 from kpiboard.periods import window_ending
+from kpiboard.precision import change_decimals, compare
 from kpiboard.scorecard import Change, MarginOfError, RatioFigures, Row
 from kpiboard.vocabulary import ChangeDirection, RankVerdict, WindowKind
 
@@ -23,12 +24,17 @@ def comparator_sentence(
     m: Measure, latest: Value, comp: Value, change: Change, shows_change: bool, fy_start: int
 ) -> str:
     """``Down marginally from 77.7% for 2008/09 (-0.4 pts)`` or, for a measure reported as a
-    change, ``6,843 in Apr - Aug 2009 against 6,809 in Apr - Aug 2008``."""
+    change, ``6,843 in Apr - Aug 2009 against 6,809 in Apr - Aug 2008``. Figures that would
+    print alike at the measure's decimals are written with more (``kpiboard.precision``), the
+    latest one named too: ``Up marginally to 77.2% from 76.5% for 12 months to Jun-08``."""
     period = comp.window.label(fy_start)
-    then = with_unit(comp.value, m.unit, m.decimals)
+    compared = compare(comp.value, latest.value, m.unit, m.decimals)
+    then, now = compared.first_text, compared.second_text
     if shows_change:
-        now = with_unit(latest.value, m.unit, m.decimals)
-        return f"{now} in {latest.window.label(fy_start)} against {then} in {period}"
+        here = f"{now} in {latest.window.label(fy_start)}"
+        if compared.level:
+            return f"{here}, the same as in {period}"
+        return f"{here} against {then} in {period}"
     match change.direction:
         case ChangeDirection.LEVEL:
             return f"Level with {then} for {period}"
@@ -41,6 +47,8 @@ def comparator_sentence(
     points = m.unit in ("%", "pts")
     if points and abs(change.absolute) <= MARGINAL_CHANGE_POINTS:
         word += " marginally"
+    if compared.extended:  # the latest figure as shown elsewhere would read the same
+        word += f" to {now}"
     detail = (
         change.absolute_text
         if points or change.percent_text is None
@@ -57,7 +65,10 @@ def contribution_sentence(children: Sequence[Row], latest: Value) -> str | None:
         if ch is None or ch.percent is None:
             continue
         word = ChangeDirection(ch.direction).value
-        pct = number(abs(ch.percent), 1)
+        if ch.direction is ChangeDirection.LEVEL:
+            parts.append(f"{child.title} level")
+            continue
+        pct = number(abs(ch.percent), change_decimals(ch.percent, 1))
         parts.append(f"{child.title} {word} {pct}% ({ch.absolute_text})")
     if not parts:
         return None

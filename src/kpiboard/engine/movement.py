@@ -12,6 +12,7 @@ from kpiboard.catalogue.schema import Measure
 from kpiboard.engine.evaluate import Evaluator, Value
 from kpiboard.formatting import decimals_of, with_unit
 from kpiboard.periods import fy_label, fy_start, short_month, span_label
+from kpiboard.precision import common_decimals, compare
 from kpiboard.scorecard import DropOff, Forecast, MonthlyAverage, MonthRange
 from kpiboard.vocabulary import WindowKind
 
@@ -79,13 +80,16 @@ def monthly_average(
     extra = AVERAGE_EXTRA_DECIMALS
     prof = profile(ev, m, org, latest)
     target = annual_target * prof.elapsed(months) / months if annual_target is not None else None
+    places = m.decimals + extra
+    if target is not None:  # the two averages compared, by the precision rule
+        places = common_decimals(avg, places, target, places) or places
     return MonthlyAverage(
         value=avg,
-        text=_fmt(m, avg, extra),
+        text=with_unit(avg, m.unit, places),
         months=months,
         period=span_label(fytd.window.first, fytd.window.last),
         target=target,
-        target_text=_fmt(m, target, extra) if target is not None else None,
+        target_text=with_unit(target, m.unit, places) if target is not None else None,
         profile=prof.words,
     )
 
@@ -111,13 +115,18 @@ def forecast(
         if prof is FLAT
         else f"year to date ({avg.period}) / its share of the year under the {prof.words}"
     )
+    places, goal_places = m.decimals, m.decimals
+    if annual_target is not None:  # the forecast against its target, by the precision rule
+        goal_places = decimals_of(annual_target)
+        if common := common_decimals(value, places, annual_target, goal_places):
+            places = goal_places = common
     return Forecast(
         value=value,
-        text=_fmt(m, value),
+        text=with_unit(value, m.unit, places),
         financial_year=fy,
         method=method,
         target=annual_target,
-        target_text=with_unit(annual_target, m.unit, decimals_of(annual_target))
+        target_text=with_unit(annual_target, m.unit, goal_places)
         if annual_target is not None
         else None,
     )
@@ -135,15 +144,16 @@ def drop_off(ev: Evaluator, m: Measure, org: str, latest: Value) -> DropOff | No
     added = ev.monthly_amount(m.id, org, end)
     if prev is None or dropped is None or added is None:
         return None
+    compared = compare(dropped, added, m.unit, m.decimals)  # by the precision rule
     return DropOff(
         previous_total=prev.value,
         previous_total_text=_fmt(m, prev.value),
         dropped_period=short_month(end - 12),
         dropped_value=dropped,
-        dropped_text=_fmt(m, dropped),
+        dropped_text=compared.first_text,
         added_period=short_month(end),
         added_value=added,
-        added_text=_fmt(m, added),
+        added_text=compared.second_text,
     )
 
 
@@ -177,12 +187,18 @@ def sentences(
 ) -> list[str]:
     out: list[str] = []
     if drop and "drop_off" in wanted:
-        change = drop.added_value - drop.dropped_value
-        direction = "down" if change < 0 else "up"
+        compared = compare(drop.dropped_value, drop.added_value, m.unit, m.decimals)
+        change = compared.change
+        moved = (
+            "no change"
+            if compared.level
+            else f"{'down' if change < 0 else 'up'} "
+            f"{with_unit(abs(change), m.unit, compared.decimals)}"
+        )
         out.append(
             f"{drop.dropped_period} ({drop.dropped_text}) dropped out of the rolling 12-month total "
-            f"and {drop.added_period} ({drop.added_text}) came in: {direction} "
-            f"{_fmt(m, abs(change))} on last month's {drop.previous_total_text}"
+            f"and {drop.added_period} ({drop.added_text}) came in: {moved} "
+            f"on last month's {drop.previous_total_text}"
         )
     if avg and "monthly_average" in wanted:
         text = f"An average of {avg.text} a month in {avg.period}"

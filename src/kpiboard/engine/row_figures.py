@@ -14,6 +14,7 @@ from kpiboard.engine.status import CHANGE_DECIMALS, Assessment
 from kpiboard.engine.targets import Resolved, baseline_years, target_text
 from kpiboard.formatting import decimals_of, number, rank_text, ratio_to_one, with_unit
 from kpiboard.periods import MONTH_ABBR, format_month, fy_label, month_of, parse_month, year_of
+from kpiboard.precision import change_decimals, common_decimals, compare
 from kpiboard.scorecard import Change, Figure, MarginOfError, Milestone, Rank, RatioFigures
 from kpiboard.vocabulary import MeasureKind, Status
 
@@ -24,11 +25,17 @@ def moe_figure(m: Measure, moe: float | None, assessment: Assessment) -> MarginO
         return None
     short = assessment.status in (Status.AMBER, Status.RED)
     shortfall = assessment.shortfall if short else None
+    # the shortfall and the margin it is compared with, by the precision rule
+    places, moe_places = m.decimals, max(m.decimals, 1)
+    if shortfall is not None:
+        places = change_decimals(shortfall, m.decimals)
+        if common := common_decimals(shortfall, places, moe, moe_places):
+            places = moe_places = common
     return MarginOfError(
         value=moe,
-        text=f"+/-{number(moe, max(m.decimals, 1))} pts",
+        text=f"+/-{number(moe, moe_places)} pts",
         shortfall=shortfall,
-        shortfall_text=with_unit(shortfall, "pts", m.decimals) if shortfall is not None else None,
+        shortfall_text=with_unit(shortfall, "pts", places) if shortfall is not None else None,
         method=moe_method(m),
     )
 
@@ -93,10 +100,11 @@ def ratio_figures(m: Measure, latest: Value, target: Resolved | None) -> RatioFi
     )
 
 
-def value_text(m: Measure, v: Value) -> str:
+def value_text(m: Measure, v: Value, decimals: int | None = None) -> str:
+    places = m.decimals if decimals is None else decimals
     if m.kind is MeasureKind.SNAPSHOT and v.numerator is not None and v.denominator:
         return f"{number(v.numerator, m.decimals)}/{number(v.denominator, m.decimals)}"
-    text = with_unit(v.value, m.unit, m.decimals)
+    text = with_unit(v.value, m.unit, places)
     if m.kind is MeasureKind.RATIO and v.ratio is not None:
         text += f" ({ratio_to_one(v.ratio)})"
     return text
@@ -134,16 +142,24 @@ def level_figure(fy: int, m: Measure, v: Value) -> Figure:
     return Figure(text, v.value, period, format_month(v.window.last), m.unit, m.decimals)
 
 
-def comparator_figure(fy: int, m: Measure, comp: Value | None) -> Figure | None:
+def comparator_figure(
+    fy: int, m: Measure, comp: Value | None, latest: Value | None = None
+) -> Figure | None:
+    """The comparator, written beside the latest figure by the precision rule: with more
+    decimals when the two would print alike (the change shown with it is not then "+0.7 pts"
+    between "77%" and "77%")."""
     if comp is None:
         return None
+    decimals = m.decimals
+    if latest is not None:
+        decimals = compare(comp.value, latest.value, m.unit, m.decimals).decimals
     return Figure(
-        value_text(m, comp),
+        value_text(m, comp, decimals),
         comp.value,
         comp.window.label(fy),
         format_month(comp.window.last),
         unit=m.unit,
-        decimals=m.decimals,
+        decimals=decimals,
     )
 
 

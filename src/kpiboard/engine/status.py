@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from kpiboard.catalogue.schema import Measure, StatusRule
 from kpiboard.engine.targets import Resolved, target_text
 from kpiboard.formatting import decimals_of, number, percent_change, round_half_up, with_unit
+from kpiboard.precision import against_target, common_decimals
 from kpiboard.vocabulary import Status
 
 CHANGE_DECIMALS = 1  # % changes are published to one decimal place
@@ -57,26 +58,10 @@ def assess(
     decimals = CHANGE_DECIMALS if is_change else measure.decimals
     goal = target.change if is_change else target.level
     assert goal is not None
-    shown = round_half_up(figure, decimals)
-    fig_text = (
-        percent_change(figure, decimals) if is_change else with_unit(figure, measure.unit, decimals)
-    )
-    # the target as its author wrote it ("-2%", "51.4%", "> 2,516"), the figure as published
-    goal_text = target_text(goal, measure.unit, decimals_of(goal), change=is_change, op=target.op)
-    if target.op.meets(shown, goal):
-        better = "better than" if shown != goal else "on"
-        if target.op.strict:
-            better = "meets"
-        return Assessment(Status.GREEN, f"{fig_text} {better} the {goal_text} target", 0.0, 0.0)
-
-    gap = abs(figure - goal)
-    gap_unit = "pts" if is_change or measure.unit in ("%", "pts") else measure.unit
-    gap_text = with_unit(gap, gap_unit, decimals) if gap_unit else number(gap, decimals)
-    if is_change:  # a change against the target change, in points of % change
-        gap_text = f"{number(gap, decimals)} points"
-        head = f"{fig_text} against a target of {goal_text}: {gap_text} short of the {_aim(goal)}"
-    else:
-        head = f"{fig_text} is {gap_text} {measure.polarity.short_side} the {goal_text} target"
+    w = _words(measure, target, figure, goal, decimals, moe)
+    if w.met is not None:
+        return Assessment(Status.GREEN, w.met, 0.0, 0.0)
+    gap, gap_text, gap_unit, head = w.gap, w.gap_text, w.gap_unit, w.head
     relative = abs(level - target.level) / abs(target.level) * 100.0 if target.level else None
     tol = rule.amber_within
     if tol.margin_of_error:
@@ -84,7 +69,7 @@ def assess(
             return Assessment(
                 None, head + "; no sample sizes to judge it against its margin of error", gap
             )
-        moe_text = f"+/-{number(moe, decimals)} pts"
+        moe_text = w.moe_text
         if gap > moe:
             return Assessment(
                 Status.RED,
@@ -131,3 +116,81 @@ def _implied_level(measure: Measure, target_level: float, level: float, relative
         f"the target level is {with_unit(target_level, measure.unit, measure.decimals)}; "
         f"this year's {with_unit(level, measure.unit, measure.decimals)} is {shown}"
     )
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The figure against its target in words: ``met`` (the green reason) when the figure as
+    published meets it, else the ``head`` of the reason with the gap and the margin's text."""
+
+    met: str | None
+    gap_unit: str
+    head: str = ""
+    gap: float = 0.0
+    gap_text: str = ""
+    moe_text: str = ""
+
+
+def _words(
+    measure: Measure,
+    target: Resolved,
+    figure: float,
+    goal: float,
+    decimals: int,
+    moe: float | None,
+) -> _Words:
+    """The figure and the target by the precision rule (``kpiboard.precision``): never "77%
+    is 0 pts below the 77% target"; the status itself is judged on the figure as published,
+    and where that differs from the figure's own side of the target the words say so."""
+    is_change = target.change is not None
+    shown = round_half_up(figure, decimals)
+    gap_unit = "pts" if is_change or measure.unit in ("%", "pts") else measure.unit
+    vs = against_target(
+        figure,
+        goal,
+        measure.unit,
+        decimals,
+        decimals_of(goal),
+        gap_unit=gap_unit,
+        as_change=is_change,
+    )
+    published = _figure_text(figure, measure.unit, decimals, is_change)
+    fig_text = vs.figure_text
+    # the target as its author wrote it ("-2%", "51.4%", "> 2,516") unless the figure needs
+    # more decimals to differ from it
+    goal_text = target_text(goal, measure.unit, vs.goal_decimals, change=is_change, op=target.op)
+    if target.op.meets(shown, goal):
+        better = "on" if vs.level else "better than"
+        if target.op.strict:
+            better = "meets"
+        if not vs.level and not target.op.meets(figure, goal):
+            fig_text, better = f"{fig_text} ({published} as published)", "meets"
+        return _Words(f"{fig_text} {better} the {goal_text} target", gap_unit)
+    gap, gap_places = abs(figure - goal), vs.decimals
+    if target.op.meets(figure, goal):  # short only as published
+        gap, gap_places = abs(shown - goal), max(decimals, vs.goal_decimals)
+        fig_text = f"{published} as published"
+    moe_places = decimals
+    if moe is not None and (places := common_decimals(gap, gap_places, moe, decimals)):
+        gap_places = moe_places = places  # the shortfall and the margin compare as printed
+        if not target.op.meets(figure, goal):  # and the figure the shortfall is taken from
+            fig_text = _figure_text(figure, measure.unit, max(places, vs.decimals), is_change)
+    gap_text = with_unit(gap, gap_unit, gap_places) if gap_unit else number(gap, gap_places)
+    level_with = vs.level and not target.op.meets(figure, goal)
+    short = "level with" if level_with else f"{gap_text} {measure.polarity.short_side}"
+    head = f"{fig_text} is {short} the {goal_text} target"
+    if is_change and not level_with:  # a change against the target change, in points
+        gap_text = f"{number(gap, gap_places)} points"
+        head = f"{fig_text} against a target of {goal_text}: {gap_text} short of the {_aim(goal)}"
+    return _Words(
+        None,
+        gap_unit,
+        head,
+        gap,
+        gap_text,
+        f"+/-{number(moe, moe_places)} pts" if moe is not None else "",
+    )
+
+
+def _figure_text(figure: float, unit: str, decimals: int, is_change: bool) -> str:
+    return percent_change(figure, decimals) if is_change else with_unit(figure, unit, decimals)

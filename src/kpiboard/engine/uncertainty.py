@@ -24,7 +24,8 @@ from kpiboard.engine.stats import (
     two_proportion_test,
     wilson_interval,
 )
-from kpiboard.formatting import CURRENCY_SYMBOLS, round_half_up, with_unit
+from kpiboard.formatting import CURRENCY_SYMBOLS, with_unit
+from kpiboard.precision import compare
 from kpiboard.scorecard import Interval, Significance
 from kpiboard.vocabulary import MeasureKind
 
@@ -54,11 +55,14 @@ def significance(
     test = _change_test(m, latest, comp)
     if test is None:
         return None
-    then = with_unit(comp.value, m.unit, m.decimals)
-    now = with_unit(latest.value, m.unit, m.decimals)
-    shown_now, shown_then = (round_half_up(v, m.decimals) for v in (latest.value, comp.value))
-    word = "rise" if shown_now > shown_then else "fall" if shown_now < shown_then else "change"
-    what = f"the {word} from {then} ({comp_label}) to {now}"
+    # the two figures by the precision rule: never "the change from 77% to 77%"
+    compared = compare(comp.value, latest.value, m.unit, m.decimals)
+    then, now = compared.first_text, compared.second_text
+    if compared.level:
+        what = f"the figure, unchanged from {then} ({comp_label}),"
+    else:
+        word = "rise" if compared.change > 0 else "fall"
+        what = f"the {word} from {then} ({comp_label}) to {now}"
     return _significance(f"change against {comp_label}", test, what)
 
 

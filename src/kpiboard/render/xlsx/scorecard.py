@@ -242,7 +242,10 @@ def _scorecard_line(
     book.text(ws, r, 8, period, text_wrap=True)
     if row.change is not None:
         unit = "pts" if row.unit in ("%", "pts") else row.unit
-        book.value(ws, r, 9, row.change.absolute, number_format(unit, row.decimals, signed=True))
+        # the change is written to its comparator's precision (docs/ENGINE.md, "Precision")
+        cmp = row.comparator
+        places = cmp.decimals if cmp is not None and cmp.decimals is not None else row.decimals
+        book.value(ws, r, 9, row.change.absolute, number_format(unit, places, signed=True))
     if row.comparator is not None and row.comparator.value is not None:
         book.value(ws, r, 10, row.comparator.value, _nf(row.comparator, row))
         book.text(ws, r, 11, row.comparator.period, text_wrap=True)
