@@ -15,7 +15,8 @@ sums of numerators over sums of denominators.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -26,7 +27,6 @@ from kpiboard.warehouse.tables import OBSERVATIONS_IBIS_SCHEMA
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
-    from kpiboard.catalogue.formula import Formula, Term
     from kpiboard.catalogue.schema import Measure
 
 KEY = ("org", "period_end", "months")
@@ -111,79 +111,123 @@ def derived_order(catalogue: Catalogue) -> list[Measure]:
     return out
 
 
-class _Computer:
-    """Builds each measure's figures per (org, period_end, months) as Ibis expressions."""
+# A figure a term reads from an observation: amt (numerator, else value), or a proportion's
+# pnum (numerator, else value% x sample_size) and pden (denominator, else sample_size).
+_Figure = Literal["amt", "pnum", "pden"]
+_NEVER = "\x00none"  # a measure id no observation has: a part that can never be present
 
-    def __init__(self, base: ir.Table, catalogue: Catalogue) -> None:
-        self.base = base
+
+@dataclass(frozen=True)
+class _Leaf:
+    """``k`` x one stored (or record-counted) measure's ``figure``, added to the numerator
+    (``den`` False) or the denominator; ``k`` 0: the measure must be present, adding nothing."""
+
+    measure: str
+    figure: _Figure
+    k: float
+    den: bool
+
+
+class _Expander:
+    """A formula as leaves: composites and derived parts replaced by what they are made of.
+
+    A composite reads as the sum of its children, present where all of them are; a derived
+    part reads as its numerator (its denominator for ``pden``), present where all of its own
+    parts are. Both are linear, so an observation of the formula is present exactly where every
+    leaf is, and its sums are the leaves' weighted sums: one scan and one group-by per derived
+    measure, however deep the formulas nest."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
         self.cat = catalogue
-        self.derived: dict[str, ir.Table] = {}  # derived measure -> its observations
-        self.figures_of: dict[str, ir.Table] = {}
 
-    def observations_of(self, mid: str) -> ir.Table:
-        got = self.derived.get(mid)
-        if got is not None:
-            return got
-        return self.base.filter(self.base.measure == mid)
-
-    def figures(self, mid: str) -> ir.Table:
-        """``mid``'s figures: KEY, amt, pnum, pden, prov (0/1) per observation."""
-        if mid in self.figures_of:
-            return self.figures_of[mid]
-        m = self.cat.measures.get(mid)
-        if m is not None and m.kind is MeasureKind.COMPOSITE and m.derived is None:
-            kids = [c.id for c in self.cat.children_of(mid)]
-            out = self._composite(kids)
-        else:
-            t = self.observations_of(mid)
-            out = t.select(
-                org=t.org,
-                period_end=t.period_end,
-                months=t.months,
-                amt=t.numerator.coalesce(t.value),
-                pnum=t.numerator.coalesce(t.value / 100.0 * t.sample_size),
-                pden=t.denominator.coalesce(t.sample_size),
-                prov=t.provisional.fill_null(False).ifelse(1, 0),
-            )
-        self.figures_of[mid] = out
-        return out
-
-    def _composite(self, kids: list[str]) -> ir.Table:
-        """The sum of the children's ``amt`` where every child has an observation."""
-        if not kids:
-            return self._empty()
-        rows = [
-            (f := self.figures(k))
-            .filter(f.amt.notnull())
-            .select(*KEY, part=ibis.literal(k), amt=f.amt, prov=f.prov)
-            for k in kids
+    def formula(self, m: Measure) -> list[_Leaf]:
+        f = m.derived
+        assert f is not None
+        if f.denominator is None and m.kind is MeasureKind.PROPORTION:  # pooled
+            return [
+                *(
+                    x
+                    for t in f.numerator
+                    for x in self.part(t.measure, t.coefficient, "pnum", False)
+                ),
+                *(
+                    x
+                    for t in f.numerator
+                    for x in self.part(t.measure, t.coefficient, "pden", True)
+                ),
+            ]
+        return [
+            *(x for t in f.numerator for x in self.part(t.measure, t.coefficient, "amt", False)),
+            *(
+                x
+                for t in f.denominator or ()
+                for x in self.part(t.measure, t.coefficient, "amt", True)
+            ),
         ]
-        u = rows[0].union(*rows[1:]) if len(rows) > 1 else rows[0]
-        g = u.group_by(list(KEY)).agg(amt=u.amt.sum(), prov=u.prov.max(), parts=u.part.nunique())
-        g = g.filter(g.parts == len(set(kids)))
-        null = ibis.null().cast("float64")
-        return g.select(*KEY, amt=g.amt, pnum=null, pden=null, prov=g.prov)
 
-    def _empty(self) -> ir.Table:
-        t = self.base.filter(ibis.literal(False))
-        null = ibis.null().cast("float64")
-        return t.select(*KEY, amt=null, pnum=null, pden=null, prov=ibis.literal(0))
+    def part(self, mid: str, k: float, figure: _Figure, den: bool) -> list[_Leaf]:
+        m = self.cat.measures.get(mid)
+        if m is None:
+            return [_Leaf(mid, figure, k, den)]
+        if m.derived is None and m.kind is MeasureKind.COMPOSITE:
+            kids = self.cat.children_of(mid)
+            if not kids:
+                return [_Leaf(_NEVER, figure, 0.0, den)]
+            return [x for c in kids for x in self.part(c.id, k, "amt", den)]
+        if m.derived is None:
+            return [_Leaf(mid, figure, k, den)]
+        inner = self.formula(m)  # its numerator's leaves (den False), its denominator's (True)
+        if figure == "pden":  # its denominator
+            if not any(x.den for x in inner):
+                return [_Leaf(_NEVER, figure, 0.0, den)]
+            return [_Leaf(x.measure, x.figure, k * x.k if x.den else 0.0, den) for x in inner]
+        return [_Leaf(x.measure, x.figure, 0.0 if x.den else k * x.k, den) for x in inner]
 
-    def compute(self, m: Measure) -> ir.Table:
-        """The derived measure's observations, with the observation table's columns."""
-        formula = m.derived
-        assert formula is not None
-        pooled = formula.denominator is None and m.kind is MeasureKind.PROPORTION
-        rows = [self._term_rows(t.measure, t.coefficient, "num", pooled) for t in formula.numerator]
-        rows += [self._term_rows(t.measure, t.coefficient, "den", False) for t in _den(formula)]
-        u = rows[0].union(*rows[1:]) if len(rows) > 1 else rows[0]
-        g = u.group_by(list(KEY)).agg(
-            numerator=u.nx.sum(), denominator=u.dx.sum(), prov=u.prov.max(), parts=u.part.nunique()
-        )
-        g = g.filter(g.parts == len(formula.measures))
-        null = ibis.null()
-        has_den = pooled or formula.denominator is not None
-        out = g.select(
+
+def _figure(t: ir.Table, figure: _Figure) -> ir.FloatingValue:
+    if figure == "amt":
+        return t.numerator.coalesce(t.value)
+    if figure == "pnum":
+        return t.numerator.coalesce(t.value / 100.0 * t.sample_size)
+    return t.denominator.coalesce(t.sample_size)
+
+
+def _computed(base: ir.Table, m: Measure, leaves: list[_Leaf]) -> ir.Table:
+    """The derived measure's observations from its leaves: one filter, one group-by."""
+    measures = sorted({x.measure for x in leaves})
+    t = base.filter(base.measure.isin(measures))
+    num_terms: list[ir.FloatingValue] = []
+    den_terms: list[ir.FloatingValue] = []
+    ok: ir.BooleanValue = ibis.literal(False)
+    for mid in measures:
+        mine = [x for x in leaves if x.measure == mid]
+        is_mid = t.measure == mid
+        figures = sorted({x.figure for x in mine})
+        present = ibis.and_(*(_figure(t, f).notnull() for f in figures))
+        ok = ok | (is_mid & present)
+        for f in figures:
+            kn = sum(x.k for x in mine if x.figure == f and not x.den)
+            kd = sum(x.k for x in mine if x.figure == f and x.den)
+            if kn:
+                num_terms.append(is_mid.ifelse(_figure(t, f) * kn, 0.0))
+            if kd:
+                den_terms.append(is_mid.ifelse(_figure(t, f) * kd, 0.0))
+    nx = sum(num_terms[1:], num_terms[0]) if num_terms else ibis.literal(0.0)
+    dx = sum(den_terms[1:], den_terms[0]) if den_terms else ibis.literal(0.0)
+    t = t.filter(ok).mutate(nx=nx.cast("float64"), dx=dx.cast("float64"))
+    g = t.group_by(list(KEY)).agg(
+        numerator=t.nx.sum(),
+        denominator=t.dx.sum(),
+        prov=t.provisional.fill_null(False).ifelse(1, 0).max(),
+        parts=t.measure.nunique(),
+    )
+    g = g.filter(g.parts == len(measures))
+    formula = m.derived
+    assert formula is not None
+    has_den = formula.denominator is not None or m.kind is MeasureKind.PROPORTION
+    null = ibis.null()
+    return _nullable(
+        g.select(
             org=g.org,
             measure=ibis.literal(m.id),
             period_end=g.period_end,
@@ -196,32 +240,7 @@ class _Computer:
             note=null.cast("string"),
             source=ibis.literal("formula"),
         )
-        out = _nullable(out)
-        self.derived[m.id] = out
-        return out
-
-    def _term_rows(self, part: str, k: float, side: str, pooled: bool) -> ir.Table:
-        """One row per observation of ``part``: its contribution ``nx`` to the numerator and
-        ``dx`` to the denominator (observations lacking the figure needed are left out)."""
-        f = self.figures(part)
-        zero = ibis.literal(0.0)
-        if pooled:
-            f = f.filter(f.pnum.notnull() & f.pden.notnull())
-            nx, dx = f.pnum * k, f.pden * k
-        else:
-            f = f.filter(f.amt.notnull())
-            nx, dx = (f.amt * k, zero) if side == "num" else (zero, f.amt * k)
-        return f.select(
-            *KEY,
-            part=ibis.literal(part),
-            nx=nx.cast("float64"),
-            dx=dx.cast("float64"),
-            prov=f.prov,
-        )
-
-
-def _den(formula: Formula) -> tuple[Term, ...]:
-    return formula.denominator or ()
+    )
 
 
 def with_records(
@@ -244,8 +263,8 @@ def with_records(
         base = base.union(*(_nullable(d) for d in counted_))
     if not order:
         return base
-    computer = _Computer(base, catalogue)
-    formulas = [computer.compute(m) for m in order]
+    expand = _Expander(catalogue)
+    formulas = [_computed(base, m, expand.formula(m)) for m in order]
     return base.union(*formulas)
 
 
