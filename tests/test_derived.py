@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from obs import monthly, obs, project
 
+from kpiboard.assemble import assemble_scorecard
 from kpiboard.engine.evaluate import Evaluator
 from kpiboard.enginedata import EngineRequest
 from kpiboard.errors import KpiboardError
@@ -225,3 +226,42 @@ def test_provisional_if_any_part_is_and_the_source_is_the_formula(tmp_path: Path
     got = with_records(obs(rows), None, cat).to_pyarrow().to_pylist()
     (s,) = [r for r in got if r["measure"] == "s"]
     assert (s["numerator"], s["provisional"], s["source"], s["note"]) == (3, True, "formula", None)
+
+
+def test_a_window_whose_denominator_sums_to_zero_has_no_figure_and_says_why(
+    tmp_path: Path,
+) -> None:
+    measures = [
+        count("solved"),
+        count("crimes"),
+        derived("rate", "solved / crimes", "proportion", window="quarter", unit="%"),
+        derived("per", "solved / crimes", "mean", window="quarter"),
+    ]
+    rows = monthly("A", "solved", "2017-04", [0.0, 0.0, 0.0]) + monthly(
+        "A", "crimes", "2017-04", [0.0, 0.0, 0.0]
+    )
+    ev = evaluator(tmp_path, measures, rows)
+    quarter = win(WindowKind.QUARTER, "2017-06")
+    assert ev.evaluate("rate", "A", quarter) is None  # never a ZeroDivisionError
+    assert ev.evaluate("per", "A", quarter) is None
+    assert ev.zero_denominator("rate", "A", quarter) == (
+        "the denominator (crimes) is 0 over Apr - Jun 2017"
+    )
+    cat = project(tmp_path / "card", measures)
+    card = assemble_scorecard(cat, with_records(obs(rows), None, cat), parse_month("2017-06"))
+    rows_by_id = {r.measure: r for r in card.all_rows()}
+    for mid in ("rate", "per"):
+        assert rows_by_id[mid].status_reason == (
+            "No figure for Q1 2017/18: the denominator (crimes) is 0 over Apr - Jun 2017: no status"
+        )
+
+
+def test_a_zero_month_inside_a_window_with_a_denominator_is_no_obstacle(tmp_path: Path) -> None:
+    ev = evaluator(
+        tmp_path,
+        [count("a"), count("b"), derived("share", "b / a", "proportion")],
+        ab_rows(a=[0.0, 20.0, 30.0, 40.0], b=[0.0, 2.0, 3.0, 4.0]),
+    )
+    assert value(ev, "share", WindowKind.MONTH, "2018-01") is None
+    assert value(ev, "share", WindowKind.ROLLING_3, "2018-03") == pytest.approx(10.0)
+    assert ev.zero_denominator("share", "A", win(WindowKind.ROLLING_3, "2018-03")) is None
