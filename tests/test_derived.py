@@ -7,15 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from obs import monthly, obs, project
 
 from kpiboard.assemble import assemble_scorecard
+from kpiboard.catalogue import load_catalogue
 from kpiboard.engine.evaluate import Evaluator
 from kpiboard.enginedata import EngineRequest
-from kpiboard.errors import KpiboardError
+from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.periods import parse_month, window_ending
 from kpiboard.vocabulary import WindowKind
-from kpiboard.warehouse import Observations
+from kpiboard.warehouse import Observations, Warehouse, ingest_project
 from kpiboard.warehouse.derived import with_records
 
 
@@ -265,3 +267,63 @@ def test_a_zero_month_inside_a_window_with_a_denominator_is_no_obstacle(tmp_path
     assert value(ev, "share", WindowKind.MONTH, "2018-01") is None
     assert value(ev, "share", WindowKind.ROLLING_3, "2018-03") == pytest.approx(10.0)
     assert ev.zero_denominator("share", "A", win(WindowKind.ROLLING_3, "2018-03")) is None
+
+
+def data_project(root: Path, csv: str, measures: list[dict[str, Any]]) -> Path:
+    root.mkdir(parents=True)
+    (root / "measures").mkdir()
+    (root / "kpiboard.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "t",
+                "organisation": "A",
+                "organisations": [{"id": "A", "name": "Force A"}],
+                "data": ["data.csv"],
+            }
+        )
+    )
+    (root / "measures" / "m.yaml").write_text(yaml.safe_dump({"measures": measures}))
+    (root / "data.csv").write_text(
+        "org,measure,period_end,months,numerator,denominator,value,sample_size,provisional,note\n"
+        + csv
+    )
+    return root
+
+
+def test_data_rows_for_a_derived_measure_are_an_error_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    root = data_project(
+        tmp_path / "p",
+        "A,a,2018-01,1,5,,,,,\nA,s,2018-01,1,7,,,,,\n",
+        [count("a"), derived("s", "a + a")],
+    )
+    cat = load_catalogue(root)
+    with pytest.raises(ValidationFailed) as info:
+        ingest_project(cat)
+    (error,) = [f for f in info.value.findings if f.level == "error"]
+    assert (error.file, error.line, error.subject) == ("data.csv", 3, "s")
+    assert "measure 's' is derived from its formula (a + a)" in error.message
+    assert "remove its rows, or its formula" in (error.hint or "")
+    with Warehouse.open(cat) as wh:
+        assert wh.observations().count().to_pyarrow().as_py() == 0
+        assert wh.latest_vintage() is None
+
+
+def test_parts_of_different_frequencies_are_named_after_the_load(tmp_path: Path) -> None:
+    root = data_project(
+        tmp_path / "p",
+        "A,a,2018-01,1,5,,,,,\nA,a,2018-02,1,5,,,,,\nA,a,2018-03,1,5,,,,,\nA,b,2018-03,3,9,,,,,\n",
+        [count("a"), count("b"), derived("s", "a + b")],
+    )
+    cat = load_catalogue(root)
+    summary = ingest_project(cat)
+    (warning,) = [w for w in summary.warnings if w.subject == "s"]
+    assert warning.file == "measures/m.yaml" and warning.line is not None
+    assert "a (monthly), b (quarterly)" in warning.message
+    assert "s will have no data" in warning.message
+    # parts of one frequency: no warning
+    (root / "data.csv").write_text(
+        (root / "data.csv").read_text().replace("A,b,2018-03,3,9", "A,b,2018-03,1,9")
+    )
+    assert not [w for w in ingest_project(load_catalogue(root)).warnings if w.subject == "s"]
