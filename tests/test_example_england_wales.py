@@ -52,7 +52,12 @@ def raw() -> tuple[pd.DataFrame, pd.Series]:
     return prc, population
 
 
+_REPORTS: dict[str, dict[str, Any]] = {}  # org -> its report, built once for the module
+
+
 def report_for(tmp_path_factory: pytest.TempPathFactory, org: str) -> dict[str, Any]:
+    if org in _REPORTS:
+        return _REPORTS[org]
     root = tmp_path_factory.getbasetemp() / "ew"
     if not root.exists():
         shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
@@ -60,7 +65,8 @@ def report_for(tmp_path_factory: pytest.TempPathFactory, org: str) -> dict[str, 
         app, ["report", str(root), "--as-of", "2018-03", "--org", org, "--format", "json"]
     )
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    _REPORTS[org] = json.loads(result.stdout)
+    return _REPORTS[org]
 
 
 def quarter_counts(prc: pd.DataFrame, quarter: int, kpi: tuple[str, list[str]] | None) -> pd.Series:
@@ -192,3 +198,57 @@ def test_west_yorkshire_year_total_is_the_hand_sum_of_its_four_quarters(
     )
     by_quarter = [quarter_counts(prc, q, None)["West Yorkshire"] for q in (1, 2, 3, 4)]
     assert total["latest"]["value"] == sum(by_quarter)
+
+
+SAC_PARTS = ("Residential (domestic) burglary", "Robbery", "Vehicle offences")
+SAC = "Serious acquisitive crime (burglary, robbery, vehicle offences)"
+
+
+def rank_of(rates: dict[str, float], force: str) -> int:
+    """Lower is better; equal rates share the better rank."""
+    return 1 + sum(v < rates[force] - 1e-12 for v in rates.values())
+
+
+@pytest.mark.parametrize("force", ["West Yorkshire", "London, City of", "Dyfed-Powys"])
+def test_serious_acquisitive_crime_per_1000_and_its_rank_equal_a_pandas_computation(
+    tmp_path_factory: pytest.TempPathFactory, raw: tuple[pd.DataFrame, pd.Series], force: str
+) -> None:
+    """A rate of a composite (``formula: serious_acquisitive``): the quarter's and the year's
+    burglary + robbery + vehicle offences per 1,000 residents, ranked among the 43 forces,
+    with the verdict against the other 42 forces' pooled rate, from the raw rows."""
+    prc, population = raw
+    report = report_for(tmp_path_factory, force)
+    rows = {r["title"]: r for r in report["rows"]}
+
+    def pop(f: str) -> float:
+        return float(population[CENSUS_NAME.get(f, f)])
+
+    def sac(quarters: tuple[int, ...]) -> dict[str, float]:
+        out: pd.Series = sum(  # type: ignore[assignment]
+            quarter_counts(prc, q, KPIS[part]) for part in SAC_PARTS for q in quarters
+        )
+        return {f: float(v) for f, v in out.items()}
+
+    for suffix, quarters, period in (
+        ("", (4,), "Q4 2017/18"),
+        (", year", (1, 2, 3, 4), "2017/18"),
+    ):
+        counts = sac(quarters)
+        assert len(counts) == 43
+        rates = {f: counts[f] / pop(f) * 1000 for f in counts}
+        rate = rows[f"{SAC} per 1,000 residents{suffix}"]
+        assert rate["latest"]["value"] == pytest.approx(rates[force]), suffix
+        assert rate["latest"]["period"] == period
+        (ew,) = rate["ranks"]
+        assert (ew["rank"], ew["of"], ew["period"]) == (rank_of(rates, force), 43, period)
+        others = [f for f in counts if f != force]
+        other_rate = sum(counts[f] for f in others) / sum(pop(f) for f in others) * 1000
+        assert ew["peer_value"] == pytest.approx(other_rate), suffix
+        assert (ew["verdict"] == "significantly higher") == (
+            ew["p_value"] < 0.05 and rates[force] > other_rate
+        )
+    # the quarter's rate reads the same counts as the composite's count row
+    quarter = rows[f"{SAC} per 1,000 residents"]
+    assert quarter["latest"]["value"] == pytest.approx(
+        rows[SAC]["latest"]["value"] / pop(force) * 1000
+    )

@@ -1,6 +1,6 @@
 """Where a row's figure comes from when data are missing or partial: a baseline's annual
 average from data that cover it exactly once, and why a row has no figure (no data, a window
-its observations do not tile, no population for a rate) — never a silent zero."""
+its observations do not tile, a denominator of 0, no population for a rate) — never a silent zero."""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ def no_figure_reason(ev: Evaluator, cat: Catalogue, m: Measure, home: str, as_of
     gap = untiled(ev, m, home, cat.fy_start_month, as_of)
     if gap is not None:
         return f"{gap}: no status"
+    zero = zero_denominator(ev, m, home, cat.fy_start_month, as_of)
+    if zero is not None:
+        return f"{zero}: no status"
     if m.kind is MeasureKind.PER_POPULATION and has_counts:
         pop = m.population or cat.project.population
         return (
@@ -52,6 +55,19 @@ def no_figure_reason(ev: Evaluator, cat: Catalogue, m: Measure, home: str, as_of
             f"(measure {pop!r}): the rate cannot be worked out, no status"
         )
     return f"No data at or before {short_month(as_of)}: no status"
+
+
+def zero_denominator(ev: Evaluator, m: Measure, home: str, fy: int, before: int) -> str | None:
+    """Why the latest window of the measure's kind ending at or before ``before`` has no
+    figure when its denominator sums to 0 ("No figure for Q1 2017/18: the denominator
+    (crimes) is 0 over Apr - Jun 2017"); None when that is not why."""
+    for end in sorted((mm for mm in ev.figure_months(m.id, home) if mm <= before), reverse=True):
+        win = window_ending(m.window, end, fy)
+        if win is None:
+            continue
+        why = ev.zero_denominator(m.id, home, win)
+        return None if why is None else f"No figure for {win.label(fy)}: {why}"
+    return None
 
 
 def untiled(

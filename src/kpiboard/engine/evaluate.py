@@ -305,6 +305,33 @@ class Evaluator:
             return f"no data for {spans}"
         return "its observations overlap and no set of them covers each month exactly once"
 
+    def zero_denominator(self, mid: str, org: str, window: Window) -> str | None:
+        """Why a ratio (a proportion or a mean of a numerator over a denominator) has no
+        figure over ``window`` when its observations cover it but their denominators sum to
+        0 ("the denominator (crimes) is 0 over Apr - Jun 2017"); None otherwise."""
+        m = self.measure(mid)
+        if m.kind not in (MeasureKind.PROPORTION, MeasureKind.MEAN):
+            return None
+        den: float | None = None
+        row = self.data.window_row(org, mid, window.last)
+        sums = None if row is None else sums_over(row, window.kind)
+        if sums is not None and sums.n == window.length:
+            den = sums.pden
+        else:
+            tiling = tile(window.first, window.last, self.pieces(mid, org, window))
+            if tiling is not None and all(p.pden is not None for p in tiling):
+                den = sum(p.pden or 0.0 for p in tiling)
+        if den is None or den != 0:
+            return None
+        formula = m.derived
+        what = (
+            " + ".join(t.measure for t in formula.denominator)
+            if formula is not None and formula.denominator is not None
+            else None
+        )
+        named = f"the denominator ({what})" if what else "the denominator"
+        return f"{named} is 0 over {span_label(window.first, window.last)}"
+
     def _from_sums(self, m: Measure, window: Window, sums: WindowSums) -> Value | None:
         prov = sums.prov
         amt, pnum, pden = sums.amt, sums.pnum, sums.pden

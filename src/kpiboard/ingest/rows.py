@@ -296,7 +296,16 @@ class RowChecker:
         problems: list[FieldProblem],
     ) -> None:
         num, den, val, _size = numbers
-        if kind in COMPUTED_KINDS:
+        formula = self.measures[mid].formula
+        if formula is not None:
+            problems.append(
+                (
+                    "measure",
+                    f"measure {mid!r} is derived from its formula ({formula}), so it takes no data",
+                    "remove its rows, or its formula to give its data instead",
+                )
+            )
+        elif kind in COMPUTED_KINDS:
             m = self.measures[mid]
             parts = m.of or [c.id for c in self.catalogue.children_of(mid)]
             problems.append(

@@ -19,6 +19,7 @@ from kpiboard.ingest.population import read_population
 from kpiboard.ingest.records import RecordRead, SourceSpec, matching_files
 from kpiboard.ingest.unread import unread_files
 from kpiboard.warehouse.changes import SubjectChanges
+from kpiboard.warehouse.derived_checks import frequency_findings
 from kpiboard.warehouse.store import Warehouse
 from kpiboard.warehouse.where_values import where_findings
 
@@ -94,7 +95,8 @@ def ingest_project(
     the load before its rollback when it would make a vintage). Raises ValidationFailed
     (with every finding) or KpiboardError; in either case the warehouse is unchanged. The
     summary's warnings include measures' ``records.where`` values that match no loaded record
-    (``where_values.where_findings``).
+    (``where_values.where_findings``) and derived measures whose parts come at different
+    frequencies (``derived_checks.frequency_findings``).
 
     >>> summary = ingest_project(load_catalogue(Path("examples/met-cpa-2009-10")))  # doctest: +SKIP
     >>> summary.rows, summary.rows_by_file  # doctest: +SKIP
@@ -119,6 +121,8 @@ def ingest_project(
             progress(1, 1, f"wrote {result.rows + loaded.records:,} rows to the warehouse")
         # measures' `where` values against the records now loaded: warnings only, never undoing the load
         unmatched = where_findings(catalogue, wh.records())
+        # derived measures whose parts come at different frequencies: no period has them all
+        unmatched += frequency_findings(catalogue, wh.scorecard_observations(catalogue))
     finally:
         if warehouse is None:
             wh.close()
