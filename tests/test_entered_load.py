@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import GOOD_CSV, ProjectFactory
 
 from kpiboard.catalogue import load_catalogue
+from kpiboard.errors import ValidationFailed
 from kpiboard.periods import parse_month
 from kpiboard.warehouse import Warehouse
 from kpiboard.warehouse.entered import ENTERED, EnteredFigure, entered_table, load_entered
@@ -88,3 +90,30 @@ def test_no_entered_figures_is_an_empty_load(tmp_path: Path, make_project: Proje
         done = load_entered(wh, [])
         assert done.vintage == 2  # the pseudo-file is logged, empty
         assert wh.recorded_files()[ENTERED] == entered_table([])[1].sha256
+
+
+def test_a_data_row_for_an_entered_month_is_an_ingest_error(make_project: ProjectFactory) -> None:
+    """From entry: since on, a measure's figures come from the dashboard only; a data file's
+    row for such a month is refused with its file and line, and nothing is loaded."""
+    root = make_project()
+    measures = (root / "measures" / "crime.yaml").read_text()
+    entered = measures.replace(
+        '    kind: snapshot\n    unit: "£m"\n',
+        '    kind: snapshot\n    unit: "£m"\n    entry: {enter: ["role:editor"], since: 2009-08}\n',
+    )
+    assert entered != measures
+    (root / "measures" / "crime.yaml").write_text(entered)
+    cat = load_catalogue(root)
+    with pytest.raises(ValidationFailed) as refused:
+        ingest_project(cat)
+    lines = GOOD_CSV.splitlines()
+    line = next(i for i, text in enumerate(lines, start=1) if ",budget,2009-08," in text)
+    [found] = [f for f in refused.value.findings if f.subject == "budget"]
+    assert (found.file, found.line) == ("data/crime.csv", line)
+    assert "'budget' is entered on the dashboard from 2009-08" in found.message
+    assert "since: later" in (found.hint or "")
+    # a month before since is still read from the file
+    (root / "measures" / "crime.yaml").write_text(
+        entered.replace("since: 2009-08", "since: 2009-09")
+    )
+    assert ingest_project(load_catalogue(root)).vintage == 1

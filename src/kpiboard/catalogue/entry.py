@@ -7,6 +7,9 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from kpiboard.errors import KpiboardError
+from kpiboard.periods import parse_month
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -34,6 +37,31 @@ class Entry(_Strict):
     confirm_change: float | None = Field(
         None, gt=0, description="% change from last month that needs a confirming note"
     )
+    since: str | None = Field(
+        None,
+        description="the first month entered on the dashboard (YYYY-MM); earlier months may "
+        "come from data files. Without it, every month is entered",
+    )
+
+    @field_validator("since")
+    @classmethod
+    def _month(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                parse_month(v)
+            except KpiboardError as exc:
+                raise ValueError(exc.message) from None
+        return v
+
+    @property
+    def since_month(self) -> int | None:
+        """``since`` as a month index; None: every month is entered."""
+        return None if self.since is None else parse_month(self.since)
+
+    def entered(self, month: int) -> bool:
+        """Whether ``month``'s figure is entered on the dashboard (else read from data)."""
+        first = self.since_month
+        return first is None or month >= first
 
     @field_validator("enter", "approve")
     @classmethod

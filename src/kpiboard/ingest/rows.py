@@ -122,6 +122,23 @@ class Columns:
         return pa.Table.from_arrays(arrays, schema=OBSERVATION_SCHEMA)
 
 
+def _entered(mid: str, since: str | None) -> FieldProblem:
+    """A data row for a month whose figure is entered on the dashboard (``entry:``): two
+    sources for one figure would make the board's number depend on which loaded last."""
+    months = f"from {since}" if since else "for every month"
+    return (
+        "measure",
+        f"{mid!r} is entered on the dashboard {months} (entry: in its YAML), so it takes no "
+        "data for this month",
+        "remove the row (enter or correct the figure on the dashboard)"
+        + (
+            ", or move entry: since: later"
+            if since
+            else ", or set entry: since: to the first month entered there"
+        ),
+    )
+
+
 class RowChecker:
     """Validates rows against one catalogue, collects the good ones into :class:`Columns` and
     remembers every key seen, so duplicates are caught across all files of a read."""
@@ -206,6 +223,8 @@ class RowChecker:
             )
         if measure is not None:
             self._check_kind(measure.kind, measure.id, cell, numbers, problems)
+            if measure.entry is not None and month is not None and measure.entry.entered(month):
+                problems.append(_entered(measure.id, measure.entry.since))
         _check_figures(cell, numbers, problems)
         here = f"{display}:{line}"
         if org is not None and measure is not None and month is not None and months is not None:

@@ -31,7 +31,8 @@ from kpiboard.web.security import (
     Viewer,
     check_csrf,
 )
-from kpiboard.web.service import PageCache, ScorecardService
+from kpiboard.web.service import ScorecardService
+from kpiboard.web.snapshot import PageCache
 
 
 @dataclass

@@ -42,7 +42,6 @@ from kpiboard.web.builds import BuildQuota, Flights, Slot, build_owner
 from kpiboard.web.definition import Definition, definitions
 from kpiboard.web.snapshot import (
     MISSING,
-    Cache,
     Snapshot,
     request_snapshot,
     use_snapshot,
@@ -70,29 +69,6 @@ class Shown:
 
     scorecard: Scorecard
     vintage: int | None
-
-
-class PageCache:
-    """Rendered pages by key, least recently used dropped first; thread-safe. A page missing
-    from the cache is rendered outside the lock."""
-
-    def __init__(self, size: int) -> None:
-        self._cache = Cache(size)
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...], build: Callable[[], str]) -> str:
-        with self._lock:
-            hit = self._cache.peek(key)
-        if isinstance(hit, str):
-            return hit
-        value = build()
-        with self._lock:
-            self._cache.put(key, value)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._cache = Cache(self._cache._size)
 
 
 CHECK_SECONDS = 1.0  # how often, at most, a request looks for a new vintage (the setting's)
@@ -211,15 +187,21 @@ class ScorecardService:
     def _flights(self) -> Flights:
         return self.snapshot.flights
 
-    def reload(self) -> IngestSummary | None:
+    def reload(self, load: Callable[[Warehouse], object] | None = None) -> IngestSummary | None:
         """Re-read the KPI definitions and ingest data files that changed since the last load,
-        as one writer (IngestRunning while another ingest runs). On any error nothing changes
+        as one writer (IngestRunning while another ingest runs), or instead run ``load`` on the
+        warehouse opened to write (approved entered figures). On any error nothing changes
         and the error is raised; returns the ingest summary, None when the data were up to
-        date. The request that reloads reads the new snapshot from then on."""
+        date or ``load`` ran. The request that reloads reads the new snapshot from then on."""
         catalogue = load_catalogue(self.catalogue.root)
         with self._switching:
             self._stamp = self._access.stamp()
-            summary = self._access.ensure_ingested(catalogue=catalogue)
+            summary = None
+            if load is None:
+                summary = self._access.ensure_ingested(catalogue=catalogue)
+            else:
+                with self._access.write() as wh:
+                    load(wh)
             self._current = self._read_snapshot(catalogue)
             self._checked = self._clock()
         self.enter(self._current)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -112,3 +113,26 @@ def request_snapshot(owner: int) -> Snapshot | None:
     """The current request's snapshot of service ``owner``, None outside a request."""
     snap = _request.get()
     return snap if snap is not None and snap.owner == owner else None
+
+
+class PageCache:
+    """Rendered pages by key, least recently used dropped first; thread-safe. A page missing
+    from the cache is rendered outside the lock."""
+
+    def __init__(self, size: int) -> None:
+        self._cache = Cache(size)
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...], build: Callable[[], str]) -> str:
+        with self._lock:
+            hit = self._cache.peek(key)
+        if isinstance(hit, str):
+            return hit
+        value = build()
+        with self._lock:
+            self._cache.put(key, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache = Cache(self._cache._size)

@@ -176,6 +176,31 @@ class Entries(Records):
             org, measure, month, EntryState.RETURNED, user, base, approvers, None, reason, ip
         )
 
+    def require_enterer(
+        self,
+        org: str,
+        measure: str,
+        month: str,
+        user: User,
+        enterers: Sequence[str],
+        ip: str | None = None,
+    ) -> None:
+        """Refuse (NotAnOwner, audited) someone the measure does not name, before their
+        figures are even checked: a stranger learns nothing from the checks' answers."""
+        with self._read() as s:
+            try:
+                self._owner(s, user, enterers, EntryState.DRAFT, measure)
+                return
+            except PermissionDenied as exc:
+                denied = exc
+        raise self._refuse(
+            denied,
+            "permission_denied",
+            user.username,
+            {"action": "draft_entry", "org": org, "measure": measure, "month": month},
+            ip,
+        )
+
     # --- reading ----------------------------------------------------------------------------
 
     def entry_history(self, org: str, measure: str, month: str) -> list[EntryRevision]:
