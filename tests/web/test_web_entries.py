@@ -18,7 +18,8 @@ from webutil import EXAMPLE, ORG
 
 from kpiboard.catalogue.dashboard import Dashboard
 from kpiboard.web.app import create_app
-from kpiboard.web.db import AppStore
+from kpiboard.web.db import AppStore, Figures, Role
+from kpiboard.web.entering import sync_approved
 from kpiboard.web.service import ScorecardService
 
 SEP = "2009-09"
@@ -131,3 +132,26 @@ def test_two_people_editing_one_figure_and_the_months_the_data_files_hold(
     assert client.get(f"/api/entries/{ORG}/{SEP}").json()["entries"][0]["current"] is None
     no_csrf = client.post(FIGURE, json={"value": 1, "base": 2})
     assert no_csrf.status_code == 403, no_csrf.text
+
+
+def test_a_rebuilt_warehouse_is_caught_up_with_the_approved_figures(
+    tmp_path: Path, app_store: AppStore
+) -> None:
+    """The approved figures live in the application database; a warehouse rebuilt from the
+    data files (or one another server did not load) gets them back when the dashboard starts."""
+    editor = next(u for u in app_store.users() if u.role is Role.EDITOR)
+    boss = next(u for u in app_store.users() if u.role is Role.APPROVER)
+    key = (ORG, "networks_disrupted", SEP)
+    app_store.save_entry(*key, Figures(value=33), editor, base=0, enterers=["role:editor"])
+    app_store.submit_entry(*key, editor, base=1, enterers=["role:editor"])
+    app_store.approve_entry(*key, boss, base=2, approvers=["role:approver"])
+    root = tmp_path / "met"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
+    service = ScorecardService.open(root)  # a warehouse from the data files alone
+    try:
+        assert service.vintage == 1 and service.latest_month == "2009-08"
+        assert sync_approved(service, app_store, "kpiboard serve") == 2
+        assert service.latest_month == SEP
+        assert sync_approved(service, app_store, "kpiboard serve") is None  # nothing to add
+    finally:
+        service.close()

@@ -25,7 +25,7 @@ from kpiboard.web.db.entries import allowed
 from kpiboard.web.entry_checks import Context as Compared
 from kpiboard.web.entry_checks import Problem, check_entry
 from kpiboard.web.security import Viewer
-from kpiboard.web.service import NotFound
+from kpiboard.web.service import NotFound, ScorecardService
 from kpiboard.workdays import due_after_month
 
 
@@ -238,17 +238,23 @@ def approved_figures(store: AppStore) -> list[EnteredFigure]:
     ]
 
 
-def load_approved(ctx: Context, who: str, ip: str | None) -> int | None:
-    """Load the approved figures as a new vintage (none when they are what the warehouse
-    holds already); the vintage made, announced like a reload's."""
+def sync_approved(service: ScorecardService, store: AppStore, who: str) -> int | None:
+    """Load every approved figure as a new vintage; none when the warehouse holds them
+    already. The vintage made, if any."""
     made: list[int | None] = []
 
     def load(wh: Warehouse) -> None:
-        made.append(load_entered(wh, approved_figures(ctx.store), who=who).vintage)
+        made.append(load_entered(wh, approved_figures(store), who=who).vintage)
 
-    ctx.service.reload(load=load)
+    service.reload(load=load)
+    return made[0] if made else None
+
+
+def load_approved(ctx: Context, who: str, ip: str | None) -> int | None:
+    """Load the approved figures as a new vintage (none when they are what the warehouse
+    holds already); the vintage made, announced like a reload's."""
+    vintage = sync_approved(ctx.service, ctx.store, who)
     ctx.pages.clear()
-    vintage = made[0] if made else None
     if vintage is not None:
         ctx.store.audit("entries_loaded", who, {"vintage": vintage}, ip)
         announce_vintage(ctx, vintage, ip)

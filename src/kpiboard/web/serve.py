@@ -13,6 +13,7 @@ import uvicorn
 from kpiboard.errors import KpiboardError
 from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore, Role
+from kpiboard.web.entering import sync_approved
 from kpiboard.web.service import ScorecardService
 
 # The demo's accounts: printed by `kpiboard demo`, for a dashboard bound to 127.0.0.1 only.
@@ -78,6 +79,12 @@ def serve(
             announce(
                 "No accounts yet: add one with `kpiboard users add PROJECT NAME --role admin`."
             )
+        # the warehouse holds exactly the approved entered figures: one rebuilt from the data
+        # files, or approvals made while another server ran, are caught up (docs/ENTRY.md)
+        if store.approved_entries():
+            caught_up = sync_approved(service, store, "kpiboard serve")
+            if caught_up is not None:
+                announce(f"Approved entered figures loaded as vintage {caught_up}.")
         app = create_app(service, store, settings)
         announce(f"Dashboard: http://{host}:{port}/  (Ctrl-C to stop)")
         # forwarded headers are the app's decision (dashboard.trusted_proxies), never uvicorn's
