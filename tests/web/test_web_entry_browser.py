@@ -97,7 +97,7 @@ def test_the_owner_enters_and_submits_and_the_approver_approves(
     expect(editor.get_by_role("heading", level=1)).to_have_text("Your figures")
     shot(editor, "your-figures-editor")
     editor.get_by_role("link", name="4b The number of criminal networks disrupted, Sep-09").click()
-    expect(editor.get_by_text("19 to 43 (mean 31)")).to_be_visible()  # the process limits
+    expect(editor.get_by_text("18.7 to 43.1 (mean 30.9)")).to_be_visible()  # the process limits
     editor.get_by_label("Value").fill("60")
     editor.get_by_role("button", name="Save draft").click()
     # outside the limits: refused, the problem beside the field, a note asked for

@@ -101,7 +101,7 @@ def test_every_step_is_refused_without_the_csrf_token(
 def test_a_surprise_is_shown_by_its_field_and_saved_with_a_note(client: TestClient) -> None:
     token = _as(client, "editor")
     page = client.get(FORM).text
-    assert "19 to 43 (mean 31)" in page and "27 (Aug-09)" in page  # limits, last month
+    assert "18.7 to 43.1 (mean 30.9)" in page and "27 (Aug-09)" in page  # limits, last month
     assert '<input type="hidden" name="base" value="0">' in page
     refused = _post(client, token, step="save", base="0", value=OUTSIDE)
     assert refused.status_code == 422  # type: ignore[attr-defined]

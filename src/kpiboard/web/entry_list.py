@@ -137,7 +137,7 @@ class Beside:
 
     last: str | None  # last month's figure
     range: str | None  # lowest to highest of the twelve months before
-    limits: str | None  # the SPC process limits
+    limits: str | None  # the SPC process limits, to one place more than the figures
 
 
 def beside(ctx: Context, org: str, month: str, m: Measure) -> Beside:
@@ -150,10 +150,12 @@ def beside(ctx: Context, org: str, month: str, m: Measure) -> Beside:
     spc = row.spc
     if spc is None:
         return Beside(None, None, None)
-    places = m.decimals
 
-    def shown(x: float) -> str:
+    def shown(x: float, places: int = m.decimals) -> str:
         return with_unit(x, m.unit, places)
+
+    def limit(x: float) -> str:  # one place more, as the checks' messages give them
+        return shown(x, m.decimals + 1)
 
     at = parse_month(month)
     before = [p for p in spc.points if len(p.period) == 7 and parse_month(p.period) < at]
@@ -162,5 +164,6 @@ def beside(ctx: Context, org: str, month: str, m: Measure) -> Beside:
     span = f"{shown(min(recent))} to {shown(max(recent))}" if recent else None
     limits = None
     if spc.lpl is not None and spc.upl is not None:
-        limits = f"{shown(spc.lpl)} to {shown(spc.upl)} (mean {shown(spc.mean or 0)})"
+        mean = f" (mean {limit(spc.mean)})" if spc.mean is not None else ""
+        limits = f"{limit(spc.lpl)} to {limit(spc.upl)}{mean}"
     return Beside(f"{shown(last.value)} ({last.label})" if last is not None else None, span, limits)
