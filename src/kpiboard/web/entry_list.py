@@ -80,42 +80,56 @@ def _authors(ctx: Context, org: str, v: EntryView) -> set[str]:
     return {s.author.lower() for s in steps if s.state is EntryState.DRAFT}
 
 
+Latest = dict[tuple[str, str, str], EntryRevision]
+
+
+def _orgs(ctx: Context, steps: list[EntryRevision]) -> list[Org]:
+    """The home organisation, then those with any entered figure."""
+    orgs = [ctx.service.org(ctx.service.home)]
+    for org_id in sorted({s.org for s in steps} - {orgs[0].id}):
+        try:
+            orgs.append(ctx.service.org(org_id))
+        except NotFound:  # no longer in the catalogue: its figures are nobody's to enter
+            continue
+    return orgs
+
+
+def _open_months(ctx: Context, m: Measure, org: str, latest: Latest, end: int) -> list[str]:
+    """The oldest twelve months, up to ``end``, whose figure is not approved."""
+    first = _first_month(ctx, m)
+    if first is None:
+        return []
+    out = []
+    for at in range(first, end + 1):
+        step = latest.get((org, m.id, format_month(at)))
+        if step is None or step.state is not EntryState.APPROVED:
+            out.append(format_month(at))
+            if len(out) == MONTHS_LISTED:
+                break
+    return out
+
+
 def yours(ctx: Context, viewer: Viewer, today: dt.date) -> list[Yours]:
     """Per organisation (the home one first, then those with any entered figure), what the
     signed-in ``viewer`` has to enter and to approve."""
     user = viewer.user
     if user is None:
         return []
-    measures = [m for m in ctx.service.catalogue.measures.values() if m.entry is not None]
     mine = [
         m
-        for m in measures
+        for m in ctx.service.catalogue.measures.values()
         if m.entry is not None
         and allowed([*m.entry.enter, *m.entry.approve], user.username, user.role, user.active)
     ]
     steps = ctx.store.latest_entries()
-    orgs = [ctx.service.org(ctx.service.home)]
-    for org_id in sorted({s.org for s in steps} - {orgs[0].id}):
-        orgs.append(ctx.service.org(org_id))
-    latest: dict[tuple[str, str, str], EntryRevision] = {
-        (s.org, s.measure, s.month): s for s in steps
-    }
+    latest: Latest = {(s.org, s.measure, s.month): s for s in steps}
     end = last_ended(today)
     out = []
-    for org in orgs:
+    for org in _orgs(ctx, steps):
         to_enter: list[Listed] = []
         to_approve: list[Listed] = []
         for m in mine:
-            first = _first_month(ctx, m)
-            if first is None:
-                continue
-            open_months = [
-                format_month(at)
-                for at in range(first, end + 1)
-                if (s := latest.get((org.id, m.id, format_month(at)))) is None
-                or s.state is not EntryState.APPROVED
-            ][:MONTHS_LISTED]
-            for month in open_months:
+            for month in _open_months(ctx, m, org.id, latest, end):
                 v = view(ctx, viewer, org.id, month, m)
                 listed = Listed(org, v, working_days_late(v.due, today))
                 if v.may_enter and v.state in TO_ENTER:
