@@ -67,6 +67,8 @@ def test_your_figures_lists_what_the_editor_enters_and_links_from_the_nav(
     assert "14 Oct 2009" in page.text  # the 10th working day of October 2009
     assert "overdue by" in page.text
     assert "Waiting for your approval" not in page.text
+    # the nav links to it from every page (cached per role: the link depends on the role only)
+    assert '<a href="/entries">Your figures</a>' in client.get(f"/scorecard/{ORG}/2009-08").text
     # a viewer may neither enter nor approve: no link, nothing listed
     _as(client, "viewer")
     assert "Your figures" not in client.get(f"/scorecard/{ORG}/2009-08").text
