@@ -184,3 +184,30 @@ def test_approver_sees_it_waiting_returns_it_then_approves_it(own_client: TestCl
     assert card.status_code == 200
     assert csrf_of(card.text) == token
     assert FORM not in client.get("/entries").text  # approved: no longer waiting
+
+
+def test_a_published_month_asks_for_a_revision_reason(
+    client: TestClient, app_store: AppStore
+) -> None:
+    # Sep-09 in a published pack (recorded as publishing records it; its contents do not
+    # matter here, and rendering a whole pack would take most of this test's time)
+    approver = app_store.user("approver")
+    assert approver is not None
+    app_store.publish(
+        ORG,
+        SEP,
+        scorecard_json="{}",
+        pack_html="<p>pack</p>",
+        data_version="v",
+        commentary={},
+        changes={},
+        user=approver,
+    )
+    token = _as(client, "editor")
+    assert "Revision reason (this month is in a published pack" in client.get(FORM).text
+    refused = _post(client, token, step="save", base="0", value="33")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert 'aria-describedby="problem-reason1"' in refused.text  # type: ignore[attr-defined]
+    revised = _post(client, token, step="save", base="0", value="33", reason="late return")
+    assert revised.status_code == 303  # type: ignore[attr-defined]
+    assert "Reason: late return" in client.get(FORM).text
