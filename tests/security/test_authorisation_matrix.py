@@ -32,13 +32,20 @@ from security.secutil import MONTH, ORG, PASSWORD, StoreFactory, client_for, ope
 
 PARAMS = {"org": ORG, "month": MONTH, "measure": "robbery", "fmt": "csv"}
 # a published pack keeps its PDF (rendered at publication); the scorecard downloads as CSV too
-ROUTE_PARAMS = {("GET", "/packs/{org}/{month}/pack.{fmt}"): {"fmt": "pdf"}}
+# the reference example's 4b is entered on the dashboard (by role:editor) from Sep-09
+ENTERED = {"measure": "networks_disrupted", "month": "2009-09"}
+ROUTE_PARAMS = {
+    ("GET", "/packs/{org}/{month}/pack.{fmt}"): {"fmt": "pdf"},
+    ("GET", "/entries/{org}/{month}/{measure}"): ENTERED,
+    ("POST", "/entries/{org}/{month}/{measure}"): ENTERED,
+}
 # what each state-changing route is sent besides the CSRF token
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/scorecard/{org}/{month}/kpi/{measure}/commentary"): {"data": {"text": "Rising."}},
     ("POST", "/api/commentary/{org}/{month}/{measure}"): {"json": {"text": "Rising."}},
     ("POST", "/scorecard/{org}/{month}/executive-summary"): {"data": {"text": "Steady."}},
     ("POST", "/api/executive-summary/{org}/{month}"): {"json": {"text": "Steady."}},
+    ("POST", "/entries/{org}/{month}/{measure}"): {"data": {"step": "save", "value": "31"}},
     ("POST", "/login"): {"data": {"username": "viewer", "password": PASSWORD, "next": "/"}},
     ("POST", "/api/session"): {"json": {"username": "viewer", "password": PASSWORD}},
     ("POST", "/account"): {"data": {"email": "someone@force.police.uk", "measure": "robbery"}},

@@ -59,6 +59,8 @@ PAGES = {
     "pack": f"/packs/{ORG}/{PUBLISHED}",
     "frozen-pack": f"/packs/{ORG}/{PUBLISHED}/pack.html",
     "account": "/account",
+    "your-figures": "/entries",
+    "entry-form": f"/entries/{ORG}/2009-09/networks_disrupted",
     "audit": "/audit",
     "api": "/docs",
     "not-found": f"/scorecard/{ORG}/1999-01",

@@ -75,6 +75,11 @@ PERMISSIONS: dict[Route, Access] = {
     ("POST", "/logout"): Access.VIEWER,
     ("GET", "/audit"): Access.ADMIN,
     ("POST", "/admin/reload"): Access.ADMIN,
+    # figures entered by their owners: the measure's entry: names who (role:editor in the
+    # reference example); Your figures lists, for anyone signed in, what is theirs
+    ("GET", "/entries"): Access.VIEWER,
+    ("GET", "/entries/{org}/{month}/{measure}"): Access.EDITOR,
+    ("POST", "/entries/{org}/{month}/{measure}"): Access.EDITOR,
     ("GET", "/account"): Access.VIEWER,  # one's own e-mail address and subscriptions
     ("POST", "/account"): Access.VIEWER,
     # the JSON API

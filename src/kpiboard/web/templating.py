@@ -28,6 +28,7 @@ from kpiboard.render.icons import assurance_icon, variation_icon
 from kpiboard.render.viewmodel import assurance_words, status_label, variation_words
 from kpiboard.web.context import Context, viewer_of
 from kpiboard.web.db import Role
+from kpiboard.web.entry_nav import shows_entries
 from kpiboard.web.security import Viewer
 from kpiboard.web.snapshot import Snapshot
 from kpiboard.web.urls import download_formats
@@ -117,5 +118,8 @@ def _render(ctx: Context, path: str, template: str, viewer: Viewer, values: dict
         orgs=ctx.service.organisations(),
         months=ctx.service.months(),
         data_from=data_from(ctx.service.snapshot),
+        shows_entries=shows_entries(
+            ctx.service.catalogue, viewer.user.role if viewer.user is not None else None
+        ),
         **values,
     )

@@ -4,7 +4,7 @@ Every page has a JSON twin in :mod:`kpiboard.web.api`.
 
 One router per part of the site, included by :func:`kpiboard.web.app.create_app` in this
 order: the scorecard and board cover, a KPI and its commentary, the month's executive summary,
-what the last load brought, published packs, the files to download (a scorecard view in every
+what the last load brought, published packs, the figures owners enter and approvers sign off, the files to download (a scorecard view in every
 format, a pack's kept files), signing in and out (with a password, or through the identity
 provider), the admins' pages, your e-mail and subscriptions, the API reference.
 """
@@ -19,6 +19,7 @@ from kpiboard.web.pages import (
     apidocs,
     brief,
     downloads,
+    entries,
     kpi,
     news,
     oidc,
@@ -33,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     brief.router,
     news.router,
     packs.router,
+    entries.router,
     downloads.router,
     signin.router,
     oidc.router,
