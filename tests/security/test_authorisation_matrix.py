@@ -15,6 +15,7 @@ on the order the cases run in.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +26,19 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from kpiboard.catalogue.schema import Dashboard
-from kpiboard.web.db import AppStore, Role
+from kpiboard.web.db import AppStore, Figures, Role
 from kpiboard.web.permissions import PERMISSIONS, PUBLIC_MOUNTS, Access, undeclared
 from kpiboard.web.service import ScorecardService
-from security.secutil import MONTH, ORG, PASSWORD, StoreFactory, client_for, open_store, sign_in
+from security.secutil import (
+    EXAMPLE,
+    MONTH,
+    ORG,
+    PASSWORD,
+    StoreFactory,
+    client_for,
+    open_store,
+    sign_in,
+)
 
 PARAMS = {"org": ORG, "month": MONTH, "measure": "robbery", "fmt": "csv"}
 # a published pack keeps its PDF (rendered at publication); the scorecard downloads as CSV too
@@ -38,7 +48,23 @@ ROUTE_PARAMS = {
     ("GET", "/packs/{org}/{month}/pack.{fmt}"): {"fmt": "pdf"},
     ("GET", "/entries/{org}/{month}/{measure}"): ENTERED,
     ("POST", "/entries/{org}/{month}/{measure}"): ENTERED,
+    **{
+        (method, f"/api/entries/{{org}}/{{month}}{rest}"): ENTERED
+        for method, rest in (
+            ("GET", ""),
+            ("GET", "/{measure}"),
+            ("POST", "/{measure}"),
+            ("POST", "/{measure}/submit"),
+            ("POST", "/{measure}/approve"),
+            ("POST", "/{measure}/return"),
+        )
+    },
 }
+ENTRY_STEP = "/api/entries/{org}/{month}/{measure}"
+APPROVE = ("POST", f"{ENTRY_STEP}/approve")
+# steps taken by the editor before the request, so that the step asked for follows: a draft
+# before submitting, a submitted figure before approving or returning
+SEEDED = {("POST", f"{ENTRY_STEP}/submit"): 1, APPROVE: 2, ("POST", f"{ENTRY_STEP}/return"): 2}
 # what each state-changing route is sent besides the CSRF token
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/scorecard/{org}/{month}/kpi/{measure}/commentary"): {"data": {"text": "Rising."}},
@@ -46,6 +72,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/scorecard/{org}/{month}/executive-summary"): {"data": {"text": "Steady."}},
     ("POST", "/api/executive-summary/{org}/{month}"): {"json": {"text": "Steady."}},
     ("POST", "/entries/{org}/{month}/{measure}"): {"data": {"step": "save", "value": "31"}},
+    ("POST", ENTRY_STEP): {"json": {"value": 31, "base": 0}},
+    ("POST", f"{ENTRY_STEP}/submit"): {"json": {"base": 1}},
+    APPROVE: {"json": {"base": 2}},
+    ("POST", f"{ENTRY_STEP}/return"): {"json": {"base": 2, "reason": "which month?"}},
     ("POST", "/login"): {"data": {"username": "viewer", "password": PASSWORD, "next": "/"}},
     ("POST", "/api/session"): {"json": {"username": "viewer", "password": PASSWORD}},
     ("POST", "/account"): {"data": {"email": "someone@force.police.uk", "measure": "robbery"}},
@@ -146,6 +176,29 @@ UNCONFIGURED: dict[tuple[str, str], int] = {
     ("GET", "/login/oidc/callback"): 404,
 }
 
+
+def seed(store: AppStore, steps: int) -> None:
+    """The reference example's 4b for Sep-09 taken ``steps`` steps by the editor."""
+    editor = store.user("editor")
+    assert editor is not None
+    key = (ORG, ENTERED["measure"], ENTERED["month"])
+    if steps >= 1:
+        store.save_entry(*key, Figures(value=31), editor, base=0, enterers=["role:editor"])
+    if steps >= 2:
+        store.submit_entry(*key, editor, base=1, enterers=["role:editor"])
+
+
+@pytest.fixture(scope="module")
+def approving_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScorecardService]:
+    """The reference example in a copy of its own, for the approvals: an approval loads the
+    figure into the warehouse, and the other cases read the example as it is."""
+    dest = tmp_path_factory.mktemp("approving") / "met"
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".kpiboard"))
+    svc = ScorecardService.open(dest)
+    yield svc
+    svc.close()
+
+
 CASES = [
     pytest.param(route, visitor, id=f"{route[0]} {route[1]} as {visitor.name}")
     for route in sorted(PERMISSIONS)
@@ -160,9 +213,12 @@ def test_route_answers_as_declared(
     secure_service: ScorecardService,
     shared_store: AppStore,
     new_store: StoreFactory,
+    approving_service: ScorecardService,
 ) -> None:
     store = shared_store if route[0] == "GET" else new_store()
-    client = client_for(secure_service, store, Dashboard(anonymous_read=visitor.anonymous_read))
+    seed(store, SEEDED.get(route, 0))
+    service = approving_service if route == APPROVE else secure_service
+    client = client_for(service, store, Dashboard(anonymous_read=visitor.anonymous_read))
     csrf = sign_in(client, visitor.role.value) if visitor.role is not None else ""
     got = send(client, route, csrf)
     access = PERMISSIONS[route]

@@ -26,6 +26,9 @@ PROPORTION = _measure("proportion", unit="%")
     [
         (COUNT, Figures(), "value", "give the figure"),
         (COUNT, Figures(value=-3), "value", "cannot be negative"),
+        (COUNT, Figures(value=1.7e308), "value", "beyond any figure kept"),
+        (PROPORTION, Figures(numerator=1, denominator=-1e300), "denominator", "beyond any figure"),
+        (_measure("mean"), Figures(numerator=1e12, denominator=1e-300), "denominator", "beyond any"),
         (PROPORTION, Figures(numerator=5), "denominator", "needs both a numerator and a denominator"),
         (PROPORTION, Figures(numerator=5, denominator=0), "denominator", "more than 0"),
         (PROPORTION, Figures(numerator=5, denominator=-2), "denominator", "cannot be negative"),

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kpiboard.errors import KpiboardError
+from kpiboard.web.api import ERROR_SHAPE, RESPONSES
 from kpiboard.web.context import ApiWriter, Ctx, Reader, client_ip
 from kpiboard.web.db import EntryConflict, EntryRevision, Figures
 from kpiboard.web.entering import (
@@ -34,7 +35,9 @@ from kpiboard.web.entering import (
 STEP: dict[int | str, dict[str, Any]] = {
     409: {"description": "the figure moved on since `base`, or the step does not follow"}
 }
-router = APIRouter(prefix="/api/entries", tags=["entered figures"])
+# every call may answer 400 (a month not to be entered), 401, 403 and 404, in the one error shape
+ANSWERS: dict[int | str, dict[str, Any]] = {**RESPONSES, 400: ERROR_SHAPE}
+router = APIRouter(prefix="/api/entries", tags=["entered figures"], responses=ANSWERS)
 
 
 class FiguresIn(BaseModel):

@@ -51,11 +51,18 @@ def figure_of(measure: Measure, f: Figures) -> float | None:
     return f.numerator if f.numerator is not None else f.value
 
 
+# larger than any figure a board reads (a trillion): a typo or a test of the form, never data
+ABSURD = 1e12
+
+
 def _in_range(f: Figures) -> list[Problem]:
     """What no figure may be, whatever its kind."""
     out: list[Problem] = []
     for name in ("numerator", "denominator", "value", "sample_size"):
         got = getattr(f, name)
+        if got is not None and not abs(got) <= ABSURD:  # NaN and infinity included
+            out.append(Problem(name, f"{name} is beyond any figure kept (more than 10^12)"))
+            return out
         if got is not None and got < 0:
             out.append(Problem(name, f"{name} cannot be negative ({number(got, 2)})"))
     if f.denominator is not None and f.denominator <= 0:
@@ -139,6 +146,9 @@ def check_entry(
     the entry; surprises (``confirm`` True) are accepted when the figures carry a note. A
     month already in a published pack needs a ``reason`` for its revision."""
     out = _needed(measure, f)
+    figure = figure_of(measure, f)
+    if not out and figure is not None and not abs(figure) <= ABSURD:  # 1 over 1e-300
+        out.append(Problem("denominator", "the figure this makes is beyond any figure kept"))
     if out:
         return out  # surprises about a figure that is not one say nothing
     noted = bool(f.note and f.note.strip())

@@ -102,6 +102,15 @@ PERMISSIONS: dict[Route, Access] = {
     ("GET", "/api/audit"): Access.ADMIN,
     ("GET", "/api/account"): Access.VIEWER,
     ("PUT", "/api/account"): Access.VIEWER,
+    # entered figures: readers see states (drafts only those the measure names); the steps
+    # are taken by whom the measure's entry: names (role:editor enters and role:approver
+    # approves the reference example's 4b)
+    ("GET", "/api/entries/{org}/{month}"): Access.READER,
+    ("GET", "/api/entries/{org}/{month}/{measure}"): Access.READER,
+    ("POST", "/api/entries/{org}/{month}/{measure}"): Access.EDITOR,
+    ("POST", "/api/entries/{org}/{month}/{measure}/submit"): Access.EDITOR,
+    ("POST", "/api/entries/{org}/{month}/{measure}/approve"): Access.APPROVER,
+    ("POST", "/api/entries/{org}/{month}/{measure}/return"): Access.APPROVER,
     # the API's documentation: it describes the calls, and holds no data
     ("GET", "/openapi.json"): Access.PUBLIC,
     ("GET", "/docs"): Access.PUBLIC,
