@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from appdb_helpers import PASSWORD
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from webutil import EXAMPLE, ORG
+from webutil import EXAMPLE, ORG, csrf_of
 
 from kpiboard.catalogue.dashboard import Dashboard
 from kpiboard.web.app import create_app
@@ -253,3 +254,35 @@ def test_save_entries_writes_every_draft_or_none(store: AppStore, people: dict[R
         ("arrests", 1, EntryState.DRAFT),
     ]
     assert [e.event for e in store.audit_log(limit=2)] == ["entry_draft", "entry_draft"]
+
+
+def test_the_upload_page_previews_then_saves_the_same_file(
+    client: TestClient, app_store: AppStore
+) -> None:
+    _as(client, "editor")
+    page = f"/entries/{ORG}/{SEP}/upload"
+    got = client.get(page)
+    assert got.status_code == 200, got.text
+    assert f"{BASE}/template.xlsx" in got.text and 'type="file"' in got.text
+    token = csrf_of(got.text)
+    bad = client.post(
+        page,
+        data={"csrf_token": token},
+        files={"file": ("f.csv", _csv([_row(value="lots")]))},
+    )
+    assert bad.status_code == 200 and "must be a number" in bad.text
+    assert "Save 1 figure" not in bad.text
+    checked = client.post(
+        page, data={"csrf_token": token}, files={"file": ("f.csv", _csv([_row(value=31)]))}
+    )
+    assert checked.status_code == 200 and "Save 1 figure as drafts" in checked.text
+    assert _steps(app_store) == 0
+    content = re.search(r'name="content" value="([^"]+)"', checked.text)
+    assert content is not None
+    refused = client.post(page, data={"content": content[1], "save": "1"})
+    assert refused.status_code == 403 and _steps(app_store) == 0  # no CSRF token
+    saved = client.post(page, data={"csrf_token": token, "content": content[1], "save": "1"})
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"] == f"{page}?saved=1"
+    assert "Saved 1 figure as drafts" in client.get(saved.headers["location"]).text
+    assert _steps(app_store) == 1

@@ -19,6 +19,7 @@ from kpiboard.web.pages import (
     apidocs,
     brief,
     downloads,
+    entry_upload,
     kpi,
     news,
     oidc,
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     account.router,
     account.api_router,
     apidocs.router,
+    entry_upload.router,
 )
 
 __all__ = ["ROUTERS"]
