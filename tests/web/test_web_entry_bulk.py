@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -286,3 +287,35 @@ def test_the_upload_page_previews_then_saves_the_same_file(
     assert saved.headers["location"] == f"{page}?saved=1"
     assert "Saved 1 figure as drafts" in client.get(saved.headers["location"]).text
     assert _steps(app_store) == 1
+
+
+SOFFICE = shutil.which("soffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_a_template_saved_again_by_libreoffice_reads_back(tmp_path: Path) -> None:
+    """What an owner's own spreadsheet program writes: LibreOffice keeps the protection and
+    the validations, and its XLSX and CSV read back to the same figures."""
+    from kpiboard.catalogue.load import load_catalogue
+    from kpiboard.web.bulk import template_rows, write_xlsx
+
+    m = load_catalogue(EXAMPLE).measures["networks_disrupted"]
+    wb = load_workbook(io.BytesIO(write_xlsx(template_rows(ORG, SEP, [(m, 0, None)]))))
+    wb[SHEET]["J2"], wb[SHEET]["L2"] = 31, "yes"
+    wb.save(tmp_path / "filled.xlsx")
+    out = tmp_path / "lo"
+    profile = f"-env:UserInstallation=file://{tmp_path}/profile"  # not the user's own
+    for fmt in ("xlsx", "csv"):
+        command = [str(SOFFICE), "--headless", profile, "--convert-to", fmt, "--outdir", str(out)]
+        command.append(str(tmp_path / "filled.xlsx"))
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+    kept = load_workbook(out / "filled.xlsx")[SHEET]
+    assert kept.protection.sheet and kept["A2"].protection.locked
+    assert not kept["J2"].protection.locked and len(kept.data_validations.dataValidation) == 3
+    for name in ("filled.xlsx", "filled.csv"):
+        [row] = read_upload((out / name).read_bytes())
+        assert row.problems == () and row.base == 0, name
+        assert row.figures is not None and (row.figures.value, row.figures.provisional) == (
+            31,
+            True,
+        )

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, PatternFill, Protection
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -44,7 +44,8 @@ ABSURD = 1e12
 MAX_UPLOAD_ROWS = 1_000
 YES, NO = ("yes", "true", "y", "1"), ("no", "false", "n", "0", "")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?$")
-_INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
+_INPUT_FILL = PatternFill("solid", fgColor="FFF2A8")  # yellow: type here
+_LOCKED_FILL = PatternFill("solid", fgColor="E4E4E4")  # grey: which figure it is
 _HEADER_FONT = Font(bold=True)
 
 
@@ -165,6 +166,8 @@ def write_xlsx(rows: Sequence[TemplateRow]) -> bytes:
         ws.add_data_validation(dv)
     for line, r in enumerate(rows, start=2):
         ws.append(_cells(r))
+        for name in IDENTIFIERS:
+            ws.cell(line, COLUMNS.index(name) + 1).fill = _LOCKED_FILL
         for name in inputs_of(r.measure):
             cell = ws.cell(line, COLUMNS.index(name) + 1)
             cell.protection = Protection(locked=False)
@@ -179,14 +182,20 @@ def write_xlsx(rows: Sequence[TemplateRow]) -> bytes:
     for i, name in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 12)
     ws.column_dimensions[get_column_letter(len(COLUMNS))].hidden = True  # base
-    ws.freeze_panes = "B2"
+    ws.freeze_panes = "C2"
+    ws.page_setup.orientation = "landscape"  # printed, the row fits one page's width
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # widths may still be changed
     readme = wb.create_sheet(README_SHEET)
     for text_line in README:
         readme.append([text_line])
+        readme.cell(readme.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        # heights set, as not every spreadsheet grows a wrapped row by itself
+        readme.row_dimensions[readme.max_row].height = 15 * (1 + len(text_line) // 62)
     readme["A1"].font = _HEADER_FONT
-    readme.column_dimensions["A"].width = 110
+    readme.column_dimensions["A"].width = 68
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
