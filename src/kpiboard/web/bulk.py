@@ -95,7 +95,8 @@ def _cells(r: TemplateRow) -> list[object]:
     }
     if f is not None:
         for name in NUMBERS:
-            values[name] = getattr(f, name)
+            got = getattr(f, name)  # 31, not 31.0, as the owner typed it
+            values[name] = int(got) if got is not None and got.is_integer() else got
         values["provisional"] = "yes" if f.provisional else "no"
         values["note"] = f.note
     return [values.get(c) for c in COLUMNS]

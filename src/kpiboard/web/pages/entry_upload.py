@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kpiboard.web.bulk import MAX_UPLOAD_ROWS, BulkError, RowCheck
 from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip
-from kpiboard.web.db import EntryConflict, Role
+from kpiboard.web.db import EntryConflict, Figures, Role
 from kpiboard.web.entries_bulk_api import check_upload, save_upload
 from kpiboard.web.security import Viewer
 from kpiboard.web.templating import render_page
@@ -25,6 +25,16 @@ router = APIRouter(include_in_schema=False)
 
 def upload_path(org: str, month: str) -> str:
     return f"/entries/{quote(org, safe='')}/{quote(month, safe='')}/upload"
+
+
+def figures_words(f: Figures) -> str:
+    """A row's figures as the preview shows them: "numerator 3; denominator 40"."""
+    given = [
+        f"{name.replace('_', ' ')} {value:,.10g}"
+        for name in ("numerator", "denominator", "value", "sample_size")
+        if (value := getattr(f, name)) is not None
+    ]
+    return "; ".join(given) + (" (provisional)" if f.provisional else "")
 
 
 def _page(
@@ -56,6 +66,7 @@ def _page(
         api=f"/api/entries/{quote(o.id, safe='')}/{quote(month, safe='')}",
         action=upload_path(o.id, month),
         max_rows=MAX_UPLOAD_ROWS,
+        figures_words=figures_words,
         org=None,
         month=None,
     )
