@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from kpiboard.catalogue.schema import Measure
 from kpiboard.errors import KpiboardError
+from kpiboard.web.api import ERROR_SHAPE
 from kpiboard.web.bulk import (
     BulkError,
     RowCheck,
@@ -35,9 +36,11 @@ from kpiboard.web.db.entries import Draft
 from kpiboard.web.entering import EntryView, compared_with, entry_month, month_entries
 from kpiboard.web.entries_api import step_json
 from kpiboard.web.security import Forbidden, Viewer
-from kpiboard.web.service import NotFound
 
-router = APIRouter(prefix="/api/entries", tags=["entered figures"])
+# a month that is not one (400), not signed in (401), nothing to enter or no CSRF token (403),
+# an unknown organisation (404), a request the framework cannot read (422)
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 401, 403, 404, 422), ERROR_SHAPE)
+router = APIRouter(prefix="/api/entries", tags=["entered figures"], responses=ERRORS)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -174,9 +177,9 @@ def _error(status: int, code: str, exc: KpiboardError, **more: Any) -> JSONRespo
     response_class=Response,
     responses={200: {"content": {XLSX: {}, "text/csv": {}}}},
 )
-def template(org: str, month: str, fmt: str, ctx: Ctx, viewer: Reader) -> Response:
-    if fmt not in ("xlsx", "csv"):
-        raise NotFound(f"no template as {fmt!r}", hint="ask for template.xlsx or template.csv")
+def template(
+    org: str, month: str, fmt: Literal["xlsx", "csv"], ctx: Ctx, viewer: Reader
+) -> Response:
     rows = template_for(ctx, viewer, org, month)
     name = f"kpiboard-{rows[0].org}-{rows[0].month}-figures.{fmt}"
     body, media = (write_xlsx(rows), XLSX) if fmt == "xlsx" else (write_csv(rows), "text/csv")
@@ -193,8 +196,11 @@ def template(org: str, month: str, fmt: str, ctx: Ctx, viewer: Reader) -> Respon
     summary="Upload a filled template: ?preview=1 shows each row's problems; else saves all or nothing",
     responses={
         200: {"description": "the preview: each row, its problems, what would be saved"},
-        409: {"description": "a figure moved on since the template was made: nothing saved"},
-        422: {"description": "not a template, or a row has a problem: nothing saved"},
+        409: {**ERROR_SHAPE, "description": "a figure moved on since the template: nothing saved"},
+        422: {
+            **ERROR_SHAPE,
+            "description": "not a template, or a row has a problem: nothing saved",
+        },
     },
     response_model=None,
 )
