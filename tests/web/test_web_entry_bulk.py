@@ -9,6 +9,7 @@ import io
 import re
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from webutil import EXAMPLE, ORG, csrf_of
 
 from kpiboard.catalogue.dashboard import Dashboard
 from kpiboard.web.app import create_app
-from kpiboard.web.bulk import COLUMNS, SHEET, BulkError, read_upload
+from kpiboard.web.bulk import COLUMNS, MAX_UNPACKED_BYTES, SHEET, BulkError, read_upload
 from kpiboard.web.db import AppStore, EntryConflict, EntryState, Figures, NotAnOwner, Role, User
 from kpiboard.web.db.entries import Draft
 from kpiboard.web.service import ScorecardService
@@ -230,6 +231,12 @@ def test_read_upload_refuses_what_is_not_a_template() -> None:
         read_upload(out.getvalue())
     with pytest.raises(BulkError, match="empty"):
         read_upload(b"  ")
+    bomb = io.BytesIO()  # a small file that unpacks to more than any template
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (MAX_UNPACKED_BYTES + 1))
+    assert len(bomb.getvalue()) < 100_000
+    with pytest.raises(BulkError, match="unpacks to"):
+        read_upload(bomb.getvalue())
     [row] = read_upload(_csv([_row(value="1,234", provisional="maybe", base="x")]))
     assert row.figures is not None and row.figures.value == 1234
     assert {p.field for p in row.problems} == {"provisional", "base"}
@@ -319,3 +326,22 @@ def test_a_template_saved_again_by_libreoffice_reads_back(tmp_path: Path) -> Non
             31,
             True,
         )
+
+
+def test_a_month_written_short_in_the_address_is_the_month_the_rows_name(
+    client: TestClient,
+) -> None:
+    editor = _as(client, "editor")
+    got = client.post(
+        f"/api/entries/{ORG}/2009-9/upload?preview=1",
+        files={"file": ("f.csv", _csv([_row(value=31)]))},
+        headers=editor,
+    )
+    assert got.status_code == 200, got.text
+    assert got.json()["month"] == SEP and got.json()["ok"]
+    bad = client.post(
+        f"/api/entries/{ORG}/2009-13/upload?preview=1",
+        files={"file": ("f.csv", _csv([_row(value=31)]))},
+        headers=editor,
+    )
+    assert bad.status_code == 400 and "has no month 13" in bad.json()["error"]["message"]

@@ -42,6 +42,10 @@ FRACTIONS = (MeasureKind.PROPORTION, MeasureKind.MEAN)
 # no entered figure is this big: a slip of the keyboard, or a pasted identifier
 ABSURD = 1e12
 MAX_UPLOAD_ROWS = 1_000
+# a workbook of a few rows unpacks to well under a megabyte: more is not a template (and a
+# small file that unpacks to gigabytes would hold the server up)
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_LINES = 10 * MAX_UPLOAD_ROWS  # blank lines included
 YES, NO = ("yes", "true", "y", "1"), ("no", "false", "n", "0", "")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?$")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF2A8")  # yellow: type here
@@ -244,6 +248,8 @@ def read_upload(data: bytes) -> list[UploadRow]:
         )
     out: list[UploadRow] = []
     for line, cells in enumerate(table, start=2):
+        if line > MAX_LINES:
+            raise BulkError(f"more than {MAX_LINES:,} lines", hint="upload the month's template")
         texts = [_text(c) for c in cells]
         if not any(texts):
             continue
@@ -263,6 +269,14 @@ def _text(cell: object) -> str:
 
 def _xlsx_rows(data: bytes) -> Iterator[Sequence[object]]:
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise BulkError(
+                f"the workbook unpacks to {unpacked:,} bytes: more than a template's "
+                f"{MAX_UNPACKED_BYTES:,}",
+                hint="upload the month's template, filled in",
+            )
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise BulkError(
@@ -275,7 +289,7 @@ def _xlsx_rows(data: bytes) -> Iterator[Sequence[object]]:
             hint="upload the template as downloaded, filled in",
         )
     ws = wb[SHEET]
-    return (tuple(row) for row in ws.iter_rows(values_only=True))
+    return (tuple(row) for row in ws.iter_rows(max_col=len(COLUMNS) + 1, values_only=True))
 
 
 def _csv_rows(data: bytes) -> Iterator[Sequence[object]]:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 
 from kpiboard.catalogue.schema import Measure
 from kpiboard.errors import KpiboardError
+from kpiboard.periods import format_month, parse_month
 from kpiboard.web.api import ERROR_SHAPE
 from kpiboard.web.bulk import (
     BulkError,
@@ -80,7 +81,7 @@ class Month:
 def _month(ctx: Context, viewer: Viewer, org: str, month: str) -> tuple[User, Month]:
     user = viewer.require(Role.VIEWER, "enter figures")
     o = ctx.service.org(org).id
-    text = month.strip()
+    text = format_month(parse_month(month.strip()))  # 2009-9 is 2009-09, as the rows say
     views = month_entries(ctx, viewer, o, text)
     return user, Month(o, text, views, dt.datetime.now(dt.UTC).date())
 
