@@ -150,6 +150,13 @@ def test_a_filled_xlsx_template_previews_then_saves(
     text = client.get(f"{BASE}/template.csv").content.decode("utf-8-sig")
     [line] = list(csv.DictReader(io.StringIO(text)))
     assert (line["value"], line["base"], line["note"]) == ("31", "1", "from ops")
+    # sent back as it came, it changes nothing (an approved figure is not revised by being listed)
+    fresh = client.get(f"{BASE}/template.xlsx").content
+    [same] = _upload(client, editor, fresh, preview=True).json()["rows"]
+    assert (same["skip"], same["saves"], same["problems"]) == ("unchanged", False, [])
+    nothing = _upload(client, editor, fresh)
+    assert nothing.status_code == 422 and "blank or unchanged" in nothing.json()["error"]["message"]
+    assert _steps(app_store) == 1
 
 
 @pytest.mark.parametrize(

@@ -353,7 +353,7 @@ def _parse(where: str, cells: dict[str, str]) -> UploadRow:
 @dataclass(frozen=True)
 class RowCheck:
     """A row as it would be saved: its measure, figures and base, or its problems. ``skip``:
-    left blank, nothing to save."""
+    why nothing is saved for a row without problems ("left blank", "unchanged")."""
 
     where: str
     measure: str
@@ -361,7 +361,7 @@ class RowCheck:
     base: int | None
     reason: str | None
     problems: list[Problem] = field(default_factory=list)
-    skip: bool = False
+    skip: str = ""
 
     @property
     def saves(self) -> bool:
@@ -375,13 +375,15 @@ def check_rows(
     enterable: Mapping[str, Measure],
     refused: Callable[[Measure], str | None],
     compared: Callable[[Measure], Compared],
+    current: Callable[[Measure], tuple[int, Figures] | None] = lambda m: None,
 ) -> list[RowCheck]:
     """Each row's problems: another organisation or month than the upload's; a measure not
     entered on the dashboard or not the person's (``enterable``: the measures they may enter
     this month); why the measure cannot take a figure now (``refused``: its month comes from
     the data files, it waits for an approver...); a measure twice; what could not be read; and
     :func:`~kpiboard.web.entry_checks.check_entry`'s problems, surprises needing a note
-    included."""
+    included. A row left blank, or the same as its ``current`` step and figures (a template
+    sent back as it came), saves nothing: an approved figure is not revised by being listed."""
     out: list[RowCheck] = []
     seen: set[str] = set()
     for r in rows:
@@ -406,12 +408,16 @@ def check_rows(
             problems.append(Problem("measure", f"{mid} is in the upload twice"))
         seen.add(mid)
         if m is not None and not problems and r.blank:
-            out.append(RowCheck(r.where, mid, None, r.base, reason, skip=True))
+            out.append(RowCheck(r.where, mid, None, r.base, reason, skip="left blank"))
             continue
         why = refused(m) if m is not None and not problems else None
         if why:
             problems.append(Problem("measure", why))
         problems += r.problems
+        now = current(m) if m is not None and not problems else None
+        if now is not None and now == (r.base, r.figures) and not reason:
+            out.append(RowCheck(r.where, mid, r.figures, r.base, reason, skip="unchanged"))
+            continue
         if m is not None and not problems and r.figures is not None:
             problems += check_entry(m, r.figures, compared(m), reason=reason)
         out.append(RowCheck(r.where, mid, r.figures, r.base, reason, problems))

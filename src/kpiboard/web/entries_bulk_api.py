@@ -32,7 +32,7 @@ from kpiboard.web.bulk import (
     write_xlsx,
 )
 from kpiboard.web.context import ApiWriter, Context, Ctx, Reader, client_ip
-from kpiboard.web.db import EntryConflict, EntryRevision, EntryState, Role, User
+from kpiboard.web.db import EntryConflict, EntryRevision, EntryState, Figures, Role, User
 from kpiboard.web.db.entries import Draft
 from kpiboard.web.entering import EntryView, compared_with, entry_month, month_entries
 from kpiboard.web.entries_api import step_json
@@ -77,6 +77,11 @@ class Month:
     def refused(self, m: Measure) -> str | None:
         return next((_may_take(v, self.today) for v in self.views if v.measure.id == m.id), None)
 
+    def current(self, m: Measure) -> tuple[int, Figures] | None:
+        """The figure's latest step and its figures, if entered."""
+        v = next((v for v in self.views if v.measure.id == m.id), None)
+        return None if v is None or v.current is None else (v.current.number, v.current.figures)
+
 
 def _month(ctx: Context, viewer: Viewer, org: str, month: str) -> tuple[User, Month]:
     user = viewer.require(Role.VIEWER, "enter figures")
@@ -118,6 +123,7 @@ def check_upload(
         mo.enterable(),
         mo.refused,
         lambda m: compared_with(ctx, mo.org, mo.month, m),
+        mo.current,
     )
     return mo, checks
 
@@ -138,7 +144,9 @@ def save_upload(
         assert entry is not None
         drafts.append(Draft(c.measure, c.figures, c.base, entry.enter, c.reason))
     if not drafts:
-        raise BulkError("every row is blank: nothing to save", hint="type the figures in")
+        raise BulkError(
+            "every row is blank or unchanged: nothing to save", hint="type the figures in"
+        )
     return ctx.store.save_entries(mo.org, mo.month, drafts, user, ip=ip)
 
 
@@ -148,7 +156,7 @@ def row_json(c: RowCheck) -> dict[str, Any]:
         "where": c.where,
         "measure": c.measure,
         "saves": c.saves,
-        "skip": c.skip,
+        "skip": c.skip or None,
         "base": c.base,
         "figures": None
         if f is None or c.skip
