@@ -85,7 +85,8 @@ def site(a11y_served: Served) -> Iterator[Site]:
         page = browser.new_page(viewport=ZOOMS["100%"])
         sign_in(page, url)
         page.goto(f"{url}/summary/{ORG}/{PUBLISHED}")
-        page.get_by_role("button", name="Publish the pack for Jul-09").click()
+        # publishing builds the pack's files: about 30 s on a busy two-core machine
+        page.get_by_role("button", name="Publish the pack for Jul-09").click(timeout=120_000)
         expect(page.get_by_role("heading", level=1)).to_contain_text("Published pack")
         anonymous = browser.new_page(viewport=ZOOMS["100%"])
         yield Site(url, page, anonymous, a11y_served.outputs)
