@@ -57,10 +57,19 @@ ROUTE_PARAMS = {
             ("POST", "/{measure}/submit"),
             ("POST", "/{measure}/approve"),
             ("POST", "/{measure}/return"),
+            ("GET", "/template.{fmt}"),
+            ("POST", "/upload"),
         )
     },
+    ("GET", "/entries/{org}/{month}/upload"): ENTERED,
+    ("POST", "/entries/{org}/{month}/upload"): ENTERED,
 }
 ENTRY_STEP = "/api/entries/{org}/{month}/{measure}"
+# a filled template of the month: 4b's figure, a new one
+UPLOAD = (
+    b"org,measure,month,row,title,unit,kind,numerator,denominator,value,sample_size,provisional,"
+    b"note,reason,base\nmetropolitan,networks_disrupted,2009-09,4b,networks,,count,,,31,,no,,,0\n"
+)
 APPROVE = ("POST", f"{ENTRY_STEP}/approve")
 # steps taken by the editor before the request, so that the step asked for follows: a draft
 # before submitting, a submitted figure before approving or returning
@@ -76,6 +85,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{ENTRY_STEP}/submit"): {"json": {"base": 1}},
     APPROVE: {"json": {"base": 2}},
     ("POST", f"{ENTRY_STEP}/return"): {"json": {"base": 2, "reason": "which month?"}},
+    ("POST", "/api/entries/{org}/{month}/upload"): {
+        "files": {"file": ("sep.csv", UPLOAD, "text/csv")},
+        "params": {"preview": "1"},
+    },
+    ("POST", "/entries/{org}/{month}/upload"): {"files": {"file": ("sep.csv", UPLOAD, "text/csv")}},
     ("POST", "/login"): {"data": {"username": "viewer", "password": PASSWORD, "next": "/"}},
     ("POST", "/api/session"): {"json": {"username": "viewer", "password": PASSWORD}},
     ("POST", "/account"): {"data": {"email": "someone@force.police.uk", "measure": "robbery"}},
@@ -155,7 +169,8 @@ def send(client: TestClient, route: tuple[str, str], csrf: str) -> Any:
         csrf = _login_token(client)
     if template.startswith("/api/"):
         return client.request(method, path, headers={"x-csrf-token": csrf}, **body)
-    return client.request(method, path, data={**body.get("data", {}), "csrf_token": csrf})
+    form = {**body.get("data", {}), "csrf_token": csrf}
+    return client.request(method, path, data=form, files=body.get("files"))
 
 
 def _login_token(client: TestClient) -> str:

@@ -49,6 +49,7 @@ ORG = "metropolitan"
 MONTH = "2009-08"
 PUBLISHED = "2009-07"  # published by the fixture, so the pack pages have a pack to show
 KPI = f"/scorecard/{ORG}/{MONTH}/kpi/robbery"
+UPLOAD = f"/entries/{ORG}/2009-09/upload"  # 4b is entered on the dashboard from Sep-09
 PAGES = {
     "scorecard": f"/scorecard/{ORG}/{MONTH}",
     "summary": f"/summary/{ORG}/{MONTH}",
@@ -64,6 +65,7 @@ PAGES = {
     "audit": "/audit",
     "api": "/docs",
     "not-found": f"/scorecard/{ORG}/1999-01",
+    "entry-upload": UPLOAD,
 }
 
 
@@ -85,7 +87,8 @@ def site(a11y_served: Served) -> Iterator[Site]:
         page = browser.new_page(viewport=ZOOMS["100%"])
         sign_in(page, url)
         page.goto(f"{url}/summary/{ORG}/{PUBLISHED}")
-        page.get_by_role("button", name="Publish the pack for Jul-09").click()
+        # publishing builds the pack's files: about 30 s on a busy two-core machine
+        page.get_by_role("button", name="Publish the pack for Jul-09").click(timeout=120_000)
         expect(page.get_by_role("heading", level=1)).to_contain_text("Published pack")
         anonymous = browser.new_page(viewport=ZOOMS["100%"])
         yield Site(url, page, anonymous, a11y_served.outputs)
@@ -245,3 +248,24 @@ def test_no_empty_row_headers(site: Site) -> None:
     page = site.page
     page.goto(f"{site.url}/scorecard/{ORG}/{MONTH}")
     assert page.locator("th", has_text="Part of 4a").count() >= 3
+
+
+def test_uploading_figures_shows_the_rows_then_saves(site: Site, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = site.page
+    page.set_viewport_size(ZOOMS["100%"])
+    page.goto(site.url + UPLOAD)
+    filled = tmp_path / "figures.csv"
+    template = page.request.get(f"{site.url}/api/entries/{ORG}/2009-09/template.csv").text()
+    header, row = template.lstrip("\ufeff").splitlines()
+    filled.write_text(f"{header}\n{row.replace(',count,,,,', ',count,,,31,')}\n")
+    page.get_by_label("The filled template").set_input_files(filled)
+    page.get_by_role("button", name="Check the file").click()
+    save = page.get_by_role("button", name="Save 1 figure as drafts")
+    expect(save).to_be_visible()
+    assert audit(page, "entry-upload-preview") == []
+    save.click()
+    page.wait_for_url(re.compile(r"\?saved=1$"))
+    expect(page.get_by_role("status")).to_contain_text("Saved 1 figure as drafts")
+    assert audit(page, "entry-upload-saved") == []

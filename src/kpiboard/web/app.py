@@ -28,6 +28,7 @@ from kpiboard.web.api import router as api_router
 from kpiboard.web.context import Context
 from kpiboard.web.db import AppStore
 from kpiboard.web.entries_api import router as entries_router
+from kpiboard.web.entries_bulk_api import router as entries_bulk_router
 from kpiboard.web.errors import install_error_handlers, too_large
 from kpiboard.web.notify import BackgroundSender, audit_failures
 from kpiboard.web.pages import ROUTERS as PAGE_ROUTERS
@@ -87,5 +88,6 @@ def create_app(
     for router in PAGE_ROUTERS:
         app.include_router(router)
     app.include_router(api_router)
+    app.include_router(entries_bulk_router)  # before entries_router: its paths are more specific
     app.include_router(entries_router)
     return app

@@ -80,6 +80,8 @@ PERMISSIONS: dict[Route, Access] = {
     ("GET", "/entries"): Access.VIEWER,
     ("GET", "/entries/{org}/{month}/{measure}"): Access.EDITOR,
     ("POST", "/entries/{org}/{month}/{measure}"): Access.EDITOR,
+    ("GET", "/entries/{org}/{month}/upload"): Access.EDITOR,
+    ("POST", "/entries/{org}/{month}/upload"): Access.EDITOR,
     ("GET", "/account"): Access.VIEWER,  # one's own e-mail address and subscriptions
     ("POST", "/account"): Access.VIEWER,
     # the JSON API
@@ -111,6 +113,9 @@ PERMISSIONS: dict[Route, Access] = {
     ("POST", "/api/entries/{org}/{month}/{measure}/submit"): Access.EDITOR,
     ("POST", "/api/entries/{org}/{month}/{measure}/approve"): Access.APPROVER,
     ("POST", "/api/entries/{org}/{month}/{measure}/return"): Access.APPROVER,
+    # a month's template and its upload: for those who may enter something that month
+    ("GET", "/api/entries/{org}/{month}/template.{fmt}"): Access.EDITOR,
+    ("POST", "/api/entries/{org}/{month}/upload"): Access.EDITOR,
     # the API's documentation: it describes the calls, and holds no data
     ("GET", "/openapi.json"): Access.PUBLIC,
     ("GET", "/docs"): Access.PUBLIC,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -384,6 +385,73 @@ class Entries(Records):
                 break
             if row.author_id == approver.id and row.state in entering:
                 raise FourEyes(username, measure)
+
+    def save_entries(
+        self,
+        org: str,
+        month: str,
+        drafts: Sequence[Draft],
+        user: User,
+        *,
+        ip: str | None = None,
+    ) -> list[EntryRevision]:
+        """Save several drafts of one organisation and month in ONE transaction (a bulk
+        upload): each with :meth:`save_entry`'s rules — its measure's enterers, its ``base``,
+        the states a draft follows — and audit event; if any is refused, none is saved."""
+        check_key("organisation", org, ORG_MAX)
+        check_month(month)
+        for d in drafts:
+            check_key("measure", d.measure, MEASURE_MAX)
+            _check_figures(d.figures)
+            if d.reason is not None and len(d.reason) > MAX_ENTRY_NOTE_CHARS:
+                raise EntryRefused(f"the reason is longer than {MAX_ENTRY_NOTE_CHARS:,} characters")
+        for attempt in range(NUMBERING_RETRIES):
+            measure = ""
+            try:
+                with self._write() as s:  # any refusal below rolls back every draft
+                    saved = []
+                    for d in drafts:
+                        measure = d.measure
+                        row = self._owner(s, user, d.enterers, EntryState.DRAFT, d.measure)
+                        saved.append(
+                            self._write_step(
+                                s,
+                                row,
+                                org,
+                                d.measure,
+                                month,
+                                EntryState.DRAFT,
+                                d.base,
+                                d.figures,
+                                d.reason,
+                                ip,
+                            )
+                        )
+                    return saved
+            except PermissionDenied as exc:
+                detail: dict[str, object] = {
+                    "action": "draft_entry",
+                    "org": org,
+                    "measure": measure,
+                    "month": month,
+                }
+                raise self._refuse(exc, "permission_denied", user.username, detail, ip) from None
+            except IntegrityError:
+                if attempt == NUMBERING_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One figure of :meth:`Entries.save_entries`: its measure, figures, the step it follows
+    and who its measure's ``entry:`` lets enter it."""
+
+    measure: str
+    figures: Figures
+    base: int
+    enterers: Sequence[str]
+    reason: str | None = None
 
 
 def _shown(f: Figures) -> dict[str, object]:

@@ -20,6 +20,7 @@ from kpiboard.web.pages import (
     brief,
     downloads,
     entries,
+    entry_upload,
     kpi,
     news,
     oidc,
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     brief.router,
     news.router,
     packs.router,
+    entry_upload.router,  # before entries: its /upload is no measure
     entries.router,
     downloads.router,
     signin.router,
