@@ -116,6 +116,10 @@ def test_every_example_says_where_each_measures_figures_come_from() -> None:
     assert met["msv"].origin is None  # read as loaded: the files alone
     assert dict(met["msv"].items(["data/crime.csv"]))["Source"] == "data/crime.csv"
     assert dict(met["counter_terrorism"].items([]))["Source"] == NO_SOURCES
+    assert dict(met["networks_disrupted"].items(["data/operations.csv"]))["Source"] == (
+        "entered on the dashboard from 2009-09; earlier months from the data files "
+        "(data/operations.csv)"
+    )
     ew = definitions(load_catalogue(ROOT / "examples" / "england-wales-2017-18"))
     assert ew["serious_acquisitive"].origin == "sum of its parts 3, 4, 5"
     wy = definitions(load_catalogue(ROOT / "examples" / "west-yorkshire-police-uk"))

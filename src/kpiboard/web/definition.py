@@ -83,6 +83,11 @@ def _origin(
     measure: Measure, measures: Mapping[str, Measure], source_types: Mapping[str, str]
 ) -> str | None:
     """How the figures are made when they are not read as they are, in words."""
+    if measure.entry is not None:
+        since = measure.entry.since
+        if since is None:
+            return "entered on the dashboard by its owners"
+        return f"entered on the dashboard from {since}; earlier months from the data files"
     derived = measure.derived
     if derived is not None:
         read = ", ".join(part_name(measures, m) for m in derived.measures)
