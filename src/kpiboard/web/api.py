@@ -380,7 +380,7 @@ def pack(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
     "/packs/{org}/{month}",
     status_code=201,
     summary="Publish the month's pack (approvers; once)",
-    responses=CONFLICT,
+    responses=WRITE_TEXT,  # a body with the reason: 400, 413, 422 as for text
     response_model=None,
 )
 def publish(
