@@ -700,7 +700,14 @@ def test_all_findings_of_a_file_come_at_once_in_file_order(tmp_path: Path) -> No
                 "polarity: Input should be 'higher_is_better' or 'lower_is_better'",
                 "expected",
             ),
-            ("error", M, 5, "a", "unknown key 'colour'", "valid keys: comparator, decimals"),
+            (
+                "error",
+                M,
+                5,
+                "a",
+                "unknown key 'colour'",
+                "valid keys: commentary, comparator, decimals",
+            ),
         ],
     )
 

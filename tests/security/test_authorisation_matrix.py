@@ -94,6 +94,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/session"): {"json": {"username": "viewer", "password": PASSWORD}},
     ("POST", "/account"): {"data": {"email": "someone@force.police.uk", "measure": "robbery"}},
     ("PUT", "/api/account"): {"json": {"email": "someone@force.police.uk", "packs": True}},
+    # the month's red rows have no commentary: the approver states why they publish anyway
+    ("POST", "/packs/{org}/{month}"): {"data": {"reason": "The commentary follows."}},
+    ("POST", "/api/packs/{org}/{month}"): {"json": {"reason": "The commentary follows."}},
 }
 
 
@@ -145,7 +148,11 @@ def shared_store(
     store = open_store(tmp_path_factory.mktemp("shared"))
     approver = client_for(secure_service, store)
     token = sign_in(approver, "approver")
-    published = approver.post(f"/api/packs/{ORG}/{MONTH}", headers={"x-csrf-token": token})
+    published = approver.post(
+        f"/api/packs/{ORG}/{MONTH}",
+        headers={"x-csrf-token": token},
+        json={"reason": "The board meets today; the commentary follows."},
+    )
     assert published.status_code == 201, published.text
     yield store
     store.close()

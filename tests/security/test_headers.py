@@ -26,7 +26,11 @@ DENIED = ("camera", "microphone", "geolocation", "payment", "usb", "fullscreen")
 
 def _signed_in(client: TestClient) -> TestClient:
     token = sign_in(client, "approver")
-    got = client.post(f"/api/packs/{ORG}/{MONTH}", headers={"x-csrf-token": token})
+    got = client.post(
+        f"/api/packs/{ORG}/{MONTH}",
+        headers={"x-csrf-token": token},
+        json={"reason": "The board meets today; the commentary follows."},
+    )
     assert got.status_code == 201, got.text
     return client
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from webutil import ORG, AppFactory, sign_in
+from webutil import ORG, REASON, AppFactory, sign_in
 
 from kpiboard.brief import SUMMARY_KEY
 from kpiboard.web.db import AppStore
@@ -51,7 +51,12 @@ def test_edited_revisions_are_kept_and_frozen_with_the_draft(
         "**Assets** slipped to Amber; all else steady.",
         "First go",
     ]
-    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    assert (
+        client.post(
+            f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 303
+    )
     pub = app_store.publication(ORG, "2009-08")
     assert pub is not None and pub.commentary[SUMMARY_KEY].number == 2
     draft = pub.changes["summary"]
@@ -69,7 +74,12 @@ def test_edited_revisions_are_kept_and_frozen_with_the_draft(
 
 def test_an_unedited_pack_shows_the_draft(client: TestClient, app_store: AppStore) -> None:
     csrf = sign_in(client, "approver")
-    assert client.post(f"/packs/{ORG}/2009-07", data={"csrf_token": csrf}).status_code == 303
+    assert (
+        client.post(
+            f"/packs/{ORG}/2009-07", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 303
+    )
     july = client.get(f"/packs/{ORG}/2009-07/pack.html").text
     assert "Executive summary" in july and "As drafted from the figures" not in july
     # the next month's draft is against the published pack, not the month before

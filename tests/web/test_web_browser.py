@@ -153,6 +153,16 @@ def test_the_whole_flow(server: str) -> None:
         sign_in("approver")
         page.goto(server + "/summary/metropolitan/2009-08")
         shot("05-summary")
+        page.get_by_role("link", name="Review and publish the pack for Aug-09").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Publish the pack")
+        # the red rows' commentary is not written: one click no longer publishes
+        expect(page.get_by_role("heading", name="Required commentary not written")).to_be_visible()
+        page.get_by_role("button", name="Publish the pack for Aug-09").click()
+        expect(page).to_have_url(f"{server}/packs/metropolitan/2009-08/publish")
+        page.get_by_label("Reason for publishing without them").fill(
+            "The board meets today; 2b and 6b follow."
+        )
+        shot("05b-publish")
         page.get_by_role("button", name="Publish the pack for Aug-09").click()
         expect(page).to_have_url(f"{server}/packs/metropolitan/2009-08")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Published pack")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webutil import EXAMPLE, MONTH, ORG, AppFactory, sign_in
+from webutil import EXAMPLE, MONTH, ORG, REASON, AppFactory, sign_in
 
 from kpiboard.web.app import create_app
 from kpiboard.web.builds import (
@@ -329,7 +329,9 @@ def test_a_write_is_not_refused_for_the_builds_it_needs(
             for _ in range(service.quota.limit):
                 busy.enter_context(service.quota.slot(owner))
             assert client.get(f"/scorecard/{ORG}/{month}").status_code == 429  # reading
-            published = client.post(f"/api/packs/{ORG}/{month}", headers={"X-CSRF-Token": csrf})
+            published = client.post(
+                f"/api/packs/{ORG}/{month}", headers={"X-CSRF-Token": csrf}, json={"reason": REASON}
+            )
             assert published.status_code == 201, published.text
             assert service.quota.held(owner) == service.quota.limit
     finally:

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from webutil import ORG, sign_in
+from webutil import ORG, REASON, sign_in
 
 from kpiboard.boardpack import PublishedPack
 from kpiboard.render import PACK, RenderOptions, render
@@ -80,7 +80,12 @@ def test_a_published_packs_files_are_kept_and_served_unchanged(
     client: TestClient, app_store: AppStore, txt_packs: None
 ) -> None:
     csrf = sign_in(client, "approver")
-    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    assert (
+        client.post(
+            f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 303
+    )
     want = b"2009-08 signed off by approver\n"
     digest = hashlib.sha256(want).hexdigest()
     got = client.get(f"/packs/{ORG}/2009-08/pack.txt")
@@ -149,7 +154,12 @@ def test_a_signed_out_reader_gets_no_file(client: TestClient) -> None:
 
 def test_a_published_pack_keeps_its_workbook(client: TestClient, app_store: AppStore) -> None:
     csrf = sign_in(client, "approver")
-    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    assert (
+        client.post(
+            f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 303
+    )
     got = client.get(f"/packs/{ORG}/2009-08/pack.xlsx")
     assert got.status_code == 200 and got.headers["content-type"] == XLSX
     assert got.headers["x-kpiboard-sha256"] == hashlib.sha256(got.content).hexdigest()
@@ -163,7 +173,12 @@ def test_a_packs_pdf_names_the_packs_content_hash(client: TestClient, app_store:
     from pypdf import PdfReader
 
     csrf = sign_in(client, "approver")
-    assert client.post(f"/packs/{ORG}/2009-07", data={"csrf_token": csrf}).status_code == 303
+    assert (
+        client.post(
+            f"/packs/{ORG}/2009-07", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 303
+    )
     pub = app_store.publication(ORG, "2009-07")
     assert pub is not None
     got = client.get(f"/packs/{ORG}/2009-07/pack.pdf")

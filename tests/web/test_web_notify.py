@@ -13,7 +13,7 @@ from appdb_helpers import FAST_HASHER, PASSWORD
 from fastapi.testclient import TestClient
 from notifyutil import SECRET, SECRET_ENV, announcement, email_yaml
 from receivers import Mailbox, smtp_server
-from webutil import EXAMPLE, MONTH, ORG, ROLES
+from webutil import EXAMPLE, MONTH, ORG, REASON, ROLES
 
 from kpiboard.catalogue import load_catalogue
 from kpiboard.catalogue.schema import Dashboard
@@ -65,7 +65,9 @@ def test_a_published_pack_is_sent_by_the_background_sender(
         assert sender.running
         token = client.post("/api/session", json={"username": "approver", "password": PASSWORD})
         csrf = token.json()["csrf_token"]
-        got = client.post(f"/api/packs/{ORG}/{MONTH}", headers={"x-csrf-token": csrf})
+        got = client.post(
+            f"/api/packs/{ORG}/{MONTH}", headers={"x-csrf-token": csrf}, json={"reason": REASON}
+        )
         assert got.status_code == 201, got.text
         (waiting,) = store.deliveries(waiting=True)
         assert waiting.target == "viewer@force.police.uk"

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from appdb_helpers import FAST_HASHER, create_pg_database, drop_pg_database
 from fastapi.testclient import TestClient
-from webutil import EXAMPLE, MONTH, ORG, PASSWORD, ROLES, sign_in
+from webutil import EXAMPLE, MONTH, ORG, PASSWORD, REASON, ROLES, sign_in
 
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.render import render
@@ -52,8 +52,18 @@ def test_commentary_and_publishing_on_postgresql(
             data={"text": text, "csrf_token": csrf},
         )
         assert got.status_code == 303
-    assert client.post(f"/packs/{ORG}/{MONTH}", data={"csrf_token": csrf}).status_code == 303
-    assert client.post(f"/packs/{ORG}/{MONTH}", data={"csrf_token": csrf}).status_code == 409
+    assert (
+        client.post(
+            f"/packs/{ORG}/{MONTH}", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            f"/packs/{ORG}/{MONTH}", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 409
+    )
     pack = client.get(f"/api/packs/{ORG}/{MONTH}").json()
     assert pack["scorecard"] == json.loads(render(service.scorecard(ORG, MONTH), "json"))
     assert pack["commentary"]["robbery"]["number"] == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
-from webutil import ORG, sign_in
+from webutil import ORG, REASON, sign_in
 
 from kpiboard.render import render
 from kpiboard.scorecard import Row
@@ -27,7 +27,7 @@ def test_publish_freezes_scorecard_commentary_and_data_version(
     csrf = sign_in(client, "approver")
     _save(client, csrf, "2009-08", "robbery", "First draft")
     _save(client, csrf, "2009-08", "robbery", "**Final** words")
-    got = client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf})
+    got = client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON})
     assert got.status_code == 303 and got.headers["location"] == f"/packs/{ORG}/2009-08"
     pub = app_store.publication(ORG, "2009-08")
     assert pub is not None and pub.published_by == "approver"
@@ -63,12 +63,19 @@ def test_a_second_publish_is_refused_and_the_first_kept(
     client: TestClient, app_store: AppStore
 ) -> None:
     csrf = sign_in(client, "approver")
-    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    assert (
+        client.post(
+            f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 303
+    )
     first = app_store.publication(ORG, "2009-08")
     assert first is not None
-    second = client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf})
+    second = client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON})
     assert second.status_code == 409 and "already published" in second.text
-    api = client.post(f"/api/packs/{ORG}/2009-08", headers={"X-CSRF-Token": csrf})
+    api = client.post(
+        f"/api/packs/{ORG}/2009-08", headers={"X-CSRF-Token": csrf}, json={"reason": REASON}
+    )
     assert api.status_code == 409 and api.json()["error"]["code"] == "already_published"
     assert app_store.publication(ORG, "2009-08") == first
     assert [p.month for p in app_store.publications()] == ["2009-08"]
@@ -80,12 +87,12 @@ def test_a_published_pack_renders_identically_later(
 ) -> None:
     csrf = sign_in(client, "approver")
     _save(client, csrf, "2009-08", "robbery", "As published")
-    client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf})
+    client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON})
     before = client.get(f"/packs/{ORG}/2009-08/pack.html").content
     api_before = client.get(f"/api/packs/{ORG}/2009-08").json()
     # commentary on other months, other publications and new sessions change nothing in it
     _save(client, csrf, "2009-07", "robbery", "Something else")
-    client.post(f"/packs/{ORG}/2009-07", data={"csrf_token": csrf})
+    client.post(f"/packs/{ORG}/2009-07", data={"csrf_token": csrf, "reason": REASON})
     later = TestClient(client.app, base_url="http://127.0.0.1", follow_redirects=False)
     sign_in(later, "viewer")
     assert later.get(f"/packs/{ORG}/2009-08/pack.html").content == before
@@ -96,9 +103,9 @@ def test_changes_since_the_last_published_pack(
     client: TestClient, app_store: AppStore, service: ScorecardService
 ) -> None:
     csrf = sign_in(client, "approver")
-    client.post(f"/packs/{ORG}/2009-07", data={"csrf_token": csrf})
+    client.post(f"/packs/{ORG}/2009-07", data={"csrf_token": csrf, "reason": REASON})
     _save(client, csrf, "2009-08", "robbery", "New this month")
-    client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf})
+    client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON})
     pub = app_store.publication(ORG, "2009-08")
     assert pub is not None
     changes = pub.changes
@@ -129,7 +136,12 @@ def test_a_packs_page_names_each_commentary_by_its_kpi(
 ) -> None:
     csrf = sign_in(client, "approver")
     _save(client, csrf, "2009-08", "robbery", "Robbery fell.")
-    assert client.post(f"/packs/{ORG}/2009-08", data={"csrf_token": csrf}).status_code == 303
+    assert (
+        client.post(
+            f"/packs/{ORG}/2009-08", data={"csrf_token": csrf, "reason": REASON}
+        ).status_code
+        == 303
+    )
     page = client.get(f"/packs/{ORG}/2009-08").text
     heading = page[page.index("Commentary in this pack") :]
     assert "<h3>Robbery</h3>" in heading and "<h3>robbery</h3>" not in heading

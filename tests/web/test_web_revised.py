@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webutil import EXAMPLE, MONTH, ORG, sign_in
+from webutil import EXAMPLE, MONTH, ORG, REASON, sign_in
 
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.web.app import create_app
@@ -68,7 +68,7 @@ def add_september(client: TestClient, project: Path) -> None:
 
 def publish(client: TestClient) -> None:
     csrf = sign_in(client, "approver")
-    got = client.post(f"/packs/{ORG}/{MONTH}", data={"csrf_token": csrf})
+    got = client.post(f"/packs/{ORG}/{MONTH}", data={"csrf_token": csrf, "reason": REASON})
     assert got.status_code == 303, got.text
     client.cookies.clear()
 

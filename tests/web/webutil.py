@@ -51,3 +51,8 @@ def chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
         piece = min(size, total - sent)
         sent += piece
         yield b"x" * piece
+
+
+# The reason an approver states to publish a month whose required commentary is not all
+# written (the publish gate, docs/WEB.md; tests/web/test_web_gate.py tests the gate itself).
+REASON = "The board meets today; the remaining commentary follows in the next pack."

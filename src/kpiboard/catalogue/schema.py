@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from kpiboard.catalogue.commentary import Commentary
 from kpiboard.catalogue.dashboard import Dashboard
 from kpiboard.catalogue.delivery import Announcements
 from kpiboard.catalogue.entry import Entry
@@ -306,6 +307,7 @@ class Measure(Strict):
     entry: Entry | None = Field(
         None, description="figures entered and approved on the dashboard (docs/ENTRY.md)"
     )
+    commentary: Commentary | None = Field(None, description="owners and due date of its commentary")
     formula: str | None = Field(
         None,
         description="a derived measure: arithmetic over other measures' figures, "

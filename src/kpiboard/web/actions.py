@@ -16,6 +16,7 @@ from kpiboard.scorecard import Scorecard
 from kpiboard.web.context import Context, client_ip
 from kpiboard.web.db import AlreadyPublished, Publication, Revision, Role, Session, User
 from kpiboard.web.errors import CommentaryFrozen
+from kpiboard.web.gate import Gate, PublishGated, clean_reason, entered_measures, gate_of
 from kpiboard.web.notify import announce, audit_failures, distribute_pack
 from kpiboard.web.packs import build_pack, summary_of
 from kpiboard.web.security import SESSION_COOKIE, Viewer, set_cookie
@@ -62,17 +63,43 @@ def executive_summary(ctx: Context, org: str, month: str, card: Scorecard) -> Ex
     return summary_of(card, previous, before)
 
 
-def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | None) -> Publication:
-    """Freeze and store the month's pack (approvers only; a month is published once)."""
+def publish_gate(ctx: Context, org: str, month: str) -> Gate:
+    """What the month's pack will hold and what is missing from it (docs/WEB.md, the gate)."""
+    o, m = ctx.service.org(org), ctx.service.month(month)
+    card = shown(ctx, o.id, m).scorecard
+    commentary = ctx.store.latest_commentary(o.id, m)
+    entered = entered_measures(ctx.service.catalogue.measures, m)
+    return gate_of(ctx.store, card, o.id, m, commentary, entered)
+
+
+def publish_pack(
+    ctx: Context,
+    viewer: Viewer,
+    org: str,
+    month: str,
+    ip: str | None,
+    reason: str | None = None,
+) -> Publication:
+    """Freeze and store the month's pack (approvers only; a month is published once). Refused
+    (PublishGated) while a required comment is missing or an entered figure is unapproved,
+    unless ``reason`` says why: the reason and what was missing go into the pack's changes
+    (``gate``) and the audit log."""
     user = viewer.require(Role.APPROVER, "publish a pack")
     o, m = ctx.service.org(org), ctx.service.month(month)
     existing = ctx.store.publication(o.id, m)
     if existing is not None:
         ctx.store.audit("pack_publish_refused", user.username, {"org": o.id, "month": m}, ip)
         raise AlreadyPublished(o.id, m, existing.published_by, existing.published_at)
+    why = clean_reason(reason)
     page = shown(ctx, o.id, m)  # the scorecard as the approver saw it, and its vintage
     card = page.scorecard
     commentary = ctx.store.latest_commentary(o.id, m)
+    entered = entered_measures(ctx.service.catalogue.measures, m)
+    gate = gate_of(ctx.store, card, o.id, m, commentary, entered)
+    if not gate.open and why is None:
+        detail = {"org": o.id, "month": m, **gate.to_dict()}
+        ctx.store.audit("pack_publish_gated", user.username, detail, ip)
+        raise PublishGated(gate)
     previous = ctx.store.previous_publication(o.id, m)
     pack = build_pack(
         card,
@@ -85,6 +112,9 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
         vintage=page.vintage,
         marking=ctx.service.protective_marking,
     )
+    changes = dict(pack.changes)
+    if not gate.open:
+        changes["gate"] = {"reason": why, **gate.to_dict()}
     try:
         published = ctx.store.publish(
             o.id,
@@ -93,7 +123,7 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
             pack_html=pack.pack_html,
             data_version=ctx.service.version.hash,
             commentary=pack.commentary,
-            changes=pack.changes,
+            changes=changes,
             user=user,
             ip=ip,
             vintage=page.vintage,
@@ -101,6 +131,9 @@ def publish_pack(ctx: Context, viewer: Viewer, org: str, month: str, ip: str | N
         )
     finally:
         ctx.forget(o.id, m)
+    if not gate.open:
+        detail = {"org": o.id, "month": m, "reason": why, **gate.to_dict()}
+        ctx.store.audit("pack_published_over_gate", user.username, detail, ip)
     # its e-mails wait in the outbox for their time (`announcements: packs:`); the sender sends
     distribute_pack(ctx.service.catalogue, ctx.store, published)
     return published

@@ -34,6 +34,7 @@ from kpiboard.web.actions import (
 )
 from kpiboard.web.context import AnyViewer, ApiWriter, CsrfHeader, Ctx, client_ip, get_reader
 from kpiboard.web.db import AuditEvent, Publication, Revision, Role
+from kpiboard.web.gate import PublishGated
 from kpiboard.web.security import SESSION_COOKIE, check_csrf, check_text
 from kpiboard.web.service import NotFound, ScorecardService
 from kpiboard.web.shown import marks, shown_scorecard, since_published
@@ -69,6 +70,15 @@ class Credentials(BaseModel):
 
 class CommentaryIn(BaseModel):
     text: str
+
+
+class PublishIn(BaseModel):
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="why the pack is published with required commentary missing or entered "
+        "figures unapproved; kept in the pack (changes.gate) and the audit log",
+    )
 
 
 def _when(dt: datetime) -> str:
@@ -370,10 +380,33 @@ def pack(org: str, month: str, ctx: Ctx) -> dict[str, Any]:
     "/packs/{org}/{month}",
     status_code=201,
     summary="Publish the month's pack (approvers; once)",
-    responses=CONFLICT,
+    responses=WRITE_TEXT,  # a body with the reason: 400, 413, 422 as for text
+    response_model=None,
 )
-def publish(request: Request, org: str, month: str, ctx: Ctx, viewer: ApiWriter) -> dict[str, Any]:
-    return publication_json(publish_pack(ctx, viewer, org, month, client_ip(request)), full=True)
+def publish(
+    request: Request,
+    org: str,
+    month: str,
+    ctx: Ctx,
+    viewer: ApiWriter,
+    body: PublishIn | None = None,
+) -> dict[str, Any] | JSONResponse:
+    """Refused (409, code ``publish_gated``, with ``missing_commentary`` and
+    ``unapproved_figures``) while a required comment is missing or an entered figure is not
+    approved, unless the body states a ``reason``."""
+    reason = body.reason if body is not None else None
+    try:
+        published = publish_pack(ctx, viewer, org, month, client_ip(request), reason)
+    except PublishGated as exc:
+        error = {
+            "status": 409,
+            "code": "publish_gated",
+            "message": exc.message,
+            "hint": exc.hint,
+            **exc.gate.to_dict(),
+        }
+        return JSONResponse({"error": error}, status_code=409)
+    return publication_json(published, full=True)
 
 
 @router.post(

@@ -33,6 +33,7 @@ from kpiboard.web.db import (
     LoginThrottled,
     PermissionDenied,
 )
+from kpiboard.web.gate import PublishGated
 from kpiboard.web.security import (
     BodyTooLarge,
     CsrfFailed,
@@ -67,6 +68,7 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (PermissionDenied, 403, "forbidden"),
     (AlreadyPublished, 409, "already_published"),
     (CommentaryFrozen, 409, "commentary_frozen"),
+    (PublishGated, 409, "publish_gated"),
     (EntryConflict, 409, "entry_conflict"),
     (EntryRefused, 409, "entry_refused"),
     (CommentaryTooLong, 413, "too_large"),

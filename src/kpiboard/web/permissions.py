@@ -67,6 +67,7 @@ PERMISSIONS: dict[Route, Access] = {
     ("GET", "/packs/{org}/{month}"): Access.READER,
     ("GET", "/packs/{org}/{month}/pack.html"): Access.READER,
     ("GET", "/packs/{org}/{month}/pack.{fmt}"): Access.READER,  # its files kept at publication
+    ("GET", "/packs/{org}/{month}/publish"): Access.APPROVER,  # what it will hold; confirm
     ("POST", "/packs/{org}/{month}"): Access.APPROVER,
     ("GET", "/login"): Access.PUBLIC,
     ("POST", "/login"): Access.PUBLIC,

@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from kpiboard.brief import SUMMARY_KEY
 from kpiboard.render.commentary import commentary_html
 from kpiboard.scorecard import json_rows
-from kpiboard.web.actions import publish_pack
-from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip, get_reader
-from kpiboard.web.db import Publication
+from kpiboard.web.actions import publish_gate, publish_pack
+from kpiboard.web.context import (
+    AnyViewer,
+    Context,
+    Ctx,
+    FormWriter,
+    Reader,
+    client_ip,
+    get_reader,
+)
+from kpiboard.web.db import Publication, Role
+from kpiboard.web.gate import MAX_REASON_CHARS, PublishGated
+from kpiboard.web.security import Viewer
 from kpiboard.web.service import NotFound, Org
 from kpiboard.web.shown import since_published
 from kpiboard.web.templating import render_page
-from kpiboard.web.urls import FORMAT_NAMES, month_text
+from kpiboard.web.urls import FORMAT_NAMES, kpi_path, month_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,9 +109,61 @@ def pack_file(org: str, month: str, ctx: Ctx) -> Response:
     )
 
 
+def _confirm_page(
+    request: Request,
+    ctx: Context,
+    viewer: Viewer,
+    org: str,
+    month: str,
+    *,
+    status: int = 200,
+    problem: str | None = None,
+    reason: str = "",
+) -> Response:
+    viewer.require(Role.APPROVER, "publish a pack")
+    o, m = ctx.service.org(org), ctx.service.month(month)
+    existing = ctx.store.publication(o.id, m)
+    if existing is not None:
+        return RedirectResponse(f"/packs/{quote(o.id, safe='')}/{m}", status_code=303)
+    return render_page(
+        ctx,
+        request,
+        "publish.html",
+        status=status,
+        viewer=viewer,
+        org=o,
+        month=m,
+        gate=publish_gate(ctx, o.id, m),
+        problem=problem,
+        reason=reason,
+        max_reason=MAX_REASON_CHARS,
+        kpi_path=kpi_path,
+    )
+
+
+@router.get("/packs/{org}/{month}/publish", response_class=HTMLResponse)
+def confirm_page(request: Request, org: str, month: str, ctx: Ctx, viewer: AnyViewer) -> Response:
+    """What the pack will contain (rows by status, missing comments, unapproved figures), and
+    the form that publishes it (with a reason when something is missing)."""
+    return _confirm_page(request, ctx, viewer, org, month)
+
+
 @router.post("/packs/{org}/{month}")
-def publish(request: Request, org: str, month: str, ctx: Ctx, viewer: FormWriter) -> Response:
-    publish_pack(ctx, viewer, org, month, client_ip(request))
+def publish(
+    request: Request,
+    org: str,
+    month: str,
+    ctx: Ctx,
+    viewer: FormWriter,
+    reason: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    try:
+        publish_pack(ctx, viewer, org, month, client_ip(request), reason)
+    except PublishGated as exc:
+        problem = f"Not published: {exc.message}. State a reason to publish without them."
+        return _confirm_page(
+            request, ctx, viewer, org, month, status=409, problem=problem, reason=reason
+        )
     o = ctx.service.org(org)
     return RedirectResponse(
         f"/packs/{quote(o.id, safe='')}/{ctx.service.month(month)}", status_code=303

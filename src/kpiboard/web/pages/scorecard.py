@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from kpiboard.scorecard import Scorecard
 from kpiboard.web import views
 from kpiboard.web.context import Context, Ctx, Reader, get_reader
 from kpiboard.web.db import Publication, Revision
+from kpiboard.web.due import commentary_due
 from kpiboard.web.pages.news import PANEL_ITEMS, linked
 from kpiboard.web.shown import marks, shown_scorecard
 from kpiboard.web.templating import render_page
@@ -28,6 +30,8 @@ router = APIRouter(include_in_schema=False)
 def scorecard_view(ctx: Context, card: Scorecard, org: str, month: str) -> dict[str, Any]:
     """The scorecard page's values (cached per data version, except commentary state)."""
 
+    measures = ctx.service.catalogue.measures
+
     def build() -> dict[str, Any]:
         by_section = sections(card)
         extras = {
@@ -37,6 +41,7 @@ def scorecard_view(ctx: Context, card: Scorecard, org: str, month: str) -> dict[
                 "ranks": ranks_inline(line.row),
                 "spc": spc_line(line.row.spc),
                 "flag": views.commentary_flag(line.row),
+                "due": commentary_due(measures.get(line.row.measure), month),
                 "href": kpi_path(org, month, line.row.measure),
             }
             for section in by_section
@@ -100,6 +105,7 @@ def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Rea
     page = scorecard_view(ctx, card, o.id, m)
     commentary, publication = ctx.month_state(o.id, m)
     vintage, news = since_last_load(ctx)
+    today = dt.datetime.now(dt.UTC).date()  # commentary due or overdue
     return render_page(
         ctx,
         request,
@@ -114,7 +120,8 @@ def scorecard_page(request: Request, org: str, month: str, ctx: Ctx, viewer: Rea
         news=linked(tuple(a for a in news if a.organisation == o.id)),
         news_vintage=vintage,
         panel_items=PANEL_ITEMS,
-        cache_key=(*month_state_key(commentary, publication), vintage),
+        today=today,
+        cache_key=(*month_state_key(commentary, publication), vintage, today),
     )
 
 
