@@ -118,6 +118,20 @@ def client(make_client: AppFactory) -> TestClient:
     return make_client()
 
 
+@pytest.fixture
+def own_client(tmp_path: Path, app_store: AppStore) -> Iterator[TestClient]:
+    """A client on a copy of the demo project with a warehouse of its own: approving an
+    entered figure loads it there, and no other test sees it."""
+    root = tmp_path / "met"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
+    service = ScorecardService.open(root)
+    try:
+        app = create_app(service, app_store, Dashboard())
+        yield TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+    finally:
+        service.close()
+
+
 @pytest.fixture(scope="session")
 def a11y_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """One `kpiboard serve` and the HTML outputs for the accessibility and print tests."""

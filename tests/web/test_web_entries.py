@@ -7,17 +7,13 @@ the process limits without a note, a conflict, a month from the data files, a st
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from appdb_helpers import PASSWORD
 from fastapi.testclient import TestClient
-from webutil import EXAMPLE, ORG
+from webutil import EXAMPLE, ORG, api_sign_in
 
-from kpiboard.catalogue.dashboard import Dashboard
-from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore, Figures, Role
 from kpiboard.web.entering import sync_approved
 from kpiboard.web.service import ScorecardService
@@ -27,22 +23,8 @@ FIGURE = f"/api/entries/{ORG}/{SEP}/networks_disrupted"
 
 
 @pytest.fixture
-def client(tmp_path: Path, app_store: AppStore) -> Iterator[TestClient]:
-    root = tmp_path / "met"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
-    service = ScorecardService.open(root)
-    try:
-        app = create_app(service, app_store, Dashboard())
-        yield TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
-    finally:
-        service.close()
-
-
-def _as(client: TestClient, username: str) -> dict[str, str]:
-    client.cookies.clear()
-    got = client.post("/api/session", json={"username": username, "password": PASSWORD})
-    assert got.status_code == 200, got.text
-    return {"x-csrf-token": got.json()["csrf_token"]}
+def client(own_client: TestClient) -> TestClient:
+    return own_client
 
 
 def _post(client: TestClient, who: dict[str, str], path: str, body: dict[str, Any]) -> Any:
@@ -52,7 +34,7 @@ def _post(client: TestClient, who: dict[str, str], path: str, body: dict[str, An
 def test_enter_submit_approve_then_the_scorecard_shows_it_in_a_new_vintage(
     client: TestClient, app_store: AppStore
 ) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     before = client.get("/api/months").json()
     assert before["latest"] == "2009-08"
     listed = client.get(f"/api/entries/{ORG}/{SEP}").json()["entries"]
@@ -70,7 +52,7 @@ def test_enter_submit_approve_then_the_scorecard_shows_it_in_a_new_vintage(
     refused = _post(client, editor, f"{FIGURE}/approve", {"base": 2})
     assert refused.status_code == 403, refused.text
     assert "may not approve figures for networks_disrupted" in refused.json()["error"]["message"]
-    approver = _as(client, "approver")
+    approver = api_sign_in(client, "approver")
     # the approver sees the submitted figure (a reader without a say would see nothing yet)
     seen = client.get(FIGURE).json()
     assert seen["current"]["figures"]["value"] == 31 and seen["may_approve"]
@@ -96,7 +78,7 @@ def test_enter_submit_approve_then_the_scorecard_shows_it_in_a_new_vintage(
 
 
 def test_a_figure_outside_the_process_limits_needs_a_confirming_note(client: TestClient) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     wild = _post(client, editor, FIGURE, {"value": 400, "base": 0})
     assert wild.status_code == 422, wild.text
     error = wild.json()["error"]
@@ -113,7 +95,7 @@ def test_a_figure_outside_the_process_limits_needs_a_confirming_note(client: Tes
 def test_two_people_editing_one_figure_and_the_months_the_data_files_hold(
     client: TestClient,
 ) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     assert _post(client, editor, FIGURE, {"value": 30, "base": 0}).status_code == 201
     assert _post(client, editor, FIGURE, {"value": 29, "base": 1}).status_code == 201
     stale = _post(client, editor, FIGURE, {"value": 28, "base": 1})
@@ -125,7 +107,7 @@ def test_two_people_editing_one_figure_and_the_months_the_data_files_hold(
     assert aug.status_code == 400 and "comes from the data files" in aug.json()["error"]["message"]
     other = _post(client, editor, f"/api/entries/{ORG}/{SEP}/msv", {"value": 1, "base": 0})
     assert other.status_code == 404  # not a measure entered on the dashboard
-    viewer = _as(client, "viewer")
+    viewer = api_sign_in(client, "viewer")
     denied = _post(client, viewer, FIGURE, {"value": 1, "base": 2})
     assert denied.status_code == 403
     # a viewer without a say sees no draft

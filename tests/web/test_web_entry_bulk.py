@@ -10,22 +10,17 @@ import re
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from appdb_helpers import PASSWORD
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from webutil import EXAMPLE, ORG, csrf_of
+from webutil import EXAMPLE, ORG, api_sign_in, csrf_of
 
-from kpiboard.catalogue.dashboard import Dashboard
-from kpiboard.web.app import create_app
 from kpiboard.web.bulk import COLUMNS, MAX_UNPACKED_BYTES, SHEET, BulkError, read_upload
 from kpiboard.web.db import AppStore, EntryConflict, EntryState, Figures, NotAnOwner, Role, User
 from kpiboard.web.db.entries import Draft
-from kpiboard.web.service import ScorecardService
 
 SEP = "2009-09"
 BASE = f"/api/entries/{ORG}/{SEP}"
@@ -33,22 +28,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def client(tmp_path: Path, app_store: AppStore) -> Iterator[TestClient]:
-    root = tmp_path / "met"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
-    service = ScorecardService.open(root)
-    try:
-        app = create_app(service, app_store, Dashboard())
-        yield TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
-    finally:
-        service.close()
-
-
-def _as(client: TestClient, username: str) -> dict[str, str]:
-    client.cookies.clear()
-    got = client.post("/api/session", json={"username": username, "password": PASSWORD})
-    assert got.status_code == 200, got.text
-    return {"x-csrf-token": got.json()["csrf_token"]}
+def client(own_client: TestClient) -> TestClient:
+    return own_client
 
 
 def _steps(store: AppStore) -> int:
@@ -78,7 +59,7 @@ def _upload(client: TestClient, who: dict[str, str], data: bytes, *, preview: bo
 
 
 def test_the_xlsx_template_locks_identifiers_and_validates_inputs(client: TestClient) -> None:
-    _as(client, "editor")
+    api_sign_in(client, "editor")
     got = client.get(f"{BASE}/template.xlsx")
     assert got.status_code == 200, got.text
     assert got.headers["content-type"] == XLSX
@@ -118,7 +99,7 @@ def test_the_xlsx_template_locks_identifiers_and_validates_inputs(client: TestCl
 def test_a_filled_xlsx_template_previews_then_saves(
     client: TestClient, app_store: AppStore
 ) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     wb = load_workbook(io.BytesIO(client.get(f"{BASE}/template.xlsx").content))
     ws = wb[SHEET]
     ws["J2"] = 31
@@ -173,7 +154,7 @@ def test_a_filled_xlsx_template_previews_then_saves(
 def test_a_row_with_a_problem_is_named_and_nothing_is_saved(
     client: TestClient, app_store: AppStore, row: dict[str, Any], where: str, field: str, says: str
 ) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     data = _csv([row])
     preview = _upload(client, editor, data, preview=True)
     assert preview.status_code == 200, preview.text
@@ -189,7 +170,7 @@ def test_a_row_with_a_problem_is_named_and_nothing_is_saved(
 def test_one_bad_row_keeps_the_good_one_from_being_saved(
     client: TestClient, app_store: AppStore
 ) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     data = _csv([_row(value=31), _row(measure="made_up", value=2)])
     refused = _upload(client, editor, data)
     assert refused.status_code == 422
@@ -202,7 +183,7 @@ def test_one_bad_row_keeps_the_good_one_from_being_saved(
 
 
 def test_a_wrong_header_names_the_columns_expected(client: TestClient, app_store: AppStore) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     got = _upload(client, editor, b"measure,figure\nnetworks_disrupted,3\n", preview=True)
     assert got.status_code == 422, got.text
     message = got.json()["error"]["message"]
@@ -214,12 +195,12 @@ def test_a_wrong_header_names_the_columns_expected(client: TestClient, app_store
 
 
 def test_csrf_and_a_viewer_are_refused(client: TestClient, app_store: AppStore) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     data = _csv([_row(value=31)])
     no_token = client.post(f"{BASE}/upload", files={"file": ("f.csv", data)})
     assert no_token.status_code == 403 and no_token.json()["error"]["code"] == "csrf_failed"
     assert editor  # signed in, but without the token
-    viewer = _as(client, "viewer")
+    viewer = api_sign_in(client, "viewer")
     assert client.get(f"{BASE}/template.xlsx").status_code == 403
     # a viewer whom no measure names is refused outright, as for the template
     for preview in (True, False):
@@ -275,7 +256,7 @@ def test_save_entries_writes_every_draft_or_none(store: AppStore, people: dict[R
 def test_the_upload_page_previews_then_saves_the_same_file(
     client: TestClient, app_store: AppStore
 ) -> None:
-    _as(client, "editor")
+    api_sign_in(client, "editor")
     page = f"/entries/{ORG}/{SEP}/upload"
     got = client.get(page)
     assert got.status_code == 200, got.text
@@ -339,7 +320,7 @@ def test_a_template_saved_again_by_libreoffice_reads_back(tmp_path: Path) -> Non
 def test_a_month_written_short_in_the_address_is_the_month_the_rows_name(
     client: TestClient,
 ) -> None:
-    editor = _as(client, "editor")
+    editor = api_sign_in(client, "editor")
     got = client.post(
         f"/api/entries/{ORG}/2009-9/upload?preview=1",
         files={"file": ("f.csv", _csv([_row(value=31)]))},

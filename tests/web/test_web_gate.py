@@ -5,19 +5,12 @@ kept in the pack and the audit log; publishing shows what the pack will contain 
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from appdb_helpers import PASSWORD
 from fastapi.testclient import TestClient
-from webutil import EXAMPLE, ORG, sign_in
+from webutil import ORG, api_sign_in, sign_in
 
-from kpiboard.catalogue.dashboard import Dashboard
-from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore
-from kpiboard.web.service import ScorecardService
 
 # Aug-09 on the demo project: red or special-cause rows whose commentary is required
 MONTH = "2009-08"
@@ -123,40 +116,25 @@ def test_a_stated_reason_publishes_and_is_kept_in_the_pack_and_the_audit(
 
 
 @pytest.fixture
-def own(tmp_path: Path, app_store: AppStore) -> Iterator[TestClient]:
-    """A client on a copy of the demo project (approving loads figures into its warehouse)."""
-    root = tmp_path / "met"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
-    service = ScorecardService.open(root)
-    try:
-        app = create_app(service, app_store, Dashboard())
-        yield TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
-    finally:
-        service.close()
-
-
-def _as(client: TestClient, username: str) -> dict[str, str]:
-    client.cookies.clear()
-    got = client.post("/api/session", json={"username": username, "password": PASSWORD})
-    assert got.status_code == 200, got.text
-    return {"x-csrf-token": got.json()["csrf_token"]}
+def own(own_client: TestClient) -> TestClient:
+    return own_client
 
 
 def test_an_unapproved_entered_figure_closes_the_gate(own: TestClient) -> None:
     """4b (networks disrupted) is entered on the dashboard from Sep-09: a draft newer than
     the approved figure is refused by name until it is approved; a reason publishes anyway."""
     sep, figure = "2009-09", f"/api/entries/{ORG}/2009-09/networks_disrupted"
-    editor = _as(own, "editor")
+    editor = api_sign_in(own, "editor")
     assert own.post(figure, json={"value": 31, "base": 0}, headers=editor).status_code == 201
     assert own.post(f"{figure}/submit", json={"base": 1}, headers=editor).status_code == 201
-    approver = _as(own, "approver")
+    approver = api_sign_in(own, "approver")
     assert own.post(f"{figure}/approve", json={"base": 2}, headers=approver).status_code == 201
     pack = f"/api/packs/{ORG}/{sep}"
     first = own.post(pack, headers=approver).json()["error"]
     assert first["unapproved_figures"] == []  # approved: only commentary may be missing
-    editor = _as(own, "editor")
+    editor = api_sign_in(own, "editor")
     assert own.post(figure, json={"value": 32, "base": 3}, headers=editor).status_code == 201
-    approver = _as(own, "approver")
+    approver = api_sign_in(own, "approver")
     refused = own.post(pack, headers=approver)
     assert refused.status_code == 409
     assert refused.json()["error"]["unapproved_figures"] == [

@@ -56,3 +56,12 @@ def chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
 # The reason an approver states to publish a month whose required commentary is not all
 # written (the publish gate, docs/WEB.md; tests/web/test_web_gate.py tests the gate itself).
 REASON = "The board meets today; the remaining commentary follows in the next pack."
+
+
+def api_sign_in(client: TestClient, username: str) -> dict[str, str]:
+    """Sign ``username`` in over the API (the client's earlier session forgotten); the
+    headers a write then carries (the session's CSRF token)."""
+    client.cookies.clear()
+    got = client.post("/api/session", json={"username": username, "password": PASSWORD})
+    assert got.status_code == 200, got.text
+    return {"x-csrf-token": got.json()["csrf_token"]}
