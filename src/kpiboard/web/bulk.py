@@ -28,8 +28,8 @@ from kpiboard.errors import KpiboardError
 from kpiboard.vocabulary import MeasureKind
 from kpiboard.web.db.entities import Figures
 from kpiboard.web.db.errors import MAX_ENTRY_NOTE_CHARS
+from kpiboard.web.entry_checks import ABSURD, Problem, check_entry
 from kpiboard.web.entry_checks import Context as Compared
-from kpiboard.web.entry_checks import Problem, check_entry
 
 SHEET = "Figures"
 README_SHEET = "Read me"
@@ -39,8 +39,6 @@ INPUTS = (*NUMBERS, "provisional", "note", "reason")
 COLUMNS = (*IDENTIFIERS, *INPUTS, "base")
 # the kinds whose figure is a numerator over a denominator (the others give a value)
 FRACTIONS = (MeasureKind.PROPORTION, MeasureKind.MEAN)
-# no entered figure is this big: a slip of the keyboard, or a pasted identifier
-ABSURD = 1e12
 MAX_UPLOAD_ROWS = 1_000
 # a workbook of a few rows unpacks to well under a megabyte: more is not a template (and a
 # small file that unpacks to gigabytes would hold the server up)

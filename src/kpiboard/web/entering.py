@@ -79,11 +79,16 @@ def entered_measure(ctx: Context, measure_id: str) -> tuple[Measure, Entry]:
     return m, m.entry
 
 
+def last_ended(today: dt.date) -> int:
+    """The month index of the last month ended by ``today`` (the month before today's)."""
+    return today.year * 12 + today.month - 2
+
+
 def entry_month(entry: Entry, text: str, today: dt.date | None = None) -> str:
     """A month that may be entered: from ``since`` on, and ended by ``today``."""
     month = parse_month(text)
     now = today or dt.datetime.now(dt.UTC).date()
-    if month >= now.year * 12 + now.month - 1:
+    if month > last_ended(now):
         raise KpiboardError(f"{format_month(month)} has not ended yet", hint="enter it after")
     if not entry.entered(month):
         raise KpiboardError(

@@ -19,7 +19,7 @@ from kpiboard.periods import format_month, parse_month
 from kpiboard.web.context import Context
 from kpiboard.web.db import EntryRevision, EntryState
 from kpiboard.web.db.entries import allowed
-from kpiboard.web.entering import EntryView, view
+from kpiboard.web.entering import EntryView, last_ended, view
 from kpiboard.web.security import Viewer
 from kpiboard.web.service import NotFound, Org
 from kpiboard.workdays import is_working_day
@@ -58,10 +58,6 @@ class Yours:
     org: Org
     to_enter: list[Listed]
     to_approve: list[Listed]
-
-
-def last_ended(today: dt.date) -> int:
-    return today.year * 12 + today.month - 2  # month index of the month before today's
 
 
 def _first_month(ctx: Context, m: Measure) -> int | None:
