@@ -12,19 +12,22 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from appdb_helpers import PASSWORD, Clock
+from appdb_helpers import FAST_HASHER, PASSWORD, Clock
 from notifyutil import SECRET, SECRET_ENV, email_yaml, webhook_yaml
 from receivers import http_receiver, smtp_server
+from typer.testing import CliRunner
 
 from kpiboard.announcements import AnnouncementKind as K
 from kpiboard.catalogue import Catalogue, load_catalogue
+from kpiboard.cli import app
 from kpiboard.web.db import AppStore, Figures, Role, User
-from kpiboard.web.notify import remind, send_due
+from kpiboard.web.notify import BackgroundSender, remind, send_due
 from kpiboard.web.notify.remind import reminders_now
 from kpiboard.web.notify.reminders import Reminder
 from kpiboard.web.notify.signing import verify
 
 Project = Callable[..., Path]
+runner = CliRunner()
 ENTER, APPROVE = ["ed", "eve"], ["ann"]
 # November 2026's budget figure is due on the 20th working day after 30 November: Christmas
 # Day (Fri 25) and Boxing Day's substitute (Mon 28) are not working days, so Wed 30 December
@@ -38,7 +41,7 @@ def at(day: int, month: int = 12, year: int = 2026) -> datetime:
     return datetime(year, month, day, 9, 0, tzinfo=UTC)
 
 
-def project(make_project: Project, announcements: str = "") -> Catalogue:
+def project(make_project: Project, announcements: str = "", since: str = "2026-11") -> Catalogue:
     root = make_project(
         files={},
         project_extra=("announcements:\n" + announcements) if announcements else "",
@@ -46,7 +49,7 @@ def project(make_project: Project, announcements: str = "") -> Catalogue:
     path = root / "measures" / "crime.yaml"
     measures = path.read_text()
     snapshot = '    kind: snapshot\n    unit: "£m"\n'
-    entered = measures.replace(snapshot, snapshot + BUDGET_ENTRY)
+    entered = measures.replace(snapshot, snapshot + BUDGET_ENTRY.replace("2026-11", since))
     assert entered != measures
     path.write_text(entered)
     return load_catalogue(root)
@@ -233,3 +236,61 @@ def test_a_webhook_asking_for_reminders_gets_each_once(
     assert verify(
         SECRET.encode(), stamp, call.body, call.headers["X-Kpiboard-Signature"], now=int(stamp)
     )
+
+
+def test_outbox_send_from_cron_twice_mails_a_return_once(make_project: Project) -> None:
+    """`kpiboard outbox PROJECT --send` finds the reminders due (here a return made just now,
+    on the real clock), and a second run, as cron would make it, sends nothing again. The
+    measure is entered from 2099 on, so that no month due or overdue on the real clock adds a
+    reminder of its own; a return is told whatever its month."""
+    with smtp_server() as box:
+        cat = project(make_project, email_yaml(box.port), since="2099-01")
+        store = AppStore.open(AppStore.default_url(cat.root, None), password_hasher=FAST_HASHER)
+        try:
+            who = people(store)
+            key = ("MPS", "budget", "2026-11")
+            store.save_entry(*key, Figures(value=1.5), who["ed"], base=0, enterers=ENTER)
+            store.submit_entry(*key, who["ed"], base=1, enterers=ENTER)
+            store.return_entry(*key, who["ann"], base=2, approvers=APPROVE, reason="Sign?")
+        finally:
+            store.close()
+        first = runner.invoke(app, ["outbox", str(cat.root), "--send"])
+        second = runner.invoke(app, ["outbox", str(cat.root), "--send"])
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("reminders enqueued: 2\nsent 2 of 2 due\n")
+    assert second.exit_code == 0, second.output
+    assert second.stdout.startswith("sent 0 of 0 due\n")
+    assert sorted(r for _, rcpts, _ in box.messages for r in rcpts) == [
+        "ed@force.police.uk",
+        "eve@force.police.uk",
+    ]
+    assert "Reason: Sign?" in text_of(box.to("ed@force.police.uk")[0], "plain")
+
+
+def test_the_dashboards_background_sender_enqueues_and_sends_them(
+    store: AppStore, make_project: Project, clock: Clock
+) -> None:
+    """`kpiboard serve`'s sender looks for reminders at the start of each round (web/app.py
+    hands it kpiboard.web.notify.remind), then sends what is due."""
+    people(store)
+    clock.now = at(31)
+    with smtp_server() as box:
+        cat = project(make_project, email_yaml(box.port))
+        sender = BackgroundSender(
+            store, lambda: cat.project.announcements, before=lambda: remind(cat, store)
+        )
+        sender.start()
+        try:
+            assert box.arrived.wait(20)
+            for _ in range(200):  # both e-mails, sent one after the other
+                if len(box.messages) == 2:
+                    break
+                box.arrived.clear()
+                box.arrived.wait(0.1)
+        finally:
+            sender.stop()
+    assert sorted(r for _, rcpts, _ in box.messages for r in rcpts) == [
+        "ed@force.police.uk",
+        "eve@force.police.uk",
+    ]
+    assert all(m["Subject"].startswith("Test scorecard: overdue") for _, _, m in box.messages)
