@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 from kpiboard.announcements import AnnouncementKind as K
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.cli import app
-from kpiboard.web.db import AppStore, Figures, Role, User
+from kpiboard.web.db import AppStore, Figures, ReminderKey, Role, User
 from kpiboard.web.notify import BackgroundSender, remind, send_due
-from kpiboard.web.notify.remind import reminders_now
+from kpiboard.web.notify.remind import plan, reminders_now
 from kpiboard.web.notify.reminders import Reminder
 from kpiboard.web.notify.signing import verify
 
@@ -294,3 +294,28 @@ def test_the_dashboards_background_sender_enqueues_and_sends_them(
         "eve@force.police.uk",
     ]
     assert all(m["Subject"].startswith("Test scorecard: overdue") for _, _, m in box.messages)
+
+
+def test_two_senders_that_found_the_same_reminder_enqueue_it_once(
+    store: AppStore, make_project: Project, clock: Clock
+) -> None:
+    """Both looked before either wrote (each saw nothing sent): the unique key lets the first
+    enqueue, and the second's whole transaction enqueues nothing."""
+    who = people(store)
+    with smtp_server() as box:
+        cat = project(make_project, email_yaml(box.port))
+    clock.now = at(24)
+    found = reminders_now(cat, store, clock.now)
+    settings, everyone = cat.project.announcements, store.people()
+    first = plan(settings, "T", found, everyone, store.reminders_sent(["2026-11"]))
+    second = plan(settings, "T", found, everyone, store.reminders_sent(["2026-11"]))
+    assert [d.target for d in store.enqueue_reminders(first)] == [
+        "ed@force.police.uk",
+        "eve@force.police.uk",
+    ]
+    assert store.enqueue_reminders(second) == []
+    assert len(store.deliveries()) == 2
+    assert store.reminders_sent(["2026-11"]) == {
+        ReminderKey("MPS", "budget", "2026-11", "entry_due", name) for name in ("ed", "eve")
+    }
+    assert who["vic"].username not in {k.recipient for k in store.reminders_sent(["2026-11"])}

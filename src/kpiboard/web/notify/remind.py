@@ -135,8 +135,11 @@ def plan(
     return out
 
 
-def reminders_now(catalogue: Catalogue, store: AppStore, now: datetime) -> list[Reminder]:
-    """The reminders due at ``now``, sent or not."""
+def reminders_now(
+    catalogue: Catalogue, store: AppStore, now: datetime, people: Sequence[Person] | None = None
+) -> list[Reminder]:
+    """The reminders due at ``now``, sent or not (``people``: the store's active accounts,
+    read here unless given)."""
 
     def authors(org: str, measure: str, month: str) -> set[str]:
         steps = store.entry_history(org, measure, month)
@@ -144,7 +147,8 @@ def reminders_now(catalogue: Catalogue, store: AppStore, now: datetime) -> list[
 
     if not any(m.entry is not None for m in catalogue.measures.values()):
         return []
-    return find_reminders(catalogue, store.people(), store.latest_entries(), now, authors)
+    everyone = store.people() if people is None else people
+    return find_reminders(catalogue, everyone, store.latest_entries(), now, authors)
 
 
 def remind(catalogue: Catalogue, store: AppStore, now: datetime | None = None) -> list[Delivery]:
@@ -153,11 +157,12 @@ def remind(catalogue: Catalogue, store: AppStore, now: datetime | None = None) -
     settings = catalogue.project.announcements
     if not settings.configured:
         return []
-    at = now or store.now()
-    found = reminders_now(catalogue, store, at)
-    if not found:
+    if not any(m.entry is not None for m in catalogue.measures.values()):
         return []
     people = store.people()
+    found = reminders_now(catalogue, store, now or store.now(), people)
+    if not found:
+        return []
     sent = store.reminders_sent({r.month for r in found})
     batches = plan(settings, timeless(catalogue.project.title), found, people, sent)
     return store.enqueue_reminders(batches)
