@@ -118,6 +118,10 @@ def test_submitted_and_overdue_goes_to_the_approvers_and_approved_to_nobody(
     assert "submitted by ed, waiting for approval; overdue, due Wednesday 30" in late.text
     store.approve_entry(*key, who["ann"], base=2, approvers=APPROVE)
     assert reminders_now(cat, store, at(31)) == []
+    # a revision of the approved figure, as a draft past the due date, is not overdue: the
+    # board has a figure
+    store.save_entry(*key, Figures(value=-1.6), who["eve"], base=3, enterers=ENTER)
+    assert reminders_now(cat, store, at(31)) == []
 
 
 def test_each_reminder_is_mailed_once_with_its_link_and_due_date(

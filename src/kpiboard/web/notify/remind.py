@@ -148,7 +148,8 @@ def reminders_now(
     if not any(m.entry is not None for m in catalogue.measures.values()):
         return []
     everyone = store.people() if people is None else people
-    return find_reminders(catalogue, everyone, store.latest_entries(), now, authors)
+    approved = {(s.org, s.measure, s.month) for s in store.approved_entries()}
+    return find_reminders(catalogue, everyone, store.latest_entries(), now, authors, approved)
 
 
 def remind(catalogue: Catalogue, store: AppStore, now: datetime | None = None) -> list[Delivery]:

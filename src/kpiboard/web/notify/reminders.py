@@ -19,7 +19,7 @@ puts its deliveries in the outbox, once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -171,6 +171,7 @@ class _Finder:
     latest: Sequence[EntryRevision]
     now: dt.datetime
     authors: Authors
+    approved: Collection[tuple[str, str, str]]
 
     @property
     def today(self) -> dt.date:
@@ -193,6 +194,8 @@ class _Finder:
         entry = m.entry
         assert entry is not None
         month, today = format_month(at), self.today
+        if (org, m.id, month) in self.approved:  # the board has its figure: a revision is not late
+            return []
         state = None if step is None else step.state
         due = due_after_month(at, entry.due)
         if remind_from(entry, at) <= today <= due and state in (None, EntryState.DRAFT):
@@ -220,12 +223,15 @@ def find_reminders(
     latest: Sequence[EntryRevision],
     now: dt.datetime,
     authors: Authors,
+    approved: Collection[tuple[str, str, str]] = frozenset(),
 ) -> list[Reminder]:
     """Every reminder due at ``now`` (whether sent already or not: the caller checks the
     keys), for the entered measures of ``catalogue``, from each figure's latest step
     (``latest``) and the active accounts (``people``); ``authors`` says who entered or changed
-    a submitted figure (four eyes: they are not asked to approve it)."""
-    find = _Finder(catalogue, people, latest, now, authors)
+    a submitted figure (four eyes: they are not asked to approve it); ``approved`` holds the
+    (org, measure, month) of every figure approved once, which is never due or overdue again
+    (a revision of it waiting is not late: the board has a figure)."""
+    find = _Finder(catalogue, people, latest, now, authors, approved)
     today = find.today
     end = today.year * 12 + today.month - 2  # the last month ended
     by_key = {(s.org, s.measure, s.month): s for s in latest}
