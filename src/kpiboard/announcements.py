@@ -19,13 +19,18 @@ from typing import Any
 
 
 class AnnouncementKind(StrEnum):
-    """The changes that matter after a load (issue 13 item 6)."""
+    """The changes that matter after a load (issue 13 item 6), and the reminders about entered
+    figures (issue 16 item 5), which a webhook's ``kinds`` and a person's choices filter alike."""
 
     STATUS_CHANGED = "status_changed"  # a KPI's Red/Amber/Green status changed
     NEW_SIGNAL = "new_signal"  # a special-cause signal that the previous vintage did not show
     ASSURANCE_CHANGED = "assurance_changed"  # SPC assurance against the target changed
     PUBLISHED_REVISED = "published_revised"  # a figure of a published pack was revised
     GONE_STALE = "gone_stale"  # no data past the measure's expected latency
+    # reminders to the owners of entered figures (issue 16 item 5; kpiboard.web.notify.reminders)
+    ENTRY_DUE = "entry_due"  # a figure is due soon (the measure's entry: remind_before)
+    ENTRY_OVERDUE = "entry_overdue"  # its due date passed without an approved figure
+    ENTRY_RETURNED = "entry_returned"  # an approver returned it, with a reason
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,23 @@ def nth_working_day_after(d: date, n: int, extra: Iterable[date] = ()) -> date:
         if is_working_day(day, closed):
             left -= 1
     return day
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th… 11th, 12th, 13th… 21st.
+
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st', '111th']
+    """
+    if n % 100 in (11, 12, 13):
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
+
+
+def due_in_words(due: date, working_days: int) -> str:
+    """A due date as people say it, with the working day it is after the month ends.
+
+    >>> due_in_words(date(2009, 10, 14), 10)
+    'due Wednesday 14 October 2009, 10th working day'
+    """
+    return f"due {due:%A} {due.day} {due:%B %Y}, {ordinal(working_days)} working day"

@@ -32,6 +32,8 @@ TABLES = {
     "deliveries",
     "pack_files",
     "entry_revisions",
+    "reminders_sent",
+    "reminder_optouts",
 }
 
 
@@ -69,7 +71,7 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "0007"
+    assert migrate.current(engine) == migrate.head() == "0008"
     engine.dispose()
 
 

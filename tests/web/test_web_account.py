@@ -30,6 +30,8 @@ def test_a_viewer_chooses_measures_sections_and_packs(
             "measure": ["robbery", "no-such-measure"],
             "section": ["Confidence", "No such section"],
             "packs": "true",
+            "reminders_shown": "true",  # as the page sends it, with the one reminder ticked
+            "reminder": ["entry_overdue"],
         },
     )
     assert (saved.status_code, saved.headers["location"]) == (303, "/account?saved=1")
@@ -40,6 +42,8 @@ def test_a_viewer_chooses_measures_sections_and_packs(
     assert sections <= frozenset({"Confidence"})
     again = client.get("/account?saved=1").text
     assert "Saved." in again and 'value="robbery" checked' in again
+    assert app_store.reminder_optouts(viewer) == {"entry_due", "entry_returned"}
+    assert 'value="entry_overdue" checked' in again and 'value="entry_due">' in again
     assert 'value="viewer@force.police.uk"' in again
     (event,) = app_store.audit_log(event="subscriptions_changed")
     assert event.username == "viewer" and event.detail["measures"] == ["robbery"]
@@ -80,6 +84,7 @@ def test_the_json_twin(client: TestClient, app_store: AppStore) -> None:
         "measures": [],
         "sections": [],
         "packs": False,
+        "reminders": ["entry_due", "entry_overdue", "entry_returned"],  # unless one says not
     }
     body = {"email": "v@force.police.uk", "measures": ["robbery", "nope"], "packs": True}
     assert client.put("/api/account", json=body).status_code == 403  # no CSRF header
@@ -90,6 +95,12 @@ def test_the_json_twin(client: TestClient, app_store: AppStore) -> None:
         "measures": ["robbery"],
         "sections": [],
         "packs": True,
+        "reminders": ["entry_due", "entry_overdue", "entry_returned"],  # left out: unchanged
     }
+    body = {"email": "v@force.police.uk", "reminders": ["entry_returned", "nonsense"]}
+    got = client.put("/api/account", json=body, headers={"x-csrf-token": csrf})
+    assert got.json()["reminders"] == ["entry_returned"]
+    viewer = _user(app_store, "viewer")
+    assert app_store.reminder_optouts(viewer) == {"entry_due", "entry_overdue"}
     bad = client.put("/api/account", json={"email": "x\r\n@y.uk"}, headers={"x-csrf-token": csrf})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"

@@ -64,7 +64,8 @@ def test_your_figures_lists_what_the_editor_enters_and_links_from_the_nav(
     # from since (Sep-09), the oldest twelve months not yet approved
     assert rows[0] == FORM and len(rows) == 12
     assert rows[-1] == f"/entries/{ORG}/2010-08/networks_disrupted"
-    assert "14 Oct 2009" in page.text  # the 10th working day of October 2009
+    # the figure for September 2009 is due on the 10th working day of October 2009
+    assert "due Wednesday 14 October 2009, 10th working day" in page.text
     assert "overdue by" in page.text
     assert "Waiting for your approval" not in page.text
     # the nav links to it from every page (cached per role: the link depends on the role only)

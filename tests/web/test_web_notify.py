@@ -19,7 +19,7 @@ from kpiboard.catalogue import load_catalogue
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.web.app import create_app
 from kpiboard.web.builds import BuildQuota
-from kpiboard.web.db import AppStore
+from kpiboard.web.db import AppStore, Figures
 from kpiboard.web.notify import announce, audit_failures, send_due
 from kpiboard.web.service import ScorecardService
 
@@ -96,3 +96,30 @@ def test_a_failed_delivery_is_in_the_audit_log(
     assert event.detail["target"] == "http://127.0.0.1:9/hook"
     assert str(event.detail["error"]).startswith("cannot reach")
     assert send_due(store, cat.project.announcements) == []  # waits for its backoff
+
+
+def test_the_background_sender_mails_a_returned_figure_to_its_enterers(
+    notifying_service: ScorecardService, store: AppStore, mailbox: Mailbox
+) -> None:
+    """The dashboard's sender looks for reminders itself (docs/ENTRY.md): a figure returned
+    with a reason reaches the editor (4b is entered by role:editor) without anyone asking."""
+    store.set_email("editor", "editor@force.police.uk")
+    users = {u.username: u for u in store.users()}
+    enter, approve = ["role:editor"], ["role:approver"]
+    key = (ORG, "networks_disrupted", "2009-09")
+    store.save_entry(*key, Figures(value=31), users["editor"], base=0, enterers=enter)
+    store.submit_entry(*key, users["editor"], base=1, enterers=enter)
+    store.return_entry(*key, users["approver"], base=2, approvers=approve, reason="Count again")
+    app = create_app(notifying_service, store, Dashboard())
+    with TestClient(app, base_url="http://127.0.0.1"):
+        for _ in range(600):  # the sender's first round runs as the app starts
+            if mailbox.to("editor@force.police.uk"):
+                break
+            mailbox.arrived.clear()
+            mailbox.arrived.wait(0.1)
+    (msg,) = mailbox.to("editor@force.police.uk")
+    (plain,) = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+    body = " ".join(plain.get_payload(decode=True).decode().split())  # type: ignore[union-attr]
+    assert "returned by approver" in body and "Reason: Count again" in body
+    assert f"https://kpi.force.police.uk/entries/{ORG}/2009-09/networks_disrupted" in body
+    assert not mailbox.to("approver@force.police.uk")

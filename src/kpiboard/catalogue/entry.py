@@ -34,6 +34,13 @@ class Entry(_Strict):
         description="usernames or roles; never the person who entered the figure",
     )
     due: int = Field(10, ge=1, le=60, description="working days after the month ends")
+    remind_before: int = Field(
+        2,
+        ge=0,
+        le=20,
+        description="working days before the due date that the entry_due reminder is sent "
+        "(0: on the due date; never before the first working day after the month ends)",
+    )
     confirm_change: float | None = Field(
         None, gt=0, description="% change from last month that needs a confirming note"
     )

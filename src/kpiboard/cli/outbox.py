@@ -1,8 +1,9 @@
 """`kpiboard outbox`: what waits to be delivered (webhook calls, e-mails) and why, and sending
 what is due, for deployments that do not run `kpiboard serve` (whose background sender does it).
 
-Run `kpiboard outbox PROJECT --send` from cron every few minutes to retry failures and send
-packs at their scheduled time.
+Run `kpiboard outbox PROJECT --send` from cron every few minutes to retry failures, send
+packs at their scheduled time, and send the reminders about entered figures that are due
+(each once, however often it runs).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from kpiboard.catalogue import load_catalogue
 from kpiboard.cli.common import ProjectArg, err, fail
 from kpiboard.errors import KpiboardError
 from kpiboard.web.db import AppStore, Delivery
-from kpiboard.web.notify import describe, send_due
+from kpiboard.web.notify import describe, remind, send_due
 
 
 def _log(d: Delivery) -> None:
@@ -24,7 +25,10 @@ def _log(d: Delivery) -> None:
 
 def outbox(
     project: ProjectArg,
-    send: Annotated[bool, typer.Option("--send", help="send what is due now, once")] = False,
+    send: Annotated[
+        bool,
+        typer.Option("--send", help="enqueue the reminders due, then send what is due now, once"),
+    ] = False,
     show_all: Annotated[
         bool, typer.Option("--all", help="list delivered and given-up deliveries too")
     ] = False,
@@ -38,6 +42,9 @@ def outbox(
     sent: list[Delivery] = []
     try:
         if send:
+            made = remind(cat, store)  # the reminders due now about entered figures, once
+            if made:
+                typer.echo(f"reminders enqueued: {len(made)}")
             sent = send_due(store, cat.project.announcements, _log)
             done = sum(d.state == "delivered" for d in sent)
             typer.echo(f"sent {done} of {len(sent)} due")

@@ -30,7 +30,7 @@ from kpiboard.web.db import AppStore
 from kpiboard.web.entries_api import router as entries_router
 from kpiboard.web.entries_bulk_api import router as entries_bulk_router
 from kpiboard.web.errors import install_error_handlers, too_large
-from kpiboard.web.notify import BackgroundSender, audit_failures
+from kpiboard.web.notify import BackgroundSender, audit_failures, remind
 from kpiboard.web.pages import ROUTERS as PAGE_ROUTERS
 from kpiboard.web.security import Guard
 from kpiboard.web.service import ScorecardService
@@ -48,7 +48,10 @@ def _sender_lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sender = BackgroundSender(
-            store, lambda: service.catalogue.project.announcements, audit_failures(store)
+            store,
+            lambda: service.catalogue.project.announcements,
+            audit_failures(store),
+            before=lambda: remind(service.catalogue, store),  # reminders due: docs/ENTRY.md
         )
         app.state.sender = sender
         sender.start()

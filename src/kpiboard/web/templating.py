@@ -32,6 +32,7 @@ from kpiboard.web.entry_nav import shows_entries
 from kpiboard.web.security import Viewer
 from kpiboard.web.snapshot import Snapshot
 from kpiboard.web.urls import download_formats
+from kpiboard.workdays import due_in_words
 
 _UNGUESSABLE = secrets.token_hex(16)
 CSRF_MARK = f"kpiboard-csrf-{_UNGUESSABLE}"
@@ -62,6 +63,7 @@ def environment() -> Environment:
         assurance_words=assurance_words,
         status_label=status_label,
         short_month=lambda m: short_month(parse_month(m)),
+        due_words=due_in_words,
         quote=lambda s: quote(str(s), safe=""),
         version=__version__,
         Role=Role,

@@ -156,6 +156,31 @@ class Subscriber:
     packs: bool
 
 
+@dataclass(frozen=True)
+class ReminderKey:
+    """What makes a reminder about an entered figure one of its own, sent once: the figure
+    (organisation, measure, month), the kind, and to whom (a username, or "webhook URL").
+    ``step`` is the returned step's id for ``entry_returned`` (a figure returned twice is told
+    twice), 0 for the others."""
+
+    org: str
+    measure: str
+    month: str
+    kind: str
+    recipient: str
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class Person:
+    """An active account as reminders see it: who (and their role, for ``role:`` owners),
+    where to e-mail them, and the kinds of reminder they asked not to be sent."""
+
+    user: User
+    email: str | None
+    optouts: frozenset[str]
+
+
 class EntryState(StrEnum):
     """Where an entered figure is in its owners' flow (docs/ENTRY.md)."""
 

@@ -279,3 +279,33 @@ class DeliveryRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ReminderSentRow(Base):
+    """A reminder about an entered figure put in the outbox: the key that makes each one sent
+    once (organisation, measure, month, kind, recipient; ``step`` is the returned step's id for
+    ``entry_returned``, 0 otherwise). Added by migration 0008."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("org", "measure", "month", "kind", "recipient", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org: Mapped[str] = mapped_column(String(64))
+    measure: Mapped[str] = mapped_column(String(128))
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(2000))  # a username, or "webhook URL"
+    step: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReminderOptOutRow(Base):
+    """A kind of reminder a person does not want e-mailed (entry_due, entry_overdue,
+    entry_returned): reminders are sent unless asked not to. Added by migration 0008."""
+
+    __tablename__ = "reminder_optouts"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))

@@ -35,6 +35,22 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_WAIT * (1 << max(0, min(attempts, 20) - 1)), LONGEST_WAIT)
 
 
+def new_row(item: NewDelivery, now: datetime) -> DeliveryRow:
+    """A new delivery's row: due at once, or at its ``not_before``."""
+    return DeliveryRow(
+        delivery_id=str(uuid.uuid4()),
+        channel=item.channel.value,
+        target=item.target,
+        what=item.what[:200],
+        payload=item.payload,
+        attempts=0,
+        max_attempts=item.max_attempts,
+        timeout_seconds=item.timeout_seconds,
+        created_at=now,
+        next_attempt_at=item.not_before or now,
+    )
+
+
 def delivery_of(row: DeliveryRow) -> Delivery:
     return Delivery(
         id=row.id,
@@ -61,21 +77,7 @@ class Outbox(StoreBase):
         ``not_before``."""
         now = self.now()
         with self._write() as s:
-            rows = [
-                DeliveryRow(
-                    delivery_id=str(uuid.uuid4()),
-                    channel=item.channel.value,
-                    target=item.target,
-                    what=item.what[:200],
-                    payload=item.payload,
-                    attempts=0,
-                    max_attempts=item.max_attempts,
-                    timeout_seconds=item.timeout_seconds,
-                    created_at=now,
-                    next_attempt_at=item.not_before or now,
-                )
-                for item in items
-            ]
+            rows = [new_row(item, now) for item in items]
             s.add_all(rows)
             s.flush()
             return [delivery_of(r) for r in rows]

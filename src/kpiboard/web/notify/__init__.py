@@ -7,6 +7,8 @@ The entry points:
   call per configured webhook and an e-mail per subscriber in the outbox, tries each once now,
   and reports; a delivery that fails is recorded and retried later, never raised.
 - :func:`distribute_pack` after a publication: the pack's e-mails, held until their time.
+- :func:`remind`: the reminders about entered figures due now, each put in the outbox once
+  (the background sender calls it each round, ``kpiboard outbox --send`` each run).
 - :func:`send_due` and :class:`BackgroundSender`: retrying (``kpiboard outbox --send``, and the
   thread ``kpiboard serve`` runs).
 """
@@ -21,6 +23,7 @@ from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.placeholders import timeless
 from kpiboard.web.db import AppStore, Channel, Delivery, Publication
 from kpiboard.web.notify.plan import announcement_deliveries, pack_deliveries
+from kpiboard.web.notify.remind import remind
 from kpiboard.web.notify.sender import (
     BackgroundSender,
     Log,
@@ -37,6 +40,7 @@ __all__ = [
     "audit_failures",
     "describe",
     "distribute_pack",
+    "remind",
     "send_due",
 ]
 

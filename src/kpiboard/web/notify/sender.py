@@ -17,6 +17,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from kpiboard.catalogue.delivery import Announcements
+from kpiboard.errors import KpiboardError
 from kpiboard.web.db import AppStore, Channel, Delivery
 from kpiboard.web.notify import mail, webhook
 from kpiboard.web.notify.failure import DeliveryFailed
@@ -96,10 +97,16 @@ class BackgroundSender:
     stops it when the server stops. ``wake`` makes it look now (something was enqueued)."""
 
     def __init__(
-        self, store: AppStore, settings: Callable[[], Announcements], log: Log | None = None
+        self,
+        store: AppStore,
+        settings: Callable[[], Announcements],
+        log: Log | None = None,
+        before: Callable[[], object] | None = None,
     ) -> None:
-        # settings are asked for each round, so a reload's new kpiboard.yaml applies at once
+        # settings are asked for each round, so a reload's new kpiboard.yaml applies at once;
+        # ``before`` runs first in each round (the dashboard enqueues the reminders due)
         self._store, self._settings, self._log = store, settings, log
+        self._before = before
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kpiboard-sender", daemon=True)
@@ -125,8 +132,13 @@ class BackgroundSender:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                if self._before is not None:
+                    self._before()
                 send_due(self._store, self._settings(), self._log)
-            except SQLAlchemyError:  # a database hiccup must not end the sender; try again later
+            except (
+                SQLAlchemyError,
+                KpiboardError,
+            ):  # a database hiccup must not end the sender; try again later
                 logger.exception("the background sender could not read the outbox")
             self._wake.wait(self._wait())
             self._wake.clear()

@@ -1,6 +1,7 @@
 """Your e-mail and subscriptions: where a signed-in person's announcements and packs are
-e-mailed, and which measures and sections they want to hear about (kpiboard.web.notify sends
-them after each load)."""
+e-mailed, which measures and sections they want to hear about (kpiboard.web.notify sends
+them after each load), and which reminders about the figures they enter or approve they want
+(all of them unless they say otherwise)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from kpiboard.web.context import (
     client_ip,
 )
 from kpiboard.web.db import Role, User
+from kpiboard.web.db.reminders import REMINDER_KINDS
 from kpiboard.web.security import check_csrf
 from kpiboard.web.templating import render_page
 
@@ -28,6 +30,11 @@ api_router = APIRouter(prefix="/api", tags=["account"])  # the page's JSON twin
 PATH = "/account"
 NO_SECTION = "Other measures"
 Values = Annotated[list[str], Form()]
+REMINDERS = (  # the reminders' kinds (docs/ENTRY.md), as the page offers them
+    ("entry_due", "a figure of mine is due soon"),
+    ("entry_overdue", "a figure of mine (or one waiting for my approval) is overdue"),
+    ("entry_returned", "a figure of mine was returned, with the reason"),
+)
 
 
 def choices(ctx: Context) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -52,6 +59,8 @@ def _values(ctx: Context, user: User) -> dict[str, Any]:
         "measures": measures,
         "sections": sections,
         "packs": packs,
+        "reminder_choices": REMINDERS,
+        "reminders": frozenset(REMINDER_KINDS) - ctx.store.reminder_optouts(user),
         "packs_configured": ctx.service.catalogue.project.announcements.packs is not None,
         "email_configured": ctx.service.catalogue.project.announcements.email is not None,
         "no_section": NO_SECTION,
@@ -77,11 +86,15 @@ def save_account(
     measure: Values = [],  # noqa: B006 (FastAPI copies defaults)
     section: Values = [],  # noqa: B006
     packs: Annotated[bool, Form()] = False,
+    reminder: Values = [],  # noqa: B006
+    reminders_shown: Annotated[bool, Form()] = False,
 ) -> Response:
     """Save the address and the subscriptions; measures and sections the project does not
-    have are dropped."""
+    have are dropped. The reminders ticked are those wanted (the page says it showed them, so
+    none ticked is none wanted, not a form from before reminders)."""
     user = viewer.require(Role.VIEWER, "choose your subscriptions")
-    _save(ctx, user, email, measure, section, packs, client_ip(request))
+    wanted = reminder if reminders_shown else None
+    _save(ctx, user, email, measure, section, packs, client_ip(request), wanted)
     return RedirectResponse(f"{PATH}?saved=1", status_code=303)
 
 
@@ -93,6 +106,7 @@ def _save(
     sections: list[str],
     packs: bool,
     ip: str | None,
+    reminders: list[str] | None = None,
 ) -> None:
     known = choices(ctx)
     known_measures = {m for _, ms in known for m, _ in ms}
@@ -105,6 +119,8 @@ def _save(
         packs,
         ip=ip,
     )
+    if reminders is not None:  # the kinds not wanted are kept (reminders go out by default)
+        ctx.store.set_reminder_optouts(user, set(REMINDER_KINDS) - set(reminders), ip=ip)
 
 
 class SubscriptionsIn(BaseModel):
@@ -112,6 +128,12 @@ class SubscriptionsIn(BaseModel):
     measures: list[str] = Field(default_factory=list, max_length=1000)
     sections: list[str] = Field(default_factory=list, max_length=100)
     packs: bool = False
+    reminders: list[str] | None = Field(
+        None,
+        max_length=10,
+        description="the reminders about entered figures wanted (entry_due, entry_overdue, "
+        "entry_returned); left out: unchanged",
+    )
 
 
 def _json(ctx: Context, user: User) -> dict[str, Any]:
@@ -121,6 +143,7 @@ def _json(ctx: Context, user: User) -> dict[str, Any]:
         "measures": sorted(measures),
         "sections": sorted(sections),
         "packs": packs,
+        "reminders": sorted(set(REMINDER_KINDS) - ctx.store.reminder_optouts(user)),
     }
 
 
@@ -144,5 +167,6 @@ def put_account(
 ) -> dict[str, Any]:
     check_csrf(viewer, x_csrf_token)  # here, after the body: a malformed one is a 422 first
     user = viewer.require(Role.VIEWER, "choose your subscriptions")
-    _save(ctx, user, body.email, body.measures, body.sections, body.packs, client_ip(request))
+    ip = client_ip(request)
+    _save(ctx, user, body.email, body.measures, body.sections, body.packs, ip, body.reminders)
     return _json(ctx, user)
