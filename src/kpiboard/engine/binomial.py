@@ -155,11 +155,7 @@ def _root(rising: Callable[[float], float], lo: float, hi: float) -> float:
         return hi
     kept = 0  # which end stayed put at the last step: -1 lo, +1 hi
     for _ in range(_MAX_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        if math.isfinite(f_lo) and math.isfinite(f_hi):
-            secant = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-            if lo < secant < hi:
-                mid = secant
+        mid = _secant(lo, hi, f_lo, f_hi)
         f_mid = rising(mid)
         if f_mid == 0.0:
             return mid
@@ -175,4 +171,14 @@ def _root(rising: Callable[[float], float], lo: float, hi: float) -> float:
             kept = -1
         if hi - lo <= _BOUND_PRECISION * hi or abs(f_mid) <= _LOG_PRECISION:
             return mid
+    return 0.5 * (lo + hi)
+
+
+def _secant(lo: float, hi: float, f_lo: float, f_hi: float) -> float:
+    """Where the line through the bracket's ends crosses 0; the middle when that is not
+    strictly inside or an end's value is infinite."""
+    if math.isfinite(f_lo) and math.isfinite(f_hi):
+        secant = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if lo < secant < hi:
+            return secant
     return 0.5 * (lo + hi)
