@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import pytest
 
+from kpiboard.engine.binomial import binomial_cdf, binomial_sf, clopper_pearson
 from kpiboard.engine.stats import (
     ALPHA,
     POISSON_EXACT_LIMIT,
@@ -422,3 +423,20 @@ def test_bad_input_is_a_value_error(call: object, message: str) -> None:
     assert callable(call)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+@pytest.mark.parametrize(
+    ("x", "n"), [(1, 2), (3, 40), (500, 1000), (12_000, 25_000), (7, 300_000), (99_000, 100_000)]
+)
+@pytest.mark.parametrize("confidence", [0.95, 0.998])
+def test_clopper_pearson_bounds_meet_their_definition(x: int, n: int, confidence: float) -> None:
+    # at the lower bound P(X >= x) is the tail, at the upper P(X <= x): counts of the size a
+    # force's crimes reach, where the bound is found in a dozen steps rather than by bisection
+    tail = (1 - confidence) / 2
+    low, high = clopper_pearson(x, n, confidence)
+    assert 0 < low < x / n < high < 1
+    assert binomial_sf(x, n, low) == pytest.approx(tail, rel=1e-9)
+    assert binomial_cdf(x, n, high) == pytest.approx(tail, rel=1e-9)
+    # and nowhere else: a little further in, the tail is larger
+    assert binomial_sf(x, n, low * (1 + 1e-6)) > tail
+    assert binomial_cdf(x, n, high * (1 - 1e-6)) > tail

@@ -160,6 +160,22 @@ def test_a_reader_holds_nothing_between_uses(met: Path) -> None:
     access.close()
 
 
+def test_kept_reads_share_one_open_and_let_go_after(met: Path) -> None:
+    """report checks the data files, then reads: one open of the file for both, none after."""
+    access = WarehouseAccess(load_catalogue(met))
+    with access.kept():
+        assert not access.needs_writer()
+        with access.read() as first:
+            pass
+        with access.read() as second:
+            assert second.backend is first.backend  # the same connection, not a second open
+    con = duckdb.connect(str(met / DEFAULT_DUCKDB))  # let go: a writer can have the file
+    con.close()
+    with access.kept(), access.write() as wh:  # and a write inside still gets it
+        assert wh.latest_vintage() == 1
+    access.close()
+
+
 def test_a_writer_in_this_process_is_refused_beside_another(met: Path) -> None:
     access = WarehouseAccess(load_catalogue(met))
     other = WarehouseAccess(load_catalogue(met))

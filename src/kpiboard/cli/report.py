@@ -50,14 +50,15 @@ def _warehouse(cat: Catalogue, vintage: int | None, wait: float) -> Iterator[War
     unless the data files changed: then it is ingested first, as one writer."""
     access = WarehouseAccess(cat, read_wait=wait, lock_wait=wait, on_wait=say_waiting)
     try:
-        if not access.needs_writer(data=vintage is None):
-            with access.read() as wh:
+        with access.kept():  # the staleness check and the read share one open of the file
+            if not access.needs_writer(data=vintage is None):
+                with access.read() as wh:
+                    yield wh
+                return
+            with access.write() as wh:
+                if vintage is None:
+                    run_ingest(cat, wh, only_if_stale=True, quiet=True)
                 yield wh
-            return
-        with access.write() as wh:
-            if vintage is None:
-                run_ingest(cat, wh, only_if_stale=True, quiet=True)
-            yield wh
     finally:
         access.close()
 

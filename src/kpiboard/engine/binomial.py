@@ -18,8 +18,10 @@ from collections.abc import Callable
 _TIE_TOLERANCE = 1e-7
 # a binomial tail sum stops once a term adds less than this fraction of the sum so far
 _TAIL_EPSILON = 1e-17
-# Clopper-Pearson bounds are found by bisection to this relative precision
+# Clopper-Pearson bounds are found to this relative precision in π, or until the tail at the
+# bound is the target tail to this relative precision (its log to this absolute one)
 _BOUND_PRECISION = 1e-12
+_LOG_PRECISION = 1e-13
 _MAX_BISECTIONS = 200
 
 
@@ -122,20 +124,61 @@ def binomial_two_sided_p(x: int, n: int, p: float) -> float:
 def clopper_pearson(x: int, n: int, confidence: float) -> tuple[float, float]:
     """Exact interval for a binomial π at ``confidence``: the π at which P(X ≥ x) and
     P(X ≤ x) are each (1 − confidence)/2 (0 and 1 at x = 0 and x = n)."""
-    tail = (1.0 - confidence) / 2.0
-    low = 0.0 if x == 0 else _bisect(lambda pi: binomial_sf(x, n, pi) < tail, 0.0, x / n)
-    high = 1.0 if x == n else _bisect(lambda pi: binomial_cdf(x, n, pi) > tail, x / n, 1.0)
+    log_tail = math.log((1.0 - confidence) / 2.0)
+    low = 0.0
+    if x > 0:  # log P(X ≥ x) rises with π: it is log_tail at the lower bound
+        low = _root(lambda pi: _log(binomial_sf(x, n, pi)) - log_tail, 0.0, x / n)
+    high = 1.0
+    if x < n:  # log P(X ≤ x) falls as π rises: it is log_tail at the upper bound
+        high = _root(lambda pi: log_tail - _log(binomial_cdf(x, n, pi)), x / n, 1.0)
     return low, high
 
 
-def _bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
-    """The point in [lo, hi] where ``below`` turns from true to false."""
+def _log(p: float) -> float:
+    return math.log(p) if p > 0.0 else -math.inf
+
+
+def _root(rising: Callable[[float], float], lo: float, hi: float) -> float:
+    """The point in [lo, hi] where the increasing function ``rising`` crosses 0 (negative at
+    ``lo``, positive at ``hi``), to ``_BOUND_PRECISION`` relative to it.
+
+    The Illinois variant of the false-position method: each step takes the secant through the
+    two ends of the bracket, and halves the weight of an end that stays put twice, so both ends
+    close in (a dozen tail sums, where bisection took forty). A step falls back to the middle
+    while an end's value is infinite (a tail too small for a float) or the secant leaves the
+    bracket.
+    """
+    f_lo, f_hi = rising(lo), rising(hi)
+    if f_lo >= 0.0:
+        return lo
+    if f_hi <= 0.0:
+        return hi
+    kept = 0  # which end stayed put at the last step: -1 lo, +1 hi
     for _ in range(_MAX_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        if below(mid):
-            lo = mid
+        mid = _secant(lo, hi, f_lo, f_hi)
+        f_mid = rising(mid)
+        if f_mid == 0.0:
+            return mid
+        if f_mid < 0.0:
+            lo, f_lo = mid, f_mid
+            if kept == +1:
+                f_hi *= 0.5
+            kept = +1
         else:
-            hi = mid
-        if hi - lo <= _BOUND_PRECISION * hi:
-            break
+            hi, f_hi = mid, f_mid
+            if kept == -1:
+                f_lo *= 0.5
+            kept = -1
+        if hi - lo <= _BOUND_PRECISION * hi or abs(f_mid) <= _LOG_PRECISION:
+            return mid
+    return 0.5 * (lo + hi)
+
+
+def _secant(lo: float, hi: float, f_lo: float, f_hi: float) -> float:
+    """Where the line through the bracket's ends crosses 0; the middle when that is not
+    strictly inside or an end's value is infinite."""
+    if math.isfinite(f_lo) and math.isfinite(f_hi):
+        secant = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if lo < secant < hi:
+            return secant
     return 0.5 * (lo + hi)

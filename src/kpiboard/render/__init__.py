@@ -21,20 +21,10 @@ built-ins below use: ``register("docx", render_docx)`` for the scorecard,
 
 from __future__ import annotations
 
-from kpiboard.render.csvout import render_csv, render_csv_excel
-from kpiboard.render.html import render_html
+import importlib
+from typing import Any
+
 from kpiboard.render.jsonout import render_json
-from kpiboard.render.league import (
-    render_league_csv,
-    render_league_csv_excel,
-    render_league_html,
-    render_league_json,
-    render_league_markdown,
-    render_league_table,
-)
-from kpiboard.render.markdown import render_markdown
-from kpiboard.render.pack import render_pack_html
-from kpiboard.render.pdf import render_league_pdf, render_pack_pdf, render_pdf
 from kpiboard.render.registry import (
     DOCUMENTS,
     FORMATS,
@@ -52,9 +42,7 @@ from kpiboard.render.registry import (
     render,
     unregister,
 )
-from kpiboard.render.spc_series import render_spc_csv, render_spc_json, render_spc_svg
 from kpiboard.render.table import print_table, render_table, render_table_bytes
-from kpiboard.render.xlsx import render_league_xlsx, render_pack_xlsx, render_xlsx
 
 __all__ = [
     "DOCUMENTS",
@@ -76,26 +64,41 @@ __all__ = [
     "unregister",
 ]
 
+
+def _later(module: str, name: str) -> Any:
+    """The renderer ``name`` of ``kpiboard.render.<module>``, imported when it first draws a
+    document: a command that prints the terminal table never loads the HTML templates, the
+    workbook writer or the PDF pages (about a tenth of ``kpiboard report``'s start-up)."""
+
+    def draw(document: Any, options: RenderOptions) -> bytes:
+        renderer = getattr(importlib.import_module(f"kpiboard.render.{module}"), name)
+        return renderer(document, options)  # type: ignore[no-any-return]
+
+    draw.__name__ = draw.__qualname__ = name
+    draw.__doc__ = f"{name} from kpiboard.render.{module}, imported when first used."
+    return draw
+
+
 # Built-ins go through the same seam as any extension.
 register("table", render_table_bytes)
 register("json", render_json)
-register("csv", render_csv)
-register("md", render_markdown)
-register("html", render_html)
-register("pdf", render_pdf)
-register("xlsx", render_xlsx)
-register("csv-excel", render_csv_excel)
-LEAGUE.register("table", render_league_table)
-LEAGUE.register("json", render_league_json)
-LEAGUE.register("csv", render_league_csv)
-LEAGUE.register("md", render_league_markdown)
-LEAGUE.register("html", render_league_html)
-LEAGUE.register("pdf", render_league_pdf)
-LEAGUE.register("xlsx", render_league_xlsx)
-LEAGUE.register("csv-excel", render_league_csv_excel)
-SPC_SERIES.register("json", render_spc_json)
-SPC_SERIES.register("csv", render_spc_csv)
-SPC_SERIES.register("svg", render_spc_svg)
-PACK.register("html", render_pack_html)
-PACK.register("pdf", render_pack_pdf)
-PACK.register("xlsx", render_pack_xlsx)
+register("csv", _later("csvout", "render_csv"))
+register("md", _later("markdown", "render_markdown"))
+register("html", _later("html", "render_html"))
+register("pdf", _later("pdf", "render_pdf"))
+register("xlsx", _later("xlsx", "render_xlsx"))
+register("csv-excel", _later("csvout", "render_csv_excel"))
+LEAGUE.register("table", _later("league", "render_league_table"))
+LEAGUE.register("json", _later("league", "render_league_json"))
+LEAGUE.register("csv", _later("league", "render_league_csv"))
+LEAGUE.register("md", _later("league", "render_league_markdown"))
+LEAGUE.register("html", _later("league", "render_league_html"))
+LEAGUE.register("pdf", _later("pdf", "render_league_pdf"))
+LEAGUE.register("xlsx", _later("xlsx", "render_league_xlsx"))
+LEAGUE.register("csv-excel", _later("league", "render_league_csv_excel"))
+SPC_SERIES.register("json", _later("spc_series", "render_spc_json"))
+SPC_SERIES.register("csv", _later("spc_series", "render_spc_csv"))
+SPC_SERIES.register("svg", _later("spc_series", "render_spc_svg"))
+PACK.register("html", _later("pack", "render_pack_html"))
+PACK.register("pdf", _later("pdf", "render_pack_pdf"))
+PACK.register("xlsx", _later("xlsx", "render_pack_xlsx"))

@@ -169,6 +169,20 @@ class WarehouseAccess:
                 if self._readers == 0 and self.file is not None:
                     self._close_reader()
 
+    @contextmanager
+    def kept(self) -> Iterator[None]:
+        """Keep the read connection open between the reads inside (a check, then the read it
+        allowed): one open of the file instead of one per read. A writer still closes it."""
+        with self._count:
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._count:
+                self._readers -= 1
+                if self._readers == 0 and self.file is not None:
+                    self._close_reader()
+
     def latest_vintage(self) -> int | None:
         with self.read() as wh:
             return wh.latest_vintage()

@@ -16,9 +16,32 @@ stylesheet (``templates/pdf-print.css``).
 
 from __future__ import annotations
 
-from kpiboard.render.pdf.league import league_html, render_league_pdf
-from kpiboard.render.pdf.scorecard import render_pack_pdf, render_pdf, scorecard_html
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kpiboard.render.pdf.write import ORIENTATIONS, PAPERS, PdfWarning, html_to_pdf
+
+if TYPE_CHECKING:
+    from kpiboard.render.pdf.league import league_html, render_league_pdf
+    from kpiboard.render.pdf.scorecard import render_pack_pdf, render_pdf, scorecard_html
+
+# the pages are imported when first asked for, so the command line's page options
+# (ORIENTATIONS, PAPERS) cost no templates
+_PAGES = {
+    "league_html": "league",
+    "render_league_pdf": "league",
+    "render_pack_pdf": "scorecard",
+    "render_pdf": "scorecard",
+    "scorecard_html": "scorecard",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _PAGES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "ORIENTATIONS",
