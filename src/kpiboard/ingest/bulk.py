@@ -1,38 +1,47 @@
-"""Reading tidy observation CSV files in bulk: DuckDB parses them, SQL checks every row at once.
+"""Reading tidy observation CSV files in bulk: Arrow parses them, vector kernels check every row.
 
 The row-by-row reader (``read.py`` with ``rows.RowChecker``) costs about 10 us a row in
-Python; this path reads 2 million rows in about a second. It is a fast path only: it either
-returns exactly the table the row-by-row reader would (same rows, values, order and
-``source``), or says it is not sure (``None``) and the row-by-row reader runs instead. It is
-not sure whenever a file is unusual (empty, not UTF-8, a quoted value with a line break or a
-quote, a blank line, a bad header) and whenever any row breaks a rule, so every error message
-(file, line, field, what to do) comes from the one place that words them, and a clean project
-never pays for per-row Python.
+Python; this path has no per-row Python at all. It is a fast path only: it either returns
+exactly the table the row-by-row reader would (same rows, values, order and ``source``, same
+file stamps and warnings), or says it is not sure (:class:`NotSure`) and the row-by-row reader
+runs instead. It is not sure whenever a file is unusual (empty, not UTF-8, a value with a line
+break or a quote, a blank line, a line of another width, a bad header) and whenever any row
+breaks a rule, so every error message (file, line, field, what to do) still comes from the one
+place that words them, and a clean project never pays for per-row Python.
 
-How each rule is checked here, so that it can only be as strict or stricter than the row
-checker: cells are trimmed with exactly the characters ``str.strip`` removes; the few distinct
-texts of the organisation, measure, period_end, months and provisional columns are resolved in
-Python by the row checker's own look-ups; numbers are DuckDB casts to DOUBLE (correctly rounded,
-as Python's ``float``) with the same refusals (not finite, an underscore); the rules by measure
-kind, blank figures, zero denominators and duplicate keys are SQL over the whole read.
+How each rule is checked, so that this path is never less strict than the row checker:
+
+* cells are trimmed with exactly the characters ``str.strip`` removes (and only in a file
+  where a byte search finds whitespace at a cell's edge: trimming every cell costs);
+* the few distinct texts of the org, measure, period_end, months and provisional columns are
+  resolved in Python by the row checker's own look-ups, then spread by index;
+* a number must match a plain decimal pattern that Python's ``float`` reads alike (no
+  ``inf``, ``nan``, underscores or other digits: those go to the row reader), and is then cast
+  by Arrow (correctly rounded, as ``float`` is);
+* the rules by measure kind, blank figures, zero denominators and duplicate keys are vector
+  expressions over the whole read.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from kpiboard.errors import Finding
 from kpiboard.ingest.header import check_header
 from kpiboard.ingest.rows import (
     COMPUTED_KINDS,
+    MAX_MONTHS,
     NON_NEGATIVE_KINDS,
     PROVISIONAL,
     RowChecker,
@@ -51,18 +60,19 @@ from kpiboard.vocabulary import MeasureKind
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
 
-#: Every character ``str.strip()`` removes (``str.isspace``; a test checks the list), for SQL's
-#: ``trim(text, characters)``.
+#: Every character ``str.strip()`` removes (``str.isspace``; a test checks the list).
 WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _ASCII_SPACES = [c.encode() for c in WHITESPACE if c < "\x80" and c not in "\r\n"]
 #: The lead bytes of the UTF-8 of every other whitespace character: a file with none of them
-#: has none (one with them is trimmed, which costs, but is rare).
+#: has none (a file with them is trimmed, which costs, but is rare).
 _WIDE_LEADS = (b"\xc2", b"\xe1", b"\xe2", b"\xe3")
-_RAW = "_kpiboard_tidy_raw"
-_TEXT_COLUMNS = ("org", "measure", "period_end", "months", "provisional")
+#: A number Python's float() reads, written plainly (what the row checker also accepts, less
+#: the odd spellings it reads too, which are left to it).
+NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_NO_TEXT = pa.scalar(None, pa.string())
 
 
 class NotSure(Exception):
@@ -70,15 +80,12 @@ class NotSure(Exception):
 
 
 @dataclass(frozen=True)
-class _Staged:
-    display: str
+class _File:
+    """One file's known columns as text (absent ones blank), blank rows dropped."""
+
     stamp: FileStamp
-    first: int  # rowid of its first row in the raw table
-    rows: int  # rows DuckDB read under the header (blank rows included)
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    columns: dict[str, pa.ChunkedArray]
+    lines: pa.Array  # each row's line in the file (the header is line 1)
 
 
 def _header(data: bytes, display: str) -> tuple[list[str], dict[str, int], list[Finding]]:
@@ -100,7 +107,7 @@ def _header(data: bytes, display: str) -> tuple[list[str], dict[str, int], list[
 
 def _physical_lines(data: bytes) -> int:
     """The file's lines as the csv module counts them, when no line ends in a lone CR."""
-    if data.count(b"\r") != data.count(b"\r\n") or b"\x00" in data:
+    if (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")) or b"\x00" in data:
         raise NotSure("lone carriage returns or NUL bytes")
     return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
@@ -130,196 +137,235 @@ def _padded(data: bytes) -> bool:
     return False
 
 
-def _cells_sql(cells: list[str], positions: dict[str, int], careful: bool) -> str:
-    """The raw table's columns from the file's: the ten known ones (absent ones blank), whether
-    the row is blank, and whether any cell holds a quote or line break. Trimmed only when
-    ``careful`` (a file with quotes, or a cell with whitespace at an edge): trimming costs."""
-    ws = _sql_text(WHITESPACE)
-    if not careful:
-        known = [f"coalesce(c{positions[c]}, '')" if c in positions else "''" for c in CSV_COLUMNS]
-        blank = " AND ".join(f"c{i} IS NULL" for i in range(len(cells)))
-        return ", ".join(known) + f", {blank}, false"
-    known = [
-        f"coalesce(trim(c{positions[c]}, {ws}), '')" if c in positions else "''"
-        for c in CSV_COLUMNS
-    ]
-    everything = " || ".join(f"coalesce(c{i}, '')" for i in range(len(cells)))
-    return (
-        ", ".join(known)
-        + f", trim({everything}, {ws}) = '', regexp_matches({everything}, '[\"\\r\\n]')"
-    )
+#: One line of CSV as the csv module reads it in strict mode, each quoted field closed on
+#: the line it opens (so a row is a line), no quote inside an unquoted field.
+_QUOTED_LINE = re.compile(
+    rb'(?:[^",\r\n]*|"(?:[^"\r\n]|"")*")(?:,(?:[^",\r\n]*|"(?:[^"\r\n]|"")*"))*\r?'
+)
 
 
-def _stage_file(con: Any, index: int, path: Path, display: str, findings: list[Finding]) -> _Staged:
-    """Read one file into the raw table (``_cells_sql``); NotSure unless each row read is one
-    line of the file."""
+def _check_quoting(data: bytes) -> None:
+    """In a file with quotes: NotSure unless every line is well quoted on its own."""
+    match = _QUOTED_LINE.fullmatch
+    if not all(match(line) for line in data.split(b"\n")):
+        raise NotSure("quotes the row reader must read: a value over lines, a quote left open")
+
+
+def _parse(data: bytes, width: int) -> pa.Table:
+    """Every line under the header as ``width`` text cells; NotSure unless each is one line."""
+    names = [f"c{i}" for i in range(width)]
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(data),
+            pacsv.ReadOptions(skip_rows=1, column_names=names),
+            pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:  # a line of another width, a blank line, bad UTF-8...
+        raise NotSure(str(exc)) from exc
+
+
+def _read_file(path: Path, display: str, findings: list[Finding]) -> _File:
     data = path.read_bytes()
     _check_bytes(data)
     lines = _physical_lines(data)
     cells, positions, header_findings = _header(data, display)
-    stamp = FileStamp(display, hashlib.sha256(data).hexdigest(), len(data), 0)
-    careful = b'"' in data or _padded(data)
-    del data
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(cells))) + "}"
-    before = int(con.execute(f"SELECT count(*) FROM {_RAW}").fetchall()[0][0])
-    try:
-        con.execute(
-            f"INSERT INTO {_RAW} SELECT {index}, {_cells_sql(cells, positions, careful)} "
-            f"FROM read_csv(?, header = false, skip = 1, auto_detect = false, delim = ',', "
-            f"quote = '\"', escape = '\"', strict_mode = true, columns = {columns})",
-            [str(path)],
-        ).fetchall()
-    except duckdb.Error as exc:  # a line of another width, a quote left open...
-        raise NotSure(str(exc)) from exc
-    rows = int(con.execute(f"SELECT count(*) FROM {_RAW}").fetchall()[0][0]) - before
-    if rows + 1 != lines:
+    raw = _parse(data, len(cells))
+    if raw.num_rows + 1 != lines:
         raise NotSure("blank lines or values over several lines")
+    quoted = b'"' in data
+    if quoted:
+        _check_quoting(data)
+    careful = quoted or _padded(data)
+    stamp = FileStamp(display, hashlib.sha256(data).hexdigest(), len(data), 0)
+    del data
+    texts = [raw.column(i) for i in range(raw.num_columns)]
+    if careful:
+        texts = [pc.utf8_trim(t, characters=WHITESPACE) for t in texts]
+    blank = pc.equal(texts[0], "")
+    for t in texts[1:]:
+        blank = pc.and_(blank, pc.equal(t, ""))
+    keep = pc.invert(blank)
+    line_numbers = pa.array(np.arange(2, raw.num_rows + 2, dtype=np.int32))
+    columns = {c: texts[positions[c]] for c in CSV_COLUMNS if c in positions}
+    if pc.any(blank).as_py():  # rows of empty cells, as spreadsheets leave them: skipped
+        columns = {c: pc.filter(t, keep) for c, t in columns.items()}
+        line_numbers = pc.filter(line_numbers, keep)
+    rows = len(line_numbers)
+    if rows == 0:
+        raise NotSure("no data rows (the row reader words the warning)")
     findings.extend(header_findings)
-    return _Staged(display, stamp, before, rows)
+    empty = pa.chunked_array([pa.array([""] * rows, pa.string())])
+    full = {c: columns.get(c, empty) for c in CSV_COLUMNS}
+    return _File(FileStamp(display, stamp.sha256, stamp.size, rows), full, line_numbers)
 
 
-def _register(con: Any, name: str, columns: dict[str, pa.Array]) -> None:
-    con.register(name, pa.table(columns))
+def _coded(column: pa.ChunkedArray) -> tuple[list[str], pa.Array]:
+    """The distinct texts of a column and each row's index into them."""
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    return encoded.dictionary.to_pylist(), encoded.indices
 
 
-def _org_map(con: Any, checker: RowChecker) -> None:
-    texts = _distinct(con, "org")
+def _spread(values: pa.Array, indices: pa.Array) -> pa.Array:
+    return pc.take(values, indices)
+
+
+def _orgs(column: pa.ChunkedArray, checker: RowChecker) -> tuple[pa.Array, pa.Array]:
+    """Each row's organisation id, and its index among the ids (for the key)."""
+    texts, indices = _coded(column)
     ids = [checker._org(t) if t else None for t in texts]
-    if any(not isinstance(i, str) for i in ids):
+    if not all(isinstance(i, str) for i in ids):
         raise NotSure("an unknown or blank organisation")
-    _register(con, "_k_org", {"t": pa.array(texts, pa.string()), "id": pa.array(ids, pa.string())})
+    distinct = sorted({str(i) for i in ids})
+    number = {i: n for n, i in enumerate(distinct)}
+    org = _spread(pa.array([number[str(i)] for i in ids], pa.int64()), indices)
+    return _spread(pa.array(distinct, pa.string()), org), org
 
 
-def _month_map(con: Any, checker: RowChecker) -> dict[str, int]:
-    texts = _distinct(con, "period_end")
-    months: dict[str, int] = {}
+def _months_of(column: pa.ChunkedArray, checker: RowChecker) -> tuple[list[str], pa.Array]:
+    """Each row's month as a number (the periods module's), and the distinct texts."""
+    texts, indices = _coded(column)
+    months = []
     for text in texts:
         got = checker._month(text) if text else None
         if not isinstance(got, int):
             raise NotSure("a blank or unreadable period_end")
-        months[text] = got
-    dates = [checker._date(months[t]) for t in texts]
-    _register(con, "_k_month", {"t": pa.array(texts, pa.string()), "d": pa.array(dates)})
-    return months
+        months.append(got)
+    return texts, _spread(pa.array(months, pa.int64()), indices)
 
 
-def _measure_map(con: Any, catalogue: Catalogue, months: dict[str, int]) -> None:
-    texts = _distinct(con, "measure")
-    kinds: list[str] = []
-    for text in texts:
-        measure = catalogue.measures.get(text)
-        if measure is None or measure.formula is not None or measure.kind in COMPUTED_KINDS:
+def _kinds(
+    catalogue: Catalogue, measure: pa.ChunkedArray, month: pa.Array
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Each row's measure index (for the key) and whether its kind is never negative or is a
+    proportion; NotSure for a measure unknown, derived, computed or entered that month."""
+    texts, indices = _coded(measure)
+    kinds = []
+    for n, text in enumerate(texts):
+        m = catalogue.measures.get(text)
+        if m is None or m.formula is not None or m.kind in COMPUTED_KINDS:
             raise NotSure("an unknown measure, or one that takes no data")
-        if measure.entry is not None:
-            periods = con.execute(
-                f"SELECT DISTINCT period_end FROM {_RAW} WHERE measure = ? AND NOT blank", [text]
-            ).fetchall()
-            if any(measure.entry.entered(months[p]) for (p,) in periods):
+        if m.entry is not None:
+            months = pc.unique(pc.filter(month, pc.equal(indices, n))).to_pylist()
+            if any(m.entry.entered(x) for x in months):
                 raise NotSure("a row for a month entered on the dashboard")
-        kinds.append(str(measure.kind))
-    _register(
-        con,
-        "_k_measure",
-        {
-            "t": pa.array(texts, pa.string()),
-            "nonneg": pa.array([k in NON_NEGATIVE_KINDS for k in kinds]),
-            "prop": pa.array([k == MeasureKind.PROPORTION for k in kinds]),
-        },
-    )
+        kinds.append(m.kind)
+    nonneg = pa.array([k in NON_NEGATIVE_KINDS for k in kinds])
+    prop = pa.array([k == MeasureKind.PROPORTION for k in kinds])
+    return pc.cast(indices, pa.int64()), _spread(nonneg, indices), _spread(prop, indices)
 
 
-def _small_maps(con: Any) -> None:
-    """``months`` (blank = 1) and ``provisional`` texts, as the row checker reads them."""
-    lengths: dict[str, int] = {}
-    for text in _distinct(con, "months"):
-        problems: list[tuple[str, str, str]] = []
-        got = _months_cell(text, problems) if text else 1
+def _lengths(column: pa.ChunkedArray) -> pa.Array:
+    """``months`` (blank = 1) as the row checker reads it."""
+    texts, indices = _coded(column)
+    lengths = []
+    for text in texts:
+        got = _months_cell(text, []) if text else 1
         if got is None:
             raise NotSure("months not a whole number from 1 to 1200")
-        lengths[text] = got
-    _register(
-        con,
-        "_k_months",
-        {
-            "t": pa.array(list(lengths), pa.string()),
-            "n": pa.array(list(lengths.values()), pa.int32()),
-        },
-    )
-    flags = {t: PROVISIONAL.get(t.lower()) for t in _distinct(con, "provisional")}
-    if any(v is None for v in flags.values()):
+        lengths.append(got)
+    return _spread(pa.array(lengths, pa.int32()), indices)
+
+
+def _flags(column: pa.ChunkedArray) -> pa.Array:
+    texts, indices = _coded(column)
+    flags = [PROVISIONAL.get(t.lower()) for t in texts]
+    if any(v is None for v in flags):
         raise NotSure("provisional not yes or no")
-    _register(
-        con,
-        "_k_prov",
-        {"t": pa.array(list(flags), pa.string()), "b": pa.array(list(flags.values()), pa.bool_())},
-    )
+    return _spread(pa.array(flags, pa.bool_()), indices)
 
 
-def _distinct(con: Any, column: str) -> list[str]:
-    got = con.execute(f"SELECT DISTINCT {column} FROM {_RAW} WHERE NOT blank").fetchall()
-    return [str(r[0]) for r in got]
+def _number(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A number column (blank = null); NotSure unless every other cell is a plain number."""
+    blank = pc.equal(column, "")
+    plain = pc.match_substring_regex(column, NUMBER_PATTERN)
+    if not pc.all(pc.or_(blank, plain)).as_py():
+        raise NotSure("a number the row reader must read")
+    return pc.cast(pc.if_else(blank, _NO_TEXT, column), pa.float64())
 
 
-def _bad_number(column: str) -> str:
-    """A cell that is not blank and not a number as the row checker reads one."""
-    return (
-        f"(t_{column} <> '' AND ({column} IS NULL OR NOT isfinite({column}) "
-        f"OR contains(t_{column}, '_')))"
-    )
+def _any(*conditions: pa.ChunkedArray | pa.Array) -> bool:
+    return any(pc.any(pc.fill_null(c, False)).as_py() for c in conditions)
 
 
-#: Every rule a row's typed cells can break (the others are broken in the look-ups).
-_RULES = " OR ".join(
-    (
-        *(_bad_number(c) for c in NUMBER_COLUMNS),
-        "numerator < 0",
-        "denominator < 0",
-        "sample_size < 0",
-        "(value < 0 AND nonneg)",
-        "(prop AND numerator > denominator AND denominator > 0)",
-        "(prop AND numerator IS NOT NULL AND t_denominator = '')",
-        "(prop AND value > 100)",
-        "(denominator = 0 AND t_denominator <> '')",
-        "(t_numerator = '' AND t_value = '')",
-    )
-)
-_TYPED = (
-    "SELECT rid, f, org, measure, period_end, months, "
-    + ", ".join(NUMBER_COLUMNS)
-    + f", provisional, note, coalesce({_RULES}, false) AS bad FROM (SELECT r.rowid AS rid, r.f, "
-    "o.id AS org, r.measure, m.d AS period_end, n.n AS months, "
-    + ", ".join(f"TRY_CAST(r.{c} AS DOUBLE) AS {c}, r.{c} AS t_{c}" for c in NUMBER_COLUMNS)
-    + f", p.b AS provisional, nullif(r.note, '') AS note, k.nonneg, k.prop FROM {_RAW} r "
-    "JOIN _k_org o ON o.t = r.org JOIN _k_measure k ON k.t = r.measure "
-    "JOIN _k_month m ON m.t = r.period_end JOIN _k_months n ON n.t = r.months "
-    "JOIN _k_prov p ON p.t = r.provisional WHERE NOT r.blank)"
-)
+def _check_figures(
+    num: pa.Array, den: pa.Array, val: pa.Array, size: pa.Array, kind: tuple[pa.Array, pa.Array]
+) -> None:
+    """The rules on a row's figures (as ``rows._numbers``, ``_check_kind``, ``_check_figures``)."""
+    nonneg, prop = kind
+    if _any(
+        pc.less(num, 0),
+        pc.less(den, 0),
+        pc.less(size, 0),
+        pc.and_(nonneg, pc.less(val, 0)),
+        pc.and_(prop, pc.and_(pc.greater(num, den), pc.greater(den, 0))),
+        pc.and_(prop, pc.and_(pc.is_valid(num), pc.is_null(den))),
+        pc.and_(prop, pc.greater(val, 100)),
+        pc.equal(den, 0),
+        pc.and_(pc.is_null(num), pc.is_null(val)),
+    ):
+        raise NotSure("a row breaks a rule on its figures")
 
 
-def _check_rows(con: Any, rows: int) -> None:
-    """Type every row; NotSure if any breaks a rule or a key comes twice."""
-    con.execute(f"CREATE TEMP TABLE _k_typed AS {_TYPED}")
-    got = con.execute("SELECT count(*), count(*) FILTER (WHERE bad) FROM _k_typed").fetchall()[0]
-    if int(got[0]) != rows or int(got[1]):
-        raise NotSure("a row breaks a rule")
-    dup = con.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM _k_typed GROUP BY org, measure, period_end, months "
-        "HAVING count(*) > 1)"
-    ).fetchall()[0][0]
-    if dup:
+def _check_keys(org: pa.Array, measure: pa.Array, month: pa.Array, months: pa.Array) -> None:
+    """Each (org, measure, period_end, months) once across the read, as one integer each."""
+    bounds = pc.min_max(month)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    span = high - low + 1
+    key = pc.add(pc.multiply(org, pc.add(pc.max(measure), 1)), measure)
+    key = pc.add(pc.multiply(key, span), pc.subtract(month, low))
+    key = pc.add(pc.multiply(key, MAX_MONTHS + 1), pc.cast(months, pa.int64()))
+    if len(pc.unique(key)) != len(key):
         raise NotSure("duplicate keys")
 
 
-def _table(con: Any, staged: Sequence[_Staged]) -> pa.Table:
-    """The observations in file and line order, each with its ``file:line``."""
-    files = " ".join(f"WHEN {i} THEN {_sql_text(s.display)}" for i, s in enumerate(staged))
-    starts = " ".join(f"WHEN {i} THEN {s.first}" for i, s in enumerate(staged))
-    names = ", ".join(OBSERVATION_SCHEMA.names[:-1])
-    got = con.sql(
-        f"SELECT {names}, (CASE f {files} END) || ':' || (rid - (CASE f {starts} END) + 2) "
-        "AS source FROM _k_typed ORDER BY rid"
-    ).to_arrow_table()
-    return got.cast(OBSERVATION_SCHEMA)
+def _dates(month: pa.Array, checker: RowChecker) -> pa.Array:
+    """Each row's period_end (the first day of its month) from its month number."""
+    numbers, indices = _coded(pa.chunked_array([month]))
+    return _spread(pa.array([checker._date(int(m)) for m in numbers], pa.date32()), indices)
+
+
+def _observations(catalogue: Catalogue, files: Sequence[_File]) -> pa.Table:
+    """The checked table of every file's rows, in file and line order."""
+    col = {
+        c: pa.chunked_array([a for f in files for a in f.columns[c].chunks]) for c in CSV_COLUMNS
+    }
+    checker = RowChecker(catalogue)
+    org, org_index = _orgs(col["org"], checker)
+    _, month = _months_of(col["period_end"], checker)
+    measure_index, nonneg, prop = _kinds(catalogue, col["measure"], month)
+    months = _lengths(col["months"])
+    provisional = _flags(col["provisional"])
+    num, den, val, size = (_number(col[c]) for c in NUMBER_COLUMNS)
+    _check_figures(num, den, val, size, (nonneg, prop))
+    _check_keys(org_index, measure_index, month, months)
+    source = pc.binary_join_element_wise(
+        pa.chunked_array([pa.repeat(pa.scalar(f.stamp.path), len(f.lines)) for f in files]),
+        pa.chunked_array([pc.cast(f.lines, pa.string()) for f in files]),
+        ":",
+    )
+    note = pc.if_else(pc.equal(col["note"], ""), _NO_TEXT, col["note"])
+    arrays = [
+        org,
+        col["measure"],
+        _dates(month, checker),
+        months,
+        num,
+        den,
+        val,
+        size,
+        provisional,
+        note,
+        source,
+    ]
+    return pa.Table.from_arrays(
+        [pa.chunked_array(a) if isinstance(a, pa.Array) else a for a in arrays],
+        schema=OBSERVATION_SCHEMA,
+    )
 
 
 def read_bulk(
@@ -328,42 +374,12 @@ def read_bulk(
     """Read and validate the files in bulk; NotSure when the row-by-row reader must decide."""
     if not paths:
         raise NotSure("no files")
-    con = duckdb.connect()
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE {_RAW} (f INTEGER, "
-            + ", ".join(f"{c} VARCHAR" for c in CSV_COLUMNS)
-            + ", blank BOOLEAN, odd BOOLEAN)"
-        )
-        findings: list[Finding] = []
-        staged = []
-        total = sum(p.stat().st_size for p in paths)  # progress counts bytes read
-        for index, path in enumerate(paths):
-            staged.append(_stage_file(con, index, path, catalogue.rel(path), findings))
-            if progress:
-                done = sum(s.stamp.size for s in staged)
-                progress(done, total, staged[-1].display)
-        if con.execute(f"SELECT bool_or(odd) FROM {_RAW}").fetchall()[0][0]:
-            raise NotSure("a value with a quote or a line break")
-        checker = RowChecker(catalogue)
-        _org_map(con, checker)
-        months = _month_map(con, checker)
-        _measure_map(con, catalogue, months)
-        _small_maps(con)
-        good = int(con.execute(f"SELECT count(*) FROM {_RAW} WHERE NOT blank").fetchall()[0][0])
-        _check_rows(con, good)
-        table = _table(con, staged)
-        stamps = _stamps(con, staged)
-    finally:
-        con.close()
-    if any(s.rows == 0 for s in stamps):
-        raise NotSure("a file without data rows (its warning comes from the row reader)")
-    return ReadResult(table, stamps, findings)
-
-
-def _stamps(con: Any, staged: Sequence[_Staged]) -> list[FileStamp]:
-    got = dict(con.execute(f"SELECT f, count(*) FROM {_RAW} WHERE NOT blank GROUP BY f").fetchall())
-    return [
-        FileStamp(s.stamp.path, s.stamp.sha256, s.stamp.size, int(got.get(i, 0)))
-        for i, s in enumerate(staged)
-    ]
+    findings: list[Finding] = []
+    files: list[_File] = []
+    total = sum(p.stat().st_size for p in paths)  # progress counts bytes read
+    for path in paths:
+        files.append(_read_file(path, catalogue.rel(path), findings))
+        if progress:
+            progress(sum(f.stamp.size for f in files), total, files[-1].stamp.path)
+    table = _observations(catalogue, files)
+    return ReadResult(table, [f.stamp for f in files], findings)
