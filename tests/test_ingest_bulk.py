@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from conftest import GOOD_CSV, ProjectFactory
 
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.errors import ValidationFailed
+from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import read_observations
 from kpiboard.ingest.bulk import WHITESPACE, NotSure, read_bulk
 from kpiboard.ingest.files import data_files
@@ -259,3 +260,18 @@ def test_a_superscript_month_count_is_an_error_not_a_crash(make_project: Project
     [error] = got.value.findings
     assert (error.file, error.line) == ("data/a.csv", 2)
     assert error.message == "months: '\u00b2' is not a positive whole number"
+
+
+def test_a_repeated_key_given_straight_to_the_load_is_refused_whole(
+    make_project: ProjectFactory,
+) -> None:
+    # the observations table has no primary key: the load's own check refuses a repeated key
+    cat = load_catalogue(make_project())
+    ingest_project(cat)
+    table = read_observations(cat).table
+    with Warehouse.open(cat) as wh:
+        before = wh.observations().order_by(["source"]).to_pyarrow()
+        changed = table.set_column(0, "org", pa.array(["GMP"] * table.num_rows))
+        with pytest.raises(KpiboardError, match="rolled back.*more than once"):
+            wh.load(pa.concat_tables([changed, changed.slice(0, 1)]), [])
+        assert wh.observations().order_by(["source"]).to_pyarrow().equals(before)
