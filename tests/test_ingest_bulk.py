@@ -272,6 +272,6 @@ def test_a_repeated_key_given_straight_to_the_load_is_refused_whole(
     with Warehouse.open(cat) as wh:
         before = wh.observations().order_by(["source"]).to_pyarrow()
         changed = table.set_column(0, "org", pa.array(["GMP"] * table.num_rows))
-        with pytest.raises(KpiboardError, match="rolled back.*more than once"):
+        with pytest.raises(KpiboardError, match=r"rolled back.*more than once"):
             wh.load(pa.concat_tables([changed, changed.slice(0, 1)]), [])
         assert wh.observations().order_by(["source"]).to_pyarrow().equals(before)
