@@ -18,7 +18,7 @@ from conftest import GOOD_CSV, ProjectFactory
 from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import read_observations
-from kpiboard.ingest.bulk import WHITESPACE, NotSure, read_bulk
+from kpiboard.ingest.bulk import WHITESPACE, NotSure, _number, read_bulk
 from kpiboard.ingest.files import data_files
 from kpiboard.ingest.schema import ReadResult
 from kpiboard.warehouse import Warehouse, ingest_project
@@ -275,3 +275,21 @@ def test_a_repeated_key_given_straight_to_the_load_is_refused_whole(
         with pytest.raises(KpiboardError, match=r"rolled back.*more than once"):
             wh.load(pa.concat_tables([changed, changed.slice(0, 1)]), [])
         assert wh.observations().order_by(["source"]).to_pyarrow().equals(before)
+
+
+def test_numbers_arrow_reads_are_read_alike_by_python() -> None:
+    # the bulk reader relies on Arrow's cast reading a subset of float()'s spellings, alike
+    rng = random.Random(9)
+    chars = "0123456789+-.eE_ xinfaINFApd\u0661"
+    texts = ["".join(rng.choice(chars) for _ in range(rng.randint(1, 7))) for _ in range(20000)]
+    texts += ["1e400", "-0", ".5", "5.", "+.5", "1e-400", "00012", "0x10", "1_000", "+-1"]
+    accepted = 0
+    for text in texts:
+        try:
+            got = _number(pa.chunked_array([pa.array([text])]))[0].as_py()
+        except NotSure:
+            continue
+        accepted += 1
+        assert "_" not in text and float(text) == got, text
+        assert str(float(text)) == str(got), text  # -0.0 stays -0.0
+    assert accepted > 1000

@@ -15,9 +15,9 @@ How each rule is checked, so that this path is never less strict than the row ch
   where a byte search finds whitespace at a cell's edge: trimming every cell costs);
 * the few distinct texts of the org, measure, period_end, months and provisional columns are
   resolved in Python by the row checker's own look-ups, then spread by index;
-* a number must match a plain decimal pattern that Python's ``float`` reads alike (no
-  ``inf``, ``nan``, underscores or other digits: those go to the row reader), and is then cast
-  by Arrow (correctly rounded, as ``float`` is);
+* a number is cast by Arrow, which reads a subset of what Python's ``float`` reads (no
+  underscores, other digits or hexadecimal) to the same double, correctly rounded; a
+  non-finite one goes to the row reader, which refuses it;
 * the rules by measure kind, blank figures, zero denominators and duplicate keys are vector
   expressions over the whole read.
 """
@@ -69,9 +69,6 @@ _ASCII_SPACES = [c.encode() for c in WHITESPACE if c < "\x80" and c not in "\r\n
 #: The lead bytes of the UTF-8 of every other whitespace character: a file with none of them
 #: has none (a file with them is trimmed, which costs, but is rare).
 _WIDE_LEADS = (b"\xc2", b"\xe1", b"\xe2", b"\xe3")
-#: A number Python's float() reads, written plainly (what the row checker also accepts, less
-#: the odd spellings it reads too, which are left to it).
-NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _NO_TEXT = pa.scalar(None, pa.string())
 
 
@@ -280,12 +277,18 @@ def _flags(column: pa.ChunkedArray) -> pa.Array:
 
 
 def _number(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A number column (blank = null); NotSure unless every other cell is a plain number."""
+    """A number column (blank = null); NotSure unless every other cell is a finite number.
+    Arrow's cast reads a subset of what Python's float() reads, to the same double (a test
+    checks it on random spellings); the non-finite ones (nan, inf) float() reads too, but
+    the row checker refuses them, as it does an underscore (which Arrow refuses)."""
     blank = pc.equal(column, "")
-    plain = pc.match_substring_regex(column, NUMBER_PATTERN)
-    if not pc.all(pc.or_(blank, plain)).as_py():
-        raise NotSure("a number the row reader must read")
-    return pc.cast(pc.if_else(blank, _NO_TEXT, column), pa.float64())
+    try:
+        numbers = pc.cast(pc.if_else(blank, _NO_TEXT, column), pa.float64())
+    except pa.ArrowInvalid as exc:
+        raise NotSure("a number the row reader must read") from exc
+    if not pc.all(pc.fill_null(pc.is_finite(numbers), True)).as_py():
+        raise NotSure("a number that is not finite")
+    return numbers
 
 
 def _any(*conditions: pa.ChunkedArray | pa.Array) -> bool:
