@@ -293,3 +293,25 @@ def test_numbers_arrow_reads_are_read_alike_by_python() -> None:
         assert "_" not in text and float(text) == got, text
         assert str(float(text)) == str(got), text  # -0.0 stays -0.0
     assert accepted > 1000
+
+
+def test_a_key_repeated_across_files_is_named_with_both_lines(
+    make_project: ProjectFactory,
+) -> None:
+    # "Met" and "MPS" are one organisation, "" and "1" one length: the same key
+    root = make_project(
+        {
+            "data/a.csv": HEADER + "\nMPS,burglary,2009-08,,5,,,,,\n",
+            "data/b.csv": HEADER
+            + "\nGMP,burglary,2009-08,1,5,,,,,\nMet,burglary,2009-08,1,6,,,,,\n",
+        }
+    )
+    _old, new = both(root)
+    assert isinstance(new, NotSure)
+    with pytest.raises(ValidationFailed) as got:
+        read_observations(load_catalogue(root))
+    [error] = got.value.findings
+    assert (error.file, error.line) == ("data/b.csv", 3)
+    assert error.message == (
+        "period_end: duplicate row: MPS burglary 2009-08 (months 1) is also at data/a.csv:2"
+    )
