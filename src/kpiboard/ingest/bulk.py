@@ -28,7 +28,7 @@ import csv
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +41,6 @@ from kpiboard.errors import Finding
 from kpiboard.ingest.header import check_header
 from kpiboard.ingest.rows import (
     COMPUTED_KINDS,
-    MAX_MONTHS,
     NON_NEGATIVE_KINDS,
     PROVISIONAL,
     RowChecker,
@@ -211,16 +210,39 @@ def _spread(values: pa.Array, indices: pa.Array) -> pa.Array:
     return pc.take(values, indices)
 
 
-def _orgs(column: pa.ChunkedArray, checker: RowChecker) -> tuple[pa.Array, pa.Array]:
-    """Each row's organisation id, and its index among the ids (for the key)."""
+# A row's key (org, measure, period_end, months) as one integer: an organisation's and a
+# measure's number (in the order first seen), the month's index (year x 12 + month - 1,
+# under 10000 x 12) and the length, each in its own bits of a 64-bit integer.
+_MEASURE_BITS, _MONTH_BITS, _LENGTH_BITS = 16, 17, 11
+_ORG_LIMIT = 1 << (63 - _MEASURE_BITS - _MONTH_BITS - _LENGTH_BITS)
+
+
+@dataclass
+class _Read:
+    """What the files of one read share: the look-ups, and each file's row keys."""
+
+    catalogue: Catalogue
+    checker: RowChecker
+    orgs: dict[str, int] = field(default_factory=dict)  # organisation id -> its number
+    measures: dict[str, int] = field(default_factory=dict)  # measure id -> its number
+    keys: list[np.ndarray] = field(default_factory=list)
+
+    def number(self, numbers: dict[str, int], name: str, limit: int) -> int:
+        got = numbers.setdefault(name, len(numbers))
+        if got >= limit:
+            raise NotSure("too many organisations or measures for one key")
+        return got
+
+
+def _orgs(column: pa.ChunkedArray, read: _Read) -> tuple[pa.Array, pa.Array]:
+    """Each row's organisation id, and its number (for the key)."""
     texts, indices = _coded(column)
-    ids = [checker._org(t) if t else None for t in texts]
+    ids = [read.checker._org(t) if t else None for t in texts]
     if not all(isinstance(i, str) for i in ids):
         raise NotSure("an unknown or blank organisation")
-    distinct = sorted({str(i) for i in ids})
-    number = {i: n for n, i in enumerate(distinct)}
-    org = _spread(pa.array([number[str(i)] for i in ids], pa.int64()), indices)
-    return _spread(pa.array(distinct, pa.string()), org), org
+    names = [str(i) for i in ids]
+    numbers = [read.number(read.orgs, i, _ORG_LIMIT) for i in names]
+    return _spread(pa.array(names, pa.string()), indices), _spread(pa.array(numbers), indices)
 
 
 def _months_of(column: pa.ChunkedArray, checker: RowChecker) -> tuple[pa.Array, pa.Array]:
@@ -229,7 +251,7 @@ def _months_of(column: pa.ChunkedArray, checker: RowChecker) -> tuple[pa.Array, 
     months = []
     for text in texts:
         got = checker._month(text) if text else None
-        if not isinstance(got, int):
+        if not isinstance(got, int) or not 0 <= got < 1 << _MONTH_BITS:
             raise NotSure("a blank or unreadable period_end")
         months.append(got)
     dates = pa.array([checker._date(m) for m in months], pa.date32())
@@ -237,14 +259,14 @@ def _months_of(column: pa.ChunkedArray, checker: RowChecker) -> tuple[pa.Array, 
 
 
 def _kinds(
-    catalogue: Catalogue, measure: pa.ChunkedArray, month: pa.Array
+    read: _Read, measure: pa.ChunkedArray, month: pa.Array
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Each row's measure index (for the key) and whether its kind is never negative or is a
+    """Each row's measure number (for the key) and whether its kind is never negative or is a
     proportion; NotSure for a measure unknown, derived, computed or entered that month."""
     texts, indices = _coded(measure)
     kinds = []
     for n, text in enumerate(texts):
-        m = catalogue.measures.get(text)
+        m = read.catalogue.measures.get(text)
         if m is None or m.formula is not None or m.kind in COMPUTED_KINDS:
             raise NotSure("an unknown measure, or one that takes no data")
         if m.entry is not None:
@@ -252,9 +274,10 @@ def _kinds(
             if any(m.entry.entered(x) for x in months):
                 raise NotSure("a row for a month entered on the dashboard")
         kinds.append(m.kind)
+    numbers = pa.array([read.number(read.measures, t, 1 << _MEASURE_BITS) for t in texts])
     nonneg = pa.array([k in NON_NEGATIVE_KINDS for k in kinds])
     prop = pa.array([k == MeasureKind.PROPORTION for k in kinds])
-    return pc.cast(indices, pa.int64()), _spread(nonneg, indices), _spread(prop, indices)
+    return _spread(numbers, indices), _spread(nonneg, indices), _spread(prop, indices)
 
 
 def _lengths(column: pa.ChunkedArray) -> pa.Array:
@@ -315,58 +338,45 @@ def _check_figures(
         raise NotSure("a row breaks a rule on its figures")
 
 
-def _check_keys(org: pa.Array, measure: pa.Array, month: pa.Array, months: pa.Array) -> None:
-    """Each (org, measure, period_end, months) once across the read: one integer a row,
-    sorted in place (a hash table of millions of keys cost 280 MB at 2 million rows)."""
-    low = int(pc.min(month).as_py())
-    span = int(pc.max(month).as_py()) - low + 1
-    key = org.to_numpy(zero_copy_only=False).astype(np.int64)  # a copy of its own
-    key *= int(pc.max(measure).as_py()) + 1
-    key += measure.to_numpy(zero_copy_only=False)
-    key *= span
-    key += month.to_numpy(zero_copy_only=False) - low
-    key *= MAX_MONTHS + 1
-    key += months.to_numpy(zero_copy_only=False)
+def _key(org: pa.Array, measure: pa.Array, month: pa.Array, months: pa.Array) -> np.ndarray:
+    """Each row's key as one integer (``_MEASURE_BITS``...)."""
+    key: np.ndarray = np.array(org.to_numpy(zero_copy_only=False), dtype=np.int64)  # a copy
+    key <<= _MEASURE_BITS
+    key |= measure.to_numpy(zero_copy_only=False)
+    key <<= _MONTH_BITS
+    key |= month.to_numpy(zero_copy_only=False)
+    key <<= _LENGTH_BITS
+    key |= months.to_numpy(zero_copy_only=False)
+    return key
+
+
+def _check_keys(keys: list[np.ndarray]) -> None:
+    """Each (org, measure, period_end, months) once across the read: the keys sorted in place
+    (a hash table of millions of keys cost 280 MB at 2 million rows)."""
+    key = np.concatenate(keys) if len(keys) > 1 else keys[0]
     key.sort()
     if len(key) > 1 and bool((key[1:] == key[:-1]).any()):
         raise NotSure("duplicate keys")
 
 
-def _observations(catalogue: Catalogue, files: Sequence[_File]) -> pa.Table:
-    """The checked table of every file's rows, in file and line order."""
-    col = {
-        c: pa.chunked_array([a for f in files for a in f.columns[c].chunks]) for c in CSV_COLUMNS
-    }
-    checker = RowChecker(catalogue)
-    org, org_index = _orgs(col["org"], checker)
-    month, period_end = _months_of(col["period_end"], checker)
-    measure_index, nonneg, prop = _kinds(catalogue, col["measure"], month)
+def _observations(read: _Read, f: _File) -> pa.Table:
+    """One file's rows checked and typed, in line order; their keys kept in ``read``."""
+    col = f.columns
+    org, org_number = _orgs(col["org"], read)
+    month, period_end = _months_of(col["period_end"], read.checker)
+    measure_number, nonneg, prop = _kinds(read, col["measure"], month)
     months = _lengths(col["months"])
     provisional = _flags(col["provisional"])
     num, den, val, size = (_number(col[c]) for c in NUMBER_COLUMNS)
     _check_figures(num, den, val, size, (nonneg, prop))
-    _check_keys(org_index, measure_index, month, months)
+    read.keys.append(_key(org_number, measure_number, month, months))
     source = pc.binary_join_element_wise(
-        pa.chunked_array([pa.repeat(pa.scalar(f.stamp.path), len(f.lines)) for f in files]),
-        pa.chunked_array([pc.cast(f.lines, pa.string()) for f in files]),
-        ":",
+        pa.repeat(pa.scalar(f.stamp.path), len(f.lines)), pc.cast(f.lines, pa.string()), ":"
     )
     note = pc.if_else(pc.equal(col["note"], ""), _NO_TEXT, col["note"])
-    arrays = [
-        org,
-        col["measure"],
-        period_end,
-        months,
-        num,
-        den,
-        val,
-        size,
-        provisional,
-        note,
-        source,
-    ]
+    arrays = [org, col["measure"], period_end, months, num, den, val, size, provisional]
     return pa.Table.from_arrays(
-        [pa.chunked_array(a) if isinstance(a, pa.Array) else a for a in arrays],
+        [pa.chunked_array([a]) if isinstance(a, pa.Array) else a for a in (*arrays, note, source)],
         schema=OBSERVATION_SCHEMA,
     )
 
@@ -374,15 +384,21 @@ def _observations(catalogue: Catalogue, files: Sequence[_File]) -> pa.Table:
 def read_bulk(
     catalogue: Catalogue, paths: Sequence[Path], progress: Progress | None = None
 ) -> ReadResult:
-    """Read and validate the files in bulk; NotSure when the row-by-row reader must decide."""
+    """Read and validate the files in bulk; NotSure when the row-by-row reader must decide.
+    Each file is checked and typed as it is read, so only one file's text is held at once."""
     if not paths:
         raise NotSure("no files")
     findings: list[Finding] = []
-    files: list[_File] = []
+    read = _Read(catalogue, RowChecker(catalogue))
+    tables: list[pa.Table] = []
+    stamps: list[FileStamp] = []
     total = sum(p.stat().st_size for p in paths)  # progress counts bytes read
     for path in paths:
-        files.append(_read_file(path, catalogue.rel(path), findings))
+        f = _read_file(path, catalogue.rel(path), findings)
+        tables.append(_observations(read, f))
+        stamps.append(f.stamp)
+        del f
         if progress:
-            progress(sum(f.stamp.size for f in files), total, files[-1].stamp.path)
-    table = _observations(catalogue, files)
-    return ReadResult(table, [f.stamp for f in files], findings)
+            progress(sum(s.size for s in stamps), total, stamps[-1].path)
+    _check_keys(read.keys)
+    return ReadResult(pa.concat_tables(tables), stamps, findings)
