@@ -9,10 +9,13 @@ measures proportions) in 5 CSV files, then runs, interleaved, REPEAT times each:
 * a child process doing DuckDB ``CREATE TABLE obs AS SELECT * FROM read_csv([...])`` into a
   fresh file (no validation).
 
-and prints each run's wall time, CPU (user + system of the child), peak RSS (VmHWM, from
+and, with ``--before SRC``, ``kpiboard ingest`` with another checkout's ``src`` (e.g. the
+main branch's, for the figures before a change) in the same run; and prints each run's wall
+time, CPU (user + system of the child), peak RSS (VmHWM, from
 wait4's ru_maxrss) and the database file's size, then the ratios DuckDB / kpiboard.
 
     .venv/bin/python benchmarks/ingest_tidy_process.py --rows 2000000 [--repeat 1] [--dir D]
+        [--before /path/to/other/src]
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--dir", type=Path, default=None, help="keep the project here")
+    ap.add_argument("--before", type=Path, default=None, help="another checkout's src")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp()) if args.dir is None else args.dir
     root = tmp / "proj"
@@ -127,10 +131,16 @@ def main() -> int:
         f"{args.rows:,} rows in {len(files)} files ({size / 2**20:.0f} MiB); load {os.getloadavg()}"
     )
     got: dict[str, list[tuple[float, float, int, int]]] = {"kpiboard": [], "duckdb": []}
+    db = root / ".kpiboard" / "warehouse.duckdb"
     for _ in range(args.repeat):
+        if args.before is not None:
+            shutil.rmtree(root / ".kpiboard", ignore_errors=True)
+            wall, cpu, rss = run(
+                [kpiboard, "ingest", str(root)], {**env, "PYTHONPATH": str(args.before)}
+            )
+            got.setdefault("before", []).append((wall, cpu, rss, db.stat().st_size))
         shutil.rmtree(root / ".kpiboard", ignore_errors=True)
         wall, cpu, rss = run([kpiboard, "ingest", str(root)], env)
-        db = root / ".kpiboard" / "warehouse.duckdb"
         got["kpiboard"].append((wall, cpu, rss, db.stat().st_size))
         raw_db.unlink(missing_ok=True)
         wall, cpu, rss = run([str(exe), "-c", DUCKDB_CHILD, str(raw_db), *files], env)
@@ -146,6 +156,11 @@ def main() -> int:
     kc = min(r[1] for r in got["kpiboard"])
     dc = min(r[1] for r in got["duckdb"])
     print(f"DuckDB / kpiboard: wall {d / k:.2f}x  cpu {dc / kc:.2f}x  (best of {args.repeat})")
+    if "before" in got:
+        b = min(r[0] for r in got["before"])
+        bc = min(r[1] for r in got["before"])
+        print(f"DuckDB / before:   wall {d / b:.2f}x  cpu {dc / bc:.2f}x")
+        print(f"before / kpiboard: wall {b / k:.2f}x  cpu {bc / kc:.2f}x")
     if args.dir is None:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
