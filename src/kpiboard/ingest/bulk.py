@@ -195,7 +195,7 @@ def _read_file(path: Path, display: str, findings: list[Finding]) -> _File:
     if rows == 0:
         raise NotSure("no data rows (the row reader words the warning)")
     findings.extend(header_findings)
-    empty = pa.chunked_array([pa.array([""] * rows, pa.string())])
+    empty = pa.chunked_array([pa.repeat(pa.scalar("", pa.string()), rows)])
     full = {c: columns.get(c, empty) for c in CSV_COLUMNS}
     return _File(FileStamp(display, stamp.sha256, stamp.size, rows), full, line_numbers)
 

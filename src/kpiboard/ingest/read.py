@@ -3,6 +3,11 @@
 Every row of every file is checked and every problem collected (up to MAX_ERRORS_PER_FILE per
 file) before anything is raised, so one run of ``kpiboard validate`` shows them all.
 
+Two paths, one result: the files are first read and checked in bulk (``ingest.bulk``: Arrow
+parses, vector kernels check, no Python per row), which either returns the very table this
+module would or is not sure; then (any bad row, any unusual file) every row is checked here
+one by one (``rows.RowChecker``), and every problem is worded here.
+
 Choices worth knowing:
 
 * an empty (0-byte) file is an **error**: it is usually a failed export, and loading "nothing"
