@@ -56,9 +56,9 @@ def observations_ddl(name: str = OBSERVATIONS, *, temporary: bool = False) -> st
 
     No primary key: every load checks its keys come once (``vintage_write.diff_observations``,
     in the load's transaction) and the rows it inserts are those keys' new and changed rows.
-    The key's index cost more than the load itself: at 2 million rows the insert took 3.5
-    against 1.4 s, the commit 2.6 s against a moment, and at 5 million the file was 415 MB
-    against 46 MB for the rows alone (docs/BENCHMARKS.md, "Tidy ingest, whole processes").
+    The key's index cost more than the rest of the load: at 2 million rows the insert took
+    3.5 against 1.4 s, the commit 2.6 s against a moment, and the file was 171 against 28 MiB
+    (docs/BENCHMARKS.md, "Tidy ingest, whole processes").
     Warehouses made with the key keep it, and work alike."""
     cols = ", ".join(
         f"{f.name} {OBSERVATION_SQL_TYPES[f.name]}{'' if f.nullable else ' NOT NULL'}"
