@@ -315,3 +315,22 @@ def test_a_key_repeated_across_files_is_named_with_both_lines(
     assert error.message == (
         "period_end: duplicate row: MPS burglary 2009-08 (months 1) is also at data/a.csv:2"
     )
+
+
+@pytest.mark.parametrize(("since", "bulk"), [("2009-09", True), ("2009-08", False)])
+def test_a_measure_entered_on_the_dashboard_takes_rows_before_its_first_month(
+    make_project: ProjectFactory, since: str, bulk: bool
+) -> None:
+    root = make_project()
+    measures = (root / "measures" / "crime.yaml").read_text()
+    entered = measures.replace(
+        '    kind: snapshot\n    unit: "£m"\n',
+        f'    kind: snapshot\n    unit: "£m"\n    entry: {{enter: ["role:editor"], since: {since}}}\n',
+    )
+    assert entered != measures
+    (root / "measures" / "crime.yaml").write_text(entered)
+    old, new = both(root)
+    if bulk:  # the budget row is for 2009-08, before the first month entered
+        assert_same(old, new)
+    else:
+        assert isinstance(new, NotSure) and isinstance(old, ValidationFailed)
