@@ -78,7 +78,7 @@ def test_postgres_load_is_atomic(pg_project) -> None:  # type: ignore[no-untyped
             ingest_project(cat, warehouse=wh)
         (pg_root / "data" / "crime.csv").write_text(GOOD_CSV.replace("6543", "1"))
         table = read_observations(cat).table
-        # a repeated key gets past COPY and the deletes, then fails the primary key on insert
+        # a repeated key gets past COPY, then fails the load's check of its keys
         with pytest.raises(KpiboardError, match="rolled back"):
             wh.load(pa.concat_tables([table, table.slice(0, 1)]), [])
         assert _rows(wh) == before

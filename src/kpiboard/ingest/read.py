@@ -3,6 +3,11 @@
 Every row of every file is checked and every problem collected (up to MAX_ERRORS_PER_FILE per
 file) before anything is raised, so one run of ``kpiboard validate`` shows them all.
 
+Two paths, one result: the files are first read and checked in bulk (``ingest.bulk``: Arrow
+parses, vector kernels check, no Python per row), which either returns the very table this
+module would or is not sure; then (any bad row, any unusual file) every row is checked here
+one by one (``rows.RowChecker``), and every problem is worded here.
+
 Choices worth knowing:
 
 * an empty (0-byte) file is an **error**: it is usually a failed export, and loading "nothing"
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpiboard.errors import Finding, KpiboardError, ValidationFailed
+from kpiboard.ingest.bulk import NotSure, read_bulk
 from kpiboard.ingest.files import data_files, decode
 from kpiboard.ingest.header import check_header
 from kpiboard.ingest.rows import RowChecker
@@ -227,8 +233,14 @@ def read_observations(
     catalogue: Catalogue,
     files: Sequence[Path | str] | None = None,
     progress: Progress | None = None,
+    *,
+    bulk: bool = True,
 ) -> ReadResult:
     """Read and validate observation CSV files into one Arrow table.
+
+    A clean read is checked in bulk (``ingest.bulk``: DuckDB, no per-row Python); when the
+    bulk path is not sure (any bad row, any unusual file) or ``bulk`` is False, every row is
+    checked here one by one, with the same result and every problem reported.
 
     ``files`` defaults to the project's ``data:`` globs; relative paths are relative to the
     project root. ``progress(done, total, label)`` counts lines across all files. Raises
@@ -238,6 +250,11 @@ def read_observations(
     >>> result.table.num_rows, [f.path for f in result.files]  # doctest: +SKIP
     """
     paths, findings = _resolve(catalogue, files)
+    if bulk and paths and not findings:
+        try:
+            return read_bulk(catalogue, paths, progress)
+        except NotSure:
+            pass  # every row is checked one by one below, and every problem reported
     loaded = [f for f in (_load(catalogue, p, findings) for p in paths) if f is not None]
     total = sum(f.text.count("\n") + 1 for f in loaded)
     checker = RowChecker(catalogue)

@@ -377,7 +377,7 @@ class RowChecker:
 
 def _months_cell(text: str, problems: list[FieldProblem]) -> int | None:
     """The period's length in months from a non-blank cell."""
-    months = int(text) if text.isdigit() else None
+    months = int(text) if text.isdecimal() else None  # not isdigit: int("²") fails
     if months is None or not 1 <= months <= MAX_MONTHS:
         problems.append(
             (

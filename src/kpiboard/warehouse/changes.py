@@ -137,21 +137,27 @@ def observation_changes(s: Rows, vintage: int) -> list[SubjectChanges]:
     p = s.param
     on = " AND ".join(f"o.{c} = n.{c}" for c in KEY_COLUMNS)
     fig = "COALESCE({0}.numerator, {0}.value)"
-    got = s.rows(
-        f"SELECT COALESCE(o.measure, n.measure), COALESCE(o.period_end, n.period_end), "
-        f"{fig.format('o')}, {fig.format('n')}, o.measure IS NULL OR n.measure IS NULL "
+    # per measure and month, in the database (a first load of millions of rows would otherwise
+    # come into Python row by row): how many rows' figures changed (a row on one side only
+    # counts), and the largest change of a figure on both sides
+    pairs = (
+        f"SELECT COALESCE(o.measure, n.measure) AS measure, "
+        f"COALESCE(o.period_end, n.period_end) AS period_end, {fig.format('o')} AS old, "
+        f"{fig.format('n')} AS new, o.measure IS NULL OR n.measure IS NULL AS one_sided "
         f"FROM (SELECT * FROM {OBSERVATIONS} WHERE vintage_to = {p}) o FULL OUTER JOIN "
-        f"(SELECT * FROM {OBSERVATIONS} WHERE vintage_from = {p}) n ON {on}",
+        f"(SELECT * FROM {OBSERVATIONS} WHERE vintage_from = {p}) n ON {on}"
+    )
+    counted = "(one_sided OR old IS DISTINCT FROM new)"
+    got = s.rows(
+        f"SELECT measure, period_end, COUNT(CASE WHEN {counted} THEN 1 END), "
+        f"MAX(CASE WHEN {counted} AND old IS NOT NULL AND new IS NOT NULL "
+        f"THEN ABS(new - old) END) FROM ({pairs}) t GROUP BY measure, period_end",
         (vintage, vintage),
     )
-    touched: dict[tuple[str, dt.date], tuple[int, float | None]] = {}
-    for measure, period, old, new, one_sided in got:
-        figures, largest = touched.get((measure, period), (0, None))
-        if one_sided or old != new:
-            figures += 1
-            if old is not None and new is not None:
-                largest = max(largest or 0.0, abs(float(new) - float(old)))
-        touched[(measure, period)] = (figures, largest)
+    touched: dict[tuple[str, dt.date], tuple[int, float | None]] = {
+        (measure, period): (int(figures), None if largest is None else float(largest))
+        for measure, period, figures, largest in got
+    }
     before = _present(s, OBSERVATIONS, "measure", vintage - 1)
     after = _present(s, OBSERVATIONS, "measure", vintage)
     return _classify(MEASURE, touched, before, after)
