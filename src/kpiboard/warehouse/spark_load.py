@@ -143,10 +143,12 @@ def _diff_observations(
         f"SELECT {cols}, vintage_from, CASE WHEN _changed OR _removed THEN {vintage} "
         f"ELSE vintage_to END AS vintage_to FROM {FLAGGED}"
     )
+    # inserted: the new keys, and the changed rows' new figures (what stays current is neither)
+    staying = f"(SELECT * FROM {FLAGGED} WHERE vintage_to IS NULL AND NOT _changed) c"
     fresh = s.spark.sql(
         f"SELECT {', '.join(f's.{c}' for c in OBSERVATION_COLUMNS)}, "
         f"CAST({vintage} AS INT) AS vintage_from, CAST(NULL AS INT) AS vintage_to "
-        f"FROM {STAGE} s LEFT ANTI JOIN {current} ON {on}"
+        f"FROM {STAGE} s LEFT ANTI JOIN {staying} ON {on}"
     )
     kept.unionByName(fresh).write.parquet(loc.table_path(version, OBSERVATIONS))
     changed, removed = s.rows(
@@ -330,7 +332,7 @@ def _spark_errors() -> tuple[type[BaseException], ...]:
     from py4j.protocol import Py4JError  # type: ignore[import-untyped]
     from pyspark.errors import PySparkException
 
-    return (PySparkException, Py4JError, pa.ArrowException)
+    return (PySparkException, Py4JError, pa.ArrowException, OSError)
 
 
 def load_spark(
