@@ -149,6 +149,8 @@ def test_vintages_on_spark_keep_what_each_load_knew(
     assert (first.vintage, first.new_keys) == (1, 8)
     assert ingest_project(cat).vintage is None  # nothing changed: no vintage
 
+    reader = Warehouse.open(cat, read_only=True)  # as `serve` holds one across loads
+    assert reader.latest_vintage() == 1
     (root / "data" / "crime.csv").write_text(REVISED_CSV)
     second = ingest_project(cat)
     assert (second.vintage, second.replaced_keys, second.removed_rows) == (2, 8, 0)
@@ -159,6 +161,10 @@ def test_vintages_on_spark_keep_what_each_load_knew(
         assert [v.id for v in wh.vintages()] == [1, 2]
         assert _burglary(cat, wh)["MPS 2009-08"] == 6600
         assert _burglary(cat, wh.at(1))["MPS 2009-08"] == 6543
+    # the reader opened before the load follows the pointer to the version it made
+    with reader:
+        assert reader.latest_vintage() == 2
+        assert _burglary(cat, reader)["MPS 2009-08"] == 6600
 
     # a load that fails before its version is made current leaves the last one as it was
     (root / "data" / "crime.csv").write_text(GOOD_CSV)

@@ -127,6 +127,11 @@ def _builder(target: SparkUrl) -> Any:
     )
     if target.local:
         builder = builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
+    # errors only, from the JVM's start: not Spark's banner and warnings on a command's stderr
+    quiet = Path(__file__).with_name("spark-log4j2.properties")
+    builder = builder.config(
+        "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{quiet}"
+    )
     return builder
 
 
