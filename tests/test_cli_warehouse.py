@@ -76,3 +76,20 @@ def test_serve_and_ingest_and_report_offer_the_option() -> None:
     for command in ("ingest", "report", "serve"):
         done = CliRunner().invoke(app, [command, "--help"])
         assert "--warehouse" in done.output, command
+
+
+def test_the_dashboard_keeps_the_warehouse_it_was_given(met: Path, tmp_path: Path) -> None:
+    from kpiboard.web.service import ScorecardService
+
+    given = tmp_path / "dashboard.duckdb"
+    service = ScorecardService.open(met, str(given))
+    try:
+        assert given.is_file()  # ingested there, not into the project's own file
+        assert not (met / ".kpiboard" / "warehouse.duckdb").exists()
+        assert service.vintage == 1
+        (met / "data" / "roads.csv").write_text((met / "data" / "roads.csv").read_text() + "\n")
+        service.reload()  # re-reads the YAML: the warehouse stays the one it was given
+        assert service.catalogue.project.warehouse == str(given)
+        assert not (met / ".kpiboard" / "warehouse.duckdb").exists()
+    finally:
+        service.close()
