@@ -180,3 +180,40 @@ def test_vintages_on_spark_keep_what_each_load_knew(
         assert _burglary(cat, wh)["MPS 2009-08"] == 6600
     versions = sorted(p.name for p in (root / ".kpiboard" / "spark" / "versions").iterdir())
     assert len(versions) == 2 and versions[-1].startswith("v000002-")  # the failed one is gone
+
+
+def test_pyspark_missing_says_how_to_add_it(make_project: ProjectFactory) -> None:
+    root = make_project()
+    script = (
+        "import sys\n"
+        "sys.modules['pyspark'] = None  # as if it were not installed\n"
+        "from kpiboard.cli import app\n"
+        f"app(['report', {str(root)!r}, '--warehouse', 'local[2]'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=GUARD_SECONDS,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 1, done.stderr
+    assert "the warehouse local[2] is Spark, and PySpark is not installed" in done.stderr
+    assert "pip install 'kpiboard[spark]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_second_load_into_a_location_is_refused_at_once(
+    make_project: ProjectFactory, spark_master: str
+) -> None:
+    import fcntl
+
+    root = make_project()
+    cat = load_catalogue(root).with_warehouse(spark_master)
+    location = root / ".kpiboard" / "spark"
+    location.mkdir(parents=True)
+    with open(location / ".writer.lock", "w") as held:  # another process's load, as it holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(KpiboardError, match="another ingest is loading into the Spark"):
+            ingest_project(cat)
+    assert not (location / POINTER).exists()

@@ -15,7 +15,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from kpiboard.errors import KpiboardError
-from kpiboard.warehouse.spark_session import spark_url
+from kpiboard.warehouse.spark_session import require_pyspark, spark_url
 
 DEFAULT_DUCKDB = Path(".kpiboard") / "warehouse.duckdb"
 _DUCKDB_PREFIX = "duckdb://"
@@ -75,6 +75,7 @@ def connect(
     tables as Parquet in ``spark_location`` (docs/SPARK.md)."""
     target = spark_url(url)
     if target is not None:
+        require_pyspark(target)
         # here, not at the top: PySpark is optional and heavy, imported only for a Spark URL
         from kpiboard.warehouse.spark_store import open_spark, spark_location_path
 

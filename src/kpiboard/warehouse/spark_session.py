@@ -162,8 +162,8 @@ def _start_driver(target: SparkUrl) -> Any:
         return session
 
 
-def spark_session(target: SparkUrl) -> Any:
-    """A SparkSession of its own (its own temporary views) for one warehouse on ``target``."""
+def require_pyspark(target: SparkUrl) -> None:
+    """KpiboardError saying how to add Spark support when PySpark is not installed."""
     try:
         import pyspark  # noqa: F401
     except ImportError:
@@ -171,6 +171,11 @@ def spark_session(target: SparkUrl) -> Any:
             f"the warehouse {target.text} is Spark, and PySpark is not installed",
             hint=PYSPARK_HINT,
         ) from None
+
+
+def spark_session(target: SparkUrl) -> Any:
+    """A SparkSession of its own (its own temporary views) for one warehouse on ``target``."""
+    require_pyspark(target)
     probe(target)
     if target.kind == "sc":
         from pyspark.sql import SparkSession
