@@ -72,8 +72,23 @@ def test_an_empty_url_is_a_usage_error(met: Path) -> None:
     assert "--warehouse: empty URL" in done.output
 
 
+def test_the_vintages_listed_are_the_given_warehouses(met: Path, tmp_path: Path) -> None:
+    given = str(tmp_path / "given.duckdb")
+    _run_ok(["ingest", str(met), "--warehouse", given])
+    listed = json.loads(_run_ok(["vintages", str(met), "--format", "json", "--warehouse", given]))
+    assert [v["id"] for v in listed] == [1]
+    own = json.loads(_run_ok(["vintages", str(met), "--format", "json"]))
+    assert own == []  # the project's own warehouse: made empty, nothing ingested
+
+
+def _run_ok(args: list[str]) -> str:
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    return done.stdout
+
+
 def test_serve_and_ingest_and_report_offer_the_option() -> None:
-    for command in ("ingest", "report", "serve"):
+    for command in ("ingest", "report", "serve", "vintages"):
         done = CliRunner().invoke(app, [command, "--help"])
         assert "--warehouse" in done.output, command
 
