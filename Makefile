@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean browser oidc-provider pdf-fonts axe libreoffice
+.PHONY: demo test lint format bench clean browser oidc-provider pdf-fonts axe libreoffice java
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ libreoffice:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
 	  else echo "warning: soffice is missing; the LibreOffice test of the Excel workbook will be skipped (apt-get install libreoffice-calc-nogui)"; fi; }
 
+# A Spark warehouse (docs/SPARK.md) runs on Java 17; its tests start a local Spark with it.
+# PySpark itself comes with the `spark` extra (in `dev`). Install Debian's JRE when java is missing.
+java:
+	@command -v java >/dev/null || test -x "$$JAVA_HOME/bin/java" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's openjdk-17-jre-headless for the Spark warehouse tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; \
+	  else echo "warning: java is missing; the Spark warehouse tests will be skipped (apt-get install openjdk-17-jre-headless)"; fi; }
+
 # The single sign-on tests run a real OpenID Connect provider (tests/oidc: the npm package
 # oidc-provider on Node.js 20, pinned by its package-lock.json); the tests skip without npm.
 oidc-provider:
@@ -73,7 +82,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks examples
 	$(BIN)/ruff format src tests benchmarks examples
 
-test: lint browser oidc-provider axe pdf-fonts libreoffice
+test: lint browser oidc-provider axe pdf-fonts libreoffice java
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -260,6 +260,27 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+SPARK_MASTER = "local[2]"  # small and local, so the suite stays within its time
+
+
+@pytest.fixture(scope="session")
+def spark_master() -> str:
+    """A Spark master URL for a Spark warehouse, its driver (one per process) started once: the
+    tests' warehouses each get a session of their own on it (kpiboard.warehouse.spark_session).
+    Skipped only where PySpark or Java is missing (`make test` installs both)."""
+    pytest.importorskip(
+        "pyspark", reason="PySpark is not installed (pip install 'kpiboard[spark]')"
+    )
+    from kpiboard.warehouse.spark_session import java_executable, spark_session, spark_url
+
+    if java_executable() is None:
+        pytest.skip("Java is missing (make java, or apt-get install openjdk-17-jre-headless)")
+    target = spark_url(SPARK_MASTER)
+    assert target is not None
+    spark_session(target)  # the driver starts here, once; each warehouse has its own session
+    return SPARK_MASTER
+
+
 #: Seconds the test process may take to exit once the session is over.
 EXIT_GRACE_SECONDS = 120
 

@@ -5,6 +5,7 @@ module, never on the loading, so that the two do not import each other."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,14 @@ class Catalogue:
 
     def children_of(self, measure_id: str) -> list[Measure]:
         return [m for m in self.measures.values() if m.parent == measure_id]
+
+    def with_warehouse(self, url: str | None) -> Catalogue:
+        """This project with its ``warehouse:`` setting replaced by ``url`` (``kpiboard ingest
+        --warehouse URL``: one run elsewhere); itself when ``url`` is None."""
+        if url is None:
+            return self
+        project = self.project.model_copy(update={"warehouse": url})
+        return dataclasses.replace(self, project=project)
 
     @property
     def fy_start_month(self) -> int:

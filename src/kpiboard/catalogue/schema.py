@@ -419,7 +419,14 @@ class Project(Strict):
     title: str
     organisation: str = Field(description="the home organisation's id")
     financial_year_start: int = Field(4, ge=1, le=12)
-    warehouse: str | None = Field(None, description="an Ibis URL; default duckdb in .kpiboard/")
+    warehouse: str | None = Field(
+        None, description="an Ibis URL or a Spark master; default duckdb in .kpiboard/"
+    )
+    spark_location: str | None = Field(
+        None,
+        description="a Spark warehouse's Parquet folder (relative: to the project folder); "
+        "default .kpiboard/spark",
+    )
     subtitle: str | None = None
     sections: list[str] = Field(default_factory=list)
     population: str | None = Field(None, description="the measure holding resident population")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from kpiboard.catalogue import load_catalogue
+from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.errors import KpiboardError, UsageError, ValidationFailed
 from kpiboard.render import Document, RenderOptions
 from kpiboard.render.pdf import ORIENTATIONS, PAPERS, PdfWarning
@@ -42,6 +42,38 @@ def say_waiting(message: str) -> None:
 
 
 ProjectArg = Annotated[Path, typer.Argument(help="the project folder (with kpiboard.yaml)")]
+WarehouseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--warehouse",
+        metavar="URL",
+        help="use this warehouse for this run instead of kpiboard.yaml's `warehouse:` (a DuckDB "
+        "file, postgres://..., or Spark: local[N], spark://HOST:7077, sc://HOST:15002)",
+    ),
+]
+
+
+def load_project(project: Path, warehouse: str | None = None) -> Catalogue:
+    """The project, with its warehouse replaced by ``--warehouse`` when given."""
+    return load_catalogue(project).with_warehouse(warehouse_option(warehouse))
+
+
+def warehouse_option(warehouse: str | None) -> str | None:
+    """A ``--warehouse`` URL as the warehouse takes it: a DuckDB file given on the command line
+    is relative to the current folder (as a shell user means it), not to the project folder as
+    in kpiboard.yaml."""
+    if warehouse is None:
+        return None
+    text = warehouse.strip()
+    if not text:
+        raise UsageError("--warehouse: empty URL", hint="give a DuckDB file or a warehouse URL")
+    # here, not at the top: `kpiboard users list` (which imports this module) needs no warehouse
+    from kpiboard.warehouse.connect import duckdb_path
+
+    path = duckdb_path(text, Path.cwd())
+    return str(path.resolve()) if isinstance(path, Path) else text
+
+
 OrgOption = Annotated[str | None, typer.Option(help="organisation id, name or alias")]
 OutputOption = Annotated[Path | None, typer.Option(help="write to this file instead of stdout")]
 PaperOption = Annotated[str, typer.Option(help=f"PDF paper size: {' or '.join(PAPERS)}")]

@@ -20,7 +20,16 @@ from rich.progress import (
 
 from kpiboard.announcements import Announcement
 from kpiboard.catalogue import Catalogue, load_catalogue
-from kpiboard.cli.common import WAIT_SECONDS, ProjectArg, WaitOption, err, fail, say_waiting
+from kpiboard.cli.common import (
+    WAIT_SECONDS,
+    ProjectArg,
+    WaitOption,
+    WarehouseOption,
+    err,
+    fail,
+    load_project,
+    say_waiting,
+)
 from kpiboard.cli.news import after_load, checked_news, published_pins_of, send_news
 from kpiboard.cli.vintages import check_format, show_ingest
 from kpiboard.errors import KpiboardError, ValidationFailed
@@ -148,6 +157,7 @@ def ingest(
         str | None, typer.Option("--by", help="who the vintage records (default: the OS user)")
     ] = None,
     wait: WaitOption = WAIT_SECONDS,
+    warehouse: WarehouseOption = None,
 ) -> None:
     """Load the project's data into its warehouse, atomically (all files or none), as a new
     vintage; say what changed (months added, revised, removed) since the last, and what that
@@ -155,7 +165,7 @@ def ingest(
     news: list[Announcement] = []
     try:
         check_format(fmt)
-        cat = load_catalogue(project)
+        cat = load_project(project, warehouse)
         pins = published_pins_of(cat)
         access = WarehouseAccess(cat, read_wait=wait, lock_wait=wait, on_wait=say_waiting)
         try:

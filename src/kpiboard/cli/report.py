@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from kpiboard.assemble import assemble_league, assemble_revised
-from kpiboard.catalogue import Catalogue, load_catalogue
+from kpiboard.catalogue import Catalogue
 from kpiboard.cli.appdb import app_store
 from kpiboard.cli.common import (
     WAIT_SECONDS,
@@ -22,12 +22,14 @@ from kpiboard.cli.common import (
     PaperOption,
     ProjectArg,
     WaitOption,
+    WarehouseOption,
     check_binary,
     check_format,
     check_writable,
     emit,
     fail,
     layout_options,
+    load_project,
     say_waiting,
     shown_warnings,
 )
@@ -65,16 +67,20 @@ def _warehouse(cat: Catalogue, vintage: int | None, wait: float) -> Iterator[War
 
 @contextmanager
 def observed(
-    project: Path, as_of: str | None, vintage: int | None = None, wait: float = WAIT_SECONDS
+    project: Path,
+    as_of: str | None,
+    vintage: int | None = None,
+    wait: float = WAIT_SECONDS,
+    warehouse: str | None = None,
 ) -> Iterator[tuple[Catalogue, Warehouse, int]]:
     """The project, its warehouse (ingested first if the data changed; ingesting nothing when
     ``vintage`` is given) and the month: the one asked for, else the latest with data (of that
-    vintage)."""
+    vintage). ``warehouse``: a URL used instead of the project's (``--warehouse``)."""
     try:
         asked = None if as_of is None else parse_month(as_of)
     except KpiboardError as exc:
         raise UsageError(f"--as-of: {exc.message}", hint=exc.hint) from None
-    cat = load_catalogue(project)
+    cat = load_project(project, warehouse)
     with _warehouse(cat, vintage, wait) as wh:
         month = report_month(wh.at(vintage).months_with_data(cat), asked)
         yield cat, wh, month
@@ -100,10 +106,11 @@ def scorecard_of(
     org: str | None,
     vintage: int | None = None,
     wait: float = WAIT_SECONDS,
+    warehouse: str | None = None,
 ) -> Scorecard:
     """The scorecard, its figures revised since the month's published pack (else since first
     reported) marked; only vintages up to ``vintage`` count."""
-    with observed(project, as_of, vintage, wait) as (cat, wh, month):
+    with observed(project, as_of, vintage, wait, warehouse) as (cat, wh, month):
         home = cat.resolve_org(org or cat.project.organisation)
         pin = published_vintage(cat, home, month)
         return assemble_revised(cat, wh, month, home, vintage=vintage, published=pin)
@@ -117,8 +124,9 @@ def league_of(
     vintage: int | None = None,
     wait: float = WAIT_SECONDS,
     funnel_limits: FunnelMethod = FunnelMethod.ADDITIVE,
+    warehouse: str | None = None,
 ) -> League:
-    with observed(project, as_of, vintage, wait) as (cat, wh, month):
+    with observed(project, as_of, vintage, wait, warehouse) as (cat, wh, month):
         return assemble_league(
             cat,
             wh.at(vintage).scorecard_observations(cat),
@@ -163,6 +171,7 @@ def report(
             "additive random effects (default) or multiplicatively, or plain poisson",
         ),
     ] = FunnelMethod.ADDITIVE,
+    warehouse: WarehouseOption = None,
 ) -> None:
     """Build the scorecard as of a month (ingesting first if the data changed); with
     --org all --measure ID, that measure's league table instead."""
@@ -190,12 +199,14 @@ def report(
             if league:
                 assert measure is not None
                 data = LEAGUE.render(
-                    league_of(project, as_of, measure, group, vintage, wait, funnel_limits),
+                    league_of(
+                        project, as_of, measure, group, vintage, wait, funnel_limits, warehouse
+                    ),
                     fmt,
                     options,
                 )
             else:
-                card = scorecard_of(project, as_of, org, vintage, wait)
+                card = scorecard_of(project, as_of, org, vintage, wait, warehouse)
                 if fmt == "table" and output is None:
                     print_table(card, Console(highlight=False))
                     return

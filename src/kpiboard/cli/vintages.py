@@ -11,8 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from kpiboard.announcements import Announcement
-from kpiboard.catalogue import load_catalogue
-from kpiboard.cli.common import ProjectArg, err, fail, say_waiting
+from kpiboard.cli.common import ProjectArg, WarehouseOption, err, fail, load_project, say_waiting
 from kpiboard.cli.news import news_lines
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.formatting import decimals_of, number
@@ -121,11 +120,12 @@ def show_ingest(summary: IngestSummary, fmt: str, news: Sequence[Announcement] =
 def vintages(
     project: ProjectArg = Path("."),
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    warehouse: WarehouseOption = None,
 ) -> None:
     """List the warehouse's vintages: every load that changed something, oldest first."""
     try:
         check_format(fmt)
-        cat = load_catalogue(project)
+        cat = load_project(project, warehouse)
         access = WarehouseAccess(cat, on_wait=say_waiting)
         try:
             if access.needs_writer(data=False):  # nothing there yet: made empty, as before

@@ -1,7 +1,8 @@
 """Turning a project's warehouse setting into an Ibis connection.
 
 ``warehouse:`` in kpiboard.yaml is any Ibis URL (``postgres://user@host:5432/db``,
-``duckdb:///abs/path.duckdb``). A DuckDB path that is not absolute is relative to the
+``duckdb:///abs/path.duckdb``) or a Spark master (``local[2]``, ``spark://host:7077``,
+``sc://host:15002``: kpiboard.warehouse.spark_session). A DuckDB path that is not absolute is relative to the
 project folder, and without a setting the warehouse is ``.kpiboard/warehouse.duckdb`` there.
 """
 
@@ -14,6 +15,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from kpiboard.errors import KpiboardError
+from kpiboard.warehouse.spark_session import require_pyspark, spark_url
 
 DEFAULT_DUCKDB = Path(".kpiboard") / "warehouse.duckdb"
 _DUCKDB_PREFIX = "duckdb://"
@@ -60,11 +62,25 @@ LOCKED_HINT = (
 
 
 def connect(
-    url: str | None, root: Path | None, *, read_only: bool = False
+    url: str | None,
+    root: Path | None,
+    *,
+    read_only: bool = False,
+    spark_location: str | None = None,
 ) -> tuple[BaseBackend, str]:
     """Connect, returning the backend and the URL as shown to users. ``read_only`` opens a
-    DuckDB file for reading only, which other processes' readers may share (other backends
-    ignore it: their server keeps readers and writers apart)."""
+    DuckDB file for reading only, which other processes' readers may share (PostgreSQL ignores
+    it: its server keeps readers and writers apart; a Spark reader does not need its Parquet
+    location writable). A Spark master URL (``local[N]``, ``spark://``, ``sc://``) keeps its
+    tables as Parquet in ``spark_location`` (docs/SPARK.md)."""
+    target = spark_url(url)
+    if target is not None:
+        require_pyspark(target)
+        # here, not at the top: PySpark is optional and heavy, imported only for a Spark URL
+        from kpiboard.warehouse.spark_store import open_spark, spark_location_path
+
+        location = spark_location_path(spark_location, root)
+        return open_spark(target, location, read_only=read_only)
     path = duckdb_path(url, root)
     if path is not None:
         shown = f"duckdb://{path}"

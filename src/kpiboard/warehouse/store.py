@@ -133,7 +133,13 @@ class Warehouse:
         """The project's warehouse: ``project.warehouse`` or ``<project>/.kpiboard/warehouse.duckdb``.
         ``read_only``: a DuckDB file opened for reading, shared with other readers; an error
         (NotIngested) when the tables are not there as this kpiboard makes them."""
-        backend, shown = connect(catalogue.project.warehouse, catalogue.root, read_only=read_only)
+        project = catalogue.project
+        backend, shown = connect(
+            project.warehouse,
+            catalogue.root,
+            read_only=read_only,
+            spark_location=project.spark_location,
+        )
         # kpiboard's own file (no `warehouse:` set) holds nothing but what the data files give,
         # so one made before vintages is rebuilt from them rather than refused
         rebuild = catalogue.project.warehouse is None
@@ -274,6 +280,10 @@ class Warehouse:
                 f"vintage {self.vintage} is read-only", hint="load into the latest: Warehouse.open"
             )
         opts = LoadOptions(complete, check, who, self._digest, on_check)
+        if self.backend_name == "pyspark":  # Parquet versions, not a transaction: its own path
+            from kpiboard.warehouse.spark_load import load_spark
+
+            return load_spark(self.backend, table, files, records=records, options=opts)
         return load_table(self.backend, table, files, records=records, options=opts)
 
     def _digest(self, stamp_path: str) -> str | None:

@@ -65,10 +65,12 @@ def serve(
     *,
     announce: Callable[[str], None] = print,
     demo: bool = False,
+    warehouse: str | None = None,
 ) -> None:
-    """Open the project and serve its dashboard until interrupted."""
+    """Open the project and serve its dashboard until interrupted; ``warehouse``: a URL used
+    instead of the project's setting (``serve --warehouse``)."""
     check_port(host, port)
-    service = ScorecardService.open(project)
+    service = ScorecardService.open(project, warehouse)
     settings = service.catalogue.project.dashboard
     store = open_store(project, settings.database)
     try:

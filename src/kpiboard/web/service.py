@@ -193,7 +193,10 @@ class ScorecardService:
         warehouse opened to write (approved entered figures). On any error nothing changes
         and the error is raised; returns the ingest summary, None when the data were up to
         date or ``load`` ran. The request that reloads reads the new snapshot from then on."""
-        catalogue = load_catalogue(self.catalogue.root)
+        # the warehouse this service opened (a `serve --warehouse` URL), whatever the YAML says
+        catalogue = load_catalogue(self.catalogue.root).with_warehouse(
+            self.catalogue.project.warehouse
+        )
         with self._switching:
             self._stamp = self._access.stamp()
             summary = None
@@ -208,9 +211,10 @@ class ScorecardService:
         return summary
 
     @classmethod
-    def open(cls, project: Path) -> ScorecardService:
-        """Load the project and its warehouse, ingesting first when the data files changed."""
-        cat = load_catalogue(project)
+    def open(cls, project: Path, warehouse: str | None = None) -> ScorecardService:
+        """Load the project and its warehouse (``warehouse``: a URL instead of the project's
+        setting), ingesting first when the data files changed."""
+        cat = load_catalogue(project).with_warehouse(warehouse)
         access = WarehouseAccess(cat)
         try:
             access.ensure_ingested()
