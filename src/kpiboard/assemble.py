@@ -16,7 +16,6 @@ from kpiboard.engine.build import build_scorecard
 from kpiboard.engine.league import build_league, league_request
 from kpiboard.engine.needs import all_months_request, before_any_data, scorecard_request
 from kpiboard.engine.peer_plan import home_request, peer_request, peer_shortfall
-from kpiboard.engine.peers import PeerMonthsNeeded
 from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
 from kpiboard.funnelplot import FunnelMethod
@@ -45,13 +44,7 @@ def assemble_scorecard(
         first = reads.engine_data(all_months_request(cat, home)).first_end()
         if first is not None:
             raise before_any_data(as_of, first)
-    try:
-        return build_scorecard(cat, data, as_of, home)
-    except PeerMonthsNeeded:  # a rank searches back past the home's latest month: read more
-        more = peer_shortfall(cat, data, as_of, home)
-        if more is None:
-            raise
-        return build_scorecard(cat, data.merged(reads.engine_data(more)), as_of, home)
+    return build_scorecard(cat, data, as_of, home)
 
 
 def _scorecard_data(cat: Catalogue, reads: Observations, as_of: int, home: str) -> EngineData:
@@ -60,7 +53,10 @@ def _scorecard_data(cat: Catalogue, reads: Observations, as_of: int, home: str) 
     data = reads.engine_data(home_request(cat, as_of, home))
     if data.first_month() is None:  # no rows of its own: read as before, peers in full
         return reads.engine_data(scorecard_request(cat, as_of, home))
-    return data.merged(reads.engine_data(peer_request(cat, data, as_of, home)))
+    data = data.merged(reads.engine_data(peer_request(cat, data, as_of, home)))
+    # a rank that searches back past the home's latest month (a member without data there)
+    more = peer_shortfall(cat, data, as_of, home)
+    return data if more is None else data.merged(reads.engine_data(more))
 
 
 def assemble_league(

@@ -8,9 +8,10 @@ and a year before it (how many rose). So it asks first for the home organisation
 (:func:`home_request`), then, from them, for the others' rows of what each rank is made of at
 those two months only (:func:`peer_request`); populations and snapshots, which are read as at
 any earlier month, in full, with the home's rows. Where a rank finds a member without data there, it searches
-earlier months, and asks for the 36 months it may read (:func:`peer_shortfall`): the data say
-which months they hold (``EngineData.peers_at``), and a rank never reads a month it was not
-given. The figures are the same as from every organisation's full history.
+earlier months, and asks for the 36 months it may read (:func:`peer_shortfall`, run before
+the build, so a scorecard is still built once): the data say which months they hold
+(``EngineData.peers_at``), and a rank never reads a month it was not given (it raises
+``PeerMonthsNeeded``). The figures are the same as from every organisation's full history.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import replace
 from kpiboard.catalogue import Catalogue
 from kpiboard.engine.evaluate import Evaluator
 from kpiboard.engine.needs import peer_measures, scorecard_request
-from kpiboard.engine.peers import PeerMonthsNeeded, rank_basis, ranks_of
+from kpiboard.engine.peers import PeerMonthsNeeded, rank_basis, require_reads
 from kpiboard.enginedata import EngineData, EngineRequest, PeerReads
 from kpiboard.vocabulary import MeasureKind
 
@@ -63,7 +64,7 @@ def peer_shortfall(cat: Catalogue, data: EngineData, as_of: int, home: str) -> E
     ends: dict[str, set[int]] = {}
     for m in cat.measures.values():
         try:
-            ranks_of(ev, m, home, as_of)
+            require_reads(ev, m, home, as_of)
         except PeerMonthsNeeded as needed:
             for mid in needed.measures:
                 ends.setdefault(mid, set()).update(needed.ends)

@@ -318,6 +318,22 @@ def ranks_of(ev: Evaluator, measure: Measure, home: str, as_of: int) -> list[Ran
     return out
 
 
+def require_reads(ev: Evaluator, measure: Measure, home: str, as_of: int) -> None:
+    """Raise :class:`PeerMonthsNeeded` when a rank of :func:`ranks_of` would read the other
+    organisations at a month the data do not hold: its rank period and the year before it,
+    found as :func:`rank_in_group` finds them, without the rest of the rank."""
+    if measure.ranks is None:
+        return
+    groups = ev.cat.project.peer_groups
+    wanted = measure.ranks.groups or [g.id for g in groups]
+    orgs = [o.id for o in ev.cat.project.organisations]
+    for g in groups:
+        if g.id in wanted:
+            found = rank_period(ev, measure, members(g, orgs), as_of, home)
+            if found is not None and ev.window(found.window_kind, found.end - 12) is not None:
+                _require(ev, found.basis, found.end - 12, found.start)
+
+
 def _whole(x: float | None) -> bool:
     return x is not None and math.isfinite(x) and x >= 0 and float(x).is_integer()
 
