@@ -8,16 +8,24 @@ Builds a synthetic national cube (43 organisations x 30 measures x 120 months of
 * hand-written DuckDB SQL computing the same columns;
 * pandas computing the same columns (groupby rolling / cumsum / merge);
 
-checks the three agree, and prints the ratios. Then times one organisation's full scorecard
-(all 30 measures, ranks among the 43) once the warehouse is loaded. Run by hand:
+checks the three agree (on two organisations' rows: at the largest sizes a result is
+gigabytes), and prints the ratios. Then times one organisation's full scorecard (every
+measure, ranked among every organisation) in a process of its own, and prints its peak
+memory; ``--old`` also times it read as before the scorecard's reads were its own (every
+organisation's 49 months of every ranked measure). Sizes by ``--orgs``, ``--measures`` and
+``--months``; at the largest, ``--stream`` reads the windows batch by batch (the whole result,
+60 columns of every row, would not fit beside the rest) and ``--no-pandas`` skips pandas.
+Run by hand:
 
-    .venv/bin/python benchmarks/engine_windows.py [--repeat 5]
+    .venv/bin/python benchmarks/engine_windows.py [--repeat 5] [--orgs 43 --measures 30]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -152,13 +160,31 @@ def with_pandas(df: pd.DataFrame, fy_start_month: int = 4) -> pd.DataFrame:
     return out.merge(prev, on=["org", "measure", "m"], how="left")
 
 
-def best(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
+def best(fn, repeat: int, keep=lambda r: r) -> tuple[float, object]:
+    """The best time of ``repeat`` runs of ``fn``, and ``keep`` of its last result (a sample:
+    at the largest sizes a result is gigabytes, and two alive at once do not fit)."""
+    times, kept = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
-    return min(times), result
+        kept = keep(result)
+        del result
+    return min(times), kept
+
+
+SAMPLE_ORGS = ("org00", "org01")
+
+
+def sample(table: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    """The rows of two organisations, sorted: what the three results are compared on."""
+    df = table if isinstance(table, pd.DataFrame) else None
+    if df is None:
+        import pyarrow.compute as pc
+
+        df = table.filter(pc.is_in(table["org"], pa.array(SAMPLE_ORGS))).to_pandas()
+    df = df[df["org"].isin(SAMPLE_ORGS)]
+    return df.sort_values(["org", "measure", "m"], ignore_index=True)
 
 
 def scorecard_project(tmp: Path) -> Path:
@@ -195,10 +221,79 @@ def scorecard_project(tmp: Path) -> Path:
     return tmp
 
 
+def streamed(batches) -> pd.DataFrame:
+    """The sample's rows of a result read batch by batch (the whole would not fit)."""
+    return sample(pa.Table.from_batches([sample_batch(b) for b in batches]))
+
+
+def sample_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    import pyarrow.compute as pc
+
+    return batch.filter(pc.is_in(batch["org"], pa.array(SAMPLE_ORGS)))
+
+
+def vm(field: str) -> int:
+    """A figure of this process from /proc/self/status, in KiB (VmHWM: its peak resident size)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def child(proj: Path, repeat: int, old: bool) -> int:
+    """One organisation's scorecard in a process of its own, so that its peak memory is its
+    own: prints the best time, the first, and the process's resident size before and at peak."""
+    from kpiboard.engine.build import build_scorecard
+    from kpiboard.engine.needs import scorecard_request
+    from kpiboard.warehouse.reads import Observations
+
+    cat = load_catalogue(proj)
+    con = ibis.duckdb.connect(str(proj / "wh.duckdb"), read_only=True)
+    obs = con.table("obs")
+    month = parse_month("2009-08")
+
+    def card():
+        if old:  # as before: every organisation's 49 months of every ranked measure, then build
+            data = Observations(obs).engine_data(scorecard_request(cat, month, "org00"))
+            return build_scorecard(cat, data, month, "org00")
+        return assemble_scorecard(cat, obs, month, "org00")
+
+    before = vm("VmRSS")
+    t0 = time.perf_counter()
+    got = card()
+    first = time.perf_counter() - t0
+    t_best, got = best(card, repeat)
+    print(
+        f"{t_best:.4f} {first:.4f} {before} {vm('VmHWM')} {len(got.rows)} "
+        f"{sum(len(r.ranks) for r in got.rows)}"
+    )
+    return 0
+
+
+def scorecard_in_child(proj: Path, repeat: int, old: bool) -> list[str]:
+    cmd = [sys.executable, __file__, "--child", str(proj), "--repeat", str(repeat)]
+    out = subprocess.run([*cmd, *(["--old"] if old else [])], check=True, capture_output=True)
+    return out.stdout.decode().split()
+
+
 def main() -> int:
+    global ORGS, MEASURES, MONTHS
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--orgs", type=int, default=ORGS)
+    ap.add_argument("--measures", type=int, default=MEASURES)
+    ap.add_argument("--months", type=int, default=MONTHS)
+    ap.add_argument("--no-pandas", action="store_true", help="skip pandas (memory)")
+    ap.add_argument("--no-windows", action="store_true", help="only the one-org scorecard")
+    ap.add_argument("--old", action="store_true", help="time the scorecard read as before too")
+    ap.add_argument(
+        "--stream", action="store_true", help="fetch the windows in batches, keeping none (memory)"
+    )
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        return child(args.child, args.repeat, args.old)
+    ORGS, MEASURES, MONTHS = args.orgs, args.measures, args.months
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         t0 = time.perf_counter()
@@ -207,70 +302,79 @@ def main() -> int:
         raw = duckdb.connect(str(path))
         raw.execute("CREATE TABLE obs AS SELECT * FROM data")
         raw.close()
+        rows = data.num_rows
+        del data
         print(
-            f"cube: {data.num_rows:,} rows ({ORGS} orgs x {MEASURES} measures x {MONTHS} months), "
-            f"built and loaded in {time.perf_counter() - t0:.2f}s; duckdb {duckdb.__version__}, ibis {ibis.__version__}"
+            f"cube: {rows:,} rows ({ORGS} orgs x {MEASURES} measures x {MONTHS} months), "
+            f"built and loaded in {time.perf_counter() - t0:.2f}s; duckdb {duckdb.__version__}, "
+            f"ibis {ibis.__version__}"
         )
+        t_engine = None if args.no_windows else windows(path, args)
+        proj = scorecard_project(tmp / "proj")
+        shutil.copy(path, proj / "wh.duckdb")
+        path.unlink()
+        label = f"one organisation's scorecard ({MEASURES} KPIs, ranks of {ORGS})"
+        runs = [("after", False), *([("before", True)] if args.old else [])]
+        for name, old in runs:
+            t_card, first, before, hwm, n_rows, n_ranks = scorecard_in_child(proj, args.repeat, old)
+            ratio = f"  {float(t_card) / t_engine:.2f} x the cube's windows" if t_engine else ""
+            print(
+                f"{label + ', ' + name:60s} {float(t_card):7.3f}s (first {float(first):.3f}s){ratio}; "
+                f"{n_rows} rows, {n_ranks} ranks; process peak {int(hwm) / 1024:,.0f} MiB "
+                f"({(int(hwm) - int(before)) / 1024:,.0f} MiB over its {int(before) / 1024:,.0f} MiB "
+                "before the first scorecard)"
+            )
+    return 0
 
-        con = ibis.duckdb.connect(str(path))
-        obs = con.table("obs")
-        expr = window_table(obs, 4)
-        t_engine, engine_res = best(lambda: expr.to_pyarrow(), args.repeat)
 
-        raw = con.con  # the same DuckDB connection, so both read the same file the same way
-        sql = hand_sql(4)
-        t_sql, sql_res = best(lambda: raw.sql(sql).to_arrow_table(), args.repeat)
-
+def windows(path: Path, args: argparse.Namespace) -> float:
+    """The whole cube's windows: engine, hand-written SQL and pandas; prints and returns the
+    engine's time."""
+    con = ibis.duckdb.connect(str(path))
+    obs = con.table("obs")
+    expr = window_table(obs, 4)
+    raw = con.con  # the same DuckDB connection, so both read the same file the same way
+    sql = hand_sql(4)
+    if args.stream:  # every batch fetched into Arrow, only the sample's rows kept
+        # Ibis 12's own batches call an API DuckDB 2 removed: compile with Ibis, read with DuckDB
+        t_engine, e = best(
+            lambda: streamed(raw.sql(con.compile(expr)).to_arrow_reader()), args.repeat
+        )
+        t_sql, s = best(lambda: streamed(raw.sql(sql).to_arrow_reader()), args.repeat)
+    else:
+        t_engine, e = best(lambda: expr.to_pyarrow(), args.repeat, sample)
+        t_sql, s = best(lambda: raw.sql(sql).to_arrow_table(), args.repeat, sample)
+    t_pd, p = None, None
+    if not args.no_pandas:
         df = obs.to_pyarrow().to_pandas()
-        t_pd, pd_res = best(lambda: with_pandas(df), max(1, args.repeat // 2))
-
-        key = ["org", "measure", "m"]
-        cols = [
-            "r12_amt",
-            "r12_n",
-            "r3_pden",
-            "fytd_amt",
-            "fytd_pnum",
-            "prev_r12_amt",
-            "prev_fytd_amt",
-        ]
-        e = engine_res.to_pandas().sort_values(key, ignore_index=True)
-        s = sql_res.to_pandas().sort_values(key, ignore_index=True)
-        p = pd_res.sort_values(key, ignore_index=True)
+        t_pd, p = best(lambda: with_pandas(df), max(1, args.repeat // 2), sample)
+        del df
+    cols = ["r12_amt", "r12_n", "r3_pden", "fytd_amt", "fytd_pnum", "prev_r12_amt", "prev_fytd_amt"]
+    for other in (s, p):
+        if other is None:
+            continue
+        assert len(other) == len(e)
         for c in cols:
             np.testing.assert_allclose(
-                e[c].to_numpy("float64"), s[c].to_numpy("float64"), rtol=1e-12, equal_nan=True
+                e[c].to_numpy("float64"), other[c].to_numpy("float64"), rtol=1e-12, equal_nan=True
             )
-            np.testing.assert_allclose(
-                e[c].to_numpy("float64"), p[c].to_numpy("float64"), rtol=1e-12, equal_nan=True
-            )
+    print(
+        f"results agree on the {len(e):,} rows of {', '.join(SAMPLE_ORGS)} x {len(cols)} checked "
+        f"columns ({len(e.columns)} columns in all: {len(WINDOWS)} windows x {len(STATS)} "
+        "statistics, and a year earlier)"
+    )
+    print(f"{'kpiboard engine (Ibis -> DuckDB -> Arrow)':45s} {t_engine:7.3f}s  1.00")
+    print(
+        f"{'hand-written DuckDB SQL -> Arrow':45s} {t_sql:7.3f}s  {t_sql / t_engine:4.2f}  "
+        f"(engine / SQL = {t_engine / t_sql:.2f}x)"
+    )
+    if t_pd is not None:
         print(
-            f"results agree on {len(e):,} rows x {len(cols)} checked columns "
-            f"({len(e.columns)} columns in all: {len(WINDOWS)} windows x {len(STATS)} statistics, and a year earlier)"
+            f"{'pandas groupby/rolling/cumsum/merge':45s} {t_pd:7.3f}s  {t_pd / t_engine:4.2f}  "
+            f"(engine / pandas = {t_engine / t_pd:.2f}x)"
         )
-        print(f"{'kpiboard engine (Ibis -> DuckDB -> Arrow)':45s} {t_engine:7.3f}s  1.00")
-        print(
-            f"{'hand-written DuckDB SQL -> Arrow':45s} {t_sql:7.3f}s  {t_sql / t_engine:4.2f}  (engine / SQL = {t_engine / t_sql:.2f}x)"
-        )
-        print(
-            f"{'pandas groupby/rolling/cumsum/merge':45s} {t_pd:7.3f}s  {t_pd / t_engine:4.2f}  (engine / pandas = {t_engine / t_pd:.2f}x)"
-        )
-        con.disconnect()
-
-        proj = scorecard_project(tmp / "proj")
-        (tmp / "proj" / "wh.duckdb").write_bytes(path.read_bytes())
-        cat = load_catalogue(proj)
-        con2 = ibis.duckdb.connect(str(tmp / "proj" / "wh.duckdb"))
-        obs2 = con2.table("obs")
-        t_card, card = best(
-            lambda: assemble_scorecard(cat, obs2, parse_month("2009-08"), "org00"), args.repeat
-        )
-        print(
-            f"{'one organisation scorecard (30 KPIs, ranks of 43)':45s} {t_card:7.3f}s  "
-            f"({len(card.rows)} rows, {sum(len(r.ranks) for r in card.rows)} ranks)"
-        )
-        con2.disconnect()
-    return 0
+    con.disconnect()
+    return t_engine
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from kpiboard.catalogue import Catalogue
 from kpiboard.engine.build import build_scorecard
 from kpiboard.engine.league import build_league, league_request
 from kpiboard.engine.needs import all_months_request, before_any_data, scorecard_request
+from kpiboard.engine.peer_plan import home_request, peer_request, peer_shortfall
+from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
 from kpiboard.funnelplot import FunnelMethod
 from kpiboard.periods import format_month
@@ -36,13 +38,25 @@ def assemble_scorecard(
     from ``observations`` (``Warehouse.reads``, or an observations table)."""
     reads = _reads(observations)
     home = cat.resolve_org(org or cat.project.organisation)
-    data = reads.engine_data(scorecard_request(cat, as_of, home))
+    data = _scorecard_data(cat, reads, as_of, home)
     if data.first_month() is None:
         # nothing at or before as_of: say the first month a figure ends in
         first = reads.engine_data(all_months_request(cat, home)).first_end()
         if first is not None:
             raise before_any_data(as_of, first)
     return build_scorecard(cat, data, as_of, home)
+
+
+def _scorecard_data(cat: Catalogue, reads: Observations, as_of: int, home: str) -> EngineData:
+    """The home organisation's rows, then the other organisations' that its ranks read
+    (``engine/peer_plan.py``): the scorecard's cost is its own, not the whole cube's."""
+    data = reads.engine_data(home_request(cat, as_of, home))
+    if data.first_month() is None:  # no rows of its own: read as before, peers in full
+        return reads.engine_data(scorecard_request(cat, as_of, home))
+    data = data.merged(reads.engine_data(peer_request(cat, data, as_of, home)))
+    # a rank that searches back past the home's latest month (a member without data there)
+    more = peer_shortfall(cat, data, as_of, home)
+    return data if more is None else data.merged(reads.engine_data(more))
 
 
 def assemble_league(

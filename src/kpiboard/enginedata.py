@@ -27,7 +27,7 @@ Per month the *effective* figures summed over a window are (``WindowSums``):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
@@ -81,10 +81,51 @@ _NO_SERIES: Series = {}
 @dataclass(frozen=True)
 class EngineData:
     """Window sums by (org, measure) -> month, and recorded observations by (org, measure)
-    in order of their end month."""
+    in order of their end month.
+
+    ``peers_at`` names the measures of which the organisations other than ``home`` were read
+    only for the windows ending at some months (:class:`PeerReads`), and those months; of the
+    measures it does not name, every month asked for was read. :meth:`covers` says whether a
+    window was read, so that the engine never takes a window it was not given for one without
+    data.
+    """
 
     windows: Mapping[tuple[str, str], Series]
     recorded: Mapping[tuple[str, str], Sequence[Recorded]]
+    peers_at: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    home: str | None = None
+
+    def covers(self, org: str, measure: str, end: int) -> bool:
+        """Whether the window of ``org``'s ``measure`` ending at month ``end`` was read.
+
+        >>> data = EngineData({}, {}, peers_at={"c": frozenset({100})}, home="A")
+        >>> data.covers("B", "c", 100), data.covers("B", "c", 99), data.covers("A", "c", 99)
+        (True, False, True)
+        """
+        return org == self.home or self.peers_read(measure, end)
+
+    def peers_read(self, measure: str, end: int) -> bool:
+        """Whether the other organisations' windows of ``measure`` ending at ``end`` were read."""
+        ends = self.peers_at.get(measure)
+        return ends is None or end in ends
+
+    def merged(self, other: EngineData) -> EngineData:
+        """These data with ``other``'s (more months of some series, or other organisations'):
+        series joined month by month, recorded observations without repeats, and the months
+        read of peers joined."""
+        windows = {k: dict(v) for k, v in self.windows.items()}
+        for key, series in other.windows.items():
+            windows.setdefault(key, {}).update(series)
+        recorded = {k: list(v) for k, v in self.recorded.items()}
+        for key, recs in other.recorded.items():
+            have = set(recorded.get(key, ()))
+            recorded[key] = sorted(
+                [*recorded.get(key, ()), *(r for r in recs if r not in have)], key=lambda r: r.end
+            )
+        peers_at = dict(self.peers_at)
+        for mid, ends in other.peers_at.items():
+            peers_at[mid] = peers_at.get(mid, frozenset()) | ends
+        return EngineData(windows, recorded, peers_at, self.home or other.home)
 
     def series(self, org: str, measure: str) -> Series:
         """The month -> sums of one organisation's measure (empty when it has none)."""
@@ -128,14 +169,23 @@ class BaselineSpan:
 
 
 @dataclass(frozen=True)
+class PeerReads:
+    """Of every organisation but the home one, the window sums of ``measure`` at the months
+    ``ends`` (where it has a monthly figure)."""
+
+    measure: str
+    ends: frozenset[int]
+
+
+@dataclass(frozen=True)
 class EngineRequest:
     """What the engine reads.
 
     ``measures`` of every organisation, or with ``home`` only that organisation's rows except
-    for ``peer_measures`` (those ranked against peers). With ``as_of`` only months up to it,
-    and with ``history_months`` too, of each series only that many months before its own
-    latest month, plus the ``spans``. The windows are summed over the full series first, so no
-    sum is cut short.
+    for ``peer_measures`` (those ranked against peers), the observations of more than one
+    month of ``peer_recorded`` and what ``others`` names of the other organisations' rows. With ``as_of`` only months up to it, and with ``history_months`` too,
+    of each series only that many months before its own latest month, plus the ``spans``. The
+    windows are summed over the full series first, so no sum is cut short.
     """
 
     measures: frozenset[str]
@@ -145,3 +195,5 @@ class EngineRequest:
     peer_measures: frozenset[str] = frozenset()
     spans: tuple[BaselineSpan, ...] = ()
     history_months: int | None = None
+    peer_recorded: frozenset[str] = frozenset()
+    others: tuple[PeerReads, ...] = ()

@@ -20,7 +20,7 @@ from kpiboard.engine.facts import (
     ratio_sentence,
 )
 from kpiboard.engine.needs import before_any_data
-from kpiboard.engine.peers import RankResult, rank_in_group
+from kpiboard.engine.peers import RankResult, ranks_of
 from kpiboard.engine.row_figures import (
     comparator_figure,
     latest_figure,
@@ -220,7 +220,7 @@ class _RowBuilder:
         rag = self._assess(m, latest, resolved, report_target, moe)
         spc = spc_block(self.ev, m, self.home, latest, report_resolved)
         assessment = self._headline(m, rag, spc)
-        ranks = self._ranks(m)
+        ranks = ranks_of(self.ev, m, self.home, self.as_of)
         moves = self._movement(m, latest, report_resolved)
         fytd = self._fytd(m, latest)
         ratio = ratio_figures(m, latest, report_resolved)
@@ -472,20 +472,6 @@ class _RowBuilder:
             unit=m.unit,
             decimals=m.decimals,
         )
-
-    def _ranks(self, m: Measure) -> list[RankResult]:
-        if m.ranks is None:
-            return []
-        groups = self.cat.project.peer_groups
-        wanted = m.ranks.groups or [g.id for g in groups]
-        orgs = [o.id for o in self.cat.project.organisations]
-        out = []
-        for g in groups:
-            if g.id in wanted:
-                r = rank_in_group(self.ev, m, g, self.home, self.as_of, orgs)
-                if r is not None:
-                    out.append(r)
-        return out
 
     def _provisional_sentence(self, m: Measure, latest: Value) -> str:
         months = [

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from kpiboard.catalogue import Catalogue
 from kpiboard.catalogue.schema import Measure, PeerGroup
 from kpiboard.engine.evaluate import Evaluator, Value
+from kpiboard.engine.needs import measures_needed
 from kpiboard.engine.peer_stats import (
     PeerVerdict,
     mean_of_rates,
@@ -39,6 +41,51 @@ class RankResult:
     rising_of: int | None = None
     comparator_end: int | None = None  # last month of that earlier window
     tied: bool = False  # another member has the same value, so shares the rank
+
+
+class PeerMonthsNeeded(Exception):
+    """A rank needs the other organisations' windows ending at months it was not given (the
+    scorecard reads first only the months a rank reads when every member has data at the home
+    organisation's latest figure: ``engine/peer_plan.py``). Never reaches a user: whoever
+    fetched the data fetches ``ends`` of ``measures`` too and builds again."""
+
+    def __init__(self, measures: frozenset[str], ends: frozenset[int]) -> None:
+        super().__init__(f"peers' windows of {sorted(measures)} ending at {sorted(ends)}")
+        self.measures = measures
+        self.ends = ends
+
+
+@dataclass(frozen=True)
+class RankBasis:
+    """What a measure is ranked on: the measure ranked (itself, or its ``ranks.measure``), its
+    window, the population it is a rate of, and every measure the ranked value is made of."""
+
+    measure: Measure
+    window_kind: WindowKind
+    per_population: float | None
+    reads: frozenset[str]
+
+
+def rank_basis(cat: Catalogue, measure: Measure) -> RankBasis:
+    spec = measure.ranks
+    rank_measure = cat.measures[spec.measure] if spec and spec.measure else measure
+    kind = (spec.window if spec and spec.window else None) or rank_measure.window
+    per = spec.per_population if spec else None
+    ids = [rank_measure.id]
+    if per is not None:
+        ids.append(rank_measure.population or cat.project.population or "")
+    return RankBasis(rank_measure, kind, per, frozenset(measures_needed(cat, ids)))
+
+
+def read_ends(start: int) -> frozenset[int]:
+    """Every month at which a rank anchored at ``start`` may read a window: the months searched
+    back for the period with the most members' data, and a year before each (rising)."""
+    return frozenset(range(start - RANK_LOOKBACK - 11, start + 1))
+
+
+def _require(ev: Evaluator, basis: RankBasis, end: int, start: int) -> None:
+    if ev.data.peers_at and not all(ev.data.peers_read(mid, end) for mid in basis.reads):
+        raise PeerMonthsNeeded(basis.reads, read_ends(start))
 
 
 def rank_of(home: float, others: list[float], polarity: Polarity) -> int:
@@ -111,6 +158,8 @@ class RankPeriod:
     end: int
     got: dict[str, Value]  # the members ranked, by organisation
     values: dict[str, float]  # their ranked values (rates when ranked per population)
+    basis: RankBasis
+    start: int  # the month the search for the period began at
 
 
 def rank_period(
@@ -120,10 +169,8 @@ def rank_period(
     latest of any member's) at which the most of ``orgs`` have data, and their values there.
     With an anchor, only months at which the anchor has data count. None when fewer than two
     members can be ranked."""
-    spec = measure.ranks
-    rank_measure = ev.measure(spec.measure) if spec and spec.measure else measure
-    kind = (spec.window if spec and spec.window else None) or rank_measure.window
-    per = spec.per_population if spec else None
+    basis = rank_basis(ev.cat, measure)
+    rank_measure, kind, per = basis.measure, basis.window_kind, basis.per_population
     if anchor is not None:
         latest = ev.latest(rank_measure.id, anchor, as_of, kind)
         start = latest.window.last if latest is not None else None
@@ -137,6 +184,7 @@ def rank_period(
         win = ev.window(kind, end)
         if win is None:
             continue
+        _require(ev, basis, end, start)
         got = {o: v for o in orgs if (v := ev.evaluate(rank_measure.id, o, win)) is not None}
         if anchor is not None and anchor not in got:
             continue
@@ -153,7 +201,7 @@ def rank_period(
     if (anchor is not None and anchor not in values) or len(values) < 2:
         return None
     ranked = {o: got[o] for o in values}
-    return RankPeriod(rank_measure, kind, per, end, ranked, values)
+    return RankPeriod(rank_measure, kind, per, end, ranked, values, basis, start)
 
 
 def value_text(measure: Measure, per: float | None, x: float | None) -> str | None:
@@ -226,6 +274,7 @@ def rank_in_group(
     rose = None
     win = ev.window(kind, earlier)
     if win is not None:
+        _require(ev, found.basis, earlier, found.start)
         then = {}
         for o in values:
             v = ev.evaluate(rank_measure.id, o, win)
@@ -250,6 +299,39 @@ def rank_in_group(
         comparator_end=earlier if rose else None,
         tied=tied(values[home], others),
     )
+
+
+def ranks_of(ev: Evaluator, measure: Measure, home: str, as_of: int) -> list[RankResult]:
+    """``home``'s rank in each peer group ``measure`` ranks in (``ranks.groups``, default
+    all), where it can be ranked."""
+    if measure.ranks is None:
+        return []
+    groups = ev.cat.project.peer_groups
+    wanted = measure.ranks.groups or [g.id for g in groups]
+    orgs = [o.id for o in ev.cat.project.organisations]
+    out = []
+    for g in groups:
+        if g.id in wanted:
+            r = rank_in_group(ev, measure, g, home, as_of, orgs)
+            if r is not None:
+                out.append(r)
+    return out
+
+
+def require_reads(ev: Evaluator, measure: Measure, home: str, as_of: int) -> None:
+    """Raise :class:`PeerMonthsNeeded` when a rank of :func:`ranks_of` would read the other
+    organisations at a month the data do not hold: its rank period and the year before it,
+    found as :func:`rank_in_group` finds them, without the rest of the rank."""
+    if measure.ranks is None:
+        return
+    groups = ev.cat.project.peer_groups
+    wanted = measure.ranks.groups or [g.id for g in groups]
+    orgs = [o.id for o in ev.cat.project.organisations]
+    for g in groups:
+        if g.id in wanted:
+            found = rank_period(ev, measure, members(g, orgs), as_of, home)
+            if found is not None and ev.window(found.window_kind, found.end - 12) is not None:
+                _require(ev, found.basis, found.end - 12, found.start)
 
 
 def _whole(x: float | None) -> bool:
