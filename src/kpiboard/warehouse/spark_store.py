@@ -229,6 +229,7 @@ class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
         from ibis.formats.pyarrow import PyArrowData
 
         table = expr.as_table()
+        self._run_pre_execute_hooks(table)  # in-memory tables (ibis.memtable) made views
         sql = self.compile(table, params=params, limit=limit, **kw)
         got = self._session.sql(sql).toArrow()
         return expr.__pyarrow_result__(PyArrowData.convert_table(got, table.schema()))
