@@ -5,6 +5,7 @@ organisation's full history."""
 from __future__ import annotations
 
 import datetime
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +16,56 @@ import pytest
 from obs import SCHEMA, monthly, obs, project
 
 from kpiboard.assemble import assemble_scorecard
-from kpiboard.catalogue import Catalogue
+from kpiboard.catalogue import Catalogue, load_catalogue
+from kpiboard.engine import peer_plan
 from kpiboard.engine.build import build_scorecard
 from kpiboard.engine.needs import scorecard_request
 from kpiboard.engine.peer_plan import home_request, peer_request, peer_shortfall
 from kpiboard.engine.peers import PeerMonthsNeeded
-from kpiboard.enginedata import EngineData
+from kpiboard.enginedata import EngineData, EngineRequest
 from kpiboard.periods import parse_month
+from kpiboard.warehouse import Warehouse, ingest_project
 from kpiboard.warehouse.reads import Observations
 from kpiboard.warehouse.windows import STATS, WINDOWS, sums_at, window_table
 
 AS_OF = parse_month("2009-08")
 COUNT = {"id": "c", "title": "Crimes", "kind": "count", "window": "rolling_12", "ranks": {}}
 OTHER = {"id": "u", "title": "Unranked", "kind": "count", "window": "rolling_12"}
+
+
+@pytest.fixture(autouse=True)
+def in_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These cubes are small, so a scorecard would read them whole: make it take the steps."""
+    monkeypatch.setattr(peer_plan, "WHOLE_READ_ROWS", 0)
+
+
+class Counted(Observations):
+    """The warehouse's reads, counting the requests a scorecard makes."""
+
+    requests = 0
+
+    def engine_data(self, request: EngineRequest) -> EngineData:
+        self.requests += 1
+        return super().engine_data(request)
+
+
+def test_a_small_cube_is_read_whole_in_one_request_with_the_same_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat = project(tmp_path, [COUNT, OTHER])
+    table = obs(cube(lagging="C"))  # a lagging peer: the steps would need a third request
+    stepped = Counted(table)
+    in_steps_card = assemble_scorecard(cat, stepped, AS_OF, "A")
+    assert stepped.requests == 3
+    # 2 others x 1 ranked measure x 49 months = 98 rows: one read below the bar, steps at it
+    assert not peer_plan.reads_peers_whole(cat, "A")
+    monkeypatch.setattr(peer_plan, "WHOLE_READ_ROWS", 99)
+    assert peer_plan.reads_peers_whole(cat, "A")
+    whole = Counted(table)
+    assert assemble_scorecard(cat, whole, AS_OF, "A") == in_steps_card == full_card(cat, table)
+    assert whole.requests == 1
+    monkeypatch.setattr(peer_plan, "WHOLE_READ_ROWS", 98)
+    assert not peer_plan.reads_peers_whole(cat, "A")
 
 
 def rows_of(data: EngineData, org: str | None = None) -> int:
@@ -195,3 +233,27 @@ def test_sums_at_the_months_named_equal_the_window_table() -> None:
                     assert got_c is None, (key, c)
                 else:
                     assert got_c == pytest.approx(want_c, rel=1e-12), (key, c)
+
+
+@pytest.mark.parametrize(
+    ("example", "as_of"), [("met-cpa-2009-10", "2009-08"), ("england-wales-2017-18", "2018-03")]
+)
+def test_the_examples_scorecards_are_the_same_read_in_steps_or_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, example: str, as_of: str
+) -> None:
+    # the examples are small enough to be read whole by default: the steps give the same card
+    root = Path(__file__).resolve().parents[1] / "examples" / example
+    project_dir = shutil.copytree(
+        root, tmp_path / example, ignore=shutil.ignore_patterns(".kpiboard")
+    )
+    cat = load_catalogue(project_dir)
+    ingest_project(cat)
+    month = parse_month(as_of)
+    with Warehouse.open(cat) as wh:
+        stepped = Counted(wh.scorecard_observations(cat))
+        in_steps = assemble_scorecard(cat, stepped, month)
+        assert stepped.requests >= 2
+        monkeypatch.setattr(peer_plan, "WHOLE_READ_ROWS", 10**9)
+        whole = Counted(wh.scorecard_observations(cat))
+        assert assemble_scorecard(cat, whole, month) == in_steps
+        assert whole.requests == 1

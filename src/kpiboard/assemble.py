@@ -15,7 +15,12 @@ from kpiboard.catalogue import Catalogue
 from kpiboard.engine.build import build_scorecard
 from kpiboard.engine.league import build_league, league_request
 from kpiboard.engine.needs import all_months_request, before_any_data, scorecard_request
-from kpiboard.engine.peer_plan import home_request, peer_request, peer_shortfall
+from kpiboard.engine.peer_plan import (
+    home_request,
+    peer_request,
+    peer_shortfall,
+    reads_peers_whole,
+)
 from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
 from kpiboard.funnelplot import FunnelMethod
@@ -49,7 +54,10 @@ def assemble_scorecard(
 
 def _scorecard_data(cat: Catalogue, reads: Observations, as_of: int, home: str) -> EngineData:
     """The home organisation's rows, then the other organisations' that its ranks read
-    (``engine/peer_plan.py``): the scorecard's cost is its own, not the whole cube's."""
+    (``engine/peer_plan.py``): the scorecard's cost is its own, not the whole cube's. Where
+    the others' rows are few, all of them in one read costs less than the steps."""
+    if reads_peers_whole(cat, home):
+        return reads.engine_data(scorecard_request(cat, as_of, home))
     data = reads.engine_data(home_request(cat, as_of, home))
     if data.first_month() is None:  # no rows of its own: read as before, peers in full
         return reads.engine_data(scorecard_request(cat, as_of, home))
