@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from same_json import assert_same
 from typer.testing import CliRunner
 
 from kpiboard.cli import app
@@ -51,22 +52,6 @@ def _report(root: Path, month: str, warehouse: str | None) -> dict[str, object]:
     return dict(json.loads(out))
 
 
-def _same(a: object, b: object, path: str = "") -> None:
-    """Equal, floats to 1e-9 relative (as tests/test_engine_postgres.py)."""
-    if isinstance(a, float) and isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-9), path
-    elif isinstance(a, dict) and isinstance(b, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list) and isinstance(b, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{path}[{i}]")
-    else:
-        assert a == b, path
-
-
 def _empty_postgres(url: str) -> None:
     with Warehouse.from_url(url) as wh:
         wh.backend.raw_sql(f"DROP TABLE IF EXISTS {PG_TABLES}").close()
@@ -85,5 +70,5 @@ def test_an_example_reports_the_same_on_duckdb_postgresql_and_spark(
     assert (spark_root / ".kpiboard" / "spark" / "CURRENT.json").is_file()
     assert not (spark_root / ".kpiboard" / "warehouse.duckdb").exists()  # Spark's, not DuckDB's
     assert on_duckdb["rows"], "an example with no rows proves nothing"
-    _same(on_postgres, on_duckdb)
-    _same(on_spark, on_duckdb)
+    assert_same(on_postgres, on_duckdb)
+    assert_same(on_spark, on_duckdb)

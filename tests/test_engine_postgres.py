@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
+from same_json import assert_same
 
 from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import load_catalogue
@@ -35,24 +35,7 @@ def test_example_scorecard_on_postgres_equals_duckdb(postgres_url: str, tmp_path
 
     on_duckdb = _scorecard(duck)
     on_postgres = _scorecard(pg)
-    assert _same(on_postgres, on_duckdb)
-
-
-def _same(a: object, b: object, path: str = "") -> bool:
-    """Equal, floats to 1e-9 relative (the two databases may sum in a different order)."""
-    if isinstance(a, float) and isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-9), path
-    elif isinstance(a, dict) and isinstance(b, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list) and isinstance(b, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{path}[{i}]")
-    else:
-        assert a == b, path
-    return True
+    assert_same(on_postgres, on_duckdb)
 
 
 DERIVED_MEASURES = """measures:
@@ -118,4 +101,4 @@ def test_derived_measures_on_postgres_equal_duckdb(postgres_url: str, tmp_path: 
     rows = {r["measure"]: r for r in cards[0]["rows"]}  # type: ignore[union-attr]
     for mid in ("share", "per_officer", "gap", "gap_year", "pooled"):
         assert rows[mid]["latest"] is not None, mid
-    assert _same(cards[1], cards[0])
+    assert_same(cards[1], cards[0])
