@@ -241,18 +241,9 @@ def _with_records(
     current = {p: f.sha256 for p, f in latest_files(s, result.previous).items()}
     for read in reads:
         gate = RecordGate(current, read.files, opts.digest, RECORD_CHUNK_ROWS)
-        chunk: list[pa.Table] = []
-        pending = 0
-        for part in _gated(read, gate):
-            chunk.append(part)
-            pending += part.num_rows
-            if pending >= RECORD_CHUNK_ROWS:
-                insert_batch(_with_vintage(pa.concat_tables(chunk), vintage))
-                touched += pending
-                chunk, pending = [], 0
-        if chunk:
-            insert_batch(_with_vintage(pa.concat_tables(chunk), vintage))
-            touched += pending
+        for chunk in record_chunks(read, gate):
+            insert_batch(_with_vintage(chunk, vintage))
+            touched += chunk.num_rows
         wait()
         rows += read.rows
         touched += close_record_files(s, read.source, vintage, read.files)
@@ -265,6 +256,22 @@ def _with_records(
         result, files=tuple(files), records=rows, set_aside=tuple(sorted(set_aside.items()))
     )
     return out, touched
+
+
+def record_chunks(read: RecordRead, gate: RecordGate) -> Iterator[pa.Table]:
+    """What a record reader yields past the gate, gathered into chunks of about
+    ``RECORD_CHUNK_ROWS`` rows (one insert each: an insert per reader batch costs more in
+    overhead than in work)."""
+    chunk: list[pa.Table] = []
+    pending = 0
+    for part in _gated(read, gate):
+        chunk.append(part)
+        pending += part.num_rows
+        if pending >= RECORD_CHUNK_ROWS:
+            yield pa.concat_tables(chunk)
+            chunk, pending = [], 0
+    if chunk:
+        yield pa.concat_tables(chunk)
 
 
 def _gated(read: RecordRead, gate: RecordGate) -> Iterator[pa.Table]:

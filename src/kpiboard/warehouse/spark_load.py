@@ -33,10 +33,10 @@ from kpiboard.warehouse.load import (
     LoadOptions,
     LoadResult,
     _conclude,
-    _gated,
     _log_files,
     _Rollback,
     _with_vintage,
+    record_chunks,
 )
 from kpiboard.warehouse.spark_store import SCHEMAS, VERSIONS, Location, SparkBackend, show
 from kpiboard.warehouse.tables import (
@@ -239,7 +239,7 @@ def _with_records(
     current = {p: f.sha256 for p, f in latest_files(s, result.previous).items()}
     for read in reads:
         gate = RecordGate(current, read.files, opts.digest, RECORD_CHUNK_ROWS)
-        for chunk in _chunks(read, gate):
+        for chunk in record_chunks(read, gate):
             s.spark.createDataFrame(_with_vintage(chunk, vintage)).write.mode("append").parquet(
                 added
             )
@@ -255,19 +255,6 @@ def _with_records(
         result, files=tuple(files), records=rows, set_aside=tuple(sorted(set_aside.items()))
     )
     return out, touched
-
-
-def _chunks(read: RecordRead, gate: RecordGate) -> Iterator[pa.Table]:
-    chunk: list[pa.Table] = []
-    pending = 0
-    for part in _gated(read, gate):
-        chunk.append(part)
-        pending += part.num_rows
-        if pending >= RECORD_CHUNK_ROWS:
-            yield pa.concat_tables(chunk)
-            chunk, pending = [], 0
-    if chunk:
-        yield pa.concat_tables(chunk)
 
 
 def _write_records(
