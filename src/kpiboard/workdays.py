@@ -126,6 +126,19 @@ def nth_working_day_after(d: date, n: int, extra: Iterable[date] = ()) -> date:
     return day
 
 
+def working_days_late(due: date, today: date, extra: Iterable[date] = ()) -> int:
+    """Working days from the day after ``due`` to ``today`` (0 when not yet overdue).
+
+    >>> working_days_late(date(2026, 12, 23), date(2026, 12, 29))  # 25, 28 Dec bank holidays
+    2
+    """
+    days, day = 0, due
+    while day < today:
+        day += timedelta(days=1)
+        days += is_working_day(day, extra)
+    return days
+
+
 def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th… 11th, 12th, 13th… 21st.
 

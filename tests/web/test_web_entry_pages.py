@@ -7,36 +7,16 @@ token. (The whole path in Chromium: test_web_entry_browser.py.)"""
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from webutil import EXAMPLE, ORG, csrf_of, sign_in
+from webutil import ORG, csrf_of, sign_in
 
-from kpiboard.catalogue.schema import Dashboard
-from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore, EntryState
-from kpiboard.web.service import ScorecardService
 
 SEP = "2009-09"
 FORM = f"/entries/{ORG}/{SEP}/networks_disrupted"
 OUTSIDE = "60"  # the demo's 4b process limits are 18.7 to 43.1
-
-
-@pytest.fixture
-def own_client(tmp_path: Path, app_store: AppStore) -> Iterator[TestClient]:
-    """On a copy of the demo project of its own (approving loads a new vintage into it); the
-    other tests share the session's (they never approve)."""
-    root = tmp_path / "met"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
-    service = ScorecardService.open(root)
-    try:
-        app = create_app(service, app_store, Dashboard())
-        yield TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
-    finally:
-        service.close()
 
 
 def _as(client: TestClient, username: str) -> str:

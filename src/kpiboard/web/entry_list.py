@@ -22,19 +22,10 @@ from kpiboard.web.db.entries import allowed
 from kpiboard.web.entering import EntryView, last_ended, view
 from kpiboard.web.security import Viewer
 from kpiboard.web.service import NotFound, Org
-from kpiboard.workdays import is_working_day
+from kpiboard.workdays import working_days_late
 
 MONTHS_LISTED = 12
 TO_ENTER = ("not entered", EntryState.DRAFT.value, EntryState.RETURNED.value)
-
-
-def working_days_late(due: dt.date, today: dt.date) -> int:
-    """Working days from the day after ``due`` to ``today`` (0 when not yet overdue)."""
-    days, day = 0, due
-    while day < today:
-        day += dt.timedelta(days=1)
-        days += is_working_day(day)
-    return days
 
 
 @dataclass(frozen=True)

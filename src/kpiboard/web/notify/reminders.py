@@ -32,7 +32,7 @@ from kpiboard.catalogue.schema import Measure
 from kpiboard.periods import format_month, parse_month
 from kpiboard.web.db import EntryRevision, EntryState, Person
 from kpiboard.web.db.entries import allowed
-from kpiboard.workdays import due_after_month, due_in_words, is_working_day
+from kpiboard.workdays import due_after_month, due_in_words, working_days_late
 
 ZONE = ZoneInfo("Europe/London")  # the working days are England and Wales's
 LOOKBACK_MONTHS = 6  # months ended looked at: a due of up to 60 working days, and the window
@@ -123,15 +123,6 @@ def today_at(now: dt.datetime) -> dt.date:
     return now.astimezone(ZONE).date()
 
 
-def working_days_after(due: dt.date, today: dt.date) -> int:
-    """Working days from the day after ``due`` to ``today`` (0 until it is overdue)."""
-    days, day = 0, due
-    while day < today:
-        day += dt.timedelta(days=1)
-        days += is_working_day(day)
-    return days
-
-
 def remind_from(entry: Entry, month: int) -> dt.date:
     """The day entry_due is sent from: ``remind_before`` working days before the due date,
     and at the earliest the first working day after the month ends.
@@ -200,7 +191,7 @@ class _Finder:
         due = due_after_month(at, entry.due)
         if remind_from(entry, at) <= today <= due and state in (None, EntryState.DRAFT):
             return self.make(K.ENTRY_DUE, m, org, month, _who(self.people, entry.enter, set()))
-        if not (due < today and working_days_after(due, today) <= OVERDUE_FOR):
+        if not (due < today and working_days_late(due, today) <= OVERDUE_FOR):
             return []
         if state in NOT_SUBMITTED:
             return self.make(K.ENTRY_OVERDUE, m, org, month, _who(self.people, entry.enter, set()))

@@ -29,9 +29,10 @@ from kpiboard.web.entering import (
     view,
 )
 from kpiboard.web.entry_checks import Problem
-from kpiboard.web.entry_list import beside, working_days_late, yours
+from kpiboard.web.entry_list import beside, yours
 from kpiboard.web.security import Forbidden, Viewer
 from kpiboard.web.templating import render_page
+from kpiboard.workdays import working_days_late
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=4000)]
