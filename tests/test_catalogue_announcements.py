@@ -53,6 +53,20 @@ def test_good_settings_load_with_their_defaults(make_project: Callable[..., Path
     assert got.configured
 
 
+def test_a_webhook_with_no_kinds_gets_a_loads_announcements_but_no_reminders(
+    make_project: Callable[..., Path],
+) -> None:
+    plain = "announcements:\n  webhooks:\n    - url: https://h.example/k\n      secret_env: S\n"
+    (hook,) = load_catalogue(make_project(project_extra=plain)).project.announcements.webhooks
+    assert [k.value for k in hook.kinds] == [
+        "status_changed",
+        "new_signal",
+        "assurance_changed",
+        "published_revised",
+        "gone_stale",
+    ]
+
+
 def test_no_announcements_by_default(make_project: Callable[..., Path]) -> None:
     got = load_catalogue(make_project()).project.announcements
     assert (got.webhooks, got.email, got.packs) == ([], None, None)

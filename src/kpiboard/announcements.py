@@ -33,6 +33,19 @@ class AnnouncementKind(StrEnum):
     ENTRY_RETURNED = "entry_returned"  # an approver returned it, with a reason
 
 
+#: The reminders about entered figures: a webhook gets them only when its ``kinds`` list them
+#: (they came after webhooks did, with another payload, ``{"reminders": [...]}``).
+REMINDER_KINDS: tuple[AnnouncementKind, ...] = (
+    AnnouncementKind.ENTRY_DUE,
+    AnnouncementKind.ENTRY_OVERDUE,
+    AnnouncementKind.ENTRY_RETURNED,
+)
+#: What a load announces: a webhook with no ``kinds`` gets these.
+LOAD_KINDS: tuple[AnnouncementKind, ...] = tuple(
+    k for k in AnnouncementKind if k not in REMINDER_KINDS
+)
+
+
 @dataclass(frozen=True)
 class Announcement:
     """One change that matters, in words and in fields a machine can route on."""

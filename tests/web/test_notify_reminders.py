@@ -206,17 +206,20 @@ def test_a_webhook_asking_for_reminders_gets_each_once(
 ) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET)
     people(store)
-    with http_receiver() as hook, http_receiver() as other:
+    with http_receiver() as hook, http_receiver() as other, http_receiver() as plain:
         cat = project(
             make_project,
             webhook_yaml(hook.url, kinds="[entry_overdue]")
-            + webhook_yaml(other.url, kinds="[status_changed]")[len("  webhooks:\n") :],
+            + webhook_yaml(other.url, kinds="[status_changed]")[len("  webhooks:\n") :]
+            + webhook_yaml(plain.url)[len("  webhooks:\n") :],
         )
         for day in (24, 31, 31):
             clock.now = at(day)
             remind(cat, store)
             send_due(store, cat.project.announcements)
     assert other.received == []  # it asked for none of the reminders
+    # one with no `kinds` (made for a load's announcements) gets no reminders unasked
+    assert plain.received == []
     (call,) = hook.received  # not the entry_due of the 24th; the overdue once
     body = json.loads(call.body)
     assert body["project"] == "Test scorecard"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kpiboard.announcements import AnnouncementKind
+from kpiboard.announcements import LOAD_KINDS, AnnouncementKind
 from kpiboard.catalogue.sso import ENV_NAME
 
 # A plain ASCII address, as the application database checks people's (web/db/subscriptions.py).
@@ -52,8 +52,9 @@ class Webhook(_Strict):
     url: str = Field(description="where to POST (http or https)")
     secret_env: str = Field(description="the NAME of the environment variable holding the key")
     kinds: list[AnnouncementKind] = Field(
-        default_factory=lambda: list(AnnouncementKind),
-        description="which announcements to send; default all",
+        default_factory=lambda: list(LOAD_KINDS),
+        description="which announcements and reminders to send; default every announcement "
+        "of a load, no reminders",
     )
     timeout_seconds: float = Field(5, gt=0, le=60, description="per attempt")
     attempts: int = Field(DEFAULT_ATTEMPTS, ge=1, le=20, description="tries before giving up")

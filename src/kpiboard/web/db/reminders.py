@@ -15,13 +15,14 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from kpiboard import announcements
 from kpiboard.web.db._base import StoreBase
 from kpiboard.web.db.entities import Delivery, NewDelivery, Person, ReminderKey, Role, User
 from kpiboard.web.db.models import ReminderOptOutRow, ReminderSentRow, UserRow
 from kpiboard.web.db.outbox import delivery_of, new_row
 from kpiboard.web.db.snapshot import user_of
 
-REMINDER_KINDS = ("entry_due", "entry_overdue", "entry_returned")
+REMINDER_KINDS = tuple(k.value for k in announcements.REMINDER_KINDS)
 
 
 class Reminders(StoreBase):
