@@ -71,8 +71,35 @@ def test_migrations_equal_the_models(empty_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
     assert diff == []
     assert tables == TABLES | {"alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "0008"
+    assert migrate.current(engine) == migrate.head() == migrate.HEAD == "0008"
     engine.dispose()
+
+
+def test_a_current_database_opens_without_alembic_and_an_older_one_is_upgraded(
+    empty_url: str,
+) -> None:
+    engine = make_engine(empty_url)
+    assert not migrate.at_head(engine)  # no revision table yet
+    migrate.upgrade(engine, "0007")
+    assert not migrate.at_head(engine)
+    engine.dispose()
+    AppStore.open(empty_url).close()  # brought to the newest
+    engine = make_engine(empty_url)
+    assert migrate.at_head(engine) and migrate.current(engine) == migrate.head()
+    engine.dispose()
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from kpiboard.web.db import AppStore; "
+            f"AppStore.open({empty_url!r}).close(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert opened.stdout == "[]\n"  # Alembic is for databases not yet at the newest revision
 
 
 @SQLITE_SKIPS_EXPRESSION_INDEXES[0]

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
-from alembic.util.exc import CommandError
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -62,7 +61,7 @@ class StoreBase:
         """
         engine = make_engine(url)
         try:
-            migrate.upgrade(engine)
+            migrate.bring_to_head(engine)
         except OperationalError as exc:
             engine.dispose()
             raise DatabaseUnavailable(
@@ -73,7 +72,7 @@ class StoreBase:
         except KpiboardError:  # a migration's own refusal, e.g. UsernamesDifferOnlyInCase
             engine.dispose()
             raise
-        except CommandError as exc:
+        except migrate.UnknownRevision as exc:
             engine.dispose()
             raise DatabaseUnavailable(
                 f"the application database {redacted(url)} has a schema this kpiboard does not know: {exc}",
