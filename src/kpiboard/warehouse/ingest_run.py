@@ -116,6 +116,7 @@ def ingest_project(
             check=check,
             who=who,
             on_check=on_check,
+            unique=True,  # read_observations refuses a key that comes twice, across every file
         )
         if progress:
             progress(1, 1, f"wrote {result.rows + loaded.records:,} rows to the warehouse")

@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -25,7 +24,9 @@ from ibis.backends import BaseBackend
 from kpiboard.errors import KpiboardError
 from kpiboard.ingest import OBSERVATION_COLUMNS, OBSERVATION_SCHEMA, FileStamp
 from kpiboard.ingest.records import RECORD_COLUMNS, RecordRead
-from kpiboard.warehouse.changes import SubjectChanges, observation_changes, record_changes
+from kpiboard.warehouse.changes import observation_changes, record_changes
+from kpiboard.warehouse.load_options import LoadOptions as LoadOptions  # importable from here too
+from kpiboard.warehouse.load_options import LoadResult as LoadResult
 from kpiboard.warehouse.overlapped import Overlapped
 from kpiboard.warehouse.tables import (
     LOADS,
@@ -62,50 +63,12 @@ RECORD_INSERT_THREADS = 1
 SUPPORTED = ("duckdb", "postgres")
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    """What a load changed. ``replaced_keys`` were stored already (with the same figures or
-    not); ``removed_rows`` were closed because their file no longer has them. ``vintage`` is
-    the vintage the load made, None when nothing changed (or when only checked); ``previous``
-    the latest vintage before it (0: none), ``changes`` what it added, revised and removed."""
-
-    load_id: int  # the warehouse's latest vintage after the load
-    rows: int
-    new_keys: int
-    replaced_keys: int
-    removed_rows: int
-    files: tuple[FileStamp, ...]
-    records: int = 0  # record rows read from record sources
-    set_aside: tuple[tuple[str, int], ...] = ()  # (organisation name, rows skipped)
-    vintage: int | None = None
-    previous: int = 0
-    changes: tuple[SubjectChanges, ...] = ()
-    checked_only: bool = False  # `ingest --check`: what a load would do, rolled back
-    changed: bool = False  # it made (or, checked, would make) a vintage
-
-
 class _Rollback(Exception):
     """Ends a load's transaction with a rollback (nothing changed, or only checking) while
     keeping what it found."""
 
     def __init__(self, result: LoadResult) -> None:
         self.result = result
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """How a load is made: ``complete`` (the files are the project's whole data set),
-    ``check`` (roll back whatever it found), ``who`` made it (default the OS user),
-    ``digest`` (path -> SHA-256 of a record file, to decide on a large file without waiting
-    for its reader's stamp), and ``on_check`` (called when a checked load would make a
-    vintage, inside its transaction before the rollback: the latest view reads what it would
-    make)."""
-
-    complete: bool = False
-    check: bool = False
-    who: str | None = None
-    digest: Callable[[str], str | None] | None = None
-    on_check: Callable[[], None] | None = None
 
 
 class _DuckSession:
@@ -187,7 +150,7 @@ def _apply(
     # the files given (of a complete load, every file ever loaded), so the others are logged
     # after it
     _log_files(s, vintage, files, now)
-    diff = diff_observations(s, stage, vintage, opts.complete)
+    diff = diff_observations(s, stage, vintage, opts.complete, checked=opts.unique)
     # the files not given stay in the vintage: of a partial load, all; of a complete one (the
     # project's data files), the sources the dashboard writes
     given = {f.path for f in files}

@@ -265,6 +265,7 @@ class Warehouse:
         check: bool = False,
         who: str | None = None,
         on_check: Callable[[], None] | None = None,
+        unique: bool = False,
     ) -> LoadResult:
         """Load observations atomically, as a new vintage. Rows whose key (org, measure,
         period_end, months) is already stored are replaced, as are the earlier rows of the
@@ -273,13 +274,14 @@ class Warehouse:
         removed rows are kept for the vintages that knew them. A load that changes nothing
         makes no vintage; ``check=True`` only reports what would change (``on_check`` runs
         before the rollback, when it would change something, and reads it through this
-        warehouse). ``who``: the name the vintage records (default the OS user). On any
-        failure nothing changes."""
+        warehouse). ``who``: the name the vintage records (default the OS user). ``unique``:
+        the table's keys are known to come once (``ingest.read_observations`` checked them),
+        so the load need not count them again. On any failure nothing changes."""
         if self.vintage is not None:
             raise KpiboardError(
                 f"vintage {self.vintage} is read-only", hint="load into the latest: Warehouse.open"
             )
-        opts = LoadOptions(complete, check, who, self._digest, on_check)
+        opts = LoadOptions(complete, check, who, self._digest, on_check, unique)
         if self.backend_name == "pyspark":  # Parquet versions, not a transaction: its own path
             from kpiboard.warehouse.spark_load import load_spark
 

@@ -83,10 +83,14 @@ def _check_unique_keys(s: Session, stage: str) -> None:
         )
 
 
-def diff_observations(s: Session, stage: str, vintage: int, complete: bool) -> ObservationDiff:
-    """Close and insert observation rows for ``vintage`` from the typed ``stage`` table."""
+def diff_observations(
+    s: Session, stage: str, vintage: int, complete: bool, *, checked: bool = False
+) -> ObservationDiff:
+    """Close and insert observation rows for ``vintage`` from the typed ``stage`` table, whose
+    keys must come once (counted here unless its reader has ``checked`` them)."""
     p = s.param
-    _check_unique_keys(s, stage)
+    if not checked:
+        _check_unique_keys(s, stage)
     on = " AND ".join(f"c.{k} = s.{k}" for k in KEY_COLUMNS)
     differs = " OR ".join(
         f"c.{col} IS DISTINCT FROM s.{col}" for col in OBSERVATION_COLUMNS if col not in KEY_COLUMNS
