@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from spark_connect_server import spark_connect  # noqa: F401 - the Spark Connect server fixture
 
 PROJECT_YAML = """\
 title: Test scorecard

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,8 +183,18 @@ class Location:
         os.replace(tmp, self.pointer)
 
 
+def arrow_frame(session: Any, table: pa.Table) -> Any:
+    """A Spark DataFrame of an Arrow table, on a classic or a Spark Connect session alike (a
+    Connect session cannot infer an empty table's columns: they are given)."""
+    if table.num_rows:
+        return session.createDataFrame(table)
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return session.createDataFrame(table, schema=from_arrow_schema(table.schema))
+
+
 def empty_frame(session: Any, table: str) -> Any:
-    return session.createDataFrame(SCHEMAS[table].empty_table())
+    return arrow_frame(session, SCHEMAS[table].empty_table())
 
 
 def show(session: Any, location: Location, version: str | None) -> None:
@@ -204,10 +215,13 @@ class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
     closing it leaves the process's Spark driver running for the next warehouse."""
 
     kpiboard_location: Location
+    kpiboard_remote: bool = False  # a Spark Connect session: its server-side session released
 
     def disconnect(self) -> None:
         for table in SCHEMAS:
             self._session.catalog.dropTempView(table)
+        if self.kpiboard_remote:
+            self._session.stop()  # this client's session on the server, not the server
 
     def follow(self) -> None:
         """Show the pointer's version when the pointer changed since the views were made."""
@@ -240,11 +254,65 @@ class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
         return super().table(name, database=database)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_server_writes(session: Any, target: SparkUrl, loc: Location) -> None:
+    """KpiboardError, before any work, when a Spark Connect server cannot write the location,
+    or writes it where this machine does not see it (its own disk, not a shared folder): the
+    server writes the Parquet and this process the pointer, so both must see it at one path."""
+    from pyspark.errors import PySparkException
+
+    probe = loc.path / f".server-write-test-{uuid.uuid4().hex}"
+    same_path = (
+        "the server writes the Parquet and kpiboard the pointer beside it, so "
+        "`spark_location:` must be a folder the server and this machine both see at the "
+        "same path (the same machine, or a shared mount)"
+    )
+    try:
+        session.range(1).write.parquet(str(probe))
+    except PySparkException as exc:
+        raise KpiboardError(
+            f"the Spark Connect server at {target.text} cannot write the Spark warehouse's "
+            f"Parquet location {loc.path}: {_first_line(exc)}",
+            hint="let the server's user write that folder; " + same_path,
+        ) from None
+    try:
+        if not probe.is_dir():
+            raise KpiboardError(
+                f"the Spark Connect server at {target.text} wrote to {loc.path} where this "
+                "machine does not see it (on its own disk)",
+                hint=same_path,
+            )
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
+def _show_first(session: Any, target: SparkUrl, loc: Location, version: str | None) -> None:
+    """:func:`show` as the warehouse opens: a version this machine sees and its Spark server
+    cannot read (another machine's disk) said as such, not as Spark's traceback."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        show(session, loc, version)
+    except AnalysisException as exc:
+        if target.kind != "sc":
+            raise
+        raise KpiboardError(
+            f"the Spark Connect server at {target.text} cannot read the Spark warehouse's "
+            f"Parquet location {loc.path}: {_first_line(exc)}",
+            hint="`spark_location:` must be a folder the server and this machine both see at "
+            "the same path (the same machine, or a shared mount)",
+        ) from None
+
+
 def open_spark(
     target: SparkUrl, location: Path, *, read_only: bool = False
 ) -> tuple[SparkBackend, str]:
     """The Ibis backend for a Spark warehouse, its views on the location's current version; a
-    writer's location is checked writable first."""
+    writer's location is checked writable first (by the Spark Connect server too)."""
     from kpiboard.warehouse.spark_session import spark_session
 
     shown = f"{target.text} (Parquet in {location})"
@@ -253,9 +321,17 @@ def open_spark(
         loc.check_writable()
     version = loc.read_pointer()  # a location of another layout is refused before Spark starts
     session = spark_session(target)
-    ibis.pyspark  # noqa: B018 - loading it the way ibis does registers its options
-    backend = SparkBackend().connect(session)
-    backend.kpiboard_location = loc
-    show(session, loc, version)
+    try:
+        if target.kind == "sc" and not read_only:
+            check_server_writes(session, target, loc)
+        ibis.pyspark  # noqa: B018 - loading it the way ibis does registers its options
+        backend = SparkBackend().connect(session)
+        backend.kpiboard_location = loc
+        backend.kpiboard_remote = target.kind == "sc"
+        _show_first(session, target, loc, version)
+    except BaseException:
+        if target.kind == "sc":
+            session.stop()
+        raise
     loc.pointer_stamp = loc.stamp()
     return backend, shown
