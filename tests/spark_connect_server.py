@@ -1,8 +1,8 @@
 """A real Spark Connect server for the tests (docs/SPARK.md), started from the pip PySpark
 distribution (`spark-submit --class ...SparkConnectServer`, the server jar PySpark ships) on
-127.0.0.1 and a free port, `local[2]`, small memory, no UI; waited for until it answers as a
-Spark Connect server, stopped when the session ends; its log is shown when it does not start
-(and by the tests' own failure messages: :meth:`ConnectServer.log_tail`).
+127.0.0.1 and a free port, `local[2]`, small memory, no UI; waited for until its gRPC port
+is bound (once its service runs), stopped when the session ends; its log is shown when it does
+not start (and by the tests' own failure messages: :meth:`ConnectServer.log_tail`).
 
 Skipped only where Java or the client (PySpark, grpcio) is missing, and never on CI (`CI` set),
 where `make test` installs them: there a missing one fails the tests instead.
@@ -15,6 +15,7 @@ the server's user cannot write), so those two mistakes are tested against the re
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -51,6 +52,13 @@ def _missing(why: str) -> None:
     pytest.skip(why)
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # its parent package is missing
+        return False
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -78,18 +86,14 @@ def _namespace(base: Path) -> tuple[list[str], Path, Path] | None:
     return [*prefix, f'{setup} && exec "$@"', "sh"], hidden, read_only
 
 
-def _ready(url: str) -> bool:
-    import grpc
-    from pyspark.sql.connect.client.core import DefaultChannelBuilder
-
-    channel = DefaultChannelBuilder(url).toChannel()
+def _ready(port: int) -> bool:
+    """The server's gRPC port is bound once its service runs. A TCP probe, not a gRPC channel:
+    no gRPC threads in the test process."""
     try:
-        grpc.channel_ready_future(channel).result(timeout=1)
-        return True
-    except grpc.FutureTimeoutError:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
         return False
-    finally:
-        channel.close()
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
@@ -106,13 +110,15 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def spark_connect() -> Iterator[ConnectServer]:
     """A Spark Connect server on 127.0.0.1 for the whole test session."""
-    try:
-        import pyspark
-        from pyspark.sql.connect.utils import check_dependencies
+    client = ("pyspark", "grpc", "grpc_status", "google.rpc", "google.protobuf")
+    absent = [name for name in client if not _installed(name)]
+    if absent:
+        _missing(
+            f"Spark Connect's client is not installed ({', '.join(absent)} missing): pip "
+            "install 'kpiboard[spark]'"
+        )
+    import pyspark
 
-        check_dependencies("tests")
-    except ImportError as exc:
-        _missing(f"Spark Connect's client is not installed ({exc}): pip install 'kpiboard[spark]'")
     from kpiboard.warehouse.spark_session import java_executable
 
     if java_executable() is None:
@@ -158,7 +164,7 @@ def spark_connect() -> Iterator[ConnectServer]:
     found = ConnectServer(url, log, hidden, read_only)
     try:
         deadline = time.monotonic() + START_GUARD_SECONDS
-        while not _ready(url):
+        while not _ready(port):
             if server.poll() is not None:
                 pytest.fail(
                     f"the Spark Connect server exited ({server.returncode}) before it answered"
