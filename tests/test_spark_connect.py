@@ -105,6 +105,28 @@ def test_an_example_reports_the_same_through_spark_connect_as_on_duckdb(
     assert on_duckdb["rows"], "an example with no rows proves nothing"
     assert_same(on_connect, on_duckdb)
 
+    # a reader whose session the server closed (idle past its timeout, as `serve`'s may be)
+    # opens a new one at its next query, views and all
+    script = (
+        "from pathlib import Path\n"
+        "from kpiboard.catalogue import load_catalogue\n"
+        "from kpiboard.warehouse import Warehouse\n"
+        f"cat = load_catalogue(Path({str(root)!r})).with_warehouse({spark_connect.url!r})\n"
+        "wh = Warehouse.open(cat, read_only=True)\n"
+        "def seen():\n"
+        "    rows = wh.observations().count().to_pyarrow().as_py()\n"
+        "    print(rows, wh.backend._session.session_id)\n"
+        "seen()\n"
+        "wh.backend._session.client.release_session()  # what the server does to an idle one\n"
+        "seen()\n"
+        "wh.close()\n"
+    )
+    (first, first_id), (second, second_id) = (
+        line.split() for line in _ok(_python(script), spark_connect).splitlines()
+    )
+    assert first == second == "1921"  # the Met example's observations, all current
+    assert first_id != second_id  # a new session answered the second count
+
 
 def test_a_missing_client_says_how_to_install_it(
     make_project: ProjectFactory, spark_connect: ConnectServer

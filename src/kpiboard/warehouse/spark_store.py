@@ -21,13 +21,16 @@ another layout is refused, with the command that rebuilds it from the data files
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import uuid
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ibis
 import ibis.backends.pyspark
@@ -39,6 +42,8 @@ from kpiboard.ingest import OBSERVATION_SCHEMA
 from kpiboard.ingest.records import RECORD_SCHEMA
 from kpiboard.warehouse.spark_session import SparkUrl
 from kpiboard.warehouse.tables import LOADS, OBSERVATIONS, RECORDS, VINTAGES
+
+T = TypeVar("T")
 
 #: The shape of the tables a Spark location holds; raised when any table's columns change.
 LAYOUT = 1
@@ -209,19 +214,52 @@ def show(session: Any, location: Location, version: str | None) -> None:
     location.version = version
 
 
+#: What a Spark Connect server says of a session it no longer has: closed when idle past its
+#: `spark.connect.session.manager.defaultSessionTimeout`, or a server restarted since.
+SESSION_GONE = "INVALID_HANDLE.SESSION_"
+
+
 class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
     """Ibis's PySpark backend over one warehouse's session: its tables are views of the
     location's current version, followed as the pointer moves (another process's load), and
-    closing it leaves the process's Spark driver running for the next warehouse."""
+    closing it leaves the process's Spark driver running for the next warehouse. A Spark
+    Connect session its server closed (idle too long, or the server restarted) is opened anew,
+    views and all, at the next query, unless a load is under way (which then fails whole)."""
 
     kpiboard_location: Location
+    kpiboard_target: SparkUrl
     kpiboard_remote: bool = False  # a Spark Connect session: its server-side session released
 
     def disconnect(self) -> None:
-        for table in SCHEMAS:
-            self._session.catalog.dropTempView(table)
+        try:
+            for table in SCHEMAS:
+                self._session.catalog.dropTempView(table)
+        except Exception as exc:  # a Connect session the server closed has no views to drop
+            if not self._gone(exc):
+                raise
         if self.kpiboard_remote:
             self._session.stop()  # this client's session on the server, not the server
+
+    def _gone(self, exc: BaseException) -> bool:
+        return self.kpiboard_remote and SESSION_GONE in str(exc)
+
+    def _again(self, work: Callable[[], T]) -> T:
+        """``work``, once more on a new session when the server closed this one."""
+        try:
+            return work()
+        except Exception as exc:
+            if not self._gone(exc) or self.kpiboard_location.loading:
+                raise
+        from kpiboard.warehouse.spark_session import spark_session
+
+        old, loc = self._session, self.kpiboard_location
+        self.do_connect(spark_session(self.kpiboard_target))  # ibis's settings on it too
+        # ibis's in-memory tables, made again on the new session as they are needed
+        self._memtables: weakref.WeakSet[Any] = weakref.WeakSet()
+        show(self._session, loc, loc.version)
+        with contextlib.suppress(Exception):
+            old.stop()
+        return work()
 
     def follow(self) -> None:
         """Show the pointer's version when the pointer changed since the views were made."""
@@ -233,7 +271,7 @@ class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
             return
         version = loc.read_pointer()
         if version != loc.version:
-            show(self._session, loc, version)
+            self._again(lambda: show(self._session, loc, version))
         loc.pointer_stamp = stamp
 
     def to_pyarrow(self, expr: Any, /, *, params: Any = None, limit: Any = None, **kw: Any) -> Any:
@@ -243,15 +281,19 @@ class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
         from ibis.formats.pyarrow import PyArrowData
 
         table = expr.as_table()
-        self._run_pre_execute_hooks(table)  # in-memory tables (ibis.memtable) made views
-        sql = self.compile(table, params=params, limit=limit, **kw)
-        got = self._session.sql(sql).toArrow()
+
+        def run() -> Any:
+            self._run_pre_execute_hooks(table)  # in-memory tables (ibis.memtable) made views
+            sql = self.compile(table, params=params, limit=limit, **kw)
+            return self._session.sql(sql).toArrow()
+
+        got = self._again(run)
         return expr.__pyarrow_result__(PyArrowData.convert_table(got, table.schema()))
 
     def table(self, name: str, /, *, database: Any = None) -> Any:
         if name in SCHEMAS:
             self.follow()
-        return super().table(name, database=database)
+        return self._again(lambda: super(SparkBackend, self).table(name, database=database))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -327,6 +369,7 @@ def open_spark(
         ibis.pyspark  # noqa: B018 - loading it the way ibis does registers its options
         backend = SparkBackend().connect(session)
         backend.kpiboard_location = loc
+        backend.kpiboard_target = target
         backend.kpiboard_remote = target.kind == "sc"
         _show_first(session, target, loc, version)
     except BaseException:
