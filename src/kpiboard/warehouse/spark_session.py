@@ -10,7 +10,10 @@ A process runs one Spark driver (one JVM, one SparkContext); every warehouse ope
 a session of its own on that driver (``newSession``), so their table names never meet. Before
 the JVM starts, what usually goes wrong is checked and said plainly: Java missing, PySpark not
 installed, a master or Connect server that does not answer (a TCP probe with a short timeout,
-instead of Spark's own retries, which take minutes).
+instead of Spark's own retries, which take minutes). Through a Spark Connect server there is no
+JVM here: each warehouse is a session of its own on the server, once its client's packages are
+found and the server answers as one (a port that accepts connections and says nothing would
+hold the client in its retries for minutes); a process does not mix the two kinds.
 """
 
 from __future__ import annotations
