@@ -47,7 +47,8 @@ libreoffice:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
 	  else echo "warning: soffice is missing; the LibreOffice test of the Excel workbook will be skipped (apt-get install libreoffice-calc-nogui)"; fi; }
 
-# A Spark warehouse (docs/SPARK.md) runs on Java 17; its tests start a local Spark with it.
+# A Spark warehouse (docs/SPARK.md) runs on Java 17; its tests start a local Spark with it, and a
+# Spark Connect server (tests/spark_connect_server.py).
 # PySpark itself comes with the `spark` extra (in `dev`). Install Debian's JRE when java is missing.
 java:
 	@command -v java >/dev/null || test -x "$$JAVA_HOME/bin/java" || { \

@@ -2,7 +2,8 @@
 
 The PostgreSQL fixture starts a private server from the distribution's binaries (CI runs as
 root on a fresh machine, and postgres refuses to run as root, so it runs as the `postgres`
-OS user). Set KPIBOARD_TEST_POSTGRES_URL to use an existing server instead.
+OS user). Set KPIBOARD_TEST_POSTGRES_URL to use an existing server instead. A real Spark
+Connect server, `spark_connect`, comes from tests/spark_connect_server.py.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from spark_connect_server import spark_connect  # noqa: F401 - the Spark Connect server fixture
 
 PROJECT_YAML = """\
 title: Test scorecard

@@ -38,7 +38,14 @@ from kpiboard.warehouse.load import (
     _with_vintage,
     record_chunks,
 )
-from kpiboard.warehouse.spark_store import SCHEMAS, VERSIONS, Location, SparkBackend, show
+from kpiboard.warehouse.spark_store import (
+    SCHEMAS,
+    VERSIONS,
+    Location,
+    SparkBackend,
+    arrow_frame,
+    show,
+)
 from kpiboard.warehouse.tables import (
     LOADS,
     OBSERVATION_SQL_TYPES,
@@ -109,7 +116,7 @@ def _stage(s: SparkRows, table: pa.Table) -> None:
     casts = ", ".join(
         f"CAST({c} AS {_SPARK_TYPES[OBSERVATION_SQL_TYPES[c]]}) AS {c}" for c in OBSERVATION_COLUMNS
     )
-    s.spark.createDataFrame(table).createOrReplaceTempView("_kpiboard_staging")
+    arrow_frame(s.spark, table).createOrReplaceTempView("_kpiboard_staging")
     s.spark.sql(f"SELECT {casts} FROM _kpiboard_staging").createOrReplaceTempView(STAGE)
 
 
@@ -266,7 +273,7 @@ def _write_records(
         {"source": [p[0] for p in closing], "file": [p[1] for p in closing]},
         schema=pa.schema([("source", pa.string()), ("file", pa.string())]),
     )
-    s.spark.createDataFrame(pairs).createOrReplaceTempView(CLOSING)
+    arrow_frame(s.spark, pairs).createOrReplaceTempView(CLOSING)
     closes = f"r.vintage_to IS NULL AND r.vintage_from < {vintage} AND k.file IS NOT NULL"
     cols = ", ".join(f"r.{c}" for c in RECORD_COLUMNS)
     joined = f"{RECORDS} r LEFT JOIN {CLOSING} k ON r.source = k.source AND r.file = k.file"

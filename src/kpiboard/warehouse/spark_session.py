@@ -10,7 +10,10 @@ A process runs one Spark driver (one JVM, one SparkContext); every warehouse ope
 a session of its own on that driver (``newSession``), so their table names never meet. Before
 the JVM starts, what usually goes wrong is checked and said plainly: Java missing, PySpark not
 installed, a master or Connect server that does not answer (a TCP probe with a short timeout,
-instead of Spark's own retries, which take minutes).
+instead of Spark's own retries, which take minutes). Through a Spark Connect server there is no
+JVM here: each warehouse is a session of its own on the server, once its client's packages are
+found and the server answers as one (a port that accepts connections and says nothing would
+hold the client in its retries for minutes); a process does not mix the two kinds.
 """
 
 from __future__ import annotations
@@ -110,6 +113,21 @@ def check_java() -> None:
 _driver_lock = threading.Lock()
 _driver: Any = None  # the process's SparkSession (classic): every warehouse's newSession()
 _driver_master: str | None = None
+#: The Spark Connect server this process has a session on: PySpark then marks the whole process
+#: as a Connect client, and a driver of its own would not start as one
+_connected: str | None = None
+
+
+def _one_kind(target: SparkUrl) -> None:
+    """KpiboardError when ``target`` would mix a Spark driver of this process's own and Spark
+    Connect in one process, which PySpark does not do."""
+    other = _connected if target.kind != "sc" else _driver_master
+    if other is not None:
+        raise KpiboardError(
+            f"this process already runs Spark on {other}, not {target.text}",
+            hint="one process uses either a Spark driver of its own (local[N], spark://) or "
+            "Spark Connect servers (sc://): run the other in a process of its own",
+        )
 
 
 def _builder(target: SparkUrl) -> Any:
@@ -146,6 +164,7 @@ def _start_driver(target: SparkUrl) -> Any:
                     "of its own",
                 )
             return _driver
+        _one_kind(target)
         check_java()
         if target.local:
             # else Spark binds the machine's outward address, and warns that it did
@@ -173,19 +192,68 @@ def require_pyspark(target: SparkUrl) -> None:
         ) from None
 
 
+CONNECT_HINT = "install Spark Connect's client: pip install 'kpiboard[spark]'"
+#: How long a Spark Connect server has to answer as one (gRPC over HTTP/2) once its port
+#: accepts a connection: a port that accepts but never answers (a master's 7077, the UI's
+#: 4040, another service) would otherwise hold the client in its retries for minutes.
+HANDSHAKE_SECONDS = 5.0
+
+
+def _handshake(target: SparkUrl, seconds: float = HANDSHAKE_SECONDS) -> None:
+    """KpiboardError naming the URL when its port accepts a connection but does not answer as
+    a Spark Connect server (a gRPC channel that is not ready within ``seconds``)."""
+    import grpc  # type: ignore[import-untyped]
+    from pyspark.sql.connect.client.core import DefaultChannelBuilder
+
+    channel = DefaultChannelBuilder(target.text).toChannel()
+    try:
+        grpc.channel_ready_future(channel).result(timeout=seconds)
+    except grpc.FutureTimeoutError:
+        raise KpiboardError(
+            f"cannot reach the Spark Connect server at {target.text}: port {target.port} "
+            f"accepts connections but does not answer as a Spark Connect server (within "
+            f"{seconds:g} s)",
+            hint="check the port (a Spark Connect server listens on 15002 unless told "
+            "otherwise; 7077 is a standalone master's, 4040 Spark's UI) and, for a server "
+            "that wants them, `use_ssl=true` or a token in the URL (sc://HOST:PORT/;use_ssl=true)",
+        ) from None
+    finally:
+        channel.close()
+
+
+def _check_client(target: SparkUrl) -> None:
+    """KpiboardError naming the package when Spark Connect's client (grpcio & co) is missing."""
+    try:
+        from pyspark.sql.connect.utils import check_dependencies
+
+        check_dependencies("kpiboard")  # an ImportError naming the package and its version
+    except ImportError as exc:
+        raise KpiboardError(
+            f"the warehouse {target.text} is Spark Connect, whose client is not installed: "
+            f"{str(exc).strip().splitlines()[0]}",
+            hint=CONNECT_HINT,
+        ) from None
+
+
+def _connect_session(target: SparkUrl) -> Any:
+    """A session of its own on the Spark Connect server ``target`` names."""
+    global _connected
+    from pyspark.sql import SparkSession
+
+    with _driver_lock:
+        _one_kind(target)
+        _check_client(target)
+        _handshake(target)
+        builder = SparkSession.builder.remote(target.text)
+        session = builder.config("spark.sql.session.timeZone", "UTC").create()
+        _connected = target.text
+        return session
+
+
 def spark_session(target: SparkUrl) -> Any:
     """A SparkSession of its own (its own temporary views) for one warehouse on ``target``."""
     require_pyspark(target)
     probe(target)
     if target.kind == "sc":
-        from pyspark.sql import SparkSession
-
-        try:
-            return SparkSession.builder.remote(target.text).create()
-        except ImportError as exc:  # Spark Connect's client needs grpcio and friends
-            raise KpiboardError(
-                f"the warehouse {target.text} is Spark Connect, whose client is not "
-                f"installed: {exc}",
-                hint="pip install 'pyspark[connect]>=4.0,<4.1'",
-            ) from None
+        return _connect_session(target)
     return _start_driver(target).newSession()

@@ -21,12 +21,16 @@ another layout is refused, with the command that rebuilds it from the data files
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import uuid
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ibis
 import ibis.backends.pyspark
@@ -38,6 +42,8 @@ from kpiboard.ingest import OBSERVATION_SCHEMA
 from kpiboard.ingest.records import RECORD_SCHEMA
 from kpiboard.warehouse.spark_session import SparkUrl
 from kpiboard.warehouse.tables import LOADS, OBSERVATIONS, RECORDS, VINTAGES
+
+T = TypeVar("T")
 
 #: The shape of the tables a Spark location holds; raised when any table's columns change.
 LAYOUT = 1
@@ -182,8 +188,18 @@ class Location:
         os.replace(tmp, self.pointer)
 
 
+def arrow_frame(session: Any, table: pa.Table) -> Any:
+    """A Spark DataFrame of an Arrow table, on a classic or a Spark Connect session alike (a
+    Connect session cannot infer an empty table's columns: they are given)."""
+    if table.num_rows:
+        return session.createDataFrame(table)
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return session.createDataFrame(table, schema=from_arrow_schema(table.schema))
+
+
 def empty_frame(session: Any, table: str) -> Any:
-    return session.createDataFrame(SCHEMAS[table].empty_table())
+    return arrow_frame(session, SCHEMAS[table].empty_table())
 
 
 def show(session: Any, location: Location, version: str | None) -> None:
@@ -198,16 +214,52 @@ def show(session: Any, location: Location, version: str | None) -> None:
     location.version = version
 
 
+#: What a Spark Connect server says of a session it no longer has: closed when idle past its
+#: `spark.connect.session.manager.defaultSessionTimeout`, or a server restarted since.
+SESSION_GONE = "INVALID_HANDLE.SESSION_"
+
+
 class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
     """Ibis's PySpark backend over one warehouse's session: its tables are views of the
     location's current version, followed as the pointer moves (another process's load), and
-    closing it leaves the process's Spark driver running for the next warehouse."""
+    closing it leaves the process's Spark driver running for the next warehouse. A Spark
+    Connect session its server closed (idle too long, or the server restarted) is opened anew,
+    views and all, at the next query, unless a load is under way (which then fails whole)."""
 
     kpiboard_location: Location
+    kpiboard_target: SparkUrl
+    kpiboard_remote: bool = False  # a Spark Connect session: its server-side session released
 
     def disconnect(self) -> None:
-        for table in SCHEMAS:
-            self._session.catalog.dropTempView(table)
+        try:
+            for table in SCHEMAS:
+                self._session.catalog.dropTempView(table)
+        except Exception as exc:  # a Connect session the server closed has no views to drop
+            if not self._gone(exc):
+                raise
+        if self.kpiboard_remote:
+            self._session.stop()  # this client's session on the server, not the server
+
+    def _gone(self, exc: BaseException) -> bool:
+        return self.kpiboard_remote and SESSION_GONE in str(exc)
+
+    def _again(self, work: Callable[[], T]) -> T:
+        """``work``, once more on a new session when the server closed this one."""
+        try:
+            return work()
+        except Exception as exc:
+            if not self._gone(exc) or self.kpiboard_location.loading:
+                raise
+        from kpiboard.warehouse.spark_session import spark_session
+
+        old, loc = self._session, self.kpiboard_location
+        self.do_connect(spark_session(self.kpiboard_target))  # ibis's settings on it too
+        # ibis's in-memory tables, made again on the new session as they are needed
+        self._memtables: weakref.WeakSet[Any] = weakref.WeakSet()
+        show(self._session, loc, loc.version)
+        with contextlib.suppress(Exception):
+            old.stop()
+        return work()
 
     def follow(self) -> None:
         """Show the pointer's version when the pointer changed since the views were made."""
@@ -219,7 +271,7 @@ class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
             return
         version = loc.read_pointer()
         if version != loc.version:
-            show(self._session, loc, version)
+            self._again(lambda: show(self._session, loc, version))
         loc.pointer_stamp = stamp
 
     def to_pyarrow(self, expr: Any, /, *, params: Any = None, limit: Any = None, **kw: Any) -> Any:
@@ -229,22 +281,80 @@ class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
         from ibis.formats.pyarrow import PyArrowData
 
         table = expr.as_table()
-        self._run_pre_execute_hooks(table)  # in-memory tables (ibis.memtable) made views
-        sql = self.compile(table, params=params, limit=limit, **kw)
-        got = self._session.sql(sql).toArrow()
+
+        def run() -> Any:
+            self._run_pre_execute_hooks(table)  # in-memory tables (ibis.memtable) made views
+            sql = self.compile(table, params=params, limit=limit, **kw)
+            return self._session.sql(sql).toArrow()
+
+        got = self._again(run)
         return expr.__pyarrow_result__(PyArrowData.convert_table(got, table.schema()))
 
     def table(self, name: str, /, *, database: Any = None) -> Any:
         if name in SCHEMAS:
             self.follow()
-        return super().table(name, database=database)
+        return self._again(lambda: super(SparkBackend, self).table(name, database=database))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_server_writes(session: Any, target: SparkUrl, loc: Location) -> None:
+    """KpiboardError, before any work, when a Spark Connect server cannot write the location,
+    or writes it where this machine does not see it (its own disk, not a shared folder): the
+    server writes the Parquet and this process the pointer, so both must see it at one path."""
+    from pyspark.errors import PySparkException
+
+    probe = loc.path / f".server-write-test-{uuid.uuid4().hex}"
+    same_path = (
+        "the server writes the Parquet and kpiboard the pointer beside it, so "
+        "`spark_location:` must be a folder the server and this machine both see at the "
+        "same path (the same machine, or a shared mount)"
+    )
+    try:
+        session.range(1).write.parquet(str(probe))
+    except PySparkException as exc:
+        raise KpiboardError(
+            f"the Spark Connect server at {target.text} cannot write the Spark warehouse's "
+            f"Parquet location {loc.path}: {_first_line(exc)}",
+            hint="let the server's user write that folder; " + same_path,
+        ) from None
+    try:
+        if not probe.is_dir():
+            raise KpiboardError(
+                f"the Spark Connect server at {target.text} wrote to {loc.path} where this "
+                "machine does not see it (on its own disk)",
+                hint=same_path,
+            )
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
+def _show_first(session: Any, target: SparkUrl, loc: Location, version: str | None) -> None:
+    """:func:`show` as the warehouse opens: a version this machine sees and its Spark server
+    cannot read (another machine's disk) said as such, not as Spark's traceback."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        show(session, loc, version)
+    except AnalysisException as exc:
+        if target.kind != "sc":
+            raise
+        raise KpiboardError(
+            f"the Spark Connect server at {target.text} cannot read the Spark warehouse's "
+            f"Parquet location {loc.path}: {_first_line(exc)}",
+            hint="`spark_location:` must be a folder the server and this machine both see at "
+            "the same path (the same machine, or a shared mount)",
+        ) from None
 
 
 def open_spark(
     target: SparkUrl, location: Path, *, read_only: bool = False
 ) -> tuple[SparkBackend, str]:
     """The Ibis backend for a Spark warehouse, its views on the location's current version; a
-    writer's location is checked writable first."""
+    writer's location is checked writable first (by the Spark Connect server too)."""
     from kpiboard.warehouse.spark_session import spark_session
 
     shown = f"{target.text} (Parquet in {location})"
@@ -253,9 +363,18 @@ def open_spark(
         loc.check_writable()
     version = loc.read_pointer()  # a location of another layout is refused before Spark starts
     session = spark_session(target)
-    ibis.pyspark  # noqa: B018 - loading it the way ibis does registers its options
-    backend = SparkBackend().connect(session)
-    backend.kpiboard_location = loc
-    show(session, loc, version)
+    try:
+        if target.kind == "sc" and not read_only:
+            check_server_writes(session, target, loc)
+        ibis.pyspark  # noqa: B018 - loading it the way ibis does registers its options
+        backend = SparkBackend().connect(session)
+        backend.kpiboard_location = loc
+        backend.kpiboard_target = target
+        backend.kpiboard_remote = target.kind == "sc"
+        _show_first(session, target, loc, version)
+    except BaseException:
+        if target.kind == "sc":
+            session.stop()
+        raise
     loc.pointer_stamp = loc.stamp()
     return backend, shown
