@@ -15,11 +15,19 @@ once as a DuckDB table and once as a Parquet file. Then, best of N:
   JVM's. The two scorecards' JSON are checked equal (floats to 1e-9 relative: the two may sum
   in another order) before their times are printed.
 
+With ``--cli`` instead, the warehouse's own path: the cube as a project of tidy CSV, then
+``kpiboard ingest`` once and ``kpiboard report --org org00 --format json`` best of N, on the
+project's DuckDB file and on a Spark warehouse (``--warehouse MASTER``), in this process; the
+two reports are checked equal before the times are printed.
+
+``--driver-memory 4g`` gives the windows' driver a larger heap than Spark's 1g default (which
+the whole cube's windows outgrow at 619,200 rows); the scorecards keep the default.
+
 Ratios are Spark's time over DuckDB's in the same process (windows) or the same sitting
 (scorecards). Run by hand, one size at a time (``docs/BENCHMARKS.md``):
 
     .venv/bin/python benchmarks/engine_windows_spark.py --spark 'local[2]' [--repeat 3]
-        [--orgs 43 --measures 30 --months 120]
+        [--orgs 43 --measures 30 --months 120] [--driver-memory 4g] [--cli]
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+import yaml
 
 from kpiboard.assemble import assemble_scorecard
 from kpiboard.catalogue import load_catalogue
@@ -251,6 +260,67 @@ def scorecards(proj: Path, master: str, repeat: int) -> None:
         )
 
 
+def cube_csv(proj: Path) -> None:
+    """The cube as the project's tidy CSV data file (``data:``), for ``kpiboard ingest``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    data = ew.cube().drop_columns(["source"])
+    month = pc.strftime(data["period_end"].cast(pa.timestamp("s")), "%Y-%m")
+    data = data.set_column(data.schema.get_field_index("period_end"), "period_end", month)
+    blank = pa.nulls(data.num_rows, pa.string())  # no month is provisional: left empty
+    data = data.set_column(data.schema.get_field_index("provisional"), "provisional", blank)
+    (proj / "data").mkdir()
+    pcsv.write_csv(data, proj / "data" / "cube.csv")
+    config = yaml.safe_load((proj / "kpiboard.yaml").read_text())
+    config["data"] = ["data/*.csv"]
+    (proj / "kpiboard.yaml").write_text(yaml.safe_dump(config))
+
+
+def cli(tmp: Path, master: str, repeat: int) -> None:
+    """`kpiboard ingest`, then `kpiboard report --org org00 --format json` best of ``repeat``,
+    of the cube as a project of tidy CSV, on the project's DuckDB file and on a Spark warehouse
+    (``--warehouse MASTER``, the Parquet location in the project), in this process with the
+    Spark driver started first. The two reports are checked equal before any time is printed."""
+    from typer.testing import CliRunner
+
+    from kpiboard.cli import app
+    from kpiboard.warehouse.spark_session import spark_session, spark_url
+
+    def run(args: list[str]) -> tuple[float, str]:
+        t0 = time.perf_counter()
+        done = CliRunner().invoke(app, args)
+        if done.exit_code != 0:
+            raise SystemExit(f"kpiboard {' '.join(args)} failed:\n{done.output}")
+        return time.perf_counter() - t0, done.stdout
+
+    proj = ew.scorecard_project(tmp / "cli")
+    cube_csv(proj)
+    target = spark_url(master)
+    assert target is not None, master
+    t0 = time.perf_counter()
+    spark_session(target)
+    print(f"Spark driver start ({master}): {time.perf_counter() - t0:.2f}s (once)")
+    times, reports = {}, {}
+    for name, where in (("duckdb", []), ("spark", ["--warehouse", master])):
+        t_ingest, _ = run(["ingest", str(proj), *where])
+        report = ["report", str(proj), "--org", "org00", "--as-of", AS_OF, "--format", "json"]
+        runs = [run([*report, *where]) for _ in range(repeat)]
+        times[name] = (t_ingest, min(t for t, _ in runs), runs[0][0])
+        reports[name] = json.loads(runs[0][1])
+    same_json(reports["duckdb"], reports["spark"])
+    (di, dr, _), (si, sr, sfirst) = times["duckdb"], times["spark"]
+    print(
+        f"`report --org org00 --format json`: the two reports agree ({len(reports['spark']['rows'])} rows)"
+    )
+    print(
+        f"kpiboard ingest (tidy CSV): DuckDB {di:.2f}s, Spark {si:.2f}s ({si / di:.1f}x); "
+        f"kpiboard report --org: DuckDB {dr:.3f}s, Spark {sr:.3f}s ({sr / dr:.1f}x; "
+        f"its first {sfirst:.3f}s)"
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spark", required=True, metavar="MASTER", help="e.g. local[2]")
@@ -260,6 +330,12 @@ def main() -> int:
     ap.add_argument("--months", type=int, default=ew.MONTHS)
     ap.add_argument("--no-windows", action="store_true", help="only the one-org scorecards")
     ap.add_argument("--no-scorecard", action="store_true", help="only the windows")
+    ap.add_argument(
+        "--cli",
+        action="store_true",
+        help="instead: `kpiboard ingest` then `report --org` of the cube as tidy CSV, on DuckDB "
+        "and on a Spark warehouse",
+    )
     ap.add_argument(
         "--driver-memory",
         metavar="SIZE",
@@ -278,6 +354,11 @@ def main() -> int:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
+        if args.cli:
+            print(f"load average {load_average()}")
+            cli(tmp, args.spark, args.repeat)
+            print(f"load average at the end {load_average()}")
+            return 0
         t0 = time.perf_counter()
         data = ew.cube()
         proj = ew.scorecard_project(tmp / "proj")
