@@ -1,0 +1,353 @@
+"""police.uk street files read by Spark's own CSV reader, into a Spark warehouse's version
+(docs/SPARK.md): the rows go from the files to the version's Parquet on Spark's workers, never
+through the driver, checked there by the police.uk reader's checks written as Spark SQL.
+
+Only small things reach the driver: each file's SHA-256, size and first line, per file (and
+"Falls within" name) counts of what the checks look for, the distinct names (resolved through
+the catalogue as the Python reader resolves them) and whether any Crime ID repeats in a month.
+
+The Python reader (kpiboard.ingest.police_uk) stays the judge. Whenever Spark sees anything
+that reader would refuse or warn about (a wrong header, a file that is not plain UTF-8, a
+double quote anywhere, a line with the wrong number of fields, a blank or malformed Month, two
+months in a file, a crime type not published, a blank Crime ID, an unknown or blank force, a
+repeated Crime ID, a file without rows ...), or anything it is not sure of, nothing is written
+and :func:`read_natively` says so: the load reads that source with the Python reader, which
+gives the findings (file, line, field, hint) and the outcome exactly as before. Spark may be
+stricter than the Python reader (a file it sends back may be accepted there), never laxer.
+
+A double quote sends the file back because Spark reads with quoting off: each physical line
+is then exactly one row, split at its commas, as pyarrow splits a file without quotes
+(data.police.uk's files have none). Zip members (Spark cannot read zips), and files whose path
+Spark would take for a pattern, are copied once into a staging folder in the load's version
+folder and read from there; it is removed once the rows are written.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import shutil
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpiboard.ingest.org_names import OrgLookup
+from kpiboard.ingest.police_uk.forces import Forces
+from kpiboard.ingest.police_uk.inputs import READ_ERRORS, Input, find_inputs
+from kpiboard.ingest.police_uk.layout import ASB, COLUMNS, CRIME_TYPES, SOURCE_TYPE, header_problem
+from kpiboard.ingest.records import RecordRead
+from kpiboard.ingest.schema import FileStamp
+
+#: Off to read every police.uk source with the Python reader (for comparisons and benchmarks).
+ENABLED = True
+#: police.uk sources read so far in this process, by who read them ("spark", or "kpiboard" when
+#: sent back to the Python reader): how the tests know which path was taken.
+READ_BY: collections.Counter[str] = collections.Counter()
+STAGING = "_staging_records"  # in the load's version folder
+#: (file, name) groups beyond which a source is sent back to the Python reader (a force-month
+#: file has one or two names; thousands mean a column holds something else).
+MAX_GROUPS = 100_000
+_BAD = "_kpiboard_bad"  # the raw line, when it does not have the header's 12 fields
+_PATH = "_kpiboard_path"
+# characters Spark (Hadoop) reads as a pattern or a scheme in a path: such files are staged
+_PATTERN = set("*?[]{}\\:,")
+_MONTH_RE = "^[0-9]{4}-(0[1-9]|1[0-2])$"  # (ASCII digits: stricter than Python's \d)
+
+
+@dataclass(frozen=True)
+class _File:
+    number: int
+    inp: Input
+    local: Path  # what Spark reads: the file itself, or its staged copy
+    spark: str = ""  # the path as Spark names it
+    sha256: str = ""
+    size: int = 0
+
+
+@dataclass
+class _Counts:
+    """What the checks found in one file (summed over its "Falls within" names)."""
+
+    rows: int = 0
+    records: int = 0
+    problems: int = 0
+    months: tuple[str | None, str | None] = (None, None)
+    aside: dict[str, int] = field(default_factory=dict)  # rows skipped, per name set aside
+
+
+def read_natively(
+    spark: Any,
+    folder: Path,
+    added: str,
+    vintage: int,
+    read: RecordRead,
+    current: dict[str, str],
+) -> int | None:
+    """Read ``read``'s police.uk source with Spark, appending to the Parquet folder ``added``
+    (in the load's version ``folder``) the rows of files new or changed since ``current``, path -> SHA-256, as the RecordGate
+    decides), filling in ``read``'s files, rows and set-aside counts as its reader would;
+    the rows written. None, having written nothing, when the Python reader is to read it."""
+    spec = read.spec
+    if not ENABLED or spec is None or read.catalogue is None or spec.type != SOURCE_TYPE:
+        return None
+    written = _read(spark, folder, added, vintage, read, current)
+    READ_BY["spark" if written is not None else "kpiboard"] += 1
+    return written
+
+
+def _read(
+    spark: Any,
+    folder: Path,
+    added: str,
+    vintage: int,
+    read: RecordRead,
+    current: dict[str, str],
+) -> int | None:
+    spec, catalogue = read.spec, read.catalogue
+    assert spec is not None and catalogue is not None
+    found: list[Any] = []
+    inputs = find_inputs(catalogue, spec, found)
+    if found or not inputs:
+        return None
+    staging = folder / STAGING
+    try:
+        files = _place(inputs, staging)
+        if files is None:
+            return None
+        with _every_column_parsed(spark):
+            try:
+                checked = _checked(spark, files, Forces(catalogue, spec).lookup)
+            except _spark_errors():
+                return None  # the Python reader says what is wrong, or reads it
+            if checked is None:
+                return None
+            files, frame, counts, names = checked
+            return _write(spark, added, vintage, read, (files, frame, counts, names), current)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _spark_errors() -> tuple[type[BaseException], ...]:
+    from py4j.protocol import Py4JError  # type: ignore[import-untyped]
+    from pyspark.errors import PySparkException
+
+    return (PySparkException, Py4JError)
+
+
+@contextlib.contextmanager
+def _every_column_parsed(spark: Any) -> Iterator[None]:
+    """Spark's CSV reader parses only the columns a query needs unless told otherwise, and
+    then misses lines with too many or too few fields."""
+    key = "spark.sql.csv.parser.columnPruning.enabled"
+    before = spark.conf.get(key, "true")
+    spark.conf.set(key, "false")
+    try:
+        yield
+    finally:
+        spark.conf.set(key, before)
+
+
+def _place(inputs: list[Input], staging: Path) -> list[_File] | None:
+    """Where Spark reads each input: the file itself, or a copy in ``staging`` (a zip member,
+    a path Spark would misread); None when a member cannot be copied (the reader says why)."""
+    files = []
+    for number, inp in enumerate(inputs):
+        local = inp.path
+        if local is None or _PATTERN & set(str(local)):
+            local = staging / f"{number:06d}.csv"
+            staging.mkdir(parents=True, exist_ok=True)
+            try:
+                with inp.open() as source, local.open("wb") as copy:
+                    shutil.copyfileobj(source, copy, 1 << 20)
+            except READ_ERRORS:
+                return None
+        files.append(_File(number, inp, local))
+    if _PATTERN & set(str(staging)) and any(f.inp.path is None for f in files):
+        return None
+    return files
+
+
+def _stamped(spark: Any, files: list[_File]) -> list[_File] | None:
+    """Each file's SHA-256, size and Spark path, from Spark's binary reader; None if any file
+    is not plain UTF-8, holds a double quote (or a NUL), or does not start with the header."""
+    from pyspark.sql import functions as F
+
+    text = "CAST(content AS STRING)"
+    rows = (
+        spark.read.format("binaryFile")
+        .load([str(f.local) for f in files])
+        .select(
+            "path",
+            "length",
+            F.sha2("content", 256).alias("sha256"),
+            F.expr(f"is_valid_utf8({text})").alias("utf8"),
+            F.expr(f"instr({text}, char(34)) > 0 OR instr({text}, char(0)) > 0").alias("odd"),
+            F.expr(f"regexp_extract(substring({text}, 1, 8192), '^([^\\r\\n]*)', 1)").alias("top"),
+        )
+        .collect()
+    )
+    by_local = {str(f.local): f for f in files}
+    out: dict[int, _File] = {}
+    for r in rows:
+        f = by_local.get(urllib.parse.unquote(urllib.parse.urlparse(r["path"]).path))
+        if f is None or not r["utf8"] or r["odd"]:
+            return None
+        if header_problem(r["top"].removeprefix("\ufeff")) is not None:
+            return None
+        out[f.number] = _File(f.number, f.inp, f.local, r["path"], r["sha256"], int(r["length"]))
+    return [out[f.number] for f in files] if len(out) == len(files) else None
+
+
+def _checked(
+    spark: Any, files: list[_File], lookup: OrgLookup
+) -> tuple[list[_File], Any, dict[str, _Counts], dict[str, str]] | None:
+    """The files (stamped), their rows as a DataFrame, what each file holds, and the "Falls
+    within" names read (name -> organisation id); None when the Python reader is to read them."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    stamped = _stamped(spark, files)
+    if stamped is None:
+        return None
+    schema = StructType(
+        [StructField(c, StringType()) for c in (*COLUMNS, _BAD)]  # every column a string
+    )
+    frame = (
+        spark.read.csv(
+            [str(f.local) for f in stamped],
+            schema=schema,
+            header=True,
+            enforceSchema=True,  # (the header was checked above)
+            quote="",  # quoting off: a line is a row (files with quotes were sent back)
+            mode="PERMISSIVE",
+            columnNameOfCorruptRecord=_BAD,
+        )
+        .withColumn(_PATH, F.col("_metadata.file_path"))
+        .where(~_blank())  # a blank line, or one of empty cells: skipped, as the reader does
+    )
+    month, crime_type, crime_id = F.col("Month"), F.col("`Crime type`"), F.col("`Crime ID`")
+    problem = (
+        F.col(_BAD).isNotNull()
+        | month.isNull()
+        | ~month.rlike(_MONTH_RE)
+        | crime_type.isNull()
+        | ~crime_type.isin(*sorted(CRIME_TYPES))
+        | (crime_id.isNull() & (crime_type != ASB))
+        | F.col("`Falls within`").isNull()
+    )
+    groups = (
+        frame.groupBy(_PATH, "Falls within")
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.count(F.when(problem, 1)).alias("problems"),
+            F.min(month).alias("first"),
+            F.max(month).alias("last"),
+        )
+        .limit(MAX_GROUPS + 1)
+        .collect()
+    )
+    if len(groups) > MAX_GROUPS:
+        return None
+    names = {}
+    by_path = {f.spark: f for f in stamped}
+    counts: dict[str, _Counts] = {f.spark: _Counts() for f in stamped}
+    for g in groups:
+        name = g["Falls within"]
+        meaning = lookup.resolve(name) if name is not None else None
+        if meaning is None or meaning.unknown is not None or g[_PATH] not in by_path:
+            return None
+        c = counts[g[_PATH]]
+        c.rows += g["rows"]
+        c.problems += g["problems"]
+        months = {c.months[0], g["first"], g["last"]} - {None}
+        c.months = (min(months), max(months)) if months else (None, None)
+        if meaning.org is not None:
+            names[name] = meaning.org
+            c.records += g["rows"]
+        elif meaning.aside is not None:
+            c.aside[meaning.aside] = c.aside.get(meaning.aside, 0) + g["rows"]
+    for c in counts.values():
+        if c.rows == 0 or c.problems or c.months[0] is None or c.months[0] != c.months[1]:
+            return None  # no rows, or something the reader would say
+    repeated = (
+        frame.where(crime_id.isNotNull())
+        .groupBy(month, crime_id)
+        .count()
+        .where(F.col("count") > 1)
+        .limit(1)
+        .collect()
+    )
+    if repeated:  # (set-aside rows included: stricter than the reader)
+        return None
+    return stamped, frame, counts, names
+
+
+def _blank() -> Any:
+    from pyspark.sql import functions as F
+
+    from kpiboard.ingest.police_uk.layout import READ_COLUMNS
+
+    blank = F.col(_BAD).isNull()
+    for column in READ_COLUMNS:
+        blank = blank & F.col(f"`{column}`").isNull()
+    return blank
+
+
+def _write(
+    spark: Any,
+    added: str,
+    vintage: int,
+    read: RecordRead,
+    checked: tuple[list[_File], Any, dict[str, _Counts], dict[str, str]],
+    current: dict[str, str],
+) -> int:
+    """Append the records of the files new or changed since ``current`` to ``added`` on
+    Spark's workers, and fill in ``read`` as the Python reader would; the rows written."""
+    from pyspark.sql import functions as F
+
+    files, frame, counts, names = checked
+    assert read.spec is not None
+    order = sorted(files, key=lambda f: (counts[f.spark].months[0] or "", f.inp.display))
+    read.files = [
+        FileStamp(f.inp.display, f.sha256, f.size, counts[f.spark].records) for f in order
+    ]
+    read.rows = sum(c.records for c in counts.values())
+    read.set_aside = {}
+    for f in order:
+        for label, count in counts[f.spark].aside.items():
+            read.set_aside[label] = read.set_aside.get(label, 0) + count
+    read.warnings = []
+    read.read_by = "spark"
+    written = [f for f in order if current.get(f.inp.display) != f.sha256]
+    if not written or not sum(counts[f.spark].records for f in written):
+        return 0
+    which = spark.createDataFrame(
+        [(f.spark, f.inp.display) for f in written], f"{_PATH} string, _file string"
+    )
+    orgs = spark.createDataFrame(list(names.items()), "_name string, _org string")
+    null = F.lit(None).cast("string")
+    out = (
+        frame.join(F.broadcast(which), _PATH)
+        .join(F.broadcast(orgs), F.col("`Falls within`") == F.col("_name"))
+        .select(
+            F.lit(read.spec.id).alias("source"),
+            F.col("_org").alias("org"),
+            F.to_date(F.concat(F.col("Month"), F.lit("-01"))).alias("period_end"),
+            F.lit(1).cast("int").alias("months"),
+            F.col("`Crime ID`").alias("record_id"),
+            F.col("`Crime type`").alias("crime_type"),
+            F.col("`Last outcome category`").alias("outcome"),
+            F.col("`LSOA code`").alias("lsoa_code"),
+            null.alias("offence_code"),
+            null.alias("offence_group"),
+            null.alias("offence_subgroup"),
+            F.lit(1.0).cast("double").alias("weight"),
+            F.col("_file").alias("file"),
+            F.lit(vintage).cast("int").alias("vintage_from"),
+            F.lit(None).cast("int").alias("vintage_to"),
+        )
+    )
+    out.write.mode("append").parquet(added)
+    return sum(counts[f.spark].records for f in written)
