@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 import shutil
 import urllib.parse
 from collections.abc import Iterator
@@ -36,9 +37,17 @@ from typing import Any
 from kpiboard.ingest.org_names import OrgLookup
 from kpiboard.ingest.police_uk.forces import Forces
 from kpiboard.ingest.police_uk.inputs import READ_ERRORS, Input, find_inputs
-from kpiboard.ingest.police_uk.layout import ASB, COLUMNS, CRIME_TYPES, SOURCE_TYPE, header_problem
+from kpiboard.ingest.police_uk.layout import (
+    ASB,
+    COLUMNS,
+    CRIME_TYPES,
+    READ_COLUMNS,
+    SOURCE_TYPE,
+    header_problem,
+)
 from kpiboard.ingest.records import RecordRead
 from kpiboard.ingest.schema import FileStamp
+from kpiboard.warehouse.tables import RECORDS
 
 #: Off to read every police.uk source with the Python reader (for comparisons and benchmarks).
 ENABLED = True
@@ -116,15 +125,24 @@ def _read(
         files = _place(inputs, staging)
         if files is None:
             return None
+        rows = staging / "records.parquet"
         with _every_column_parsed(spark):
             try:
                 checked = _checked(spark, files, Forces(catalogue, spec).lookup)
+                if checked is None:
+                    return None
+                files, counts, names = checked
+                # the RecordGate's rule: only files new or changed since the last vintage
+                written = [f for f in files if current.get(f.inp.display) != f.sha256]
+                if any(counts[f.spark].records for f in written):
+                    _records(spark, spec.id, vintage, written, names).write.parquet(str(rows))
+                    if _repeated(spark, str(rows), spec.id, files, written):
+                        return None
             except _spark_errors():
                 return None  # the Python reader says what is wrong, or reads it
-            if checked is None:
-                return None
-            files, frame, counts, names = checked
-            return _write(spark, added, vintage, read, (files, frame, counts, names), current)
+        _move(rows, Path(added))
+        _fill(read, files, counts)
+        return sum(counts[f.spark].records for f in written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -183,7 +201,7 @@ def _stamped(spark: Any, files: list[_File]) -> list[_File] | None:
             "length",
             F.sha2("content", 256).alias("sha256"),
             F.expr(f"is_valid_utf8({text})").alias("utf8"),
-            F.expr(f"instr({text}, char(34)) > 0 OR instr({text}, char(0)) > 0").alias("odd"),
+            F.expr("contains(content, X'22') OR contains(content, X'00')").alias("odd"),
             F.expr(f"regexp_extract(substring({text}, 1, 8192), '^([^\\r\\n]*)', 1)").alias("top"),
         )
         .collect()
@@ -202,48 +220,22 @@ def _stamped(spark: Any, files: list[_File]) -> list[_File] | None:
 
 def _checked(
     spark: Any, files: list[_File], lookup: OrgLookup
-) -> tuple[list[_File], Any, dict[str, _Counts], dict[str, str]] | None:
-    """The files (stamped), their rows as a DataFrame, what each file holds, and the "Falls
-    within" names read (name -> organisation id); None when the Python reader is to read them."""
+) -> tuple[list[_File], dict[str, _Counts], dict[str, str]] | None:
+    """The files (stamped), what each holds, and the "Falls within" names that are read (name
+    -> organisation id); None when the Python reader is to read them."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, StructField, StructType
 
     stamped = _stamped(spark, files)
     if stamped is None:
         return None
-    schema = StructType(
-        [StructField(c, StringType()) for c in (*COLUMNS, _BAD)]  # every column a string
-    )
-    frame = (
-        spark.read.csv(
-            [str(f.local) for f in stamped],
-            schema=schema,
-            header=True,
-            enforceSchema=True,  # (the header was checked above)
-            quote="",  # quoting off: a line is a row (files with quotes were sent back)
-            mode="PERMISSIVE",
-            columnNameOfCorruptRecord=_BAD,
-        )
-        .withColumn(_PATH, F.col("_metadata.file_path"))
-        .where(~_blank())  # a blank line, or one of empty cells: skipped, as the reader does
-    )
-    month, crime_type, crime_id = F.col("Month"), F.col("`Crime type`"), F.col("`Crime ID`")
-    problem = (
-        F.col(_BAD).isNotNull()
-        | month.isNull()
-        | ~month.rlike(_MONTH_RE)
-        | crime_type.isNull()
-        | ~crime_type.isin(*sorted(CRIME_TYPES))
-        | (crime_id.isNull() & (crime_type != ASB))
-        | F.col("`Falls within`").isNull()
-    )
     groups = (
-        frame.groupBy(_PATH, "Falls within")
+        _parse(spark, [str(f.local) for f in stamped])
+        .groupBy(_PATH, "falls")
         .agg(
             F.count(F.lit(1)).alias("rows"),
-            F.count(F.when(problem, 1)).alias("problems"),
-            F.min(month).alias("first"),
-            F.max(month).alias("last"),
+            F.count(F.when(F.col("problem"), 1)).alias("problems"),
+            F.min("month").alias("first"),
+            F.max("month").alias("last"),
         )
         .limit(MAX_GROUPS + 1)
         .collect()
@@ -254,7 +246,7 @@ def _checked(
     by_path = {f.spark: f for f in stamped}
     counts: dict[str, _Counts] = {f.spark: _Counts() for f in stamped}
     for g in groups:
-        name = g["Falls within"]
+        name = g["falls"]
         meaning = lookup.resolve(name) if name is not None else None
         if meaning is None or meaning.unknown is not None or g[_PATH] not in by_path:
             return None
@@ -271,23 +263,52 @@ def _checked(
     for c in counts.values():
         if c.rows == 0 or c.problems or c.months[0] is None or c.months[0] != c.months[1]:
             return None  # no rows, or something the reader would say
-    repeated = (
-        frame.where(crime_id.isNotNull())
-        .groupBy(month, crime_id)
-        .count()
-        .where(F.col("count") > 1)
-        .limit(1)
-        .collect()
+    return stamped, counts, names
+
+
+def _parse(spark: Any, paths: list[str]) -> Any:
+    """The files' rows that are not blank, as Spark's CSV reader reads them with quoting off,
+    with the columns a record keeps, the file and whether the row has a problem the reader
+    would report."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    schema = StructType(
+        [StructField(c, StringType()) for c in (*COLUMNS, _BAD)]  # every column a string
     )
-    if repeated:  # (set-aside rows included: stricter than the reader)
-        return None
-    return stamped, frame, counts, names
+    frame = spark.read.csv(
+        paths,
+        schema=schema,
+        header=True,
+        enforceSchema=True,  # (the header was checked above)
+        quote="",  # quoting off: a line is a row (files with quotes were sent back)
+        mode="PERMISSIVE",
+        columnNameOfCorruptRecord=_BAD,
+    ).where(~_blank())  # a blank line, or one of empty cells: skipped, as the reader does
+    month, crime_type, crime_id = F.col("Month"), F.col("`Crime type`"), F.col("`Crime ID`")
+    problem = (
+        F.col(_BAD).isNotNull()
+        | month.isNull()
+        | ~month.rlike(_MONTH_RE)
+        | crime_type.isNull()
+        | ~crime_type.isin(*sorted(CRIME_TYPES))
+        | (crime_id.isNull() & (crime_type != ASB))
+        | F.col("`Falls within`").isNull()
+    )
+    return frame.select(
+        F.col("_metadata.file_path").alias(_PATH),
+        F.col("`Falls within`").alias("falls"),
+        month.alias("month"),
+        crime_id.alias("record_id"),
+        crime_type.alias("crime_type"),
+        F.col("`Last outcome category`").alias("outcome"),
+        F.col("`LSOA code`").alias("lsoa_code"),
+        F.coalesce(problem, F.lit(True)).alias("problem"),
+    )
 
 
 def _blank() -> Any:
     from pyspark.sql import functions as F
-
-    from kpiboard.ingest.police_uk.layout import READ_COLUMNS
 
     blank = F.col(_BAD).isNull()
     for column in READ_COLUMNS:
@@ -295,20 +316,82 @@ def _blank() -> Any:
     return blank
 
 
-def _write(
-    spark: Any,
-    added: str,
-    vintage: int,
-    read: RecordRead,
-    checked: tuple[list[_File], Any, dict[str, _Counts], dict[str, str]],
-    current: dict[str, str],
-) -> int:
-    """Append the records of the files new or changed since ``current`` to ``added`` on
-    Spark's workers, and fill in ``read`` as the Python reader would; the rows written."""
+def _records(
+    spark: Any, source: str, vintage: int, files: list[_File], names: dict[str, str]
+) -> Any:
+    """The records of ``files`` (stamped) as the records table has them, read again by Spark
+    (a second parse costs less than writing the rows twice)."""
     from pyspark.sql import functions as F
 
-    files, frame, counts, names = checked
-    assert read.spec is not None
+    which = spark.createDataFrame(
+        [(f.spark, f.inp.display) for f in files], f"{_PATH} string, _file string"
+    )
+    orgs = spark.createDataFrame(list(names.items()), "_name string, _org string")
+    null = F.lit(None).cast("string")
+    return (
+        _parse(spark, [str(f.local) for f in files])
+        .join(F.broadcast(which), _PATH)
+        .join(F.broadcast(orgs), F.col("falls") == F.col("_name"))  # (names set aside: none)
+        .select(
+            F.lit(source).alias("source"),
+            F.col("_org").alias("org"),
+            F.to_date(F.concat(F.col("month"), F.lit("-01"))).alias("period_end"),
+            F.lit(1).cast("int").alias("months"),
+            "record_id",
+            "crime_type",
+            "outcome",
+            "lsoa_code",
+            null.alias("offence_code"),
+            null.alias("offence_group"),
+            null.alias("offence_subgroup"),
+            F.lit(1.0).cast("double").alias("weight"),
+            F.col("_file").alias("file"),
+            F.lit(vintage).cast("int").alias("vintage_from"),
+            F.lit(None).cast("int").alias("vintage_to"),
+        )
+    )
+
+
+def _repeated(spark: Any, rows: str, source: str, files: list[_File], written: list[_File]) -> bool:
+    """Whether a Crime ID comes twice in a month among the source's records: those just
+    written to ``rows`` and the current ones of its unchanged files (the reader's check, on
+    the rows it keeps). Compared by a 64-bit hash: a collision sends the source back too."""
+    from pyspark.sql import functions as F
+
+    records = spark.read.parquet(rows).select("period_end", "record_id")
+    kept = sorted({f.inp.display for f in files} - {f.inp.display for f in written})
+    if kept:
+        names = spark.createDataFrame([(k,) for k in kept], "file string")
+        stored = (
+            spark.table(RECORDS)
+            .where((F.col("source") == source) & F.col("vintage_to").isNull())
+            .join(F.broadcast(names), "file", "left_semi")
+            .select("period_end", "record_id")
+        )
+        records = records.unionByName(stored)
+    found = (
+        records.where(F.col("record_id").isNotNull())
+        .groupBy(F.xxhash64("period_end", "record_id").alias("h"))
+        .count()
+        .where(F.col("count") > 1)
+        .limit(1)
+        .collect()
+    )
+    return bool(found)
+
+
+def _move(rows: Path, added: Path) -> None:
+    """The records' Parquet files into the version's ``added`` folder (renamed, not copied)."""
+    if not rows.is_dir():
+        return
+    added.mkdir(parents=True, exist_ok=True)
+    for part in rows.glob("part-*"):
+        os.replace(part, added / part.name)
+
+
+def _fill(read: RecordRead, files: list[_File], counts: dict[str, _Counts]) -> None:
+    """``read``'s files (stamps in month order), rows and rows set aside, as its reader would
+    give them."""
     order = sorted(files, key=lambda f: (counts[f.spark].months[0] or "", f.inp.display))
     read.files = [
         FileStamp(f.inp.display, f.sha256, f.size, counts[f.spark].records) for f in order
@@ -320,34 +403,3 @@ def _write(
             read.set_aside[label] = read.set_aside.get(label, 0) + count
     read.warnings = []
     read.read_by = "spark"
-    written = [f for f in order if current.get(f.inp.display) != f.sha256]
-    if not written or not sum(counts[f.spark].records for f in written):
-        return 0
-    which = spark.createDataFrame(
-        [(f.spark, f.inp.display) for f in written], f"{_PATH} string, _file string"
-    )
-    orgs = spark.createDataFrame(list(names.items()), "_name string, _org string")
-    null = F.lit(None).cast("string")
-    out = (
-        frame.join(F.broadcast(which), _PATH)
-        .join(F.broadcast(orgs), F.col("`Falls within`") == F.col("_name"))
-        .select(
-            F.lit(read.spec.id).alias("source"),
-            F.col("_org").alias("org"),
-            F.to_date(F.concat(F.col("Month"), F.lit("-01"))).alias("period_end"),
-            F.lit(1).cast("int").alias("months"),
-            F.col("`Crime ID`").alias("record_id"),
-            F.col("`Crime type`").alias("crime_type"),
-            F.col("`Last outcome category`").alias("outcome"),
-            F.col("`LSOA code`").alias("lsoa_code"),
-            null.alias("offence_code"),
-            null.alias("offence_group"),
-            null.alias("offence_subgroup"),
-            F.lit(1.0).cast("double").alias("weight"),
-            F.col("_file").alias("file"),
-            F.lit(vintage).cast("int").alias("vintage_from"),
-            F.lit(None).cast("int").alias("vintage_to"),
-        )
-    )
-    out.write.mode("append").parquet(added)
-    return sum(counts[f.spark].records for f in written)
