@@ -2,9 +2,13 @@
 (docs/SPARK.md): the rows go from the files to the version's Parquet on Spark's workers, never
 through the driver, checked there by the police.uk reader's checks written as Spark SQL.
 
-Only small things reach the driver: each file's SHA-256, size and first line, per file (and
-"Falls within" name) counts of what the checks look for, the distinct names (resolved through
-the catalogue as the Python reader resolves them) and whether any Crime ID repeats in a month.
+Spark stamps the files (SHA-256, size, encoding, first line) with its binary reader, parses
+them once to count, per file and "Falls within" name, the rows and what the checks look for,
+then parses them again to write the records of the files new or changed into a staging
+folder, where a Crime ID repeated in a month is looked for; only then are the records' files
+moved into the version. Only small things reach the driver: the stamps, the counts, the
+distinct names (resolved through the catalogue as the Python reader resolves them) and
+whether a Crime ID repeats.
 
 The Python reader (kpiboard.ingest.police_uk) stays the judge. Whenever Spark sees anything
 that reader would refuse or warn about (a wrong header, a file that is not plain UTF-8, a
@@ -18,8 +22,8 @@ stricter than the Python reader (a file it sends back may be accepted there), ne
 A double quote sends the file back because Spark reads with quoting off: each physical line
 is then exactly one row, split at its commas, as pyarrow splits a file without quotes
 (data.police.uk's files have none). Zip members (Spark cannot read zips), and files whose path
-Spark would take for a pattern, are copied once into a staging folder in the load's version
-folder and read from there; it is removed once the rows are written.
+Spark would take for a pattern, are copied once into the staging folder (in the load's version
+folder) and read from there; it is removed once the source is read.
 """
 
 from __future__ import annotations
@@ -94,10 +98,11 @@ def read_natively(
     read: RecordRead,
     current: dict[str, str],
 ) -> int | None:
-    """Read ``read``'s police.uk source with Spark, appending to the Parquet folder ``added``
-    (in the load's version ``folder``) the rows of files new or changed since ``current``, path -> SHA-256, as the RecordGate
-    decides), filling in ``read``'s files, rows and set-aside counts as its reader would;
-    the rows written. None, having written nothing, when the Python reader is to read it."""
+    """Read ``read``'s police.uk source with Spark: the records of its files new or changed
+    since ``current`` (path -> SHA-256, the RecordGate's rule) added to the Parquet folder
+    ``added`` of the load's version ``folder``, and ``read``'s files, rows and set-aside
+    counts filled in as its reader would; the rows added. None, having added nothing, when
+    the Python reader is to read the source."""
     spec = read.spec
     if not ENABLED or spec is None or read.catalogue is None or spec.type != SOURCE_TYPE:
         return None
@@ -121,6 +126,7 @@ def _read(
     if found or not inputs:
         return None
     staging = folder / STAGING
+    frame = None
     try:
         files = _place(inputs, staging)
         if files is None:
@@ -131,11 +137,12 @@ def _read(
                 checked = _checked(spark, files, Forces(catalogue, spec).lookup)
                 if checked is None:
                     return None
-                files, counts, names = checked
+                files, frame, counts, names = checked
                 # the RecordGate's rule: only files new or changed since the last vintage
                 written = [f for f in files if current.get(f.inp.display) != f.sha256]
                 if any(counts[f.spark].records for f in written):
-                    _records(spark, spec.id, vintage, written, names).write.parquet(str(rows))
+                    records = _records(spark, frame, spec.id, vintage, written, names)
+                    records.write.parquet(str(rows))
                     if _repeated(spark, str(rows), spec.id, files, written):
                         return None
             except _spark_errors():
@@ -144,6 +151,8 @@ def _read(
         _fill(read, files, counts)
         return sum(counts[f.spark].records for f in written)
     finally:
+        if frame is not None:
+            frame.unpersist()
         shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -220,17 +229,33 @@ def _stamped(spark: Any, files: list[_File]) -> list[_File] | None:
 
 def _checked(
     spark: Any, files: list[_File], lookup: OrgLookup
-) -> tuple[list[_File], dict[str, _Counts], dict[str, str]] | None:
-    """The files (stamped), what each holds, and the "Falls within" names that are read (name
-    -> organisation id); None when the Python reader is to read them."""
-    from pyspark.sql import functions as F
+) -> tuple[list[_File], Any, dict[str, _Counts], dict[str, str]] | None:
+    """The files (stamped), their rows (parsed once, kept by Spark for the write: memory, then
+    disk), what each file holds, and the "Falls within" names that are read (name ->
+    organisation id); None when the Python reader is to read them."""
+    from pyspark import StorageLevel
 
     stamped = _stamped(spark, files)
     if stamped is None:
         return None
+    frame = _parse(spark, [str(f.local) for f in stamped]).persist(StorageLevel.MEMORY_AND_DISK)
+    counted = None
+    try:
+        counted = _counted(frame, stamped, lookup)
+    finally:
+        if counted is None:
+            frame.unpersist()
+    return None if counted is None else (stamped, frame, *counted)
+
+
+def _counted(
+    frame: Any, stamped: list[_File], lookup: OrgLookup
+) -> tuple[dict[str, _Counts], dict[str, str]] | None:
+    """Per file, its rows, records, rows set aside and problems; the names read."""
+    from pyspark.sql import functions as F
+
     groups = (
-        _parse(spark, [str(f.local) for f in stamped])
-        .groupBy(_PATH, "falls")
+        frame.groupBy(_PATH, "falls")
         .agg(
             F.count(F.lit(1)).alias("rows"),
             F.count(F.when(F.col("problem"), 1)).alias("problems"),
@@ -263,7 +288,7 @@ def _checked(
     for c in counts.values():
         if c.rows == 0 or c.problems or c.months[0] is None or c.months[0] != c.months[1]:
             return None  # no rows, or something the reader would say
-    return stamped, counts, names
+    return counts, names
 
 
 def _parse(spark: Any, paths: list[str]) -> Any:
@@ -317,10 +342,10 @@ def _blank() -> Any:
 
 
 def _records(
-    spark: Any, source: str, vintage: int, files: list[_File], names: dict[str, str]
+    spark: Any, frame: Any, source: str, vintage: int, files: list[_File], names: dict[str, str]
 ) -> Any:
-    """The records of ``files`` (stamped) as the records table has them, read again by Spark
-    (a second parse costs less than writing the rows twice)."""
+    """The records of ``files`` (stamped) among the rows of ``frame``, as the records table
+    has them."""
     from pyspark.sql import functions as F
 
     which = spark.createDataFrame(
@@ -329,8 +354,7 @@ def _records(
     orgs = spark.createDataFrame(list(names.items()), "_name string, _org string")
     null = F.lit(None).cast("string")
     return (
-        _parse(spark, [str(f.local) for f in files])
-        .join(F.broadcast(which), _PATH)
+        frame.join(F.broadcast(which), _PATH)
         .join(F.broadcast(orgs), F.col("falls") == F.col("_name"))  # (names set aside: none)
         .select(
             F.lit(source).alias("source"),
