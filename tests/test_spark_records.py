@@ -172,9 +172,10 @@ def test_made_up_files_of_several_months_and_set_aside_names(project: Project) -
         "data/2017-07-west-yorkshire-street.csv": street(
             *month_rows("2017-07", 1, 30), *month_rows("2017-07", 31, 4, BTP), "", end="\r\n"
         ),
-        "data/2017-07-north-yorkshire-street.csv": street(
+        # a byte-order mark, a space in the name, no line break after the last line
+        "data/2017-07-north yorkshire-street.csv": street(
             *month_rows("2017-07", 100, 12, "North Yorkshire Police"), bom=True
-        ),
+        ).rstrip("\n"),
         "data/2017-08-west-yorkshire-street.csv": street(
             *month_rows("2017-08", 1, 20), ",,,,,,,,,,,", *month_rows("2017-08", 21, 3, BTP)
         ),
@@ -206,7 +207,7 @@ def test_made_up_files_of_several_months_and_set_aside_names(project: Project) -
     closed = table["vintage_to"].to_pylist()
     assert {(f, v) for f, v, to in zip(files, known, closed, strict=True) if to is None} == {
         ("data/2017-07-west-yorkshire-street.csv", 1),
-        ("data/2017-07-north-yorkshire-street.csv", 1),
+        ("data/2017-07-north yorkshire-street.csv", 1),
         ("data/2017-08-west-yorkshire-street.csv", 2),
         ("data/2017-08-north [1].csv", 1),
         ("data/zipped.zip:2017-09/2017-09-west-yorkshire-street.csv", 1),

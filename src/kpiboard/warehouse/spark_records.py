@@ -206,7 +206,8 @@ def _stamped(spark: Any, files: list[_File]) -> list[_File] | None:
         spark.read.format("binaryFile")
         .load([str(f.local) for f in files])
         .select(
-            "path",
+            # (as the CSV reader names the file: URL-encoded, where "path" is not)
+            F.col("_metadata.file_path").alias("path"),
             "length",
             F.sha2("content", 256).alias("sha256"),
             F.expr(f"is_valid_utf8({text})").alias("utf8"),
