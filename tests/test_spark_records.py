@@ -5,6 +5,7 @@ exactly its findings and outcome (real local Spark, one session for the module).
 
 from __future__ import annotations
 
+import io
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -218,6 +219,17 @@ def test_made_up_files_of_several_months_and_set_aside_names(project: Project) -
     }
 
 
+def zipped(member: str, content: str, damage: bool = False) -> bytes:
+    """A zip of one member; with ``damage``, a byte of its compressed data changed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(member, content)
+    data = bytearray(buffer.getvalue())
+    if damage:
+        data[60] ^= 0xFF  # (past the member's 30-byte header and name)
+    return bytes(data)
+
+
 GOOD = street(*month_rows("2017-07", 1, 10))  # (the bad files' Crime IDs are others)
 # each: the file's content, and whether the Python reader accepts it (with warnings)
 BAD: dict[str, tuple[str | bytes, bool]] = {
@@ -241,6 +253,16 @@ BAD: dict[str, tuple[str | bytes, bool]] = {
         False,
     ),
     "not a zip": (b"PK\x03\x04 this is not a zip", False),
+    "a damaged zip member": (
+        zipped(
+            "2017-07/2017-07-north-street.csv", street(*[row(n) for n in range(1001, 1100)]), True
+        ),
+        False,
+    ),
+    "a month plain and zipped, different": (
+        zipped("2017-07/2017-07-west-yorkshire-street.csv", street(row(1001))),
+        False,
+    ),
     "a crime type not published": (street(row(1001), row(1002, crime_type="Cybercrime")), True),
     "Windows-1252": (street(row(1001), row(1002, location="Caf\xe9")).encode("cp1252"), True),
     "quoted comma": (street(row(1001), row(1002, location='"On or near A, B"')), True),
@@ -266,7 +288,8 @@ def test_a_file_with_something_to_say_is_read_by_the_python_reader(
 ) -> None:
     content, accepted = BAD[kind]
     cat = loaded
-    path = cat.root / ("data/bad.zip" if kind == "not a zip" else "data/2017-07-north-street.csv")
+    is_zip = isinstance(content, bytes) and content.startswith(b"PK")
+    path = cat.root / ("data/bad.zip" if is_zip else "data/2017-07-north-street.csv")
     before = stored(cat)
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     try:
