@@ -157,6 +157,9 @@ def _read(
 
 
 def _spark_errors() -> tuple[type[BaseException], ...]:
+    """What Spark raises when it cannot do what was asked (a file it cannot read, a query it
+    cannot run): the source is then the Python reader's. The file system's own errors fail
+    the load, as on the Python path."""
     from py4j.protocol import Py4JError  # type: ignore[import-untyped]
     from pyspark.errors import PySparkException
 
@@ -183,6 +186,8 @@ def _place(inputs: list[Input], staging: Path) -> list[_File] | None:
     for number, inp in enumerate(inputs):
         local = inp.path
         if local is None or _PATTERN & set(str(local)):
+            if _PATTERN & set(str(staging)):
+                return None  # (a location Spark would misread: the Python reader reads it)
             local = staging / f"{number:06d}.csv"
             staging.mkdir(parents=True, exist_ok=True)
             try:
@@ -191,8 +196,6 @@ def _place(inputs: list[Input], staging: Path) -> list[_File] | None:
             except READ_ERRORS:
                 return None
         files.append(_File(number, inp, local))
-    if _PATTERN & set(str(staging)) and any(f.inp.path is None for f in files):
-        return None
     return files
 
 
