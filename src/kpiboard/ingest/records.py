@@ -16,11 +16,15 @@ import glob
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from kpiboard.errors import Finding
 from kpiboard.ingest.schema import FileStamp
+
+if TYPE_CHECKING:
+    from kpiboard.catalogue import Catalogue
 
 #: One row per record (a crime, an incident, or a published count with its ``weight``).
 #: ``period_end`` is the first day of the period's last month, as for observations.
@@ -74,6 +78,12 @@ class RecordRead:
     warnings: list[Finding] = field(default_factory=list)
     set_aside: dict[str, int] = field(default_factory=dict)
     rows: int = 0
+    #: what is read, for a warehouse with a reader of its own (Spark's, for police.uk files):
+    #: it may read the files itself and fill in the fields above, leaving ``batches`` unread
+    spec: SourceSpec | None = None
+    catalogue: Catalogue | None = None
+    #: who read the files: "kpiboard" (the batches), or "spark" (the Spark warehouse's reader)
+    read_by: str = "kpiboard"
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return self.batches

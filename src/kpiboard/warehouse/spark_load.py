@@ -38,6 +38,7 @@ from kpiboard.warehouse.load import (
     _with_vintage,
     record_chunks,
 )
+from kpiboard.warehouse.spark_records import read_natively
 from kpiboard.warehouse.spark_store import (
     SCHEMAS,
     VERSIONS,
@@ -235,8 +236,9 @@ def _with_records(
     opts: LoadOptions,
 ) -> tuple[LoadResult, int]:
     """load._with_records over Parquet: each source's new and changed files' rows appended to
-    the version, in chunks of about ``RECORD_CHUNK_ROWS``; the rows of files changed or gone
-    closed when the version's records table is written."""
+    the version (by Spark's own reader, spark_records, or in chunks of about
+    ``RECORD_CHUNK_ROWS`` from the source's reader); the rows of files changed or gone closed
+    when the version's records table is written."""
     vintage = result.load_id
     added = loc.table_path(version, ADDED)
     rows = touched = 0
@@ -244,13 +246,18 @@ def _with_records(
     files = list(result.files)
     closing: list[tuple[str, str]] = []
     current = {p: f.sha256 for p, f in latest_files(s, result.previous).items()}
+    folder = loc.version_path(version)
     for read in reads:
-        gate = RecordGate(current, read.files, opts.digest, RECORD_CHUNK_ROWS)
-        for chunk in record_chunks(read, gate):
-            s.spark.createDataFrame(_with_vintage(chunk, vintage)).write.mode("append").parquet(
-                added
-            )
-            touched += chunk.num_rows
+        # police.uk files: read by Spark's own reader when it finds nothing to say about them
+        native = read_natively(s.spark, folder, added, vintage, read, current)
+        if native is not None:
+            touched += native
+        else:
+            gate = RecordGate(current, read.files, opts.digest, RECORD_CHUNK_ROWS)
+            for chunk in record_chunks(read, gate):
+                frame = s.spark.createDataFrame(_with_vintage(chunk, vintage))
+                frame.write.mode("append").parquet(added)
+                touched += chunk.num_rows
         rows += read.rows
         closing += _closing(s, read, vintage)
         _log_files(s, vintage, read.files, dt.datetime.now(dt.UTC).replace(tzinfo=None))

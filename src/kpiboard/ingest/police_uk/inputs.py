@@ -38,6 +38,7 @@ class Input:
     display: str  # project-relative; "x.zip:member" for a zip member
     size: int  # bytes (uncompressed, for a zip member)
     open: Callable[[], IO[bytes]]
+    path: Path | None = None  # the file itself, when not a zip member
 
 
 def _open_file(path: Path) -> IO[bytes]:
@@ -127,7 +128,9 @@ def find_inputs(catalogue: Catalogue, spec: SourceSpec, findings: list[Finding])
         if path.suffix.lower() == ".zip":
             inputs.extend(_zip_inputs(path, display, findings))
         else:
-            inputs.append(Input(display, path.stat().st_size, functools.partial(_open_file, path)))
+            inputs.append(
+                Input(display, path.stat().st_size, functools.partial(_open_file, path), path)
+            )
     return once_each(inputs, findings)
 
 
