@@ -69,8 +69,8 @@ def _refused(done: subprocess.CompletedProcess[str], server: ConnectServer | Non
     return " ".join(done.stderr.split())  # the console wraps long lines
 
 
-def _example(to: Path) -> Path:
-    shutil.copytree(ROOT / "examples" / EXAMPLE, to, ignore=shutil.ignore_patterns(".kpiboard"))
+def _example(to: Path, name: str = EXAMPLE) -> Path:
+    shutil.copytree(ROOT / "examples" / name, to, ignore=shutil.ignore_patterns(".kpiboard"))
     return to
 
 
@@ -126,6 +126,37 @@ def test_an_example_reports_the_same_through_spark_connect_as_on_duckdb(
     )
     assert first == second == "1921"  # the Met example's observations, all current
     assert first_id != second_id  # a new session answered the second count
+
+
+def test_police_uk_records_are_read_by_spark_through_connect_and_report_the_same(
+    tmp_path: Path, spark_connect: ConnectServer
+) -> None:
+    # the server reads the published zip's CSVs itself (spark_records), as a cluster would
+    name, month = "west-yorkshire-police-uk", "2017-07"
+    duckdb_root = _example(tmp_path / "duckdb", name)
+    assert CliRunner().invoke(app, ["ingest", str(duckdb_root)]).exit_code == 0
+    done = CliRunner().invoke(
+        app, ["report", str(duckdb_root), "--as-of", month, "--format", "json"]
+    )
+    assert done.exit_code == 0, done.output
+    root = _example(tmp_path / "connect", name)
+    script = (
+        "from pathlib import Path\n"
+        "from kpiboard.catalogue import load_catalogue\n"
+        "from kpiboard.warehouse import ingest_project\n"
+        "from kpiboard.warehouse.spark_records import READ_BY\n"
+        f"cat = load_catalogue(Path({str(root)!r})).with_warehouse({spark_connect.url!r})\n"
+        "summary = ingest_project(cat)\n"
+        "print(summary.records, dict(READ_BY))\n"
+    )
+    said = _ok(_python(script), spark_connect)
+    assert said.endswith("{'spark': 1}\n"), said  # not handed back to the Python reader
+    assert int(said.split()[0]) > 0
+    where = ["--warehouse", spark_connect.url]
+    report = _kpiboard(["report", str(root), "--as-of", month, "--format", "json", *where])
+    on_duckdb = json.loads(done.stdout)
+    assert on_duckdb["rows"], "an example with no rows proves nothing"
+    assert_same(json.loads(_ok(report, spark_connect)), on_duckdb)
 
 
 def test_a_missing_client_says_how_to_install_it(
