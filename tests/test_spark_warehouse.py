@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from conftest import GOOD_CSV, ProjectFactory
 from typer.testing import CliRunner
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from kpiboard.catalogue import load_catalogue
 from kpiboard.cli import app
 from kpiboard.errors import KpiboardError
+from kpiboard.ingest import read_observations
 from kpiboard.warehouse import Warehouse, ingest_project
 from kpiboard.warehouse.spark_session import SparkUrl, spark_url
 from kpiboard.warehouse.spark_store import LAYOUT, POINTER, Location, spark_location_path
@@ -178,6 +180,12 @@ def test_vintages_on_spark_keep_what_each_load_knew(
     with Warehouse.open(cat) as wh:
         assert [v.id for v in wh.vintages()] == [1, 2]
         assert _burglary(cat, wh)["MPS 2009-08"] == 6600
+        # a key that comes twice, given straight to the load (no reader checked it), is refused
+        monkeypatch.undo()
+        table = read_observations(cat).table
+        with pytest.raises(KpiboardError, match=r"rolled back.*more than once"):
+            wh.load(pa.concat_tables([table, table.slice(0, 1)]), [])
+        assert [v.id for v in wh.vintages()] == [1, 2]
     versions = sorted(p.name for p in (root / ".kpiboard" / "spark" / "versions").iterdir())
     assert len(versions) == 2 and versions[-1].startswith("v000002-")  # the failed one is gone
 

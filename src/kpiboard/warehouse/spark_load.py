@@ -122,11 +122,13 @@ def _stage(s: SparkRows, table: pa.Table) -> None:
 
 
 def _diff_observations(
-    s: SparkRows, loc: Location, version: str, vintage: int, complete: bool
+    s: SparkRows, loc: Location, version: str, vintage: int, opts: LoadOptions
 ) -> tuple[int, int, int, int]:
     """vintage_write.diff_observations as joins, written as the version's observations table:
     (replaced keys, removed rows, changed rows, inserted rows)."""
-    _check_unique_keys(s, STAGE)
+    complete = opts.complete
+    if not opts.unique:  # (a reader that checked them: LoadOptions.unique)
+        _check_unique_keys(s, STAGE)
     on = " AND ".join(f"c.{k} = s.{k}" for k in KEY_COLUMNS)
     differs = " OR ".join(
         f"c.{col} IS DISTINCT FROM s.{col}" for col in OBSERVATION_COLUMNS if col not in KEY_COLUMNS
@@ -184,9 +186,7 @@ def _apply(
     vintage = previous + 1
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     _log_files(s, vintage, files, now)
-    replaced, removed, changed, inserted = _diff_observations(
-        s, loc, version, vintage, opts.complete
-    )
+    replaced, removed, changed, inserted = _diff_observations(s, loc, version, vintage, opts)
     given = {f.path for f in files}
     carried = [
         f
