@@ -218,20 +218,12 @@ def scorecard_in_child(proj: Path, master: str | None, repeat: int) -> list[str]
     return out.stdout.decode().split()
 
 
-def same_json(a: object, b: object, path: str = "") -> None:
-    """Assert two reports' JSON equal, floats to 1e-9 relative (as tests/same_json.py)."""
-    if isinstance(a, float) and isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=1e-9), (path, a, b)
-    elif isinstance(a, dict) and isinstance(b, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            same_json(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list) and isinstance(b, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            same_json(x, y, f"{path}[{i}]")
-    else:
-        assert a == b, (path, a, b)
+def assert_same(a: object, b: object) -> None:
+    """The two reports' JSON equal, floats to 1e-9 relative: the tests' own comparison."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from same_json import assert_same as same
+
+    same(a, b)
 
 
 def scorecards(proj: Path, master: str, repeat: int) -> None:
@@ -243,7 +235,7 @@ def scorecards(proj: Path, master: str, repeat: int) -> None:
     again = scorecard_in_child(proj, None, repeat)
     runs["duckdb"] = min(runs["duckdb"], again, key=lambda out: float(out[0]))
     reports = {name: json.loads((proj / f"{name}.json").read_text()) for name in runs}
-    same_json(reports["duckdb"], reports["spark"])
+    assert_same(reports["duckdb"], reports["spark"])
     print(f"the two scorecards' JSON agree ({len(reports['spark']['rows'])} rows)")
     t_duck = float(runs["duckdb"][0])
     for name, out in runs.items():
@@ -309,7 +301,7 @@ def cli(tmp: Path, master: str, repeat: int) -> None:
         runs = [run([*report, *where]) for _ in range(repeat)]
         times[name] = (t_ingest, min(t for t, _ in runs), runs[0][0])
         reports[name] = json.loads(runs[0][1])
-    same_json(reports["duckdb"], reports["spark"])
+    assert_same(reports["duckdb"], reports["spark"])
     (di, dr, _), (si, sr, sfirst) = times["duckdb"], times["spark"]
     print(
         f"`report --org org00 --format json`: the two reports agree ({len(reports['spark']['rows'])} rows)"
