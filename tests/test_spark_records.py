@@ -167,6 +167,22 @@ def test_the_west_yorkshire_zip_reads_as_with_the_python_reader(
     assert ingest(cat, "spark").vintage is None  # the same zip again: nothing changed
 
 
+def test_spark_s_reader_tells_its_steps(tmp_path: Path, spark_master: str) -> None:
+    # a national volume takes minutes in Spark's jobs: the progress names each step
+    root = tmp_path / "wy"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".kpiboard"))
+    cat = load_catalogue(root).with_warehouse(spark_master)
+    told: list[tuple[int, int, str]] = []
+    ingest_project(cat, lambda done, total, label: told.append((done, total, label)))
+    spark = [t for t in told if t[2].startswith("Spark: ")]
+    assert spark == [
+        (0, 3, "Spark: stamping and checking the police.uk files (street, 2 files)"),
+        (1, 3, "Spark: writing the records of the new and changed files (street, 2 files)"),
+        (2, 3, "Spark: looking for Crime IDs repeated in a month (street, 2 files)"),
+        (3, 3, "Spark: read (street, 2 files)"),
+    ]
+
+
 def test_made_up_files_of_several_months_and_set_aside_names(project: Project) -> None:
     zipped = Path("zipped.zip")
     files: dict[str, str | bytes] = {

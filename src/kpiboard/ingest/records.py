@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from kpiboard.errors import Finding
-from kpiboard.ingest.schema import FileStamp
+from kpiboard.ingest.schema import FileStamp, Progress
 
 if TYPE_CHECKING:
     from kpiboard.catalogue import Catalogue
@@ -84,6 +84,8 @@ class RecordRead:
     catalogue: Catalogue | None = None
     #: who read the files: "kpiboard" (the batches), or "spark" (the Spark warehouse's reader)
     read_by: str = "kpiboard"
+    #: what the reader tells of its progress; a warehouse's own reader tells it too
+    progress: Progress | None = None
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return self.batches

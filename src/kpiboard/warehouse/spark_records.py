@@ -127,6 +127,11 @@ def _read(
         return None
     staging = folder / STAGING
     frame = None
+
+    def step(done: int, what: str) -> None:  # (Spark says nothing while a job runs)
+        if read.progress:
+            read.progress(done, 3, f"Spark: {what} ({spec.id}, {len(inputs)} files)")
+
     try:
         files = _place(inputs, staging)
         if files is None:
@@ -134,6 +139,7 @@ def _read(
         rows = staging / "records.parquet"
         with _every_column_parsed(spark):
             try:
+                step(0, "stamping and checking the police.uk files")
                 checked = _checked(spark, files, Forces(catalogue, spec).lookup)
                 if checked is None:
                     return None
@@ -141,10 +147,13 @@ def _read(
                 # the RecordGate's rule: only files new or changed since the last vintage
                 written = [f for f in files if current.get(f.inp.display) != f.sha256]
                 if any(counts[f.spark].records for f in written):
+                    step(1, "writing the records of the new and changed files")
                     records = _records(spark, frame, spec.id, vintage, written, names)
                     records.write.parquet(str(rows))
+                    step(2, "looking for Crime IDs repeated in a month")
                     if _repeated(spark, str(rows), spec.id, files, written):
                         return None
+                step(3, "read")
             except _spark_errors():
                 return None  # the Python reader says what is wrong, or reads it
         _move(rows, Path(added))

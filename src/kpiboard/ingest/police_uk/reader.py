@@ -458,7 +458,7 @@ def read_police_uk(
     workers = DEFAULT_WORKERS if workers is None else workers
     if workers < 1:
         raise ValueError("workers must be positive")
-    result = RecordRead(spec.id, iter(()), spec=spec, catalogue=catalogue)
+    result = RecordRead(spec.id, iter(()), spec=spec, catalogue=catalogue, progress=progress)
     result.batches = _Reader(catalogue, spec, result, progress, block_size, workers).batches()
     return result
 
