@@ -161,16 +161,23 @@ def with_pandas(df: pd.DataFrame, fy_start_month: int = 4) -> pd.DataFrame:
     return out.merge(prev, on=["org", "measure", "m"], how="left")
 
 
+def _timed(fn, keep) -> tuple[float, object]:
+    """One run of ``fn``: its time and ``keep`` of its result (the result itself let go)."""
+    t0 = time.perf_counter()
+    result = fn()
+    took = time.perf_counter() - t0
+    kept = keep(result)
+    del result
+    return took, kept
+
+
 def best(fn, repeat: int, keep=lambda r: r) -> tuple[float, object]:
     """The best time of ``repeat`` runs of ``fn``, and ``keep`` of its last result (a sample:
     at the largest sizes a result is gigabytes, and two alive at once do not fit)."""
     times, kept = [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-        kept = keep(result)
-        del result
+        took, kept = _timed(fn, keep)
+        times.append(took)
     return min(times), kept
 
 
@@ -178,19 +185,13 @@ def paired(fa, fb, repeat: int, keep=lambda r: r) -> tuple[float, float, float, 
     """``fa`` and ``fb`` run in turn ``repeat`` times (a shared machine's load then weighs on
     both alike): the best time of each, the median of the ratios a/b of each pair, and ``keep``
     of each one's last result."""
-    ta, tb, ratios, ka, kb = [], [], [], None, None
+    ta, tb, ka, kb = [], [], None, None
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fa()
-        ta.append(time.perf_counter() - t0)
-        ka = keep(result)
-        del result
-        t0 = time.perf_counter()
-        result = fb()
-        tb.append(time.perf_counter() - t0)
-        kb = keep(result)
-        del result
-        ratios.append(ta[-1] / tb[-1])
+        took, ka = _timed(fa, keep)
+        ta.append(took)
+        took, kb = _timed(fb, keep)
+        tb.append(took)
+    ratios = [a / b for a, b in zip(ta, tb, strict=True)]
     return min(ta), min(tb), float(np.median(ratios)), ka, kb
 
 
