@@ -45,6 +45,7 @@ from kpiboard.warehouse.spark_store import (
     Location,
     SparkBackend,
     arrow_frame,
+    first_line,
     show,
 )
 from kpiboard.warehouse.tables import (
@@ -367,10 +368,9 @@ def load_spark(
         except BaseException as exc:
             show(s.spark, loc, before)
             if isinstance(exc, _spark_errors()):
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise KpiboardError(
                     "the load failed and was rolled back; the Spark warehouse is unchanged: "
-                    + first,
+                    + first_line(exc),
                     hint="nothing was made current; check the data with `kpiboard validate` "
                     f"and that {loc.path} is writable by every Spark worker",
                 ) from exc

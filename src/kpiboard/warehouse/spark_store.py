@@ -296,7 +296,8 @@ class SparkBackend(ibis.backends.pyspark.Backend):  # type: ignore[misc]
         return self._again(lambda: super(SparkBackend, self).table(name, database=database))
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An exception's first line of text (its type's name when it has none)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -318,7 +319,7 @@ def check_server_writes(session: Any, target: SparkUrl, loc: Location) -> None:
     except PySparkException as exc:
         raise KpiboardError(
             f"the Spark Connect server at {target.text} cannot write the Spark warehouse's "
-            f"Parquet location {loc.path}: {_first_line(exc)}",
+            f"Parquet location {loc.path}: {first_line(exc)}",
             hint="let the server's user write that folder; " + same_path,
         ) from None
     try:
@@ -344,7 +345,7 @@ def _show_first(session: Any, target: SparkUrl, loc: Location, version: str | No
             raise
         raise KpiboardError(
             f"the Spark Connect server at {target.text} cannot read the Spark warehouse's "
-            f"Parquet location {loc.path}: {_first_line(exc)}",
+            f"Parquet location {loc.path}: {first_line(exc)}",
             hint="`spark_location:` must be a folder the server and this machine both see at "
             "the same path (the same machine, or a shared mount)",
         ) from None
