@@ -64,6 +64,26 @@ def test_the_location_is_the_projects_unless_set(tmp_path: Path) -> None:
     assert spark_location_path("/data/kpi", tmp_path) == Path("/data/kpi")
 
 
+def test_a_spark_driver_leaves_no_folder_behind(tmp_path: Path) -> None:
+    # Spark's managed-table folder (empty: kpiboard keeps none) is made under the temporary
+    # directory when a driver is configured, and removed when the process exits
+    script = (
+        "from kpiboard.warehouse import spark_session as s\n"
+        "s._builder(s.spark_url('local[1]'))\n"
+        "import os; print(os.listdir(os.environ['TMPDIR']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=GUARD_SECONDS,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "kpiboard-spark-" in done.stdout  # it was there while the process ran
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("scheme", ["sc", "spark"])
 def test_an_unreachable_server_is_named_within_seconds(
     scheme: str, make_project: ProjectFactory

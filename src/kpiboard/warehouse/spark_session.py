@@ -130,6 +130,20 @@ def _one_kind(target: SparkUrl) -> None:
         )
 
 
+_scratch_dir: tempfile.TemporaryDirectory[str] | None = None
+
+
+def _scratch() -> str:
+    """The driver's (empty) managed-table folder: one a process, removed when it exits, so
+    Spark commands leave no folder behind in the temporary directory."""
+    global _scratch_dir
+    if _scratch_dir is None:
+        _scratch_dir = tempfile.TemporaryDirectory(
+            prefix="kpiboard-spark-", ignore_cleanup_errors=True
+        )
+    return _scratch_dir.name
+
+
 def _builder(target: SparkUrl) -> Any:
     from pyspark.sql import SparkSession
 
@@ -141,7 +155,7 @@ def _builder(target: SparkUrl) -> Any:
         .config("spark.sql.session.timeZone", "UTC")
         # kpiboard keeps no managed tables; ibis would otherwise make spark-warehouse/ in the
         # current folder, and a second run fail on it (LOCATION_ALREADY_EXISTS)
-        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="kpiboard-spark-"))
+        .config("spark.sql.warehouse.dir", _scratch())
     )
     if target.local:
         builder = builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
