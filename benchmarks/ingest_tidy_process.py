@@ -7,7 +7,11 @@ measures proportions) in 5 CSV files, then runs, interleaved, REPEAT times each:
 * ``kpiboard ingest PROJECT`` into a fresh DuckDB warehouse (a child process: Python start-up,
   imports, reading, validating, the atomic load and the checks after it);
 * a child process doing DuckDB ``CREATE TABLE obs AS SELECT * FROM read_csv([...])`` into a
-  fresh file (no validation).
+  fresh file (no validation);
+* a child process doing by hand, in DuckDB, the least an ingest can do and keep the promises
+  SQL can keep (``DUCKDB_CHECKED_CHILD``: types, months, negatives, unknown organisations and
+  measures, repeated keys, the file of each row, a vintage, all or nothing): the floor any
+  ingest with checks stands on.
 
 and, with ``--before SRC``, ``kpiboard ingest`` with another checkout's ``src`` (e.g. the
 main branch's, for the figures before a change) in the same run; and prints each run's wall
@@ -110,6 +114,52 @@ con.close()
 """
 
 
+# The least an ingest can do and still keep kpiboard's promises that SQL can keep, written by
+# hand: the catalogue's organisations and measures read from its YAML (libyaml), every file
+# read with its types, each row keeping the file it came from, the month format, negative
+# figures, unknown organisations and measures and repeated keys refused (the transaction rolled
+# back), the rows stamped with their vintage. No line numbers (DuckDB's reader has none), no
+# SHA-256 of the files, no summary of what changed and no announcements.
+DUCKDB_CHECKED_CHILD = """
+import duckdb, sys, yaml
+from pathlib import Path
+root = Path(sys.argv[2])
+load = lambda p: yaml.load(p.read_text(), Loader=yaml.CSafeLoader)
+orgs = [o["id"] for o in load(root / "kpiboard.yaml")["organisations"]]
+measures = [m["id"] for f in sorted((root / "measures").glob("*.yaml")) for m in load(f)["measures"]]
+con = duckdb.connect(sys.argv[1])
+con.execute(
+    "CREATE TABLE obs (org VARCHAR, measure VARCHAR, period_end DATE, months INTEGER, "
+    "numerator DOUBLE, denominator DOUBLE, provisional BOOLEAN, note VARCHAR, "
+    "file VARCHAR, vintage INTEGER)"
+)
+con.execute("BEGIN")
+con.execute(
+    "INSERT INTO obs SELECT org, measure, strptime(period_end, '%Y-%m')::DATE, months, "
+    "numerator, denominator, provisional = 'yes', note, filename, 1 FROM read_csv(?, "
+    "header = true, filename = true, columns = {'org': 'VARCHAR', 'measure': 'VARCHAR', "
+    "'period_end': 'VARCHAR', 'months': 'INTEGER', 'numerator': 'DOUBLE', "
+    "'denominator': 'DOUBLE', 'provisional': 'VARCHAR', 'note': 'VARCHAR'})",
+    [sys.argv[3:]],
+)
+bad = con.execute(
+    "SELECT count(*) FILTER (WHERE numerator < 0 OR denominator < 0), "
+    "count(*) FILTER (WHERE org NOT IN (SELECT unnest(?))), "
+    "count(*) FILTER (WHERE measure NOT IN (SELECT unnest(?))) FROM obs",
+    [orgs, measures],
+).fetchone()
+dup = con.execute(
+    "SELECT count(*) FROM (SELECT 1 FROM obs GROUP BY org, measure, period_end, months "
+    "HAVING count(*) > 1)"
+).fetchone()
+if any(bad) or dup[0]:
+    con.execute("ROLLBACK")
+    sys.exit(f"refused: {bad} {dup}")
+con.execute("COMMIT")
+con.close()
+"""
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=2_000_000)
@@ -130,7 +180,11 @@ def main() -> int:
     print(
         f"{args.rows:,} rows in {len(files)} files ({size / 2**20:.0f} MiB); load {os.getloadavg()}"
     )
-    got: dict[str, list[tuple[float, float, int, int]]] = {"kpiboard": [], "duckdb": []}
+    got: dict[str, list[tuple[float, float, int, int]]] = {
+        "kpiboard": [],
+        "duckdb": [],
+        "checked": [],
+    }
     db = root / ".kpiboard" / "warehouse.duckdb"
     for _ in range(args.repeat):
         if args.before is not None:
@@ -145,6 +199,10 @@ def main() -> int:
         raw_db.unlink(missing_ok=True)
         wall, cpu, rss = run([str(exe), "-c", DUCKDB_CHILD, str(raw_db), *files], env)
         got["duckdb"].append((wall, cpu, rss, raw_db.stat().st_size))
+        raw_db.unlink(missing_ok=True)
+        child = [str(exe), "-c", DUCKDB_CHECKED_CHILD, str(raw_db), str(root), *files]
+        wall, cpu, rss = run(child, env)
+        got["checked"].append((wall, cpu, rss, raw_db.stat().st_size))
     for label, runs in got.items():
         for wall, cpu, rss, db_size in runs:
             print(
@@ -156,6 +214,10 @@ def main() -> int:
     kc = min(r[1] for r in got["kpiboard"])
     dc = min(r[1] for r in got["duckdb"])
     print(f"DuckDB / kpiboard: wall {d / k:.2f}x  cpu {dc / kc:.2f}x  (best of {args.repeat})")
+    h = min(r[0] for r in got["checked"])
+    hc = min(r[1] for r in got["checked"])
+    print(f"DuckDB / checked:  wall {d / h:.2f}x  cpu {dc / hc:.2f}x  (a hand-written ingest)")
+    print(f"checked / kpiboard: wall {h / k:.2f}x  cpu {hc / kc:.2f}x")
     if "before" in got:
         b = min(r[0] for r in got["before"])
         bc = min(r[1] for r in got["before"])
