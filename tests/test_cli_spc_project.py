@@ -317,3 +317,5 @@ def test_project_options_are_refused_with_a_csv(tmp_path: Path) -> None:
     ):
         out = error(series, *option, code=2)
         assert f"{option[0]}: only with a project folder, not a CSV file" in out
+    out = error(tmp_path / "mte", "--measure", "ksi")  # a mistyped project folder
+    assert f"{tmp_path / 'mte'}: no such project folder" in out

@@ -86,19 +86,16 @@ def spc_command(
             )
             judged = project_series(file, measure, org, as_of, vintage, warehouse)
         else:
-            project_only = {
-                "--measure": measure is not None,
-                "--org": org is not None,
-                "--as-of": as_of is not None,
-                "--vintage": vintage is not None,
-                "--warehouse": warehouse is not None,
-            }
-            named = [name for name, given in project_only.items() if given]
-            if named:
-                raise UsageError(
-                    f"{', '.join(named)}: only with a project folder, not a CSV file ({file})",
-                    hint="give the project folder instead of the file, or leave the option out",
-                )
+            refuse_project_options(
+                file,
+                {
+                    "--measure": measure is not None,
+                    "--org": org is not None,
+                    "--as-of": as_of is not None,
+                    "--vintage": vintage is not None,
+                    "--warehouse": warehouse is not None,
+                },
+            )
             judged = csv_series(
                 file, direction or Direction.INCREASE, target, rebase, fix_after, no_screen
             )
@@ -134,4 +131,20 @@ def csv_series(
         rebase_indices=starts,
         fix_after=fix_after,
         screen_outliers=not no_screen,
+    )
+
+
+def refuse_project_options(file: Path, given: dict[str, bool]) -> None:
+    """A project's option with a CSV file is a usage error; with a path that is nothing, the
+    project folder was probably mistyped: said so."""
+    named = [name for name, there in given.items() if there]
+    if not named:
+        return
+    if not file.exists():
+        raise KpiboardError(
+            f"{file}: no such project folder", hint="give the folder that holds kpiboard.yaml"
+        )
+    raise UsageError(
+        f"{', '.join(named)}: only with a project folder, not a CSV file ({file})",
+        hint="give the project folder instead of the file, or leave the option out",
     )
