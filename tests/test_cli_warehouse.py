@@ -1,5 +1,5 @@
-"""`--warehouse URL` on ingest, report and serve: one run against another warehouse than the
-project's `warehouse:` setting, the project's own left untouched."""
+"""`--warehouse URL` on ingest, report, serve, vintages and spc: one run against another warehouse
+than the project's `warehouse:` setting, the project's own left untouched."""
 
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ def _run_ok(args: list[str]) -> str:
     return done.stdout
 
 
-def test_serve_and_ingest_and_report_offer_the_option() -> None:
-    for command in ("ingest", "report", "serve", "vintages"):
+def test_each_warehouse_command_offers_the_option() -> None:
+    for command in ("ingest", "report", "serve", "vintages", "spc"):
         done = CliRunner().invoke(app, [command, "--help"])
         assert "--warehouse" in done.output, command
 

@@ -463,13 +463,14 @@ class League:
 
 @dataclass(frozen=True)
 class SpcSeries:
-    """One series of dates and values through SPC (``kpiboard spc``): the Spc block the engine
-    wrote (points, icons, their texts), the name the chart calls the series by, and, point by
-    point, whether its limits are trial limits (its rebase group is still short)."""
+    """One series through SPC (``kpiboard spc``): the Spc block the engine wrote, what the chart
+    calls it, and point by point whether its limits are trial limits (its group is short)."""
 
-    name: str  # the input file's name without its suffix
+    name: str  # heads the chart: the CSV file's stem, or a scorecard row's "4a Title (Org)"
     spc: Spc  # points' periods are the dates as given (YYYY-MM or YYYY-MM-DD)
     trial_limits: tuple[bool, ...]  # one per point
+    title: str = ""  # names the series in the chart's text alternative (default: ``name``)
+    unit: str = ""  # the values' unit, for the value axis (a row's unit; none for a CSV)
 
 
 def json_rows(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,7 @@ module, never on the loading, so that the two do not import each other."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,18 @@ class Catalogue:
             return found
         raise KpiboardError(
             f"unknown organisation {text!r}", hint=index.did_you_mean(text) or index.known()
+        )
+
+    def resolve_measure(self, measure_id: str) -> Measure:
+        """The measure of this id; KpiboardError naming the nearest ids otherwise."""
+        if measure_id in self.measures:
+            return self.measures[measure_id]
+        near = difflib.get_close_matches(measure_id, list(self.measures), n=3, cutoff=0.5)
+        raise KpiboardError(
+            f"unknown measure {measure_id!r}",
+            hint="did you mean " + " or ".join(repr(m) for m in near) + "?"
+            if near
+            else "`kpiboard validate` lists the project's measures",
         )
 
     def org_name(self, org_id: str) -> str:

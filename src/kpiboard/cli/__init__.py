@@ -93,7 +93,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "spc": LazyCommand(
         "spc",
         "spc_command",
-        "SPC (XmR chart, Making Data Count rules) for one series: points, icons, limits.",
+        "SPC (XmR chart, Making Data Count rules) for one series: a date,value CSV, or a "
+        "project's measure as its scorecard judges it; points, icons, limits.",
     ),
     "outbox": LazyCommand(
         "outbox",

@@ -9,7 +9,7 @@ import difflib
 import math
 
 from kpiboard.catalogue import Catalogue
-from kpiboard.catalogue.schema import Measure, PeerGroup
+from kpiboard.catalogue.schema import PeerGroup
 from kpiboard.engine.evaluate import Evaluator
 from kpiboard.engine.needs import measures_needed
 from kpiboard.engine.overdispersion import (
@@ -70,7 +70,7 @@ def league_request(
     """What the league table of ``measure_id`` reads: the measure, the one it ranks on and
     what they are made of, of every organisation, up to ``as_of``. Checks the measure, group
     and organisation named first, as :func:`build_league` does."""
-    measure = _measure(cat, measure_id)
+    measure = cat.resolve_measure(measure_id)
     _group(cat, measure_id, group_id)
     if highlight is not None:
         cat.resolve_org(highlight)
@@ -97,7 +97,7 @@ def build_league(
     ``funnel_method`` (``engine/overdispersion.py``). ``data`` are what
     :func:`league_request` asked for. Pure: no I/O."""
     cat = catalogue
-    measure = _measure(cat, measure_id)
+    measure = cat.resolve_measure(measure_id)
     group = _group(cat, measure_id, group_id)
     home = cat.resolve_org(highlight) if highlight is not None else None
     all_orgs = [o.id for o in cat.project.organisations]
@@ -320,18 +320,6 @@ def _method_words(asked: FunnelMethod, d: Dispersion | None) -> str:
     return (
         f"{method_text(asked, d)}: {test}; {how} (Spiegelhalter 2005, Handling "
         f"over-dispersion of performance indicators)"
-    )
-
-
-def _measure(cat: Catalogue, measure_id: str) -> Measure:
-    if measure_id in cat.measures:
-        return cat.measures[measure_id]
-    near = difflib.get_close_matches(measure_id, list(cat.measures), n=1, cutoff=0.5)
-    raise KpiboardError(
-        f"unknown measure {measure_id!r}",
-        hint=f"did you mean {near[0]!r}?"
-        if near
-        else "`kpiboard validate` lists the project's measures",
     )
 
 

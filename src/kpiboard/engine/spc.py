@@ -94,6 +94,7 @@ __all__ = [
     "Variation",
     "assurance",
     "check_options",
+    "short_groups",
     "spc",
     "spc_batch",
     "spc_many",
@@ -183,6 +184,17 @@ def _frozen(a: _A) -> _A:
     return a
 
 
+def short_groups(group: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Point by point, whether its rebase group (``group``: 0 for the first limits, 1 after the
+    first rebase, ...) has fewer than ``SHORT_GROUP`` points, so that its limits are trial limits.
+
+    >>> short_groups([0] * 14 + [1] * 3).tolist()[-5:]
+    [False, False, True, True, True]
+    """
+    g = np.asarray(group, dtype=np.intp)
+    return np.asarray((np.bincount(g) < SHORT_GROUP)[g], dtype=np.bool_)
+
+
 def spc(
     values: npt.ArrayLike,
     *,
@@ -230,7 +242,7 @@ def spc(
         point_type=tuple(_PT_OBJECTS[point_types]),
         rule=rules_of(rule[inside]),
         rebase_group=_frozen(group),
-        trial_limits=_frozen((sizes < SHORT_GROUP)[group]),
+        trial_limits=_frozen(short_groups(group)),
         variation=variation,
         assurance=None if assured == NO_ASSURANCE else ASSURANCES[assured],
         direction=d,

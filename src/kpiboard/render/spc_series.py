@@ -69,4 +69,5 @@ def render_spc_csv(series: SpcSeries, options: RenderOptions) -> bytes:
 
 def render_spc_svg(series: SpcSeries, options: RenderOptions) -> bytes:
     del options  # the chart has a fixed size
-    return series_chart_svg(Charted(series.spc, series.name, series.name)).encode()
+    charted = Charted(series.spc, series.name, series.title or series.name, series.unit)
+    return series_chart_svg(charted).encode()

@@ -110,7 +110,9 @@ class Warehouse:
                 shown = ", ".join(map(str, known)) if known else "none: nothing is ingested yet"
                 raise KpiboardError(
                     f"the warehouse {self.url} has no vintage {vintage} (vintages: {shown})",
-                    hint="see them with `kpiboard vintages PROJECT`",
+                    hint="see them with `kpiboard vintages PROJECT`"
+                    if known
+                    else "run `kpiboard ingest PROJECT` to load the data as vintage 1",
                 )
         view = object.__new__(Warehouse)
         view.__dict__.update(self.__dict__)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpiboard.render.charts.frame import LIMITS, LINES, MEAN, TARGET, Charted
+from kpiboard.render.charts.frame import LIMITS, LINES, MEAN, TARGET, Charted, row_heading
 from kpiboard.render.charts.spc import (
     POINT_TYPES,
     rebase_breaks,
@@ -60,6 +60,7 @@ __all__ = [
     "charts_for",
     "labelled_svg",
     "rebase_breaks",
+    "row_heading",
     "series_chart_svg",
     "spc_label",
     "spc_spec",

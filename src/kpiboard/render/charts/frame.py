@@ -48,7 +48,7 @@ class Charted:
         """A scorecard row's chart; ValueError when the row has no SPC series."""
         if row.spc is None or not row.spc.points:
             raise ValueError(f"row {row.id!r} has no SPC series to chart")
-        return cls(row.spc, _name(row), row.title, row.unit)
+        return cls(row.spc, row_heading(row), row.title, row.unit)
 
     @property
     def monthly(self) -> bool:
@@ -117,7 +117,9 @@ def chart_frame(
     return spec
 
 
-def _name(row: Row) -> str:
+def row_heading(row: Row) -> str:
+    """What a row's chart is headed by: ``4a Serious acquisitive crime``, or the title alone when
+    the row has no label of its own."""
     return f"{row.id} {row.title}" if row.id != row.measure else row.title
 
 
