@@ -21,9 +21,9 @@ from kpiboard.cli import app
 from kpiboard.engine.peer_stats import exact_funnel_limits
 from kpiboard.engine.stats import poisson_control_limits
 from kpiboard.funnelplot import FunnelMethod
+from kpiboard.leaguetable import League
 from kpiboard.periods import parse_month
 from kpiboard.render.league import funnel_spec, funnel_svg
-from kpiboard.scorecard import League
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017-18"
 

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 from kpiboard.assemble import assemble_league
 from kpiboard.cli import app
 from kpiboard.errors import KpiboardError
+from kpiboard.leaguetable import League
 from kpiboard.periods import parse_month
 from kpiboard.render.league import render_league
-from kpiboard.scorecard import League
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017-18"
 NOT_FORCES = {

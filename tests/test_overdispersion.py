@@ -28,8 +28,8 @@ from kpiboard.engine.overdispersion import (
 )
 from kpiboard.engine.peer_stats import exact_funnel_limits
 from kpiboard.funnelplot import FunnelMethod
+from kpiboard.leaguetable import Funnel, League
 from kpiboard.periods import parse_month
-from kpiboard.scorecard import Funnel, League
 
 ADD, MULT, POIS = FunnelMethod.ADDITIVE, FunnelMethod.MULTIPLICATIVE, FunnelMethod.POISSON
 

@@ -12,6 +12,7 @@ from fixtures.scorecard_fixture import SAC_SPC, sample_scorecard
 import kpiboard.render as render_pkg
 from kpiboard.boardpack import PublishedPack
 from kpiboard.errors import KpiboardError
+from kpiboard.leaguetable import League, LeagueGroup, LeagueMeasure, LeagueRow
 from kpiboard.render import (
     DOCUMENTS,
     FORMATS,
@@ -24,15 +25,7 @@ from kpiboard.render import (
     render,
     unregister,
 )
-from kpiboard.scorecard import (
-    League,
-    LeagueGroup,
-    LeagueMeasure,
-    LeagueRow,
-    Organisation,
-    Scorecard,
-    SpcSeries,
-)
+from kpiboard.scorecard import Organisation, Scorecard, SpcSeries
 
 BUILT_INS = ["table", "json", "csv", "md", "html", "pdf", "xlsx", "csv-excel"]
 BINARY = {"pdf", "xlsx"}  # files, not text
@@ -103,6 +96,7 @@ ALLOWED_KPIBOARD = (
     "kpiboard.scorecard",
     "kpiboard.executive",  # the executive summary a pack carries
     "kpiboard.boardpack",
+    "kpiboard.leaguetable",  # the league table, beside the Scorecard
     "kpiboard.vocabulary",
     "kpiboard.errors",
     "kpiboard.render",

@@ -21,15 +21,10 @@ import pytest
 from typer.testing import CliRunner
 
 from kpiboard.cli import app
+from kpiboard.leaguetable import League, LeagueGroup, LeagueMeasure, LeagueRow
 from kpiboard.render import LEAGUE, render
 from kpiboard.render.xlsx import number_format
-from kpiboard.scorecard import (
-    League,
-    LeagueGroup,
-    LeagueMeasure,
-    LeagueRow,
-    Organisation,
-)
+from kpiboard.scorecard import Organisation
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "met-cpa-2009-10"
 AS_OF = "2009-08"

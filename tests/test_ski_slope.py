@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 
 from kpiboard.assemble import assemble_league
 from kpiboard.cli import app
+from kpiboard.leaguetable import League
 from kpiboard.periods import parse_month
 from kpiboard.render.league import league_label, league_spec, league_svg
 from kpiboard.render.league.bars import BAR_STEP, CHART_HEIGHT, scale_top
 from kpiboard.render.pdf.league import league_html
 from kpiboard.render.registry import RenderOptions
-from kpiboard.scorecard import League
 from kpiboard.web.pages.kpi import league_charts
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "england-wales-2017-18"

@@ -24,9 +24,10 @@ from kpiboard.engine.peer_plan import (
 from kpiboard.enginedata import EngineData
 from kpiboard.errors import KpiboardError
 from kpiboard.funnelplot import FunnelMethod
+from kpiboard.leaguetable import League
 from kpiboard.periods import format_month
 from kpiboard.precision import compare
-from kpiboard.scorecard import Figure, League, Revised, Row, Scorecard
+from kpiboard.scorecard import Figure, Revised, Row, Scorecard
 from kpiboard.vocabulary import ChangeKind, RevisedSince
 from kpiboard.warehouse import Observations, Warehouse
 from kpiboard.warehouse.vintage_log import Vintage

@@ -13,12 +13,10 @@ from enum import StrEnum
 from typing import Any
 
 from kpiboard.derivation import Derivation
-from kpiboard.funnelplot import Overdispersion
 from kpiboard.vocabulary import (
     Assurance,
     ChangeDirection,
     Direction,
-    FunnelPosition,
     MeasureKind,
     PointType,
     Polarity,
@@ -341,7 +339,7 @@ class Scorecard:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (plain dicts, lists, strings, numbers, None)."""
-        return _plain(self)  # type: ignore[no-any-return]
+        return plain(self)  # type: ignore[no-any-return]
 
     def all_rows(self) -> list[Row]:
         """Rows and their children, depth first."""
@@ -355,110 +353,6 @@ class Scorecard:
         for row in self.rows:
             visit(row)
         return out
-
-
-@dataclass(frozen=True)
-class LeagueMeasure:
-    id: str
-    title: str
-    unit: str  # the unit of the values ranked ("per 1,000", "%")
-    polarity: Polarity
-    basis: str  # what was ranked: "Q4 2017/18, rate per 1,000 population"
-    decimals: int | None = None  # the decimal places the values are written with
-
-
-@dataclass(frozen=True)
-class LeagueGroup:
-    id: str
-    name: str
-    of: int  # members ranked
-
-
-@dataclass(frozen=True)
-class LeagueRow:
-    rank: int  # 1 = best by polarity; ties share the better rank
-    rank_text: str  # "5th/43"
-    org: Organisation
-    value: float
-    text: str  # the value as the board reads it
-    highlight: bool  # the home organisation
-    in_group: bool  # a member of one of the home organisation's (other) peer groups
-
-
-@dataclass(frozen=True)
-class FunnelLimits:
-    """The funnel's limits of a rate per its ``per`` at ``population`` (``expected``: the count
-    expected at the centre rate)."""
-
-    population: float
-    expected: float
-    lower_95: float
-    upper_95: float
-    lower_998: float
-    upper_998: float
-
-
-@dataclass(frozen=True)
-class FunnelPoint:
-    """One member on the funnel plot: its rate against its population, the limits at its
-    population, and where it falls ("above the 99.8% limit", ...)."""
-
-    org: Organisation
-    population: float
-    count: float
-    value: float  # rate per the funnel's ``per``
-    text: str  # the rate as the board reads it
-    limits: FunnelLimits
-    position: FunnelPosition
-    position_text: str  # "above the 99.8% limit"
-    highlight: bool  # the home organisation
-    in_group: bool  # a member of one of its (other) peer groups
-    population_text: str = ""  # "2,226,058"
-    count_text: str = ""  # "265,520"
-    limits_95_text: str = ""  # "85.50 to 86.47"
-    limits_998_text: str = ""
-
-
-@dataclass(frozen=True)
-class Funnel:
-    """A funnel plot of a rate: each member's rate against its population, the pooled rate as
-    the centre, limits at 95% and 99.8% (``overdispersion`` says which) along the population
-    axis (``curve``) and at each member's. The engine computes it; renderers draw it."""
-
-    per: float  # rates per this many residents
-    per_text: str  # "1,000"
-    centre: float  # the group's pooled rate: sum of counts / sum of populations x per
-    centre_text: str
-    method: str
-    points: tuple[FunnelPoint, ...]
-    curve: tuple[FunnelLimits, ...]  # the limits at populations spanning the members'
-    overdispersion: Overdispersion | None = None
-
-
-@dataclass(frozen=True)
-class League:
-    """One measure's league table: every ranked member of a peer group, best first, from the
-    same period and rule as the scorecard's ranks. The engine fills it; renderers format it."""
-
-    title: str
-    measure: LeagueMeasure
-    period: str  # "Q4 2017/18"
-    period_end: str  # YYYY-MM
-    as_of: str  # YYYY-MM
-    group: LeagueGroup
-    rows: tuple[LeagueRow, ...]
-    pooled: float | None  # sum of numerators / sum of denominators
-    pooled_text: str | None
-    mean_of_rates: float | None  # unweighted mean of the members' values
-    mean_of_rates_text: str | None
-    organisation: Organisation | None = None  # the home organisation highlighted, if any
-    peer_groups: tuple[str, ...] = ()  # names of the groups whose members are in_group
-    missing: tuple[Organisation, ...] = ()  # members with no value at the rank period
-    funnel: Funnel | None = None  # rates: the funnel plot's figures
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract (plain dicts, lists, strings, numbers, None)."""
-        return _plain(self)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -488,13 +382,14 @@ def json_rows(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
+    """A hand-off object as the JSON contract's plain dicts, lists, strings and numbers."""
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+        return {f.name: plain(getattr(obj, f.name)) for f in fields(obj)}
     if isinstance(obj, StrEnum):
         return obj.value
     if isinstance(obj, (list, tuple)):
-        return [_plain(x) for x in obj]
+        return [plain(x) for x in obj]
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
+        return {str(k): plain(v) for k, v in obj.items()}
     return obj

@@ -37,10 +37,11 @@ from kpiboard.cli.project import run_ingest
 from kpiboard.engine.needs import report_month
 from kpiboard.errors import KpiboardError, UsageError
 from kpiboard.funnelplot import FunnelMethod
+from kpiboard.leaguetable import League
 from kpiboard.periods import format_month, parse_month
 from kpiboard.render import FORMATS, LEAGUE, SCORECARD, print_table, render
 from kpiboard.render.pdf import ORIENTATIONS, PAPERS
-from kpiboard.scorecard import League, Scorecard
+from kpiboard.scorecard import Scorecard
 from kpiboard.warehouse import Warehouse, WarehouseAccess
 
 LEAGUE_ORG = "all"  # --org all: the league table of one measure

@@ -44,8 +44,7 @@ from kpiboard.enginedata import EngineData, EngineRequest
 from kpiboard.errors import KpiboardError
 from kpiboard.formatting import number, rank_text
 from kpiboard.funnelplot import FunnelMethod, Overdispersion
-from kpiboard.periods import format_month
-from kpiboard.scorecard import (
+from kpiboard.leaguetable import (
     Funnel,
     FunnelLimits,
     FunnelPoint,
@@ -53,8 +52,9 @@ from kpiboard.scorecard import (
     LeagueGroup,
     LeagueMeasure,
     LeagueRow,
-    Organisation,
 )
+from kpiboard.periods import format_month
+from kpiboard.scorecard import Organisation
 from kpiboard.vocabulary import MeasureKind
 
 ALL_GROUP = PeerGroup(id="all", name="All organisations", members="all")

@@ -38,7 +38,8 @@ from typing import Any, Generic, TypeVar
 from kpiboard.boardpack import PublishedPack
 from kpiboard.errors import KpiboardError
 from kpiboard.executive import ExecutiveSummary
-from kpiboard.scorecard import League, Scorecard, SpcSeries
+from kpiboard.leaguetable import League
+from kpiboard.scorecard import Scorecard, SpcSeries
 
 T = TypeVar("T")
 

@@ -35,8 +35,9 @@ from kpiboard.catalogue import Catalogue, load_catalogue
 from kpiboard.catalogue.placeholders import timeless
 from kpiboard.engine.needs import BeforeAnyData
 from kpiboard.errors import KpiboardError
+from kpiboard.leaguetable import League
 from kpiboard.periods import format_month, parse_month
-from kpiboard.scorecard import League, Row, Scorecard
+from kpiboard.scorecard import Row, Scorecard
 from kpiboard.warehouse import DataLoading, IngestSummary, Warehouse, WarehouseAccess
 from kpiboard.web.builds import BuildQuota, Flights, Slot, build_owner
 from kpiboard.web.definition import Definition, definitions

@@ -12,6 +12,7 @@ out.
 
 from __future__ import annotations
 
+from kpiboard.leaguetable import League
 from kpiboard.render.league.bars import league_label, league_spec, league_svg
 from kpiboard.render.league.formats import (
     league_dict,
@@ -24,7 +25,6 @@ from kpiboard.render.league.formats import (
 from kpiboard.render.league.funnel import funnel_label, funnel_point_text, funnel_spec, funnel_svg
 from kpiboard.render.league.page import render_league_html
 from kpiboard.render.registry import LEAGUE, RenderOptions
-from kpiboard.scorecard import League
 
 __all__ = [
     "funnel_label",

@@ -16,9 +16,9 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from kpiboard.leaguetable import League, LeagueRow
 from kpiboard.render.charts.vega import FONT, SCHEMA, chart_svg, labelled_svg
 from kpiboard.render.league.words import subtitle
-from kpiboard.scorecard import League, LeagueRow
 from kpiboard.vocabulary import unit_title
 
 BAR_STEP = 14  # pixels per bar

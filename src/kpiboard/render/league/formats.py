@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kpiboard.leaguetable import League
 from kpiboard.render.csvout import EXCEL_LINE_END, for_excel
 from kpiboard.render.league.words import averages, subtitle, who
 from kpiboard.render.registry import RenderOptions
-from kpiboard.scorecard import League
 
 TABLE_WIDTH = 100
 

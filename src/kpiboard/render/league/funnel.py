@@ -9,6 +9,7 @@ import re
 import textwrap
 from typing import Any
 
+from kpiboard.leaguetable import Funnel, FunnelPoint, League
 from kpiboard.render.charts.vega import SCHEMA, chart_svg, labelled_svg
 from kpiboard.render.league.bars import (
     HOME,
@@ -18,7 +19,6 @@ from kpiboard.render.league.bars import (
     TITLE_STYLE,
     chart_config,
 )
-from kpiboard.scorecard import Funnel, FunnelPoint, League
 
 # shapes repeat what the colours say, and the home organisation and its peers are named
 # beside their points, so colour is never the only cue

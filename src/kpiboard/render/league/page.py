@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from html import escape
 
+from kpiboard.leaguetable import Funnel, FunnelPoint, League
 from kpiboard.render.league.bars import league_label, league_svg
 from kpiboard.render.league.funnel import funnel_label, funnel_svg
 from kpiboard.render.league.words import averages, subtitle, who
 from kpiboard.render.registry import RenderOptions
-from kpiboard.scorecard import Funnel, FunnelPoint, League
 
 
 def render_league_html(league: League, options: RenderOptions) -> bytes:

@@ -3,7 +3,7 @@ beside the home organisation and its peers, and the averages under the table."""
 
 from __future__ import annotations
 
-from kpiboard.scorecard import League, LeagueRow
+from kpiboard.leaguetable import League, LeagueRow
 from kpiboard.vocabulary import mean_name
 
 

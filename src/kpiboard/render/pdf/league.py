@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from html import escape
 
+from kpiboard.leaguetable import League
 from kpiboard.render.html import environment
 from kpiboard.render.league.page import league_page
 from kpiboard.render.pdf.write import html_to_pdf, month_start, page_setup, w3c_date
 from kpiboard.render.registry import RenderOptions
-from kpiboard.scorecard import League
 
 
 def league_html(league: League, options: RenderOptions) -> str:

@@ -3,11 +3,11 @@ with their ranks and values as numbers, the funnel plot's figures for a rate, an
 
 from __future__ import annotations
 
+from kpiboard.leaguetable import League
 from kpiboard.render.league.words import averages, subtitle, who
 from kpiboard.render.registry import RenderOptions
 from kpiboard.render.xlsx.numbers import number_format
 from kpiboard.render.xlsx.workbook import INTEGER, Column, workbook
-from kpiboard.scorecard import League
 
 HEADER_ROW = 3
 LEAGUE_COLUMNS = (

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from kpiboard.leaguetable import League
 from kpiboard.render.charts import charts_for
 from kpiboard.render.commentary import commentary_html
 from kpiboard.render.league import funnel_label, funnel_svg, league_label, league_svg
 from kpiboard.render.viewmodel import anchor_for, change_text, sections, spc_line
-from kpiboard.scorecard import League, Row, Scorecard
+from kpiboard.scorecard import Row, Scorecard
 from kpiboard.web import views
 from kpiboard.web.actions import commentary_target
 from kpiboard.web.context import Context, Ctx, FormWriter, Reader, client_ip
