@@ -1,10 +1,12 @@
-"""A Spark warehouse's URL and session (docs/SPARK.md).
+"""A Spark warehouse's session (docs/SPARK.md).
 
-``warehouse:`` (or ``--warehouse``) names a Spark master as Spark writes it:
+``warehouse:`` (or ``--warehouse``) names a Spark master as Spark writes it
+(kpiboard.warehouse.spark_target reads it):
 
 - ``local[N]`` (or ``local``, ``local[*]``): Spark in this process, N worker threads;
 - ``spark://HOST:7077``: a standalone cluster's master;
-- ``sc://HOST:15002``: a Spark Connect server.
+- ``sc://HOST:15002``: a Spark Connect server (``sc://localhost:15002/;token=T`` for one that
+  wants a token).
 
 A process runs one Spark driver (one JVM, one SparkContext); every warehouse opened in it gets
 a session of its own on that driver (``newSession``), so their table names never meet. Before
@@ -12,8 +14,9 @@ the JVM starts, what usually goes wrong is checked and said plainly: Java missin
 installed, a master or Connect server that does not answer (a TCP probe with a short timeout,
 instead of Spark's own retries, which take minutes). Through a Spark Connect server there is no
 JVM here: each warehouse is a session of its own on the server, once its client's packages are
-found and the server answers as one (a port that accepts connections and says nothing would
-hold the client in its retries for minutes); a process does not mix the two kinds.
+found, the server answers as one (a port that accepts connections and says nothing would hold
+the client in its retries for minutes) and takes the token it wants: the first words with it
+are kpiboard.warehouse.spark_connect's. A process does not mix the two kinds.
 """
 
 from __future__ import annotations
