@@ -24,6 +24,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kpiboard.cli import app
+from kpiboard.warehouse.redaction import redact
 from kpiboard.warehouse.spark_session import spark_session, spark_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,10 +55,10 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     args = parser.parse_args()
     target = spark_url(args.master)
-    assert target is not None, f"not a Spark master: {args.master}"
+    assert target is not None, "not a Spark master: " + redact(args.master)
     started = time.perf_counter()
     spark_session(target)
-    print(f"Spark driver start ({args.master}): {time.perf_counter() - started:.1f} s")
+    print(f"Spark driver start ({target.shown}): {time.perf_counter() - started:.1f} s")
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         for name, month in EXAMPLES.items():

@@ -3,7 +3,8 @@
 The PostgreSQL fixture starts a private server from the distribution's binaries (CI runs as
 root on a fresh machine, and postgres refuses to run as root, so it runs as the `postgres`
 OS user). Set KPIBOARD_TEST_POSTGRES_URL to use an existing server instead. A real Spark
-Connect server, `spark_connect`, comes from tests/spark_connect_server.py.
+Connect server, `spark_connect` (and `spark_connect_token`, one that wants a token, for one
+module), comes from tests/spark_connect_server.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from spark_connect_server import spark_connect  # noqa: F401 - the Spark Connect server fixture
+from spark_connect_server import (  # noqa: F401 - the Spark Connect servers' fixtures
+    spark_connect,
+    spark_connect_token,
+)
 
 PROJECT_YAML = """\
 title: Test scorecard

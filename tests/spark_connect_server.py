@@ -40,6 +40,12 @@ class ConnectServer:
     #: folders the server sees otherwise than the tests (None: no mount namespace here)
     hidden: Path | None
     read_only: Path | None
+    #: the token it wants (None: it wants none)
+    token: str | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     def log_tail(self, chars: int = 4000) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -109,7 +115,24 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def spark_connect() -> Iterator[ConnectServer]:
-    """A Spark Connect server on 127.0.0.1 for the whole test session."""
+    """A Spark Connect server on 127.0.0.1 for the whole test session (no token)."""
+    yield from _serve(token=None)
+
+
+#: The token the token-protected server wants (a test's, not a secret).
+TOKEN = "kpiboard-test-token-7f3a9c"
+
+
+@pytest.fixture(scope="module")
+def spark_connect_token() -> Iterator[ConnectServer]:
+    """A Spark Connect server that wants :data:`TOKEN` (``spark.connect.authenticate.token``),
+    for one test module: ``url`` is ``sc://127.0.0.1:PORT``, without it."""
+    yield from _serve(token=TOKEN)
+
+
+def _serve(token: str | None) -> Iterator[ConnectServer]:
+    """Start a server (a token-protected one when ``token`` is given, without the mount
+    namespace the session's server has), yield it once it answers, stop it."""
     client = ("pyspark", "grpc", "grpc_status", "google.rpc", "google.protobuf")
     absent = [name for name in client if not _installed(name)]
     if absent:
@@ -126,7 +149,7 @@ def spark_connect() -> Iterator[ConnectServer]:
     home = Path(pyspark.__file__).parent
     base = Path(tempfile.mkdtemp(prefix="kpiboard-connect-"))
     port, log = _free_port(), base / "server.log"
-    namespace = _namespace(base)
+    namespace = _namespace(base) if token is None else None
     prefix, hidden, read_only = namespace if namespace else ([], None, None)
     command = [
         *prefix,
@@ -146,10 +169,12 @@ def spark_connect() -> Iterator[ConnectServer]:
         "spark.ui.enabled": "false",
         "spark.sql.shuffle.partitions": "4",  # a scorecard's queries are small
         "spark.sql.warehouse.dir": str(base / "spark-warehouse"),
+        **({"spark.connect.authenticate.token": token} if token else {}),
     }.items():
         command += ["--conf", f"{key}={value}"]
     command.append("spark-internal")
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"}
+    env.pop("SPARK_CONNECT_AUTHENTICATE_TOKEN", None)  # a server reads its token from it too
     url = f"sc://127.0.0.1:{port}"
     with open(log, "wb") as out:
         server = subprocess.Popen(
@@ -161,7 +186,7 @@ def spark_connect() -> Iterator[ConnectServer]:
             cwd=base,
             start_new_session=True,
         )
-    found = ConnectServer(url, log, hidden, read_only)
+    found = ConnectServer(url, log, hidden, read_only, token)
     try:
         deadline = time.monotonic() + START_GUARD_SECONDS
         while not _ready(port):

@@ -132,6 +132,9 @@ app = typer.Typer(
     cls=LazyGroup,
     add_completion=False,
     no_args_is_help=True,
+    # a bug's traceback never lists variables' values: a warehouse URL's password or token
+    # would be among them (Typer's default, which was True in older Typers)
+    pretty_exceptions_show_locals=False,
     help="kpiboard: KPI definitions and performance data in, the board scorecard out.",
 )
 

@@ -8,22 +8,17 @@ project folder, and without a setting the warehouse is ``.kpiboard/warehouse.duc
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import ibis
 from ibis.backends import BaseBackend
 
 from kpiboard.errors import KpiboardError
+from kpiboard.warehouse.redaction import redact as redact  # the one rule, importable here too
 from kpiboard.warehouse.spark_session import require_pyspark, spark_url
 
 DEFAULT_DUCKDB = Path(".kpiboard") / "warehouse.duckdb"
 _DUCKDB_PREFIX = "duckdb://"
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 def duckdb_path(url: str | None, root: Path | None) -> Path | str | None:
@@ -105,7 +100,7 @@ def connect(
         return ibis.connect(text), shown
     except Exception as exc:  # unreachable server, bad URL, missing driver
         raise KpiboardError(
-            f"cannot connect to the warehouse {shown}: {redact(str(exc)).strip()}",
+            f"cannot connect to the warehouse {shown}: {redact(str(exc), text).strip()}",
             hint="check `warehouse:` in kpiboard.yaml, that the server is running, and that its "
             "driver is installed (PostgreSQL: pip install 'kpiboard[postgres]')",
         ) from exc

@@ -1,10 +1,12 @@
-"""A Spark warehouse's URL and session (docs/SPARK.md).
+"""A Spark warehouse's session (docs/SPARK.md).
 
-``warehouse:`` (or ``--warehouse``) names a Spark master as Spark writes it:
+``warehouse:`` (or ``--warehouse``) names a Spark master as Spark writes it
+(kpiboard.warehouse.spark_target reads it):
 
 - ``local[N]`` (or ``local``, ``local[*]``): Spark in this process, N worker threads;
 - ``spark://HOST:7077``: a standalone cluster's master;
-- ``sc://HOST:15002``: a Spark Connect server.
+- ``sc://HOST:15002``: a Spark Connect server (``sc://localhost:15002/;token=T`` for one that
+  wants a token).
 
 A process runs one Spark driver (one JVM, one SparkContext); every warehouse opened in it gets
 a session of its own on that driver (``newSession``), so their table names never meet. Before
@@ -12,27 +14,31 @@ the JVM starts, what usually goes wrong is checked and said plainly: Java missin
 installed, a master or Connect server that does not answer (a TCP probe with a short timeout,
 instead of Spark's own retries, which take minutes). Through a Spark Connect server there is no
 JVM here: each warehouse is a session of its own on the server, once its client's packages are
-found and the server answers as one (a port that accepts connections and says nothing would
-hold the client in its retries for minutes); a process does not mix the two kinds.
+found, the server answers as one (a port that accepts connections and says nothing would hold
+the client in its retries for minutes) and takes the token it wants: the first words with it
+are kpiboard.warehouse.spark_connect's. A process does not mix the two kinds.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kpiboard.errors import KpiboardError
+from kpiboard.warehouse.redaction import redact
+from kpiboard.warehouse.spark_target import SparkUrl as SparkUrl
+from kpiboard.warehouse.spark_target import spark_url as spark_url
 
-_LOCAL = re.compile(r"^local(\[(\d+|\*)(,\s*\d+)?\])?$")
-_REMOTE = re.compile(r"^(spark|sc)://([^/:?#]+)(?::(\d+))?(/.*)?$")
-DEFAULT_PORTS = {"spark": 7077, "sc": 15002}
+# gRPC's core logs every failed TLS handshake with a Spark Connect server on stderr, as INFO,
+# several a second (kpiboard.warehouse.spark_connect says what went wrong instead). It reads the
+# setting once, as grpc is first imported (by PySpark, later than this module): so here.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
 #: How long a master or Connect server has to accept a TCP connection before it is unreachable.
 PROBE_SECONDS = 3.0
 #: Shuffle partitions of a local session: Spark's default (200) is for clusters; a local run
@@ -43,35 +49,6 @@ JAVA_HINT = (
     "openjdk-17-jre-headless` on Debian) or set JAVA_HOME to a Java 17 installation"
 )
 PYSPARK_HINT = "install Spark support: pip install 'kpiboard[spark]'"
-
-
-@dataclass(frozen=True)
-class SparkUrl:
-    """A Spark master: ``kind`` is "local", "spark" (a standalone master) or "sc" (Spark
-    Connect); ``host``/``port`` for the last two."""
-
-    text: str
-    kind: str
-    host: str | None = None
-    port: int | None = None
-
-    @property
-    def local(self) -> bool:
-        return self.kind == "local"
-
-
-def spark_url(url: str | None) -> SparkUrl | None:
-    """The Spark master ``url`` names, None when it is not a Spark URL."""
-    if url is None:
-        return None
-    text = url.strip()
-    if _LOCAL.match(text):
-        return SparkUrl(text, "local")
-    found = _REMOTE.match(text)
-    if found is None:
-        return None
-    kind, host, port = found.group(1), found.group(2), found.group(3)
-    return SparkUrl(text, kind, host, int(port) if port else DEFAULT_PORTS[kind])
 
 
 def probe(target: SparkUrl, seconds: float = PROBE_SECONDS) -> None:
@@ -87,7 +64,7 @@ def probe(target: SparkUrl, seconds: float = PROBE_SECONDS) -> None:
         why = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
         what = "Spark Connect server" if target.kind == "sc" else "Spark master"
         raise KpiboardError(
-            f"cannot reach the {what} at {target.text}: {why} (within {seconds:g} s)",
+            f"cannot reach the {what} at {target.shown}: {why} (within {seconds:g} s)",
             hint="check `warehouse:` in kpiboard.yaml (or --warehouse), that the server is "
             "running and that this machine may reach its port",
         ) from None
@@ -124,7 +101,7 @@ def _one_kind(target: SparkUrl) -> None:
     other = _connected if target.kind != "sc" else _driver_master
     if other is not None:
         raise KpiboardError(
-            f"this process already runs Spark on {other}, not {target.text}",
+            f"this process already runs Spark on {redact(other)}, not {target.shown}",
             hint="one process uses either a Spark driver of its own (local[N], spark://) or "
             "Spark Connect servers (sc://): run the other in a process of its own",
         )
@@ -173,7 +150,8 @@ def _start_driver(target: SparkUrl) -> Any:
         if _driver is not None:
             if _driver_master != target.text:
                 raise KpiboardError(
-                    f"this process already runs Spark on {_driver_master}, not {target.text}",
+                    f"this process already runs Spark on {redact(_driver_master or '')}, "
+                    f"not {target.shown}",
                     hint="one process talks to one Spark master: run the other in a process "
                     "of its own",
                 )
@@ -187,7 +165,8 @@ def _start_driver(target: SparkUrl) -> Any:
             session = _builder(target).getOrCreate()
         except Exception as exc:  # the JVM did not start: the message is all there is to say
             raise KpiboardError(
-                f"cannot start Spark on {target.text}: {str(exc).strip().splitlines()[0]}",
+                f"cannot start Spark on {target.shown}: "
+                f"{target.scrub(str(exc).strip().splitlines()[0])}",
                 hint=JAVA_HINT,
             ) from exc
         session.sparkContext.setLogLevel("ERROR")
@@ -201,65 +180,20 @@ def require_pyspark(target: SparkUrl) -> None:
         import pyspark  # noqa: F401
     except ImportError:
         raise KpiboardError(
-            f"the warehouse {target.text} is Spark, and PySpark is not installed",
+            f"the warehouse {target.shown} is Spark, and PySpark is not installed",
             hint=PYSPARK_HINT,
-        ) from None
-
-
-CONNECT_HINT = "install Spark Connect's client: pip install 'kpiboard[spark]'"
-#: How long a Spark Connect server has to answer as one (gRPC over HTTP/2) once its port
-#: accepts a connection: a port that accepts but never answers (a master's 7077, the UI's
-#: 4040, another service) would otherwise hold the client in its retries for minutes.
-HANDSHAKE_SECONDS = 5.0
-
-
-def _handshake(target: SparkUrl, seconds: float = HANDSHAKE_SECONDS) -> None:
-    """KpiboardError naming the URL when its port accepts a connection but does not answer as
-    a Spark Connect server (a gRPC channel that is not ready within ``seconds``)."""
-    import grpc  # type: ignore[import-untyped]
-    from pyspark.sql.connect.client.core import DefaultChannelBuilder
-
-    channel = DefaultChannelBuilder(target.text).toChannel()
-    try:
-        grpc.channel_ready_future(channel).result(timeout=seconds)
-    except grpc.FutureTimeoutError:
-        raise KpiboardError(
-            f"cannot reach the Spark Connect server at {target.text}: port {target.port} "
-            f"accepts connections but does not answer as a Spark Connect server (within "
-            f"{seconds:g} s)",
-            hint="check the port (a Spark Connect server listens on 15002 unless told "
-            "otherwise; 7077 is a standalone master's, 4040 Spark's UI) and, for a server "
-            "that wants them, `use_ssl=true` or a token in the URL (sc://HOST:PORT/;use_ssl=true)",
-        ) from None
-    finally:
-        channel.close()
-
-
-def _check_client(target: SparkUrl) -> None:
-    """KpiboardError naming the package when Spark Connect's client (grpcio & co) is missing."""
-    try:
-        from pyspark.sql.connect.utils import check_dependencies
-
-        check_dependencies("kpiboard")  # an ImportError naming the package and its version
-    except ImportError as exc:
-        raise KpiboardError(
-            f"the warehouse {target.text} is Spark Connect, whose client is not installed: "
-            f"{str(exc).strip().splitlines()[0]}",
-            hint=CONNECT_HINT,
         ) from None
 
 
 def _connect_session(target: SparkUrl) -> Any:
     """A session of its own on the Spark Connect server ``target`` names."""
     global _connected
-    from pyspark.sql import SparkSession
+    from kpiboard.warehouse.spark_connect import check_client, open_session
 
     with _driver_lock:
         _one_kind(target)
-        _check_client(target)
-        _handshake(target)
-        builder = SparkSession.builder.remote(target.text)
-        session = builder.config("spark.sql.session.timeZone", "UTC").create()
+        check_client(target)
+        session = open_session(target)
         _connected = target.text
         return session
 

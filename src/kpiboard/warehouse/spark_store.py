@@ -318,14 +318,14 @@ def check_server_writes(session: Any, target: SparkUrl, loc: Location) -> None:
         session.range(1).write.parquet(str(probe))
     except PySparkException as exc:
         raise KpiboardError(
-            f"the Spark Connect server at {target.text} cannot write the Spark warehouse's "
+            f"the Spark Connect server at {target.shown} cannot write the Spark warehouse's "
             f"Parquet location {loc.path}: {first_line(exc)}",
             hint="let the server's user write that folder; " + same_path,
         ) from None
     try:
         if not probe.is_dir():
             raise KpiboardError(
-                f"the Spark Connect server at {target.text} wrote to {loc.path} where this "
+                f"the Spark Connect server at {target.shown} wrote to {loc.path} where this "
                 "machine does not see it (on its own disk)",
                 hint=same_path,
             )
@@ -344,7 +344,7 @@ def _show_first(session: Any, target: SparkUrl, loc: Location, version: str | No
         if target.kind != "sc":
             raise
         raise KpiboardError(
-            f"the Spark Connect server at {target.text} cannot read the Spark warehouse's "
+            f"the Spark Connect server at {target.shown} cannot read the Spark warehouse's "
             f"Parquet location {loc.path}: {first_line(exc)}",
             hint="`spark_location:` must be a folder the server and this machine both see at "
             "the same path (the same machine, or a shared mount)",
@@ -358,7 +358,7 @@ def open_spark(
     writer's location is checked writable first (by the Spark Connect server too)."""
     from kpiboard.warehouse.spark_session import spark_session
 
-    shown = f"{target.text} (Parquet in {location})"
+    shown = f"{target.shown} (Parquet in {location})"
     loc = Location(location, shown)
     if not read_only:
         loc.check_writable()
