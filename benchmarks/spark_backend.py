@@ -24,7 +24,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kpiboard.cli import app
-from kpiboard.warehouse.redaction import redact
+from kpiboard.redaction import redact
 from kpiboard.warehouse.spark_session import spark_session, spark_url
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,12 +1,12 @@
-"""The one rule for showing a warehouse URL (kpiboard.warehouse.redaction): each kind of secret
+"""The one rule for showing a warehouse URL (kpiboard.redaction): each kind of secret
 a warehouse URL may carry, hidden, and everything else shown as written."""
 
 from __future__ import annotations
 
 import pytest
 
+from kpiboard.redaction import redact
 from kpiboard.warehouse.connect import redact as redact_from_connect
-from kpiboard.warehouse.redaction import redact
 from kpiboard.warehouse.spark_session import spark_url
 
 

@@ -19,6 +19,7 @@ from webutil import EXAMPLE, MONTH, ORG, sign_in
 from kpiboard.catalogue.schema import Dashboard
 from kpiboard.web.app import create_app
 from kpiboard.web.db import AppStore
+from kpiboard.web.db.errors import DatabaseUnavailable
 from kpiboard.web.service import ScorecardService
 
 PASSWORD = "pw-5e02b8-not-shown"  # the test server trusts local connections: any password works
@@ -73,3 +74,19 @@ def test_the_dashboard_shows_no_password_of_its_warehouse(
     for page in pages:
         assert PASSWORD not in page.text, page.text
     assert PASSWORD not in caplog.text
+
+
+def test_the_application_databases_url_shows_no_password(postgres_url: str) -> None:
+    # the same rule for the dashboard's own database (`dashboard: database:`): a server that
+    # refuses the connection is named without the password in either place
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the socket is
+    url = f"postgresql://kpi:{PASSWORD}@127.0.0.1:{port}/app?password={PASSWORD}&sslmode=disable"
+    with pytest.raises(DatabaseUnavailable) as caught:
+        AppStore.open(url)
+    said = f"{caught.value.message} {caught.value.hint}"
+    assert PASSWORD not in said
+    assert f"127.0.0.1:{port}" in said and "password=***" in said, said

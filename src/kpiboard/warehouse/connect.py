@@ -14,7 +14,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from kpiboard.errors import KpiboardError
-from kpiboard.warehouse.redaction import redact as redact  # the one rule, importable here too
+from kpiboard.redaction import redact as redact  # the one rule, importable here too
 from kpiboard.warehouse.spark_session import require_pyspark, spark_url
 
 DEFAULT_DUCKDB = Path(".kpiboard") / "warehouse.duckdb"

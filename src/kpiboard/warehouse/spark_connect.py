@@ -1,7 +1,7 @@
 """The first words with a Spark Connect server (docs/SPARK.md, "Through a Spark Connect
 server"): its client installed, its port answering as one, the URL read as PySpark reads it,
 and a session opened with the token it wants; each mistake said plainly, within seconds, with
-the URL shown without its secrets (kpiboard.warehouse.redaction).
+the URL shown without its secrets (kpiboard.redaction).
 
 PySpark's rules, which these messages explain (``DefaultChannelBuilder.toChannel`` in PySpark
 4.0): a token (``;token=T`` in the URL, or the variable SPARK_CONNECT_AUTHENTICATE_TOKEN) is

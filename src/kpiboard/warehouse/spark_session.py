@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from kpiboard.errors import KpiboardError
-from kpiboard.warehouse.redaction import redact
+from kpiboard.redaction import redact
 from kpiboard.warehouse.spark_target import SparkUrl as SparkUrl
 from kpiboard.warehouse.spark_target import spark_url as spark_url
 

@@ -1,13 +1,13 @@
 """A Spark master's URL as kpiboard reads it (docs/SPARK.md, "Choosing it"): ``local[N]``,
 ``spark://HOST:7077`` or ``sc://HOST:15002`` (with Spark Connect's ``/;name=value``
-parameters), and how messages show it: without its token (kpiboard.warehouse.redaction)."""
+parameters), and how messages show it: without its token (kpiboard.redaction)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from kpiboard.warehouse.redaction import redact
+from kpiboard.redaction import redact
 
 _LOCAL = re.compile(r"^local(\[(\d+|\*)(,\s*\d+)?\])?$")
 _REMOTE = re.compile(r"^(spark|sc)://([^/:?#]+)(?::(\d+))?(/.*)?$")

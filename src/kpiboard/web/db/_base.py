@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as DbSession
 
 from kpiboard.errors import KpiboardError
+from kpiboard.redaction import redact
 from kpiboard.web import DEFAULT_DB
 from kpiboard.web.db import migrate
 from kpiboard.web.db.engine import WRITE, make_engine, redacted
@@ -65,7 +66,8 @@ class StoreBase:
         except OperationalError as exc:
             engine.dispose()
             raise DatabaseUnavailable(
-                f"cannot open the application database {redacted(url)}: {exc.orig}",
+                f"cannot open the application database {redacted(url)}: "
+                f"{redact(str(exc.orig), url)}",
                 hint="check the dashboard `database` setting in kpiboard.yaml, that the server is "
                 "running and that the folder exists and is writable",
             ) from exc
@@ -75,7 +77,8 @@ class StoreBase:
         except migrate.UnknownRevision as exc:
             engine.dispose()
             raise DatabaseUnavailable(
-                f"the application database {redacted(url)} has a schema this kpiboard does not know: {exc}",
+                f"the application database {redacted(url)} has a schema this kpiboard does not "
+                f"know: {exc}",
                 hint="it was upgraded by a newer kpiboard; upgrade kpiboard to use it",
             ) from exc
         return cls(engine, now=now, password_hasher=password_hasher)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
+from kpiboard.redaction import redact
 from kpiboard.web.db.errors import DatabaseUnavailable
 
 WRITE = "kpiboard_write"  # execution option: this transaction will write
@@ -23,8 +24,10 @@ SQLITE_BUSY_SECONDS = 30
 
 
 def redacted(url: str | URL) -> str:
+    """The application database's URL for a message: kpiboard's one rule (the password in the
+    user part, and a secret parameter such as libpq's ``?password=``, hidden)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return redact(make_url(url).render_as_string(hide_password=False))
     except ArgumentError:
         return "<unreadable URL>"
 
@@ -61,7 +64,7 @@ def make_engine(url: str) -> Engine:
             else "the application database may be SQLite or PostgreSQL"
         )
         raise DatabaseUnavailable(
-            f"cannot use the database {redacted(parsed)}: {exc}", hint=hint
+            f"cannot use the database {redacted(parsed)}: {redact(str(exc), url)}", hint=hint
         ) from exc
     if sqlite:
         _sqlite_setup(engine, wal=not memory)
