@@ -9,7 +9,7 @@ from conftest import GOOD_CSV, ProjectFactory
 from kpiboard.catalogue import load_catalogue
 from kpiboard.errors import KpiboardError, ValidationFailed
 from kpiboard.ingest import KEY_COLUMNS, read_observations
-from kpiboard.warehouse import Warehouse, ingest_project
+from kpiboard.warehouse import Warehouse, WarehouseAccess, ingest_project
 
 NOTE = 'quoted "note", with a comma\nand a newline; £'
 EXTRA = (
@@ -82,3 +82,29 @@ def test_postgres_load_is_atomic(pg_project) -> None:  # type: ignore[no-untyped
         with pytest.raises(KpiboardError, match="rolled back"):
             wh.load(pa.concat_tables([table, table.slice(0, 1)]), [])
         assert _rows(wh) == before
+
+
+def test_a_reader_whose_connection_the_server_dropped_reconnects(  # type: ignore[no-untyped-def]
+    pg_project, postgres_url: str
+) -> None:
+    # `kpiboard serve` keeps one read connection to a PostgreSQL warehouse: when the server
+    # drops it (a restart, an idle timeout, an administrator), the next build opens another
+    # instead of failing, and every one after it
+    import psycopg
+
+    _, pg_root = pg_project
+    cat = load_catalogue(pg_root)
+    ingest_project(cat)
+    access = WarehouseAccess(cat)
+    try:
+        with access.read() as wh:
+            before = _rows(wh)
+            pid = wh.backend.con.info.backend_pid
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        for _ in range(2):
+            with access.read() as wh:
+                assert wh.backend.con.info.backend_pid != pid
+                assert _rows(wh) == before
+    finally:
+        access.close()

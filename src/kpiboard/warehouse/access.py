@@ -16,7 +16,7 @@ DuckDB file:
   server, and is never starved by a busy one (new reads wait behind its lock).
 
 Other backends (PostgreSQL) keep readers and writers apart themselves (MVCC): reads share one
-long-lived connection, a write opens its own. Within one process every use of the read
+long-lived connection (opened anew when the server has dropped it), a write opens its own. Within one process every use of the read
 connection is serialised (a DuckDB connection is not shared between threads, and a build is
 mostly Python under the GIL anyway).
 """
@@ -60,6 +60,23 @@ class DataLoading(KpiboardError):
     """A reader waited its bound for a writer to finish."""
 
     retry_after_seconds = 5
+
+
+def _answers(wh: Warehouse) -> bool:
+    """Whether a kept PostgreSQL read connection still answers: one round trip before a build
+    uses it, so a server restarted (or one that closed the connection as idle) under a running
+    dashboard costs a reconnection, not an error on every page until it is restarted too.
+    Other backends: DuckDB's file is reopened by each reader anyway, Spark reopens its own."""
+    if wh.backend_name != "postgres":
+        return True
+    import psycopg  # there: Ibis's PostgreSQL backend runs on it
+
+    try:
+        with wh.backend.con.cursor() as cur:
+            cur.execute("SELECT 1")
+    except psycopg.Error:  # OperationalError, or InterfaceError once it knows
+        return False
+    return True
 
 
 def writer_lock_path(database: Path) -> Path:
@@ -255,6 +272,8 @@ class WarehouseAccess:
         """The read connection (use lock held), opened when there is none; None when a writer
         holds the DuckDB file."""
         if self.file is None:
+            if self._reader is not None and not _answers(self._reader):
+                self._close_reader()  # the server restarted, or closed it: open another
             if self._reader is None:
                 self._reader = Warehouse.open(self._catalogue)
             return self._reader
