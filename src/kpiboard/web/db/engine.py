@@ -55,6 +55,10 @@ def make_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
         if memory:  # one shared connection, or every checkout would see an empty database
             kwargs["poolclass"] = StaticPool
+    else:
+        # a pooled connection the server has dropped (a restart, an idle timeout) is found by
+        # a round trip at checkout and replaced, instead of failing the request that drew it
+        kwargs["pool_pre_ping"] = True
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError, ArgumentError) as exc:
