@@ -24,15 +24,20 @@ EXAMPLE, MONTH = "met-cpa-2009-10", "2009-08"
 GUARD_SECONDS = 180
 
 
-def run_kpiboard(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+def run_kpiboard(
+    args: list[str], unset: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess[str]:
     """``kpiboard ARGS`` in a process of its own (a Connect client marks its process as one),
-    ``env`` added to this one's environment."""
+    ``env`` added to this one's environment and the variables ``unset`` taken out of it."""
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env}
+    for name in unset:
+        environ.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "kpiboard", *args],
         capture_output=True,
         text=True,
         timeout=GUARD_SECONDS,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env},
+        env=environ,
     )
 
 

@@ -125,12 +125,20 @@ def test_a_port_that_is_not_spark_connect_is_said_within_seconds(
     silent_port: int, tmp_path: Path
 ) -> None:
     url = f"sc://127.0.0.1:{silent_port}"
-    said = refused(run_kpiboard(["report", str(example(tmp_path / "p")), "--warehouse", url]))
+    root = example(tmp_path / "p")
+    said = refused(run_kpiboard(["report", str(root), "--warehouse", url]))
     assert (
         f"cannot reach the Spark Connect server at {url}: port {silent_port} accepts "
         "connections but does not answer as a Spark Connect server (within 5 s)"
     ) in said
     assert "7077 is a standalone master's" in said
+    # and through TLS: no TLS handshake either (the 5 s, then a second's TLS of its own)
+    url += "/;use_ssl=true"
+    said = refused(run_kpiboard(["report", str(root), "--warehouse", url]))
+    assert (
+        f"cannot reach the Spark Connect server at {url}: no TLS connection with port "
+        f"{silent_port} within 5 s, and the URL asks for it (use_ssl=true)"
+    ) in said
 
 
 def _location(root: Path, folder: Path) -> Path:

@@ -9,14 +9,24 @@ Each command runs in a process of its own, as a user runs it (tests/connect_cli.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from connect_cli import MONTH, duckdb_report, example, ok, refused, run_kpiboard
 from same_json import assert_same
 from spark_connect_server import TOKEN, ConnectServer
+from tls_proxy import TlsProxy, tls_proxy
 
-from kpiboard.warehouse.spark_connect import HANDSHAKE_SECONDS, TOKEN_VARIABLE
+from kpiboard.warehouse.spark_connect import TOKEN_VARIABLE
+from kpiboard.warehouse.spark_tls import ROOTS_VARIABLE
+
+
+@pytest.fixture(scope="module")
+def tls_token_front(spark_connect_token: ConnectServer) -> Iterator[TlsProxy]:
+    """A TLS proxy (tests/tls_proxy.py) in front of the token server, for this module."""
+    with tls_proxy(spark_connect_token.port) as proxy:
+        yield proxy
 
 
 def _unseen(done: object, *secrets: str) -> None:
@@ -27,7 +37,7 @@ def _unseen(done: object, *secrets: str) -> None:
 
 
 def test_a_token_in_the_url_or_the_environment_reports_the_same_as_duckdb_unseen(
-    tmp_path: Path, spark_connect_token: ConnectServer
+    tmp_path: Path, spark_connect_token: ConnectServer, tls_token_front: TlsProxy
 ) -> None:
     on_duckdb = duckdb_report(tmp_path / "duckdb")
     root = example(tmp_path / "connect")
@@ -46,6 +56,21 @@ def test_a_token_in_the_url_or_the_environment_reports_the_same_as_duckdb_unseen
     report = run_kpiboard(args, **{TOKEN_VARIABLE: TOKEN})
     assert_same(json.loads(ok(report, spark_connect_token)), on_duckdb)
     _unseen(report, TOKEN)
+
+    # the token over TLS, through a TLS proxy (sc://HOST:PORT/;use_ssl=true;token=T), and a
+    # wrong one refused by the server behind it
+    proxied = f"sc://localhost:{tls_token_front.port}/;use_ssl=true"
+    args[-1] = f"{proxied};token={TOKEN}"
+    trust = {ROOTS_VARIABLE: str(tls_token_front.ca)}
+    report = run_kpiboard(args, **trust)
+    assert_same(json.loads(ok(report, spark_connect_token)), on_duckdb)
+    _unseen(report, TOKEN)
+    assert tls_token_front.piped
+    args[-1] = f"{proxied};token=not-the-token-4d1e"
+    error = refused(run_kpiboard(args, **trust), spark_connect_token)
+    assert (
+        f"the Spark Connect server at {proxied};token=*** refused the token given (in the URL)"
+    ) in error
 
     for fmt in ("table", "json"):
         listed = run_kpiboard(["vintages", str(root), "--format", fmt, "--warehouse", url])
@@ -99,10 +124,9 @@ def test_a_token_to_a_host_not_spelled_localhost_says_it_goes_over_tls(
     done = run_kpiboard(["ingest", str(example(tmp_path / "p")), "--warehouse", url])
     error = refused(done, spark_connect_token)
     assert (
-        f"cannot reach the Spark Connect server at {spark_connect_token.url}/;token=***: no "
-        f"TLS connection with port {spark_connect_token.port} within "
-        f"{HANDSHAKE_SECONDS:g} s; a token (in the URL) is sent only over TLS unless the "
-        "host is spelled `localhost`, and the server does not answer TLS"
+        f"cannot reach the Spark Connect server at {spark_connect_token.url}/;token=***: port "
+        f"{spark_connect_token.port} does not answer TLS, and a token (in the URL) is sent "
+        "only over TLS unless the host is spelled `localhost`"
     ) in error
     assert "write its host as `localhost` (sc://localhost:PORT/;token=…)" in error
     assert "use_ssl=true" in error
@@ -112,7 +136,7 @@ def test_a_token_to_a_host_not_spelled_localhost_says_it_goes_over_tls(
     # and `use_ssl=true` to a server without TLS
     url = f"{spark_connect_token.url}/;use_ssl=true;token={TOKEN}"
     error = refused(run_kpiboard(["report", str(example(tmp_path / "q")), "--warehouse", url]))
-    assert "no TLS connection" in error and "the URL asks for TLS (use_ssl=true)" in error
+    assert "does not answer TLS, and the URL asks for it (use_ssl=true)" in error
     assert TOKEN not in error
 
 

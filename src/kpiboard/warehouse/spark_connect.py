@@ -9,15 +9,20 @@ sent over TLS, unless the URL's host is spelled ``localhost`` and it has no ``us
 then over gRPC's local credentials, which only a connection on this machine has. So a token
 with ``sc://127.0.0.1:…`` makes the client try TLS, which a server without it never completes
 (the client would retry for minutes); a Spark Connect 4.0 server has no TLS of its own (a proxy
-in front of it has).
+in front of it has). When gRPC gives up on a port, kpiboard.warehouse.spark_tls says why, in
+terms of TLS: a certificate not trusted or not the host's, TLS asked of a port without it or
+not asked of a port with it, a proxy without HTTP/2 or without a server behind it.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from kpiboard.errors import KpiboardError
 from kpiboard.warehouse.spark_target import SparkUrl
+from kpiboard.warehouse.spark_tls import ROOTS_VARIABLE, answers_tls, check_roots, tls_problem
 
 CONNECT_HINT = "install Spark Connect's client: pip install 'kpiboard[spark]'"
 #: How long a Spark Connect server has to answer as one (gRPC over HTTP/2) once its port
@@ -27,6 +32,11 @@ HANDSHAKE_SECONDS = 5.0
 #: The variable PySpark reads a token from when the URL has none (and that a server reads its
 #: own from).
 TOKEN_VARIABLE = "SPARK_CONNECT_AUTHENTICATE_TOKEN"
+PORT_HINT = (
+    "check the port (a Spark Connect server listens on 15002 unless told otherwise; 7077 is a "
+    "standalone master's, 4040 Spark's UI) and, for a server behind TLS, `use_ssl=true` in the "
+    "URL (sc://HOST:PORT/;use_ssl=true)"
+)
 TOKEN_HINT = (
     f"give the server's token in kpiboard's environment, {TOKEN_VARIABLE}=… (it keeps the "
     "secret out of kpiboard.yaml and the shell's history), or in the URL: "
@@ -78,42 +88,98 @@ def _token_origin(builder: Any) -> str | None:
     return f"in {TOKEN_VARIABLE}" if builder.token is not None else None
 
 
-def handshake(target: SparkUrl, seconds: float = HANDSHAKE_SECONDS) -> None:
-    """KpiboardError naming the URL when its port accepts a connection but does not answer as
-    a Spark Connect server (a gRPC channel that is not ready within ``seconds``), saying so
-    when the client was talking TLS to it."""
+def _settled(channel: Any, seconds: float) -> Any:
+    """The channel's state once it is READY, or in TRANSIENT_FAILURE (every address of the host
+    failed: refused, or a TLS or HTTP/2 handshake that failed); None when neither within
+    ``seconds`` (a port that accepts connections and says nothing)."""
     import grpc  # type: ignore[import-untyped]
 
-    builder = _channel_builder(target)
-    channel = builder.toChannel()
+    settled: list[Any] = []
+    done = threading.Event()
+    ends = (grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.TRANSIENT_FAILURE)
+
+    def watch(state: Any) -> None:
+        if state in ends and not settled:
+            settled.append(state)
+            done.set()
+
+    channel.subscribe(watch, try_to_connect=True)
     try:
-        grpc.channel_ready_future(channel).result(timeout=seconds)
-    except grpc.FutureTimeoutError:
-        if _tls(builder):
-            raise _no_tls(target, builder, seconds) from None
-        raise KpiboardError(
-            f"cannot reach the Spark Connect server at {target.shown}: port {target.port} "
-            f"accepts connections but does not answer as a Spark Connect server (within "
-            f"{seconds:g} s)",
-            hint="check the port (a Spark Connect server listens on 15002 unless told "
-            "otherwise; 7077 is a standalone master's, 4040 Spark's UI) and, for a server "
-            "behind TLS, `use_ssl=true` in the URL (sc://HOST:PORT/;use_ssl=true)",
-        ) from None
+        done.wait(seconds)
+    finally:
+        channel.unsubscribe(watch)
+    return settled[0] if settled else None
+
+
+def handshake(target: SparkUrl, seconds: float = HANDSHAKE_SECONDS) -> None:
+    """KpiboardError naming the URL when its port accepts a connection but does not answer as
+    a Spark Connect server within ``seconds``: a gRPC channel that is not ready. When gRPC
+    gives up on it sooner, why is asked (kpiboard.warehouse.spark_tls): a certificate not
+    trusted or not the host's, TLS asked of a port without it, TLS not asked of a port with
+    it, a TLS proxy without HTTP/2 or without a server behind it."""
+    import grpc
+
+    builder = _channel_builder(target)
+    tls = _tls(builder)
+    if tls:
+        check_roots(target)
+    channel = builder.toChannel()
+    began = time.monotonic()
+    try:
+        state = _settled(channel, seconds)
     finally:
         channel.close()
-
-
-def _no_tls(target: SparkUrl, builder: Any, seconds: float) -> KpiboardError:
-    if builder.use_ssl:
-        why = "the URL asks for TLS (use_ssl=true)"
+    if state == grpc.ChannelConnectivity.READY:
+        return
+    # gRPC gave up (TRANSIENT_FAILURE), or is still connecting: ask the port why
+    if not tls:
+        if state is not None and answers_tls(target, _left(began, seconds)):
+            raise KpiboardError(
+                f"cannot reach the Spark Connect server at {target.shown}: port "
+                f"{target.port} answers TLS, and the URL does not ask for it",
+                hint="write sc://HOST:PORT/;use_ssl=true (the TLS proxy's certificate is "
+                "checked: one of a private CA is trusted with "
+                f"{ROOTS_VARIABLE}=/path/to/ca.pem)",
+            )
+        within = f" (within {seconds:g} s)" if state is None else ""
+        raise KpiboardError(
+            f"cannot reach the Spark Connect server at {target.shown}: port {target.port} "
+            f"accepts connections but does not answer as a Spark Connect server{within}",
+            hint=PORT_HINT,
+        )
+    if state is None:  # still connecting: a port that says nothing, or a proxy without a server
+        said = f"no TLS connection with port {target.port} within {seconds:g} s"
+        within = f" (within {seconds:g} s)"
     else:
-        why = (
-            f"a token ({_token_origin(builder)}) is sent only over TLS unless the host is "
-            "spelled `localhost`"
+        said, within = f"port {target.port} does not answer TLS", ""
+    raise tls_problem(target, _left(began, seconds), _no_tls(target, builder, said)) or (
+        KpiboardError(
+            f"cannot reach the Spark Connect server at {target.shown}: port {target.port} "
+            f"answers TLS and HTTP/2, but no Spark Connect server answers behind it{within}",
+            hint="check that the server behind the TLS proxy is running and that the proxy "
+            "passes to its port (15002 unless told otherwise)",
+        )
+    )
+
+
+def _left(began: float, seconds: float) -> float:
+    """What is left of the handshake's ``seconds`` for asking why, at least a second."""
+    return max(seconds - (time.monotonic() - began), 1.0)
+
+
+def _no_tls(target: SparkUrl, builder: Any, said: str) -> KpiboardError:
+    if builder.use_ssl:
+        return KpiboardError(
+            f"cannot reach the Spark Connect server at {target.shown}: {said}, and the URL "
+            "asks for it (use_ssl=true)",
+            hint="a Spark Connect 4.0 server has no TLS of its own: give the port of the TLS "
+            "proxy in front of it, or, for a server on this machine, leave `use_ssl=true` out "
+            "(sc://localhost:PORT, with a token too)",
         )
     return KpiboardError(
-        f"cannot reach the Spark Connect server at {target.shown}: no TLS connection with "
-        f"port {target.port} within {seconds:g} s; {why}, and the server does not answer TLS",
+        f"cannot reach the Spark Connect server at {target.shown}: {said}, and a token "
+        f"({_token_origin(builder)}) is sent only over TLS unless the host is spelled "
+        "`localhost`",
         hint="a server on this machine without TLS: write its host as `localhost` "
         "(sc://localhost:PORT/;token=…); a server elsewhere: TLS is the server's side (a Spark "
         "Connect 4.0 server has none of its own: a TLS proxy in front of it), then "
