@@ -31,13 +31,15 @@ TRUST_HINT = (
 _NAME_MISMATCH = {62, 64}  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
 
 
-def roots_file() -> Path:
+def roots_file() -> Path | None:
     """The root certificates gRPC checks a server's certificate against: the file named by
-    ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` when set, else the bundle grpcio ships (Mozilla's)."""
+    ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` when set, else the bundle grpcio ships (Mozilla's);
+    None when a grpcio keeps that bundle elsewhere (then the system's roots stand in)."""
     named = os.environ.get(ROOTS_VARIABLE)
     if named:
         return Path(named)
-    return Path(str(resources.files("grpc") / "_cython" / "_credentials" / "roots.pem"))
+    shipped = Path(str(resources.files("grpc") / "_cython" / "_credentials" / "roots.pem"))
+    return shipped if shipped.is_file() else None
 
 
 def check_roots(target: SparkUrl) -> None:
@@ -76,7 +78,8 @@ def _handshake(
 
 def _client(verify: bool) -> ssl.SSLContext:
     if verify:
-        context = ssl.create_default_context(cafile=str(roots_file()))
+        roots = roots_file()
+        context = ssl.create_default_context(cafile=None if roots is None else str(roots))
     else:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
