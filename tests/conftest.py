@@ -166,6 +166,20 @@ def _as_server_user(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args]
 
 
+PASSWORD_ROLE = "kpiboard_pw"
+ROLE_PASSWORD = "right-pw-3f9a1c"
+_password_url: str | None = None
+
+
+@pytest.fixture(scope="session")
+def postgres_password_url(postgres_url: str) -> str:
+    """A URL, with its right password, to a database owned by the one role of the test server
+    whose password is checked (scram-sha-256): a wrong one is refused as on a real server."""
+    if _password_url is None:
+        pytest.skip("KPIBOARD_TEST_POSTGRES_URL names a server of its own: no such role there")
+    return _password_url
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A URL to a database `kpiboard` on a private, throw-away PostgreSQL server."""
@@ -221,6 +235,10 @@ def postgres_url() -> Iterator[str]:
             "--no-sync",
         ]
     )
+    # one role whose password is checked (every other local connection is trusted), so that
+    # a wrong password is refused by the server as on a real one: postgres_password_url
+    hba = data / "pg_hba.conf"
+    hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
     options = (
         f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -249,11 +267,17 @@ def postgres_url() -> Iterator[str]:
                     f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True
                 ) as conn:
                     conn.execute("CREATE DATABASE kpiboard")
+                    conn.execute(f"CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{ROLE_PASSWORD}'")
+                    conn.execute(f"CREATE DATABASE {PASSWORD_ROLE} OWNER {PASSWORD_ROLE}")
                 break
             except psycopg.OperationalError:
                 time.sleep(0.2)
         else:
             pytest.fail("PostgreSQL started but does not accept connections", pytrace=False)
+        global _password_url
+        _password_url = (
+            f"postgres://{PASSWORD_ROLE}:{ROLE_PASSWORD}@127.0.0.1:{port}/{PASSWORD_ROLE}"
+        )
         yield f"postgres://postgres@127.0.0.1:{port}/kpiboard"
     finally:
         subprocess.run(

@@ -139,8 +139,8 @@ def test_a_location_of_another_layout_is_refused_with_the_rebuild(
 
 
 def test_postgresql_refusing_the_connection_is_said(postgres_url: str) -> None:
-    # the test server trusts every local user (no password to get wrong): a database and a
-    # user that do not exist are refused instead, by the server, as a wrong password would be
+    # a database and a user that do not exist, refused by the server (a wrong password:
+    # tests/test_warehouse_secrets.py, against the test server's one password-checked role)
     base = postgres_url.rsplit("/", 1)[0]
     for url, why in (
         (f"{base}/nosuchdb", 'database "nosuchdb" does not exist'),

@@ -110,3 +110,23 @@ def test_the_project_file_s_url_is_shown_without_its_password_too(
     said = _unseen(done := _run(["ingest", str(root)]))
     assert done.exit_code == 0, said
     assert f"into {shown}: " in said
+
+
+def test_a_wrong_password_is_refused_by_the_server_and_not_shown(
+    postgres_password_url: str, make_project: ProjectFactory
+) -> None:
+    # the one role of the test server whose password is checked: the right one loads, a wrong
+    # one is the server's refusal, said with the URL and neither password shown
+    from conftest import ROLE_PASSWORD
+
+    root = make_project()
+    done = _run(["ingest", str(root), "--warehouse", postgres_password_url])
+    assert done.exit_code == 0, done.output
+    assert ROLE_PASSWORD not in done.output
+    wrong = postgres_password_url.replace(ROLE_PASSWORD, PASSWORD)
+    for command in ("ingest", "report"):
+        refused = _run([command, str(root), "--warehouse", wrong])
+        said = _unseen(refused)
+        assert refused.exit_code == 1, said
+        assert 'password authentication failed for user "kpiboard_pw"' in said, said
+        assert "postgres://kpiboard_pw:***@127.0.0.1" in said, said
