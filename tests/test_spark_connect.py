@@ -167,7 +167,7 @@ def test_a_location_the_server_cannot_write_is_refused_before_any_work(
     assert not list(folder.glob(".server-write-test-*"))
 
 
-def test_a_location_the_server_sees_elsewhere_isrefused(
+def test_a_location_the_server_sees_elsewhere_is_refused(
     tmp_path: Path, spark_connect: ConnectServer
 ) -> None:
     if spark_connect.hidden is None:
